@@ -1,0 +1,13 @@
+"""Registers every command module on the app. One line per module."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from edubrain.cli import generate_cmd, ingest_cmd, standard_cmd
+
+    standard_cmd.register(app)
+    generate_cmd.register(app)
+    ingest_cmd.register(app)

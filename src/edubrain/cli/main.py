@@ -1,0 +1,78 @@
+"""The `edubrain` command. Thin: each command parses options and calls one library function.
+
+Errors are translated here, once: an EdubrainError becomes one line on stderr and its exit code;
+`--debug` (or EDUBRAIN_DEBUG=1) re-raises for a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from edubrain import __version__
+from edubrain.errors import EdubrainError
+
+app = typer.Typer(
+    name="edubrain",
+    help="edubrain — 区域教育数据大脑: regional education data platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"edubrain {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    """edubrain — 区域教育数据大脑."""
+    if debug:
+        os.environ["EDUBRAIN_DEBUG"] = "1"
+
+
+def _register_commands() -> None:
+    # Each command module owns its options; importing here keeps `main` the one entry point.
+    from edubrain.cli import commands
+
+    commands.register(app)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    _register_commands()
+    try:
+        code = app(standalone_mode=False)
+    except EdubrainError as exc:
+        if os.environ.get("EDUBRAIN_DEBUG") == "1":
+            raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
+        typer.echo(f"edubrain: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("edubrain: interrupted; the file being loaded was rolled back.", err=True)
+        sys.exit(130)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    if isinstance(code, int) and code:
+        sys.exit(code)

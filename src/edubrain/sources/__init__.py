@@ -1,0 +1,1 @@
+"""edubrain.sources."""
