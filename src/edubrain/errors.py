@@ -20,6 +20,8 @@ class ConfigError(EdubrainError, ValueError):
 class UnknownEntityError(EdubrainError, ValueError):
     """An entity name that is not in the data standard."""
 
+    exit_code = 2
+
 
 class MappingError(EdubrainError, ValueError):
     """A source mapping file is malformed or names fields the standard does not have."""

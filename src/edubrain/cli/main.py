@@ -52,27 +52,11 @@ def run() -> None:
     """Console-script entry point."""
     _register_commands()
     try:
-        code = app(standalone_mode=False)
+        # Standalone mode handles usage errors and Ctrl-C (click prints "Aborted!", exit 1);
+        # our own errors come out of it and are translated here.
+        app()
     except EdubrainError as exc:
         if os.environ.get("EDUBRAIN_DEBUG") == "1":
             raise
-    if isinstance(code, int) and code:
-        sys.exit(code)
         typer.echo(f"edubrain: error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("edubrain: interrupted; the file being loaded was rolled back.", err=True)
-        sys.exit(130)
-    except typer.Abort:
-        sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    if isinstance(code, int) and code:
-        sys.exit(code)

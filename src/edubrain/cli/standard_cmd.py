@@ -1,0 +1,47 @@
+"""`edubrain standard`: show the data standard and write its generated documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edubrain.standard.docs import render_data_standard
+from edubrain.standard.entities import ENTITIES, entity
+
+standard_app = typer.Typer(help="The data standard (数据标准): entities, fields, code tables.")
+
+
+@standard_app.command("show")
+def show(name: str = typer.Argument(None, help="Entity to show; all entities if omitted.")) -> None:
+    """List the entities, or one entity's fields."""
+    console = Console()
+    if name is None:
+        table = Table("entity", "中文", "natural key", "fields")
+        for e in ENTITIES:
+            table.add_row(e.name, e.label, ", ".join(e.natural_key), str(len(e.fields)))
+        console.print(table)
+        return
+    e = entity(name)
+    table = Table("field", "中文", "type", "required", "class", title=f"{e.name} — {e.label}")
+    for f in e.fields:
+        table.add_row(f.name, f.label, f.type.value, "yes" if f.required else "", f.data_class)
+    console.print(table)
+
+
+@standard_app.command("docs")
+def docs(
+    out: Path = typer.Option(None, "--out", help="Write here instead of standard output."),
+) -> None:
+    """Render docs/data-standard.md from the code."""
+    text = render_data_standard()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(standard_app, name="standard")
