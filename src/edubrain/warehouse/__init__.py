@@ -1,1 +1,40 @@
-"""edubrain.warehouse."""
+"""The analytical warehouse: the only package that talks to DuckDB (and, later, Spark).
+
+Everything else gets a `Warehouse` from `open_warehouse(settings)` and uses its small interface:
+`table(name)` for Ibis analytics and `transaction()` for loads.
+"""
+
+from __future__ import annotations
+
+from edubrain.settings import Settings
+from edubrain.warehouse.api import LoadRecord, MergeCounts, Transaction, Warehouse
+from edubrain.warehouse.duckdb_backend import DuckDBWarehouse
+from edubrain.warehouse.schema import (
+    LINEAGE_COLUMNS,
+    LOADS_TABLE,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_TABLE,
+    entity_schema,
+    history_table,
+)
+
+
+def open_warehouse(settings: Settings) -> DuckDBWarehouse:
+    """Open (creating if needed) the warehouse at `settings.warehouse_path`."""
+    return DuckDBWarehouse(settings.warehouse_path, threads=settings.warehouse_threads)
+
+
+__all__ = [
+    "LINEAGE_COLUMNS",
+    "LOADS_TABLE",
+    "QUARANTINE_SCHEMA",
+    "QUARANTINE_TABLE",
+    "DuckDBWarehouse",
+    "LoadRecord",
+    "MergeCounts",
+    "Transaction",
+    "Warehouse",
+    "entity_schema",
+    "history_table",
+    "open_warehouse",
+]

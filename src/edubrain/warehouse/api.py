@@ -1,0 +1,81 @@
+"""The warehouse interface the rest of edubrain programs against (backend-neutral)."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import pyarrow as pa
+
+from edubrain.standard.entities import Entity
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """One row of the `loads` table: what one ingested file did."""
+
+    load_id: str
+    file: str
+    sha256: str
+    source: str
+    export: str
+    entity: str
+    started_at: datetime
+    finished_at: datetime
+    rows_read: int
+    rows_accepted: int
+    rows_inserted: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_quarantined: int
+    status: str
+
+
+class Transaction(Protocol):
+    """Writes of one ingested file; all of them land together or none do."""
+
+    def write_quarantine(self, records: pa.Table) -> int:
+        """Append quarantine records (QUARANTINE_SCHEMA) not already stored; returns how many."""
+        ...
+
+    def merge(
+        self, ent: Entity, rows: pa.Table, *, load_id: str, source: str, valid_from: datetime
+    ) -> MergeCounts:
+        """Merge typed rows (entity_schema, unique natural keys) into the entity table.
+
+        New key → insert; same content → unchanged; changed → the stored version moves to
+        `<entity>__history` and the new one replaces it.
+        """
+        ...
+
+    def record_load(self, load: LoadRecord) -> None: ...
+
+
+class Warehouse(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Commit on normal exit; roll back on any exception, KeyboardInterrupt included."""
+        ...
+
+    def table(self, name: str) -> ir.Table:
+        """An Ibis table expression for analytics (entity, history, quarantine or loads)."""
+        ...
+
+    def to_arrow(self, name: str) -> pa.Table:
+        """A whole table as Arrow (tests, small tables)."""
+        ...
+
+    def count(self, name: str) -> int: ...
+
+    def close(self) -> None: ...

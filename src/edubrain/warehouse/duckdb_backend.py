@@ -1,0 +1,229 @@
+"""The embedded DuckDB warehouse: the one module that speaks SQL to the analytical store.
+
+A Spark backend would be a sibling module implementing the same `Warehouse` protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from edubrain.errors import WarehouseError
+from edubrain.standard.entities import ENTITIES, Entity
+from edubrain.warehouse.api import LoadRecord, MergeCounts
+from edubrain.warehouse.schema import (
+    HISTORY_EXTRA_SCHEMA,
+    LINEAGE_COLUMNS,
+    LINEAGE_SCHEMA,
+    LOADS_SCHEMA,
+    LOADS_TABLE,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_TABLE,
+    ROW_HASH,
+    entity_schema,
+    history_table,
+)
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+_SQL_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.uint64(): "UBIGINT",
+    pa.float64(): "DOUBLE",
+    pa.date32(): "DATE",
+    pa.timestamp("us"): "TIMESTAMP",
+    pa.bool_(): "BOOLEAN",
+}
+
+# Columns that identify a quarantine record: re-ingesting the same file adds none of them again.
+_QUARANTINE_IDENTITY = ("file_sha256", "entity", "row_number", "field", "reason", "message")
+
+
+def q(name: str) -> str:
+    """Quote an identifier (entity names such as `class` are SQL keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns_sql(schema: pa.Schema) -> str:
+    return ", ".join(f"{q(f.name)} {_SQL_TYPES[f.type]}" for f in schema)
+
+
+def _key_join(ent: Entity, left: str, right: str) -> str:
+    # Natural-key fields are required, so plain equality (a fast hash join) is exact.
+    return " AND ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in ent.natural_key)
+
+
+class DuckDBWarehouse:
+    """The warehouse in one DuckDB file. Use as a context manager; one writer process at a time."""
+
+    def __init__(self, path: Path, *, threads: int = 0) -> None:
+        config: dict[str, Any] = {
+            # Only the built-in extensions work offline; never reach for the network.
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        if threads:
+            config["threads"] = threads
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(str(path), config=config)
+        except (duckdb.Error, OSError) as exc:
+            raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
+        self.path = path
+        self._ibis: Any = None
+        self._create_tables()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> DuckDBWarehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _create_tables(self) -> None:
+        con = self._con
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {q(QUARANTINE_TABLE)} ({_columns_sql(QUARANTINE_SCHEMA)})"
+        )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {q(LOADS_TABLE)} ({_columns_sql(LOADS_SCHEMA)})")
+        for ent in ENTITIES:
+            current = pa.unify_schemas([entity_schema(ent), LINEAGE_SCHEMA])
+            history = pa.unify_schemas([current, HISTORY_EXTRA_SCHEMA])
+            for name, schema in ((ent.name, current), (history_table(ent.name), history)):
+                con.execute(f"CREATE TABLE IF NOT EXISTS {q(name)} ({_columns_sql(schema)})")
+                self._add_missing_columns(name, schema)
+
+    def _add_missing_columns(self, table: str, schema: pa.Schema) -> None:
+        # A field added to the standard later becomes a NULL column on existing warehouses.
+        have = {
+            row[0]
+            for row in self._con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]
+            ).fetchall()
+        }
+        for f in schema:
+            if f.name not in have:
+                self._con.execute(
+                    f"ALTER TABLE {q(table)} ADD COLUMN {q(f.name)} {_SQL_TYPES[f.type]}"
+                )
+
+    # -- reads -----------------------------------------------------------------------------
+    def table(self, name: str) -> ir.Table:
+        if self._ibis is None:
+            self._ibis = ibis.duckdb.from_connection(self._con)
+        table: ir.Table = self._ibis.table(name)
+        return table
+
+    def to_arrow(self, name: str) -> pa.Table:
+        result: pa.Table = self._con.execute(f"SELECT * FROM {q(name)}").to_arrow_table()
+        return result
+
+    def count(self, name: str) -> int:
+        row = self._con.execute(f"SELECT count(*) FROM {q(name)}").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- writes ----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[_DuckDBTransaction]:
+        self._con.begin()
+        try:
+            yield _DuckDBTransaction(self._con)
+        except BaseException:
+            # KeyboardInterrupt too: the file being loaded leaves no trace.
+            self._con.rollback()
+            raise
+        try:
+            self._con.commit()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"commit to {self.path} failed: {exc}") from None
+
+
+class _DuckDBTransaction:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def _scalar(self, sql: str, params: list[Any] | None = None) -> int:
+        row = self._con.execute(sql, params or []).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def write_quarantine(self, records: pa.Table) -> int:
+        if records.num_rows == 0:
+            return 0
+        con = self._con
+        con.register("__quarantine_new", records.select(QUARANTINE_SCHEMA.names))
+        try:
+            same = " AND ".join(
+                f"e.{q(c)} IS NOT DISTINCT FROM n.{q(c)}" for c in _QUARANTINE_IDENTITY
+            )
+            before = self._scalar(f"SELECT count(*) FROM {q(QUARANTINE_TABLE)}")
+            con.execute(
+                f"INSERT INTO {q(QUARANTINE_TABLE)} SELECT n.* FROM __quarantine_new n "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {q(QUARANTINE_TABLE)} e WHERE {same})"
+            )
+            return self._scalar(f"SELECT count(*) FROM {q(QUARANTINE_TABLE)}") - before
+        finally:
+            con.unregister("__quarantine_new")
+
+    def merge(
+        self, ent: Entity, rows: pa.Table, *, load_id: str, source: str, valid_from: datetime
+    ) -> MergeCounts:
+        con = self._con
+        fields = [f.name for f in ent.fields]
+        target, history = q(ent.name), q(history_table(ent.name))
+        cols = ", ".join(q(f) for f in fields)
+        con.register("__stage", rows.select(fields))
+        try:
+            # DuckDB's hash() is a fast 64-bit content hash; it is only compared per key.
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE __merge AS "
+                f"SELECT s.*, hash({', '.join('s.' + q(f) for f in fields)}) AS __new_hash, "
+                f"t.{q(ROW_HASH)} AS __old_hash "
+                f"FROM __stage s LEFT JOIN {target} t ON {_key_join(ent, 't', 's')}"
+            )
+        finally:
+            con.unregister("__stage")
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE __old_hash IS NULL), "
+            "count(*) FILTER (WHERE __old_hash <> __new_hash), "
+            "count(*) FILTER (WHERE __old_hash = __new_hash) FROM __merge"
+        ).fetchone()
+        inserted, updated, unchanged = (int(x) for x in row) if row else (0, 0, 0)
+        changed = "m.__old_hash <> m.__new_hash"
+        if updated:
+            lineage = ", ".join(f"t.{q(c)}" for c in LINEAGE_COLUMNS)
+            t_cols = ", ".join(f"t.{q(f)}" for f in fields)
+            con.execute(
+                f"INSERT INTO {history} SELECT {t_cols}, {lineage}, ?::TIMESTAMP, ? "
+                f"FROM {target} t JOIN __merge m ON {_key_join(ent, 't', 'm')} WHERE {changed}",
+                [valid_from, load_id],
+            )
+            con.execute(
+                f"DELETE FROM {target} t USING __merge m "
+                f"WHERE {_key_join(ent, 't', 'm')} AND {changed}"
+            )
+        if inserted or updated:
+            con.execute(
+                f"INSERT INTO {target} ({cols}, {', '.join(q(c) for c in LINEAGE_COLUMNS)}) "
+                f"SELECT {cols}, ?, ?, __new_hash, ?::TIMESTAMP FROM __merge m "
+                f"WHERE m.__old_hash IS NULL OR {changed}",
+                [load_id, source, valid_from],
+            )
+        con.execute("DROP TABLE __merge")
+        return MergeCounts(inserted, updated, unchanged)
+
+    def record_load(self, load: LoadRecord) -> None:
+        values = [getattr(load, name) for name in LOADS_SCHEMA.names]
+        marks = ", ".join("?" for _ in values)
+        self._con.execute(f"INSERT INTO {q(LOADS_TABLE)} VALUES ({marks})", values)
