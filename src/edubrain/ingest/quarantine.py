@@ -1,0 +1,124 @@
+"""Reason codes, violations, and the quarantine records built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from edubrain.ingest.discover import FileSpec
+from edubrain.ingest.readers import RawTable
+from edubrain.ingest.records import Records
+from edubrain.warehouse.schema import QUARANTINE_SCHEMA
+
+
+class Reason(StrEnum):
+    """Why a row was quarantined. Declaration order is the priority order: a row's records are
+    stored most fundamental first, because a later problem is often a consequence of an earlier
+    one (a mis-decoded name, a missing grade)."""
+
+    ENCODING_ERROR = "encoding_error"
+    MISSING_REQUIRED = "missing_required"
+    BAD_FORMAT = "bad_format"
+    BAD_CHECK_DIGIT = "bad_check_digit"
+    BAD_DATE = "bad_date"
+    BAD_NUMBER = "bad_number"
+    UNKNOWN_CODE = "unknown_code"
+    OUT_OF_RANGE = "out_of_range"
+    IMPLAUSIBLE_BIRTH_DATE = "implausible_birth_date"
+    DUPLICATE_ROW = "duplicate_row"
+    DUPLICATE_KEY = "duplicate_key"
+
+
+PRIORITY = {reason.value: rank for rank, reason in enumerate(Reason)}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Records that break one rule: their indices, the field, the reason and a message each."""
+
+    rows: npt.NDArray[np.int64]
+    field: str | None
+    reason: Reason
+    messages: pa.Array  # one string per row
+
+
+def message(
+    prefix: str, values: pa.Array | None, suffix: str, n: int, *, quote: bool = True
+) -> pa.Array:
+    """prefix + 'value' + suffix for each offending record, built column-wise."""
+    if values is None:
+        return pa.array(np.full(n, prefix + suffix, dtype=object), pa.string())
+    text = pc.fill_null(pc.cast(values, pa.string()), "")
+    q = "'" if quote else ""
+    return pc.binary_join_element_wise(prefix + q, text, q + suffix, "")
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    records: pa.Table  # QUARANTINE_SCHEMA
+    bad: npt.NDArray[np.bool_]  # per record: quarantined?
+    reasons: dict[str, int]  # reason → records (rows) carrying it
+
+
+def build_quarantine(
+    violations: list[Violation],
+    *,
+    n_records: int,
+    records: Records,
+    raw: RawTable,
+    spec: FileSpec,
+    load_id: str,
+) -> Quarantine:
+    bad = np.zeros(n_records, dtype=bool)
+    violations = [v for v in violations if len(v.rows)]
+    by_reason: dict[str, list[npt.NDArray[np.int64]]] = {}
+    for v in violations:
+        bad[v.rows] = True
+        by_reason.setdefault(v.reason.value, []).append(v.rows)
+    # A row with the same problem in two fields counts once for that reason.
+    reasons = {
+        r: len(np.unique(np.concatenate(parts)))
+        for r, parts in sorted(by_reason.items(), key=lambda item: PRIORITY[item[0]])
+    }
+    if not violations:
+        return Quarantine(QUARANTINE_SCHEMA.empty_table(), bad, {})
+    rows = np.concatenate([v.rows for v in violations])
+    ranks = np.concatenate([np.full(len(v.rows), PRIORITY[v.reason]) for v in violations])
+    order = np.lexsort((ranks, rows))  # by record, then by priority
+    rows, ranks = rows[order], ranks[order]
+    fields = np.concatenate([np.full(len(v.rows), v.field, dtype=object) for v in violations])
+    reason_names = np.concatenate(
+        [np.full(len(v.rows), v.reason.value, dtype=object) for v in violations]
+    )
+    messages = pa.concat_arrays([v.messages for v in violations]).take(pa.array(order))
+    # The raw row once per source row, however many records and reasons point at it.
+    source_rows = records.source_row[rows]
+    unique_rows, inverse = np.unique(source_rows, return_inverse=True)
+    raw_text = np.array(raw.raw_json(unique_rows), dtype=object)[inverse]
+    n = len(rows)
+
+    def const(value: str) -> pa.Array:
+        return pa.array(np.full(n, value, dtype=object), pa.string())
+
+    table = pa.table(
+        [
+            const(load_id),
+            const(spec.source),
+            const(spec.export),
+            const(spec.entity),
+            const(str(spec.path)),
+            const(raw.sha256),
+            pa.array(records.row_number[rows], pa.int64()),
+            pa.array(fields[order], pa.string()),
+            pa.array(reason_names[order], pa.string()),
+            messages,
+            pa.array(raw_text, pa.string()),
+        ],
+        schema=QUARANTINE_SCHEMA,
+    )
+    return Quarantine(table, bad, reasons)

@@ -1,0 +1,116 @@
+"""Shape a raw table into records: one string array per standard field, one record per row.
+
+Wide exports (`unpivot`) yield one record per (source row, item column), item-major: record
+`j * rows + r` is item column j of source row r. Every record remembers its source row, so the
+quarantine can show the row number and the raw row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from edubrain.errors import UnreadableFileError
+from edubrain.ingest.discover import FileSpec, rule, standard_rules
+from edubrain.ingest.readers import RawTable
+from edubrain.sources.mapping import ColumnRule
+from edubrain.standard.entities import Entity
+
+
+@dataclass(frozen=True)
+class Records:
+    values: dict[str, pa.Array]
+    """Field → raw string values of the mapped fields (unmapped fields are absent)."""
+    rules: dict[str, ColumnRule]
+    """Field → the rule that produced it (for transforms and messages)."""
+    source_row: npt.NDArray[np.int64]
+    """Record → row index in the raw table."""
+    row_number: npt.NDArray[np.int64]
+    """Record → 1-based data-row number in the file."""
+
+    @property
+    def num_records(self) -> int:
+        return len(self.source_row)
+
+
+def _column(raw: RawTable, name: str) -> pa.Array:
+    return raw.table.column(name).combine_chunks()
+
+
+def _missing_columns_error(spec: FileSpec, missing: list[str], raw: RawTable) -> None:
+    shown = ", ".join(missing)
+    hint = ""
+    if len(missing) == len({r.source for r in (spec.columns or {}).values() if r.source}):
+        hint = " (none of the expected headers is there: wrong file, or wrong encoding?)"
+    raise UnreadableFileError(
+        spec.path,
+        f"its header lacks required column(s) {shown}{hint}; it has: "
+        + ", ".join(raw.header[:12])
+        + (" …" if len(raw.header) > 12 else ""),
+    )
+
+
+def to_records(raw: RawTable, spec: FileSpec, ent: Entity) -> Records:
+    """Select and (for wide exports) unpivot the mapped columns; refuse headers that lack
+    the source column of a required field."""
+    rules = spec.columns if spec.columns is not None else standard_rules(ent.name, raw.header)
+    present = set(raw.header)
+    produced = set(rules) | ({spec.unpivot.key, spec.unpivot.value} if spec.unpivot else set())
+    missing = sorted(
+        {
+            (rules[f.name].source or f.name) if f.name in rules else f.name
+            for f in ent.fields
+            if f.required
+            and (f.name not in produced or (f.name in rules and _lacks(rules[f.name], present)))
+        }
+    )
+    if missing:
+        _missing_columns_error(spec, missing, raw)
+    # Optional fields whose column is absent are simply not mapped (NULL in the standard).
+    rules = {name: rule for name, rule in rules.items() if not _lacks(rule, present)}
+
+    n_rows = raw.num_rows
+    if spec.unpivot is None:
+        source_row = np.arange(n_rows, dtype=np.int64)
+        values = {name: _value_column(raw, rule, n_rows) for name, rule in rules.items()}
+        return Records(
+            values,
+            rules,
+            source_row,
+            raw.row_numbers.copy(),
+        )
+
+    pattern = re.compile(spec.unpivot.columns)
+    items = [(h, m.group(1)) for h in raw.header if (m := pattern.search(h))]
+    if not items:
+        raise UnreadableFileError(
+            spec.path, f"has no item columns matching {spec.unpivot.columns!r} in its header"
+        )
+    n_items = len(items)
+    source_row = np.tile(np.arange(n_rows, dtype=np.int64), n_items)
+    values = {
+        name: _value_column(raw, rule, n_rows).take(pa.array(source_row))
+        for name, rule in rules.items()
+    }
+    values[spec.unpivot.key] = pa.array(np.repeat([key for _, key in items], n_rows), pa.string())
+    values[spec.unpivot.value] = pa.concat_arrays([_column(raw, h) for h, _ in items])
+    rules = {
+        **rules,
+        spec.unpivot.key: rule(spec.unpivot.columns),
+        spec.unpivot.value: rule(spec.unpivot.columns),
+    }
+    return Records(values, rules, source_row, raw.row_numbers[source_row])
+
+
+def _lacks(rule: ColumnRule, present: set[str]) -> bool:
+    return rule.source is not None and rule.source not in present
+
+
+def _value_column(raw: RawTable, rule: ColumnRule, n_rows: int) -> pa.Array:
+    if rule.source is not None:
+        return _column(raw, rule.source)
+    return pa.array(np.full(n_rows, rule.const, dtype=object), pa.string())

@@ -1,0 +1,410 @@
+"""Validation rules. Each rule is a function of the file's normalised columns that returns the
+OFFENDING records as `Violation`s (indices, field, reason code, one message each).
+
+All rules run column-wise (pyarrow compute / numpy); identifier checks run once per distinct
+value. Duplicate detection runs last, over the records no other rule rejected, so the first
+*valid* occurrence of a key is the one that loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from edubrain.ingest.normalise import Column
+from edubrain.ingest.quarantine import Reason, Violation, message
+from edubrain.ingest.readers import RAGGED_COLUMN, RawTable
+from edubrain.ingest.records import Records
+from edubrain.standard.codes import PROVINCE_CODES, code_table, code_tables, grade_year_index
+from edubrain.standard.entities import Check, Entity, Field, FieldType, RowCheck
+from edubrain.standard.identifiers import id_number_problems, student_number_problems
+
+IMPLAUSIBLE_GRADE_AGE_GAP = 4  # years between actual and typical age for the grade
+TEACHER_AGE_RANGE = (18, 70)
+
+
+@dataclass(frozen=True)
+class Context:
+    entity: Entity
+    records: Records
+    columns: dict[str, Column]
+    raw: RawTable
+    as_of: date
+    """The survey date for age checks that have no date of their own (teachers)."""
+
+    @property
+    def n(self) -> int:
+        return self.records.num_records
+
+
+Rule = Callable[[Context], Iterator[Violation]]
+
+
+def _indices(mask: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
+    return np.flatnonzero(np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False)))
+
+
+def _name(f: Field) -> str:
+    return f"{f.name} ({f.label}) "
+
+
+def _fields(ctx: Context) -> Iterator[tuple[Field, Column]]:
+    for f in ctx.entity.fields:
+        if f.name in ctx.columns:
+            yield f, ctx.columns[f.name]
+
+
+def _violation(
+    rows: npt.NDArray[np.int64],
+    f: Field | None,
+    reason: Reason,
+    prefix: str,
+    values: pa.Array | None,
+    suffix: str,
+) -> Violation:
+    taken = values.take(pa.array(rows)) if values is not None else None
+    return Violation(rows, f.name if f else None, reason, message(prefix, taken, suffix, len(rows)))
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def encoding_errors(ctx: Context) -> Iterator[Violation]:
+    """A source cell holds U+FFFD: bytes that did not decode in the declared encoding."""
+    seen = np.zeros(ctx.raw.num_rows, dtype=bool)
+    for name in ctx.raw.header:
+        column = ctx.raw.table.column(name)
+        hit = np.asarray(
+            pc.fill_null(pc.match_substring(column, "\ufffd"), False).to_numpy(zero_copy_only=False)
+        )
+        new = hit & ~seen
+        if not new.any():
+            continue
+        seen |= new
+        rows = np.flatnonzero(new[ctx.records.source_row])
+        values = column.combine_chunks().take(pa.array(ctx.records.source_row[rows]))
+        msg = message(f"column {name} ", values, " holds bytes that do not decode", len(rows))
+        yield Violation(rows, name, Reason.ENCODING_ERROR, msg)
+
+
+def ragged_rows(ctx: Context) -> Iterator[Violation]:
+    """A CSV row with more or fewer fields than the header."""
+    if RAGGED_COLUMN not in ctx.raw.table.column_names:
+        return
+    problem = (
+        ctx.raw.table.column(RAGGED_COLUMN).combine_chunks().take(pa.array(ctx.records.source_row))
+    )
+    rows = _indices(problem.is_valid())
+    yield _violation(rows, None, Reason.BAD_FORMAT, "row has ", problem, "")
+
+
+def missing_required(ctx: Context) -> Iterator[Violation]:
+    for f in ctx.entity.fields:
+        if not f.required:
+            continue
+        if f.name not in ctx.columns:
+            rows = np.arange(ctx.n, dtype=np.int64)
+        else:
+            rows = _indices(ctx.columns[f.name].text.is_null())
+        yield _violation(rows, f, Reason.MISSING_REQUIRED, _name(f), None, "is required but empty")
+
+
+_PARSE_REASON = {
+    FieldType.DATE: Reason.BAD_DATE,
+    FieldType.DATETIME: Reason.BAD_DATE,
+    FieldType.INTEGER: Reason.BAD_NUMBER,
+    FieldType.DECIMAL: Reason.BAD_NUMBER,
+    FieldType.BOOLEAN: Reason.BAD_FORMAT,
+}
+
+
+def unparseable(ctx: Context) -> Iterator[Violation]:
+    """Text present but not a value of the field's type (date, number, boolean)."""
+    for f, col in _fields(ctx):
+        reason = _PARSE_REASON.get(f.type)
+        if reason is None:
+            continue
+        rule = ctx.records.rules[f.name]
+        rows = _indices(pc.and_(col.text.is_valid(), col.typed.is_null()))
+        if f.type in (FieldType.DATE, FieldType.DATETIME):
+            what = "is not a real date in the format(s) " + ", ".join(rule.formats or ["%Y-%m-%d"])
+        elif f.type is FieldType.BOOLEAN:
+            what = "is not a yes/no value (是/否, true/false, 1/0, Y/N)"
+        elif rule.parse == "minsec":
+            what = "is not a time such as 3'35\" or 215"
+        else:
+            what = "is not a whole number" if f.type is FieldType.INTEGER else "is not a number"
+        yield _violation(rows, f, reason, _name(f), col.text, " " + what)
+
+
+def patterns(ctx: Context) -> Iterator[Violation]:
+    for f, col in _fields(ctx):
+        if f.pattern is None:
+            continue
+        ok = pc.match_substring_regex(col.text, f"^(?:{f.pattern})$")
+        rows = _indices(pc.invert(ok))
+        yield _violation(
+            rows,
+            f,
+            Reason.BAD_FORMAT,
+            _name(f),
+            col.text,
+            f" does not match the pattern {f.pattern}",
+        )
+
+
+_ID_RULE = {
+    Check.ID_NUMBER: (id_number_problems, "an 18-character ID number (GB 11643)"),
+    Check.STUDENT_NUMBER: (student_number_problems, "a 学籍号 (G/J/L + 18 characters)"),
+}
+_ID_WHY = {
+    "bad_format": "is not ",
+    "bad_date": "holds an impossible birth date for ",
+    "bad_check_digit": "has a wrong check digit for ",
+}
+
+
+def identifiers(ctx: Context) -> Iterator[Violation]:
+    """ID numbers and 学籍号: shape, embedded birth date, check digit (identifiers.py)."""
+    for f, col in _fields(ctx):
+        if f.check not in _ID_RULE:
+            continue
+        check, what = _ID_RULE[f.check]
+        distinct = pc.drop_null(pc.unique(col.text))
+        if not len(distinct):
+            continue
+        problems = check(np.asarray(distinct.to_numpy(zero_copy_only=False), dtype=np.str_))
+        per_record = pc.take(
+            pa.array(problems, pa.string()), pc.index_in(col.text, value_set=distinct)
+        )
+        for code, why in _ID_WHY.items():
+            rows = _indices(pc.equal(per_record, code))
+            yield _violation(rows, f, Reason(code), _name(f), col.text, f" {why}{what}")
+
+
+def region_codes(ctx: Context) -> Iterator[Violation]:
+    for f, col in _fields(ctx):
+        if f.check is not Check.REGION_CODE:
+            continue
+        shaped = pc.match_substring_regex(col.text, r"^\d{6}$")
+        rows = _indices(pc.invert(shaped))
+        yield _violation(
+            rows, f, Reason.BAD_FORMAT, _name(f), col.text, " is not a 6-digit GB/T 2260 code"
+        )
+        province = pc.utf8_slice_codeunits(col.text, 0, 2)
+        known = pc.is_in(province, value_set=pa.array(list(PROVINCE_CODES)))
+        rows = _indices(pc.and_(shaped, pc.invert(known)))
+        yield _violation(
+            rows,
+            f,
+            Reason.UNKNOWN_CODE,
+            _name(f),
+            col.text,
+            " is not under a known province (GB/T 2260)",
+        )
+
+
+def codes(ctx: Context) -> Iterator[Violation]:
+    for f, col in _fields(ctx):
+        if f.code_table is None:
+            continue
+        known = pa.array(list(code_table(f.code_table).codes), pa.string())
+        suffix = f" is not a code of {f.code_table} (nor a label the mapping accepts)"
+        if f.type is FieldType.CODE_LIST:
+            parts = pc.split_pattern(col.text, ";")
+            unknown = pc.invert(pc.is_in(pc.list_flatten(parts), value_set=known))
+            parents = pc.filter(pc.list_parent_indices(parts), unknown)
+            rows = np.unique(np.asarray(parents.to_numpy())).astype(np.int64)
+        else:
+            rows = _indices(pc.invert(pc.is_in(col.text, value_set=known)))
+            rows = rows[np.asarray(col.text.is_valid().to_numpy(zero_copy_only=False))[rows]]
+        yield _violation(rows, f, Reason.UNKNOWN_CODE, _name(f), col.text, suffix)
+
+
+def ranges(ctx: Context) -> Iterator[Violation]:
+    for f, col in _fields(ctx):
+        if f.minimum is None and f.maximum is None:
+            continue
+        low = pc.less(col.typed, f.minimum) if f.minimum is not None else None
+        high = pc.greater(col.typed, f.maximum) if f.maximum is not None else None
+        outside = low if high is None else high if low is None else pc.or_(low, high)
+        rows = _indices(outside)
+        unit = f" {f.unit}" if f.unit else ""
+        lo = "-∞" if f.minimum is None else f"{f.minimum:g}"
+        hi = "∞" if f.maximum is None else f"{f.maximum:g}"
+        yield _violation(
+            rows, f, Reason.OUT_OF_RANGE, _name(f), col.typed, f" is outside {lo}–{hi}{unit}"
+        )
+
+
+def _age_at(
+    birth: pa.Array, year: npt.NDArray[np.int64], month: int, day: int
+) -> npt.NDArray[np.int64]:
+    """Whole years of age on (year, month, day) for each birth date (null → 0)."""
+    filled = pc.fill_null(birth, pa.scalar(date(2000, 1, 1), pa.date32()))
+    by, bm, bd = (np.asarray(fn(filled).to_numpy()) for fn in (pc.year, pc.month, pc.day))
+    before_birthday = (bm > month) | ((bm == month) & (bd > day))
+    return np.asarray(year - by - before_birthday, dtype=np.int64)
+
+
+def implausible_birth_dates(ctx: Context) -> Iterator[Violation]:
+    checks = ctx.entity.row_checks
+    if RowCheck.BIRTH_DATE_FITS_GRADE in checks:
+        yield from _birth_date_fits_grade(ctx)
+    if RowCheck.TEACHER_WORKING_AGE in checks:
+        yield from _teacher_working_age(ctx)
+
+
+def _birth_date_fits_grade(ctx: Context) -> Iterator[Violation]:
+    cols = ctx.columns
+    if not {"birth_date", "school_year", "grade_code"} <= cols.keys():
+        return
+    birth, year_text, grade = (
+        cols["birth_date"].typed,
+        cols["school_year"].text,
+        cols["grade_code"].text,
+    )
+    year_ok = pc.match_substring_regex(year_text, r"^\d{4}-\d{4}$")
+    grades = list(code_tables()["grade"].codes)
+    typical = [5 + (grade_year_index(g) or 0) for g in grades]  # age 6 in year 1
+    expected = pc.take(
+        pa.array(typical, pa.int64()), pc.index_in(grade, value_set=pa.array(grades))
+    )
+    usable = pc.and_(pc.and_(birth.is_valid(), year_ok), expected.is_valid())
+    start = pc.cast(
+        pc.utf8_slice_codeunits(pc.if_else(year_ok, year_text, "2000"), 0, 4), pa.int64()
+    )
+    age = _age_at(birth, np.asarray(start.to_numpy(zero_copy_only=False)), 9, 1)
+    gap = np.abs(age - np.asarray(pc.fill_null(expected, 0).to_numpy()))
+    bad = np.asarray(pc.fill_null(usable, False).to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(bad & (gap >= IMPLAUSIBLE_GRADE_AGE_GAP))
+    f = ctx.entity.field("birth_date")
+    yield _violation(
+        rows,
+        f,
+        Reason.IMPLAUSIBLE_BIRTH_DATE,
+        _name(f),
+        birth,
+        f" is {IMPLAUSIBLE_GRADE_AGE_GAP}+ years off the typical age for the grade "
+        "on 1 September of the school year",
+    )
+
+
+def _teacher_working_age(ctx: Context) -> Iterator[Violation]:
+    if "birth_date" not in ctx.columns:
+        return
+    birth = ctx.columns["birth_date"].typed
+    year = np.full(len(birth), ctx.as_of.year, dtype=np.int64)
+    age = _age_at(birth, year, ctx.as_of.month, ctx.as_of.day)
+    lo, hi = TEACHER_AGE_RANGE
+    valid = np.asarray(birth.is_valid().to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(valid & ((age < lo) | (age > hi)))
+    f = ctx.entity.field("birth_date")
+    yield _violation(
+        rows,
+        f,
+        Reason.IMPLAUSIBLE_BIRTH_DATE,
+        _name(f),
+        birth,
+        f" gives an age outside {lo}–{hi} on {ctx.as_of.isoformat()}",
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    encoding_errors,
+    ragged_rows,
+    missing_required,
+    unparseable,
+    patterns,
+    identifiers,
+    region_codes,
+    codes,
+    ranges,
+    implausible_birth_dates,
+)
+
+
+def check_rows(ctx: Context) -> list[Violation]:
+    """Every rule but the duplicate check."""
+    return [v for rule in RULES for v in rule(ctx) if len(v.rows)]
+
+
+# -- duplicates ----------------------------------------------------------------------------
+
+
+def _group_codes(columns: list[pa.Array]) -> npt.NDArray[np.int64]:
+    """Group id per record over several columns (nulls equal), numbered by first appearance."""
+    combined: npt.NDArray[np.int64] | None = None
+    for column in columns:
+        encoded = pc.dictionary_encode(column, null_encoding="encode")
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        codes_ = np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+        if combined is None:
+            combined = codes_
+        else:
+            width = len(encoded.dictionary) + 1
+            combined = _factorize(combined * width + codes_)
+    assert combined is not None
+    return _factorize(combined)
+
+
+def _factorize(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Dense codes numbered by first appearance (hash-based: dictionary encoding)."""
+    encoded = pc.dictionary_encode(pa.array(values, pa.int64()))
+    return np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+
+
+def _first_occurrence(
+    groups: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """(is the first of its group, index of its group's first record)."""
+    # factorize numbers groups by first appearance, so a record opens a group iff its code
+    # exceeds every code before it.
+    running = np.maximum.accumulate(groups)
+    is_first = np.empty(len(groups), dtype=bool)
+    if len(groups):
+        is_first[0] = True
+        is_first[1:] = groups[1:] > running[:-1]
+    first_index = np.flatnonzero(is_first)[groups]
+    return is_first, first_index
+
+
+def duplicates(ctx: Context, rejected: npt.NDArray[np.bool_]) -> list[Violation]:
+    """Later exact copies (duplicate_row) and later different rows with the same natural key
+    (duplicate_key) among the records the other rules accepted."""
+    keep = np.flatnonzero(~rejected)
+    if len(keep) < 2:
+        return []
+    take = pa.array(keep)
+    content = [ctx.columns[f.name].typed.take(take) for f, _ in _fields(ctx)]
+    is_first, first = _first_occurrence(_group_codes(content))
+    row_number = ctx.records.row_number
+    out: list[Violation] = []
+    dup = np.flatnonzero(~is_first)
+    if len(dup):
+        earlier = pa.array(row_number[keep[first[dup]]])
+        msg = message("row is an exact copy of row ", earlier, "", len(dup), quote=False)
+        out.append(Violation(keep[dup], None, Reason.DUPLICATE_ROW, msg))
+    distinct = keep[is_first]
+    key_cols = [ctx.columns[k].typed.take(pa.array(distinct)) for k in ctx.entity.natural_key]
+    key_first, key_first_index = _first_occurrence(_group_codes(key_cols))
+    clash = np.flatnonzero(~key_first)
+    if len(clash):
+        earlier = pa.array(row_number[distinct[key_first_index[clash]]])
+        key = ", ".join(ctx.entity.natural_key)
+        msg = message(
+            f"natural key ({key}) is the same as in row ",
+            earlier,
+            " but the content differs",
+            len(clash),
+            quote=False,
+        )
+        out.append(Violation(distinct[clash], None, Reason.DUPLICATE_KEY, msg))
+    return out
