@@ -1,9 +1,136 @@
-"""`edubrain ingest` (placeholder until the command lands)."""
+"""`edubrain ingest PATH... [--source NAME | --standard ENTITY] [--json]`."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from edubrain.ingest import FileReport, ingest_paths, summarise
+from edubrain.settings import load_settings
+
+
+class _RichProgress:
+    """A byte-based bar on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: Any = None
+
+    def __enter__(self) -> _RichProgress:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(None, None, None)
+
+    def start(self, total_bytes: int) -> None:
+        self._task = self._bar.add_task("ingest", total=total_bytes)
+
+    def advance(self, n_bytes: int) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, n_bytes)
+
+
+def _table(reports: list[FileReport]) -> Table:
+    table = Table(title="edubrain ingest")
+    for name in (
+        "file",
+        "entity",
+        "read",
+        "accepted",
+        "inserted",
+        "updated",
+        "unchanged",
+        "quarantined",
+        "reasons",
+    ):
+        table.add_column(name, justify="left" if name in ("file", "entity", "reasons") else "right")
+    for r in reports:
+        if r.status != "loaded":
+            table.add_row(Path(r.file).name, r.entity or "", *[""] * 6, r.status)
+            continue
+        reasons = ", ".join(f"{k} {v}" for k, v in r.reasons.items())
+        table.add_row(
+            Path(r.file).name,
+            r.entity or "",
+            *(
+                f"{n:,}"
+                for n in (
+                    r.rows_read,
+                    r.rows_accepted,
+                    r.rows_inserted,
+                    r.rows_updated,
+                    r.rows_unchanged,
+                    r.rows_quarantined,
+                )
+            ),
+            reasons,
+        )
+    return table
+
+
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Export files or folders (searched recursively).")
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Read the files with this source mapping (e.g. xueji)."),
+    ] = None,
+    standard: Annotated[
+        str | None,
+        typer.Option(
+            "--standard",
+            metavar="ENTITY",
+            help="The files are standard-format (UTF-8 CSV or Parquet) of this entity.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the per-file reports as JSON.")
+    ] = False,
+) -> None:
+    """Validate, normalise and load exports into the warehouse; bad rows go to quarantine."""
+    if source and standard:
+        raise typer.BadParameter("give --source or --standard, not both")
+    settings = load_settings()
+    err = Console(stderr=True)
+    show_bar = settings.progress and not as_json and sys.stderr.isatty()
+    if show_bar:
+        with _RichProgress(err) as bar:
+            reports = ingest_paths(paths, settings, source=source, entity=standard, progress=bar)
+    else:
+        reports = ingest_paths(paths, settings, source=source, entity=standard)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        out = Console()
+        out.print(_table(reports))
+        s = summarise(reports)
+        out.print(
+            f"{s['loaded']} loaded, {s['failed']} failed, {s['skipped']} skipped; "
+            f"{s['rows_read']:,} rows read, {s['rows_quarantined']:,} quarantined."
+        )
+    failed = [r for r in reports if r.status == "failed"]
+    for r in failed:
+        # One line per failed file, naming it; no traceback.
+        typer.echo(f"edubrain: error: {r.file}: {r.error}", err=True)
+    if failed:
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing yet."""
+    app.command("ingest")(ingest)
