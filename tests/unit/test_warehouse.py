@@ -1,0 +1,98 @@
+"""The DuckDB warehouse: table layout, merge by natural key with history, transactions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pyarrow as pa
+import pytest
+
+from edubrain.settings import Settings
+from edubrain.standard.entities import entity
+from edubrain.warehouse import (
+    LINEAGE_COLUMNS,
+    QUARANTINE_SCHEMA,
+    DuckDBWarehouse,
+    entity_schema,
+    history_table,
+    open_warehouse,
+)
+
+TERM = entity("term")
+
+
+def _terms(*rows: tuple[str, str, date, date]) -> pa.Table:
+    names = entity_schema(TERM).names
+    return pa.Table.from_pylist(
+        [dict(zip(names, r, strict=True)) for r in rows], entity_schema(TERM)
+    )
+
+
+T1 = ("2025-2026", "1", date(2025, 9, 1), date(2026, 1, 20))
+T2 = ("2025-2026", "2", date(2026, 2, 20), date(2026, 7, 5))
+
+
+@pytest.fixture
+def wh(tmp_path) -> DuckDBWarehouse:
+    with open_warehouse(Settings(home=tmp_path)) as warehouse:
+        yield warehouse
+
+
+def _merge(wh: DuckDBWarehouse, rows: pa.Table, load_id: str, when: datetime):
+    with wh.transaction() as tx:
+        return tx.merge(TERM, rows, load_id=load_id, source="test", valid_from=when)
+
+
+def test_every_entity_has_a_table_with_lineage_and_a_history_table(wh) -> None:
+    columns = wh.table("student").columns
+    assert columns[-4:] == LINEAGE_COLUMNS
+    assert "_valid_to" in wh.table(history_table("student")).columns
+    assert wh.count("class") == 0  # a SQL keyword as a table name is quoted
+    assert tuple(wh.table("quarantine").columns) == tuple(QUARANTINE_SCHEMA.names)
+
+
+def test_merge_inserts_then_leaves_identical_rows_unchanged(wh) -> None:
+    first = _merge(wh, _terms(T1, T2), "L1", datetime(2026, 1, 1))
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    again = _merge(wh, _terms(T1, T2), "L2", datetime(2026, 1, 2))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert set(wh.to_arrow("term").column("_load_id").to_pylist()) == {"L1"}
+    assert wh.count(history_table("term")) == 0
+
+
+def test_a_changed_row_is_updated_and_its_old_version_kept(wh) -> None:
+    _merge(wh, _terms(T1, T2), "L1", datetime(2026, 1, 1))
+    changed = (*T2[:3], date(2026, 7, 10))
+    counts = _merge(wh, _terms(T1, changed), "L2", datetime(2026, 3, 1))
+    assert (counts.inserted, counts.updated, counts.unchanged) == (0, 1, 1)
+    current = {r["term"]: r for r in wh.to_arrow("term").to_pylist()}
+    assert current["2"]["end_date"] == date(2026, 7, 10)
+    assert current["2"]["_load_id"] == "L2"
+    assert current["1"]["_load_id"] == "L1"
+    (old,) = wh.to_arrow(history_table("term")).to_pylist()
+    assert old["end_date"] == date(2026, 7, 5)
+    assert (old["_load_id"], old["_superseded_by"]) == ("L1", "L2")
+    assert (old["_valid_from"], old["_valid_to"]) == (datetime(2026, 1, 1), datetime(2026, 3, 1))
+
+
+def test_a_failed_transaction_leaves_nothing(wh) -> None:
+    with pytest.raises(KeyboardInterrupt), wh.transaction() as tx:
+        tx.merge(TERM, _terms(T1), load_id="L1", source="t", valid_from=datetime(2026, 1, 1))
+        raise KeyboardInterrupt
+    assert wh.count("term") == 0
+
+
+def test_quarantine_records_are_not_stored_twice(wh) -> None:
+    record = {name: "x" for name in QUARANTINE_SCHEMA.names} | {"row_number": 3}
+    table = pa.Table.from_pylist([record], QUARANTINE_SCHEMA)
+    with wh.transaction() as tx:
+        assert tx.write_quarantine(table) == 1
+    with wh.transaction() as tx:
+        assert tx.write_quarantine(table) == 0
+    assert wh.count("quarantine") == 1
+
+
+def test_ibis_expressions_run_on_the_warehouse(wh) -> None:
+    _merge(wh, _terms(T1, T2), "L1", datetime(2026, 1, 1))
+    t = wh.table("term")
+    assert t.filter(t.term == "2").count().execute() == 1
