@@ -160,8 +160,22 @@ def test_xlsx_teachers(tmp_path: Path, settings: Settings) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "教职工"
-    sheet.append(["教职工号", "身份证号", "姓名", "性别", "出生日期", "最高学历", "专业技术职务",
-                  "任教学科", "骨干教师级别", "学校标识码", "岗位类别", "年度培训学时"])  # fmt: skip
+    sheet.append(
+        [
+            "教职工号",
+            "身份证号",
+            "姓名",
+            "性别",
+            "出生日期",
+            "最高学历",
+            "专业技术职务",
+            "任教学科",
+            "骨干教师级别",
+            "学校标识码",
+            "岗位类别",
+            "年度培训学时",
+        ]
+    )
     base = ["4301020001", "专任教师", 72]
     sheet.append(["T001", id_number("19850612", 1), "李老师", "女", datetime(1985, 6, 12),
                   "大学本科", "一级教师", "语文、数学", "县级", *base])  # fmt: skip

@@ -83,7 +83,7 @@ def test_a_failed_transaction_leaves_nothing(wh) -> None:
 
 
 def test_quarantine_records_are_not_stored_twice(wh) -> None:
-    record = {name: "x" for name in QUARANTINE_SCHEMA.names} | {"row_number": 3}
+    record = dict.fromkeys(QUARANTINE_SCHEMA.names, "x") | {"row_number": 3}
     table = pa.Table.from_pylist([record], QUARANTINE_SCHEMA)
     with wh.transaction() as tx:
         assert tx.write_quarantine(table) == 1
