@@ -31,8 +31,8 @@ BOOLEAN_WORDS = {
     "y": True, "n": False, "yes": True, "no": False, "t": True, "f": False,
 }  # fmt: skip
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-# 3'35"  3′35″ (NFKC turns ″ into ′′)  3:35  3分35秒; group 1 minutes, group 2 seconds.
-_MINSEC = r"^(\d+)\s*(?:['′’:]|分)\s*(\d+(?:\.\d+)?)\s*(?:\"|″|”|′′|''|秒)?$"
+# 3'35"  3′35″ (NFKC turns ″ into ′′)  3:35  3分35秒.
+_MINSEC = r"^(?P<m>\d+)\s*(?:['′’:]|分)\s*(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|”|′′|''|秒)?$"
 _EXCEL_SERIAL = r"^\d+(\.\d+)?$"
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
 _EXCEL_MAX_SERIAL = 2958466  # 9999-12-31
@@ -134,8 +134,8 @@ def parse_numbers(text: pa.Array) -> pa.Array:
 def parse_minsec(text: pa.Array) -> pa.Array:
     """3'35" / 3′35″ / 3:35 / 3分35秒 → 215.0 seconds; a plain number is seconds already."""
     parts = pc.extract_regex(text, _MINSEC)
-    minutes = pc.cast(pc.struct_field(parts, [0]), pa.float64())
-    seconds = pc.cast(pc.struct_field(parts, [1]), pa.float64())
+    minutes = pc.cast(pc.struct_field(parts, "m"), pa.float64())
+    seconds = pc.cast(pc.struct_field(parts, "s"), pa.float64())
     as_minsec = pc.add(pc.multiply(minutes, 60.0), seconds)
     return pc.coalesce(as_minsec, parse_numbers(text))
 
@@ -158,7 +158,7 @@ def format_regex(fmt: str) -> str:
             d = fmt[i + 1]
             if d not in _DIRECTIVES:
                 raise ConfigError(f"date format {fmt!r}: %{d} is not supported")
-            adjacent = fmt[i + 2 : i + 3] == "%"
+            adjacent = fmt[i + 2 : i + 3] == "%" or (i >= 2 and fmt[i - 2] == "%")
             width = r"\d{4}" if d == "Y" else (r"\d{2}" if adjacent else _DIRECTIVES[d])
             out.append(f"(?P<{d}>{width})")
             i += 2
