@@ -339,41 +339,31 @@ def check_rows(ctx: Context) -> list[Violation]:
 
 
 def _group_codes(columns: list[pa.Array]) -> npt.NDArray[np.int64]:
-    """Group id per record over several columns (nulls equal), numbered by first appearance."""
-    combined: npt.NDArray[np.int64] | None = None
+    """A group id per record over several columns (nulls compare equal)."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    bound = 1  # combined < bound
     for column in columns:
         encoded = pc.dictionary_encode(column, null_encoding="encode")
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
         codes_ = np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
-        if combined is None:
-            combined = codes_
-        else:
-            width = len(encoded.dictionary) + 1
-            combined = _factorize(combined * width + codes_)
-    assert combined is not None
-    return _factorize(combined)
-
-
-def _factorize(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Dense codes numbered by first appearance (hash-based: dictionary encoding)."""
-    encoded = pc.dictionary_encode(pa.array(values, pa.int64()))
-    return np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+        width = len(encoded.dictionary) + 1
+        if bound * width >= 2**62:  # compress before the mixed-radix number could overflow
+            _, combined = np.unique(combined, return_inverse=True)
+            bound = int(combined.max()) + 1 if len(combined) else 1
+        combined = combined * width + codes_
+        bound *= width
+    return combined
 
 
 def _first_occurrence(
     groups: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
-    """(is the first of its group, index of its group's first record)."""
-    # factorize numbers groups by first appearance, so a record opens a group iff its code
-    # exceeds every code before it.
-    running = np.maximum.accumulate(groups)
-    is_first = np.empty(len(groups), dtype=bool)
-    if len(groups):
-        is_first[0] = True
-        is_first[1:] = groups[1:] > running[:-1]
-    first_index = np.flatnonzero(is_first)[groups]
-    return is_first, first_index
+    """(is the first record of its group, index of its group's first record)."""
+    # np.unique reports the first index of each value (stable sort).
+    _, first_of_group, inverse = np.unique(groups, return_index=True, return_inverse=True)
+    first_index = first_of_group[inverse.reshape(-1)]
+    return first_index == np.arange(len(groups)), first_index
 
 
 def duplicates(ctx: Context, rejected: npt.NDArray[np.bool_]) -> list[Violation]:

@@ -98,26 +98,24 @@ class DuckDBWarehouse:
             f"CREATE TABLE IF NOT EXISTS {q(QUARANTINE_TABLE)} ({_columns_sql(QUARANTINE_SCHEMA)})"
         )
         con.execute(f"CREATE TABLE IF NOT EXISTS {q(LOADS_TABLE)} ({_columns_sql(LOADS_SCHEMA)})")
+        have: dict[str, set[str]] = {}
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
+        ).fetchall():
+            have.setdefault(table, set()).add(column)
         for ent in ENTITIES:
             current = pa.unify_schemas([entity_schema(ent), LINEAGE_SCHEMA])
             history = pa.unify_schemas([current, HISTORY_EXTRA_SCHEMA])
             for name, schema in ((ent.name, current), (history_table(ent.name), history)):
-                con.execute(f"CREATE TABLE IF NOT EXISTS {q(name)} ({_columns_sql(schema)})")
-                self._add_missing_columns(name, schema)
-
-    def _add_missing_columns(self, table: str, schema: pa.Schema) -> None:
-        # A field added to the standard later becomes a NULL column on existing warehouses.
-        have = {
-            row[0]
-            for row in self._con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]
-            ).fetchall()
-        }
-        for f in schema:
-            if f.name not in have:
-                self._con.execute(
-                    f"ALTER TABLE {q(table)} ADD COLUMN {q(f.name)} {_SQL_TYPES[f.type]}"
-                )
+                if name not in have:
+                    con.execute(f"CREATE TABLE {q(name)} ({_columns_sql(schema)})")
+                    continue
+                # A field added to the standard later becomes a NULL column on old warehouses.
+                for f in schema:
+                    if f.name not in have[name]:
+                        con.execute(
+                            f"ALTER TABLE {q(name)} ADD COLUMN {q(f.name)} {_SQL_TYPES[f.type]}"
+                        )
 
     # -- reads -----------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
@@ -184,11 +182,24 @@ class _DuckDBTransaction:
         target, history = q(ent.name), q(history_table(ent.name))
         cols = ", ".join(q(f) for f in fields)
         con.register("__stage", rows.select(fields))
+        lineage_cols = ", ".join(q(c) for c in LINEAGE_COLUMNS)
+        row_hash = f"hash({', '.join('s.' + q(f) for f in fields)})"
+        if self._scalar(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)") == 0:
+            # First load of an entity: nothing to compare with, insert straight from Arrow.
+            try:
+                con.execute(
+                    f"INSERT INTO {target} ({cols}, {lineage_cols}) "
+                    f"SELECT {cols}, ?, ?, {row_hash}, ?::TIMESTAMP FROM __stage s",
+                    [load_id, source, valid_from],
+                )
+            finally:
+                con.unregister("__stage")
+            return MergeCounts(rows.num_rows, 0, 0)
         try:
             # DuckDB's hash() is a fast 64-bit content hash; it is only compared per key.
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE __merge AS "
-                f"SELECT s.*, hash({', '.join('s.' + q(f) for f in fields)}) AS __new_hash, "
+                f"SELECT s.*, {row_hash} AS __new_hash, "
                 f"t.{q(ROW_HASH)} AS __old_hash "
                 f"FROM __stage s LEFT JOIN {target} t ON {_key_join(ent, 't', 's')}"
             )
@@ -215,7 +226,7 @@ class _DuckDBTransaction:
             )
         if inserted or updated:
             con.execute(
-                f"INSERT INTO {target} ({cols}, {', '.join(q(c) for c in LINEAGE_COLUMNS)}) "
+                f"INSERT INTO {target} ({cols}, {lineage_cols}) "
                 f"SELECT {cols}, ?, ?, __new_hash, ?::TIMESTAMP FROM __merge m "
                 f"WHERE m.__old_hash IS NULL OR {changed}",
                 [load_id, source, valid_from],
