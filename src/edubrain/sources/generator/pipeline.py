@@ -1,0 +1,382 @@
+"""`generate_region`: a whole synthetic region — exports, standard files, truth and fault manifest.
+
+Counties are generated independently from their own random streams (spawned from the seed),
+so a city run can use several processes and still give the same bytes for the same seed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edubrain.errors import EdubrainError
+from edubrain.sources.generator import learning, measures
+from edubrain.sources.generator.columns import STR, Table, length, truth_columns
+from edubrain.sources.generator.faults import (
+    EXPECTED_REASON,
+    FaultRates,
+    apply_rejects,
+    apply_variants,
+)
+from edubrain.sources.generator.plan import (
+    PREFECTURE_CODE,
+    PREFECTURE_NAME,
+    PROVINCE_CODE,
+    PROVINCE_NAME,
+    TERMS,
+    County,
+    plan_counties,
+)
+from edubrain.sources.generator.region import World, build_world
+from edubrain.sources.generator.render import Wide, csv_lines, render, write_sheet
+from edubrain.sources.mapping import Export, builtin_mappings
+from edubrain.standard.entities import ENTITIES, entity
+
+FAULT_COLUMNS = ("file", "row", "field", "item", "fault", "expected_reason", "detail")
+MENTION_COLUMNS = ("file", "row", "true_student_number")
+STANDARD_ONLY = ("region", "term", "attendance")  # entities no source system exports
+
+
+class GeneratorError(EdubrainError):
+    """The synthetic region cannot be generated as asked (bad size, unusable folder)."""
+
+
+@dataclass
+class GenerationSummary:
+    out: Path
+    students: int
+    counties: int
+    seconds: float = 0.0
+    files: dict[str, int] = field(default_factory=dict)  # path under OUT → data rows
+    entities: dict[str, int] = field(default_factory=dict)  # truth rows per entity
+    faults: dict[str, int] = field(default_factory=dict)  # faults per kind
+
+
+@dataclass
+class _CountyResult:
+    files: dict[str, int]
+    entities: Counter[str]
+    faults: list[tuple[str, int, str, str, str, str, str]]
+    mentions: list[tuple[str, int, str]]
+
+
+def generate_region(
+    out: Path,
+    *,
+    students: int = 60_000,
+    seed: int = 20251,
+    progress: Callable[[str], None] | None = None,
+    fault_rates: FaultRates | None = None,
+    workers: int | None = None,
+) -> GenerationSummary:
+    """Generate a synthetic county (or a city of counties) into `out`.
+
+    Writes OUT/exports/<source>/…, OUT/standard/…, OUT/truth/… (see truth/README.md). The
+    folders exports/, standard/ and truth/ under `out` are replaced; nothing else is touched.
+    """
+    if students < 200:
+        raise GeneratorError(f"--students must be at least 200 (got {students})")
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    rates = fault_rates or FaultRates()
+    out = Path(out)
+    for sub in ("exports", "standard", "truth"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    parts = out / "truth" / ".parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    (out / "standard").mkdir(parents=True, exist_ok=True)
+
+    rng = np.random.default_rng(seed)
+    counties = plan_counties(students, rng)
+    streams = rng.spawn(len(counties))
+    say(f"{students} students in {len(counties)} count{'y' if len(counties) == 1 else 'ies'}")
+    n_workers = min(workers or os.cpu_count() or 1, len(counties))
+    jobs = [(out, c, s, rates, len(counties)) for c, s in zip(counties, streams, strict=True)]
+    results: list[_CountyResult] = []
+    if n_workers > 1:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
+            for c, r in zip(counties, pool.map(_county_job, jobs), strict=True):
+                say(f"county {c.code} {c.name}: {c.students} students done")
+                results.append(r)
+    else:
+        for job in jobs:
+            results.append(_county_job(job))
+            say(f"county {job[1].code} {job[1].name}: {job[1].students} students done")
+
+    summary = GenerationSummary(out, students, len(counties))
+    for r in results:
+        summary.files.update(r.files)
+    _write_standard_only(out, counties, summary)
+    entities: Counter[str] = Counter()
+    for r in results:
+        entities.update(r.entities)
+    say("merging truth files")
+    for ent in ENTITIES:
+        if ent.name in ("region", "term"):
+            continue
+        _merge_parts(out, ent.name, counties)
+        summary.entities[ent.name] = entities.get(ent.name, 0)
+    shutil.copyfile(out / "truth" / "attendance.csv", out / "standard" / "attendance.csv")
+    summary.files["standard/attendance.csv"] = summary.entities["attendance"]
+    shutil.rmtree(parts, ignore_errors=True)
+
+    faults = sorted((f for r in results for f in r.faults), key=lambda f: (f[0], f[1]))
+    _write_table(out / "truth" / "faults.csv", FAULT_COLUMNS, [[str(x) for x in f] for f in faults])
+    mentions = sorted((m for r in results for m in r.mentions), key=lambda m: (m[0], m[1]))
+    _write_table(
+        out / "truth" / "person_mentions.csv",
+        MENTION_COLUMNS,
+        [[str(x) for x in m] for m in mentions],
+    )
+    summary.faults = dict(sorted(Counter(f[4] for f in faults).items()))
+    (out / "truth" / "README.md").write_text(_readme(summary, rates), encoding="utf-8")
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+# ---- one county -------------------------------------------------------------------------
+
+
+def _county_job(job: tuple[Path, County, np.random.Generator, FaultRates, int]) -> _CountyResult:
+    out, county, rng, rates, n_counties = job
+    streams = rng.spawn(10)
+    world = build_world(county, streams[:5], n_counties)
+    height, bmi = measures.body(world.students, streams[5])
+    health = measures.health_checks(world.students, height, bmi, streams[5])
+    fitness = measures.fitness_tests(world.students, height, bmi, streams[5])
+    exams = learning.exams(county, world.students, world.schools["name"], streams[6])
+    hw_assign, hw_submit = learning.homework(
+        county, world.schools, world.classes, world.students, streams[7]
+    )
+    attendance = learning.attendance(world.students, streams[8])
+    data = _entity_data(world, exams, hw_assign, hw_submit, fitness, health)
+
+    emitter = _Emitter(out, county, rates, streams[9])
+    for source, mapping in sorted(builtin_mappings().items()):
+        done: set[str] = set()
+        for export in mapping.exports:
+            if export.entity in done:
+                continue
+            done.add(export.entity)
+            if export.entity == "item_score":
+                for sheet in exams.sheets:
+                    emitter.emit(
+                        source,
+                        export,
+                        sheet.rows,
+                        sheet.exam_id,
+                        Wide(sheet.item_nos, sheet.scores),
+                    )
+            elif export.entity in data:
+                emitter.emit(source, export, data[export.entity], county.code)
+    emitter.write_truth("attendance", attendance)
+    return _CountyResult(emitter.files, emitter.entities, emitter.faults, emitter.mentions)
+
+
+def _entity_data(
+    world: World,
+    exams: learning.Exams,
+    hw_assign: Table,
+    hw_submit: Table,
+    fitness: Table,
+    health: Table,
+) -> dict[str, Table]:
+    return {
+        "school": world.schools,
+        "class": world.classes,
+        "student": world.students,
+        "guardian": world.guardians,
+        "teacher": world.teachers,
+        "teaching_assignment": world.assignments,
+        "facility_survey": world.facilities,
+        "exam": exams.exams,
+        "exam_item": exams.items,
+        "homework_assignment": hw_assign,
+        "homework_submission": hw_submit,
+        "fitness_test": fitness,
+        "health_check": health,
+    }
+
+
+def export_file_name(export: Export, suffix: str) -> str:
+    """A file name matching the export's first glob, with '*' standing for `suffix`."""
+    pattern = export.files[0]
+    head, _, tail = pattern.partition("*")
+    name = f"{head}{'' if head.endswith('_') else '_'}{suffix}{tail}" if "*" in pattern else pattern
+    if not export.matches(name):
+        raise GeneratorError(f"generated file name {name!r} does not match {export.files}")
+    return name
+
+
+class _Emitter:
+    """Renders, corrupts and writes one county's exports and collects what the truth keeps."""
+
+    def __init__(
+        self, out: Path, county: County, rates: FaultRates, rng: np.random.Generator
+    ) -> None:
+        self.out = out
+        self.county = county
+        self.rates = rates
+        self.rng = rng
+        self.files: dict[str, int] = {}
+        self.entities: Counter[str] = Counter()
+        self.faults: list[tuple[str, int, str, str, str, str, str]] = []
+        self.mentions: list[tuple[str, int, str]] = []
+
+    def emit(
+        self, source: str, export: Export, table: Table, suffix: str, wide: Wide | None = None
+    ) -> None:
+        name = export_file_name(export, suffix)
+        rel = f"exports/{source}/{name}"
+        path = self.out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rng = self.rng.spawn(1)[0]
+        table = {k: v.copy() for k, v in table.items()}
+        n = length(table)
+        used = np.zeros(n, dtype=bool)
+        variants = (
+            [] if wide else apply_variants(export, table, rng, self.rates, used, self.county.code)
+        )
+        sheet = render(export, f"{source}/{export.name}", table, int(rng.integers(2**32)), wide)
+        injected = apply_rejects(export, sheet, rng, self.rates, used)
+        dups = np.array(sorted(injected.duplicates), dtype=np.int64)
+        pos = np.arange(n) + np.searchsorted(dups, np.arange(n), side="left")
+        order = np.sort(np.concatenate([np.arange(n), dups]), kind="stable")
+        sheet.utf8_rows = {int(pos[i]) for i in sheet.utf8_rows}
+        write_sheet(path, export, sheet, order)
+        self.files[rel] = int(order.size)
+        for f in [*variants, *injected.faults]:
+            row = int(pos[f.row]) + 1 + int(f.duplicate)
+            self.faults.append(
+                (rel, row, f.field, f.item, f.kind, EXPECTED_REASON[f.kind], f.detail)
+            )
+            if f.true_student_number:
+                self.mentions.append((rel, row, f.true_student_number))
+
+        keep = np.ones(n, dtype=bool)
+        keep[list(injected.rejected_rows)] = False
+        if wide is None:
+            self.write_truth(export.entity, {k: v[keep] for k, v in table.items()})
+            return
+        cells = np.repeat(keep[:, None], len(wide.keys), axis=1)
+        col_of = {str(k): j for j, k in enumerate(wide.keys)}
+        for r, item in injected.rejected_cells:
+            cells[r, col_of[item]] = False
+        rows, cols = np.nonzero(cells)
+        long: Table = {
+            "exam_id": table["exam_id"][rows],
+            "student_number": table["student_number"][rows],
+            "item_no": np.array(wide.keys, dtype=np.float64)[cols],
+            "score": wide.values[rows, cols],
+        }
+        self.write_truth(export.entity, long)
+
+    def write_truth(self, name: str, table: Table) -> None:
+        n = length(table)
+        self.entities[name] += n
+        path = self.out / "truth" / ".parts" / name / f"{self.county.code}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if n == 0:
+            path.touch()
+            return
+        cols = truth_columns(entity(name), table)
+        with path.open("ab") as fh:
+            for lo in range(0, n, 1_000_000):
+                lines = csv_lines([c[lo : lo + 1_000_000] for c in cols])
+                fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+# ---- region-level files -----------------------------------------------------------------
+
+
+def _merge_parts(out: Path, name: str, counties: list[County]) -> None:
+    header = ",".join(entity(name).field_names) + "\n"
+    with (out / "truth" / f"{name}.csv").open("wb") as fh:
+        fh.write(header.encode("utf-8"))
+        for c in counties:
+            part = out / "truth" / ".parts" / name / f"{c.code}.csv"
+            if part.exists():
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, fh, 16 * 1024 * 1024)
+
+
+def _write_standard_only(out: Path, counties: list[County], summary: GenerationSummary) -> None:
+    regions = [
+        [PROVINCE_CODE, PROVINCE_NAME, "province", ""],
+        [PREFECTURE_CODE, PREFECTURE_NAME, "prefecture", PROVINCE_CODE],
+    ]
+    regions += [[c.code, c.name, "county", PREFECTURE_CODE] for c in counties]
+    terms = [list(t) for t in TERMS]
+    for name, rows in (("region", regions), ("term", terms)):
+        for folder in ("standard", "truth"):
+            _write_table(out / folder / f"{name}.csv", entity(name).field_names, rows)
+        summary.files[f"standard/{name}.csv"] = len(rows)
+        summary.entities[name] = len(rows)
+
+
+def _write_table(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if rows:
+        cols = [np.array([r[j] for r in rows], dtype=STR) for j in range(len(header))]
+        body = "\n".join(csv_lines(cols)) + "\n"
+    else:
+        body = ""
+    path.write_bytes((",".join(header) + "\n" + body).encode("utf-8"))
+
+
+def _readme(summary: GenerationSummary, rates: FaultRates) -> str:
+    kinds = "\n".join(
+        f"| `{k}` | {('`' + v + '`') if v else 'accepted'} | {getattr(rates, k)} |"
+        for k, v in EXPECTED_REASON.items()
+    )
+    return f"""# Synthetic region: ground truth
+
+Generated by `edubrain generate` ({summary.students} students, {summary.counties} county/counties).
+All people are synthetic: names from common characters, ID numbers with a random sequence and a
+correct check digit. Nothing here describes a real person.
+
+## Folders
+
+* `exports/<source>/` — what each source system exports, in its own layout (see
+  `edubrain/sources/mappings/<source>.yaml`): encodings, Chinese headers, local code spellings,
+  dates in several hands, one file per county (file names end with the county code; exam score
+  sheets with the exam id). These files contain the injected faults.
+* `standard/` — standard-format files (UTF-8, header = standard field names) for entities no
+  source system exports: `region.csv`, `term.csv`, `attendance.csv`.
+* `truth/<entity>.csv` — for every entity of the standard, exactly what a perfect ingestion of
+  `exports/` and `standard/` holds: every accepted row, normalised (codes, ISO dates
+  `YYYY-MM-DD`, datetimes `YYYY-MM-DDTHH:MM:SS`, booleans `true`/`false`, numbers after
+  `scale`, full-width digits made half-width), in file order, and none of the rejected rows.
+  Decimals are written with the precision the export has; a number that went through a
+  `scale` (万元 → 元, % → ratio, seconds → minutes) should be compared with a relative
+  tolerance of 1e-9, as binary floating point may differ in the last bit.
+* `truth/faults.csv` — every injected fault: `file` (path under this folder), `row` (1-based
+  data row, header excluded; for jsonl the line), `field` (standard field; `score` for an item
+  column of a wide score sheet, with the item number in `item`), `fault`, `expected_reason`
+  (the reason code ingestion must give; empty = the row must be accepted) and `detail`. At most
+  one fault per source row. A reject fault in an item column of a score sheet rejects only that
+  item's row; a fault in any other column rejects the whole source row (all its items).
+  `duplicate_row` marks the copy, which follows the original row.
+* `truth/person_mentions.csv` — rows of secondary systems (体测, 体检, 作业) whose written 学籍号
+  is not the student's current one (an old temporary L number): `true_student_number` is who
+  the row is about. The truth files keep the number as written.
+
+## Fault kinds
+
+| fault | expected reason | rate (share of rows) |
+|---|---|---|
+{kinds}
+
+Identity variants (`name_homophone`, `name_typo`, `birth_date_day_month_swapped`, `id_missing`,
+`student_number_variant`) are accepted, and the truth holds the value as the source wrote it.
+"""
