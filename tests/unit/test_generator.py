@@ -176,6 +176,32 @@ def test_myopia_rises_with_stage(region: Path) -> None:
 
 
 @pytest.mark.slow
+def test_city_is_the_same_with_one_or_two_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edubrain.sources.generator import plan
+
+    monkeypatch.setattr(plan, "MAX_COUNTY_STUDENTS", 1000)
+    monkeypatch.setattr(plan, "TYPICAL_COUNTY_STUDENTS", 1000)
+    digests = []
+    for workers in (1, 2):
+        out = tmp_path / str(workers)
+        summary = generate_region(out, students=2400, seed=9, workers=workers)
+        assert summary.counties == 2
+        files = sorted(p for p in out.rglob("*") if p.is_file())
+        digests.append(
+            {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+        )
+    assert digests[0] == digests[1]
+    regions = pd.read_csv(tmp_path / "1" / "truth" / "region.csv", dtype=str)
+    assert list(regions["region_code"]) == ["330000", "339900", "339901", "339902"]
+    assert {p.name for p in (tmp_path / "1" / "exports" / "tijian").iterdir()} == {
+        "体检_339901.xlsx",
+        "体检_339902.xlsx",
+    }
+
+
+@pytest.mark.slow
 def test_class_sizes_have_large_classes(tmp_path: Path) -> None:
     generate_region(tmp_path, students=30_000, seed=3)
     s = pd.read_csv(tmp_path / "truth" / "student.csv", dtype=str, keep_default_na=False)

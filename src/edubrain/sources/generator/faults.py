@@ -11,6 +11,7 @@ At most one fault touches a source row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
@@ -75,6 +76,7 @@ REJECT_KINDS = (*(k for k, v in EXPECTED_REASON.items() if v), "full_width_digit
 CLEAN_ENTITIES = {"school", "class", "exam", "exam_item", "homework_assignment"}
 SECONDARY = {"fitness_test", "health_check", "homework_submission"}
 PHONE_PATTERN = r"1\d{10}"
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII only: \d matches ０-９
 
 # Typos that no code table or alias knows (a typed label with one wrong character).
 UNKNOWN_SPELLINGS: dict[str, tuple[str, ...]] = {
@@ -288,8 +290,8 @@ def apply_rejects(
             if new is None or new == old:
                 continue
             sheet.cells[j][i] = new
-            if sheet.kinds[j] != "text" and kind != "missing_required":
-                sheet.forced_text[j][i] = True
+            if sheet.kinds[j] != "text" and new and not _PLAIN_NUMBER.fullmatch(new):
+                sheet.forced_text[j][i] = True  # e.g. JSON "12..5" must be a string
             used[i] = True
             item = sheet.items[j]
             if kind != "full_width_digits":
