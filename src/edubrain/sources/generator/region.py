@@ -551,7 +551,7 @@ def _teachers(
         staff = max(3, round(max(need, floor)))
         n_teach = max(2, round(staff * rng.uniform(0.86, 0.93)))
         shares = dict(TEACHER_SUBJECTS[stage])
-        arts = rng.uniform(0.75, 1.45)
+        arts = rng.uniform(0.9, 1.6)
         for k in _ARTS:
             shares[k] *= arts
         subj = np.array(list(shares), dtype=STR)
