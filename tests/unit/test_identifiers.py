@@ -51,7 +51,12 @@ def test_real_dates_know_leap_years() -> None:
 _digits = st.text(alphabet="0123456789", min_size=17, max_size=17)
 
 
-@given(st.lists(_digits.flatmap(lambda d: st.sampled_from([d + c for c in "0123456789X"]) | st.just(d)), max_size=30))
+@given(
+    st.lists(
+        _digits.flatmap(lambda d: st.sampled_from([d + c for c in "0123456789X"]) | st.just(d)),
+        max_size=30,
+    )
+)
 def test_vectorised_id_check_agrees_with_scalar(values: list[str]) -> None:
     got = id_number_problems(np.array(values, dtype=np.str_)).tolist()
     assert got == [id_number_problem(v) for v in values]

@@ -44,9 +44,20 @@ def test_national_codes_by_hand() -> None:
 
 
 def test_grade_arithmetic() -> None:
-    assert [grade_year_index(g) for g in ("11", "16", "21", "23", "31", "33")] == [1, 6, 7, 9, 10, 12]
+    assert [grade_year_index(g) for g in ("11", "16", "21", "23", "31", "33")] == [
+        1,
+        6,
+        7,
+        9,
+        10,
+        12,
+    ]
     assert grade_year_index("41") is None
-    assert (grade_stage("14"), grade_stage("22"), grade_stage("32")) == ("primary", "junior", "senior")
+    assert (grade_stage("14"), grade_stage("22"), grade_stage("32")) == (
+        "primary",
+        "junior",
+        "senior",
+    )
 
 
 def test_every_entity_is_coherent() -> None:
@@ -77,7 +88,13 @@ def test_unknown_entity_names_the_known_ones() -> None:
 
 def test_builtin_mappings_cover_the_seven_sources() -> None:
     assert set(builtin_mappings()) == {
-        "xueji", "renshi", "yuejuan", "tice", "tijian", "zuoye", "zhuangbei",
+        "xueji",
+        "renshi",
+        "yuejuan",
+        "tice",
+        "tijian",
+        "zuoye",
+        "zhuangbei",
     }
 
 
@@ -104,10 +121,16 @@ exports:
     ("columns", "message"),
     [
         ("student_number: {from: XJH}\n      name: {from: N}", "required field 'relation'"),
-        ("student_number: {from: XJH}\n      relation: {from: R}\n      name: {from: N}\n"
-         "      shoe_size: {from: S}", "no field 'shoe_size'"),
-        ("student_number: {from: XJH}\n      relation: {from: R, values: {a: uncle}}\n"
-         "      name: {from: N}", "not a code of guardian_relation"),
+        (
+            "student_number: {from: XJH}\n      relation: {from: R}\n      name: {from: N}\n"
+            "      shoe_size: {from: S}",
+            "no field 'shoe_size'",
+        ),
+        (
+            "student_number: {from: XJH}\n      relation: {from: R, values: {a: uncle}}\n"
+            "      name: {from: N}",
+            "not a code of guardian_relation",
+        ),
     ],
 )
 def test_bad_mappings_are_refused(columns: str, message: str) -> None:

@@ -6,8 +6,9 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from edubrain.cli import generate_cmd, ingest_cmd, standard_cmd
+    from edubrain.cli import demo_cmd, generate_cmd, ingest_cmd, standard_cmd
 
     standard_cmd.register(app)
     generate_cmd.register(app)
     ingest_cmd.register(app)
+    demo_cmd.register(app)

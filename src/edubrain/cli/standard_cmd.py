@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +16,11 @@ standard_app = typer.Typer(help="The data standard (数据标准): entities, fie
 
 
 @standard_app.command("show")
-def show(name: str = typer.Argument(None, help="Entity to show; all entities if omitted.")) -> None:
+def show(
+    name: Annotated[
+        str | None, typer.Argument(help="Entity to show; all entities if omitted.")
+    ] = None,
+) -> None:
     """List the entities, or one entity's fields."""
     console = Console()
     if name is None:
@@ -33,7 +38,9 @@ def show(name: str = typer.Argument(None, help="Entity to show; all entities if 
 
 @standard_app.command("docs")
 def docs(
-    out: Path = typer.Option(None, "--out", help="Write here instead of standard output."),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of standard output.")
+    ] = None,
 ) -> None:
     """Render docs/data-standard.md from the code."""
     text = render_data_standard()

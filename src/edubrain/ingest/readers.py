@@ -279,7 +279,13 @@ def _read_jsonl(spec: FileSpec, data: bytes, sha: str) -> RawTable:
         return [lines[i].decode("utf-8").strip() for i in idx]
 
     try:
-        table = _flatten(pajson.read_json(io.BytesIO(text)))
+        table = pajson.read_json(io.BytesIO(text))
+        if _has_temporal(table.schema):
+            # Arrow turns "2025-11-04" into a timestamp; read those fields again as the text
+            # they are, so the mapping's date formats see what the source wrote.
+            options = pajson.ParseOptions(explicit_schema=_temporal_as_text(table.schema))
+            table = pajson.read_json(io.BytesIO(text), parse_options=options)
+        table = _flatten(table)
         if any(pa.types.is_nested(f.type) for f in table.schema):
             raise pa.ArrowInvalid("nested lists")
         columns = [_as_text(c) for c in table.columns]
@@ -291,6 +297,35 @@ def _read_jsonl(spec: FileSpec, data: bytes, sha: str) -> RawTable:
     _check_field_sizes(path, table)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     return RawTable(table.column_names, table, rows, sha, len(data), raw_json)
+
+
+def _is_temporal(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_timestamp(kind) or pa.types.is_date(kind))
+
+
+def _has_temporal(schema: pa.Schema) -> bool:
+    return any(_is_temporal(t) for t in _leaf_types(list(schema)))
+
+
+def _leaf_types(fields: list[pa.Field]) -> list[pa.DataType]:
+    out: list[pa.DataType] = []
+    for f in fields:
+        if pa.types.is_struct(f.type):
+            out += _leaf_types([f.type.field(i) for i in range(f.type.num_fields)])
+        else:
+            out.append(f.type)
+    return out
+
+
+def _temporal_field_as_text(f: pa.Field) -> pa.Field:
+    if pa.types.is_struct(f.type):
+        children = [_temporal_field_as_text(f.type.field(i)) for i in range(f.type.num_fields)]
+        return pa.field(f.name, pa.struct(children))
+    return pa.field(f.name, pa.string()) if _is_temporal(f.type) else f
+
+
+def _temporal_as_text(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([_temporal_field_as_text(f) for f in schema])
 
 
 def _read_jsonl_slowly(path: Path, lines: list[bytes]) -> pa.Table:

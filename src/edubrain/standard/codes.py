@@ -1,4 +1,4 @@
-"""Code tables of the data standard: national ones loaded from packaged CSVs, local ones defined here.
+"""Code tables of the data standard: national ones from packaged CSVs, local ones defined here.
 
 National tables (GB/T 2261.1 sex, GB/T 3304 ethnicity, 年级编号) are copied from
 `shared/reference/codes/` (see SOURCES.md there). GB/T 2260 region codes are checked by form
@@ -36,11 +36,18 @@ class CodeTable:
 
 
 def _packaged_csv(file_name: str) -> list[dict[str, str]]:
-    text = resources.files("edubrain.standard").joinpath("codes").joinpath(file_name).read_text("utf-8")
+    text = (
+        resources.files("edubrain.standard")
+        .joinpath("codes")
+        .joinpath(file_name)
+        .read_text("utf-8")
+    )
     return list(csv.DictReader(text.splitlines()))
 
 
-def _national(name: str, label: str, source: str, file_name: str, key: str, value: str) -> CodeTable:
+def _national(
+    name: str, label: str, source: str, file_name: str, key: str, value: str
+) -> CodeTable:
     rows = _packaged_csv(file_name)
     return CodeTable(name, label, source, {r[key]: r[value] for r in rows})
 
@@ -80,7 +87,8 @@ def code_tables() -> dict[str, CodeTable]:
             "enrolled": "在读", "transferred_out": "转出", "suspended": "休学",
             "graduated": "毕业", "dropped_out": "辍学"}),
         _local("guardian_relation", "与学生关系", {
-            "father": "父亲", "mother": "母亲", "grandparent": "祖父母/外祖父母", "other": "其他监护人"}),
+            "father": "父亲", "mother": "母亲", "grandparent": "祖父母/外祖父母",
+            "other": "其他监护人"}),
         _local("education", "学历", {
             "postgraduate": "研究生", "bachelor": "本科", "associate": "专科",
             "secondary": "高中及以下"}),
@@ -90,7 +98,8 @@ def code_tables() -> dict[str, CodeTable]:
         _local("backbone", "骨干教师级别", {
             "none": "无", "school": "校级", "county": "县级", "city": "市级", "province": "省级"}),
         _local("post", "岗位类别", {
-            "teacher": "专任教师", "admin": "行政人员", "support": "教辅人员", "worker": "工勤人员"}),
+            "teacher": "专任教师", "admin": "行政人员", "support": "教辅人员",
+            "worker": "工勤人员"}),
         _local("subject", "学科", {
             "chinese": "语文", "math": "数学", "english": "英语", "physics": "物理",
             "chemistry": "化学", "biology": "生物", "history": "历史", "geography": "地理",
@@ -143,7 +152,7 @@ def grade_stage(grade_code: str) -> str | None:
 
 
 def grade_year_index(grade_code: str) -> int | None:
-    """Years of schooling a grade stands for: 11 → 1 … 16 → 6, 21 → 7 … 23 → 9, 31 → 10 … 33 → 12."""
+    """Years of schooling a grade stands for: 11 → 1 … 16 → 6, 21 → 7 … 23 → 9, 31 → 10 …"""
     if len(grade_code) != 2 or not grade_code.isdigit():
         return None
     offset = {"1": 0, "2": 6, "3": 9}.get(grade_code[0])

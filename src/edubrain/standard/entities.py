@@ -90,18 +90,38 @@ SCHOOL_CODE = r"\d{10}"
 
 
 def _school_code(required: bool = True) -> Field:
-    return Field("school_code", "学校标识码", T.STRING, required, D.PUBLIC, pattern=SCHOOL_CODE,
-                 description="10-digit 学校标识码 issued by the 教育部 school registry.")
+    return Field(
+        "school_code",
+        "学校标识码",
+        T.STRING,
+        required,
+        D.PUBLIC,
+        pattern=SCHOOL_CODE,
+        description="10-digit 学校标识码 issued by the 教育部 school registry.",
+    )
 
 
 def _school_year(required: bool = True) -> Field:
-    return Field("school_year", "学年", T.STRING, required, pattern=r"20\d{2}-20\d{2}",
-                 description="e.g. 2025-2026; starts on 1 September of the first year.")
+    return Field(
+        "school_year",
+        "学年",
+        T.STRING,
+        required,
+        pattern=r"20\d{2}-20\d{2}",
+        description="e.g. 2025-2026; starts on 1 September of the first year.",
+    )
 
 
 def _student_number(required: bool = True) -> Field:
-    return Field("student_number", "学籍号", T.STRING, required, D.INTERNAL,
-                 check=Check.STUDENT_NUMBER, description="全国中小学生学籍号, 19 characters.")
+    return Field(
+        "student_number",
+        "学籍号",
+        T.STRING,
+        required,
+        D.INTERNAL,
+        check=Check.STUDENT_NUMBER,
+        description="全国中小学生学籍号, 19 characters.",
+    )
 
 
 def _grade(required: bool = True) -> Field:
@@ -113,34 +133,53 @@ def _class_no(required: bool = True) -> Field:
 
 
 def _id_number(label: str = "身份证件号", required: bool = False) -> Field:
-    return Field("id_number", label, T.STRING, required, D.CORE, check=Check.ID_NUMBER,
-                 description="居民身份证号码 (GB 11643), 18 characters, check digit verified.")
+    return Field(
+        "id_number",
+        label,
+        T.STRING,
+        required,
+        D.CORE,
+        check=Check.ID_NUMBER,
+        description="居民身份证号码 (GB 11643), 18 characters, check digit verified.",
+    )
 
 
 def _sex(required: bool = True) -> Field:
     return Field("sex", "性别", T.CODE, required, D.INTERNAL, code_table="sex")
 
 
-def _measure(name: str, label: str, unit: str, lo: float, hi: float,
-             kind: FieldType = T.DECIMAL, required: bool = False,
-             data_class: DataClass = D.SENSITIVE) -> Field:
+def _measure(
+    name: str,
+    label: str,
+    unit: str,
+    lo: float,
+    hi: float,
+    kind: FieldType = T.DECIMAL,
+    required: bool = False,
+    data_class: DataClass = D.SENSITIVE,
+) -> Field:
     return Field(name, label, kind, required, data_class, minimum=lo, maximum=hi, unit=unit)
 
 
 ENTITIES: tuple[Entity, ...] = (
     Entity(
-        "region", "行政区划", "Administrative divisions the bureau covers (GB/T 2260).",
+        "region",
+        "行政区划",
+        "Administrative divisions the bureau covers (GB/T 2260).",
         ("region_code",),
         (
             Field("region_code", "行政区划代码", T.STRING, True, D.PUBLIC, check=Check.REGION_CODE),
             Field("name", "名称", T.STRING, True, D.PUBLIC),
             Field("level", "级别", T.CODE, True, D.PUBLIC, code_table="region_level"),
-            Field("parent_code", "上级区划代码", T.STRING, False, D.PUBLIC,
-                  check=Check.REGION_CODE),
+            Field(
+                "parent_code", "上级区划代码", T.STRING, False, D.PUBLIC, check=Check.REGION_CODE
+            ),
         ),
     ),
     Entity(
-        "school", "学校", "A school (or a 学段 section of a 一贯制 school counted separately).",
+        "school",
+        "学校",
+        "A school (or a 学段 section of a 一贯制 school counted separately).",
         ("school_code",),
         (
             _school_code(),
@@ -156,7 +195,9 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "term", "学年学期", "School years and terms: the periods every time series is keyed on.",
+        "term",
+        "学年学期",
+        "School years and terms: the periods every time series is keyed on.",
         ("school_year", "term"),
         (
             _school_year(),
@@ -166,17 +207,24 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "class", "班级", "A teaching class in one school year.",
+        "class",
+        "班级",
+        "A teaching class in one school year.",
         ("school_code", "school_year", "grade_code", "class_no"),
         (
-            _school_code(), _school_year(), _grade(), _class_no(),
+            _school_code(),
+            _school_year(),
+            _grade(),
+            _class_no(),
             Field("class_name", "班级名称", T.STRING, False),
             Field("stage", "学段", T.CODE, True, code_table="stage"),
             Field("head_teacher_staff_number", "班主任教职工号", T.STRING, False),
         ),
     ),
     Entity(
-        "student", "学生", "A pupil's registry record (学籍) in a school year.",
+        "student",
+        "学生",
+        "A pupil's registry record (学籍) in a school year.",
         ("student_number",),
         (
             _student_number(),
@@ -185,17 +233,23 @@ ENTITIES: tuple[Entity, ...] = (
             _sex(),
             Field("birth_date", "出生日期", T.DATE, True, D.SENSITIVE),
             Field("ethnicity", "民族", T.CODE, False, D.SENSITIVE, code_table="ethnicity"),
-            Field("hukou_region", "户口所在地", T.STRING, False, D.SENSITIVE,
-                  check=Check.REGION_CODE),
+            Field(
+                "hukou_region", "户口所在地", T.STRING, False, D.SENSITIVE, check=Check.REGION_CODE
+            ),
             Field("address", "现住址", T.STRING, False, D.SENSITIVE),
-            _school_code(), _school_year(), _grade(), _class_no(),
+            _school_code(),
+            _school_year(),
+            _grade(),
+            _class_no(),
             Field("enrol_year", "入学年份", T.INTEGER, False, minimum=2000, maximum=2100),
             Field("status", "学籍状态", T.CODE, True, code_table="student_status"),
         ),
         row_checks=(RowCheck.BIRTH_DATE_FITS_GRADE,),
     ),
     Entity(
-        "guardian", "监护人", "A student's guardian (家庭成员/监护人).",
+        "guardian",
+        "监护人",
+        "A student's guardian (家庭成员/监护人).",
         ("student_number", "relation"),
         (
             _student_number(),
@@ -206,7 +260,9 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "teacher", "教职工", "A member of staff (人事系统).",
+        "teacher",
+        "教职工",
+        "A member of staff (人事系统).",
         ("staff_number",),
         (
             Field("staff_number", "教职工号", T.STRING, True, D.INTERNAL),
@@ -225,43 +281,67 @@ ENTITIES: tuple[Entity, ...] = (
         row_checks=(RowCheck.TEACHER_WORKING_AGE,),
     ),
     Entity(
-        "teaching_assignment", "任课安排", "Which teacher teaches which subject to which class.",
+        "teaching_assignment",
+        "任课安排",
+        "Which teacher teaches which subject to which class.",
         ("staff_number", "school_code", "school_year", "grade_code", "class_no", "subject"),
         (
             Field("staff_number", "教职工号", T.STRING, True),
-            _school_code(), _school_year(), _grade(), _class_no(),
+            _school_code(),
+            _school_year(),
+            _grade(),
+            _class_no(),
             Field("subject", "学科", T.CODE, True, code_table="subject"),
             _measure("weekly_periods", "周课时", "节", 0, 40, T.INTEGER, data_class=D.INTERNAL),
         ),
     ),
     Entity(
-        "facility_survey", "办学条件普查", "A school's facilities and equipment in one survey year.",
+        "facility_survey",
+        "办学条件普查",
+        "A school's facilities and equipment in one survey year.",
         ("school_code", "survey_year"),
         (
             _school_code(),
             Field("survey_year", "统计年度", T.INTEGER, True, minimum=2000, maximum=2100),
-            _measure("teaching_aux_area_m2", "教学及辅助用房面积", "m²", 0, 500_000,
-                     data_class=D.INTERNAL),
-            _measure("sports_area_m2", "体育运动场馆面积", "m²", 0, 500_000,
-                     data_class=D.INTERNAL),
+            _measure(
+                "teaching_aux_area_m2",
+                "教学及辅助用房面积",
+                "m²",
+                0,
+                500_000,
+                data_class=D.INTERNAL,
+            ),
+            _measure("sports_area_m2", "体育运动场馆面积", "m²", 0, 500_000, data_class=D.INTERNAL),
             _measure("equipment_value_yuan", "教学仪器设备值", "元", 0, 1e9, data_class=D.INTERNAL),
-            _measure("multimedia_classrooms", "网络多媒体教室数", "间", 0, 2000, T.INTEGER,
-                     data_class=D.INTERNAL),
+            _measure(
+                "multimedia_classrooms",
+                "网络多媒体教室数",
+                "间",
+                0,
+                2000,
+                T.INTEGER,
+                data_class=D.INTERNAL,
+            ),
             _measure("computers", "计算机台数", "台", 0, 20_000, T.INTEGER, data_class=D.INTERNAL),
             _measure("books", "图书册数", "册", 0, 5_000_000, T.INTEGER, data_class=D.INTERNAL),
-            _measure("outbound_bandwidth_mbps", "出口带宽", "Mbps", 0, 100_000,
-                     data_class=D.INTERNAL),
+            _measure(
+                "outbound_bandwidth_mbps", "出口带宽", "Mbps", 0, 100_000, data_class=D.INTERNAL
+            ),
             _measure("wireless_coverage", "无线网络覆盖率", "ratio", 0, 1, data_class=D.INTERNAL),
             Field("ipv6_enabled", "是否支持IPv6", T.BOOLEAN, False),
-            _measure("new_type_spaces", "新型教学空间数", "间", 0, 500, T.INTEGER,
-                     data_class=D.INTERNAL),
+            _measure(
+                "new_type_spaces", "新型教学空间数", "间", 0, 500, T.INTEGER, data_class=D.INTERNAL
+            ),
             _measure("labs", "实验室数", "间", 0, 500, T.INTEGER, data_class=D.INTERNAL),
-            _measure("recording_classrooms", "录播教室数", "间", 0, 500, T.INTEGER,
-                     data_class=D.INTERNAL),
+            _measure(
+                "recording_classrooms", "录播教室数", "间", 0, 500, T.INTEGER, data_class=D.INTERNAL
+            ),
         ),
     ),
     Entity(
-        "exam", "考试", "An exam sitting (统考, 月考, 期中, 期末) for one subject and grade.",
+        "exam",
+        "考试",
+        "An exam sitting (统考, 月考, 期中, 期末) for one subject and grade.",
         ("exam_id",),
         (
             Field("exam_id", "考试编号", T.STRING, True),
@@ -275,19 +355,28 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "exam_item", "试题", "An item of an exam paper with its knowledge points (Q-matrix row).",
+        "exam_item",
+        "试题",
+        "An item of an exam paper with its knowledge points (Q-matrix row).",
         ("exam_id", "item_no"),
         (
             Field("exam_id", "考试编号", T.STRING, True),
             Field("item_no", "题号", T.INTEGER, True, minimum=1, maximum=200),
             Field("max_score", "分值", T.DECIMAL, True, minimum=0.5, maximum=200),
             Field("item_type", "题型", T.CODE, False, code_table="item_type"),
-            Field("knowledge_points", "知识点", T.STRING, False,
-                  description="Knowledge point codes joined by ';'."),
+            Field(
+                "knowledge_points",
+                "知识点",
+                T.STRING,
+                False,
+                description="Knowledge point codes joined by ';'.",
+            ),
         ),
     ),
     Entity(
-        "item_score", "小题得分", "A student's score on one exam item.",
+        "item_score",
+        "小题得分",
+        "A student's score on one exam item.",
         ("exam_id", "student_number", "item_no"),
         (
             Field("exam_id", "考试编号", T.STRING, True),
@@ -297,11 +386,16 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "homework_assignment", "作业布置", "A homework task set to a class.",
+        "homework_assignment",
+        "作业布置",
+        "A homework task set to a class.",
         ("assignment_id",),
         (
             Field("assignment_id", "作业编号", T.STRING, True),
-            _school_code(), _school_year(), _grade(), _class_no(),
+            _school_code(),
+            _school_year(),
+            _grade(),
+            _class_no(),
             Field("subject", "学科", T.CODE, True, code_table="subject"),
             Field("assigned_date", "布置日期", T.DATE, True),
             Field("due_date", "截止日期", T.DATE, False),
@@ -310,25 +404,36 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "homework_submission", "作业提交", "A student's submission of a homework task.",
+        "homework_submission",
+        "作业提交",
+        "A student's submission of a homework task.",
         ("assignment_id", "student_number"),
         (
             Field("assignment_id", "作业编号", T.STRING, True),
             _student_number(),
             Field("submitted_at", "提交时间", T.DATETIME, False),
-            _measure("minutes_spent", "用时", "min", 0, 600, required=True,
-                     data_class=D.SENSITIVE),
+            _measure("minutes_spent", "用时", "min", 0, 600, required=True, data_class=D.SENSITIVE),
             _measure("score", "得分率", "ratio", 0, 1),
         ),
     ),
     Entity(
-        "fitness_test", "体质健康测试",
+        "fitness_test",
+        "体质健康测试",
         "Raw results of the 国家学生体质健康标准 test, one row per student per school year.",
         ("student_number", "school_year"),
         (
-            _student_number(), _school_year(), _grade(), _sex(),
-            Field("student_name", "姓名(体测系统)", T.STRING, False, D.SENSITIVE,
-                  description="The name as the fitness system holds it; for record linkage."),
+            _student_number(),
+            _school_year(),
+            _grade(),
+            _sex(),
+            Field(
+                "student_name",
+                "姓名(体测系统)",
+                T.STRING,
+                False,
+                D.SENSITIVE,
+                description="The name as the fitness system holds it; for record linkage.",
+            ),
             Field("birth_date", "出生日期(体测系统)", T.DATE, False, D.SENSITIVE),
             Field("test_date", "测试日期", T.DATE, False),
             _measure("height_cm", "身高", "cm", 80, 230),
@@ -346,12 +451,20 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "health_check", "健康体检", "A health examination: growth and uncorrected vision.",
+        "health_check",
+        "健康体检",
+        "A health examination: growth and uncorrected vision.",
         ("student_number", "check_date"),
         (
             _student_number(),
-            Field("student_name", "姓名(体检系统)", T.STRING, False, D.SENSITIVE,
-                  description="The name as the health-check system holds it; for record linkage."),
+            Field(
+                "student_name",
+                "姓名(体检系统)",
+                T.STRING,
+                False,
+                D.SENSITIVE,
+                description="The name as the health-check system holds it; for record linkage.",
+            ),
             _sex(required=False),
             Field("check_date", "体检日期", T.DATE, True),
             _measure("height_cm", "身高", "cm", 80, 230, required=True),
@@ -363,7 +476,9 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
-        "attendance", "考勤", "An attendance exception (absence, leave, lateness) on a school day.",
+        "attendance",
+        "考勤",
+        "An attendance exception (absence, leave, lateness) on a school day.",
         ("student_number", "date"),
         (
             _student_number(),

@@ -27,12 +27,15 @@ def id_check_char(first17: str) -> str:
     return ID_CHECK_CHARS[total % 11]
 
 
+EARLIEST_BIRTH_YEAR = 1800  # a birth date before this is a typo, not a person
+
+
 def _is_real_date(yyyymmdd: str) -> bool:
     try:
-        date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+        born = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
     except ValueError:
         return False
-    return True
+    return born.year >= EARLIEST_BIRTH_YEAR
 
 
 def id_number_problem(value: str) -> str | None:
@@ -102,7 +105,14 @@ def real_dates(
     month_len = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     safe_months = np.clip(months, 0, 12)
     limit = month_len[safe_months] + ((safe_months == 2) & leap)
-    return (years >= 1800) & (months >= 1) & (months <= 12) & (days >= 1) & (days <= limit)
+    real: npt.NDArray[np.bool_] = (
+        (years >= EARLIEST_BIRTH_YEAR)
+        & (months >= 1)
+        & (months <= 12)
+        & (days >= 1)
+        & (days <= limit)
+    )
+    return real
 
 
 def student_number_problems(values: npt.NDArray[np.str_]) -> npt.NDArray[np.object_]:

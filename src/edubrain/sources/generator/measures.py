@@ -14,6 +14,7 @@ import numpy as np
 from edubrain.sources.generator.columns import STR, Array, Table
 from edubrain.sources.generator.plan import SCHOOL_YEAR, YEAR_START
 from edubrain.sources.generator.region import YEAR_INDEX
+from edubrain.standard.entities import entity
 
 _GRADES = ("11", "12", "13", "14", "15", "16", "21", "22", "23", "31", "32", "33")
 
@@ -217,10 +218,12 @@ def fitness_tests(students: Table, height: Array, bmi: Array, rng: np.random.Gen
             z = _LOADING * latent[rows] + np.sqrt(1 - _LOADING**2) * rng.standard_normal(rows.size)
             value = t60 + (t80 - t60) * (z - _Z60) / (_Z80 - _Z60)
             col[rows] = value
+    standard = entity("fitness_test")
     for item, decimals in _DECIMALS.items():
-        v = table[item]
-        if item in ("rope_skip_1min", "sit_up_1min", "pull_up"):
-            v = np.maximum(v, 0)
+        # A clean result must be a valid one: the tails of the latent model are cut at the
+        # standard's physical range (out-of-range values are injected as faults, on purpose).
+        spec = standard.field(item)
+        v = np.clip(table[item], spec.minimum, spec.maximum)
         if item == "shuttle_run_50x8":
             table[item] = np.where(tenths, np.round(v, 1), np.round(v))
         else:

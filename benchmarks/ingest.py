@@ -1,0 +1,186 @@
+"""Benchmark: full ingest of a synthetic city vs DuckDB's raw scan of the same files.
+
+    python benchmarks/ingest.py --students 1000000 --workdir /tmp/edubrain-bench
+
+Generates the region (timed), ingests every export into a fresh warehouse file by file (timed),
+then, in the same run, loads each CSV / JSON-lines file with plain DuckDB `read_csv` /
+`read_json` into a table — no decoding of GBK (read as latin-1, which keeps row boundaries
+intact), no validation, no merge: the floor any ingest must sit above. xlsx files have no offline
+DuckDB reader, so they are timed by edubrain alone and reported separately.
+
+Prints a markdown table for docs/performance.md and writes the raw numbers as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from edubrain.ingest import ingest_paths
+from edubrain.settings import Settings
+from edubrain.sources.generator import generate_region
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "os": platform.platform(),
+    }
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_scan(files: list[Path], workdir: Path) -> tuple[int, float]:
+    """Rows and seconds for DuckDB to load every CSV/JSONL file as-is into a table."""
+    db = workdir / "raw.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db), config={"autoinstall_known_extensions": False})
+    rows = 0
+    started = time.perf_counter()
+    for i, path in enumerate(files):
+        if path.suffix == ".jsonl":
+            source = f"read_json('{path}', format='newline_delimited')"
+        else:
+            encoding = "utf-8" if _is_utf8(path) else "latin-1"
+            source = f"read_csv('{path}', all_varchar=true, header=true, encoding='{encoding}')"
+        con.execute(f"CREATE TABLE raw_{i} AS SELECT * FROM {source}")
+        rows += con.execute(f"SELECT count(*) FROM raw_{i}").fetchone()[0]  # type: ignore[index]
+    seconds = time.perf_counter() - started
+    con.close()
+    db.unlink(missing_ok=True)
+    return rows, seconds
+
+
+def _is_utf8(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a character cut at the buffer's end
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=20251)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/edubrain-bench"))
+    parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="Reuse an existing generated region.")
+    args = parser.parse_args()
+
+    workdir: Path = args.workdir
+    region = workdir / "region"
+    home = workdir / "home"
+    results: dict[str, Any] = {"machine": machine(), "students": args.students}
+
+    if not (args.keep and region.exists()):
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        started = time.perf_counter()
+        summary = generate_region(region, students=args.students, seed=args.seed)
+        results["generate_seconds"] = round(time.perf_counter() - started, 1)
+        results["generated_rows"] = sum(summary.files.values())
+    shutil.rmtree(home, ignore_errors=True)
+    settings = Settings(home=home, progress=False)
+
+    files = sorted(p for p in (region / "exports").rglob("*") if p.is_file())
+    files = sorted((region / "standard").glob("*.csv")) + files
+    results["bytes"] = sum(p.stat().st_size for p in files)
+
+    by_kind: dict[str, dict[str, float]] = defaultdict(lambda: {"rows": 0, "seconds": 0.0})
+    started = time.perf_counter()
+    for path in files:
+        t0 = time.perf_counter()
+        (report,) = ingest_paths([path], settings)
+        if report.status != "loaded":
+            print(f"{path}: {report.status} {report.error}", file=sys.stderr)
+            return 1
+        kind = "xlsx" if path.suffix == ".xlsx" else "csv/jsonl"
+        by_kind[kind]["rows"] += report.rows_read
+        by_kind[kind]["seconds"] += time.perf_counter() - t0
+    ingest_seconds = time.perf_counter() - started
+    ingest_rows = int(sum(k["rows"] for k in by_kind.values()))
+    results["ingest"] = {
+        "seconds": round(ingest_seconds, 1),
+        "rows": ingest_rows,
+        "rows_per_s": round(ingest_rows / ingest_seconds),
+        "by_kind": {
+            k: {"rows": int(v["rows"]), "seconds": round(v["seconds"], 1)}
+            for k, v in by_kind.items()
+        },
+        "warehouse_mib": round(settings.warehouse_path.stat().st_size / 2**20),
+    }
+    results["peak_rss_mib_after_ingest"] = round(peak_rss_mib())
+
+    scannable = [p for p in files if p.suffix in (".csv", ".jsonl")]
+    raw_rows, raw_seconds = raw_scan(scannable, workdir)
+    ours = by_kind["csv/jsonl"]
+    results["raw_scan"] = {
+        "seconds": round(raw_seconds, 1),
+        "rows": raw_rows,
+        "rows_per_s": round(raw_rows / raw_seconds),
+    }
+    # Same files, same source lines: the rate ratio is the inverse time ratio. (Wide score
+    # sheets unpivot into many records per line, so edubrain's own record count is larger.)
+    results["ratio_csv_jsonl"] = round(raw_seconds / ours["seconds"], 3)
+
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    print()
+    print("| step | rows | seconds | rows/s |")
+    print("|---|---:|---:|---:|")
+    if "generate_seconds" in results:
+        print(f"| generate | {results['generated_rows']:,} | {results['generate_seconds']} | |")
+    print(
+        f"| edubrain ingest, all files | {ingest_rows:,} | {ingest_seconds:.1f} | "
+        f"{ingest_rows / ingest_seconds:,.0f} |"
+    )
+    for kind, v in by_kind.items():
+        print(
+            f"| edubrain ingest, {kind} | {int(v['rows']):,} | {v['seconds']:.1f} | "
+            f"{v['rows'] / v['seconds']:,.0f} |"
+        )
+    print(
+        f"| DuckDB raw read_csv/read_json → table, csv/jsonl (source lines) | {raw_rows:,} | "
+        f"{raw_seconds:.1f} | {raw_rows / raw_seconds:,.0f} |"
+    )
+    print(
+        f"| edubrain ingest, csv/jsonl (same source lines) | {raw_rows:,} | "
+        f"{ours['seconds']:.1f} | {raw_rows / ours['seconds']:,.0f} |"
+    )
+    print(
+        f"\nratio edubrain / raw rows/s on the same csv/jsonl files: {results['ratio_csv_jsonl']}"
+    )
+    if args.json_out:
+        args.json_out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
