@@ -7,6 +7,7 @@ shortest honest tour.
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -26,7 +27,8 @@ DEMO_HOME = Path("edubrain-demo")
 def _summary_by_source(reports: list[FileReport]) -> Table:
     table = Table(title="Ingestion by source (导入汇总)", show_lines=False)
     for column in ("source", "entity", "files", "read", "accepted", "quarantined", "top reasons"):
-        table.add_column(column, justify="right" if column in {"files", "read"} else "left")
+        numeric = column in {"files", "read", "accepted", "quarantined"}
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=not numeric)
     groups: dict[tuple[str, str], list[FileReport]] = defaultdict(list)
     for report in reports:
         groups[(report.source or "standard", report.entity or "?")].append(report)
@@ -34,7 +36,7 @@ def _summary_by_source(reports: list[FileReport]) -> Table:
         reasons: Counter[str] = Counter()
         for report in group:
             reasons.update(report.reasons)
-        top = ", ".join(f"{code} {n}" for code, n in reasons.most_common(3))
+        top = ", ".join(f"{code} {n:,}" for code, n in reasons.most_common(2))
         table.add_row(
             source,
             entity_name,
@@ -59,7 +61,7 @@ def demo(
     ] = DEMO_HOME,
 ) -> None:
     """Generate a synthetic county, ingest all its exports, and print a summary."""
-    console = Console(stderr=False)
+    console = Console(width=None if sys.stdout.isatty() else 120)
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
@@ -90,10 +92,7 @@ def demo(
         f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}. "
         f"Total time {time.perf_counter() - started:.1f} s."
     )
-    console.print(
-        f"Explore: EDUBRAIN_HOME={home} edubrain ingest --help · "
-        f"quarantine details are in the warehouse table `quarantine`."
-    )
+    console.print(f"See why rows were rejected: EDUBRAIN_HOME={home} edubrain quarantine --summary")
     if not balanced:
         raise typer.Exit(1)
 

@@ -151,7 +151,8 @@ def ingest_paths(
     matching no export). Per-file failures never raise; usage errors (unknown source or
     entity) do.
     """
-    found = discover([Path(p) for p in paths], source=source, entity_name=entity)
+    # Absolute paths: the quarantine and the loads table must say which file, wherever it ran.
+    found = discover([Path(p).absolute() for p in paths], source=source, entity_name=entity)
     reports = [FileReport(file=e.path, status="failed", error=e.problem) for e in found.failed] + [
         FileReport(file=str(p), status="skipped") for p in found.skipped
     ]

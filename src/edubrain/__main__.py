@@ -1,0 +1,5 @@
+"""`python -m edubrain` runs the command line."""
+
+from edubrain.cli.main import run
+
+run()
