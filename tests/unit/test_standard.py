@@ -147,3 +147,11 @@ exports:
 """
     with pytest.raises(MappingError, match=message):
         parse_mapping(text, "broken.yaml")
+
+
+def test_every_reason_code_is_documented() -> None:
+    from edubrain.ingest import Reason
+
+    doc = (ROOT / "docs" / "ingestion.md").read_text("utf-8")
+    missing = [r.value for r in Reason if f"`{r.value}`" not in doc]
+    assert not missing, f"docs/ingestion.md does not explain {missing}"
