@@ -117,3 +117,10 @@ def test_clean_text_folds_width_trims_and_nulls_empty() -> None:
     assert clean_text(pa.array(["　ＡＢ１２ ", "", "  ", "（平方米）"])).to_pylist() == [
         "AB12", None, None, "(平方米)",
     ]  # fmt: skip
+
+
+def test_a_missing_school_year_is_only_missing_required(tmp_path: Path) -> None:
+    # The age rule must skip the row quietly (it once cast NaN to int, a warning = error here).
+    assert reasons(tmp_path / "t", "student", {**STUDENT, "school_year": ""}) == {
+        "missing_required": 1
+    }

@@ -270,7 +270,8 @@ def _birth_date_fits_grade(ctx: Context) -> Iterator[Violation]:
         cols["school_year"].text,
         cols["grade_code"].text,
     )
-    year_ok = pc.match_substring_regex(year_text, r"^\d{4}-\d{4}$")
+    # A missing school year is missing_required's business; here it must not become NaN.
+    year_ok = pc.fill_null(pc.match_substring_regex(year_text, r"^\d{4}-\d{4}$"), False)
     grades = list(code_tables()["grade"].codes)
     typical = [5 + (grade_year_index(g) or 0) for g in grades]  # age 6 in year 1
     expected = pc.take(
