@@ -222,6 +222,22 @@ def test_jsonl_submissions_with_nested_fields_and_mixed_types(
     assert raws[3]["score_rate"] == 1.5
 
 
+def test_jsonl_with_mixed_types_and_a_broken_line_is_refused(
+    tmp_path: Path, settings: Settings
+) -> None:
+    lines = [
+        '{"task_id": "HW1", "student": {"xjh": "G1"}, "duration_sec": 60}',
+        '{"task_id": "HW1", "student": {"xjh": "G2"}, "duration_sec": "6O"}',
+        '{"task_id": "HW1", "student": {"xjh": "G3"}, "duration_sec": 60',
+    ]
+    path = tmp_path / "作业_提交_broken.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    (report,) = ingest_paths([path], settings, as_of=AS_OF)
+    assert report.status == "failed"
+    assert report.error is not None and "line 3" in report.error
+    assert table(settings, "homework_submission") == []
+
+
 def test_wide_score_sheet_is_unpivoted_one_record_per_item(
     tmp_path: Path, settings: Settings
 ) -> None:

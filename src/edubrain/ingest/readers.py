@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -28,8 +29,9 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 import python_calamine
 
-from edubrain.errors import UnreadableFileError
+from edubrain.errors import UnreadableFileError, WarehouseError
 from edubrain.ingest.discover import FileSpec
+from edubrain.warehouse import read_json_lines_as_text
 
 MAX_FIELD_BYTES = 1_000_000
 """A larger single cell is not data an export should hold: the file is refused."""
@@ -291,7 +293,7 @@ def _read_jsonl(spec: FileSpec, data: bytes, sha: str) -> RawTable:
         columns = [_as_text(c) for c in table.columns]
         table = pa.table(columns, names=table.column_names)
     except pa.ArrowInvalid:
-        table = _read_jsonl_slowly(path, lines)
+        table = _read_jsonl_mixed_types(spec, data, text, lines)
     if table.num_rows != len(lines):
         raise UnreadableFileError(path, "has lines that are not JSON objects")
     _check_field_sizes(path, table)
@@ -326,6 +328,27 @@ def _temporal_field_as_text(f: pa.Field) -> pa.Field:
 
 def _temporal_as_text(schema: pa.Schema) -> pa.Schema:
     return pa.schema([_temporal_field_as_text(f) for f in schema])
+
+
+def _read_jsonl_mixed_types(
+    spec: FileSpec, data: bytes, text: bytes, lines: list[bytes]
+) -> pa.Table:
+    """Values of one field differ in type between lines: read the mapped fields as text."""
+    wanted = [r.source for r in (spec.columns or {}).values() if r.source is not None]
+    if not wanted:
+        return _read_jsonl_slowly(spec.path, lines)
+    with tempfile.TemporaryDirectory() as tmp:
+        readable = spec.path
+        if text != data:  # decoding replaced bytes or changed the encoding: read what we decoded
+            readable = Path(tmp) / "decoded.jsonl"
+            readable.write_bytes(text)
+        try:
+            table = read_json_lines_as_text(readable, wanted)
+        except WarehouseError:
+            return _read_jsonl_slowly(spec.path, lines)
+    if table.num_rows != len(lines):
+        return _read_jsonl_slowly(spec.path, lines)
+    return table
 
 
 def _read_jsonl_slowly(path: Path, lines: list[bytes]) -> pa.Table:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from edubrain.settings import Settings
 from edubrain.warehouse.api import LoadRecord, MergeCounts, Transaction, Warehouse
 from edubrain.warehouse.duckdb_backend import DuckDBWarehouse
+from edubrain.warehouse.json_lines import read_json_lines_as_text
 from edubrain.warehouse.schema import (
     LINEAGE_COLUMNS,
     LOADS_TABLE,
@@ -37,4 +38,5 @@ __all__ = [
     "entity_schema",
     "history_table",
     "open_warehouse",
+    "read_json_lines_as_text",
 ]
