@@ -49,6 +49,17 @@ def _summary_by_source(reports: list[FileReport]) -> Table:
     return table
 
 
+def _this_command() -> str:
+    """How the user can call edubrain again: the path they used, relative when it is shorter."""
+    used = Path(sys.argv[0])
+    if used.name != "edubrain" or not used.is_absolute():
+        return "edubrain"
+    try:
+        return str(used.relative_to(Path.cwd()))
+    except ValueError:
+        return str(used)
+
+
 def demo(
     students: Annotated[
         int, typer.Option("--students", min=100, help="Students in the county.")
@@ -92,7 +103,9 @@ def demo(
         f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}. "
         f"Total time {time.perf_counter() - started:.1f} s."
     )
-    console.print(f"See why rows were rejected: EDUBRAIN_HOME={home} edubrain quarantine --summary")
+    console.print(
+        f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
+    )
     if not balanced:
         raise typer.Exit(1)
 
