@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.ingest_cmd import RichProgress
 from edubrain.ingest import FileReport, ingest_paths
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
@@ -86,7 +87,12 @@ def demo(
 
     step = time.perf_counter()
     console.print("[bold]2/2[/] Ingesting every export into the warehouse ...")
-    reports = ingest_paths([region_dir / "standard", region_dir / "exports"], settings)
+    folders = [region_dir / "standard", region_dir / "exports"]
+    if settings.progress and sys.stderr.isatty():
+        with RichProgress(Console(stderr=True)) as bar:
+            reports = ingest_paths(folders, settings, progress=bar)
+    else:
+        reports = ingest_paths(folders, settings)
     console.print(f"    done in {time.perf_counter() - step:.1f} s → {settings.warehouse_path}")
 
     console.print(_summary_by_source(reports))

@@ -16,7 +16,7 @@ from edubrain.ingest import FileReport, ingest_paths, summarise
 from edubrain.settings import load_settings
 
 
-class _RichProgress:
+class RichProgress:
     """A byte-based bar on stderr."""
 
     def __init__(self, console: Console) -> None:
@@ -30,7 +30,7 @@ class _RichProgress:
         )
         self._task: Any = None
 
-    def __enter__(self) -> _RichProgress:
+    def __enter__(self) -> RichProgress:
         self._bar.__enter__()
         return self
 
@@ -110,7 +110,7 @@ def ingest(
     err = Console(stderr=True)
     show_bar = settings.progress and not as_json and sys.stderr.isatty()
     if show_bar:
-        with _RichProgress(err) as bar:
+        with RichProgress(err) as bar:
             reports = ingest_paths(paths, settings, source=source, entity=standard, progress=bar)
     else:
         reports = ingest_paths(paths, settings, source=source, entity=standard)
