@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         ge=0,
         description="Threads the warehouse may use; 0 means one per core.",
     )
+    mappings_dir: Path | None = Field(
+        default=None,
+        description="Folder of the bureau's own source mappings (*.yaml); default `home/mappings`.",
+    )
     progress: bool = Field(
         default=True,
         description="Show progress bars on long work when the output is a terminal.",
@@ -37,6 +41,10 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.home / self.warehouse_file
+
+    @property
+    def local_mappings_dir(self) -> Path:
+        return self.mappings_dir if self.mappings_dir is not None else self.home / "mappings"
 
 
 def load_settings() -> Settings:

@@ -116,27 +116,40 @@ def _match_standard_name(path: Path) -> FileSpec | None:
 
 
 def _spec_for(
-    path: Path, *, source: str | None, entity_name: str | None, explicit: bool
+    path: Path,
+    *,
+    source: str | None,
+    entity_name: str | None,
+    explicit: bool,
+    mappings: dict[str, SourceMapping],
 ) -> FileSpec | None:
     if entity_name is not None:
         if explicit or path.suffix.lower() in (".csv", ".parquet"):
             return FileSpec.standard(path, entity_name)
         return None
     if source is not None:
-        mapping = source_mapping(source)
+        mapping = source_mapping(source, mappings)
         export = mapping.export_for(path.name)
         if export is None and explicit and len(mapping.exports) == 1:
             export = mapping.exports[0]  # forcing a one-export source needs no name match
         return FileSpec.from_export(path, source, export) if export else None
-    return _match_builtin(path, list(builtin_mappings().values())) or _match_standard_name(path)
+    return _match_builtin(path, list(mappings.values())) or _match_standard_name(path)
 
 
 def discover(
-    paths: list[Path], *, source: str | None = None, entity_name: str | None = None
+    paths: list[Path],
+    *,
+    source: str | None = None,
+    entity_name: str | None = None,
+    mappings: dict[str, SourceMapping] | None = None,
 ) -> Discovery:
-    """Resolve files and folders (recursively) into specs, skipped files and failures."""
+    """Resolve files and folders (recursively) into specs, skipped files and failures.
+
+    `mappings` defaults to the built-in ones (see `available_mappings` for a bureau's own).
+    """
+    mappings = builtin_mappings() if mappings is None else mappings
     if source is not None:
-        source_mapping(source)  # an unknown source is a usage error, not a per-file one
+        source_mapping(source, mappings)  # an unknown source is a usage error, not per file
     if entity_name is not None:
         entity(entity_name)
     specs: list[FileSpec] = []
@@ -146,7 +159,13 @@ def discover(
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 try:
-                    spec = _spec_for(child, source=source, entity_name=entity_name, explicit=False)
+                    spec = _spec_for(
+                        child,
+                        source=source,
+                        entity_name=entity_name,
+                        explicit=False,
+                        mappings=mappings,
+                    )
                 except UnreadableFileError as exc:
                     failed.append(exc)
                     continue
@@ -156,12 +175,14 @@ def discover(
                     specs.append(spec)
         elif path.is_file():
             try:
-                spec = _spec_for(path, source=source, entity_name=entity_name, explicit=True)
+                spec = _spec_for(
+                    path, source=source, entity_name=entity_name, explicit=True, mappings=mappings
+                )
             except UnreadableFileError as exc:
                 failed.append(exc)
                 continue
             if spec is None:
-                failed.append(_unrecognised(path, source))
+                failed.append(_unrecognised(path, source, mappings))
             else:
                 specs.append(spec)
         else:
@@ -169,9 +190,12 @@ def discover(
     return Discovery(specs, skipped, failed)
 
 
-def _unrecognised(path: Path, source: str | None) -> UnrecognisedFileError:
+def _unrecognised(
+    path: Path, source: str | None, mappings: dict[str, SourceMapping]
+) -> UnrecognisedFileError:
     if source is not None:
-        globs = "; ".join(f"{e.name}: {', '.join(e.files)}" for e in source_mapping(source).exports)
+        exports = source_mapping(source, mappings).exports
+        globs = "; ".join(f"{e.name}: {', '.join(e.files)}" for e in exports)
         return UnrecognisedFileError(
             path, f"the name matches no export of source {source!r} ({globs})"
         )

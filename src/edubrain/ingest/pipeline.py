@@ -26,6 +26,7 @@ from edubrain.ingest.records import to_records
 from edubrain.ingest.report import FileReport
 from edubrain.ingest.rules import Context, check_rows, duplicates
 from edubrain.settings import Settings
+from edubrain.sources.mapping import available_mappings
 from edubrain.standard.entities import entity
 from edubrain.warehouse import LoadRecord, Warehouse, entity_schema, open_warehouse
 
@@ -152,7 +153,12 @@ def ingest_paths(
     entity) do.
     """
     # Absolute paths: the quarantine and the loads table must say which file, wherever it ran.
-    found = discover([Path(p).absolute() for p in paths], source=source, entity_name=entity)
+    found = discover(
+        [Path(p).absolute() for p in paths],
+        source=source,
+        entity_name=entity,
+        mappings=available_mappings(settings.local_mappings_dir),
+    )
     reports = [FileReport(file=e.path, status="failed", error=e.problem) for e in found.failed] + [
         FileReport(file=str(p), status="skipped") for p in found.skipped
     ]

@@ -167,8 +167,22 @@ def builtin_mappings() -> dict[str, SourceMapping]:
     return {m.source: m for m in mappings}
 
 
-def source_mapping(name: str) -> SourceMapping:
-    mappings = builtin_mappings()
+def available_mappings(local_dir: Path | None = None) -> dict[str, SourceMapping]:
+    """Built-in mappings plus a bureau's own `*.yaml` files in `local_dir`.
+
+    A local mapping with the same source name replaces the built-in one: that is how a bureau
+    adapts, say, the 学籍 mapping to its province's export variant without touching code.
+    """
+    mappings = dict(builtin_mappings())
+    if local_dir is not None and local_dir.is_dir():
+        for path in sorted(local_dir.glob("*.yaml")):
+            mapping = load_mapping_file(path)
+            mappings[mapping.source] = mapping
+    return mappings
+
+
+def source_mapping(name: str, mappings: dict[str, SourceMapping] | None = None) -> SourceMapping:
+    mappings = builtin_mappings() if mappings is None else mappings
     if name not in mappings:
         raise MappingError(f"unknown source {name!r}; known sources: {', '.join(mappings)}")
     return mappings[name]
