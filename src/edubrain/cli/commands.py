@@ -6,10 +6,18 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from edubrain.cli import demo_cmd, generate_cmd, ingest_cmd, quarantine_cmd, standard_cmd
+    from edubrain.cli import (
+        demo_cmd,
+        docs_cmd,
+        generate_cmd,
+        ingest_cmd,
+        quarantine_cmd,
+        standard_cmd,
+    )
 
     standard_cmd.register(app)
     generate_cmd.register(app)
     ingest_cmd.register(app)
     quarantine_cmd.register(app)
     demo_cmd.register(app)
+    docs_cmd.register(app)

@@ -45,16 +45,24 @@ def main(
         os.environ["EDUBRAIN_DEBUG"] = "1"
 
 
-def _register_commands() -> None:
-    # Each command module owns its options; importing here keeps `main` the one entry point.
-    from edubrain.cli import commands
+_registered = False
 
-    commands.register(app)
+
+def build_app() -> typer.Typer:
+    """The `edubrain` app with every command registered (once)."""
+    global _registered
+    if not _registered:
+        # Each command module owns its options; registering here keeps one entry point.
+        from edubrain.cli import commands
+
+        commands.register(app)
+        _registered = True
+    return app
 
 
 def run() -> None:
     """Console-script entry point."""
-    _register_commands()
+    build_app()
     try:
         # Standalone mode handles usage errors and Ctrl-C (click prints "Aborted!", exit 1);
         # our own errors come out of it and are translated here.

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.standard.docs import render_data_standard
 from edubrain.standard.entities import ENTITIES, entity
 
 standard_app = typer.Typer(help="The data standard (数据标准): entities, fields, code tables.")
@@ -34,20 +32,6 @@ def show(
     for f in e.fields:
         table.add_row(f.name, f.label, f.type.value, "yes" if f.required else "", f.data_class)
     console.print(table)
-
-
-@standard_app.command("docs")
-def docs(
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write here instead of standard output.")
-    ] = None,
-) -> None:
-    """Render docs/data-standard.md from the code."""
-    text = render_data_standard()
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
 
 
 def register(app: typer.Typer) -> None:
