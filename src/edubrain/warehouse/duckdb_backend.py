@@ -132,6 +132,12 @@ class DuckDBWarehouse:
         row = self._con.execute(f"SELECT count(*) FROM {q(name)}").fetchone()
         return int(row[0]) if row else 0
 
+    def has_table(self, name: str) -> bool:
+        row = self._con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
     # -- writes ----------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[_DuckDBTransaction]:
@@ -233,6 +239,26 @@ class _DuckDBTransaction:
             )
         con.execute("DROP TABLE __merge")
         return MergeCounts(inserted, updated, unchanged)
+
+    def replace_table(self, name: str, rows: pa.Table) -> None:
+        """Create or replace a derived table (e.g. identities) with exactly `rows`."""
+        self._con.register("__replace", rows)
+        try:
+            self._con.execute(f"CREATE OR REPLACE TABLE {q(name)} AS SELECT * FROM __replace")
+        finally:
+            self._con.unregister("__replace")
+
+    def append_rows(self, name: str, rows: pa.Table) -> None:
+        """Append `rows` to a derived table, creating it with their schema if it is missing."""
+        self._con.register("__append", rows)
+        try:
+            self._con.execute(
+                f"CREATE TABLE IF NOT EXISTS {q(name)} AS SELECT * FROM __append LIMIT 0"
+            )
+            cols = ", ".join(q(c) for c in rows.column_names)
+            self._con.execute(f"INSERT INTO {q(name)} ({cols}) SELECT {cols} FROM __append")
+        finally:
+            self._con.unregister("__append")
 
     def record_load(self, load: LoadRecord) -> None:
         values = [getattr(load, name) for name in LOADS_SCHEMA.names]
