@@ -10,6 +10,7 @@ def register(app: typer.Typer) -> None:
         demo_cmd,
         docs_cmd,
         generate_cmd,
+        govern_cmd,
         ingest_cmd,
         quarantine_cmd,
         standard_cmd,
@@ -20,4 +21,5 @@ def register(app: typer.Typer) -> None:
     ingest_cmd.register(app)
     quarantine_cmd.register(app)
     demo_cmd.register(app)
+    govern_cmd.register(app)
     docs_cmd.register(app)

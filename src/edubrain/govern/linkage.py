@@ -1,0 +1,348 @@
+"""Record linkage of person mentions with Splink (DuckDB), then clustering under hard constraints.
+
+The model is a Fellegi–Sunter one, trained unsupervised: u by random sampling, m by EM on two
+blocking rules with different evidence left free. Comparisons are Chinese-aware: names are
+compared as characters, as toneless pinyin (同音字 are equal) and by one changed character.
+
+Clustering is not plain connected components: edges are added strongest first into a
+union-find that refuses a join when the two sides hold different ID numbers (an ID number is
+one person, and its check digit was validated at ingest) or when a steward said the two are
+different people. Steward "same" decisions are joined first, unconditionally. So one stray
+edge cannot glue two pupils' whole histories together.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import splink.comparison_level_library as cll
+from splink import Linker, SettingsCreator, block_on
+from splink.comparison_library import CustomComparison
+
+from edubrain.warehouse.linkage_backend import splink_database_api
+
+LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
+GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the review queue
+_HAMMING_ONE = (
+    "length(name_l) = length(name_r) AND list_sum(list_transform(range(1, length(name_l) + 1), "
+    "lambda i: CASE WHEN substring(name_l, i, 1) <> substring(name_r, i, 1) THEN 1 ELSE 0 END)"
+    ") <= 1"
+)
+_DAY_MONTH_SWAPPED = (
+    "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
+    "AND substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
+    "AND substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)"
+)
+
+
+def _comparisons() -> list[Any]:
+    identifier = CustomComparison(
+        [
+            # m is fixed, not learnt: EM on pairs blocked by birth date drives "different IDs"
+            # among matches to ~1e-300, which Splink rejects. Typos in validated IDs are rare.
+            cll.CustomLevel(
+                "student_number_l = student_number_r OR id_key_l = id_key_r",
+                "same 学籍号 or ID number",
+            ).configure(m_probability=0.9999, fix_m_probability=True),
+            # A temporary (L) number says nothing against a match: secondary systems keep old
+            # ones. Two different permanent identifiers (ID number, J 学籍号) do.
+            cll.CustomLevel(
+                "(id_key_l IS NULL AND NOT starts_with(student_number_l, 'J')) "
+                "OR (id_key_r IS NULL AND NOT starts_with(student_number_r, 'J'))",
+                "no permanent identifier on one side",
+            ).configure(is_null_level=True),
+            cll.ElseLevel().configure(m_probability=1e-4, fix_m_probability=True),
+        ],
+        output_column_name="identifier",
+    )
+    name = CustomComparison(
+        [
+            cll.NullLevel("name"),
+            cll.ExactMatchLevel("name"),
+            cll.CustomLevel("name_pinyin_l = name_pinyin_r", "same pinyin (同音字)"),
+            cll.CustomLevel(_HAMMING_ONE, "one character differs"),
+            cll.CustomLevel("surname_pinyin_l = surname_pinyin_r", "same surname pinyin"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="name",
+    )
+    birth = CustomComparison(
+        [
+            cll.NullLevel("birth_date"),
+            cll.ExactMatchLevel("birth_date"),
+            cll.CustomLevel(_DAY_MONTH_SWAPPED, "day and month swapped"),
+            cll.CustomLevel(
+                "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4)", "same birth year"
+            ),
+            cll.ElseLevel(),
+        ],
+        output_column_name="birth_date",
+    )
+    sex = CustomComparison(
+        [cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()],
+        output_column_name="sex",
+    )
+    grade = CustomComparison(
+        [cll.NullLevel("grade_code"), cll.ExactMatchLevel("grade_code"), cll.ElseLevel()],
+        output_column_name="grade_code",
+    )
+    school = CustomComparison(
+        [
+            cll.NullLevel("school_code"),
+            cll.CustomLevel(
+                "school_code_l = school_code_r AND class_no_l = class_no_r", "same class"
+            ),
+            cll.ExactMatchLevel("school_code"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="school_class",
+    )
+    return [identifier, name, birth, sex, grade, school]
+
+
+def _blocking_rules() -> list[Any]:
+    return [
+        block_on("student_number"),
+        block_on("id_key"),
+        block_on("name_pinyin", "birth_date"),
+        block_on("name_pinyin", "grade_code"),
+        block_on("name", "sex"),
+        block_on("birth_date", "school_code", "class_no"),
+        block_on("birth_date", "sex", "grade_code"),
+    ]
+
+
+@dataclass
+class LinkageResult:
+    """Predicted pairwise links (probability ≥ GREY_LOW) and how long each stage took."""
+
+    edges: pa.Table  # mention_key_l, mention_key_r, match_probability
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+SPLINK_COLUMNS = (
+    "mention_key",
+    "student_number",
+    "id_key",
+    "name",
+    "name_pinyin",
+    "surname_pinyin",
+    "sex",
+    "birth_date",
+    "school_code",
+    "grade_code",
+    "class_no",
+)
+
+
+def predict_links(mentions: pa.Table, *, threads: int = 0, seed: int = 1) -> LinkageResult:
+    """Train the model on `mentions` (EM, no labels) and predict links above GREY_LOW."""
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    # Splink logs every EM iteration at INFO; the CLI reports its own summary.
+    # (and warns about levels EM never saw, e.g. no day/month swap among the training pairs).
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    api = splink_database_api(threads=threads)
+    frame = api.register(mentions.select(list(SPLINK_COLUMNS)), table_name="person_mentions")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="mention_key",
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=_blocking_rules(),
+        retain_matching_columns=False,
+    )
+    linker = Linker(frame, settings, log_level=logging.ERROR)
+    seconds["setup"] = time.perf_counter() - started
+    t = time.perf_counter()
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("student_number")], recall=0.95
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    seconds["estimate_u"] = time.perf_counter() - t
+    t = time.perf_counter()
+    # Two EM sessions, each leaving free what the other blocks on.
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("student_number"), estimate_without_term_frequencies=True
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("birth_date", "sex"), estimate_without_term_frequencies=True
+    )
+    seconds["em"] = time.perf_counter() - t
+    t = time.perf_counter()
+    predicted = linker.inference.predict(threshold_match_probability=GREY_LOW)
+    table: pa.Table = predicted.as_pyarrow_table()  # type: ignore[no-untyped-call]  # Splink
+    edges = table.select(["mention_key_l", "mention_key_r", "match_probability"])
+    seconds["predict"] = time.perf_counter() - t
+    return LinkageResult(edges=edges, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A steward's decision on two mentions: the same person or not."""
+
+    mention_key_l: str
+    mention_key_r: str
+    same: bool
+
+
+@dataclass
+class Clustering:
+    cluster_of: dict[str, str]  # mention key → cluster representative mention key
+    refused: list[tuple[str, str, float, str]]  # edges not joined: left, right, prob, why
+
+
+class _Components:
+    """Union-find whose components know their ID numbers and whom they must not join."""
+
+    def __init__(self, keys: list[str], tokens: list[set[str]]) -> None:
+        self.parent = {k: k for k in keys}
+        self.ids: dict[str, set[str]] = dict(zip(keys, tokens, strict=True))
+        self.apart: dict[str, set[str]] = {}
+
+    def find(self, key: str) -> str:
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def keep_apart(self, a: str, b: str) -> None:
+        self.apart.setdefault(a, set()).add(b)
+        self.apart.setdefault(b, set()).add(a)
+
+    def conflict(self, ra: str, rb: str) -> str:
+        ids_a, ids_b = self.ids[ra], self.ids[rb]
+        if ids_a and ids_b and ids_a.isdisjoint(ids_b):
+            return "different permanent identifiers"
+        for key in self._apart_of(ra):
+            if self.find(key) == rb:
+                return "steward decided different"
+        return ""
+
+    def _apart_of(self, root: str) -> set[str]:
+        return self.apart.get(root, set())
+
+    def union(self, ra: str, rb: str) -> None:
+        if len(self.ids[ra]) < len(self.ids[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.ids[ra] |= self.ids.pop(rb)
+        moved = self.apart.pop(rb, set())
+        if moved:
+            self.apart.setdefault(ra, set()).update(moved)
+
+
+def identity_tokens(entity: str, id_key: str | None, student_number: str | None) -> set[str]:
+    """Identifiers that name one person: the ID number, and a 学籍号 the registry holds.
+
+    The 学籍 registry holds one record per pupil, so two registry numbers are two pupils;
+    a number written in a secondary system is no such proof (it may be an old temporary one).
+    """
+    tokens = {id_key} if id_key else set()
+    if entity == "student" and student_number:
+        tokens.add("学籍:" + student_number)
+    return tokens
+
+
+def _weight(probability: float) -> float:
+    return math.log2(probability / (1 - probability)) if probability < 1 else math.inf
+
+
+def cluster(
+    mentions: pa.Table,
+    edges: pa.Table,
+    verdicts: list[Verdict],
+    *,
+    threshold: float = LINK_THRESHOLD,
+    ambiguity_bits: float = 3.0,
+) -> Clustering:
+    """Join mentions along edges ≥ threshold, strongest first, under the hard constraints.
+
+    A mention whose links to two different people are about equally strong (within
+    `ambiguity_bits` of match weight) is not guessed: it stays on its own and its links are
+    refused as "ambiguous" (they go to the review queue). Typical case: an old temporary number
+    on a homework row, whose only evidence is a birth date shared by two classmates.
+    """
+    first = _cluster_once(mentions, edges, verdicts, threshold, frozenset())
+    best_own: dict[str, float] = {}
+    for left, right, prob in _edge_rows(edges):
+        if prob >= threshold and first.cluster_of[left] == first.cluster_of[right]:
+            for key in (left, right):
+                best_own[key] = max(best_own.get(key, -math.inf), _weight(prob))
+    decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
+    ambiguous: set[str] = set()
+    for left, right, prob, _ in first.refused:
+        if frozenset((left, right)) in decided:
+            continue
+        for key in (left, right):
+            # Only a mention that did join someone can be torn between two people.
+            if key in best_own and _weight(prob) >= best_own[key] - ambiguity_bits:
+                ambiguous.add(key)
+    if not ambiguous:
+        return first
+    return _cluster_once(mentions, edges, verdicts, threshold, frozenset(ambiguous))
+
+
+def _edge_rows(edges: pa.Table) -> list[tuple[str, str, float]]:
+    return list(
+        zip(
+            edges.column("mention_key_l").to_pylist(),
+            edges.column("mention_key_r").to_pylist(),
+            edges.column("match_probability").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def _cluster_once(
+    mentions: pa.Table,
+    edges: pa.Table,
+    verdicts: list[Verdict],
+    threshold: float,
+    ambiguous: frozenset[str],
+) -> Clustering:
+    keys: list[str] = mentions.column("mention_key").to_pylist()
+    tokens = [
+        identity_tokens(e, i, n)
+        for e, i, n in zip(
+            mentions.column("entity").to_pylist(),
+            mentions.column("id_key").to_pylist(),
+            mentions.column("student_number").to_pylist(),
+            strict=True,
+        )
+    ]
+    comps = _Components(keys, tokens)
+    known = set(keys)
+    for v in verdicts:
+        if v.mention_key_l in known and v.mention_key_r in known and not v.same:
+            comps.keep_apart(v.mention_key_l, v.mention_key_r)
+    # Every mention is still its own root here, so each "apart" set starts at its root and
+    # travels with it through every union.
+    for v in verdicts:
+        if v.same and v.mention_key_l in known and v.mention_key_r in known:
+            ra, rb = comps.find(v.mention_key_l), comps.find(v.mention_key_r)
+            if ra != rb:
+                comps.union(ra, rb)
+    refused: list[tuple[str, str, float, str]] = []
+    order = sorted(_edge_rows(edges), key=lambda e: -e[2])
+    for left, right, prob in order:
+        if prob < threshold:
+            break
+        ra, rb = comps.find(left), comps.find(right)
+        if ra == rb:
+            continue
+        if left in ambiguous or right in ambiguous:
+            refused.append((left, right, prob, "ambiguous"))
+            continue
+        why = comps.conflict(ra, rb)
+        if why:
+            refused.append((left, right, prob, why))
+            continue
+        comps.union(ra, rb)
+    return Clustering({k: comps.find(k) for k in keys}, refused)

@@ -1,0 +1,195 @@
+"""Person mentions: every place a source system speaks about a pupil, in one shape.
+
+A mention is one row of a person-bearing entity, keyed by (entity, natural key):
+学籍 `student`, 体测 `fitness_test`, 体检 `health_check`. 阅卷 `item_score` and 作业
+`homework_submission` carry nothing about the pupil but the 学籍号 they wrote, so all their rows
+with one written number are a single mention keyed by (entity, written number): rows that share
+every piece of evidence cannot be told apart, and one mention per number keeps linkage at the
+scale of people, not of item scores.
+
+Evidence derived from the 学籍号 itself (domain knowledge, not guesswork): a G number is "G" +
+the 18-character ID number (region, birth date, sex digit); J and L (temporary) numbers carry
+region + birth date. So every mention has at least a birth date, and homework mentions also
+get the class of the assignment they answer.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
+from pypinyin import Style, lazy_pinyin
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from edubrain.warehouse import Warehouse
+
+PERSON_ENTITIES = ("student", "fitness_test", "health_check", "item_score", "homework_submission")
+# Entities whose rows are linked one by one (they carry name, sex or birth date).
+ROW_MENTION_ENTITIES = ("student", "fitness_test", "health_check")
+KEY_SEPARATOR = "|"
+
+MENTION_SCHEMA = pa.schema(
+    [
+        pa.field("mention_key", pa.string()),
+        pa.field("entity", pa.string()),
+        pa.field("student_number", pa.string()),
+        pa.field("id_key", pa.string()),
+        pa.field("name", pa.string()),
+        pa.field("sex", pa.string()),
+        pa.field("birth_date", pa.string()),
+        pa.field("school_code", pa.string()),
+        pa.field("grade_code", pa.string()),
+        pa.field("class_no", pa.string()),
+        pa.field("load_id", pa.string()),
+        pa.field("rows", pa.int64()),
+    ]
+)
+
+
+def _null_str() -> ir.StringValue:
+    return ibis.null().cast("string")
+
+
+def _birth_from_number(sn: ir.StringValue) -> ir.StringValue:
+    # G: "G" + region(6) + YYYYMMDD + …; J/L: letter + region(6) + YYYYMMDD + 4 digits.
+    return sn.substr(7, 4) + "-" + sn.substr(11, 2) + "-" + sn.substr(13, 2)
+
+
+def _id_from_number(sn: ir.StringValue) -> ir.StringValue:
+    return ibis.ifelse(sn.startswith("G"), sn.substr(1), _null_str())
+
+
+def _sex_from_number(sn: ir.StringValue) -> ir.StringValue:
+    # The 17th character of an ID number is odd for men ("1") and even for women ("2").
+    digit = sn.substr(17, 1)
+    odd = digit.isin(["1", "3", "5", "7", "9"])
+    return ibis.ifelse(sn.startswith("G"), ibis.ifelse(odd, "1", "2"), _null_str())
+
+
+def _key(entity: str, *parts: ir.Value) -> ir.StringValue:
+    out: ir.StringValue = ibis.literal(entity)
+    for part in parts:
+        out = out + KEY_SEPARATOR + part.cast("string")
+    return out
+
+
+def _date_text(value: ir.Value) -> ir.StringValue:
+    return value.cast("date").strftime("%Y-%m-%d")
+
+
+def mention_expressions(wh: Warehouse) -> list[ir.Table]:
+    """One Ibis expression per person-bearing entity, all with MENTION_SCHEMA's columns."""
+    s = wh.table("student")
+    student = s.select(
+        mention_key=_key("student", s.student_number),
+        entity=ibis.literal("student"),
+        student_number=s.student_number,
+        id_key=s.id_number.nullif("").fill_null(_id_from_number(s.student_number)),
+        name=s.name,
+        sex=s.sex,
+        birth_date=_date_text(s.birth_date).fill_null(_birth_from_number(s.student_number)),
+        school_code=s.school_code,
+        grade_code=s.grade_code,
+        class_no=s.class_no.cast("string"),
+        load_id=s._load_id,
+        rows=ibis.literal(1, "int64"),
+    )
+    f = wh.table("fitness_test")
+    fitness = f.select(
+        mention_key=_key("fitness_test", f.student_number, f.school_year),
+        entity=ibis.literal("fitness_test"),
+        student_number=f.student_number,
+        id_key=_id_from_number(f.student_number),
+        name=f.student_name,
+        sex=f.sex.fill_null(_sex_from_number(f.student_number)),
+        birth_date=_date_text(f.birth_date).fill_null(_birth_from_number(f.student_number)),
+        school_code=_null_str(),
+        grade_code=f.grade_code,
+        class_no=_null_str(),
+        load_id=f._load_id,
+        rows=ibis.literal(1, "int64"),
+    )
+    h = wh.table("health_check")
+    health = h.select(
+        mention_key=_key("health_check", h.student_number, _date_text(h.check_date)),
+        entity=ibis.literal("health_check"),
+        student_number=h.student_number,
+        id_key=_id_from_number(h.student_number),
+        name=h.student_name,
+        sex=h.sex.fill_null(_sex_from_number(h.student_number)),
+        birth_date=_birth_from_number(h.student_number),
+        school_code=_null_str(),
+        grade_code=_null_str(),
+        class_no=_null_str(),
+        load_id=h._load_id,
+        rows=ibis.literal(1, "int64"),
+    )
+    i = wh.table("item_score")
+    items = i.group_by("student_number").aggregate(
+        load_id=i._load_id.max(), rows=i.count().cast("int64")
+    )
+    item_mentions = items.select(
+        mention_key=_key("item_score", items.student_number),
+        entity=ibis.literal("item_score"),
+        student_number=items.student_number,
+        id_key=_id_from_number(items.student_number),
+        name=_null_str(),
+        sex=_sex_from_number(items.student_number),
+        birth_date=_birth_from_number(items.student_number),
+        school_code=_null_str(),
+        grade_code=_null_str(),
+        class_no=_null_str(),
+        load_id=items.load_id,
+        rows=items.rows,
+    )
+    hw, a = wh.table("homework_submission"), wh.table("homework_assignment")
+    joined = hw.left_join(a, hw.assignment_id == a.assignment_id)
+    work = joined.group_by("student_number").aggregate(
+        # The class of the submitter's assignments: the only context a homework row has.
+        school_code=joined.school_code.min(),
+        grade_code=joined.grade_code.min(),
+        class_no=joined.class_no.cast("string").min(),
+        load_id=joined._load_id.max(),
+        rows=joined.count().cast("int64"),
+    )
+    homework = work.select(
+        mention_key=_key("homework_submission", work.student_number),
+        entity=ibis.literal("homework_submission"),
+        student_number=work.student_number,
+        id_key=_id_from_number(work.student_number),
+        name=_null_str(),
+        sex=_sex_from_number(work.student_number),
+        birth_date=_birth_from_number(work.student_number),
+        school_code=work.school_code,
+        grade_code=work.grade_code,
+        class_no=work.class_no,
+        load_id=work.load_id,
+        rows=work.rows,
+    )
+    return [student, fitness, health, item_mentions, homework]
+
+
+@lru_cache(maxsize=1 << 20)
+def name_pinyin(name: str) -> str:
+    """Toneless pinyin, syllables joined by spaces: homophones (张伟/章伟) become equal."""
+    return " ".join(lazy_pinyin(name, style=Style.NORMAL))
+
+
+def load_mentions(wh: Warehouse) -> pa.Table:
+    """Every person mention in the warehouse, with name pinyin (MENTION_SCHEMA + pinyin)."""
+    parts = [expr.to_pyarrow().cast(MENTION_SCHEMA) for expr in mention_expressions(wh)]
+    table = pa.concat_tables(parts).sort_by("mention_key")
+    names = table.column("name").to_pylist()
+    pinyin = [name_pinyin(n) if n else None for n in names]
+    surname = [p.split(" ", 1)[0] if p else None for p in pinyin]
+    table = table.append_column("name_pinyin", pa.array(pinyin, pa.string()))
+    table = table.append_column("surname_pinyin", pa.array(surname, pa.string()))
+    valid_birth = pc.match_substring_regex(table.column("birth_date"), r"^\d{4}-\d{2}-\d{2}$")
+    # A temporary number with a garbled date part says nothing about the birth date.
+    birth = pc.if_else(valid_birth, table.column("birth_date"), pa.scalar(None, pa.string()))
+    return table.set_column(table.schema.get_field_index("birth_date"), "birth_date", birth)

@@ -1,0 +1,187 @@
+"""`edubrain govern`: mentions → Splink links → constrained clusters → persistent IDs → queue.
+
+Everything one run writes (persons, mention → person, events, review queue) lands in one
+warehouse transaction, so an interrupted run leaves the previous identities intact.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from edubrain.govern.evaluation import pairwise_score, true_student_numbers
+from edubrain.govern.identity import (
+    PERSON_EVENT_SCHEMA,
+    PERSON_EVENT_TABLE,
+    PERSON_MENTION_SCHEMA,
+    PERSON_MENTION_TABLE,
+    PERSON_SCHEMA,
+    PERSON_TABLE,
+    assign_ids,
+)
+from edubrain.govern.linkage import GREY_HIGH, LINK_THRESHOLD, Verdict, cluster, predict_links
+from edubrain.govern.mentions import load_mentions
+from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, load_verdicts, review_id
+from edubrain.settings import Settings
+from edubrain.warehouse import Warehouse, open_warehouse
+
+
+@dataclass
+class GovernSummary:
+    run_id: str
+    mentions: dict[str, int]
+    persons: int
+    links: int
+    events: dict[str, int]
+    review_items: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    evaluation: dict[str, float | int] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "run_id": self.run_id,
+            "mentions": self.mentions,
+            "persons": self.persons,
+            "links": self.links,
+            "events": self.events,
+            "review_items": self.review_items,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+        if self.evaluation is not None:
+            out["evaluation"] = self.evaluation
+        return out
+
+
+def _previous(wh: Warehouse) -> tuple[dict[str, str], list[dict[str, object]]]:
+    if not wh.has_table(PERSON_MENTION_TABLE) or not wh.has_table(PERSON_TABLE):
+        return {}, []
+    links = wh.to_arrow(PERSON_MENTION_TABLE)
+    previous = dict(
+        zip(
+            links.column("mention_key").to_pylist(),
+            links.column("person_id").to_pylist(),
+            strict=True,
+        )
+    )
+    return previous, wh.to_arrow(PERSON_TABLE).to_pylist()
+
+
+def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -> GovernSummary:
+    """Link every person mention in the warehouse and (re)assign persistent person IDs."""
+    started = time.perf_counter()
+    now = datetime.now().replace(microsecond=0)
+    run_id = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+    true_numbers = true_student_numbers(truth) if truth is not None else None
+    with open_warehouse(settings) as wh:
+        mentions = load_mentions(wh)
+        seconds = {"mentions": time.perf_counter() - started}
+        linkage = predict_links(mentions, threads=threads or settings.warehouse_threads)
+        seconds.update(linkage.seconds)
+        t = time.perf_counter()
+        verdicts = load_verdicts(wh)
+        clustering = cluster(mentions, linkage.edges, verdicts)
+        keys: list[str] = mentions.column("mention_key").to_pylist()
+        members: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            members[clustering.cluster_of[key]].append(key)
+        previous, persons = _previous(wh)
+        load_of = dict(zip(keys, mentions.column("load_id").to_pylist(), strict=True))
+        assignment = assign_ids(members, previous, persons, load_of, run_id=run_id, now=now)
+        seconds["cluster"] = time.perf_counter() - t
+        person_of = assignment.person_of
+        person_mentions = pa.table(
+            {
+                "mention_key": keys,
+                "entity": mentions.column("entity"),
+                "student_number": mentions.column("student_number"),
+                "person_id": [person_of[k] for k in keys],
+                "load_id": mentions.column("load_id"),
+                "run_id": [run_id] * len(keys),
+            },
+            PERSON_MENTION_SCHEMA,
+        )
+        review = _review_items(linkage.edges, clustering.refused, person_of, verdicts, run_id)
+        with wh.transaction() as tx:
+            tx.replace_table(PERSON_TABLE, pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA))
+            tx.replace_table(PERSON_MENTION_TABLE, person_mentions)
+            tx.append_rows(
+                PERSON_EVENT_TABLE, pa.Table.from_pylist(assignment.events, PERSON_EVENT_SCHEMA)
+            )
+            tx.replace_table(REVIEW_TABLE, review)
+    evaluation = None
+    if true_numbers is not None:
+        score = pairwise_score(
+            mentions.column("student_number").to_pylist(),
+            [person_of[k] for k in keys],
+            true_numbers,
+        )
+        evaluation = score.as_dict()
+    events: dict[str, int] = defaultdict(int)
+    for e in assignment.events:
+        events[str(e["event"])] += 1
+    entity_counts: dict[str, int] = defaultdict(int)
+    for ent in mentions.column("entity").to_pylist():
+        entity_counts[ent] += 1
+    seconds["total"] = time.perf_counter() - started
+    return GovernSummary(
+        run_id=run_id,
+        mentions=dict(sorted(entity_counts.items())),
+        persons=len(set(person_of.values())),
+        links=sum(
+            1 for p in linkage.edges.column("match_probability").to_pylist() if p >= LINK_THRESHOLD
+        ),
+        events=dict(sorted(events.items())),
+        review_items=review.num_rows,
+        seconds=seconds,
+        evaluation=evaluation,
+    )
+
+
+def _review_items(
+    edges: pa.Table,
+    refused: list[tuple[str, str, float, str]],
+    person_of: dict[str, str],
+    verdicts: list[Verdict],
+    run_id: str,
+) -> pa.Table:
+    """Grey-band links and refused links that a steward has not yet decided."""
+    decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
+    items: dict[str, dict[str, object]] = {}
+
+    def add(left: str, right: str, prob: float, reason: str) -> None:
+        if frozenset((left, right)) in decided:
+            return
+        rid = review_id(left, right)
+        items.setdefault(
+            rid,
+            {
+                "review_id": rid,
+                "mention_key_l": left,
+                "mention_key_r": right,
+                "person_id_l": person_of[left],
+                "person_id_r": person_of[right],
+                "match_probability": prob,
+                "reason": reason,
+                "run_id": run_id,
+            },
+        )
+
+    for left, right, prob, why in refused:
+        if why != "steward decided different":
+            add(left, right, prob, why)
+    for left, right, prob in zip(
+        edges.column("mention_key_l").to_pylist(),
+        edges.column("mention_key_r").to_pylist(),
+        edges.column("match_probability").to_pylist(),
+        strict=True,
+    ):
+        # A grey-band pair that ended up in one person has stronger support elsewhere.
+        if prob < GREY_HIGH and person_of[left] != person_of[right]:
+            add(left, right, prob, "grey band: not linked")
+    return pa.Table.from_pylist(list(items.values()), REVIEW_SCHEMA)

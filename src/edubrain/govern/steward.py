@@ -1,0 +1,108 @@
+"""The steward's review queue and decisions (人工审核).
+
+A decision names two mentions (or two persons, through one of their mentions) and says whether
+they are the same pupil. Decisions are only ever appended; the newest on a pair wins, and every
+run applies them as hard constraints before clustering, so a decision outlives any re-training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import pyarrow as pa
+
+from edubrain.errors import EdubrainError
+from edubrain.govern.identity import ID_PREFIX, PERSON_MENTION_TABLE
+from edubrain.govern.linkage import Verdict
+from edubrain.warehouse import Warehouse
+
+DECISION_TABLE = "steward_decision"
+REVIEW_TABLE = "review_queue"
+
+DECISION_SCHEMA = pa.schema(
+    [
+        pa.field("mention_key_l", pa.string()),
+        pa.field("mention_key_r", pa.string()),
+        pa.field("verdict", pa.string()),  # same | different
+        pa.field("decided_by", pa.string()),
+        pa.field("decided_at", pa.timestamp("us")),
+        pa.field("note", pa.string()),
+    ]
+)
+REVIEW_SCHEMA = pa.schema(
+    [
+        pa.field("review_id", pa.string()),
+        pa.field("mention_key_l", pa.string()),
+        pa.field("mention_key_r", pa.string()),
+        pa.field("person_id_l", pa.string()),
+        pa.field("person_id_r", pa.string()),
+        pa.field("match_probability", pa.float64()),
+        pa.field("reason", pa.string()),
+        pa.field("run_id", pa.string()),
+    ]
+)
+VERDICTS = ("same", "different")
+
+
+class StewardError(EdubrainError):
+    """A review decision that cannot be applied (unknown mention or person, bad verdict)."""
+
+    exit_code = 2
+
+
+def review_id(left: str, right: str) -> str:
+    """A short stable id for an unordered pair of mentions."""
+    a, b = sorted((left, right))
+    return hashlib.sha256(f"{a}\n{b}".encode()).hexdigest()[:12]
+
+
+def load_verdicts(wh: Warehouse) -> list[Verdict]:
+    """The newest decision on every pair."""
+    if not wh.has_table(DECISION_TABLE):
+        return []
+    rows = wh.to_arrow(DECISION_TABLE).sort_by("decided_at").to_pylist()
+    newest: dict[frozenset[str], Verdict] = {}
+    for row in rows:
+        left, right = str(row["mention_key_l"]), str(row["mention_key_r"])
+        newest[frozenset((left, right))] = Verdict(left, right, row["verdict"] == "same")
+    return list(newest.values())
+
+
+def _resolve(wh: Warehouse, ref: str) -> str:
+    """A mention key as given, or a person ID → one of its mentions (the smallest key)."""
+    if not ref.startswith(ID_PREFIX) or is_mention_key(ref):
+        return ref
+    if not wh.has_table(PERSON_MENTION_TABLE):
+        raise StewardError(f"unknown person {ref}: run `edubrain govern` first")
+    t = wh.table(PERSON_MENTION_TABLE)
+    found = t.filter(t.person_id == ref).mention_key.min().to_pyarrow().as_py()
+    if found is None:
+        raise StewardError(f"unknown person {ref}")
+    return str(found)
+
+
+def is_mention_key(ref: str) -> bool:
+    return "|" in ref
+
+
+def decide(
+    wh: Warehouse, left: str, right: str, verdict: str, *, by: str, note: str, now: datetime
+) -> tuple[str, str]:
+    """Record a decision; returns the two mention keys it was recorded on."""
+    if verdict not in VERDICTS:
+        raise StewardError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    a, b = _resolve(wh, left), _resolve(wh, right)
+    if a == b:
+        raise StewardError(f"{left} and {right} are the same mention")
+    row = {
+        "mention_key_l": a,
+        "mention_key_r": b,
+        "verdict": verdict,
+        "decided_by": by,
+        "decided_at": now,
+        "note": note,
+    }
+    with wh.transaction() as tx:
+        tx.append_rows(DECISION_TABLE, pa.Table.from_pylist([row], DECISION_SCHEMA))
+    return a, b

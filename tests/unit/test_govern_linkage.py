@@ -1,0 +1,144 @@
+"""Record linkage, persistent IDs and steward decisions on small hand-made data.
+
+Expected outcomes are reasoned by hand: 张伟/章伟 are homophones (both zhang wei); a J 学籍号 in
+the registry is a different pupil from a G one; a steward's word beats the model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow as pa
+import pytest
+
+from edubrain.govern.evaluation import pairwise_score
+from edubrain.govern.identity import assign_ids, format_person_id
+from edubrain.govern.linkage import Verdict, cluster
+from edubrain.govern.mentions import MENTION_SCHEMA, name_pinyin
+from edubrain.govern.steward import StewardError, decide, load_verdicts
+from edubrain.settings import Settings
+from edubrain.warehouse import open_warehouse
+
+NOW = datetime(2026, 1, 1)
+
+
+def _mentions(rows: list[tuple[str, str, str | None]]) -> pa.Table:
+    """(mention_key, student_number, id_key) rows; other columns empty."""
+    entity = [key.split("|", 1)[0] for key, _, _ in rows]
+    data = {name: [None] * len(rows) for name in MENTION_SCHEMA.names}
+    data["mention_key"] = [r[0] for r in rows]
+    data["student_number"] = [r[1] for r in rows]
+    data["id_key"] = [r[2] for r in rows]
+    data["entity"] = entity
+    data["rows"] = [1] * len(rows)
+    return pa.table(data, MENTION_SCHEMA)
+
+
+def _edges(*edges: tuple[str, str, float]) -> pa.Table:
+    return pa.table(
+        {
+            "mention_key_l": [e[0] for e in edges],
+            "mention_key_r": [e[1] for e in edges],
+            "match_probability": [e[2] for e in edges],
+        }
+    )
+
+
+def test_homophones_share_pinyin() -> None:
+    assert name_pinyin("张伟") == name_pinyin("章伟") == "zhang wei"
+    assert name_pinyin("张伟") != name_pinyin("张玮明")
+
+
+REG_A = ("student|G110101201001010011", "G110101201001010011", "110101201001010011")
+REG_B = ("student|J110101201001019999", "J110101201001019999", None)
+FIT_A = ("fitness_test|L110101201001011234|2025-2026", "L110101201001011234", None)
+
+
+def test_strong_links_join_and_registry_numbers_never_do() -> None:
+    mentions = _mentions([REG_A, REG_B, FIT_A])
+    # The fitness row looks like both pupils; the edge to A is far stronger.
+    edges = _edges((FIT_A[0], REG_A[0], 0.9999), (FIT_A[0], REG_B[0], 0.95))
+    result = cluster(mentions, edges, [])
+    assert result.cluster_of[FIT_A[0]] == result.cluster_of[REG_A[0]]
+    assert result.cluster_of[REG_B[0]] != result.cluster_of[REG_A[0]]
+    assert [r[3] for r in result.refused] == ["different permanent identifiers"]
+
+
+def test_equally_likely_candidates_are_not_guessed() -> None:
+    mentions = _mentions([REG_A, REG_B, FIT_A])
+    edges = _edges((FIT_A[0], REG_A[0], 0.99), (FIT_A[0], REG_B[0], 0.99))
+    result = cluster(mentions, edges, [])
+    assert len(set(result.cluster_of.values())) == 3
+    assert {r[3] for r in result.refused} == {"ambiguous"}
+
+
+def test_steward_decisions_are_hard_constraints() -> None:
+    mentions = _mentions([REG_A, FIT_A])
+    edges = _edges((FIT_A[0], REG_A[0], 0.9999))
+    apart = cluster(mentions, edges, [Verdict(FIT_A[0], REG_A[0], same=False)])
+    assert apart.cluster_of[FIT_A[0]] != apart.cluster_of[REG_A[0]]
+    together = cluster(mentions, _edges(), [Verdict(FIT_A[0], REG_A[0], same=True)])
+    assert together.cluster_of[FIT_A[0]] == together.cluster_of[REG_A[0]]
+
+
+def test_ids_survive_growth_and_record_merge_and_split() -> None:
+    first = assign_ids({"a": ["a1", "a2"], "b": ["b1"]}, {}, [], {}, run_id="r1", now=NOW)
+    pa_, pb = first.person_of["a1"], first.person_of["b1"]
+    assert {pa_, pb} == {format_person_id(1), format_person_id(2)}
+    assert [e["event"] for e in first.events] == ["create", "create"]
+    # A new mention joins a; a brand-new person c appears: old IDs unchanged.
+    second = assign_ids(
+        {"a": ["a1", "a2", "a3"], "b": ["b1"], "c": ["c1"]},
+        first.person_of,
+        first.persons,
+        {},
+        run_id="r2",
+        now=NOW,
+    )
+    assert second.person_of["a3"] == pa_ and second.person_of["b1"] == pb
+    assert second.person_of["c1"] == format_person_id(3)
+    # a and b become one: the older ID survives, one merge event.
+    third = assign_ids(
+        {"ab": ["a1", "a2", "a3", "b1"], "c": ["c1"]},
+        second.person_of,
+        second.persons,
+        {},
+        run_id="r3",
+        now=NOW,
+    )
+    assert third.person_of["b1"] == pa_
+    assert [(e["event"], e["old_id"], e["new_id"]) for e in third.events] == [("merge", pb, pa_)]
+    # a2 leaves: a split-off with a fresh ID, never a reused one.
+    fourth = assign_ids(
+        {"ab": ["a1", "a3", "b1"], "x": ["a2"], "c": ["c1"]},
+        third.person_of,
+        third.persons,
+        {},
+        run_id="r4",
+        now=NOW,
+    )
+    assert fourth.person_of["a1"] == pa_
+    assert fourth.person_of["a2"] == format_person_id(4)
+    assert [(e["event"], e["old_id"]) for e in fourth.events] == [("split", pa_)]
+
+
+def test_pairwise_score_counts_pairs() -> None:
+    # Truth: {1, 2, 3} are one pupil (the L number is pupil G1); prediction splits off 3.
+    numbers = ["G1", "G1", "L9", "G2"]
+    score = pairwise_score(numbers, ["p", "p", "q", "r"], {"L9": "G1"})
+    assert (score.true_pairs, score.predicted_pairs, score.correct_pairs) == (3, 1, 1)
+    assert score.precision == 1.0 and score.recall == pytest.approx(1 / 3)
+
+
+def test_decisions_persist_and_newest_wins(tmp_path) -> None:
+    settings = Settings(home=tmp_path)
+    with open_warehouse(settings) as wh:
+        decide(wh, REG_A[0], FIT_A[0], "different", by="王老师", note="", now=NOW)
+        decide(
+            wh, FIT_A[0], REG_A[0], "same", by="李老师", note="checked", now=datetime(2026, 2, 1)
+        )
+        with pytest.raises(StewardError):
+            decide(wh, REG_A[0], FIT_A[0], "maybe", by="x", note="", now=NOW)
+    with open_warehouse(settings) as wh:
+        verdicts = load_verdicts(wh)
+    assert len(verdicts) == 1 and verdicts[0].same
