@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the bureau's own source mappings (*.yaml); default `home/mappings`.",
     )
+    quality_max_load_age_days: int = Field(
+        default=45,
+        ge=0,
+        description="Timeliness rule: a source last loaded more days ago than this is stale.",
+    )
     progress: bool = Field(
         default=True,
         description="Show progress bars on long work when the output is a terminal.",
