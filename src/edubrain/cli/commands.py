@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
         generate_cmd,
         govern_cmd,
         ingest_cmd,
+        quality_cmd,
         quarantine_cmd,
         standard_cmd,
     )
@@ -20,6 +21,7 @@ def register(app: typer.Typer) -> None:
     generate_cmd.register(app)
     ingest_cmd.register(app)
     quarantine_cmd.register(app)
+    quality_cmd.register(app)
     demo_cmd.register(app)
     govern_cmd.register(app)
     docs_cmd.register(app)

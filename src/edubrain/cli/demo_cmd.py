@@ -10,6 +10,7 @@ import shutil
 import sys
 import time
 from collections import Counter, defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.cli.ingest_cmd import RichProgress
+from edubrain.govern.quality import RuleContext
+from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
 from edubrain.ingest import FileReport, ingest_paths
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
+from edubrain.warehouse import open_warehouse
 
 DEMO_HOME = Path("edubrain-demo")
 
@@ -46,6 +50,21 @@ def _summary_by_source(reports: list[FileReport]) -> Table:
             f"{sum(r.rows_accepted for r in group):,}",
             f"{sum(r.rows_quarantined for r in group):,}",
             top,
+        )
+    return table
+
+
+def _quality_by_source(rows: list[ScoreRow]) -> Table:
+    table = Table(title="Data quality by source (数据质量)")
+    for column in ("source", "records", "score", "worst dimension"):
+        table.add_column(column, justify="right" if column in {"records", "score"} else "left")
+    for row in rollup(rows, ["source"]):
+        worst = row.worst_dimension()
+        table.add_row(
+            row.source,
+            f"{row.records:,}",
+            f"{row.score:.1f}" if row.score is not None else "—",
+            f"{worst.value} {row.dimension_score(worst):.1f}" if worst else "",
         )
     return table
 
@@ -109,9 +128,15 @@ def demo(
         f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}. "
         f"Total time {time.perf_counter() - started:.1f} s."
     )
+    with open_warehouse(settings) as wh:
+        quality = scorecard(
+            wh, RuleContext(date.today(), max_load_age_days=settings.quality_max_load_age_days)
+        )
+    console.print(_quality_by_source(quality))
     console.print(
         f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
     )
+    console.print(f"Drill into quality: EDUBRAIN_HOME={home} {_this_command()} quality --rules")
     if not balanced:
         raise typer.Exit(1)
 

@@ -1,0 +1,190 @@
+"""`edubrain quality`: data-quality scorecards, drill-down to offending rows, 数据互通率."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edubrain.errors import ConfigError
+from edubrain.govern.quality import RULES, Dimension, RuleContext, offending_rows
+from edubrain.govern.scorecard import (
+    GROUPINGS,
+    ScoreRow,
+    freshness,
+    interop_rates,
+    interop_summary,
+    rollup,
+    scorecard,
+)
+from edubrain.settings import load_settings
+from edubrain.warehouse import open_warehouse
+
+# Short names users type for the scorecard's grouping fields.
+_BY_ALIASES = {"school": "school_code", "load": "load_id"}
+_DIMENSION_HEADERS = {
+    Dimension.COMPLETENESS: "完整",
+    Dimension.VALIDITY: "有效",
+    Dimension.UNIQUENESS: "唯一",
+    Dimension.CONSISTENCY: "一致",
+    Dimension.REFERENTIAL_INTEGRITY: "关联",
+    Dimension.TIMELINESS: "及时",
+}
+
+
+def _grouping(by: str) -> list[str]:
+    fields = [_BY_ALIASES.get(part.strip(), part.strip()) for part in by.split(",") if part]
+    unknown = [f for f in fields if f not in GROUPINGS]
+    if unknown or not fields:
+        raise ConfigError(
+            f"--by {by!r}: use a comma list of source, school, load, entity (got {unknown})"
+        )
+    return fields
+
+
+def _fmt(score: float | None) -> str:
+    return "—" if score is None else f"{score:.1f}"
+
+
+def scorecard_table(rows: list[ScoreRow], by: list[str], title: str) -> Table:
+    table = Table(title=title)
+    for name in by:
+        table.add_column(name, no_wrap=True)
+    for name in ("records", "quarantined", "failed", "score"):
+        table.add_column(name, justify="right")
+    for d in Dimension:
+        table.add_column(f"{_DIMENSION_HEADERS[d]}\n{d.value[:12]}", justify="right")
+    table.add_column("worst")
+    for row in rows:
+        worst = row.worst_dimension()
+        table.add_row(
+            *(str(getattr(row, g)) for g in by),
+            f"{row.records:,}",
+            f"{row.quarantined:,}",
+            f"{row.failed_any:,}",
+            _fmt(row.score),
+            *(_fmt(row.dimension_score(d)) for d in Dimension),
+            worst.value if worst else "",
+        )
+    return table
+
+
+def _echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def quality(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    by: Annotated[
+        str,
+        typer.Option("--by", help="Scorecard rows: comma list of source, school, load, entity."),
+    ] = "source",
+    rule_id: Annotated[
+        str | None, typer.Option("--rule", help="Drill down: the offending rows of this rule.")
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option("--school", help="With --rule: only this school's rows.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="With --rule: rows to show.")] = 20,
+    list_rules: Annotated[bool, typer.Option("--rules", help="List the rule catalogue.")] = False,
+    interop: Annotated[
+        bool, typer.Option("--interop", help="数据互通率 per source, entity and school.")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Date (YYYY-MM-DD) timeliness is measured at; default today."),
+    ] = None,
+) -> None:
+    """Data-quality scorecard per source × school × load (rules, dimensions, 数据互通率)."""
+    settings = load_settings()
+    try:
+        when = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+    ctx = RuleContext(as_of=when, max_load_age_days=settings.quality_max_load_age_days)
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    if list_rules:
+        catalogue = [
+            {
+                "id": r.id,
+                "entity": r.entity,
+                "dimension": r.dimension.value,
+                "severity": r.severity.value,
+                "description_zh": r.description_zh,
+                "description_en": r.description_en,
+            }
+            for r in RULES
+        ]
+        if as_json:
+            _echo_json(catalogue)
+            return
+        table = Table("id", "severity", "description", title="quality rules (质量规则)")
+        for item in catalogue:
+            table.add_row(item["id"], item["severity"], item["description_zh"])
+        console.print(table)
+        return
+    grouping = _grouping(by)
+    with open_warehouse(settings) as wh:
+        if rule_id:
+            found = offending_rows(wh, rule_id, ctx, school=school, limit=limit)
+            rows = found.to_pyarrow().to_pylist()
+            if as_json:
+                _echo_json(rows)
+                return
+            table = Table(*found.columns, title=f"{rule_id} (first {limit})")
+            for row in rows:
+                table.add_row(*(str(row[c]) for c in found.columns))
+            console.print(table)
+            return
+        if interop:
+            rates = interop_rates(wh).to_pyarrow().to_pylist()
+            if as_json:
+                _echo_json(rates)
+                return
+            table = Table("source", "entity", "school", "records", "resolved", "rate %")
+            table.title = "数据互通率 (records resolving to a 学籍 pupil)"
+            for row in interop_summary(rates, ["source", "entity"]) + rates:
+                table.add_row(
+                    row["source"],
+                    row["entity"],
+                    row.get("school_code", "*"),
+                    f"{row['records']:,}",
+                    f"{row['resolved']:,}",
+                    _fmt(row["rate"]),
+                )
+            console.print(table)
+            return
+        units = scorecard(wh, ctx)
+        fresh = freshness(wh, ctx)
+    rows_by = rollup(units, grouping)
+    if as_json:
+        _echo_json(
+            {
+                "as_of": when.isoformat(),
+                "max_load_age_days": ctx.max_load_age_days,
+                "by": grouping,
+                "scorecard": [
+                    {k: v for k, v in r.as_dict().items() if k not in GROUPINGS or k in grouping}
+                    for r in rows_by
+                ],
+                "freshness": fresh,
+            }
+        )
+        return
+    console.print(scorecard_table(rows_by, grouping, f"data quality (数据质量) as of {when}"))
+    stale = [f for f in fresh if f["stale"]]
+    for f in stale:
+        console.print(
+            f"[yellow]stale:[/] {f['source']}/{f['entity']} last loaded {f['last_loaded']} "
+            f"({f['days_since']} days; limit {ctx.max_load_age_days})"
+        )
+    console.print("Drill down: edubrain quality --rules, then edubrain quality --rule ID")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quality")(quality)
