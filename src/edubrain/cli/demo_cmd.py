@@ -12,7 +12,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,7 +20,15 @@ from rich.table import Table
 
 from edubrain.cli.ingest_cmd import RichProgress
 from edubrain.govern.quality import RuleContext
-from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
+from edubrain.govern.run import GovernSummary, govern
+from edubrain.govern.scorecard import (
+    ScoreRow,
+    interop_rates,
+    interop_summary,
+    linkage_resolver,
+    rollup,
+    scorecard,
+)
 from edubrain.ingest import FileReport, ingest_paths
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
@@ -54,19 +62,37 @@ def _summary_by_source(reports: list[FileReport]) -> Table:
     return table
 
 
-def _quality_by_source(rows: list[ScoreRow]) -> Table:
-    table = Table(title="Data quality by source (数据质量)")
-    for column in ("source", "records", "score", "worst dimension"):
-        table.add_column(column, justify="right" if column in {"records", "score"} else "left")
+def _quality_by_source(rows: list[ScoreRow], interop: list[dict[str, Any]]) -> Table:
+    table = Table(title="Data quality by source (数据质量, 数据互通率)")
+    for column in ("source", "records", "score", "worst dimension", "互通率 %"):
+        numeric = column in {"records", "score", "互通率 %"}
+        table.add_column(column, justify="right" if numeric else "left")
+    rates = {r["source"]: r["rate"] for r in interop_summary(interop, ["source"])}
     for row in rollup(rows, ["source"]):
         worst = row.worst_dimension()
+        rate = rates.get(row.source)
         table.add_row(
             row.source,
             f"{row.records:,}",
             f"{row.score:.1f}" if row.score is not None else "—",
             f"{worst.value} {row.dimension_score(worst):.1f}" if worst else "",
+            f"{rate:.2f}" if rate is not None else "",
         )
     return table
+
+
+def _linkage_line(linkage: GovernSummary) -> str:
+    mentions = sum(linkage.mentions.values())
+    line = (
+        f"Record linkage: {mentions:,} person mentions → {linkage.persons:,} persons, "
+        f"{linkage.review_items:,} doubtful pairs in the steward's queue"
+    )
+    if linkage.evaluation:
+        line += (
+            f"; against the generator's truth: pairwise precision "
+            f"{linkage.evaluation['precision']:.4f}, recall {linkage.evaluation['recall']:.4f}"
+        )
+    return line + "."
 
 
 def _this_command() -> str:
@@ -91,7 +117,7 @@ def demo(
         Path, typer.Option("--home", help="Demo workspace; rebuilt from scratch on every run.")
     ] = DEMO_HOME,
 ) -> None:
-    """Generate a synthetic county, ingest all its exports, and print a summary."""
+    """Generate a synthetic county, ingest all its exports, govern them, print a summary."""
     console = Console(width=None if sys.stdout.isatty() else 120)
     if home.exists():
         shutil.rmtree(home)
@@ -100,12 +126,12 @@ def demo(
     region_dir = home / "region"
 
     started = time.perf_counter()
-    console.print(f"[bold]1/2[/] Generating a synthetic county of {students:,} students ...")
+    console.print(f"[bold]1/3[/] Generating a synthetic county of {students:,} students ...")
     summary = generate_region(region_dir, students=students, seed=seed)
     console.print(f"    done in {time.perf_counter() - started:.1f} s → {region_dir}")
 
     step = time.perf_counter()
-    console.print("[bold]2/2[/] Ingesting every export into the warehouse ...")
+    console.print("[bold]2/3[/] Ingesting every export into the warehouse ...")
     folders = [region_dir / "standard", region_dir / "exports"]
     if settings.progress and sys.stderr.isatty():
         with RichProgress(Console(stderr=True)) as bar:
@@ -124,19 +150,23 @@ def demo(
         f"{quarantined:,} quarantined "
         + ("[green](every file balances)[/]" if balanced else "[red](IMBALANCE: a bug)[/]")
     )
-    console.print(
-        f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}. "
-        f"Total time {time.perf_counter() - started:.1f} s."
-    )
+    console.print(f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}.")
+    step = time.perf_counter()
+    console.print("[bold]3/3[/] Governing: quality scorecard, record linkage (一人一码) ...")
+    linkage = govern(settings, truth=region_dir / "truth")
     with open_warehouse(settings) as wh:
         quality = scorecard(
             wh, RuleContext(date.today(), max_load_age_days=settings.quality_max_load_age_days)
         )
-    console.print(_quality_by_source(quality))
+        interop = interop_rates(wh, resolver=linkage_resolver(wh)).to_pyarrow().to_pylist()
+    console.print(f"    done in {time.perf_counter() - step:.1f} s")
+    console.print(_quality_by_source(quality, interop))
+    console.print(_linkage_line(linkage))
     console.print(
         f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
     )
     console.print(f"Drill into quality: EDUBRAIN_HOME={home} {_this_command()} quality --rules")
+    console.print(f"Total time {time.perf_counter() - started:.1f} s.")
     if not balanced:
         raise typer.Exit(1)
 

@@ -19,6 +19,7 @@ from edubrain.govern.scorecard import (
     freshness,
     interop_rates,
     interop_summary,
+    linkage_resolver,
     rollup,
     scorecard,
 )
@@ -142,12 +143,15 @@ def quality(
             console.print(table)
             return
         if interop:
-            rates = interop_rates(wh).to_pyarrow().to_pylist()
+            resolver = linkage_resolver(wh)
+            rates = interop_rates(wh, resolver=resolver).to_pyarrow().to_pylist()
             if as_json:
                 _echo_json(rates)
                 return
             table = Table("source", "entity", "school", "records", "resolved", "rate %")
-            table.title = "数据互通率 (records resolving to a 学籍 pupil)"
+            table.title = "数据互通率 (records resolving to a 学籍 pupil" + (
+                ", through record linkage)" if resolver is not None else ")"
+            )
             for row in interop_summary(rates, ["source", "entity"]) + rates:
                 table.add_row(
                     row["source"],

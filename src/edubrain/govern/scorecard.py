@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from edubrain.errors import ConfigError
+from edubrain.govern.identity import PERSON_MENTION_TABLE
 from edubrain.govern.quality import (
     UNKNOWN_SCHOOL,
     CachedTables,
@@ -35,7 +36,7 @@ from edubrain.govern.quality import (
 )
 from edubrain.govern.references import school_reference
 from edubrain.standard.entities import ENTITIES, entity
-from edubrain.warehouse import LOADS_TABLE
+from edubrain.warehouse import LOADS_TABLE, Warehouse
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -269,6 +270,26 @@ def _unique_resolver(resolver: ir.Table) -> ir.Table:
         person_id=resolver.person_id.min(), persons=resolver.person_id.nunique()
     )
     return grouped.filter(grouped.persons == 1).drop("persons")
+
+
+def linkage_resolver(wh: Warehouse) -> ir.Table | None:
+    """Record linkage's answer as an `interop_rates` resolver, or None before `edubrain govern`.
+
+    Each mention's written student_number maps to the 学籍 registry number of the person it was
+    linked to (the person's `student` mention), per entity.
+    """
+    if not wh.has_table(PERSON_MENTION_TABLE):
+        return None
+    mentions = wh.table(PERSON_MENTION_TABLE)
+    registered = mentions.filter(mentions.entity == "student").select(
+        reg_person_id="person_id", registry_number="student_number"
+    )
+    linked = mentions.join(registered, mentions.person_id == registered.reg_person_id)
+    return linked.select(
+        entity=linked.entity,
+        student_number=linked.student_number,
+        person_id=linked.registry_number,
+    )
 
 
 def interop_rates(wh: Tables, *, resolver: ir.Table | None = None) -> ir.Table:
