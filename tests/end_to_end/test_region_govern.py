@@ -86,3 +86,15 @@ def test_a_steward_decision_wins_on_every_later_run(region: Path, tmp_path: Path
         govern(settings)
         person_of = _person_of(settings)
         assert person_of[registry] != person_of[fitness]
+
+
+def test_default_county_meets_the_bar(tmp_path: Path) -> None:
+    """The acceptance run: default seed and size (60,000 students), every source at once."""
+    region = tmp_path / "region"
+    generate_region(region)  # the defaults `edubrain generate` uses
+    settings = Settings(home=tmp_path / "home", progress=False)
+    ingest_paths([region / "standard", region / "exports"], settings)
+    summary = govern(settings, truth=region / "truth")
+    assert summary.evaluation is not None
+    assert summary.evaluation["precision"] >= 0.995, summary.evaluation
+    assert summary.evaluation["recall"] >= 0.99, summary.evaluation
