@@ -5,16 +5,24 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.govern.golden import (
+    CONFLICT_TABLE,
+    FIELDS,
+    LINEAGE_TABLE,
+    VALUE_DECISION_TABLE,
+    decide_value,
+    resolve_person,
+)
 from edubrain.govern.run import govern as run_govern
 from edubrain.govern.steward import REVIEW_TABLE, decide
 from edubrain.settings import load_settings
-from edubrain.warehouse import open_warehouse
+from edubrain.warehouse import Warehouse, open_warehouse
 
 app = typer.Typer(
     help="Record linkage and persistent person IDs (一人一码); `review` for the steward.",
@@ -23,6 +31,10 @@ app = typer.Typer(
 )
 review_app = typer.Typer(help="The steward's review queue: list doubtful links, decide them.")
 app.add_typer(review_app, name="review")
+golden_app = typer.Typer(
+    help="Golden records (黄金记录): show one with lineage, list value conflicts, decide a value."
+)
+app.add_typer(golden_app, name="golden")
 
 
 @app.callback()
@@ -86,6 +98,90 @@ def review_decide(
     with open_warehouse(load_settings()) as wh:
         a, b = decide(wh, left, right, verdict, by=by, note=note, now=datetime.now())
     typer.echo(f"recorded: {a} and {b} are {verdict}; applied on the next `edubrain govern`")
+
+
+@golden_app.command("show")
+def golden_show(
+    person_id: Annotated[str, typer.Argument(help="A person ID (P…); a merged one is followed.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """One golden record: every field with its value, source, load, mention and deciding rule."""
+    with open_warehouse(load_settings()) as wh:
+        active = resolve_person(wh, person_id)
+        lineage = _rows(wh, LINEAGE_TABLE, active)
+        conflicts = _rows(wh, CONFLICT_TABLE, active)
+        decisions = _rows(wh, VALUE_DECISION_TABLE, active)
+    order = {f: i for i, f in enumerate(FIELDS)}
+    lineage.sort(key=lambda r: order.get(str(r["field"]), len(order)))
+    if as_json:
+        out = {"person_id": active, "lineage": lineage, "conflicts": conflicts,
+               "decisions": decisions}  # fmt: skip
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        return
+    console = Console(width=180)
+    if active != person_id:
+        console.print(f"{person_id} was merged into {active}")
+    columns = ["field", "value", "rule", "source", "load_id", "mention_key"]
+    table = Table(*columns, title=f"golden record {active}")
+    for row in lineage:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+    console.print(table)
+    for c in conflicts:
+        others = "; ".join(f"{o['value']} ({', '.join(o['mention_keys'])})"
+                           for o in c["other_values"])  # fmt: skip
+        console.print(f"conflict {c['field']}: chose {c['chosen_value']} ({c['rule']}); {others}")
+    for d in decisions:
+        console.print(f"decision {d['field']} = {d['value']} by {d['decided_by']} "
+                      f"at {d['decided_at']} {d['note'] or ''}")  # fmt: skip
+
+
+def _rows(wh: Warehouse, name: str, person_id: str) -> list[dict[str, Any]]:
+    if not wh.has_table(name):
+        return []
+    t = wh.table(name)
+    rows: list[dict[str, Any]] = t.filter(t.person_id == person_id).to_pyarrow().to_pylist()
+    return rows
+
+
+@golden_app.command("conflicts")
+def golden_conflicts(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Fields whose sources disagree and no steward has decided (the value review queue)."""
+    with open_warehouse(load_settings()) as wh:
+        if not wh.has_table(CONFLICT_TABLE):
+            rows: list[dict[str, object]] = []
+        else:
+            t = wh.table(CONFLICT_TABLE)
+            rows = t.order_by([t.person_id, t.field]).limit(limit).to_pyarrow().to_pylist()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    columns = ["person_id", "field", "chosen_value", "rule", "other values"]
+    table = Table(*columns, title="value conflicts (字段冲突)")
+    for row in rows:
+        others = row["other_values"]
+        assert isinstance(others, list)
+        table.add_row(
+            *(str(row[c]) for c in columns[:-1]),
+            ", ".join(f"{o['value']}×{len(o['mention_keys'])}" for o in others),
+        )
+    Console(width=180).print(table)
+
+
+@golden_app.command("decide")
+def golden_decide(
+    person_id: Annotated[str, typer.Argument(help="A person ID (P…).")],
+    field: Annotated[str, typer.Argument(help=f"One of: {', '.join(FIELDS)}.")],
+    value: Annotated[str, typer.Argument(help="The value (dates as YYYY-MM-DD).")],
+    by: Annotated[str, typer.Option("--by", help="Who decides.")] = "steward",
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+) -> None:
+    """Record a field's value; it beats survivorship on every later `edubrain govern` run."""
+    with open_warehouse(load_settings()) as wh:
+        active = decide_value(wh, person_id, field, value, by=by, note=note, now=datetime.now())
+    typer.echo(f"recorded: {field} of {active} is {value!r}; applied on the next `edubrain govern`")
 
 
 def register(root: typer.Typer) -> None:

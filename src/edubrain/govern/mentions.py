@@ -82,11 +82,22 @@ def _date_text(value: ir.Value) -> ir.StringValue:
     return value.cast("date").strftime("%Y-%m-%d")
 
 
+def row_mention_key(entity: str, t: ir.Table) -> ir.StringValue:
+    """The mention key of every row of a row-mention entity (ROW_MENTION_ENTITIES)."""
+    if entity == "student":
+        return _key("student", t.student_number)
+    if entity == "fitness_test":
+        return _key("fitness_test", t.student_number, t.school_year)
+    if entity == "health_check":
+        return _key("health_check", t.student_number, _date_text(t.check_date))
+    raise ValueError(f"{entity} has no row mentions")
+
+
 def mention_expressions(wh: Warehouse) -> list[ir.Table]:
     """One Ibis expression per person-bearing entity, all with MENTION_SCHEMA's columns."""
     s = wh.table("student")
     student = s.select(
-        mention_key=_key("student", s.student_number),
+        mention_key=row_mention_key("student", s),
         entity=ibis.literal("student"),
         student_number=s.student_number,
         id_key=s.id_number.nullif("").fill_null(_id_from_number(s.student_number)),
@@ -101,7 +112,7 @@ def mention_expressions(wh: Warehouse) -> list[ir.Table]:
     )
     f = wh.table("fitness_test")
     fitness = f.select(
-        mention_key=_key("fitness_test", f.student_number, f.school_year),
+        mention_key=row_mention_key("fitness_test", f),
         entity=ibis.literal("fitness_test"),
         student_number=f.student_number,
         id_key=_id_from_number(f.student_number),
@@ -116,7 +127,7 @@ def mention_expressions(wh: Warehouse) -> list[ir.Table]:
     )
     h = wh.table("health_check")
     health = h.select(
-        mention_key=_key("health_check", h.student_number, _date_text(h.check_date)),
+        mention_key=row_mention_key("health_check", h),
         entity=ibis.literal("health_check"),
         student_number=h.student_number,
         id_key=_id_from_number(h.student_number),

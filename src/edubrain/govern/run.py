@@ -1,7 +1,9 @@
-"""`edubrain govern`: mentions → Splink links → constrained clusters → persistent IDs → queue.
+"""`edubrain govern`: mentions → Splink links → constrained clusters → persistent IDs → queue
+→ golden records.
 
-Everything one run writes (persons, mention → person, events, review queue) lands in one
-warehouse transaction, so an interrupted run leaves the previous identities intact.
+Everything one run writes (persons, mention → person, events, review queue, golden records,
+lineage and value conflicts) lands in one warehouse transaction, so an interrupted run leaves
+the previous identities intact.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from edubrain.govern.evaluation import pairwise_score, true_student_numbers
+from edubrain.govern.golden import build_golden, write_golden
 from edubrain.govern.identity import (
     PERSON_EVENT_SCHEMA,
     PERSON_EVENT_TABLE,
@@ -40,6 +43,7 @@ class GovernSummary:
     links: int
     events: dict[str, int]
     review_items: int
+    value_conflicts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     evaluation: dict[str, float | int] | None = None
 
@@ -51,6 +55,7 @@ class GovernSummary:
             "links": self.links,
             "events": self.events,
             "review_items": self.review_items,
+            "value_conflicts": self.value_conflicts,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
         if self.evaluation is not None:
@@ -107,13 +112,18 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
             PERSON_MENTION_SCHEMA,
         )
         review = _review_items(linkage.edges, clustering.refused, person_of, verdicts, run_id)
+        t = time.perf_counter()
+        persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)
+        golden = build_golden(wh, person_mentions, persons_table)
+        seconds["golden"] = time.perf_counter() - t
         with wh.transaction() as tx:
-            tx.replace_table(PERSON_TABLE, pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA))
+            tx.replace_table(PERSON_TABLE, persons_table)
             tx.replace_table(PERSON_MENTION_TABLE, person_mentions)
             tx.append_rows(
                 PERSON_EVENT_TABLE, pa.Table.from_pylist(assignment.events, PERSON_EVENT_SCHEMA)
             )
             tx.replace_table(REVIEW_TABLE, review)
+            write_golden(tx, golden)
     evaluation = None
     if true_numbers is not None:
         score = pairwise_score(
@@ -138,6 +148,7 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
         ),
         events=dict(sorted(events.items())),
         review_items=review.num_rows,
+        value_conflicts=golden.conflicts.num_rows,
         seconds=seconds,
         evaluation=evaluation,
     )
