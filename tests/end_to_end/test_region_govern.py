@@ -6,11 +6,13 @@ ingest, and a steward decision that outlives re-runs.
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from edubrain.govern.golden import GOLDEN_TABLE, LINEAGE_TABLE, STEWARD
 from edubrain.govern.identity import PERSON_EVENT_TABLE, PERSON_MENTION_TABLE
 from edubrain.govern.run import govern
 from edubrain.govern.steward import decide
@@ -98,3 +100,33 @@ def test_default_county_meets_the_bar(tmp_path: Path) -> None:
     assert summary.evaluation is not None
     assert summary.evaluation["precision"] >= 0.995, summary.evaluation
     assert summary.evaluation["recall"] >= 0.99, summary.evaluation
+    _golden_matches_truth(settings, region / "truth")
+
+
+def _golden_matches_truth(settings: Settings, truth: Path) -> None:
+    """Every pupil whose 学籍 record was accepted: the golden record is the true pupil, and
+    each of its values traces back to a mention of that very person."""
+    with open_warehouse(settings) as wh:
+        golden = {r["person_id"]: r for r in wh.to_arrow(GOLDEN_TABLE).to_pylist()}
+        lineage = wh.to_arrow(LINEAGE_TABLE).to_pylist()
+        mention_person = {
+            r["mention_key"]: r["person_id"] for r in wh.to_arrow(PERSON_MENTION_TABLE).to_pylist()
+        }
+    with (truth / "student.csv").open(encoding="utf-8") as fh:
+        true_student = {r["student_number"]: r for r in csv.DictReader(fh)}
+    registered = {
+        r["person_id"] for r in lineage if r["field"] == "name" and r["source"] == "student"
+    }
+    assert len(registered) > 50_000  # nearly every pupil of the 60k county
+    for person_id in registered:
+        record = golden[person_id]
+        expected = true_student[record["student_number"]]
+        for field in ("name", "sex", "school_code", "grade_code"):
+            assert record[field] == expected[field], (person_id, field)
+        assert str(record["birth_date"]) == expected["birth_date"], person_id
+        assert str(record["class_no"]) == expected["class_no"], person_id
+    for row in lineage:
+        if row["rule"] == "no_value":  # no source says anything about this field
+            assert row["value"] is None and row["mention_key"] is None, row
+        elif row["source"] != STEWARD:
+            assert mention_person[row["mention_key"]] == row["person_id"], row

@@ -10,10 +10,12 @@ from datetime import datetime
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edubrain.govern.evaluation import pairwise_score
 from edubrain.govern.identity import assign_ids, format_person_id
-from edubrain.govern.linkage import Verdict, cluster
+from edubrain.govern.linkage import Verdict, cluster, cluster_exactly
 from edubrain.govern.mentions import MENTION_SCHEMA, name_pinyin
 from edubrain.govern.steward import StewardError, decide, load_verdicts
 from edubrain.settings import Settings
@@ -79,6 +81,50 @@ def test_steward_decisions_are_hard_constraints() -> None:
     assert apart.cluster_of[FIT_A[0]] != apart.cluster_of[REG_A[0]]
     together = cluster(mentions, _edges(), [Verdict(FIT_A[0], REG_A[0], same=True)])
     assert together.cluster_of[FIT_A[0]] == together.cluster_of[REG_A[0]]
+
+
+def _partition(cluster_of: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for key, root in cluster_of.items():
+        groups.setdefault(root, set()).add(key)
+    return {frozenset(g) for g in groups.values()}
+
+
+# Small pools, so random mentions share ID numbers and 学籍号 often and conflicts are common.
+_ENTITIES = st.sampled_from(["student", "fitness_test", "item_score"])
+_NUMBERS = st.sampled_from(["G1", "G2", "J3", "L4", "", None])
+_IDS = st.sampled_from(["110101201001010011", "110101201001010029", "", None])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.tuples(_ENTITIES, _NUMBERS, _IDS), min_size=1, max_size=12),
+    raw_edges=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from([0.5, 0.91, 0.95,
+                                                                           0.99, 0.9999])),
+        max_size=30,
+    ),
+    raw_verdicts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.booleans()),
+                          max_size=3),
+)  # fmt: skip
+def test_bulk_clustering_equals_edge_by_edge(
+    rows: list[tuple[str, str | None, str | None]],
+    raw_edges: list[tuple[int, int, float]],
+    raw_verdicts: list[tuple[int, int, bool]],
+) -> None:
+    """The bulk path only skips work: same partition and same refusals as the exact loop."""
+    keys = [f"{entity}|{i}" for i, (entity, _, _) in enumerate(rows)]
+    mentions = _mentions(
+        [(k, number, ident) for k, (_, number, ident) in zip(keys, rows, strict=True)]
+    )
+    n = len(keys)
+    edges = _edges(*[(keys[a % n], keys[b % n], p) for a, b, p in raw_edges if a % n != b % n])
+    verdicts = [Verdict(keys[a % n], keys[b % n], same) for a, b, same in raw_verdicts
+                if a % n != b % n]  # fmt: skip
+    bulk = cluster(mentions, edges, verdicts)
+    exact = cluster_exactly(mentions, edges, verdicts)
+    assert _partition(bulk.cluster_of) == _partition(exact.cluster_of)
+    assert sorted(bulk.refused) == sorted(exact.refused)
 
 
 def test_ids_survive_growth_and_record_merge_and_split() -> None:

@@ -19,7 +19,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import splink.comparison_level_library as cll
 from splink import Linker, SettingsCreator, block_on
 from splink.comparison_library import CustomComparison
@@ -106,14 +108,17 @@ def _comparisons() -> list[Any]:
 
 
 def _blocking_rules() -> list[Any]:
+    # Every rule keys on something that stays rare however large the region grows (a number,
+    # a name with a birth date, a class) or on the number's region, so a block holds a county's
+    # worth of pupils at most: comparisons grow linearly with the city, not with its square.
     return [
         block_on("student_number"),
         block_on("id_key"),
         block_on("name_pinyin", "birth_date"),
-        block_on("name_pinyin", "grade_code"),
-        block_on("name", "sex"),
+        block_on("name_pinyin", "grade_code", "number_region"),
+        block_on("name", "sex", "number_region"),
         block_on("birth_date", "school_code", "class_no"),
-        block_on("birth_date", "sex", "grade_code"),
+        block_on("birth_date", "sex", "grade_code", "number_region"),
     ]
 
 
@@ -137,6 +142,7 @@ SPLINK_COLUMNS = (
     "school_code",
     "grade_code",
     "class_no",
+    "number_region",
 )
 
 
@@ -170,7 +176,8 @@ def predict_links(mentions: pa.Table, *, threads: int = 0, seed: int = 1) -> Lin
         block_on("student_number"), estimate_without_term_frequencies=True
     )
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("birth_date", "sex"), estimate_without_term_frequencies=True
+        block_on("birth_date", "sex", "grade_code", "number_region"),
+        estimate_without_term_frequencies=True,
     )
     seconds["em"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -263,6 +270,113 @@ def cluster(
     ambiguity_bits: float = 3.0,
 ) -> Clustering:
     """Join mentions along edges ≥ threshold, strongest first, under the hard constraints.
+
+    Most people's mentions can never conflict: one ID number, one registry record, no steward
+    verdict against. For them the result is simply their connected component, found in bulk.
+    Only components where a refusal is possible are clustered edge by edge
+    (`cluster_exactly`), so the Python loop runs over the doubtful few, not the city.
+    """
+    keys = mentions.column("mention_key")
+    strong = edges.filter(pc.greater_equal(edges.column("match_probability"), threshold))
+    left = _positions(strong.column("mention_key_l"), keys)
+    right = _positions(strong.column("mention_key_r"), keys)
+    known = set(keys.to_pylist()) if verdicts else set()
+    decided = [v for v in verdicts if v.mention_key_l in known and v.mention_key_r in known]
+    same = [v for v in decided if v.same]
+    if same:
+        left = np.concatenate([left, _positions(pa.array([v.mention_key_l for v in same]), keys)])
+        right = np.concatenate([right, _positions(pa.array([v.mention_key_r for v in same]), keys)])
+    label = _components(len(keys), left, right)
+    doubtful = _conflict_possible(mentions, label)
+    apart = [v for v in decided if not v.same]
+    if apart:
+        pairs_l = label[_positions(pa.array([v.mention_key_l for v in apart]), keys)]
+        pairs_r = label[_positions(pa.array([v.mention_key_r for v in apart]), keys)]
+        doubtful[pairs_l[pairs_l == pairs_r]] = True
+    representative: list[str] = pc.take(keys, pa.array(label)).to_pylist()
+    cluster_of = dict(zip(keys.to_pylist(), representative, strict=True))
+    in_doubt = doubtful[label]
+    if not in_doubt.any():
+        return Clustering(cluster_of, [])
+    subset = mentions.filter(pa.array(in_doubt))
+    subset_keys = subset.column("mention_key")
+    lefts = strong.column("mention_key_l").cast(subset_keys.type)
+    sub_edges = strong.filter(pc.is_in(lefts, value_set=subset_keys))
+    members = set(subset_keys.to_pylist())
+    sub_verdicts = [v for v in decided if v.mention_key_l in members]
+    exact = cluster_exactly(
+        subset, sub_edges, sub_verdicts, threshold=threshold, ambiguity_bits=ambiguity_bits
+    )
+    cluster_of.update(exact.cluster_of)
+    return Clustering(cluster_of, exact.refused)
+
+
+def _positions(values: pa.Array | pa.ChunkedArray, keys: pa.ChunkedArray) -> np.ndarray:
+    found = pc.index_in(values.cast(keys.type), value_set=keys)
+    if found.null_count:
+        raise ValueError("an edge or verdict names a mention that is not in the mention table")
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected components by minimum-label propagation: each label is the component's
+    smallest position."""
+    label = np.arange(n, dtype=np.int64)
+    while len(left):
+        low = np.minimum(label[left], label[right])
+        np.minimum.at(label, left, low)
+        np.minimum.at(label, right, low)
+        label = label[label]
+        if np.array_equal(label[left], label[right]) and np.array_equal(label[label], label):
+            break
+    return label
+
+
+def _conflict_possible(mentions: pa.Table, label: np.ndarray) -> np.ndarray:
+    """Per component label: could joining its mentions ever be refused (identity_tokens)?
+
+    A mention's tokens are its ID number and, for a registry record, its 学籍号. No refusal can
+    happen when every two token-bearing mentions share a token: at most one ID number, at most
+    one registry number, and not one mention with only the ID beside another with only the 学籍号.
+    """
+    ident = mentions.column("id_key")
+    ident = pc.if_else(pc.equal(ident, ""), pa.scalar(None, pa.string()), ident)
+    number = mentions.column("student_number")
+    registry = pc.and_(pc.equal(mentions.column("entity"), "student"),
+                       pc.invert(pc.equal(number, "")))  # fmt: skip
+    reg = pc.if_else(pc.fill_null(registry, False), number, pa.scalar(None, pa.string()))
+    table = pa.table(
+        {
+            "label": label,
+            "ident": ident,
+            "reg": reg,
+            "ident_only": pc.and_(pc.is_valid(ident), pc.is_null(reg)),
+            "reg_only": pc.and_(pc.is_null(ident), pc.is_valid(reg)),
+        }
+    )
+    groups = table.group_by("label").aggregate(
+        [("ident", "count_distinct"), ("reg", "count_distinct"),
+         ("ident_only", "any"), ("reg_only", "any")]
+    )  # fmt: skip
+    risky = pc.or_(
+        pc.or_(pc.greater(groups["ident_count_distinct"], 1),
+               pc.greater(groups["reg_count_distinct"], 1)),
+        pc.and_(groups["ident_only_any"], groups["reg_only_any"]),
+    )  # fmt: skip
+    doubtful = np.zeros(len(label), dtype=bool)
+    doubtful[groups.filter(risky).column("label").to_numpy()] = True
+    return doubtful
+
+
+def cluster_exactly(
+    mentions: pa.Table,
+    edges: pa.Table,
+    verdicts: list[Verdict],
+    *,
+    threshold: float = LINK_THRESHOLD,
+    ambiguity_bits: float = 3.0,
+) -> Clustering:
+    """Join mentions along edges ≥ threshold, strongest first, refusing joins one by one.
 
     A mention whose links to two different people are about equally strong (within
     `ambiguity_bits` of match weight) is not guessed: it stays on its own and its links are

@@ -15,6 +15,7 @@ get the class of the assignment they answer.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -185,21 +186,44 @@ def mention_expressions(wh: Warehouse) -> list[ir.Table]:
     return [student, fitness, health, item_mentions, homework]
 
 
-@lru_cache(maxsize=1 << 20)
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_OR_WORD = re.compile(f"[{_HAN}]|[^\\s{_HAN}]+")  # one character, or a run of other text
+
+
+@lru_cache(maxsize=1 << 16)
+def _reading(token: str) -> str:
+    return "".join(lazy_pinyin(token, style=Style.NORMAL))
+
+
 def name_pinyin(name: str) -> str:
-    """Toneless pinyin, syllables joined by spaces: homophones (张伟/章伟) become equal."""
-    return " ".join(lazy_pinyin(name, style=Style.NORMAL))
+    """Toneless pinyin, syllables joined by spaces: homophones (张伟/章伟) become equal.
+
+    Each character gets its usual reading on its own, not a reading chosen from the words
+    around it: the same character then always sounds the same, whatever name it sits in, and
+    a city's names cost one lookup per distinct character.
+    """
+    return " ".join(_reading(token) for token in _HAN_OR_WORD.findall(name))
+
+
+def _pinyin_column(names: pa.ChunkedArray) -> pa.Array:
+    """name_pinyin of every name, computed once per distinct name."""
+    distinct = pc.unique(names)
+    readings = pa.array([name_pinyin(n) if n else None for n in distinct.to_pylist()], pa.string())
+    return pc.take(readings, pc.index_in(names, value_set=distinct))
 
 
 def load_mentions(wh: Warehouse) -> pa.Table:
     """Every person mention in the warehouse, with name pinyin (MENTION_SCHEMA + pinyin)."""
     parts = [expr.to_pyarrow().cast(MENTION_SCHEMA) for expr in mention_expressions(wh)]
     table = pa.concat_tables(parts).sort_by("mention_key")
-    names = table.column("name").to_pylist()
-    pinyin = [name_pinyin(n) if n else None for n in names]
-    surname = [p.split(" ", 1)[0] if p else None for p in pinyin]
-    table = table.append_column("name_pinyin", pa.array(pinyin, pa.string()))
-    table = table.append_column("surname_pinyin", pa.array(surname, pa.string()))
+    pinyin = _pinyin_column(table.column("name"))
+    surname = pc.list_element(pc.split_pattern(pinyin, " ", max_splits=1), 0)
+    table = table.append_column("name_pinyin", pinyin)
+    table = table.append_column("surname_pinyin", surname)
+    # The region digits every 学籍号 carries (G: the ID number's, J/L: the issuing county's):
+    # the locality that keeps blocking at county size however many counties a city has.
+    region = pc.utf8_slice_codeunits(table.column("student_number"), 1, 7)
+    table = table.append_column("number_region", region)
     valid_birth = pc.match_substring_regex(table.column("birth_date"), r"^\d{4}-\d{2}-\d{2}$")
     # A temporary number with a garbled date part says nothing about the birth date.
     birth = pc.if_else(valid_birth, table.column("birth_date"), pa.scalar(None, pa.string()))
