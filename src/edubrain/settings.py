@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from edubrain.errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -28,6 +30,14 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Threads the warehouse may use; 0 means one per core.",
+    )
+    warehouse_memory_limit: str | None = Field(
+        default=None,
+        pattern=r"^\d+(\.\d+)?\s*([KMGT]i?B)$",
+        description=(
+            "Memory the warehouse engine may hold (e.g. `4GB`), for it and for record linkage; "
+            "beyond it work spills to disk. Unset: DuckDB's default, 80% of the machine's RAM."
+        ),
     )
     mappings_dir: Path | None = Field(
         default=None,
@@ -54,4 +64,11 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read settings from the environment; entry points call this once."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"EDUBRAIN_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid setting: {problems}") from None

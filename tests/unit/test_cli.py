@@ -63,3 +63,12 @@ def test_quarantine_lists_rejected_rows_with_reasons(tmp_path: Path) -> None:
     assert record["field"] == "student_number"
     assert record["reason"] == "bad_check_digit"
     assert Path(record["file"]).name == export.name
+
+
+def test_an_invalid_setting_is_named_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("EDUBRAIN_WAREHOUSE_MEMORY_LIMIT", "plenty")
+    result = edubrain(tmp_path / "home", "quality", "--rules")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "EDUBRAIN_WAREHOUSE_MEMORY_LIMIT" in lines[0], result.stderr

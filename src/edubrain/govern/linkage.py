@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import splink.comparison_level_library as cll
 from splink import Linker, SettingsCreator, block_on
 from splink.comparison_library import CustomComparison
 
-from edubrain.warehouse.linkage_backend import splink_database_api
+from edubrain.warehouse.linkage_backend import splink_database
 
 LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
 GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the review queue
@@ -146,45 +147,52 @@ SPLINK_COLUMNS = (
 )
 
 
-def predict_links(mentions: pa.Table, *, threads: int = 0, seed: int = 1) -> LinkageResult:
+def predict_links(
+    mentions: pa.Table,
+    *,
+    threads: int = 0,
+    memory_limit: str | None = None,
+    spill_dir: Path | None = None,
+    seed: int = 1,
+) -> LinkageResult:
     """Train the model on `mentions` (EM, no labels) and predict links above GREY_LOW."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     # Splink logs every EM iteration at INFO; the CLI reports its own summary.
     # (and warns about levels EM never saw, e.g. no day/month swap among the training pairs).
     logging.getLogger("splink").setLevel(logging.ERROR)
-    api = splink_database_api(threads=threads)
-    frame = api.register(mentions.select(list(SPLINK_COLUMNS)), table_name="person_mentions")
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="mention_key",
-        comparisons=_comparisons(),
-        blocking_rules_to_generate_predictions=_blocking_rules(),
-        retain_matching_columns=False,
-    )
-    linker = Linker(frame, settings, log_level=logging.ERROR)
-    seconds["setup"] = time.perf_counter() - started
-    t = time.perf_counter()
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("student_number")], recall=0.95
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-    seconds["estimate_u"] = time.perf_counter() - t
-    t = time.perf_counter()
-    # Two EM sessions, each leaving free what the other blocks on.
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("student_number"), estimate_without_term_frequencies=True
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("birth_date", "sex", "grade_code", "number_region"),
-        estimate_without_term_frequencies=True,
-    )
-    seconds["em"] = time.perf_counter() - t
-    t = time.perf_counter()
-    predicted = linker.inference.predict(threshold_match_probability=GREY_LOW)
-    table: pa.Table = predicted.as_pyarrow_table()  # type: ignore[no-untyped-call]  # Splink
-    edges = table.select(["mention_key_l", "mention_key_r", "match_probability"])
-    seconds["predict"] = time.perf_counter() - t
+    with splink_database(threads=threads, memory_limit=memory_limit, spill_dir=spill_dir) as api:
+        frame = api.register(mentions.select(list(SPLINK_COLUMNS)), table_name="person_mentions")
+        settings = SettingsCreator(
+            link_type="dedupe_only",
+            unique_id_column_name="mention_key",
+            comparisons=_comparisons(),
+            blocking_rules_to_generate_predictions=_blocking_rules(),
+            retain_matching_columns=False,
+        )
+        linker = Linker(frame, settings, log_level=logging.ERROR)
+        seconds["setup"] = time.perf_counter() - started
+        t = time.perf_counter()
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("student_number")], recall=0.95
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+        seconds["estimate_u"] = time.perf_counter() - t
+        t = time.perf_counter()
+        # Two EM sessions, each leaving free what the other blocks on.
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("student_number"), estimate_without_term_frequencies=True
+        )
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("birth_date", "sex", "grade_code", "number_region"),
+            estimate_without_term_frequencies=True,
+        )
+        seconds["em"] = time.perf_counter() - t
+        t = time.perf_counter()
+        predicted = linker.inference.predict(threshold_match_probability=GREY_LOW)
+        table: pa.Table = predicted.as_pyarrow_table()  # type: ignore[no-untyped-call]  # Splink
+        edges = table.select(["mention_key_l", "mention_key_r", "match_probability"])
+        seconds["predict"] = time.perf_counter() - t
     return LinkageResult(edges=edges, seconds=seconds)
 
 

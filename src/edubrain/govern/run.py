@@ -86,7 +86,12 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
     with open_warehouse(settings) as wh:
         mentions = load_mentions(wh)
         seconds = {"mentions": time.perf_counter() - started}
-        linkage = predict_links(mentions, threads=threads or settings.warehouse_threads)
+        linkage = predict_links(
+            mentions,
+            threads=threads or settings.warehouse_threads,
+            memory_limit=settings.warehouse_memory_limit,
+            spill_dir=settings.home / "linkage.tmp",
+        )
         seconds.update(linkage.seconds)
         t = time.perf_counter()
         verdicts = load_verdicts(wh)

@@ -22,7 +22,11 @@ from edubrain.warehouse.schema import (
 
 def open_warehouse(settings: Settings) -> DuckDBWarehouse:
     """Open (creating if needed) the warehouse at `settings.warehouse_path`."""
-    return DuckDBWarehouse(settings.warehouse_path, threads=settings.warehouse_threads)
+    return DuckDBWarehouse(
+        settings.warehouse_path,
+        threads=settings.warehouse_threads,
+        memory_limit=settings.warehouse_memory_limit,
+    )
 
 
 __all__ = [

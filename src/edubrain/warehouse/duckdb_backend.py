@@ -65,7 +65,7 @@ def _key_join(ent: Entity, left: str, right: str) -> str:
 class DuckDBWarehouse:
     """The warehouse in one DuckDB file. Use as a context manager; one writer process at a time."""
 
-    def __init__(self, path: Path, *, threads: int = 0) -> None:
+    def __init__(self, path: Path, *, threads: int = 0, memory_limit: str | None = None) -> None:
         config: dict[str, Any] = {
             # Only the built-in extensions work offline; never reach for the network.
             "autoinstall_known_extensions": False,
@@ -73,6 +73,8 @@ class DuckDBWarehouse:
         }
         if threads:
             config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(str(path), config=config)
