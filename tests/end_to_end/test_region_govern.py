@@ -48,7 +48,7 @@ def test_linkage_meets_the_bar_and_ids_stay_stable(region: Path, tmp_path: Path)
     settings = Settings(home=tmp_path / "home", progress=False)
     exports = region / "exports"
     # First half: the registry and the systems that name pupils; then the rest.
-    first = [exports / "xueji", exports / "tice", exports / "tijian"]
+    first = [exports / "xueji", exports / "tice", exports / "tijian", exports / "renshi"]
     ingest_paths(first, settings)
     before_run = govern(settings)
     before = _person_of(settings)
@@ -69,6 +69,13 @@ def test_linkage_meets_the_bar_and_ids_stay_stable(region: Path, tmp_path: Path)
         if e["event"] in ("merge", "split") and e["run_id"] == summary.run_id
     }
     assert moved <= recorded, sorted(moved - recorded)[:5]
+
+    # Staff: one person per ID number of the 人事 records, each record's key a mention of it.
+    with open_warehouse(settings) as wh:
+        teachers = wh.to_arrow("teacher").to_pylist()
+    assert teachers and summary.staff_persons == len({t["id_number"] for t in teachers})
+    for t in teachers:
+        assert after[f"teacher|{t['staff_number']}"] == before[f"teacher|{t['staff_number']}"]
 
 
 def test_a_steward_decision_wins_on_every_later_run(region: Path, tmp_path: Path) -> None:

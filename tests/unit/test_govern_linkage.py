@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from edubrain.govern.evaluation import pairwise_score
 from edubrain.govern.identity import assign_ids, format_person_id
-from edubrain.govern.linkage import Verdict, cluster, cluster_exactly
+from edubrain.govern.linkage import Verdict, cluster, cluster_exactly, staff_clusters
 from edubrain.govern.mentions import MENTION_SCHEMA, name_pinyin
 from edubrain.govern.steward import StewardError, decide, load_verdicts
 from edubrain.settings import Settings
@@ -125,6 +125,21 @@ def test_bulk_clustering_equals_edge_by_edge(
     exact = cluster_exactly(mentions, edges, verdicts)
     assert _partition(bulk.cluster_of) == _partition(exact.cluster_of)
     assert sorted(bulk.refused) == sorted(exact.refused)
+
+
+def test_staff_records_with_one_id_number_are_one_person() -> None:
+    staff = pa.table(
+        {
+            "mention_key": ["teacher|T003", "teacher|T001", "teacher|T002", "teacher|T004"],
+            "id_key": ["110101198001010011", "110101198001010011", None, "110101198502020022"],
+        }
+    )
+    # T001 and T003: the same person re-hired under a new 教职工号; T002 has no ID number.
+    assert staff_clusters(staff) == {
+        "teacher|T001": ["teacher|T001", "teacher|T003"],
+        "teacher|T002": ["teacher|T002"],
+        "teacher|T004": ["teacher|T004"],
+    }
 
 
 def test_ids_survive_growth_and_record_merge_and_split() -> None:

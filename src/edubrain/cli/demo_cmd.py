@@ -82,9 +82,10 @@ def _quality_by_source(rows: list[ScoreRow], interop: list[dict[str, Any]]) -> T
 
 
 def _linkage_line(linkage: GovernSummary) -> str:
-    mentions = sum(linkage.mentions.values())
+    mentions = sum(n for e, n in linkage.mentions.items() if e != "teacher")
     line = (
-        f"Record linkage: {mentions:,} person mentions → {linkage.persons:,} persons, "
+        f"Record linkage: {mentions:,} pupil mentions → {linkage.persons:,} pupils "
+        f"(+ {linkage.staff_persons:,} staff by ID number), "
         f"{linkage.review_items:,} doubtful pairs in the steward's queue"
     )
     if linkage.evaluation:

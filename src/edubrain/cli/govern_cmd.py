@@ -56,7 +56,7 @@ def govern(
     console = Console(width=120)
     console.print(
         f"run {summary.run_id}: {sum(summary.mentions.values())} mentions → "
-        f"{summary.persons} persons; events {summary.events}; "
+        f"{summary.persons} pupils + {summary.staff_persons} staff; events {summary.events}; "
         f"{summary.review_items} pairs to review; {summary.seconds['total']:.1f} s"
     )
     if summary.evaluation is not None:

@@ -196,6 +196,23 @@ def predict_links(
     return LinkageResult(edges=edges, seconds=seconds)
 
 
+def staff_clusters(staff: pa.Table) -> dict[str, list[str]]:
+    """Staff records that carry one ID number are one person; a record without one stands alone.
+
+    人事 is the only system that describes staff (teaching assignments carry the 教职工号 alone),
+    and its ID numbers passed the check-digit rule at ingest, so the number decides: a teacher
+    re-hired under a new 教职工号 keeps one person ID.
+    """
+    keys: list[str] = staff.column("mention_key").to_pylist()
+    idents: list[str | None] = staff.column("id_key").to_pylist()
+    clusters: dict[str, list[str]] = {}
+    first_of_id: dict[str, str] = {}
+    for key, ident in sorted(zip(keys, idents, strict=True)):
+        root = first_of_id.setdefault(ident, key) if ident else key
+        clusters.setdefault(root, []).append(key)
+    return clusters
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A steward's decision on two mentions: the same person or not."""

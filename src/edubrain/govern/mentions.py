@@ -190,6 +190,22 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_OR_WORD = re.compile(f"[{_HAN}]|[^\\s{_HAN}]+")  # one character, or a run of other text
 
 
+def staff_mentions(wh: Warehouse) -> pa.Table:
+    """Every 人事 staff record as a mention: key `teacher|<教职工号>`, with its ID number.
+
+    Teaching assignments and head-teacher posts name staff only by 教职工号, so they resolve
+    through this mention's person; there is nothing fuzzy to link them by.
+    """
+    t = wh.table("teacher")
+    return t.select(
+        mention_key=_key("teacher", t.staff_number),
+        entity=ibis.literal("teacher"),
+        staff_number=t.staff_number,
+        id_key=t.id_number.nullif(""),
+        load_id=t._load_id,
+    ).to_pyarrow()
+
+
 @lru_cache(maxsize=1 << 16)
 def _reading(token: str) -> str:
     return "".join(lazy_pinyin(token, style=Style.NORMAL))

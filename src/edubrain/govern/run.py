@@ -28,8 +28,15 @@ from edubrain.govern.identity import (
     PERSON_TABLE,
     assign_ids,
 )
-from edubrain.govern.linkage import GREY_HIGH, LINK_THRESHOLD, Verdict, cluster, predict_links
-from edubrain.govern.mentions import load_mentions
+from edubrain.govern.linkage import (
+    GREY_HIGH,
+    LINK_THRESHOLD,
+    Verdict,
+    cluster,
+    predict_links,
+    staff_clusters,
+)
+from edubrain.govern.mentions import load_mentions, staff_mentions
 from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, load_verdicts, review_id
 from edubrain.settings import Settings
 from edubrain.warehouse import Warehouse, open_warehouse
@@ -43,6 +50,7 @@ class GovernSummary:
     links: int
     events: dict[str, int]
     review_items: int
+    staff_persons: int = 0
     value_conflicts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     evaluation: dict[str, float | int] | None = None
@@ -52,6 +60,7 @@ class GovernSummary:
             "run_id": self.run_id,
             "mentions": self.mentions,
             "persons": self.persons,
+            "staff_persons": self.staff_persons,
             "links": self.links,
             "events": self.events,
             "review_items": self.review_items,
@@ -100,8 +109,12 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
         members: dict[str, list[str]] = defaultdict(list)
         for key in keys:
             members[clustering.cluster_of[key]].append(key)
+        staff = staff_mentions(wh)
+        staff_keys: list[str] = staff.column("mention_key").to_pylist()
+        members.update(staff_clusters(staff))
         previous, persons = _previous(wh)
         load_of = dict(zip(keys, mentions.column("load_id").to_pylist(), strict=True))
+        load_of.update(zip(staff_keys, staff.column("load_id").to_pylist(), strict=True))
         assignment = assign_ids(members, previous, persons, load_of, run_id=run_id, now=now)
         seconds["cluster"] = time.perf_counter() - t
         person_of = assignment.person_of
@@ -116,14 +129,27 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
             },
             PERSON_MENTION_SCHEMA,
         )
+        staff_person_mentions = pa.table(
+            {
+                "mention_key": staff_keys,
+                "entity": staff.column("entity"),
+                "student_number": pa.nulls(len(staff_keys), pa.string()),
+                "person_id": [person_of[k] for k in staff_keys],
+                "load_id": staff.column("load_id"),
+                "run_id": [run_id] * len(staff_keys),
+            },
+            PERSON_MENTION_SCHEMA,
+        )
         review = _review_items(linkage.edges, clustering.refused, person_of, verdicts, run_id)
         t = time.perf_counter()
         persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)
-        golden = build_golden(wh, person_mentions, persons_table)
+        golden = build_golden(wh, person_mentions, persons_table)  # pupils' golden records
         seconds["golden"] = time.perf_counter() - t
         with wh.transaction() as tx:
             tx.replace_table(PERSON_TABLE, persons_table)
-            tx.replace_table(PERSON_MENTION_TABLE, person_mentions)
+            tx.replace_table(
+                PERSON_MENTION_TABLE, pa.concat_tables([person_mentions, staff_person_mentions])
+            )
             tx.append_rows(
                 PERSON_EVENT_TABLE, pa.Table.from_pylist(assignment.events, PERSON_EVENT_SCHEMA)
             )
@@ -143,11 +169,14 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
     entity_counts: dict[str, int] = defaultdict(int)
     for ent in mentions.column("entity").to_pylist():
         entity_counts[ent] += 1
+    if staff_keys:
+        entity_counts["teacher"] = len(staff_keys)
     seconds["total"] = time.perf_counter() - started
     return GovernSummary(
         run_id=run_id,
         mentions=dict(sorted(entity_counts.items())),
-        persons=len(set(person_of.values())),
+        persons=len({person_of[k] for k in keys}),
+        staff_persons=len({person_of[k] for k in staff_keys}),
         links=sum(
             1 for p in linkage.edges.column("match_probability").to_pylist() if p >= LINK_THRESHOLD
         ),
