@@ -32,7 +32,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class County:
     """The generated county's warehouse and its records, read straight from the warehouse."""
 

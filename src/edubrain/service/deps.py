@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -115,7 +116,8 @@ class AuditTrail:
 
 
 def _trail(request: Request, services: ServicesDep) -> AuditTrail:
-    purpose = (request.headers.get("x-purpose") or "").strip()[:200]
+    # X-Purpose: why the data is read (UTF-8, percent-encoded as headers are Latin-1).
+    purpose = unquote(request.headers.get("x-purpose") or "").strip()[:200]
     return AuditTrail(
         store=services.store,
         clock=services.clock,
