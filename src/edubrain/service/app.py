@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from edubrain import __version__
 from edubrain.errors import EdubrainError
@@ -49,15 +50,29 @@ def _declares_access(dependant: Dependant) -> bool:
     return False
 
 
-def check_routes_declare_access(app: FastAPI) -> None:
-    """Deny by default: every API route must declare what it needs."""
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, also inside included routers (FastAPI ≥ 0.165 nests them)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+            continue
+        nested = getattr(route, "original_router", None) or route
+        children = getattr(nested, "routes", None)
+        if children is not None and children is not routes:
+            yield from api_routes(children)
+
+
+def check_routes_declare_access(app: FastAPI) -> int:
+    """Deny by default: every API route must declare what it needs. Returns how many there are."""
+    routes = list(api_routes(app.routes))
     missing = [
         f"{sorted(route.methods or ())} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute) and not _declares_access(route.dependant)
+        for route in routes
+        if not _declares_access(route.dependant)
     ]
     if missing:
         raise AccessNotDeclaredError(f"routes without an access declaration: {missing}")
+    return len(routes)
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> FastAPI:

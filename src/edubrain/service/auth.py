@@ -50,6 +50,10 @@ class AccountLockedError(AuthError):
         super().__init__(f"account locked until {until.isoformat(timespec='seconds')}")
 
 
+class InvalidAccountError(EdubrainError, ValueError):
+    """An account that cannot be created as asked (bad user name)."""
+
+
 class PasswordPolicyError(EdubrainError, ValueError):
     """A new password the policy refuses; the message lists every problem."""
 
@@ -113,7 +117,7 @@ def create_user(
 ) -> UserRecord:
     """A new local account; the password must meet the policy and the scope suit the role."""
     if not re.fullmatch(r"[A-Za-z0-9_.@-]{3,64}", username):
-        raise AuthError(f"user name {username!r}: 3-64 letters, digits or _.@-")
+        raise InvalidAccountError(f"user name {username!r}: 3-64 letters, digits or _.@-")
     scope.validate()
     check_role_scope(role, scope)
     check_password_policy(password, username=username, settings=settings)
