@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from edubrain import __version__
 from edubrain.errors import EdubrainError
+from edubrain.govern.steward import StewardError
 from edubrain.service.auth import AccountLockedError, AuthError, PasswordPolicyError
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.policy import ScopeError
@@ -33,9 +34,10 @@ _STATUS: tuple[tuple[type[EdubrainError], int], ...] = (
     (AccountLockedError, 423),
     (AuthError, 401),
     (NotFoundError, 404),
-    (BadCursorError, 422),
-    (PasswordPolicyError, 422),
-    (ScopeError, 422),
+    (BadCursorError, 400),
+    (PasswordPolicyError, 400),
+    (ScopeError, 400),
+    (StewardError, 400),
 )
 
 
@@ -128,7 +130,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
             if isinstance(exc, kind):
                 return JSONResponse({"detail": str(exc)}, status_code=code)
         if isinstance(exc, ValueError):
-            return JSONResponse({"detail": str(exc)}, status_code=422)
+            # 400, not 422: 422 is FastAPI's documented shape for malformed requests.
+            return JSONResponse({"detail": str(exc)}, status_code=400)
         log.error("request %s failed: %s", getattr(request.state, "request_id", "-"), exc)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 

@@ -6,10 +6,10 @@ and data class; sensitive and core fields are text, because they may arrive mask
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from edubrain.service.masking import PROTECTED
 from edubrain.standard.entities import FieldType, entity
@@ -120,6 +120,12 @@ class LoadRun(BaseModel):
     rows_accepted: int
     rows_quarantined: int
     status: str
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # The warehouse keeps UTC without a zone; the API says so.
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class QuarantineRow(BaseModel):

@@ -76,7 +76,7 @@ def request_export(
     unknown = [f for f in body.fields if f not in known]
     if unknown:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"{body.entity} has no field {unknown}"
+            status.HTTP_400_BAD_REQUEST, f"{body.entity} has no field {unknown}"
         )
     record = services.store.create_export(
         export_id=uuid.uuid4().hex,
