@@ -40,6 +40,7 @@ class Services:
     store: Store
     reader: WarehouseReader
     clock: Callable[[], datetime] = field(default=utc_now)
+    memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
 
     @property
     def scoped(self) -> ScopedReader:

@@ -88,8 +88,12 @@ def get_quality(
         services.clock().date(),
         max_load_age_days=services.settings.quality_max_load_age_days,
     )
-    with services.reader.lock:
-        rows = scorecard(services.reader, ctx)
+    # The scorecard takes seconds; the warehouse does not change under a running service
+    # (it holds the file), so one computation serves the day.
+    rows = services.memo.get(("quality", ctx.as_of))
+    if rows is None:
+        with services.reader.lock:
+            rows = services.memo[("quality", ctx.as_of)] = scorecard(services.reader, ctx)
     return [row.as_dict() for row in rollup(rows, list(dict.fromkeys(by)))]
 
 
