@@ -59,7 +59,7 @@ def live(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
 
 @schema.parametrize()
 @settings(
-    max_examples=8,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

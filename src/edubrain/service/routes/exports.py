@@ -75,9 +75,7 @@ def request_export(
     known = set(entity(body.entity).field_names)
     unknown = [f for f in body.fields if f not in known]
     if unknown:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, f"{body.entity} has no field {unknown}"
-        )
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{body.entity} has no field {unknown}")
     record = services.store.create_export(
         export_id=uuid.uuid4().hex,
         requester_id=actor.user_id,
