@@ -168,3 +168,35 @@ def test_auditor_reads_and_verifies_the_trail(caller: Caller, county: County) ->
     ]
     verify = caller.client.get("/api/v1/audit/verify", headers=auditor).json()
     assert verify["ok"] and verify["records"] == verify["head_seq"] >= 2
+
+
+def test_a_steward_decision_through_the_api_is_stored_and_audited(
+    caller: Caller, county: County
+) -> None:
+    region = county.schools[0]["region_code"]
+    admin = caller.headers(Role.DATA_ADMIN, ScopeLevel.COUNTY, region)
+    left, right = "student|G339901201809144625", "fitness_test|G339901201809144626"
+    response = caller.client.post(
+        "/api/v1/steward/decisions",
+        json={"left": left, "right": right, "verdict": "different", "note": "双胞胎"},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+    from edubrain.govern.steward import load_verdicts
+
+    services = caller.client.app.state.services  # type: ignore[attr-defined]
+    with services.reader.lock:
+        verdicts = load_verdicts(services.reader.warehouse)
+    assert [(v.mention_key_l, v.mention_key_r, v.same) for v in verdicts] == [(left, right, False)]
+    last = caller.store.audit_records(descending=True, limit=1)[0].entry
+    assert (last.action, last.resource, json.loads(last.record_ids)) == (
+        "decide",
+        "steward_decision",
+        [left, right],
+    )
+    same = caller.client.post(
+        "/api/v1/steward/decisions",
+        json={"left": left, "right": left, "verdict": "same"},
+        headers=admin,
+    )
+    assert same.status_code == 400
