@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission
 from edubrain.service.schemas import StudentPage, StudentPublic, TeacherPage, TeacherPublic
+from edubrain.standard.entities import entity
 
 router = APIRouter(tags=["people"])
 
@@ -17,8 +18,38 @@ Cursor = Annotated[str | None, Query(max_length=200, description="From `next_cur
 Code = Annotated[str | None, Query(max_length=40)]
 
 
-def _ids(items: list[dict[str, Any]], key: str) -> list[str]:
-    return [str(item[key]) for item in items]
+def _list(
+    services: ServicesDep,
+    trail: Trail,
+    actor: Actor,
+    entity_name: str,
+    filters: dict[str, Any],
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """One page of an entity in the caller's scope, audited with the ids it returned."""
+    page = services.scoped.page(actor, entity_name, filters=filters, cursor=cursor, limit=limit)
+    key = entity(entity_name).natural_key[0]
+    trail.record(
+        "list",
+        entity_name,
+        record_ids=[str(item[key]) for item in page.items],
+        query={**filters, "cursor": cursor, "limit": limit},
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+def _one(
+    services: ServicesDep, trail: Trail, actor: Actor, entity_name: str, key_value: str
+) -> dict[str, Any]:
+    """One record if it is in the caller's scope; 404 otherwise (existence is not revealed)."""
+    record = services.scoped.one(actor, entity_name, key_value)
+    trail.record(
+        "read", entity_name, record_ids=[key_value], outcome="ok" if record else "not_found"
+    )
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such {entity_name} in your scope")
+    return record
 
 
 @router.get("/students", response_model=StudentPage)
@@ -42,14 +73,7 @@ def list_students(
         "class_no": class_no,
         "status": status_code,
     }
-    page = services.scoped.page(actor, "student", filters=filters, cursor=cursor, limit=limit)
-    trail.record(
-        "list",
-        "student",
-        record_ids=_ids(page.items, "student_number"),
-        query={**filters, "cursor": cursor, "limit": limit},
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return _list(services, trail, actor, "student", filters, cursor, limit)
 
 
 @router.get("/students/{student_number}", response_model=StudentPublic)
@@ -60,13 +84,7 @@ def get_student(
     actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
 ) -> dict[str, Any]:
     """One student, if inside the caller's scope (404 otherwise: existence is not revealed)."""
-    record = services.scoped.one(actor, "student", student_number)
-    trail.record(
-        "read", "student", record_ids=[student_number], outcome="ok" if record else "not_found"
-    )
-    if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such student in your scope")
-    return record
+    return _one(services, trail, actor, "student", student_number)
 
 
 @router.get("/teachers", response_model=TeacherPage)
@@ -81,14 +99,7 @@ def list_teachers(
 ) -> dict[str, Any]:
     """Teachers and staff inside the caller's scope, ordered by 教职工号."""
     filters = {"school_code": school_code, "post": post}
-    page = services.scoped.page(actor, "teacher", filters=filters, cursor=cursor, limit=limit)
-    trail.record(
-        "list",
-        "teacher",
-        record_ids=_ids(page.items, "staff_number"),
-        query={**filters, "cursor": cursor, "limit": limit},
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return _list(services, trail, actor, "teacher", filters, cursor, limit)
 
 
 @router.get("/teachers/{staff_number}", response_model=TeacherPublic)
@@ -99,10 +110,4 @@ def get_teacher(
     actor: Annotated[Actor, require(Permission.TEACHERS_READ)],
 ) -> dict[str, Any]:
     """One member of staff, if inside the caller's scope."""
-    record = services.scoped.one(actor, "teacher", staff_number)
-    trail.record(
-        "read", "teacher", record_ids=[staff_number], outcome="ok" if record else "not_found"
-    )
-    if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such teacher in your scope")
-    return record
+    return _one(services, trail, actor, "teacher", staff_number)
