@@ -52,6 +52,50 @@ class Settings(BaseSettings):
         default=True,
         description="Show progress bars on long work when the output is a terminal.",
     )
+    # -- the service (edubrain serve) and its operational store ------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "Operational store (users, sessions, audit, export requests) as a SQLAlchemy URL, "
+            "e.g. `postgresql+psycopg://edubrain@db/edubrain`; default a SQLite file in `home`."
+        ),
+    )
+    store_file: str = Field(
+        default="edubrain.sqlite3",
+        description="File name of the default SQLite operational store inside `home`.",
+    )
+    service_host: str = Field(
+        default="127.0.0.1",
+        description="Address `edubrain serve` binds to; only this machine by default.",
+    )
+    service_port: int = Field(default=8000, ge=1, le=65535, description="Port of `edubrain serve`.")
+    session_ttl_minutes: int = Field(
+        default=480, ge=1, description="A login session expires this many minutes after login."
+    )
+    session_cookie_secure: bool = Field(
+        default=False,
+        description="Mark the session cookie Secure (set true when served behind HTTPS).",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins in a row that lock an account."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, description="How long a locked account stays locked."
+    )
+    password_min_length: int = Field(
+        default=12, ge=8, description="Shortest password the password policy accepts."
+    )
+    password_hash_time_cost: int = Field(
+        default=3, ge=1, description="argon2id iterations for new password hashes."
+    )
+    password_hash_memory_kib: int = Field(
+        default=65536, ge=8, description="argon2id memory (KiB) for new password hashes."
+    )
+    export_download_ttl_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="An approved export can be downloaded once within this many minutes.",
+    )
 
     @property
     def warehouse_path(self) -> Path:

@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
         ingest_cmd,
         quality_cmd,
         quarantine_cmd,
+        service_cmd,
         standard_cmd,
     )
 
@@ -25,3 +26,4 @@ def register(app: typer.Typer) -> None:
     demo_cmd.register(app)
     govern_cmd.register(app)
     docs_cmd.register(app)
+    service_cmd.register(app)

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.cli.ingest_cmd import RichProgress
+from edubrain.cli.service_cmd import show_demo_accounts
 from edubrain.govern.quality import RuleContext
 from edubrain.govern.run import GovernSummary, govern
 from edubrain.govern.scorecard import (
@@ -167,6 +168,7 @@ def demo(
         f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
     )
     console.print(f"Drill into quality: EDUBRAIN_HOME={home} {_this_command()} quality --rules")
+    show_demo_accounts(console, settings)
     console.print(f"Total time {time.perf_counter() - started:.1f} s.")
     if not balanced:
         raise typer.Exit(1)

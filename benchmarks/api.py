@@ -1,0 +1,238 @@
+"""Benchmark: bounded load on the API's student list at county scale, beside a raw DuckDB query.
+
+    python benchmarks/api.py --home /tmp/svc-bench/home --requests 20000 --concurrency 32
+
+HOME must hold an ingested warehouse (e.g. `edubrain generate --students 60000` + `edubrain
+ingest`). The script creates a county-scope bureau_leader and a class-scope head_teacher in a
+fresh operational store, starts `edubrain serve` (uvicorn, one process) on 127.0.0.1, and sends
+REQUESTS GET /api/v1/students requests from CONCURRENCY concurrent clients: half are the
+leader's county-wide pages (limit 50, at random cursors: masked, 60k students in scope), half
+the head teacher's class lists. Every request is authenticated, scoped, masked and audited.
+
+In the same run it times the same page as one plain DuckDB query on the warehouse file (no
+HTTP, no auth, no masking, no audit): the floor any API sits above.
+
+Prints a markdown table for docs/performance.md and writes the raw numbers as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+
+from edubrain.service.auth import token_hash
+from edubrain.service.policy import Role, Scope, ScopeLevel
+from edubrain.service.reads import encode_cursor
+from edubrain.service.store import open_store
+from edubrain.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def prepare(home: Path) -> tuple[dict[str, str], list[str], int]:
+    """Fresh store with two users and live sessions; the student numbers to page from."""
+    for name in ("edubrain.sqlite3", "edubrain.sqlite3-wal", "edubrain.sqlite3-shm"):
+        (home / name).unlink(missing_ok=True)
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    numbers = [
+        r[0] for r in con.execute("SELECT student_number FROM student ORDER BY 1").fetchall()
+    ]
+    region = con.execute("SELECT min(region_code) FROM school").fetchone()[0]  # type: ignore[index]
+    klass = con.execute(
+        "SELECT school_code, school_year, grade_code, class_no FROM class "
+        "ORDER BY 1, 2, 3, 4 LIMIT 1"
+    ).fetchone()
+    con.close()
+    assert klass is not None
+    settings = Settings(home=home)
+    now = datetime.now(UTC)
+    tokens = {}
+    with open_store(settings) as store:
+        for name, role, scope in (
+            ("leader", Role.BUREAU_LEADER, Scope(ScopeLevel.COUNTY, region)),
+            ("head", Role.HEAD_TEACHER, Scope(ScopeLevel.CLASS, "/".join(map(str, klass)))),
+        ):
+            user = store.create_user(
+                username=name,
+                display_name=name,
+                role=role.value,
+                scope_level=scope.level.value,
+                scope_key=scope.key,
+                password_hash="-",
+                now=now,
+            )
+            token = f"bench-{name}-{os.getpid()}"
+            store.create_session(
+                user.user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=2)
+            )
+            tokens[name] = token
+    return tokens, numbers, len(numbers)
+
+
+def raw_duckdb(home: Path, numbers: list[str], repeats: int) -> list[float]:
+    """The same county page as one plain query: the floor."""
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    rng = random.Random(1)
+    times = []
+    for _ in range(repeats):
+        after = rng.choice(numbers)
+        started = time.perf_counter()
+        con.execute(
+            "SELECT * FROM student WHERE school_code IN (SELECT school_code FROM school "
+            "WHERE region_code = (SELECT min(region_code) FROM school)) AND student_number > ? "
+            "ORDER BY student_number LIMIT 51",
+            [after],
+        ).fetchall()
+        times.append(time.perf_counter() - started)
+    con.close()
+    return times
+
+
+async def load(
+    base: str, tokens: dict[str, str], numbers: list[str], total: int, concurrency: int
+) -> tuple[list[float], int, float]:
+    rng = random.Random(7)
+    plan = []
+    for i in range(total):
+        if i % 2 == 0:
+            cursor = encode_cursor(rng.choice(numbers))
+            plan.append((tokens["leader"], {"limit": 50, "cursor": cursor}))
+        else:
+            plan.append((tokens["head"], {"limit": 50}))
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    for item in plan:
+        queue.put_nowait(item)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while True:
+            try:
+                token, params = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            started = time.perf_counter()
+            try:
+                response = await client.get(
+                    "/api/v1/students", params=params, headers={"Authorization": f"Bearer {token}"}
+                )
+                ok = response.status_code == 200 and response.json()["items"]
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(time.perf_counter() - started)
+            if not ok:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    home: Path = args.home
+    tokens, numbers, students = prepare(home)
+    floor = raw_duckdb(home, numbers, 500)
+
+    port = free_port()
+    edubrain = shutil.which("edubrain") or str(Path(sys.executable).with_name("edubrain"))
+    env = dict(os.environ, EDUBRAIN_HOME=str(home), EDUBRAIN_SERVICE_PORT=str(port))
+    log = (home / "serve.log").open("w")
+    server = subprocess.Popen([edubrain, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/api/v1/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        asyncio.run(load(base, tokens, numbers, 200, 4))  # warm-up, not counted
+        latencies, errors, elapsed = asyncio.run(
+            load(base, tokens, numbers, args.requests, args.concurrency)
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    with open_store(Settings(home=home)) as store:
+        chain = store.verify_audit_chain()
+    result = {
+        "machine": machine(),
+        "students": students,
+        "requests": args.requests,
+        "concurrency": args.concurrency,
+        "seconds": round(elapsed, 2),
+        "requests_per_second": round(args.requests / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 1),
+        "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
+        "max_ms": round(1000 * max(latencies), 1),
+        "errors": errors,
+        "audit_records": chain.records,
+        "audit_chain_ok": chain.ok,
+        "raw_duckdb_page_p50_ms": round(1000 * statistics.median(floor), 2),
+        "raw_duckdb_page_p99_ms": round(1000 * percentile(floor, 0.99), 2),
+    }
+    print(json.dumps(result, indent=2))
+    print()
+    print("| measure | value |")
+    print("|---|---:|")
+    for key in ("requests", "concurrency", "seconds", "requests_per_second", "p50_ms", "p99_ms",
+                "max_ms", "errors", "audit_records", "raw_duckdb_page_p50_ms",
+                "raw_duckdb_page_p99_ms"):  # fmt: skip
+        print(f"| {key} | {result[key]} |")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0 if errors == 0 and chain.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""`edubrain serve`, `edubrain users` and `edubrain audit`: the service from the command line."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edubrain.service.auth import create_user
+from edubrain.service.policy import Role, Scope
+from edubrain.service.store import open_store
+from edubrain.settings import Settings, load_settings
+
+users_app = typer.Typer(help="Local accounts of the service.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+) -> None:
+    """Serve the API (OpenAPI at /api/v1/docs) on EDUBRAIN_SERVICE_HOST:EDUBRAIN_SERVICE_PORT."""
+    import uvicorn
+
+    from edubrain.service import create_app
+
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.service_host,
+        port=port or settings.service_port,
+        log_level="info",
+    )
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[Role, typer.Option(help="One of the 12 roles.")],
+    scope_level: Annotated[str, typer.Option(help="province|city|county|school|class|self")],
+    scope_key: Annotated[str, typer.Option(help="Region, school, class key or 学籍号s.")],
+    display_name: Annotated[str, typer.Option(help="Name shown in the UI.")] = "",
+) -> None:
+    """Add a local account; the password is read from EDUBRAIN_NEW_PASSWORD or a prompt."""
+    settings = load_settings()
+    password = os.environ.get("EDUBRAIN_NEW_PASSWORD") or getpass.getpass("Password: ")
+    with open_store(settings) as store:
+        user = create_user(
+            store,
+            settings,
+            username=username,
+            password=password,
+            role=role,
+            scope=Scope.parse(scope_level, scope_key),
+            display_name=display_name or username,
+            now=datetime.now(UTC),
+        )
+    typer.echo(f"added {user.username} ({user.role}, {user.scope_level}:{user.scope_key})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts (never passwords)."""
+    with open_store(load_settings()) as store:
+        for user in store.list_users():
+            locked = " locked" if user.locked_until else ""
+            typer.echo(f"{user.username}\t{user.role}\t{user.scope_level}:{user.scope_key}{locked}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
+) -> None:
+    """Check the audit chain; exit 1 naming the first record that was changed or deleted."""
+    with open_store(load_settings()) as store:
+        report = store.verify_audit_chain()
+    if as_json:
+        typer.echo(json.dumps(report.__dict__ | {"ok": report.ok}))
+    elif report.ok:
+        typer.echo(f"audit chain intact: {report.records} records, head {report.head_seq}")
+    else:
+        typer.echo(f"audit chain BROKEN at record {report.broken_seq}: {report.problem}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head() -> None:
+    """Print the chain's head (seq and hash): keep it elsewhere to anchor the chain."""
+    with open_store(load_settings()) as store:
+        seq, digest = store.audit_head()
+    typer.echo(f"{seq} {digest}")
+
+
+def show_demo_accounts(console: Console, settings: Settings) -> None:
+    """Create one demo account per role and print them (passwords are shown only here)."""
+    from edubrain.service.demo import create_demo_accounts
+
+    table = Table(title="Demo accounts (演示账号) — passwords are shown only once")
+    for column in ("user", "password", "role", "scope"):
+        table.add_column(column, no_wrap=True)
+    for account in create_demo_accounts(settings):
+        table.add_row(
+            account.username, account.password, account.role.value, account.scope.describe()
+        )
+    console.print(table)
+    console.print(f"Serve the API: EDUBRAIN_HOME={settings.home} edubrain serve")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")

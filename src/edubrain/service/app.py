@@ -1,0 +1,143 @@
+"""The FastAPI application: `create_app(settings)`; no import-time side effects."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+from edubrain import __version__
+from edubrain.errors import EdubrainError
+from edubrain.govern.steward import StewardError
+from edubrain.service.auth import AccountLockedError, AuthError, PasswordPolicyError
+from edubrain.service.deps import Services, new_request_id, utc_now
+from edubrain.service.policy import ScopeError
+from edubrain.service.reads import BadCursorError, WarehouseReader
+from edubrain.service.routes import audit, auth, exports, operations, people, places
+from edubrain.service.store import NotFoundError, open_store
+from edubrain.settings import Settings
+from edubrain.warehouse import open_warehouse
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
+
+# EdubrainError → HTTP status, one table; anything unlisted is a 500 with a generic message.
+_STATUS: tuple[tuple[type[EdubrainError], int], ...] = (
+    (AccountLockedError, 423),
+    (AuthError, 401),
+    (NotFoundError, 404),
+    (BadCursorError, 400),
+    (PasswordPolicyError, 400),
+    (ScopeError, 400),
+    (StewardError, 400),
+)
+
+
+class AccessNotDeclaredError(EdubrainError):
+    """A route that declares neither a permission nor that it is public."""
+
+
+def _declares_access(dependant: Dependant) -> bool:
+    for dep in dependant.dependencies:
+        if getattr(dep.call, "declares_access", None) is not None or _declares_access(dep):
+            return True
+    return False
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, also inside included routers (FastAPI ≥ 0.165 nests them)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+            continue
+        nested = getattr(route, "original_router", None) or route
+        children = getattr(nested, "routes", None)
+        if children is not None and children is not routes:
+            yield from api_routes(children)
+
+
+def check_routes_declare_access(app: FastAPI) -> int:
+    """Deny by default: every API route must declare what it needs. Returns how many there are."""
+    routes = list(api_routes(app.routes))
+    missing = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in routes
+        if not _declares_access(route.dependant)
+    ]
+    if missing:
+        raise AccessNotDeclaredError(f"routes without an access declaration: {missing}")
+    return len(routes)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The API for `settings`. The store and warehouse open when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings)
+        warehouse = open_warehouse(settings)
+        app.state.services = Services(
+            settings=settings,
+            store=store,
+            reader=WarehouseReader(warehouse),
+            clock=clock or utc_now,
+        )
+        try:
+            yield
+        finally:
+            warehouse.close()
+            store.close()
+
+    app = FastAPI(
+        title="edubrain API",
+        version=__version__,
+        description=(
+            "区域教育数据大脑 — every read of personal data is scoped to the caller's region, "
+            "school, class or own child, masked by data class, and written to a hash-chained "
+            "audit trail."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    for module in (auth, places, people, operations, exports, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    check_routes_declare_access(app)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = new_request_id(request.headers.get("x-request-id"))
+        request.state.request_id = rid
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.exception_handler(EdubrainError)
+    async def edubrain_error(request: Request, exc: EdubrainError) -> JSONResponse:
+        for kind, code in _STATUS:
+            if isinstance(exc, kind):
+                return JSONResponse({"detail": str(exc)}, status_code=code)
+        if isinstance(exc, ValueError):
+            # 400, not 422: 422 is FastAPI's documented shape for malformed requests.
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        log.error("request %s failed: %s", getattr(request.state, "request_id", "-"), exc)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    return app
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """The OpenAPI document, without starting the app."""
+    return create_app(settings).openapi()

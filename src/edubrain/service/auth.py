@@ -1,0 +1,223 @@
+"""Authentication: local accounts (argon2id), the password policy, login sessions, lockout.
+
+A bureau's unified identity (统一身份认证, OIDC) plugs in through `IdentityProvider`: it turns a
+verified external login into a local username; roles and scopes stay edubrain's (see
+docs/service.md). Only local accounts are implemented.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from edubrain.errors import EdubrainError
+from edubrain.service.policy import Actor, Role, Scope, check_role_scope
+from edubrain.service.store import Store, UserRecord
+from edubrain.settings import Settings
+
+# A small list of passwords every guesser tries first; the policy refuses them outright.
+_COMMON = frozenset(
+    {
+        "password1234",
+        "123456789012",
+        "qwertyuiop12",
+        "admin1234567",
+        "edubrain1234",
+        "1qaz2wsx3edc",
+        "woaini1314520",
+        "abc123456789",
+    }
+)
+
+
+class AuthError(EdubrainError):
+    """Login failed: unknown user or wrong password (never says which)."""
+
+
+class AccountLockedError(AuthError):
+    """Too many failed logins in a row; the account is locked until `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(f"account locked until {until.isoformat(timespec='seconds')}")
+
+
+class InvalidAccountError(EdubrainError, ValueError):
+    """An account that cannot be created as asked (bad user name)."""
+
+
+class PasswordPolicyError(EdubrainError, ValueError):
+    """A new password the policy refuses; the message lists every problem."""
+
+
+def password_problems(password: str, *, username: str, min_length: int) -> list[str]:
+    """Everything wrong with a new password (empty when it is acceptable)."""
+    problems = []
+    if len(password) < min_length:
+        problems.append(f"at least {min_length} characters")
+    kinds = sum(
+        bool(re.search(pattern, password))
+        for pattern in (r"[a-z]", r"[A-Z]", r"\d", r"[^a-zA-Z\d]")
+    )
+    if kinds < 3:
+        problems.append("three of: lower-case, upper-case, digits, other characters")
+    if username and username.lower() in password.lower():
+        problems.append("must not contain the user name")
+    if password.lower() in _COMMON:
+        problems.append("is a commonly used password")
+    return problems
+
+
+def check_password_policy(password: str, *, username: str, settings: Settings) -> None:
+    problems = password_problems(
+        password, username=username, min_length=settings.password_min_length
+    )
+    if problems:
+        raise PasswordPolicyError("password policy: " + "; ".join(problems))
+
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_cost=settings.password_hash_memory_kib,
+    )
+
+
+def token_hash(token: str) -> str:
+    """Sessions are stored by the SHA-256 of their token; the token itself is never stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generate_password() -> str:
+    """A random password that meets the default policy (demo accounts)."""
+    while True:
+        candidate = secrets.token_urlsafe(12) + "-7Q"
+        if not password_problems(candidate, username="", min_length=12):
+            return candidate
+
+
+def create_user(
+    store: Store,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    scope: Scope,
+    display_name: str,
+    now: datetime,
+) -> UserRecord:
+    """A new local account; the password must meet the policy and the scope suit the role."""
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{3,64}", username):
+        raise InvalidAccountError(f"user name {username!r}: 3-64 letters, digits or _.@-")
+    scope.validate()
+    check_role_scope(role, scope)
+    check_password_policy(password, username=username, settings=settings)
+    return store.create_user(
+        username=username,
+        display_name=display_name,
+        role=role.value,
+        scope_level=scope.level.value,
+        scope_key=scope.key,
+        password_hash=password_hasher(settings).hash(password),
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    expires_at: datetime
+    user: UserRecord
+
+
+def login(store: Store, settings: Settings, username: str, password: str, now: datetime) -> Session:
+    """Check the password; on success open a session, on failure count towards lockout."""
+    user = store.user_by_name(username)
+    hasher = password_hasher(settings)
+    if user is None or user.is_disabled:
+        # Spend the same time as a real check so timing does not reveal which names exist.
+        _burn(hasher)
+        raise AuthError("unknown user or wrong password")
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLockedError(user.locked_until)
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        updated = store.record_login_failure(
+            user.user_id,
+            max_failures=settings.login_max_failures,
+            lock_until=now + timedelta(minutes=settings.login_lockout_minutes),
+        )
+        if updated.locked_until is not None and updated.locked_until > now:
+            raise AccountLockedError(updated.locked_until) from None
+        raise AuthError("unknown user or wrong password") from None
+    store.record_login_success(user.user_id)
+    if hasher.check_needs_rehash(user.password_hash):
+        store.set_password_hash(user.user_id, hasher.hash(password))
+    return open_session(store, settings, user, now)
+
+
+def open_session(store: Store, settings: Settings, user: UserRecord, now: datetime) -> Session:
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(minutes=settings.session_ttl_minutes)
+    store.create_session(user.user_id, token_hash(token), now=now, expires_at=expires_at)
+    return Session(token, expires_at, user)
+
+
+_BURN_HASH: dict[tuple[int, int], str] = {}
+
+
+def _burn(hasher: PasswordHasher) -> None:
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _BURN_HASH:
+        _BURN_HASH[key] = hasher.hash(secrets.token_hex(8))
+    with contextlib.suppress(VerificationError):
+        hasher.verify(_BURN_HASH[key], "not-the-password")
+
+
+def actor_for_token(store: Store, token: str, now: datetime) -> Actor | None:
+    """The caller a session token stands for, or None (unknown, expired, revoked, disabled)."""
+    session = store.session(token_hash(token))
+    if session is None or session.revoked_at is not None or session.expires_at <= now:
+        return None
+    user = store.user(session.user_id)
+    if user.is_disabled:
+        return None
+    return actor_of(user)
+
+
+def actor_of(user: UserRecord) -> Actor:
+    return Actor(
+        user_id=user.user_id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        scope=Scope.parse(user.scope_level, user.scope_key),
+    )
+
+
+class IdentityProvider(Protocol):
+    """A bureau's unified identity (统一身份认证), e.g. an OIDC provider. Not implemented.
+
+    The service would redirect to `authorization_url`, receive the code at its callback, and
+    ask `username_for_code` which local account the verified identity maps to (by a claim
+    such as 工号 or a directory id). The local account keeps its role and scope; a session is
+    opened exactly as for a password login. See docs/service.md.
+    """
+
+    def authorization_url(self, *, state: str, redirect_uri: str) -> str:
+        """Where to send the browser to log in at the bureau's identity service."""
+        ...
+
+    def username_for_code(self, *, code: str, redirect_uri: str) -> str | None:
+        """Exchange the callback's code, verify the ID token, return the local user name."""
+        ...

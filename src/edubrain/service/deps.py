@@ -1,0 +1,179 @@
+"""What a route can ask for: the services, the caller, a permission, the audit trail.
+
+Routes declare access with `require(Permission.X)` (or `public_route` for login); the app
+refuses to start if a route declares neither, so nothing is reachable by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from edubrain.service.auth import actor_for_token
+from edubrain.service.policy import Actor, Permission, allowed
+from edubrain.service.reads import ScopedReader, WarehouseReader
+from edubrain.service.store import AuditEntry, Store
+from edubrain.settings import Settings
+
+SESSION_COOKIE = "edubrain_session"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Everything a request may use; built once per app in its lifespan."""
+
+    settings: Settings
+    store: Store
+    reader: WarehouseReader
+    clock: Callable[[], datetime] = field(default=utc_now)
+    memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
+
+    @property
+    def scoped(self) -> ScopedReader:
+        return ScopedReader(self.reader)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+_bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/auth/login.")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="HttpOnly session cookie set at login."
+)
+
+
+def request_id(request: Request) -> str:
+    rid: str = request.state.request_id
+    return rid
+
+
+def new_request_id(offered: str | None) -> str:
+    if offered and _REQUEST_ID.fullmatch(offered):
+        return offered
+    return uuid.uuid4().hex
+
+
+@dataclass
+class AuditTrail:
+    """Writes this request's audit records (事中全留痕)."""
+
+    store: Store
+    clock: Callable[[], datetime]
+    request_id: str
+    client_ip: str
+    purpose: str
+    actor: Actor | None = None
+
+    def record(
+        self,
+        action: str,
+        resource: str,
+        *,
+        record_ids: Sequence[str] = (),
+        query: dict[str, Any] | None = None,
+        outcome: str = "ok",
+        actor_name: str | None = None,
+    ) -> None:
+        actor = self.actor
+        self.store.append_audit(
+            AuditEntry(
+                occurred_at=self.clock().astimezone(UTC).isoformat(timespec="microseconds"),
+                actor=actor.username if actor else (actor_name or "-"),
+                role=actor.role.value if actor else "-",
+                scope=actor.scope.describe() if actor else "-",
+                action=action,
+                resource=resource,
+                record_ids=json.dumps(list(record_ids), ensure_ascii=False),
+                query=json.dumps(
+                    {k: v for k, v in (query or {}).items() if v is not None},
+                    ensure_ascii=False,
+                    sort_keys=True,
+                    default=str,
+                ),
+                purpose=self.purpose,
+                outcome=outcome,
+                request_id=self.request_id,
+                client_ip=self.client_ip,
+            )
+        )
+
+
+def _trail(request: Request, services: ServicesDep) -> AuditTrail:
+    # X-Purpose: why the data is read (UTF-8, percent-encoded as headers are Latin-1).
+    purpose = unquote(request.headers.get("x-purpose") or "").strip()[:200]
+    return AuditTrail(
+        store=services.store,
+        clock=services.clock,
+        request_id=request_id(request),
+        client_ip=request.client.host if request.client else "-",
+        purpose=purpose,
+    )
+
+
+def current_actor(
+    services: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Actor:
+    token = bearer.credentials if bearer is not None else cookie
+    actor = actor_for_token(services.store, token, services.clock()) if token else None
+    if actor is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "not logged in, or the session expired",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require(permission: Permission) -> Any:
+    """A dependency that lets the request through only if the caller holds `permission`.
+
+    Refusals are audited too.
+    """
+
+    def check(actor: ActorDep, trail: Annotated[AuditTrail, Depends(_trail)]) -> Actor:
+        if not allowed(actor, permission):
+            trail.actor = actor
+            trail.record("access", permission.value, outcome="denied")
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"your role may not {permission}")
+        return actor
+
+    check.declares_access = permission  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def _actor_trail(trail: Annotated[AuditTrail, Depends(_trail)], actor: ActorDep) -> AuditTrail:
+    trail.actor = actor
+    return trail
+
+
+def public_route() -> None:
+    """Declares a route that needs no login (only the login itself)."""
+
+
+public_route.declares_access = "public"  # type: ignore[attr-defined]
+
+Trail = Annotated[AuditTrail, Depends(_actor_trail)]
+AnonymousTrail = Annotated[AuditTrail, Depends(_trail)]

@@ -1,0 +1,314 @@
+"""Who may do what, over which records: the one place that decides access.
+
+Routes only *declare* the permission they need (`require(Permission.STUDENTS_READ)`); this
+module answers whether a role has it, which data classes it sees in clear, and — as an Ibis
+predicate applied inside the query — which records a scope covers. Anything not granted here is
+denied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+import ibis
+
+from edubrain.errors import EdubrainError
+from edubrain.standard.entities import DataClass
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+
+class Role(StrEnum):
+    BUREAU_LEADER = "bureau_leader"  # 局领导 / 规划科
+    DATA_ADMIN = "data_admin"  # 数据管理员 / 信息中心
+    SCHOOL_ADMIN = "school_admin"  # 校长 / 学校CIO
+    TEACHER = "teacher"  # 任课教师
+    HEAD_TEACHER = "head_teacher"  # 班主任
+    TEACHING_RESEARCHER = "teaching_researcher"  # 教研员
+    PARENT = "parent"  # 家长
+    STUDENT = "student"  # 学生
+    ENROLMENT_OFFICER = "enrolment_officer"  # 招生办
+    PSYCH_TEACHER = "psych_teacher"  # 心理教师
+    AUDITOR = "auditor"  # 审计员 / 安全员
+    APP_VENDOR = "app_vendor"  # 应用厂商
+
+
+class ScopeLevel(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    SCHOOL = "school"
+    CLASS = "class"
+    SELF = "self"  # one's own record, or one's own children's
+
+
+REGION_LEVELS = (ScopeLevel.PROVINCE, ScopeLevel.CITY, ScopeLevel.COUNTY)
+_REGION_PREFIX = {ScopeLevel.PROVINCE: 2, ScopeLevel.CITY: 4, ScopeLevel.COUNTY: 6}
+
+
+class Permission(StrEnum):
+    ME_READ = "me:read"
+    REGIONS_READ = "regions:read"
+    SCHOOLS_READ = "schools:read"
+    STUDENTS_READ = "students:read"
+    TEACHERS_READ = "teachers:read"
+    INGEST_READ = "ingest:read"
+    QUALITY_READ = "quality:read"
+    STEWARD_READ = "steward:read"
+    STEWARD_DECIDE = "steward:decide"
+    AUDIT_READ = "audit:read"
+    EXPORTS_REQUEST = "exports:request"
+    EXPORTS_APPROVE = "exports:approve"
+
+
+class ScopeError(EdubrainError, ValueError):
+    """A scope that is malformed or not allowed for the role."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A level and the key that names its records.
+
+    province/city/county: a 6-digit GB/T 2260 code (430000, 430100, 430102); school: a 10-digit
+    学校标识码; class: `school_code/school_year/grade_code/class_no`; self: 学籍号s joined by `;`.
+    """
+
+    level: ScopeLevel
+    key: str
+
+    @classmethod
+    def parse(cls, level: str, key: str) -> Scope:
+        try:
+            lvl = ScopeLevel(level)
+        except ValueError:
+            known = ", ".join(ScopeLevel)
+            raise ScopeError(f"unknown scope level {level!r}; one of {known}") from None
+        scope = cls(lvl, key.strip())
+        scope.validate()
+        return scope
+
+    def validate(self) -> None:
+        key = self.key
+        if self.level in REGION_LEVELS:
+            if not re.fullmatch(r"\d{6}", key):
+                raise ScopeError(f"a {self.level} scope is a 6-digit region code, not {key!r}")
+        elif self.level is ScopeLevel.SCHOOL:
+            if not re.fullmatch(r"\d{10}", key):
+                raise ScopeError(f"a school scope is a 10-digit school code, not {key!r}")
+        elif self.level is ScopeLevel.CLASS:
+            if not re.fullmatch(r"\d{10}/20\d{2}-20\d{2}/\d{2}/\d{1,2}", key):
+                raise ScopeError(
+                    "a class scope is school_code/school_year/grade_code/class_no, "
+                    f"e.g. 4301020001/2025-2026/12/1, not {key!r}"
+                )
+        elif not self.student_numbers:
+            raise ScopeError("a self scope names at least one 学籍号")
+
+    @property
+    def region_prefix(self) -> str:
+        return self.key[: _REGION_PREFIX[self.level]]
+
+    @property
+    def class_key(self) -> tuple[str, str, str, int]:
+        school, year, grade, number = self.key.split("/")
+        return school, year, grade, int(number)
+
+    @property
+    def student_numbers(self) -> tuple[str, ...]:
+        return tuple(s for s in (part.strip() for part in self.key.split(";")) if s)
+
+    def describe(self) -> str:
+        return f"{self.level}:{self.key}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller of one request."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    scope: Scope
+
+
+_EVERYONE = frozenset({Permission.ME_READ, Permission.REGIONS_READ, Permission.SCHOOLS_READ})
+_P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.BUREAU_LEADER: _EVERYONE
+    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST, _P.EXPORTS_APPROVE},
+    Role.DATA_ADMIN: _EVERYONE
+    | {
+        _P.STUDENTS_READ,
+        _P.TEACHERS_READ,
+        _P.INGEST_READ,
+        _P.QUALITY_READ,
+        _P.STEWARD_READ,
+        _P.STEWARD_DECIDE,
+        _P.EXPORTS_REQUEST,
+        _P.EXPORTS_APPROVE,
+    },
+    Role.SCHOOL_ADMIN: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
+    Role.TEACHER: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
+    Role.HEAD_TEACHER: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
+    Role.TEACHING_RESEARCHER: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
+    Role.PARENT: _EVERYONE | {_P.STUDENTS_READ},
+    Role.STUDENT: _EVERYONE | {_P.STUDENTS_READ},
+    Role.ENROLMENT_OFFICER: _EVERYONE | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
+    Role.PSYCH_TEACHER: _EVERYONE | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
+    Role.AUDITOR: _EVERYONE | {_P.AUDIT_READ},
+    Role.APP_VENDOR: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
+}
+
+# The scope levels a role may hold. Region-wide work (ingestion, quality, the steward's queue,
+# audit, approving exports) needs a region scope: those tables are not divided by school.
+ROLE_SCOPE_LEVELS: dict[Role, frozenset[ScopeLevel]] = {
+    Role.BUREAU_LEADER: frozenset(REGION_LEVELS),
+    Role.DATA_ADMIN: frozenset(REGION_LEVELS),
+    Role.SCHOOL_ADMIN: frozenset({ScopeLevel.SCHOOL}),
+    Role.TEACHER: frozenset({ScopeLevel.CLASS, ScopeLevel.SCHOOL}),
+    Role.HEAD_TEACHER: frozenset({ScopeLevel.CLASS}),
+    Role.TEACHING_RESEARCHER: frozenset(REGION_LEVELS),
+    Role.PARENT: frozenset({ScopeLevel.SELF}),
+    Role.STUDENT: frozenset({ScopeLevel.SELF}),
+    Role.ENROLMENT_OFFICER: frozenset(REGION_LEVELS),
+    Role.PSYCH_TEACHER: frozenset({ScopeLevel.SCHOOL}),
+    Role.AUDITOR: frozenset(REGION_LEVELS),
+    Role.APP_VENDOR: frozenset({ScopeLevel.SCHOOL, ScopeLevel.COUNTY}),
+}
+
+# Data classes a role sees in clear; every other sensitive or core value reaches it masked.
+_OPEN = frozenset({DataClass.PUBLIC, DataClass.INTERNAL})
+_SENSITIVE = _OPEN | {DataClass.SENSITIVE}
+_ALL = _SENSITIVE | {DataClass.CORE}
+CLEARANCE: dict[Role, frozenset[DataClass]] = {
+    Role.BUREAU_LEADER: _OPEN,
+    Role.DATA_ADMIN: _SENSITIVE,
+    Role.SCHOOL_ADMIN: _SENSITIVE,
+    Role.TEACHER: _SENSITIVE,
+    Role.HEAD_TEACHER: _SENSITIVE,
+    Role.TEACHING_RESEARCHER: _OPEN,
+    Role.PARENT: _ALL,  # their own child's record
+    Role.STUDENT: _ALL,  # their own record
+    Role.ENROLMENT_OFFICER: _ALL,  # verifies ID numbers on applications
+    Role.PSYCH_TEACHER: _SENSITIVE,
+    Role.AUDITOR: _OPEN,
+    Role.APP_VENDOR: _OPEN,
+}
+
+
+def allowed(actor: Actor, permission: Permission) -> bool:
+    """Deny by default: only what ROLE_PERMISSIONS grants, at a scope the role may hold."""
+    return (
+        permission in ROLE_PERMISSIONS.get(actor.role, frozenset())
+        and actor.scope.level in ROLE_SCOPE_LEVELS[actor.role]
+    )
+
+
+def check_role_scope(role: Role, scope: Scope) -> None:
+    if scope.level not in ROLE_SCOPE_LEVELS[role]:
+        levels = ", ".join(sorted(ROLE_SCOPE_LEVELS[role]))
+        raise ScopeError(f"a {role} holds a scope of level {levels}, not {scope.level}")
+
+
+def clearance(role: Role) -> frozenset[DataClass]:
+    return CLEARANCE.get(role, _OPEN)
+
+
+class Tables(Protocol):
+    def table(self, name: str) -> ir.Table: ...
+
+
+def _schools_in_region(scope: Scope, tables: Tables) -> ir.Column:
+    schools = tables.table("school")
+    prefix = scope.region_prefix
+    if scope.level is ScopeLevel.COUNTY:
+        return schools.filter(schools.region_code == prefix).school_code
+    return schools.filter(schools.region_code.startswith(prefix)).school_code
+
+
+def _by_school(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue | None:
+    if scope.level in REGION_LEVELS:
+        return t.school_code.isin(_schools_in_region(scope, tables))
+    if scope.level is ScopeLevel.SCHOOL:
+        return t.school_code == scope.key
+    return None
+
+
+def _in_class(scope: Scope, t: ir.Table) -> ir.BooleanValue:
+    """Rows of `t` (students, classes, assignments) that belong to the scope's class."""
+    school, year, grade, number = scope.class_key
+    return (
+        (t.school_code == school)
+        & (t.school_year == year)
+        & (t.grade_code == grade)
+        & (t.class_no == number)
+    )
+
+
+def _students_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    by_school = _by_school(scope, t, tables)
+    if by_school is not None:
+        return by_school
+    if scope.level is ScopeLevel.CLASS:
+        return _in_class(scope, t)
+    return t.student_number.isin(list(scope.student_numbers))
+
+
+def _teachers_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    by_school = _by_school(scope, t, tables)
+    if by_school is not None:
+        return by_school
+    if scope.level is ScopeLevel.CLASS:
+        assignments = tables.table("teaching_assignment")
+        classes = tables.table("class")
+        teaching = assignments.filter(_in_class(scope, assignments)).staff_number
+        heading = classes.filter(_in_class(scope, classes)).head_teacher_staff_number
+        return t.staff_number.isin(teaching) | t.staff_number.isin(heading)
+    # Pupils and parents have no view of staff records.
+    return ibis.literal(False)
+
+
+_SCOPED_ENTITIES: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
+    "student": _students_in_scope,
+    "teacher": _teachers_in_scope,
+}
+
+
+def scope_predicate(scope: Scope, entity_name: str, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    """The records of `entity_name` (table `t`) the scope covers, as a filter for the query.
+
+    An entity without a declared rule is covered by no scope at all (deny by default).
+    """
+    rule = _SCOPED_ENTITIES.get(entity_name)
+    if rule is None:
+        return ibis.literal(False)
+    return rule(scope, t, tables)
+
+
+def covers(outer: Scope, inner: Scope, region_of_school: Callable[[str], str | None]) -> bool:
+    """Whether every record `inner` can reach is also inside `outer` (for approving exports)."""
+    if outer.level in REGION_LEVELS:
+        if inner.level in REGION_LEVELS:
+            return len(inner.region_prefix) >= len(outer.region_prefix) and (
+                inner.region_prefix.startswith(outer.region_prefix)
+            )
+        school = _school_of(inner)
+        region = region_of_school(school) if school else None
+        return region is not None and region.startswith(outer.region_prefix)
+    if outer.level is ScopeLevel.SCHOOL:
+        return _school_of(inner) == outer.key
+    return outer == inner
+
+
+def _school_of(scope: Scope) -> str | None:
+    if scope.level is ScopeLevel.SCHOOL:
+        return scope.key
+    if scope.level is ScopeLevel.CLASS:
+        return scope.class_key[0]
+    return None

@@ -1,0 +1,233 @@
+"""Bulk exports of personal data need approval first (事前审批).
+
+request (by a user entitled to read the entity) → approval by a *different* user entitled to
+approve, whose scope covers the request's → one download by the requester, before it expires.
+Every step is audited; the download carries the requested fields in clear.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from edubrain.service.deps import ServicesDep, Trail, require
+from edubrain.service.policy import Actor, Permission, Scope, allowed, covers
+from edubrain.service.schemas import ExportCreate, ExportDecision, ExportOut, ScopeOut
+from edubrain.service.store import ExportRecord, NotFoundError
+from edubrain.standard.entities import entity
+
+router = APIRouter(tags=["exports"])
+
+_READ = {"student": Permission.STUDENTS_READ, "teacher": Permission.TEACHERS_READ}
+
+
+def _out(services: ServicesDep, record: ExportRecord) -> dict[str, Any]:
+    def name(user_id: int | None) -> str | None:
+        return None if user_id is None else services.store.user(user_id).username
+
+    return ExportOut(
+        export_id=record.export_id,
+        requester=name(record.requester_id) or "",
+        entity=record.entity,
+        fields=list(record.fields),
+        scope=ScopeOut(level=record.scope_level, key=record.scope_key),
+        purpose=record.purpose,
+        status=_status(services, record),
+        created_at=record.created_at,
+        decided_by=name(record.decided_by),
+        decided_at=record.decided_at,
+        decision_note=record.decision_note,
+        expires_at=record.expires_at,
+        downloaded_at=record.downloaded_at,
+    ).model_dump()
+
+
+def _status(services: ServicesDep, record: ExportRecord) -> str:
+    expired = record.expires_at is not None and record.expires_at <= services.clock()
+    return "expired" if record.status == "approved" and expired else record.status
+
+
+def _visible(services: ServicesDep, actor: Actor, export_id: str) -> ExportRecord:
+    try:
+        record = services.store.export(export_id)
+    except NotFoundError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such export request") from None
+    if record.requester_id != actor.user_id and not allowed(actor, Permission.EXPORTS_APPROVE):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such export request")
+    return record
+
+
+@router.post("/exports", response_model=ExportOut, status_code=201)
+def request_export(
+    body: ExportCreate,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
+) -> dict[str, Any]:
+    """Ask to export fields of students or teachers in your scope; someone else must approve."""
+    if not allowed(actor, _READ[body.entity]):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"your role may not read {body.entity}")
+    known = set(entity(body.entity).field_names)
+    unknown = [f for f in body.fields if f not in known]
+    if unknown:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{body.entity} has no field {unknown}")
+    record = services.store.create_export(
+        export_id=uuid.uuid4().hex,
+        requester_id=actor.user_id,
+        entity=body.entity,
+        fields=list(dict.fromkeys(body.fields)),
+        scope_level=actor.scope.level.value,
+        scope_key=actor.scope.key,
+        purpose=body.purpose,
+        now=services.clock(),
+    )
+    trail.record(
+        "request",
+        "export",
+        record_ids=[record.export_id],
+        query={"entity": body.entity, "fields": body.fields, "purpose": body.purpose},
+    )
+    return _out(services, record)
+
+
+@router.get("/exports", response_model=list[ExportOut])
+def list_exports(
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
+) -> list[dict[str, Any]]:
+    """Your own requests."""
+    return [_out(services, r) for r in services.store.list_exports(requester_id=actor.user_id)]
+
+
+@router.get(
+    "/exports/pending",
+    response_model=list[ExportOut],
+    dependencies=[require(Permission.EXPORTS_APPROVE)],
+)
+def list_pending(
+    services: ServicesDep,
+) -> list[dict[str, Any]]:
+    """Requests waiting for a decision (for approvers)."""
+    return [_out(services, r) for r in services.store.list_exports() if r.status == "pending"]
+
+
+@router.get("/exports/{export_id}", response_model=ExportOut)
+def get_export(
+    export_id: str,
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
+) -> dict[str, Any]:
+    """One request (yours, or any for approvers)."""
+    return _out(services, _visible(services, actor, export_id))
+
+
+def _decide(
+    export_id: str, approved: bool, note: str, services: ServicesDep, trail: Trail, actor: Actor
+) -> dict[str, Any]:
+    record = _visible(services, actor, export_id)
+    if record.requester_id == actor.user_id:
+        trail.record(
+            "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
+        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a request is decided by someone else")
+    requested = Scope.parse(record.scope_level, record.scope_key)
+
+    def region_of_school(school_code: str) -> str | None:
+        schools = services.reader.table("school")
+        rows = services.reader.rows(
+            schools.filter(schools.school_code == school_code).select("region_code")
+        )
+        return rows[0]["region_code"] if rows else None
+
+    if not covers(actor.scope, requested, region_of_school):
+        trail.record(
+            "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
+        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the request's scope is outside yours")
+    now = services.clock()
+    expires = now + timedelta(minutes=services.settings.export_download_ttl_minutes)
+    if not services.store.decide_export(
+        export_id,
+        approved=approved,
+        decided_by=actor.user_id,
+        note=note,
+        now=now,
+        expires_at=expires,
+    ):
+        raise HTTPException(status.HTTP_409_CONFLICT, "the request was already decided")
+    trail.record(
+        "approve" if approved else "reject", "export", record_ids=[export_id], query={"note": note}
+    )
+    return _out(services, services.store.export(export_id))
+
+
+@router.post("/exports/{export_id}/approve", response_model=ExportOut)
+def approve_export(
+    export_id: str,
+    body: ExportDecision,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.EXPORTS_APPROVE)],
+) -> dict[str, Any]:
+    """Approve: the requester may then download once before it expires."""
+    return _decide(export_id, True, body.note, services, trail, actor)
+
+
+@router.post("/exports/{export_id}/reject", response_model=ExportOut)
+def reject_export(
+    export_id: str,
+    body: ExportDecision,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.EXPORTS_APPROVE)],
+) -> dict[str, Any]:
+    """Reject a request."""
+    return _decide(export_id, False, body.note, services, trail, actor)
+
+
+@router.get(
+    "/exports/{export_id}/download",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The export as UTF-8 CSV."}},
+)
+def download_export(
+    export_id: str,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
+) -> Response:
+    """The approved export as CSV: once, by the requester, before it expires."""
+    record = _visible(services, actor, export_id)
+    if record.requester_id != actor.user_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the requester downloads an export")
+    if not services.store.claim_export_download(export_id, now=services.clock()):
+        trail.record("download", "export", record_ids=[export_id], outcome="refused")
+        raise HTTPException(status.HTTP_410_GONE, "not approved, already downloaded, or expired")
+    scope = Scope.parse(record.scope_level, record.scope_key)
+    rows = services.scoped.export_rows(scope, record.entity, record.fields)
+    key = entity(record.entity).natural_key[0]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(record.fields))
+    writer.writeheader()
+    writer.writerows(rows)
+    trail.record(
+        "download",
+        "export",
+        record_ids=[export_id],
+        query={
+            "entity": record.entity,
+            "fields": list(record.fields),
+            "rows": len(rows),
+            "key": key,
+        },
+    )
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{record.entity}-{export_id}.csv"'},
+    )

@@ -1,0 +1,146 @@
+"""The data office's views (data_admin): ingestion runs, quarantine, quality, steward queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from edubrain.govern.quality import RuleContext
+from edubrain.govern.scorecard import rollup, scorecard
+from edubrain.govern.steward import REVIEW_TABLE, decide
+from edubrain.service.deps import ServicesDep, Trail, require
+from edubrain.service.masking import mask_free_text
+from edubrain.service.policy import Actor, Permission, clearance
+from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
+from edubrain.service.schemas import (
+    LoadRun,
+    QualityRow,
+    QuarantinePage,
+    ReviewPage,
+    StewardDecision,
+    StewardDecisionOut,
+)
+from edubrain.warehouse import LOADS_TABLE, QUARANTINE_TABLE
+
+router = APIRouter(tags=["data office"])
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get(
+    "/ingest/runs", response_model=list[LoadRun], dependencies=[require(Permission.INGEST_READ)]
+)
+def list_runs(
+    services: ServicesDep,
+    limit: Limit = 100,
+) -> list[dict[str, Any]]:
+    """The newest ingested files: counts read, accepted and quarantined per file."""
+    t = services.reader.table(LOADS_TABLE)
+    return services.reader.rows(t.order_by(t.started_at.desc()).limit(limit))
+
+
+@router.get("/ingest/quarantine", response_model=QuarantinePage)
+def list_quarantine(
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.INGEST_READ)],
+    entity: Annotated[str | None, Query(max_length=64)] = None,
+    reason: Annotated[str | None, Query(max_length=64)] = None,
+    load_id: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Rejected rows with their reason; the raw source row has ID and phone numbers masked."""
+    t = services.reader.table(QUARANTINE_TABLE)
+    for column, value in (("entity", entity), ("reason", reason), ("load_id", load_id)):
+        if value is not None:
+            t = t.filter(t[column] == value)
+    offset = int(decode_cursor(cursor)) if cursor and decode_cursor(cursor).isdigit() else 0
+    ordered = t.order_by([t.load_id, t.row_number, t.field, t.reason])
+    rows = services.reader.rows(ordered.limit(limit + 1, offset=offset))
+    seen = clearance(actor.role)
+    for row in rows:
+        row["raw"] = mask_free_text(row["raw"], seen) if row["raw"] is not None else None
+    more = len(rows) > limit
+    items = rows[:limit]
+    trail.record(
+        "list",
+        "quarantine",
+        record_ids=[f"{r['load_id']}#{r['row_number']}" for r in items],
+        query={"entity": entity, "reason": reason, "load_id": load_id, "cursor": cursor},
+    )
+    return {"items": items, "next_cursor": encode_cursor(str(offset + limit)) if more else None}
+
+
+@router.get(
+    "/quality", response_model=list[QualityRow], dependencies=[require(Permission.QUALITY_READ)]
+)
+def get_quality(
+    services: ServicesDep,
+    by: Annotated[list[Literal["source", "school_code", "load_id", "entity"]], Query()] = [  # noqa: B006
+        "source"
+    ],
+) -> list[dict[str, Any]]:
+    """The data-quality scorecard (质量评分), rolled up by the given fields."""
+    ctx = RuleContext(
+        services.clock().date(),
+        max_load_age_days=services.settings.quality_max_load_age_days,
+    )
+    # The scorecard takes seconds; the warehouse does not change under a running service
+    # (it holds the file), so one computation serves the day.
+    rows = services.memo.get(("quality", ctx.as_of))
+    if rows is None:
+        with services.reader.lock:
+            rows = services.memo[("quality", ctx.as_of)] = scorecard(services.reader, ctx)
+    return [row.as_dict() for row in rollup(rows, list(dict.fromkeys(by)))]
+
+
+@router.get(
+    "/steward/queue", response_model=ReviewPage, dependencies=[require(Permission.STEWARD_READ)]
+)
+def list_review_queue(
+    services: ServicesDep,
+    trail: Trail,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Doubtful record-linkage pairs waiting for a steward's decision (人工审核)."""
+    if not services.reader.has_table(REVIEW_TABLE):
+        return {"items": [], "next_cursor": None}
+    t = services.reader.table(REVIEW_TABLE)
+    if cursor:
+        t = t.filter(t.review_id > decode_cursor(cursor))
+    rows = services.reader.rows(t.order_by(t.review_id).limit(limit + 1))
+    items = rows[:limit]
+    trail.record("list", "review_queue", record_ids=[r["review_id"] for r in items])
+    more = len(rows) > limit
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(items[-1]["review_id"]) if more else None,
+    }
+
+
+@router.post("/steward/decisions", response_model=StewardDecisionOut, status_code=201)
+def post_decision(
+    body: StewardDecision,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
+) -> dict[str, Any]:
+    """Decide whether two mentions are the same pupil; applied on every later linkage run."""
+    with services.reader.lock:
+        left, right = decide(
+            services.reader.warehouse,
+            body.left,
+            body.right,
+            body.verdict,
+            by=actor.username,
+            note=body.note,
+            now=services.clock().replace(tzinfo=None),
+        )
+    trail.record(
+        "decide", "steward_decision", record_ids=[left, right], query={"verdict": body.verdict}
+    )
+    return {"mention_key_l": left, "mention_key_r": right, "verdict": body.verdict}

@@ -1,0 +1,113 @@
+"""Students and teachers: scoped lists (cursor paging) and details, masked by data class."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from edubrain.service.deps import ServicesDep, Trail, require
+from edubrain.service.policy import Actor, Permission
+from edubrain.service.schemas import StudentPage, StudentPublic, TeacherPage, TeacherPublic
+from edubrain.standard.entities import entity
+
+router = APIRouter(tags=["people"])
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Records per page.")]
+Cursor = Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")]
+Code = Annotated[str | None, Query(max_length=40)]
+
+
+def _list(
+    services: ServicesDep,
+    trail: Trail,
+    actor: Actor,
+    entity_name: str,
+    filters: dict[str, Any],
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """One page of an entity in the caller's scope, audited with the ids it returned."""
+    page = services.scoped.page(actor, entity_name, filters=filters, cursor=cursor, limit=limit)
+    key = entity(entity_name).natural_key[0]
+    trail.record(
+        "list",
+        entity_name,
+        record_ids=[str(item[key]) for item in page.items],
+        query={**filters, "cursor": cursor, "limit": limit},
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+def _one(
+    services: ServicesDep, trail: Trail, actor: Actor, entity_name: str, key_value: str
+) -> dict[str, Any]:
+    """One record if it is in the caller's scope; 404 otherwise (existence is not revealed)."""
+    record = services.scoped.one(actor, entity_name, key_value)
+    trail.record(
+        "read", entity_name, record_ids=[key_value], outcome="ok" if record else "not_found"
+    )
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such {entity_name} in your scope")
+    return record
+
+
+@router.get("/students", response_model=StudentPage)
+def list_students(
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+    school_code: Code = None,
+    school_year: Code = None,
+    grade_code: Code = None,
+    class_no: Annotated[int | None, Query(ge=1, le=40)] = None,
+    status_code: Annotated[str | None, Query(alias="status", max_length=40)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    """Students inside the caller's scope, ordered by 学籍号."""
+    filters = {
+        "school_code": school_code,
+        "school_year": school_year,
+        "grade_code": grade_code,
+        "class_no": class_no,
+        "status": status_code,
+    }
+    return _list(services, trail, actor, "student", filters, cursor, limit)
+
+
+@router.get("/students/{student_number}", response_model=StudentPublic)
+def get_student(
+    student_number: str,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+) -> dict[str, Any]:
+    """One student, if inside the caller's scope (404 otherwise: existence is not revealed)."""
+    return _one(services, trail, actor, "student", student_number)
+
+
+@router.get("/teachers", response_model=TeacherPage)
+def list_teachers(
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.TEACHERS_READ)],
+    school_code: Code = None,
+    post: Code = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    """Teachers and staff inside the caller's scope, ordered by 教职工号."""
+    filters = {"school_code": school_code, "post": post}
+    return _list(services, trail, actor, "teacher", filters, cursor, limit)
+
+
+@router.get("/teachers/{staff_number}", response_model=TeacherPublic)
+def get_teacher(
+    staff_number: str,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.TEACHERS_READ)],
+) -> dict[str, Any]:
+    """One member of staff, if inside the caller's scope."""
+    return _one(services, trail, actor, "teacher", staff_number)

@@ -1,0 +1,110 @@
+"""Regions and schools: public data (公开), open to every logged-in role; counts, not people."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from edubrain.service.deps import ServicesDep, require
+from edubrain.service.policy import Permission
+from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
+from edubrain.service.schemas import RegionList, RegionProfile, SchoolPage, SchoolProfile
+from edubrain.standard.entities import entity
+
+router = APIRouter(tags=["regions and schools"])
+
+
+def _fields(entity_name: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row.get(name) for name in entity(entity_name).field_names}
+
+
+@router.get("/regions", response_model=RegionList, dependencies=[require(Permission.REGIONS_READ)])
+def list_regions(
+    services: ServicesDep,
+) -> list[dict[str, Any]]:
+    """Every administrative division the bureau's data covers."""
+    t = services.reader.table("region")
+    return [_fields("region", r) for r in services.reader.rows(t.order_by(t.region_code))]
+
+
+@router.get(
+    "/regions/{region_code}",
+    response_model=RegionProfile,
+    dependencies=[require(Permission.REGIONS_READ)],
+)
+def get_region(
+    region_code: str,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    """A region, the divisions directly under it, and how many schools and students it has."""
+    reader = services.reader
+    regions = reader.table("region")
+    found = reader.rows(regions.filter(regions.region_code == region_code))
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no region {region_code}")
+    children = reader.rows(
+        regions.filter(regions.parent_code == region_code).order_by(regions.region_code)
+    )
+    prefix = region_code.rstrip("0") if region_code.endswith("00") else region_code
+    if len(prefix) % 2:
+        prefix += "0"
+    schools = reader.table("school")
+    in_region = schools.filter(schools.region_code.startswith(prefix))
+    students = reader.table("student")
+    return {
+        "region": _fields("region", found[0]),
+        "children": [_fields("region", r) for r in children],
+        "schools": int(reader.scalar(in_region.count())),
+        "students": int(
+            reader.scalar(students.filter(students.school_code.isin(in_region.school_code)).count())
+        ),
+    }
+
+
+@router.get("/schools", response_model=SchoolPage, dependencies=[require(Permission.SCHOOLS_READ)])
+def list_schools(
+    services: ServicesDep,
+    region_code: Annotated[str | None, Query(max_length=12)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 200,
+) -> dict[str, Any]:
+    """Schools, optionally in one county, ordered by 学校标识码."""
+    t = services.reader.table("school")
+    if region_code:
+        t = t.filter(t.region_code == region_code)
+    if cursor:
+        t = t.filter(t.school_code > decode_cursor(cursor))
+    rows = services.reader.rows(t.order_by(t.school_code).limit(limit + 1))
+    more = len(rows) > limit
+    return {
+        "items": [_fields("school", r) for r in rows[:limit]],
+        "next_cursor": encode_cursor(rows[limit - 1]["school_code"]) if more else None,
+    }
+
+
+@router.get(
+    "/schools/{school_code}",
+    response_model=SchoolProfile,
+    dependencies=[require(Permission.SCHOOLS_READ)],
+)
+def get_school(
+    school_code: str,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    """A school with the number of its students, classes and staff."""
+    reader = services.reader
+    schools = reader.table("school")
+    found = reader.rows(schools.filter(schools.school_code == school_code))
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no school {school_code}")
+    counts = {}
+    for name in ("student", "class", "teacher"):
+        t = reader.table(name)
+        counts[name] = int(reader.scalar(t.filter(t.school_code == school_code).count()))
+    return {
+        "school": _fields("school", found[0]),
+        "students": counts["student"],
+        "classes": counts["class"],
+        "teachers": counts["teacher"],
+    }

@@ -1,0 +1,251 @@
+"""Request and response models of the API (they make the OpenAPI document).
+
+Models of warehouse records are derived from the data standard: every field with its label
+and data class; sensitive and core fields are text, because they may arrive masked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from edubrain.service.masking import PROTECTED
+from edubrain.standard.entities import FieldType, entity
+
+_PYTHON_TYPES: dict[FieldType, Any] = {
+    FieldType.STRING: str,
+    FieldType.CODE: str,
+    FieldType.CODE_LIST: str,
+    FieldType.INTEGER: int,
+    FieldType.DECIMAL: float,
+    FieldType.DATE: date,
+    FieldType.DATETIME: datetime,
+    FieldType.BOOLEAN: bool,
+}
+
+
+def entity_model(entity_name: str, model_name: str, *, masked: bool) -> type[BaseModel]:
+    """A response model with the standard's fields of `entity_name` (all optional)."""
+    ent = entity(entity_name)
+    fields: dict[str, Any] = {}
+    for f in ent.fields:
+        kind = str if f.data_class in PROTECTED else _PYTHON_TYPES[f.type]
+        fields[f.name] = (
+            kind | None,
+            Field(default=None, description=f"{f.label} ({f.data_class.value})"),
+        )
+    if masked:
+        fields["masked"] = (
+            list[str],
+            Field(default_factory=list, description="Fields masked for the caller's role."),
+        )
+    return create_model(model_name, __doc__=f"{ent.label}: {ent.description}", **fields)
+
+
+def page_model(item: type[BaseModel], model_name: str) -> type[BaseModel]:
+    return create_model(
+        model_name,
+        items=(list[item], ...),  # type: ignore[valid-type]
+        next_cursor=(
+            str | None,
+            Field(default=None, description="Pass as `cursor` for the next page; null at the end."),
+        ),
+    )
+
+
+StudentPublic = entity_model("student", "StudentPublic", masked=True)
+StudentPage = page_model(StudentPublic, "StudentPage")
+TeacherPublic = entity_model("teacher", "TeacherPublic", masked=True)
+TeacherPage = page_model(TeacherPublic, "TeacherPage")
+SchoolPublic = entity_model("school", "SchoolPublic", masked=False)
+SchoolPage = page_model(SchoolPublic, "SchoolPage")
+RegionPublic = entity_model("region", "RegionPublic", masked=False)
+RegionList = list[RegionPublic]  # type: ignore[valid-type]
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Closed):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class ScopeOut(BaseModel):
+    level: str
+    key: str
+
+
+class LoginResponse(BaseModel):
+    token: str = Field(description="Bearer token for API clients; browsers get the same cookie.")
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    scope: ScopeOut
+    permissions: list[str]
+    sees_in_clear: list[str] = Field(description="Data classes this role reads unmasked.")
+
+
+class SchoolProfile(BaseModel):
+    school: SchoolPublic  # type: ignore[valid-type]
+    students: int
+    classes: int
+    teachers: int
+
+
+class RegionProfile(BaseModel):
+    region: RegionPublic  # type: ignore[valid-type]
+    children: list[RegionPublic]  # type: ignore[valid-type]
+    schools: int
+    students: int
+
+
+class LoadRun(BaseModel):
+    load_id: str
+    file: str
+    source: str | None
+    export: str | None
+    entity: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    status: str
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # The warehouse keeps UTC without a zone; the API says so.
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class QuarantineRow(BaseModel):
+    load_id: str | None
+    source: str | None
+    entity: str | None
+    file: str | None
+    row_number: int | None
+    field: str | None
+    reason: str | None
+    message: str | None
+    raw: str | None = Field(description="The source row; ID and phone numbers masked.")
+
+
+class QuarantinePage(BaseModel):
+    items: list[QuarantineRow]
+    next_cursor: str | None
+
+
+class DimensionScore(BaseModel):
+    checked: int
+    passed: int
+    failed: int
+    score: float | None
+
+
+class QualityRow(BaseModel):
+    """A scorecard row; fields grouped away are '*'."""
+
+    source: str
+    school_code: str
+    load_id: str
+    entity: str
+    records: int
+    quarantined: int
+    passed: int
+    failed: int
+    score: float | None
+    dimensions: dict[str, DimensionScore]
+
+
+class ReviewItem(BaseModel):
+    review_id: str
+    mention_key_l: str
+    mention_key_r: str
+    person_id_l: str | None
+    person_id_r: str | None
+    match_probability: float | None
+    reason: str | None
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewItem]
+    next_cursor: str | None
+
+
+class StewardDecision(Closed):
+    left: str = Field(min_length=1, max_length=200, description="Mention key or person ID.")
+    right: str = Field(min_length=1, max_length=200)
+    verdict: str = Field(pattern="^(same|different)$")
+    note: str = Field(default="", max_length=500)
+
+
+class StewardDecisionOut(BaseModel):
+    mention_key_l: str
+    mention_key_r: str
+    verdict: str
+
+
+class AuditRecordOut(BaseModel):
+    seq: int
+    occurred_at: str
+    actor: str
+    role: str
+    scope: str
+    action: str
+    resource: str
+    record_ids: list[str]
+    query: dict[str, Any]
+    purpose: str
+    outcome: str
+    request_id: str
+    client_ip: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRecordOut]
+    next_cursor: str | None
+
+
+class ChainStatus(BaseModel):
+    ok: bool
+    records: int
+    head_seq: int
+    broken_seq: int | None
+    problem: str | None
+
+
+class ExportCreate(Closed):
+    entity: str = Field(pattern="^(student|teacher)$")
+    fields: list[str] = Field(min_length=1, max_length=64)
+    purpose: str = Field(min_length=2, max_length=200)
+
+
+class ExportDecision(Closed):
+    note: str = Field(default="", max_length=500)
+
+
+class ExportOut(BaseModel):
+    export_id: str
+    requester: str
+    entity: str
+    fields: list[str]
+    scope: ScopeOut
+    purpose: str
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    expires_at: datetime | None
+    downloaded_at: datetime | None

@@ -1,0 +1,665 @@
+"""The operational store: users, sessions, the audit chain and export requests.
+
+This is the only module that speaks SQL to the operational database (SQLAlchemy 2 Core; the
+schema is changed only by the Alembic migrations next to it). SQLite in `EDUBRAIN_HOME` by
+default, PostgreSQL with `EDUBRAIN_DATABASE_URL=postgresql+psycopg://...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+
+from edubrain.errors import EdubrainError
+from edubrain.settings import Settings
+
+GENESIS_HASH = "0" * 64
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("scope_level", sa.String(16), nullable=False),
+    sa.Column("scope_key", sa.String(512), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("is_disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("occurred_at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("scope", sa.String(600), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("resource", sa.String(64), nullable=False),
+    sa.Column("record_ids", sa.Text, nullable=False),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("purpose", sa.String(200), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("client_ip", sa.String(64), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("head_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+export_requests = sa.Table(
+    "export_requests",
+    metadata,
+    sa.Column("export_id", sa.String(32), primary_key=True),
+    sa.Column("requester_id", sa.Integer, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("scope_level", sa.String(16), nullable=False),
+    sa.Column("scope_key", sa.String(512), nullable=False),
+    sa.Column("purpose", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_by", sa.Integer, sa.ForeignKey("users.user_id"), nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("decision_note", sa.String(500), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("downloaded_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
+class StoreError(EdubrainError):
+    """The operational store cannot be opened or migrated."""
+
+
+class NotFoundError(EdubrainError, LookupError):
+    """A user, session or export request that does not exist."""
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without a zone; everything stored is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _must_utc(value: datetime) -> datetime:
+    result = _utc(value)
+    assert result is not None
+    return result
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    scope_level: str
+    scope_key: str
+    password_hash: str
+    failed_logins: int
+    locked_until: datetime | None
+    is_disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    token_hash: str
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What one audit record says; `seq`, `prev_hash` and `hash` are added by the chain."""
+
+    occurred_at: str
+    actor: str
+    role: str
+    scope: str
+    action: str
+    resource: str
+    record_ids: str
+    query: str
+    purpose: str
+    outcome: str
+    request_id: str
+    client_ip: str
+
+    def canonical(self, seq: int) -> str:
+        body = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        body["seq"] = seq
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(prev_hash: str, entry: AuditEntry, seq: int) -> str:
+    """SHA-256 over the previous record's hash and this record's canonical JSON."""
+    return hashlib.sha256(f"{prev_hash}\n{entry.canonical(seq)}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    entry: AuditEntry
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of `verify_audit_chain`: ok, or the first broken link and why."""
+
+    records: int
+    head_seq: int
+    broken_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    export_id: str
+    requester_id: int
+    entity: str
+    fields: tuple[str, ...]
+    scope_level: str
+    scope_key: str
+    purpose: str
+    status: str
+    created_at: datetime
+    decided_by: int | None
+    decided_at: datetime | None
+    decision_note: str | None
+    expires_at: datetime | None
+    downloaded_at: datetime | None
+
+
+_AUDIT_ENTRY_FIELDS = tuple(AuditEntry.__dataclass_fields__)
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{(settings.home / settings.store_file).resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the one writer; NORMAL is durable at each checkpoint.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """The operational database. Open with `open_store(settings)`; migrated on open."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # One writer appends to the chain at a time inside this process; across processes the
+        # head row's lock (PostgreSQL) or the database lock (SQLite) serialises appends.
+        self._audit_lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot migrate the operational store: {exc}") from None
+
+    # -- users -----------------------------------------------------------------------------
+    def create_user(
+        self,
+        *,
+        username: str,
+        display_name: str,
+        role: str,
+        scope_level: str,
+        scope_key: str,
+        password_hash: str,
+        now: datetime,
+    ) -> UserRecord:
+        with self.engine.begin() as conn:
+            try:
+                user_id = conn.execute(
+                    users.insert()
+                    .values(
+                        username=username,
+                        display_name=display_name,
+                        role=role,
+                        scope_level=scope_level,
+                        scope_key=scope_key,
+                        password_hash=password_hash,
+                        failed_logins=0,
+                        is_disabled=False,
+                        created_at=now,
+                    )
+                    .returning(users.c.user_id)
+                ).scalar_one()
+            except sa.exc.IntegrityError:
+                raise DuplicateUserError(f"user {username!r} already exists") from None
+        return self.user(int(user_id))
+
+    def user(self, user_id: int) -> UserRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.user_id == user_id)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no user {user_id}")
+        return _user(row)
+
+    def user_by_name(self, username: str) -> UserRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.username == username)).one_or_none()
+        return None if row is None else _user(row)
+
+    def list_users(self) -> list[UserRecord]:
+        with self.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(sa.select(users).order_by(users.c.user_id))]
+
+    def record_login_failure(
+        self, user_id: int, *, max_failures: int, lock_until: datetime
+    ) -> UserRecord:
+        """Count a failed login; lock the account once `max_failures` are reached in a row."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                users.update()
+                .where(users.c.user_id == user_id)
+                .values(failed_logins=users.c.failed_logins + 1)
+            )
+            conn.execute(
+                users.update()
+                .where(users.c.user_id == user_id, users.c.failed_logins >= max_failures)
+                .values(locked_until=lock_until, failed_logins=0)
+            )
+        return self.user(user_id)
+
+    def record_login_success(self, user_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                users.update()
+                .where(users.c.user_id == user_id)
+                .values(failed_logins=0, locked_until=None)
+            )
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                users.update().where(users.c.user_id == user_id).values(password_hash=password_hash)
+            )
+
+    # -- sessions --------------------------------------------------------------------------
+    def create_session(
+        self, user_id: int, token_hash: str, *, now: datetime, expires_at: datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sessions.insert().values(
+                    token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at
+                )
+            )
+
+    def session(self, token_hash: str) -> SessionRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(sessions).where(sessions.c.token_hash == token_hash)
+            ).one_or_none()
+        if row is None:
+            return None
+        return SessionRecord(
+            token_hash=row.token_hash,
+            user_id=row.user_id,
+            created_at=_must_utc(row.created_at),
+            expires_at=_must_utc(row.expires_at),
+            revoked_at=_utc(row.revoked_at),
+        )
+
+    def revoke_session(self, token_hash: str, *, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sessions.update()
+                .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    def delete_expired_sessions(self, *, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(sessions.delete().where(sessions.c.expires_at < now))
+        return int(result.rowcount or 0)
+
+    # -- audit chain -----------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> AuditRecord:
+        """Append one record to the hash chain (and move the chain's head) in one transaction."""
+        with self._audit_lock, self.engine.begin() as conn:
+            head = conn.execute(
+                sa.select(audit_head.c.seq, audit_head.c.hash)
+                .where(audit_head.c.head_id == 1)
+                .with_for_update()
+            ).one_or_none()
+            prev_seq, prev_hash = (int(head.seq), str(head.hash)) if head else (0, GENESIS_HASH)
+            seq = prev_seq + 1
+            digest = chain_hash(prev_hash, entry, seq)
+            values = {name: getattr(entry, name) for name in _AUDIT_ENTRY_FIELDS}
+            conn.execute(
+                audit_log.insert().values(seq=seq, prev_hash=prev_hash, hash=digest, **values)
+            )
+            if head is None:
+                conn.execute(audit_head.insert().values(head_id=1, seq=seq, hash=digest))
+            else:
+                conn.execute(
+                    audit_head.update()
+                    .where(audit_head.c.head_id == 1)
+                    .values(seq=seq, hash=digest)
+                )
+        return AuditRecord(seq, entry, prev_hash, digest)
+
+    def audit_records(
+        self,
+        *,
+        after_seq: int = 0,
+        limit: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        resource: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        descending: bool = False,
+    ) -> list[AuditRecord]:
+        query = sa.select(audit_log)
+        if descending:
+            if after_seq:
+                query = query.where(audit_log.c.seq < after_seq)
+            query = query.order_by(audit_log.c.seq.desc())
+        else:
+            query = query.where(audit_log.c.seq > after_seq).order_by(audit_log.c.seq)
+        for column, value in (
+            (audit_log.c.actor, actor),
+            (audit_log.c.action, action),
+            (audit_log.c.resource, resource),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(audit_log.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.occurred_at < until)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_audit_record(row) for row in conn.execute(query)]
+
+    def _iter_audit(self, batch: int = 5000) -> Iterator[AuditRecord]:
+        after = 0
+        while True:
+            rows = self.audit_records(after_seq=after, limit=batch)
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1].seq
+
+    def audit_head(self) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            head = conn.execute(
+                sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.head_id == 1)
+            ).one_or_none()
+        return (int(head.seq), str(head.hash)) if head else (0, GENESIS_HASH)
+
+    def verify_audit_chain(self) -> ChainReport:
+        """Walk the chain from the first record; name the first record that breaks it.
+
+        A changed record no longer matches its own hash; a deleted one leaves a gap in `seq`;
+        a record replaced together with its hash breaks the next record's `prev_hash`; records
+        deleted from the end fall short of the head, which is kept in its own row.
+        """
+        head_seq, head_hash = self.audit_head()
+        expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+        for record in self._iter_audit():
+            count += 1
+            if record.seq != expected_seq:
+                return ChainReport(
+                    count, head_seq, expected_seq, f"record {expected_seq} is missing (deleted)"
+                )
+            if record.prev_hash != prev_hash:
+                broken = record.seq - 1 if record.seq > 1 else record.seq
+                return ChainReport(
+                    count,
+                    head_seq,
+                    broken,
+                    f"record {broken} was changed or replaced: record {record.seq} does not "
+                    "link to it",
+                )
+            if chain_hash(prev_hash, record.entry, record.seq) != record.hash:
+                return ChainReport(
+                    count, head_seq, record.seq, f"record {record.seq} was changed after writing"
+                )
+            prev_hash, expected_seq = record.hash, expected_seq + 1
+        last_seq = expected_seq - 1
+        if last_seq < head_seq:
+            return ChainReport(
+                count,
+                head_seq,
+                last_seq + 1,
+                f"record {last_seq + 1} is missing (deleted); the chain's head is {head_seq}",
+            )
+        if last_seq > head_seq or (last_seq and prev_hash != head_hash):
+            return ChainReport(
+                count, head_seq, last_seq, f"record {last_seq} does not match the chain's head"
+            )
+        return ChainReport(count, head_seq)
+
+    # -- export requests -------------------------------------------------------------------
+    def create_export(
+        self,
+        *,
+        export_id: str,
+        requester_id: int,
+        entity: str,
+        fields: Sequence[str],
+        scope_level: str,
+        scope_key: str,
+        purpose: str,
+        now: datetime,
+    ) -> ExportRecord:
+        with self.engine.begin() as conn:
+            conn.execute(
+                export_requests.insert().values(
+                    export_id=export_id,
+                    requester_id=requester_id,
+                    entity=entity,
+                    fields=json.dumps(list(fields)),
+                    scope_level=scope_level,
+                    scope_key=scope_key,
+                    purpose=purpose,
+                    status="pending",
+                    created_at=now,
+                )
+            )
+        return self.export(export_id)
+
+    def export(self, export_id: str) -> ExportRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(export_requests).where(export_requests.c.export_id == export_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no export request {export_id}")
+        return _export(row)
+
+    def list_exports(self, *, requester_id: int | None = None) -> list[ExportRecord]:
+        query = sa.select(export_requests).order_by(export_requests.c.created_at.desc())
+        if requester_id is not None:
+            query = query.where(export_requests.c.requester_id == requester_id)
+        with self.engine.connect() as conn:
+            return [_export(r) for r in conn.execute(query)]
+
+    def decide_export(
+        self,
+        export_id: str,
+        *,
+        approved: bool,
+        decided_by: int,
+        note: str,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> bool:
+        """Approve or reject a pending request; False when it was no longer pending."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                export_requests.update()
+                .where(
+                    export_requests.c.export_id == export_id,
+                    export_requests.c.status == "pending",
+                )
+                .values(
+                    status="approved" if approved else "rejected",
+                    decided_by=decided_by,
+                    decided_at=now,
+                    decision_note=note,
+                    expires_at=expires_at if approved else None,
+                )
+            )
+        return bool(result.rowcount)
+
+    def claim_export_download(self, export_id: str, *, now: datetime) -> bool:
+        """Mark an approved, unexpired request downloaded; True for exactly one caller."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                export_requests.update()
+                .where(
+                    export_requests.c.export_id == export_id,
+                    export_requests.c.status == "approved",
+                    export_requests.c.downloaded_at.is_(None),
+                    export_requests.c.expires_at > now,
+                )
+                .values(status="downloaded", downloaded_at=now)
+            )
+        return bool(result.rowcount)
+
+
+class DuplicateUserError(EdubrainError, ValueError):
+    """A user name that is already taken."""
+
+
+def _user(row: sa.Row[Any]) -> UserRecord:
+    return UserRecord(
+        user_id=int(row.user_id),
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        scope_level=row.scope_level,
+        scope_key=row.scope_key,
+        password_hash=row.password_hash,
+        failed_logins=int(row.failed_logins),
+        locked_until=_utc(row.locked_until),
+        is_disabled=bool(row.is_disabled),
+        created_at=_must_utc(row.created_at),
+    )
+
+
+def _audit_record(row: sa.Row[Any]) -> AuditRecord:
+    mapping = row._mapping
+    entry = AuditEntry(**{name: mapping[name] for name in _AUDIT_ENTRY_FIELDS})
+    return AuditRecord(int(row.seq), entry, row.prev_hash, row.hash)
+
+
+def _export(row: sa.Row[Any]) -> ExportRecord:
+    return ExportRecord(
+        export_id=row.export_id,
+        requester_id=int(row.requester_id),
+        entity=row.entity,
+        fields=tuple(json.loads(row.fields)),
+        scope_level=row.scope_level,
+        scope_key=row.scope_key,
+        purpose=row.purpose,
+        status=row.status,
+        created_at=_must_utc(row.created_at),
+        decided_by=None if row.decided_by is None else int(row.decided_by),
+        decided_at=_utc(row.decided_at),
+        decision_note=row.decision_note,
+        expires_at=_utc(row.expires_at),
+        downloaded_at=_utc(row.downloaded_at),
+    )
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """Connect to the operational store the settings name; migrate it to the newest schema."""
+    url = database_url(settings)
+    try:
+        if url.startswith("sqlite"):
+            settings.home.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (sa.exc.SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"cannot open the operational store {_safe(url)}: {exc}") from None
+    store = Store(engine)
+    if migrate:
+        store.migrate()
+    return store
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
