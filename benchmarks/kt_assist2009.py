@@ -157,6 +157,9 @@ def main() -> None:
         p = model.predict(test)
         predict = time.perf_counter() - t0
         results[name] = {**scores(y, p), "fit_seconds": fit, "predict_seconds": predict}
+        if isinstance(model, BKT):
+            results[name]["units"] = float(model.unit_keys.size)
+            results[name]["em_iterations"] = float(model.iterations)
         label, published = PUBLISHED[name]
         print(
             f"{name:8s} AUC {results[name]['auc']:.4f}  ACC {results[name]['accuracy']:.4f}  "

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.diagnosis.audit import METRICS, Audit
-from edubrain.diagnosis.diagnose import LAYER_NAMES, PracticePolicy
-from edubrain.diagnosis.run import (
-    StudentView,
-    Workspace,
-    class_view,
-    fit,
-    open_workspace,
-    run_audit,
-    student_view,
-)
 from edubrain.errors import ConfigError
-from edubrain.settings import load_settings
+from edubrain.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the models (scipy, pandas) load only when a diagnose command runs
+    from edubrain.diagnosis.audit import Audit
+    from edubrain.diagnosis.diagnose import PracticePolicy
+    from edubrain.diagnosis.run import StudentView, Workspace
 
 app = typer.Typer(
     help="学情诊断: mastery per knowledge point, layered groups, next practice, fairness audit.",
@@ -37,6 +31,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
 
 
 def _policy(band: str, count: int = 5) -> PracticePolicy:
+    from edubrain.diagnosis.diagnose import PracticePolicy
+
     try:
         lo, hi = (float(x) for x in band.split(","))
     except ValueError as e:
@@ -57,6 +53,8 @@ def fit_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Fit BKT per knowledge point on the folder's responses and save the diagnosis."""
+    from edubrain.diagnosis.run import fit
+
     summary = fit(load_settings(), knowledge_dir, seed)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -139,6 +137,8 @@ def show_cmd(
 ) -> None:
     """A student's mastery (with uncertainty), next practice and 错题本, or a class's heatmap
     and layered groups (分层教学); with neither, the classes in the diagnosis."""
+    from edubrain.diagnosis.run import open_workspace, student_view
+
     ws = open_workspace(load_settings())
     if student:
         _student(_student_payload(student_view(ws, student, _policy(band)), ws), as_json)
@@ -162,6 +162,9 @@ def show_cmd(
 
 
 def _class(ws: Workspace, class_key: str, groups: int, min_size: int, as_json: bool) -> None:
+    from edubrain.diagnosis.diagnose import LAYER_NAMES
+    from edubrain.diagnosis.run import class_view
+
     view = class_view(ws, class_key, groups, min_size)
     codes = [str(c) for c in view.heatmap.kp_codes]
     layers = view.layers
@@ -211,12 +214,16 @@ def recommend_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Next practice items on the weakest prerequisite-ready points, within the band."""
+    from edubrain.diagnosis.run import open_workspace, student_view
+
     ws = open_workspace(load_settings())
     _student(_student_payload(student_view(ws, student, _policy(band, count)), ws), as_json)
 
 
 def audit_tables(result: Audit) -> list[Table]:
     """One table per attribute: a row per metric, a column per group, then the gap."""
+    from edubrain.diagnosis.audit import METRICS
+
     tables = []
     for attribute, gaps in result.gaps.items():
         rows = [r for r in result.rows if r.attribute == attribute]
@@ -245,12 +252,31 @@ def audit_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Diagnosis accuracy and recommendation quality by 城乡 and sex, with the gaps."""
+    from edubrain.diagnosis.run import open_workspace, run_audit
+
     ws = open_workspace(load_settings())
     result = run_audit(ws, _policy(band), truth)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
     console = _console()
+    for table in audit_tables(result):
+        console.print(table)
+
+
+def demo_diagnosis(console: Console, settings: Settings, region_dir: Path) -> None:
+    """The demo's 学情诊断 step: fit on the county's practice log, audit against its truth."""
+    from edubrain.diagnosis.diagnose import PracticePolicy
+    from edubrain.diagnosis.run import fit, open_workspace, run_audit
+
+    console.print("[bold]学情诊断[/]: BKT per knowledge point on the practice log, fairness audit")
+    summary = fit(settings, region_dir / "knowledge")
+    console.print(
+        f"    {summary['students']:,} students × {summary['knowledge_points']} points from "
+        f"{summary['responses']:,} responses, one-step AUC {summary['one_step_auc']:.3f}, "
+        f"{summary['seconds']:.1f} s"
+    )
+    result = run_audit(open_workspace(settings), PracticePolicy(), region_dir / "truth")
     for table in audit_tables(result):
         console.print(table)
 

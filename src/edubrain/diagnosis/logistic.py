@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-from scipy import optimize, sparse
+from scipy import sparse
 from scipy.special import expit
 
 from edubrain.diagnosis.base import read_model, write_model
@@ -40,6 +40,8 @@ def fit_logistic(
     tol: float = 1e-6,
 ) -> tuple[FloatArray, float, int]:
     """Coefficients, intercept and iterations of an L2-penalised logistic regression."""
+    from scipy import optimize  # slow to import; only fitting needs it
+
     n, d = x.shape
     xt = sparse.csr_array(x.T)
 

@@ -14,7 +14,6 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from scipy.stats import rankdata
 
 from edubrain.errors import DiagnosisInputError
 
@@ -146,12 +145,26 @@ def prior_counts(
 def roc_auc(y_true: npt.ArrayLike, score: npt.ArrayLike) -> float:
     """Area under the ROC curve (Mann-Whitney U with mid-ranks for ties)."""
     y = np.asarray(y_true).astype(bool)
-    ranks = rankdata(np.asarray(score, dtype=np.float64))
+    ranks = _mid_ranks(np.asarray(score, dtype=np.float64))
     n_pos = int(y.sum())
     n_neg = y.size - n_pos
     if n_pos == 0 or n_neg == 0:
         raise DiagnosisInputError("AUC needs at least one correct and one wrong response")
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _mid_ranks(x: FloatArray) -> FloatArray:
+    """1-based ranks; tied values share the mean of their ranks."""
+    order = np.argsort(x, kind="mergesort")
+    sorted_x = x[order]
+    first = np.r_[True, sorted_x[1:] != sorted_x[:-1]]
+    group = np.cumsum(first) - 1
+    start = np.flatnonzero(first)
+    end = np.r_[start[1:], x.size]
+    mean_rank = (start + end + 1) / 2.0  # ranks start+1 .. end, averaged
+    ranks = np.empty(x.size)
+    ranks[order] = mean_rank[group]
+    return ranks
 
 
 def index_codes(values: npt.ArrayLike) -> tuple[npt.NDArray[np.str_], IntArray]:
