@@ -47,3 +47,9 @@ class UnrecognisedFileError(UnreadableFileError):
 
 class WarehouseError(EdubrainError):
     """The analytical store failed (locked file, disk full, ...)."""
+
+
+class DiagnosisInputError(EdubrainError, ValueError):
+    """A response log, knowledge graph or model file for 学情诊断 is malformed."""
+
+    exit_code = 2

@@ -8,6 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     from edubrain.cli import (
         demo_cmd,
+        diagnose_cmd,
         docs_cmd,
         generate_cmd,
         govern_cmd,
@@ -25,5 +26,6 @@ def register(app: typer.Typer) -> None:
     quality_cmd.register(app)
     demo_cmd.register(app)
     govern_cmd.register(app)
+    diagnose_cmd.register(app)
     docs_cmd.register(app)
     service_cmd.register(app)

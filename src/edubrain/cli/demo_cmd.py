@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.diagnose_cmd import demo_diagnosis
 from edubrain.cli.ingest_cmd import RichProgress
 from edubrain.cli.service_cmd import show_demo_accounts
 from edubrain.govern.quality import RuleContext
@@ -164,6 +165,7 @@ def demo(
     console.print(f"    done in {time.perf_counter() - step:.1f} s")
     console.print(_quality_by_source(quality, interop))
     console.print(_linkage_line(linkage))
+    demo_diagnosis(console, settings, region_dir)
     console.print(
         f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
     )

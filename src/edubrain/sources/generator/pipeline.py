@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from edubrain.errors import EdubrainError
-from edubrain.sources.generator import learning, measures
+from edubrain.sources.generator import knowledge, learning, measures
 from edubrain.sources.generator.columns import STR, Table, length, truth_columns
 from edubrain.sources.generator.faults import (
     EXPECTED_REASON,
@@ -89,7 +89,7 @@ def generate_region(
     say = progress or (lambda _msg: None)
     rates = fault_rates or FaultRates()
     out = Path(out)
-    for sub in ("exports", "standard", "truth"):
+    for sub in ("exports", "standard", "truth", "knowledge"):
         shutil.rmtree(out / sub, ignore_errors=True)
     parts = out / "truth" / ".parts"
     parts.mkdir(parents=True, exist_ok=True)
@@ -129,6 +129,7 @@ def generate_region(
     shutil.copyfile(out / "truth" / "attendance.csv", out / "standard" / "attendance.csv")
     summary.files["standard/attendance.csv"] = summary.entities["attendance"]
     shutil.rmtree(parts, ignore_errors=True)
+    summary.files.update(knowledge.write_region_files(out, [c.code for c in counties]))
 
     faults = sorted((f for r in results for f in r.faults), key=lambda f: (f[0], f[1]))
     _write_table(out / "truth" / "faults.csv", FAULT_COLUMNS, [[str(x) for x in f] for f in faults])
@@ -149,7 +150,7 @@ def generate_region(
 
 def _county_job(job: tuple[Path, County, np.random.Generator, FaultRates, int]) -> _CountyResult:
     out, county, rng, rates, n_counties = job
-    streams = rng.spawn(10)
+    streams = rng.spawn(11)  # the first ten are the same as before stream 10 was added
     world = build_world(county, streams[:5], n_counties)
     height, bmi = measures.body(world.students, streams[5])
     health = measures.health_checks(world.students, height, bmi, streams[5])
@@ -159,6 +160,14 @@ def _county_job(job: tuple[Path, County, np.random.Generator, FaultRates, int]) 
         county, world.schools, world.classes, world.students, streams[7]
     )
     attendance = learning.attendance(world.students, streams[8])
+    responses, mastery = knowledge.practice(
+        knowledge.item_bank(),
+        world.students,
+        world.schools,
+        np.unique(hw_assign["_school"]),
+        streams[10],
+    )
+    knowledge.write_county_parts(out, county.code, responses, mastery)
     data = _entity_data(world, exams, hw_assign, hw_submit, fitness, health)
 
     emitter = _Emitter(out, county, rates, streams[9])
@@ -370,6 +379,11 @@ correct check digit. Nothing here describes a real person.
 * `truth/person_mentions.csv` — rows of secondary systems (体测, 体检, 作业) whose written 学籍号
   is not the student's current one (an old temporary L number): `true_student_number` is who
   the row is about. The truth files keep the number as written.
+* `knowledge/` — the junior-middle mathematics knowledge graph, its practice item bank and the
+  platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md (no
+  injected faults); `truth/knowledge_mastery.csv` (each pupil's true mastery of every practised
+  point at the start and end of term) and `truth/practice_item_parameters.csv` (each item's
+  guess and slip) are the learner model's hidden state.
 
 ## Fault kinds
 

@@ -1,0 +1,285 @@
+"""`edubrain diagnose`: 学情诊断 — fit, show a student or class, recommend practice, audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edubrain.errors import ConfigError
+from edubrain.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the models (scipy, pandas) load only when a diagnose command runs
+    from edubrain.diagnosis.audit import Audit
+    from edubrain.diagnosis.diagnose import PracticePolicy
+    from edubrain.diagnosis.run import StudentView, Workspace
+
+app = typer.Typer(
+    help="学情诊断: mastery per knowledge point, layered groups, next practice, fairness audit.",
+    no_args_is_help=True,
+)
+
+BandOption = Annotated[
+    str, typer.Option("--band", help="Success band of recommended items, LOW,HIGH.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
+
+
+def _policy(band: str, count: int = 5) -> PracticePolicy:
+    from edubrain.diagnosis.diagnose import PracticePolicy
+
+    try:
+        lo, hi = (float(x) for x in band.split(","))
+    except ValueError as e:
+        raise ConfigError(f"--band {band!r}: give two numbers, e.g. 0.6,0.8") from e
+    return PracticePolicy(band=(lo, hi), count=count)
+
+
+def _console() -> Console:
+    return Console(width=120)
+
+
+@app.command("fit")
+def fit_cmd(
+    knowledge_dir: Annotated[
+        Path, typer.Argument(help="Knowledge folder: graph, items and practice responses.")
+    ],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the EM restarts.")] = 20251,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit BKT per knowledge point on the folder's responses and save the diagnosis."""
+    from edubrain.diagnosis.run import fit
+
+    summary = fit(load_settings(), knowledge_dir, seed)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"{summary['students']:,} students × {summary['knowledge_points']} knowledge points "
+        f"from {summary['responses']:,} responses on {summary['items']:,} items; "
+        f"one-step-ahead AUC {summary['one_step_auc']:.3f}; {summary['seconds']:.1f} s "
+        f"→ {summary['file']}"
+    )
+
+
+def _student_payload(view: StudentView, ws: Workspace) -> dict[str, Any]:
+    ids, codes = ws.items.item_ids, ws.diagnosis.kp_codes
+    return {
+        "student_number": view.student_number,
+        "class": view.class_key,
+        "mastery": view.mastery,
+        "recommendations": [
+            {
+                "item_id": str(ids[r.item]),
+                "target": str(codes[r.target_point]),
+                "success": round(r.success, 3),
+                "target_mastery": round(r.target_mastery, 3),
+            }
+            for r in view.recommendations
+        ],
+        "wrong_book": [
+            {
+                "item_id": str(ids[w.item]),
+                "wrong_times": w.wrong_times,
+                "similar": [str(ids[j]) for j in w.similar],
+            }
+            for w in view.wrong_items
+        ],
+    }
+
+
+def _student(payload: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    title = f"{payload['student_number']} ({payload['class']}): mastery, weakest first"
+    table = Table(title=title)
+    for c in ("knowledge point", "name", "mastery", "± sd", "attempts"):
+        table.add_column(c, justify="right" if c in {"mastery", "± sd", "attempts"} else "left")
+    for m in payload["mastery"][:12]:
+        table.add_row(m["kp_code"], m["name"], f"{m['mastery']:.2f}", f"{m['uncertainty']:.2f}",
+                      str(m["attempts"]))  # fmt: skip
+    console.print(table)
+    rec_table = Table(title="Next practice (个性化练习)")
+    for c in ("item", "target point", "success", "target mastery"):
+        rec_table.add_column(c)
+    for r in payload["recommendations"]:
+        rec_table.add_row(r["item_id"], r["target"], f"{r['success']:.2f}",
+                          f"{r['target_mastery']:.2f}")  # fmt: skip
+    console.print(rec_table)
+    book = Table(title="错题本 (wrong items, similar items to retry)")
+    for c in ("item", "times wrong", "retry"):
+        book.add_column(c)
+    for w in payload["wrong_book"][:10]:
+        book.add_row(w["item_id"], str(w["wrong_times"]), ", ".join(w["similar"]))
+    console.print(book)
+
+
+@app.command("show")
+def show_cmd(
+    student: Annotated[
+        str | None, typer.Option("--student", help="A student number: mastery, practice, 错题本.")
+    ] = None,
+    class_key: Annotated[
+        str | None,
+        typer.Option("--class", help="SCHOOL_CODE/GRADE/CLASS_NO: heatmap and layered groups."),
+    ] = None,
+    groups: Annotated[int, typer.Option("--groups", min=1, max=5, help="Layers.")] = 3,
+    min_size: Annotated[int, typer.Option("--min-size", min=1, help="Smallest layer.")] = 4,
+    band: BandOption = "0.6,0.8",
+    as_json: JsonOption = False,
+) -> None:
+    """A student's mastery (with uncertainty), next practice and 错题本, or a class's heatmap
+    and layered groups (分层教学); with neither, the classes in the diagnosis."""
+    from edubrain.diagnosis.run import open_workspace, student_view
+
+    ws = open_workspace(load_settings())
+    if student:
+        _student(_student_payload(student_view(ws, student, _policy(band)), ws), as_json)
+        return
+    if class_key:
+        _class(ws, class_key, groups, min_size, as_json)
+        return
+    keys, counts = np.unique(ws.roster.class_key, return_counts=True)
+    rows: list[dict[str, Any]] = [
+        {"class": str(k), "students": int(n)} for k, n in zip(keys, counts, strict=True)
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Classes in the diagnosis (use --class KEY)")
+    table.add_column("class")
+    table.add_column("students", justify="right")
+    for r in rows:
+        table.add_row(r["class"], str(r["students"]))
+    _console().print(table)
+
+
+def _class(ws: Workspace, class_key: str, groups: int, min_size: int, as_json: bool) -> None:
+    from edubrain.diagnosis.diagnose import LAYER_NAMES
+    from edubrain.diagnosis.run import class_view
+
+    view = class_view(ws, class_key, groups, min_size)
+    codes = [str(c) for c in view.heatmap.kp_codes]
+    layers = view.layers
+    out: dict[str, Any] = {
+        "class": class_key,
+        "heatmap": {
+            "kp_codes": codes,
+            "names": [str(ws.graph.names[k]) for k in view.points],
+            "mean_mastery": [round(float(v), 3) for v in view.heatmap.mean_mastery[0]],
+        },
+        "groups": [
+            {
+                "layer": LAYER_NAMES[j],
+                "students": [str(s) for s in view.students[layers.group == j]],
+                "focus": [codes[k] for k in layers.focus[j]],
+                "mean_mastery": round(float(layers.mean_mastery[j].mean()), 3),
+            }
+            for j in range(layers.mean_mastery.shape[0])
+        ],
+    }
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    heat = Table(title=f"{class_key}: class mean mastery per knowledge point (heatmap)")
+    heat.add_column("knowledge point")
+    heat.add_column("name")
+    heat.add_column("mean mastery", justify="right")
+    for code, name, v in zip(codes, out["heatmap"]["names"], out["heatmap"]["mean_mastery"],
+                             strict=True):  # fmt: skip
+        heat.add_row(code, name, f"{v:.2f}")
+    console.print(heat)
+    table = Table(title="Layered groups (分层教学)")
+    for c in ("layer", "size", "mean mastery", "focus points"):
+        table.add_column(c)
+    for g in out["groups"]:
+        table.add_row(g["layer"], str(len(g["students"])), f"{g['mean_mastery']:.2f}",
+                      ", ".join(g["focus"]))  # fmt: skip
+    console.print(table)
+
+
+@app.command("recommend")
+def recommend_cmd(
+    student: Annotated[str, typer.Argument(help="Student number.")],
+    band: BandOption = "0.6,0.8",
+    count: Annotated[int, typer.Option("--count", min=1, help="Items to recommend.")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Next practice items on the weakest prerequisite-ready points, within the band."""
+    from edubrain.diagnosis.run import open_workspace, student_view
+
+    ws = open_workspace(load_settings())
+    _student(_student_payload(student_view(ws, student, _policy(band, count)), ws), as_json)
+
+
+def audit_tables(result: Audit) -> list[Table]:
+    """One table per attribute: a row per metric, a column per group, then the gap."""
+    from edubrain.diagnosis.audit import METRICS
+
+    tables = []
+    for attribute, gaps in result.gaps.items():
+        rows = [r for r in result.rows if r.attribute == attribute]
+        table = Table(title=f"Fairness audit by {attribute} (公平性审计)")
+        table.add_column("metric")
+        for r in rows:
+            table.add_column(f"{r.group} ({r.students})", justify="right")
+        table.add_column("gap", justify="right")
+        for metric in METRICS:
+            values = [r.metrics[metric] for r in rows]
+            if all(np.isnan(v) for v in values):
+                continue
+            cells = ["" if np.isnan(v) else f"{v:.3f}" for v in [*values, gaps[metric]]]
+            table.add_row(metric, *cells)
+        tables.append(table)
+    return tables
+
+
+@app.command("audit")
+def audit_cmd(
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="Generator truth folder: compare with true mastery."),
+    ] = None,
+    band: BandOption = "0.6,0.8",
+    as_json: JsonOption = False,
+) -> None:
+    """Diagnosis accuracy and recommendation quality by 城乡 and sex, with the gaps."""
+    from edubrain.diagnosis.run import open_workspace, run_audit
+
+    ws = open_workspace(load_settings())
+    result = run_audit(ws, _policy(band), truth)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    for table in audit_tables(result):
+        console.print(table)
+
+
+def demo_diagnosis(console: Console, settings: Settings, region_dir: Path) -> None:
+    """The demo's 学情诊断 step: fit on the county's practice log, audit against its truth."""
+    from edubrain.diagnosis.diagnose import PracticePolicy
+    from edubrain.diagnosis.run import fit, open_workspace, run_audit
+
+    console.print("[bold]学情诊断[/]: BKT per knowledge point on the practice log, fairness audit")
+    summary = fit(settings, region_dir / "knowledge")
+    console.print(
+        f"    {summary['students']:,} students × {summary['knowledge_points']} points from "
+        f"{summary['responses']:,} responses, one-step AUC {summary['one_step_auc']:.3f}, "
+        f"{summary['seconds']:.1f} s"
+    )
+    result = run_audit(open_workspace(settings), PracticePolicy(), region_dir / "truth")
+    for table in audit_tables(result):
+        console.print(table)
+
+
+def register(main: typer.Typer) -> None:
+    main.add_typer(app, name="diagnose")

@@ -1,0 +1,108 @@
+"""The generator's knowledge graph and practice, diagnosed and checked against its truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_cli import edubrain
+
+from edubrain.diagnosis.diagnose import diagnose
+from edubrain.diagnosis.graph import load_knowledge, load_practice
+from edubrain.sources.generator import generate_region
+from edubrain.sources.generator import knowledge as kg
+from edubrain.sources.generator.plan import plan_counties
+from edubrain.sources.generator.region import build_world
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("region")
+    generate_region(out, students=3000, seed=23, workers=1)
+    return out
+
+
+def test_graph_is_junior_maths_and_covers_every_exam_knowledge_point(region: Path):
+    graph, items = load_knowledge(region / "knowledge")
+    assert graph.size == 3 * 6 * 8  # 七/八/九年级 × six chapters × eight points
+    assert {str(c)[:2] for c in graph.codes} == {"M7", "M8", "M9"}
+    # loading succeeded, so the edges are acyclic; prerequisites come before their points
+    for k, pre in enumerate(graph.prerequisites):
+        assert (pre < k).all()
+    exam_items = pd.read_csv(region / "truth" / "exam_item.csv", dtype=str)
+    maths = exam_items[exam_items["knowledge_points"].str.startswith("M", na=False)]
+    codes = {c for tags in maths["knowledge_points"] for c in tags.split(";")}
+    junior = {c for c in codes if c[:2] in {"M7", "M8", "M9"}}
+    assert junior and junior <= set(graph.codes.tolist())
+    assert items.q_matrix.shape == (graph.size * kg.ITEMS_PER_POINT, graph.size)
+
+
+def test_practice_is_deterministic_for_a_seed():
+    counties = plan_counties(400, np.random.default_rng(1))
+    world = build_world(counties[0], np.random.default_rng(2).spawn(5), 1)
+    platform = np.unique(world.students["_school"])[:2]
+    runs = [
+        kg.practice(
+            kg.item_bank(), world.students, world.schools, platform, np.random.default_rng(9)
+        )
+        for _ in range(2)
+    ]
+    for a, b in zip(runs[0], runs[1], strict=True):
+        assert a.keys() == b.keys()
+        for column in a:
+            assert np.array_equal(a[column], b[column])
+    assert len(runs[0][0]["correct"]) > 0
+
+
+def test_diagnosed_mastery_correlates_with_the_true_mastery(region: Path):
+    graph, items = load_knowledge(region / "knowledge")
+    practice = load_practice(region / "knowledge", items)
+    d = diagnose(practice, graph, items, np.random.default_rng(0))
+    truth = pd.read_csv(region / "truth" / "knowledge_mastery.csv", dtype=str)
+    student = pd.Series(np.arange(d.student_numbers.size), index=d.student_numbers)
+    s = truth["student_number"].map(student).to_numpy()
+    k = graph.index(truth["kp_code"].to_numpy())
+    true = truth["mastered_end"].astype(int).to_numpy()
+    assert np.corrcoef(d.mastery[s, k], true)[0, 1] >= 0.8
+    # uncertainty is the sd of the mastered state; it is largest where mastery is near 0.5
+    assert np.allclose(d.uncertainty, np.sqrt(d.mastery * (1 - d.mastery)))
+
+
+def test_cli_fit_show_recommend_audit(region: Path, tmp_path: Path):
+    home = tmp_path / "home"
+    fit = edubrain(home, "diagnose", "fit", str(region / "knowledge"), "--json")
+    assert fit.returncode == 0, fit.stderr
+    summary = json.loads(fit.stdout)
+    responses = pd.read_csv(region / "knowledge" / "practice_response.csv", dtype=str)
+    assert summary["responses"] == len(responses)
+    assert summary["students"] == responses["student_number"].nunique()
+
+    number = responses["student_number"].iloc[0]
+    rec = edubrain(home, "diagnose", "recommend", number, "--json")
+    assert rec.returncode == 0, rec.stderr
+    payload = json.loads(rec.stdout)
+    assert payload["student_number"] == number
+    for r in payload["recommendations"]:
+        assert 0.6 <= r["success"] <= 0.8
+    values = [m["mastery"] for m in payload["mastery"]]  # the student's grade, weakest first
+    assert values and values == sorted(values)
+
+    audit = edubrain(home, "diagnose", "audit", "--truth", str(region / "truth"), "--json")
+    assert audit.returncode == 0, audit.stderr
+    result = json.loads(audit.stdout)
+    assert set(result["gaps"]) == {"urban_rural", "sex"}
+    by_sex = [g for g in result["groups"] if g["attribute"] == "sex"]
+    assert sum(g["students"] for g in by_sex) == summary["students"]
+
+    show = edubrain(home, "diagnose", "show")
+    assert show.returncode == 0, show.stderr
+
+    bad = edubrain(home, "diagnose", "recommend", "nobody")
+    assert bad.returncode == 2
+    assert "nobody" in bad.stderr
+    reversed_band = edubrain(home, "diagnose", "recommend", number, "--band", "0.8,0.6")
+    assert reversed_band.returncode == 2
+    assert "band" in reversed_band.stderr
