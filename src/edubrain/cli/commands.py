@@ -11,10 +11,12 @@ def register(app: typer.Typer) -> None:
         docs_cmd,
         generate_cmd,
         govern_cmd,
+        indicators_cmd,
         ingest_cmd,
         quality_cmd,
         quarantine_cmd,
         standard_cmd,
+        warnings_cmd,
     )
 
     standard_cmd.register(app)
@@ -24,4 +26,6 @@ def register(app: typer.Typer) -> None:
     quality_cmd.register(app)
     demo_cmd.register(app)
     govern_cmd.register(app)
+    indicators_cmd.register(app)
+    warnings_cmd.register(app)
     docs_cmd.register(app)
