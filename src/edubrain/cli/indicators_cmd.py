@@ -366,7 +366,14 @@ def headline_rows(wh: Warehouse, school_year: str | None = None) -> list[dict[st
     ids = [i.id for i in INDICATORS if i.headline]
     year = school_year or default_school_year(wh)
     rows = latest_values(wh, school_year=year, indicator_ids=ids)
-    return [r for r in rows if r["grain"] in (Grain.COUNTY, Grain.STAGE_COUNTY)]
+    # County values; per 学段 only where an indicator has no county value (the 差异系数).
+    at_county = {r["indicator_id"] for r in rows if r["grain"] == Grain.COUNTY}
+    return [
+        r
+        for r in rows
+        if r["grain"] == Grain.COUNTY
+        or (r["grain"] == Grain.STAGE_COUNTY and r["indicator_id"] not in at_county)
+    ]
 
 
 def register(root: typer.Typer) -> None:

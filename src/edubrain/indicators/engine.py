@@ -1,9 +1,10 @@
 """Compute the catalogue for a school year at every grain.
 
-Each indicator is one Ibis expression: its base table grouped by each of its grains, the
-groups unioned into one long result (indicator, grain, unit, 学段, units, numerator,
-denominator, value). The expression runs on whatever backend the tables come from (DuckDB by
-default, PySpark for scale-out); thresholds are applied to the few result rows in Python.
+The indicators of a family that share a base table run as one Ibis expression: the base
+grouped by each grain, every indicator's sums as columns, the grains unioned. It runs on
+whatever backend the tables come from (DuckDB by default, PySpark for scale-out). The few
+result rows come back to Python, which turns the sums into values (one piece of arithmetic for
+every backend) and applies thresholds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import ibis
 from edubrain.errors import EdubrainError
 from edubrain.govern.quality import Tables
 from edubrain.indicators.catalogue import INDICATORS
-from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV
+from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.inputs import Inputs
 
 if TYPE_CHECKING:
@@ -32,9 +33,6 @@ GROUP_KEYS: dict[Grain, tuple[str, ...]] = {
     Grain.COUNTY: ("county_code",),
     Grain.CITY: ("city_code",),
 }
-RESULT_COLUMNS = (
-    "indicator_id", "grain", "unit_code", "stage", "units", "numerator", "denominator", "value",
-)  # fmt: skip
 
 
 class IndicatorError(EdubrainError):
@@ -45,57 +43,91 @@ class NoSchoolYearError(EdubrainError, ValueError):
     exit_code = 2
 
 
-def _grouped(ind: Indicator, grain: Grain, base: ir.Table) -> ir.Table:
-    keys = GROUP_KEYS[grain]
+def _aggregates(k: int, ind: Indicator, base: ir.Table) -> dict[str, ir.Value]:
+    """The sums indicator number `k` needs from one group of its base rows."""
     f = ind.formula
     if isinstance(f, Ratio):
         num = base[f.numerator].cast("float64")
-        if f.denominator is None:
-            agg = base.group_by(*keys).aggregate(
-                units=base.count(), numerator=num.sum(), denominator=ibis.null("float64")
-            )
-            value = agg.numerator * f.scale
-        else:
-            den = base[f.denominator].cast("float64")
+        aggs = {f"u{k}": base.count(), f"n{k}": num.sum()}
+        if f.denominator is not None:
             # A unit whose numerator is unknown does not count in the denominator either.
-            agg = base.group_by(*keys).aggregate(
-                units=base.count(),
-                numerator=num.sum(),
-                denominator=ibis.ifelse(num.notnull(), den, ibis.null("float64")).sum(),
+            den = base[f.denominator].cast("float64")
+            aggs[f"d{k}"] = ibis.ifelse(num.notnull(), den, ibis.null("float64")).sum()
+        return aggs
+    assert isinstance(f, WeightedCV)
+    p = base[f.weight].cast("float64")
+    r = base[f.resource].cast("float64")
+    counted = (p > 0) & r.notnull()
+    nothing = ibis.null("float64")
+    return {
+        f"u{k}": counted.cast("int64").sum(),
+        f"n{k}": ibis.ifelse(counted, r, nothing).sum(),  # Σ Xᵢ·Pᵢ (the resource)
+        f"d{k}": ibis.ifelse(counted, p, nothing).sum(),  # P
+        f"x{k}": ibis.ifelse(counted, r * r / p, nothing).sum(),  # Σ Xᵢ²·Pᵢ
+    }
+
+
+def base_expression(indicators: Sequence[Indicator], base: ir.Table) -> ir.Table:
+    """One query for all indicators sharing a base: per grain any of them declares, the sums
+    of every indicator (wide), the grains unioned. Few shuffles, which matters on Spark."""
+    grains = [g for g in Grain if any(g in i.grains for i in indicators)]
+    parts = []
+    for grain in grains:
+        keys = GROUP_KEYS[grain]
+        aggs: dict[str, ir.Value] = {}
+        for k, ind in enumerate(indicators):
+            aggs.update(_aggregates(k, ind, base))
+        agg = base.group_by(*keys).aggregate(**aggs)
+        parts.append(
+            agg.select(
+                grain=ibis.literal(grain.value),
+                unit_code=agg[keys[0]].cast("string"),
+                stage=agg.stage.fill_null("") if "stage" in keys else ibis.literal(""),
+                **{c: agg[c].cast("float64") for c in aggs},
             )
-            value = f.scale * agg.numerator / agg.denominator.nullif(0.0)
-    else:
-        assert isinstance(f, WeightedCV)
-        p = base[f.weight].cast("float64")
-        r = base[f.resource].cast("float64")
-        rows = base.filter((p > 0) & r.notnull())
-        p, r = rows[f.weight].cast("float64"), rows[f.resource].cast("float64")
-        agg = rows.group_by(*keys).aggregate(
-            units=rows.count(),
-            numerator=r.sum(),  # Σ Xᵢ·Pᵢ (the resource)
-            denominator=p.sum(),  # P
-            sxx=(r * r / p).sum(),  # Σ Xᵢ²·Pᵢ
         )
-        mean = agg.numerator / agg.denominator
-        variance = ibis.greatest(agg.sxx / agg.denominator - mean * mean, 0.0)
-        value = variance.sqrt() / mean.nullif(0.0)
-    return agg.select(
-        indicator_id=ibis.literal(ind.id),
-        grain=ibis.literal(grain.value),
-        unit_code=agg[keys[0]].cast("string"),
-        stage=(agg.stage.fill_null("") if "stage" in keys else ibis.literal("")),
-        units=agg.units.cast("int64"),
-        numerator=agg.numerator.cast("float64"),
-        denominator=agg.denominator.cast("float64"),
-        value=value.cast("float64"),
-    )
-
-
-def indicator_expression(ind: Indicator, inputs: Inputs) -> ir.Table:
-    """Every grain of `ind` as one long table (RESULT_COLUMNS)."""
-    base = ind.formula.base(inputs)
-    parts = [_grouped(ind, g, base) for g in ind.grains]
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
+
+def _value(ind: Indicator, num: float | None, den: float | None, sxx: float | None) -> float | None:
+    """The value from the sums — in Python, so that every backend shares this arithmetic."""
+    f = ind.formula
+    if num is None:
+        return None
+    if isinstance(f, WeightedCV):
+        return cv_from_sums(den or 0.0, num, sxx or 0.0)
+    assert isinstance(f, Ratio)
+    if f.denominator is None:
+        return f.scale * num
+    if not den:
+        return None
+    return f.scale * num / den
+
+
+def long_rows(indicators: Sequence[Indicator], wide: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for row in wide:
+        grain = Grain(row["grain"])
+        for k, ind in enumerate(indicators):
+            if grain not in ind.grains:
+                continue
+            num, den, sxx = row[f"n{k}"], row.get(f"d{k}"), row.get(f"x{k}")
+            units = int(row[f"u{k}"] or 0)
+            if isinstance(ind.formula, WeightedCV) and units == 0:
+                continue  # no school of the group is counted
+            rows.append(
+                {
+                    "indicator_id": ind.id,
+                    "grain": grain.value,
+                    "unit_code": row["unit_code"],
+                    "stage": row["stage"],
+                    "units": units,
+                    "numerator": num,
+                    "denominator": den,
+                    "value": _value(ind, num, den, sxx),
+                }
+            )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -165,7 +197,13 @@ def compute_values(inputs: Inputs, indicators: Sequence[Indicator] = INDICATORS)
 
 
 def _run(indicators: Sequence[Indicator], inputs: Inputs) -> list[dict[str, Any]]:
-    exprs = [indicator_expression(ind, inputs) for ind in indicators]
-    expr = ibis.union(*exprs) if len(exprs) > 1 else exprs[0]
-    rows: list[dict[str, Any]] = expr.to_pyarrow().select(list(RESULT_COLUMNS)).to_pylist()
+    """Indicators sharing a base (the same base function) run as one query."""
+    by_base: dict[int, list[Indicator]] = {}
+    for ind in indicators:
+        by_base.setdefault(id(ind.formula.base), []).append(ind)
+    rows: list[dict[str, Any]] = []
+    for group in by_base.values():
+        base = group[0].formula.base(inputs)
+        wide = base_expression(group, base).to_pyarrow().to_pylist()
+        rows.extend(long_rows(group, wide))
     return rows

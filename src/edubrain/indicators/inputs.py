@@ -179,9 +179,8 @@ class Inputs:
     def facilities(self) -> ir.Table:
         def build() -> ir.Table:
             f = self.table("facility_survey")
-            return f.filter(f.survey_year == self.survey_year).drop(
-                "survey_year", "_load_id", "_source", "_row_hash", "_valid_from"
-            )
+            f = f.filter(f.survey_year == self.survey_year)
+            return f.select(*(c for c in f.columns if c != "survey_year" and c[0] != "_"))
 
         return self._once("facilities", build)
 
@@ -336,25 +335,28 @@ class Inputs:
             )
             return self._attach_or_unknown(memo)
 
-        return self._once("quality", build, cache=True)
+        # Not cached: a few rows, and Spark cannot cache a plan that reads an unregistered
+        # in-memory table.
+        return self._once("quality", build)
 
     def _attach_or_unknown(self, t: ir.Table) -> ir.Table:
-        """Like attach_school, but records of no known school stay, under UNKNOWN_SCHOOL."""
+        """Like attach_school, but records of no known school stay: in the region's only
+        county and city, or under UNKNOWN_SCHOOL."""
         s = self.schools().rename(_s_school="school_code")
         j = t.left_join(s, t.school_code == s._s_school)
         return j.select(
             *t.columns,
             stage=j.stage.fill_null(""),
-            county_code=j.county_code.fill_null(UNKNOWN_SCHOOL),
-            city_code=j.city_code.fill_null(self.only_city() or UNKNOWN_SCHOOL),
+            county_code=j.county_code.fill_null(self._only("county_code") or UNKNOWN_SCHOOL),
+            city_code=j.city_code.fill_null(self._only("city_code") or UNKNOWN_SCHOOL),
             school_name=j.school_name.fill_null(UNKNOWN_SCHOOL),
         )
 
-    def only_city(self) -> str | None:
-        """The city code when every school is in one city (records of no school count there)."""
-        if "only_city" not in self._scalars:
+    def _only(self, column: str) -> str | None:
+        """The one county (or city) of every school, if there is just one: records of no
+        known school then count there; with several they stay under UNKNOWN_SCHOOL."""
+        if column not in self._scalars:
             s = self.schools()
-            cities = s.select("city_code").distinct().limit(2).to_pyarrow()
-            codes = cities.column("city_code").to_pylist()
-            self._scalars["only_city"] = codes[0] if len(codes) == 1 else None
-        return self._scalars["only_city"]
+            codes = s.select(column).distinct().limit(2).to_pyarrow().column(column).to_pylist()
+            self._scalars[column] = codes[0] if len(codes) == 1 else None
+        return self._scalars[column]

@@ -2,7 +2,8 @@
 
 Computed when governance can compute them: 数据互通率 uses record linkage's resolver when
 `edubrain govern` has run, and the plain 学籍 number match before. Records of no known school
-are counted under county "(unknown)" and in the city.
+count in the county when the region has one county (else under county "(unknown)") and in the
+city.
 """
 
 from __future__ import annotations
