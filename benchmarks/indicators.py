@@ -167,7 +167,7 @@ def main() -> None:
         result["full_catalogue_with_warnings_s"] = round(time.perf_counter() - t, 2)
         result["values"] = full.run.values
         result["indicators"] = full.run.indicators
-        result["warnings_open"] = full.warnings.opened if full.warnings else None
+        result["warnings_opened_by_run"] = full.warnings.opened if full.warnings else None
         values, read_s, compute_s = pandas_three(wh, core.run.school_year)
         result["pandas_read_s"] = round(read_s, 2)
         result["pandas_compute_s"] = round(compute_s, 2)
@@ -176,7 +176,7 @@ def main() -> None:
         three = [i for i in INDICATORS if i.id in values]
         compute_catalogue(wh, indicators=three, evaluate_warnings=False)
         result["catalogue_same_three_s"] = round(time.perf_counter() - t, 2)
-        _ = data
+        result["data_family_values"] = data.run.values
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     if args.json:

@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from edubrain.settings import Settings
 from edubrain.standard.entities import entity
-from edubrain.warehouse import entity_schema, open_warehouse
+from edubrain.warehouse import LoadRecord, entity_schema, open_warehouse
 
 YEAR = "2025-2026"
 COUNTY, CITY = "330101", "330100"
@@ -205,8 +205,28 @@ def load(settings: Settings, data: dict[str, list[dict[str, Any]]], load_id: str
             ent = entity(name)
             schema = entity_schema(ent)
             full = [{f: row.get(f) for f in schema.names} for row in rows]
-            tx.merge(ent, pa.Table.from_pylist(full, schema=schema), load_id=f"{load_id}-{name}",
-                     source="test", valid_from=when)  # fmt: skip
+            lid = f"{load_id}-{name}"
+            table = pa.Table.from_pylist(full, schema=schema)
+            n = tx.merge(ent, table, load_id=lid, source="test", valid_from=when)
+            tx.record_load(
+                LoadRecord(
+                    load_id=lid,
+                    file=f"{name}.csv",
+                    sha256=lid,
+                    source="test",
+                    export=name,
+                    entity=name,
+                    started_at=when,
+                    finished_at=when,
+                    rows_read=len(rows),
+                    rows_accepted=len(rows),
+                    rows_inserted=n.inserted,
+                    rows_updated=n.updated,
+                    rows_unchanged=n.unchanged,
+                    rows_quarantined=0,
+                    status="loaded",
+                )
+            )
 
 
 def build(tmp_path: Path) -> Settings:

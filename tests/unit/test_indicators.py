@@ -208,6 +208,8 @@ def test_explain_shows_inputs_arithmetic_threshold_and_provenance(tmp_path: Path
     assert out["thresholds"][0]["value"] == 12.5 and out["thresholds"][0]["met"] is False
     assert out["thresholds"][0]["reliability"] == "S"
     assert out["stored"]["matches_recomputation"] is True
-    assert out["stored"]["inputs"]["teacher"]["rows"] == len(region._teachers())
+    teacher = out["stored"]["inputs"]["teacher"]
+    assert teacher["rows"] == len(region._teachers())
+    assert (teacher["loads"], teacher["last_load_id"]) == (1, "L1-teacher")
     assert cv["value"] == pytest.approx(1 / 7) and cv["input_rows"] == 4
     assert "CV = S ÷ X̄ = 0.142857" in cv["arithmetic"]

@@ -29,7 +29,7 @@ from edubrain.indicators.warnings import (
     threshold_conditions,
     trend_conditions,
 )
-from edubrain.warehouse import Warehouse
+from edubrain.warehouse import LOADS_TABLE, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -90,28 +90,34 @@ _INDICATORS = {i.id: i for i in INDICATORS}
 
 
 def input_provenance(tables: Tables, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Per input table: rows, distinct loads, and the load that last changed it."""
+    """Per input table: its rows now, and the loads (the `loads` table) that fed it — how
+    many, and the last one's id and time. Reads the small `loads` table, not the inputs."""
+    wanted = sorted(set(names))
+    loads = tables.table(LOADS_TABLE)
+    loads = loads.filter(loads.entity.isin(wanted))
+    per = (
+        loads.group_by("entity")
+        .aggregate(
+            loads=loads.count(),
+            last_load_id=loads.load_id.argmax(loads.finished_at),
+            last_loaded_at=loads.finished_at.max(),
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
+    by_entity = {r["entity"]: r for r in per}
     out: dict[str, dict[str, Any]] = {}
-    for name in sorted(set(names)):
+    for name in wanted:
         t = tables.table(name)
-        if "_load_id" in t.columns:
-            stats = (
-                t.aggregate(rows=t.count(), loads=t._load_id.nunique(), last_at=t._valid_from.max())
-                .to_pyarrow()
-                .to_pylist()[0]
+        entry: dict[str, Any] = {"rows": int(t.count().to_pyarrow().as_py())}
+        if name in by_entity:
+            r = by_entity[name]
+            entry.update(
+                loads=r["loads"],
+                last_load_id=r["last_load_id"],
+                last_loaded_at=r["last_loaded_at"].isoformat() if r["last_loaded_at"] else None,
             )
-            last = None
-            if stats["rows"]:
-                newest = t.filter(t._valid_from == stats["last_at"]).select("_load_id").limit(1)
-                last = newest.to_pyarrow().column("_load_id").to_pylist()[0]
-            out[name] = {
-                "rows": stats["rows"],
-                "loads": stats["loads"],
-                "last_load_id": last,
-                "last_loaded_at": stats["last_at"].isoformat() if stats["last_at"] else None,
-            }
-        else:
-            out[name] = {"rows": int(t.count().to_pyarrow().as_py())}
+        out[name] = entry
     return out
 
 
