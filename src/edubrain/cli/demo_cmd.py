@@ -130,7 +130,7 @@ def _indicators_step(console: Console, settings: Settings) -> None:
     console.print(_headline_table(headline))
     counts = "  ".join(f"{lv.zh} {sum(1 for w in warnings if w.level == lv.value)}" for lv in Level)
     console.print(f"Open warnings (预警): {len(warnings)} — {counts}")
-    regional = [w for w in warnings if w.grain != "school"]
+    regional = [w for w in warnings if w.grain in ("county", "stage_county")]
     console.print(warnings_table(regional[:8], "most severe county-level warnings"))
 
 
