@@ -20,13 +20,11 @@ import argparse
 import json
 import math
 import os
-import platform
 import resource
 import time
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -38,25 +36,11 @@ from edubrain.sources.generator import generate_region
 from edubrain.warehouse import open_warehouse
 
 
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem_gib, 1),
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "pandas": pd.__version__,
-        "os": platform.platform(),
-        "load_average_at_start": os.getloadavg(),
-    }
+def machine_details() -> dict[str, Any]:
+    # The same machine description as the ingest benchmark (this folder is on sys.path).
+    from ingest import machine
+
+    return {**machine(), "pandas": pd.__version__, "load_average_at_start": os.getloadavg()}
 
 
 def pandas_three(
@@ -138,7 +122,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/edubrain-ind-bench"))
     parser.add_argument("--json", type=Path, help="Write the numbers here.")
     args = parser.parse_args()
-    result: dict[str, Any] = {"machine": machine()}
+    result: dict[str, Any] = {"machine": machine_details()}
     if args.warehouse:
         settings = Settings(home=args.warehouse.parent, warehouse_file=args.warehouse.name,
                             progress=False)  # fmt: skip
