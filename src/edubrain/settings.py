@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the bureau's own source mappings (*.yaml); default `home/mappings`.",
     )
+    plans_dir: Path | None = Field(
+        default=None,
+        description="Folder of the bureau's own indicator plans (*.yaml); default `home/plans`.",
+    )
     quality_max_load_age_days: int = Field(
         default=45,
         ge=0,
@@ -104,6 +108,10 @@ class Settings(BaseSettings):
     @property
     def local_mappings_dir(self) -> Path:
         return self.mappings_dir if self.mappings_dir is not None else self.home / "mappings"
+
+    @property
+    def local_plans_dir(self) -> Path:
+        return self.plans_dir if self.plans_dir is not None else self.home / "plans"
 
 
 def load_settings() -> Settings:

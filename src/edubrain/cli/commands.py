@@ -12,11 +12,13 @@ def register(app: typer.Typer) -> None:
         docs_cmd,
         generate_cmd,
         govern_cmd,
+        indicators_cmd,
         ingest_cmd,
         quality_cmd,
         quarantine_cmd,
         service_cmd,
         standard_cmd,
+        warnings_cmd,
     )
 
     standard_cmd.register(app)
@@ -27,5 +29,7 @@ def register(app: typer.Typer) -> None:
     demo_cmd.register(app)
     govern_cmd.register(app)
     diagnose_cmd.register(app)
+    indicators_cmd.register(app)
+    warnings_cmd.register(app)
     docs_cmd.register(app)
     service_cmd.register(app)

@@ -19,8 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.cli.diagnose_cmd import demo_diagnosis
+from edubrain.cli.indicators_cmd import fmt_value, headline_rows, run_compute
 from edubrain.cli.ingest_cmd import RichProgress
 from edubrain.cli.service_cmd import show_demo_accounts
+from edubrain.cli.warnings_cmd import warnings_table
 from edubrain.govern.quality import RuleContext
 from edubrain.govern.run import GovernSummary, govern
 from edubrain.govern.scorecard import (
@@ -31,6 +33,8 @@ from edubrain.govern.scorecard import (
     rollup,
     scorecard,
 )
+from edubrain.indicators.catalogue import indicator
+from edubrain.indicators.warnings import STAGE_LABELS, Level, Status, WarningStore
 from edubrain.ingest import FileReport, ingest_paths
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
@@ -98,6 +102,41 @@ def _linkage_line(linkage: GovernSummary) -> str:
     return line + "."
 
 
+def _headline_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Headline indicators (核心指标, county)")
+    for column in ("indicator", "学段", "value", "unit", "threshold", "达标"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for r in rows:
+        ind = indicator(r["indicator_id"])
+        table.add_row(
+            ind.name_zh,
+            STAGE_LABELS.get(r["stage"], r["stage"]),
+            fmt_value(r["value"], ind.decimals),
+            ind.unit,
+            f"{r['threshold_op']} {r['threshold']:g}" if r["threshold"] is not None else "",
+            {True: "✓", False: "✗", None: ""}[r["meets"]],
+        )
+    return table
+
+
+def _indicators_step(console: Console, settings: Settings) -> None:
+    """Last year's facility survey first (so trends have a baseline), then this year."""
+    with open_warehouse(settings) as wh:
+        run_compute(settings, wh, school_year="2024-2025", families=["info"])
+        summary = run_compute(settings, wh)
+        headline = headline_rows(wh, summary.run.school_year)
+        warnings = WarningStore(wh).query(status=[Status.OPEN.value])
+    console.print(
+        f"    {summary.run.indicators} indicators, {summary.run.values:,} values for "
+        f"{summary.run.school_year} in {summary.run.seconds:.1f} s"
+    )
+    console.print(_headline_table(headline))
+    counts = "  ".join(f"{lv.zh} {sum(1 for w in warnings if w.level == lv.value)}" for lv in Level)
+    console.print(f"Open warnings (预警): {len(warnings)} — {counts}")
+    regional = [w for w in warnings if w.grain in ("county", "stage_county")]
+    console.print(warnings_table(regional[:8], "most severe county-level warnings"))
+
+
 def _this_command() -> str:
     """How the user can call edubrain again: the path they used, relative when it is shorter."""
     used = Path(sys.argv[0])
@@ -120,7 +159,8 @@ def demo(
         Path, typer.Option("--home", help="Demo workspace; rebuilt from scratch on every run.")
     ] = DEMO_HOME,
 ) -> None:
-    """Generate a synthetic county, ingest all its exports, govern them, print a summary."""
+    """Generate a synthetic county, ingest all its exports, govern them, compute the indicator
+    catalogue and its warnings, print a summary."""
     console = Console(width=None if sys.stdout.isatty() else 120)
     if home.exists():
         shutil.rmtree(home)
@@ -129,12 +169,12 @@ def demo(
     region_dir = home / "region"
 
     started = time.perf_counter()
-    console.print(f"[bold]1/3[/] Generating a synthetic county of {students:,} students ...")
+    console.print(f"[bold]1/4[/] Generating a synthetic county of {students:,} students ...")
     summary = generate_region(region_dir, students=students, seed=seed)
     console.print(f"    done in {time.perf_counter() - started:.1f} s → {region_dir}")
 
     step = time.perf_counter()
-    console.print("[bold]2/3[/] Ingesting every export into the warehouse ...")
+    console.print("[bold]2/4[/] Ingesting every export into the warehouse ...")
     folders = [region_dir / "standard", region_dir / "exports"]
     if settings.progress and sys.stderr.isatty():
         with RichProgress(Console(stderr=True)) as bar:
@@ -155,7 +195,7 @@ def demo(
     )
     console.print(f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}.")
     step = time.perf_counter()
-    console.print("[bold]3/3[/] Governing: quality scorecard, record linkage (一人一码) ...")
+    console.print("[bold]3/4[/] Governing: quality scorecard, record linkage (一人一码) ...")
     linkage = govern(settings, truth=region_dir / "truth")
     with open_warehouse(settings) as wh:
         quality = scorecard(
@@ -166,11 +206,19 @@ def demo(
     console.print(_quality_by_source(quality, interop))
     console.print(_linkage_line(linkage))
     demo_diagnosis(console, settings, region_dir)
+    step = time.perf_counter()
+    console.print("[bold]4/4[/] Computing the indicator catalogue (指标) and warnings (预警) ...")
+    _indicators_step(console, settings)
+    console.print(f"    done in {time.perf_counter() - step:.1f} s")
     console.print(
         f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
     )
     console.print(f"Drill into quality: EDUBRAIN_HOME={home} {_this_command()} quality --rules")
     show_demo_accounts(console, settings)
+    console.print(
+        f"Indicators and warnings: EDUBRAIN_HOME={home} {_this_command()} indicators show; "
+        f"... warnings list; ... indicators explain ID --school CODE"
+    )
     console.print(f"Total time {time.perf_counter() - started:.1f} s.")
     if not balanced:
         raise typer.Exit(1)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from edubrain.indicators.docs import render_indicator_catalogue
 from edubrain.settings import Settings
 from edubrain.standard.docs import render_data_standard
 
@@ -74,6 +75,7 @@ def generated_documents(app: typer.Typer) -> dict[str, str]:
         "data-standard.md": render_data_standard(),
         "cli.md": render_cli_reference(app),
         "settings.md": render_settings_reference(),
+        "indicators.md": render_indicator_catalogue(),
     }
 
 
@@ -87,7 +89,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--check", help="Write nothing; exit 1 if a file is stale.")
         ] = False,
     ) -> None:
-        """Write the documents generated from code: data standard, CLI and settings."""
+        """Write the documents generated from code: data standard, CLI, settings, indicators."""
         stale = []
         for name, text in generated_documents(app).items():
             path = folder / name

@@ -1,7 +1,8 @@
-"""The analytical warehouse: the only package that talks to DuckDB (and, later, Spark).
+"""The analytical warehouse: the only package that talks to DuckDB and Spark.
 
 Everything else gets a `Warehouse` from `open_warehouse(settings)` and uses its small interface:
-`table(name)` for Ibis analytics and `transaction()` for loads.
+`table(name)` for Ibis analytics and `transaction()` for loads. `SparkTables` (optional extra
+`spark`) serves the same tables to the same Ibis analytics on Spark.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from edubrain.warehouse.schema import (
     entity_schema,
     history_table,
 )
+from edubrain.warehouse.spark_backend import SparkTables
 
 
 def open_warehouse(settings: Settings) -> DuckDBWarehouse:
@@ -37,6 +39,7 @@ __all__ = [
     "DuckDBWarehouse",
     "LoadRecord",
     "MergeCounts",
+    "SparkTables",
     "Transaction",
     "Warehouse",
     "entity_schema",

@@ -140,6 +140,24 @@ class DuckDBWarehouse:
         ).fetchone()
         return bool(row and row[0])
 
+    def export_parquet(self, name: str, path: Path, *, exclude: tuple[str, ...] = ()) -> None:
+        """Write a table to a Parquet file (for the Spark backend or another engine)."""
+        cols = [
+            c
+            for (c,) in self._con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND NOT internal "
+                "ORDER BY column_index",
+                [name],
+            ).fetchall()
+            if c not in exclude
+        ]
+        if not cols:
+            raise WarehouseError(f"no table {name!r} to export")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(path).replace("'", "''")
+        select = ", ".join(q(c) for c in cols)
+        self._con.execute(f"COPY (SELECT {select} FROM {q(name)}) TO '{target}' (FORMAT parquet)")
+
     # -- writes ----------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[_DuckDBTransaction]:

@@ -1,0 +1,380 @@
+"""`edubrain indicators`: compute the catalogue, show values, explain one value, check plans."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edubrain.errors import ConfigError
+from edubrain.indicators.catalogue import FAMILIES, INDICATORS, family, indicator
+from edubrain.indicators.definitions import GRAIN_LABELS, Grain
+from edubrain.indicators.engine import default_school_year, select_indicators
+from edubrain.indicators.explain import explain as explain_value
+from edubrain.indicators.plans import Plan, load_plans
+from edubrain.indicators.run import RunSummary, compute_catalogue
+from edubrain.indicators.store import latest_values, stored_years
+from edubrain.indicators.warnings import STAGE_LABELS
+from edubrain.settings import Settings, load_settings
+from edubrain.warehouse import Warehouse, open_warehouse
+
+app = typer.Typer(
+    help="Indicators (指标): compute the official catalogue, show values, explain one value.",
+    no_args_is_help=True,
+)
+
+
+def _echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def fmt_value(value: float | None, decimals: int = 2) -> str:
+    return "—" if value is None else f"{value:,.{decimals}f}"
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def run_compute(
+    settings: Settings,
+    wh: Warehouse,
+    *,
+    school_year: str | None = None,
+    ids: list[str] | None = None,
+    families: list[str] | None = None,
+) -> RunSummary:
+    for f in families or []:
+        family(f)  # unknown family → one clear error
+    for i in ids or []:
+        indicator(i)
+    chosen = select_indicators(ids, families)
+    return compute_catalogue(
+        wh,
+        school_year=school_year,
+        indicators=chosen,
+        plans=load_plans(settings.local_plans_dir),
+        max_load_age_days=settings.quality_max_load_age_days,
+    )
+
+
+@app.command("compute")
+def compute(
+    year: Annotated[
+        str | None,
+        typer.Option("--year", help="School year, e.g. 2025-2026; default the latest in 学籍."),
+    ] = None,
+    ids: Annotated[
+        list[str] | None, typer.Option("--id", help="Only this indicator (repeatable).")
+    ] = None,
+    families: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--family", help="Only this family (repeatable): " + ", ".join(f.id for f in FAMILIES)
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Compute the catalogue for a school year at every grain; store it with provenance and
+    raise or clear warnings."""
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        summary = run_compute(settings, wh, school_year=year, ids=ids, families=families)
+    run = summary.run
+    w = summary.warnings
+    payload = {
+        "run_id": run.run_id,
+        "school_year": run.school_year,
+        "computed_at": run.computed_at.isoformat(),
+        "indicators": run.indicators,
+        "values": run.values,
+        "seconds": run.seconds,
+        "skipped": run.skipped,
+        "warnings": None if w is None else {
+            "opened": w.opened, "updated": w.updated, "reopened": w.reopened,
+            "resolved": w.resolved, "unchanged": w.unchanged,
+        },
+        "warnings_skipped": summary.warnings_skipped,
+    }  # fmt: skip
+    if as_json:
+        _echo_json(payload)
+        return
+    typer.echo(
+        f"run {run.run_id}: {run.indicators} indicators, {run.values:,} values for "
+        f"{run.school_year} in {run.seconds:.1f} s"
+    )
+    for ind_id, why in run.skipped.items():
+        typer.echo(f"  skipped {ind_id}: {why}")
+    if w is not None:
+        typer.echo(
+            f"warnings: {w.opened} opened, {w.updated} updated, {w.reopened} reopened, "
+            f"{w.resolved} resolved, {w.unchanged} unchanged (edubrain warnings list)"
+        )
+    else:
+        typer.echo(f"warnings not evaluated: {summary.warnings_skipped}")
+
+
+@app.command("show")
+def show(
+    grain: Annotated[
+        str, typer.Option("--grain", help="school, stage_county, county or city.")
+    ] = "county",
+    ids: Annotated[
+        list[str] | None, typer.Option("--id", help="Only this indicator (repeatable).")
+    ] = None,
+    family_id: Annotated[str | None, typer.Option("--family", help="Only this family.")] = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Only this school / county / city code.")
+    ] = None,
+    year: Annotated[str | None, typer.Option("--year", help="School year; default latest.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="List the catalogue (no values).")
+    ] = False,
+) -> None:
+    """Show stored values (the latest run of each indicator), with thresholds."""
+    if list_only:
+        catalogue: list[dict[str, Any]] = [
+            {
+                "id": i.id, "family": i.family, "name_zh": i.name_zh, "name_en": i.name_en,
+                "unit": i.unit, "grains": [g.value for g in i.grains], "version": i.version,
+            }
+            for i in INDICATORS
+        ]  # fmt: skip
+        if as_json:
+            _echo_json(catalogue)
+            return
+        table = Table("id", "名称", "unit", "grains", title="indicator catalogue (指标目录)")
+        for item in catalogue:
+            table.add_row(item["id"], item["name_zh"], item["unit"], ", ".join(item["grains"]))
+        _console().print(table)
+        return
+    try:
+        chosen = Grain(grain)
+    except ValueError:
+        raise ConfigError(
+            f"--grain {grain!r}: use one of {', '.join(g.value for g in Grain)}"
+        ) from None
+    wanted = list(ids or [])
+    for i in wanted:
+        indicator(i)
+    if family_id:
+        wanted += [i.id for i in family(family_id).indicators]
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        years = stored_years(wh)
+        if not years:
+            raise ConfigError("no indicator values yet: run `edubrain indicators compute`")
+        school_year = year or years[-1]
+        rows = latest_values(
+            wh, school_year=school_year, grain=chosen.value, indicator_ids=wanted or None,
+            unit_code=unit,
+        )  # fmt: skip
+    if as_json:
+        _echo_json(rows)
+        return
+    table = Table(
+        "indicator", "名称", GRAIN_LABELS[chosen], "学段", "value", "unit", "threshold", "达标",
+        title=f"indicators {school_year} at grain {chosen.value} (latest run)",
+    )  # fmt: skip
+    for r in rows:
+        ind = indicator(r["indicator_id"])
+        table.add_row(
+            r["indicator_id"],
+            ind.name_zh,
+            f"{r['unit_name']} ({r['unit_code']})" if r["unit_name"] != r["unit_code"]
+            else r["unit_code"],
+            STAGE_LABELS.get(r["stage"], r["stage"]),
+            fmt_value(r["value"], ind.decimals),
+            ind.unit,
+            f"{r['threshold_op']} {r['threshold']:g}" if r["threshold"] is not None else "",
+            {True: "✓", False: "✗", None: ""}[r["meets"]],
+        )  # fmt: skip
+    _console().print(table)
+    if not rows:
+        typer.echo("no values at this grain (edubrain indicators show --list)")
+
+
+@app.command("explain")
+def explain(
+    indicator_id: Annotated[str, typer.Argument(help="Indicator id, e.g. balance.cv.x.")],
+    school: Annotated[str, typer.Option("--school", help="The school's 学校标识码.")],
+    year: Annotated[str | None, typer.Option("--year", help="School year; default latest.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """The inputs and the arithmetic of one school's value (or its county 学段's CV)."""
+    settings = load_settings()
+    with open_warehouse(settings) as wh:
+        out = explain_value(wh, indicator_id, school, year)
+    if as_json:
+        _echo_json(out)
+        return
+    console = _console()
+    d = out["indicator"]
+    console.print(f"[bold]{d['id']}[/] {d['name_zh']} — {d['name_en']} (v{d['version']})")
+    console.print(f"formula: {d['formula']}")
+    if d["filters"]:
+        console.print(f"counted: {d['filters']}")
+    if d["notes"]:
+        console.print(f"note: {d['notes']}")
+    s = out["school"]
+    console.print(
+        f"school: {s['school_name']} ({s['school_code']}), {STAGE_LABELS.get(s['stage'], '')}, "
+        f"{s['urban_rural']}, county {s['county_code']}; school year {out['school_year']}"
+    )
+    if out["inputs"]:
+        columns = list(out["inputs"][0])
+        table = Table(*columns, title=f"inputs ({out['input_rows']} rows)")
+        for row in out["inputs"]:
+            table.add_row(*(_cell(row[c]) for c in columns))
+        console.print(table)
+    console.print(f"arithmetic: {out['arithmetic']}")
+    for th in out["thresholds"]:
+        verdict = {True: "met", False: "NOT met", None: "—"}[th["met"]]
+        console.print(
+            f"threshold ({', '.join(th['grains'])}): {th['op']} {th['value']:g} → {verdict}; "
+            f"{th['source']} [{th['reliability']}]" + (f" — {th['note']}" if th["note"] else "")
+        )
+    stored = out["stored"]
+    if stored:
+        console.print(
+            f"stored: {fmt_value(stored['value'], 6)} at grain {stored['grain']}, run "
+            f"{stored['run_id']} ({stored['computed_at']}), definition v"
+            f"{stored['definition_version']}; "
+            + ("matches the recomputation" if stored["matches_recomputation"]
+               else "[yellow]differs from the recomputation: data changed since[/]")
+        )  # fmt: skip
+        for table_name, prov in stored["inputs"].items():
+            if prov:
+                console.print(f"  input {table_name}: {_provenance(prov)}")
+    else:
+        console.print("stored: no stored value yet (edubrain indicators compute)")
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    return "" if v is None else str(v)
+
+
+def _provenance(prov: dict[str, Any]) -> str:
+    parts = [f"{prov['rows']:,} rows"]
+    if "loads" in prov:
+        parts.append(
+            f"{prov['loads']} loads, last {prov['last_load_id']} at {prov['last_loaded_at']}"
+        )
+    return "; ".join(parts)
+
+
+def checklist_rows(plans: list[Plan], values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_key = {(v["indicator_id"], v["unit_code"]): v for v in values}
+    counties = sorted({(v["unit_code"], v["unit_name"]) for v in values})
+    out = []
+    for plan in plans:
+        for item in plan.checklist:
+            for code, name in counties:
+                row: dict[str, Any] = {
+                    "plan": plan.id, "item": item.item, "county_code": code, "county": name,
+                }  # fmt: skip
+                if not item.computable:
+                    row.update(result="not computable", reason=item.reason)
+                else:
+                    v = by_key.get((item.indicator_id, code))
+                    measured = v["value"] if v else None
+                    row.update(
+                        indicator=item.indicator_id, requirement=f"{item.op} {item.value:g}",
+                        value=measured,
+                        result="no value" if measured is None
+                        else ("pass" if item.passes(measured) else "fail"),
+                    )  # fmt: skip
+                out.append(row)
+    return out
+
+
+def progress_rows(plans: list[Plan], values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for plan in plans:
+        for t in plan.targets:
+            for v in values:
+                if v["indicator_id"] != t.indicator_id or v["grain"] != t.grain.value:
+                    continue
+                year = int(v["school_year"][:4])
+                p = t.progress(v["value"]) if v["value"] is not None else None
+                out.append(
+                    {
+                        "plan": plan.id, "item": t.item, "indicator": t.indicator_id,
+                        "unit_code": v["unit_code"], "unit": v["unit_name"],
+                        "baseline": t.baseline, "baseline_year": t.baseline_year,
+                        "target": t.target, "target_year": t.target_year,
+                        "value": v["value"], "expected_now": t.expected(year),
+                        "progress": p,
+                        "reached": t.reached(v["value"]) if v["value"] is not None else None,
+                    }
+                )  # fmt: skip
+    return out
+
+
+@app.command("plans")
+def plans(
+    year: Annotated[str | None, typer.Option("--year", help="School year; default latest.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Plan targets (baseline → target, progress) and the per-county 共性要求 checklist."""
+    settings = load_settings()
+    all_plans = load_plans(settings.local_plans_dir)
+    with open_warehouse(settings) as wh:
+        years = stored_years(wh)
+        if not years:
+            raise ConfigError("no indicator values yet: run `edubrain indicators compute`")
+        school_year = year or years[-1]
+        ids = [t.indicator_id for p in all_plans for t in p.targets] + [
+            i.indicator_id for p in all_plans for i in p.checklist if i.indicator_id
+        ]
+        values = latest_values(wh, school_year=school_year, indicator_ids=ids)
+    county = [v for v in values if v["grain"] == Grain.COUNTY]
+    progress = progress_rows(all_plans, values)
+    checklist = checklist_rows(all_plans, county)
+    if as_json:
+        _echo_json({"school_year": school_year, "progress": progress, "checklist": checklist})
+        return
+    console = _console()
+    table = Table("item", "unit", "baseline", "target", "now", "expected", "progress",
+                  title=f"plan targets ({school_year})")  # fmt: skip
+    for r in progress:
+        table.add_row(
+            r["item"], r["unit"], f"{r['baseline']:g} ({r['baseline_year']})",
+            f"{r['target']:g} ({r['target_year']})", fmt_value(r["value"], 1),
+            fmt_value(r["expected_now"], 1),
+            "—" if r["progress"] is None else f"{r['progress']:.0%}",
+        )  # fmt: skip
+    console.print(table)
+    table = Table("county", "item", "requirement", "value", "result", title="共性要求 checklist")
+    for r in checklist:
+        table.add_row(
+            r["county"], r["item"], r.get("requirement", ""), fmt_value(r.get("value"), 1),
+            r["result"] if r["result"] != "not computable" else f"n/a: {r['reason']}",
+        )  # fmt: skip
+    console.print(table)
+
+
+def headline_rows(wh: Warehouse, school_year: str | None = None) -> list[dict[str, Any]]:
+    """County values of the headline indicators (for `edubrain demo`)."""
+    ids = [i.id for i in INDICATORS if i.headline]
+    year = school_year or default_school_year(wh)
+    rows = latest_values(wh, school_year=year, indicator_ids=ids)
+    # County values; per 学段 only where an indicator has no county value (the 差异系数).
+    at_county = {r["indicator_id"] for r in rows if r["grain"] == Grain.COUNTY}
+    return [
+        r
+        for r in rows
+        if r["grain"] == Grain.COUNTY
+        or (r["grain"] == Grain.STAGE_COUNTY and r["indicator_id"] not in at_county)
+    ]
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="indicators")

@@ -1,0 +1,65 @@
+"""f. Data: the quality score and 数据互通率 from governance (edubrain.govern.scorecard).
+
+Computed when governance can compute them: 数据互通率 uses record linkage's resolver when
+`edubrain govern` has run, and the plain 学籍 number match before. Records of no known school
+count in the county when the region has one county (else under county "(unknown)") and in the
+city.
+"""
+
+from __future__ import annotations
+
+from edubrain.indicators.definitions import Direction, Family, Grain, Indicator, Ratio
+
+GRAINS = (Grain.SCHOOL, Grain.COUNTY, Grain.CITY)
+
+FAMILY = Family(
+    "data",
+    "数据质量与互通 (data)",
+    "The governance scorecard's share of records passing every quality rule, and 数据互通率.",
+    (
+        Indicator(
+            id="data.interop_rate",
+            family="data",
+            name_zh="数据互通率",
+            name_en="interoperability rate (records resolving to a 学籍 pupil)",
+            unit="%",
+            formula=Ratio(lambda inp: inp.interop(), "resolved", "records", 100),
+            formula_text=(
+                "person-bearing records (体测, 体检, 阅卷, 作业, 监护人) whose 学籍号 resolves "
+                "to a registry pupil, directly or through record linkage ÷ all such records "
+                "× 100"
+            ),
+            grains=GRAINS,
+            inputs=(
+                "student",
+                "fitness_test",
+                "health_check",
+                "item_score",
+                "homework_submission",
+                "guardian",
+            ),
+            direction=Direction.HIGHER,
+            filters="all loaded records (not limited to the school year)",
+            headline=True,
+            decimals=2,
+        ),
+        Indicator(
+            id="data.quality_score",
+            family="data",
+            name_zh="数据质量得分",
+            name_en="data-quality score (records passing every rule)",
+            unit="分",
+            formula=Ratio(lambda inp: inp.quality(), "passed", "records", 100),
+            formula_text=(
+                "records passing every quality rule (quarantined rows count as failing) ÷ "
+                "records × 100, summed over the scorecard's source × school × load units"
+            ),
+            grains=GRAINS,
+            inputs=("quarantine", "loads"),
+            direction=Direction.HIGHER,
+            filters="all loaded records; timeliness judged on the day of computing",
+            headline=True,
+            decimals=2,
+        ),
+    ),
+)

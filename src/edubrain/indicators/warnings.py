@@ -1,0 +1,441 @@
+"""Warnings (预警): rules over indicator values, graded 红/橙/黄, with a lifecycle.
+
+Three rules run after every computation of the latest school year:
+
+* **threshold** — a value misses a threshold of its indicator at that grain. The level comes
+  from the shortfall (relative to the threshold, or in the indicator's unit when the threshold
+  is 0) and the threshold's `bands` (orange, red); any miss is at least 黄.
+* **trend** — at county and 学段×county grains, a value moved the wrong way since the previous
+  school year by ≥ 10% (黄), ≥ 20% (橙), ≥ 30% (红) of the previous value.
+* **target_gap** — a plan target (plans/*.yaml) is behind the straight line from baseline to
+  target for this year by ≥ 10% (黄), ≥ 25% (橙), ≥ 50% (红) of the planned change.
+
+One condition (rule × indicator × threshold × grain × unit × 学段) keeps one warning: it is
+opened once, updated while the condition holds, reopened if it returns after being resolved,
+and resolved by the system when a recomputation no longer finds it. People acknowledge and
+resolve warnings with a name and a note; every change is an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+
+from edubrain.errors import EdubrainError
+from edubrain.indicators.catalogue import indicator
+from edubrain.indicators.definitions import Direction, Grain
+from edubrain.indicators.plans import Plan
+from edubrain.warehouse import Transaction, Warehouse
+
+STATE_TABLE = "indicator_warning"
+EVENTS_TABLE = "indicator_warning_event"
+TREND_BANDS = (0.10, 0.20, 0.30)  # yellow, orange, red: relative worsening in a year
+TARGET_BANDS = (0.10, 0.25, 0.50)  # of the planned change still missing
+STAGE_LABELS = {"primary": "小学", "junior": "初中", "senior": "高中", "": ""}
+SYSTEM = "system"
+
+
+class Level(StrEnum):
+    RED = "red"
+    ORANGE = "orange"
+    YELLOW = "yellow"
+
+    @property
+    def zh(self) -> str:
+        return {"red": "红", "orange": "橙", "yellow": "黄"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        return {"red": 3, "orange": 2, "yellow": 1}[self.value]
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class WarningNotFoundError(EdubrainError, ValueError):
+    exit_code = 2
+
+
+class WarningStateError(EdubrainError, ValueError):
+    """A lifecycle step that does not apply to the warning's status."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What a rule found in one evaluation."""
+
+    key: str
+    rule: str
+    indicator_id: str
+    grain: str
+    unit_code: str
+    unit_name: str
+    stage: str
+    school_year: str
+    level: Level
+    value: float
+    reference: float
+    message: str
+
+
+def _level(measure: float, yellow: float, orange: float, red: float) -> Level | None:
+    if measure >= red:
+        return Level.RED
+    if measure >= orange:
+        return Level.ORANGE
+    if measure >= yellow:
+        return Level.YELLOW
+    return None
+
+
+def _where(row: dict[str, Any]) -> str:
+    stage = STAGE_LABELS.get(row["stage"], row["stage"])
+    return f"{row['unit_name'] or row['unit_code']}{(' ' + stage) if stage else ''}"
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.2f}".rstrip("0").rstrip(".") if v == v else "—"
+
+
+def _condition(
+    rule: str,
+    qualifier: tuple[str, ...],
+    row: dict[str, Any],
+    level: Level,
+    reference: float,
+    message: str,
+) -> Condition:
+    """A rule's finding on one value row; `qualifier` tells conditions of one row apart."""
+    key = "|".join((rule, *qualifier, row["grain"], row["unit_code"], row["stage"]))
+    return Condition(
+        key=key,
+        rule=rule,
+        indicator_id=row["indicator_id"],
+        grain=row["grain"],
+        unit_code=row["unit_code"],
+        unit_name=row["unit_name"],
+        stage=row["stage"],
+        school_year=row["school_year"],
+        level=level,
+        value=row["value"],
+        reference=reference,
+        message=message,
+    )
+
+
+def threshold_conditions(rows: Iterable[dict[str, Any]]) -> list[Condition]:
+    found = []
+    for row in rows:
+        if row["value"] is None:
+            continue
+        ind = indicator(row["indicator_id"])
+        for n, th in enumerate(ind.thresholds_at(Grain(row["grain"]))):
+            limit = th.value_for(row["stage"] or None, row.get("urban_rural"))
+            if limit is None or th.met(row["value"], limit):
+                continue
+            orange, red = th.bands
+            level = _level(th.shortfall(row["value"], limit), 0.0, orange, red) or Level.YELLOW
+            message = (
+                f"{_where(row)} {ind.name_zh} {_fmt(row['value'])}{ind.unit}，"
+                f"未达到{th.label or '要求'}（{th.op} {_fmt(limit)}；{th.source.cite()}）"
+            )
+            found.append(_condition("threshold", (ind.id, str(n)), row, level, limit, message))
+    return found
+
+
+def trend_conditions(
+    rows: Iterable[dict[str, Any]], previous: Iterable[dict[str, Any]]
+) -> list[Condition]:
+    def key(r: dict[str, Any]) -> tuple[str, str, str, str]:
+        return (r["indicator_id"], r["grain"], r["unit_code"], r["stage"])
+
+    before = {key(r): r for r in previous if r["value"] is not None}
+    found = []
+    for row in rows:
+        if row["grain"] not in (Grain.COUNTY, Grain.STAGE_COUNTY) or row["value"] is None:
+            continue
+        ind = indicator(row["indicator_id"])
+        old = before.get(key(row))
+        if ind.direction is None or old is None or old["value"] == 0:
+            continue
+        change = (row["value"] - old["value"]) / abs(old["value"])
+        worse = -change if ind.direction == Direction.HIGHER else change
+        level = _level(worse, *TREND_BANDS)
+        if level is None:
+            continue
+        message = (
+            f"{_where(row)} {ind.name_zh} 由 {_fmt(old['value'])} ({old['school_year']}) "
+            f"变为 {_fmt(row['value'])}{ind.unit} ({row['school_year']})，恶化 {worse:.0%}"
+        )
+        found.append(_condition("trend", (ind.id,), row, level, old["value"], message))
+    return found
+
+
+def target_conditions(rows: Iterable[dict[str, Any]], plans: Sequence[Plan]) -> list[Condition]:
+    found = []
+    by_indicator: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_indicator.setdefault((row["indicator_id"], row["grain"]), []).append(row)
+    for plan in plans:
+        for target in plan.targets:
+            ind = indicator(target.indicator_id)
+            for row in by_indicator.get((target.indicator_id, target.grain.value), []):
+                if row["value"] is None or target.target == target.baseline:
+                    continue
+                year = int(row["school_year"][:4])
+                expected = target.expected(year)
+                behind = (expected - row["value"]) / (target.target - target.baseline)
+                level = _level(behind, *TARGET_BANDS)
+                if level is None:
+                    continue
+                message = (
+                    f"{_where(row)} {ind.name_zh} {_fmt(row['value'])}{ind.unit}，"
+                    f"落后于规划进度 {_fmt(expected)}（{target.baseline_year} 基线 "
+                    f"{_fmt(target.baseline)} → {target.target_year} 目标 "
+                    f"{_fmt(target.target)}；{target.document} [plan]）"
+                )
+                key = (plan.id, ind.id)
+                found.append(_condition("target_gap", key, row, level, expected, message))
+    return found
+
+
+# ---- state ----------------------------------------------------------------------------------
+
+STATE_SCHEMA = pa.schema(
+    [
+        pa.field("warning_id", pa.string()),
+        pa.field("condition_key", pa.string()),
+        pa.field("rule", pa.string()),
+        pa.field("indicator_id", pa.string()),
+        pa.field("grain", pa.string()),
+        pa.field("unit_code", pa.string()),
+        pa.field("unit_name", pa.string()),
+        pa.field("stage", pa.string()),
+        pa.field("school_year", pa.string()),
+        pa.field("level", pa.string()),
+        pa.field("status", pa.string()),
+        pa.field("message", pa.string()),
+        pa.field("value", pa.float64()),
+        pa.field("reference", pa.float64()),
+        pa.field("opened_at", pa.timestamp("us")),
+        pa.field("updated_at", pa.timestamp("us")),
+        pa.field("times_opened", pa.int64()),
+        pa.field("acknowledged_by", pa.string()),
+        pa.field("acknowledged_at", pa.timestamp("us")),
+        pa.field("acknowledge_note", pa.string()),
+        pa.field("resolved_by", pa.string()),
+        pa.field("resolved_at", pa.timestamp("us")),
+        pa.field("resolve_note", pa.string()),
+    ]
+)
+EVENT_SCHEMA = pa.schema(
+    [
+        pa.field("warning_id", pa.string()),
+        pa.field("at", pa.timestamp("us")),
+        pa.field("event", pa.string()),
+        pa.field("level", pa.string()),
+        pa.field("status", pa.string()),
+        pa.field("who", pa.string()),
+        pa.field("note", pa.string()),
+        pa.field("value", pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class IndicatorWarning:
+    warning_id: str
+    condition_key: str
+    rule: str
+    indicator_id: str
+    grain: str
+    unit_code: str
+    unit_name: str
+    stage: str
+    school_year: str
+    level: str
+    status: str
+    message: str
+    value: float
+    reference: float
+    opened_at: datetime
+    updated_at: datetime
+    times_opened: int = 1
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledge_note: str | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolve_note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in STATE_SCHEMA.names}
+
+
+def warning_id(condition_key: str) -> str:
+    return "W" + hashlib.sha1(condition_key.encode("utf-8")).hexdigest()[:10]
+
+
+@dataclass
+class SyncResult:
+    opened: int = 0
+    updated: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    unchanged: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class WarningStore:
+    """Warning state in the warehouse: a small table replaced as a whole (it holds one row per
+    condition ever seen) plus an append-only event log."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self._wh = wh
+
+    def all(self) -> list[IndicatorWarning]:
+        if not self._wh.has_table(STATE_TABLE):
+            return []
+        rows = self._wh.to_arrow(STATE_TABLE).to_pylist()
+        return [IndicatorWarning(**r) for r in rows]
+
+    def query(
+        self, *, status: Sequence[str] | None = None, level: Sequence[str] | None = None
+    ) -> list[IndicatorWarning]:
+        ranked = sorted(
+            self.all(),
+            key=lambda w: (-Level(w.level).rank, w.indicator_id, w.grain, w.unit_code, w.stage),
+        )
+        return [
+            w
+            for w in ranked
+            if (not status or w.status in status) and (not level or w.level in level)
+        ]
+
+    def get(self, wid: str) -> IndicatorWarning:
+        for w in self.all():
+            if w.warning_id == wid:
+                return w
+        raise WarningNotFoundError(f"no warning {wid!r} (edubrain warnings list)")
+
+    def events(self, wid: str | None = None) -> list[dict[str, Any]]:
+        if not self._wh.has_table(EVENTS_TABLE):
+            return []
+        t = self._wh.table(EVENTS_TABLE)
+        if wid:
+            t = t.filter(t.warning_id == wid)
+        rows: list[dict[str, Any]] = t.order_by("at").to_pyarrow().to_pylist()
+        return rows
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def sync(
+        self,
+        tx: Transaction,
+        conditions: Sequence[Condition],
+        evaluated: set[str],
+        now: datetime,
+    ) -> SyncResult:
+        """Open, update, reopen or auto-resolve warnings to match one evaluation.
+
+        Only warnings of `evaluated` indicators can be auto-resolved (an indicator not
+        computed this time says nothing about its conditions).
+        """
+        state = {w.condition_key: w for w in self.all()}
+        result = SyncResult()
+        seen = set()
+        for c in conditions:
+            if c.key in seen:
+                continue
+            seen.add(c.key)
+            old = state.get(c.key)
+            fresh: dict[str, Any] = {
+                "level": c.level.value, "message": c.message, "value": c.value,
+                "reference": c.reference, "school_year": c.school_year,
+                "unit_name": c.unit_name, "updated_at": now,
+            }  # fmt: skip
+            if old is None:
+                w = IndicatorWarning(
+                    warning_id=warning_id(c.key), condition_key=c.key, rule=c.rule,
+                    indicator_id=c.indicator_id, grain=c.grain, unit_code=c.unit_code,
+                    stage=c.stage, status=Status.OPEN.value, opened_at=now, **fresh,
+                )  # fmt: skip
+                result.opened += 1
+                result.events.append(_event(w, now, "opened", SYSTEM, ""))
+            elif old.status == Status.RESOLVED:
+                w = replace(
+                    old, **fresh, status=Status.OPEN.value, times_opened=old.times_opened + 1,
+                    acknowledged_by=None, acknowledged_at=None, acknowledge_note=None,
+                    resolved_by=None, resolved_at=None, resolve_note=None,
+                )  # fmt: skip
+                result.reopened += 1
+                result.events.append(_event(w, now, "reopened", SYSTEM, ""))
+            elif old.level != c.level.value or old.value != c.value:
+                w = replace(old, **fresh)
+                result.updated += 1
+                result.events.append(_event(w, now, "updated", SYSTEM, f"was {old.level}"))
+            else:
+                w = replace(old, updated_at=now, school_year=c.school_year)
+                result.unchanged += 1
+            state[c.key] = w
+        for key, w in list(state.items()):
+            if key in seen or w.status == Status.RESOLVED or w.indicator_id not in evaluated:
+                continue
+            state[key] = replace(
+                w, status=Status.RESOLVED.value, resolved_by=SYSTEM, resolved_at=now,
+                resolve_note="condition cleared on recomputation", updated_at=now,
+            )  # fmt: skip
+            result.resolved += 1
+            result.events.append(_event(state[key], now, "auto_resolved", SYSTEM, ""))
+        self._write(tx, list(state.values()), result.events)
+        return result
+
+    def acknowledge(self, wid: str, who: str, note: str, now: datetime) -> IndicatorWarning:
+        w = self.get(wid)
+        if w.status != Status.OPEN:
+            raise WarningStateError(f"warning {wid} is {w.status}; only an open one can be "
+                                    "acknowledged")  # fmt: skip
+        new = replace(w, status=Status.ACKNOWLEDGED.value, acknowledged_by=who,
+                      acknowledged_at=now, acknowledge_note=note, updated_at=now)  # fmt: skip
+        self._save_one(new, _event(new, now, "acknowledged", who, note))
+        return new
+
+    def resolve(self, wid: str, who: str, note: str, now: datetime) -> IndicatorWarning:
+        w = self.get(wid)
+        if w.status == Status.RESOLVED:
+            raise WarningStateError(f"warning {wid} is already resolved")
+        new = replace(w, status=Status.RESOLVED.value, resolved_by=who, resolved_at=now,
+                      resolve_note=note, updated_at=now)  # fmt: skip
+        self._save_one(new, _event(new, now, "resolved", who, note))
+        return new
+
+    def _save_one(self, w: IndicatorWarning, event: dict[str, Any]) -> None:
+        rows = [w if x.warning_id == w.warning_id else x for x in self.all()]
+        with self._wh.transaction() as tx:
+            self._write(tx, rows, [event])
+
+    @staticmethod
+    def _write(
+        tx: Transaction, rows: Sequence[IndicatorWarning], events: Sequence[dict[str, Any]]
+    ) -> None:
+        table = pa.Table.from_pylist([w.as_dict() for w in rows], schema=STATE_SCHEMA)
+        tx.replace_table(STATE_TABLE, table)
+        if events:
+            tx.append_rows(EVENTS_TABLE, pa.Table.from_pylist(list(events), schema=EVENT_SCHEMA))
+
+
+def _event(w: IndicatorWarning, at: datetime, event: str, who: str, note: str) -> dict[str, Any]:
+    return {
+        "warning_id": w.warning_id, "at": at, "event": event, "level": w.level,
+        "status": w.status, "who": who, "note": note, "value": w.value,
+    }  # fmt: skip
