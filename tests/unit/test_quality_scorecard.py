@@ -18,11 +18,14 @@ from typer.testing import CliRunner
 from edubrain.cli import quality_cmd
 from edubrain.govern.quality import UNKNOWN_SCHOOL, Dimension, RuleContext
 from edubrain.govern.scorecard import (
+    SCORECARD_SCHEMA,
+    SCORECARD_TABLE,
     ScoreRow,
     interop_rates,
     interop_summary,
     rollup,
     scorecard,
+    scorecard_rows,
 )
 from edubrain.ingest import ingest_paths
 from edubrain.settings import Settings
@@ -138,6 +141,34 @@ def test_reloading_counts_quarantine_once_and_a_fixed_file_supersedes_it(tmp_pat
     fitness.write_text("\n".join(line for line in lines if ",500," not in line) + "\n", "utf-8")
     ingest_paths([fitness], settings)
     assert quarantined() == 0
+
+
+def test_the_stored_scorecard_is_read_until_a_load_lands(tmp_path: Path) -> None:
+    settings = write_and_ingest(defective(), tmp_path)
+    with open_warehouse(settings) as wh:
+        ctx = RuleContext(as_of=loaded_on(wh))
+        computed = scorecard_rows(wh, ctx)
+        assert sum(r["quarantined"] for r in computed) == 1  # as the test above counts
+        # Mark the stored copy: while nothing is loaded, the mark is what comes back.
+        marked = wh.to_arrow(SCORECARD_TABLE).to_pylist()
+        for row in marked:
+            row["records"] += 1000
+        with wh.transaction() as tx:
+            tx.replace_table(SCORECARD_TABLE, pa.Table.from_pylist(marked, SCORECARD_SCHEMA))
+        read = scorecard_rows(wh, ctx)
+        assert [r["records"] for r in read] == [r["records"] + 1000 for r in computed]
+        # Another day or another age rule is another scorecard.
+        later = RuleContext(as_of=ctx.as_of + timedelta(days=1))
+        assert sum(r["records"] for r in scorecard_rows(wh, later)) == sum(
+            r["records"] for r in computed
+        )
+    fitness = tmp_path / "standard" / "fitness_test.csv"
+    lines = fitness.read_text("utf-8").splitlines()
+    fitness.write_text("\n".join(line for line in lines if ",500," not in line) + "\n", "utf-8")
+    ingest_paths([fitness], settings)  # a load lands: the stored card is stale
+    with open_warehouse(settings) as wh:
+        fresh = scorecard_rows(wh, RuleContext(as_of=loaded_on(wh)))
+    assert sum(r["quarantined"] for r in fresh) == 0
 
 
 def _interop(wh: Warehouse, resolver: ibis.Table | None = None) -> dict[tuple[str, str], tuple]:

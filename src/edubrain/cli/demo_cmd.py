@@ -32,6 +32,7 @@ from edubrain.govern.scorecard import (
     linkage_resolver,
     rollup,
     scorecard,
+    store_scorecard,
 )
 from edubrain.indicators.catalogue import indicator
 from edubrain.indicators.warnings import STAGE_LABELS, Level, Status, WarningStore
@@ -198,9 +199,9 @@ def demo(
     console.print("[bold]3/4[/] Governing: quality scorecard, record linkage (一人一码) ...")
     linkage = govern(settings, truth=region_dir / "truth")
     with open_warehouse(settings) as wh:
-        quality = scorecard(
-            wh, RuleContext(date.today(), max_load_age_days=settings.quality_max_load_age_days)
-        )
+        ctx = RuleContext(date.today(), max_load_age_days=settings.quality_max_load_age_days)
+        quality = scorecard(wh, ctx)
+        store_scorecard(wh, quality, ctx)
         interop = interop_rates(wh, resolver=linkage_resolver(wh)).to_pyarrow().to_pylist()
     console.print(f"    done in {time.perf_counter() - step:.1f} s")
     console.print(_quality_by_source(quality, interop))

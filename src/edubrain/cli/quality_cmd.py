@@ -22,6 +22,7 @@ from edubrain.govern.scorecard import (
     linkage_resolver,
     rollup,
     scorecard,
+    store_scorecard,
 )
 from edubrain.settings import load_settings
 from edubrain.warehouse import open_warehouse
@@ -164,6 +165,7 @@ def quality(
             console.print(table)
             return
         units = scorecard(wh, ctx)
+        store_scorecard(wh, units, ctx)
         fresh = freshness(wh, ctx)
     rows_by = rollup(units, grouping)
     if as_json:

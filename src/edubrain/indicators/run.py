@@ -140,11 +140,12 @@ def compute_catalogue(
     families = {i.family for i in indicators}
     resolver = quality_rows = None
     if "data" in families:
-        from edubrain.govern.scorecard import linkage_resolver, scorecard
+        from edubrain.govern.scorecard import linkage_resolver, scorecard_rows
 
         resolver = linkage_resolver(wh)
         ctx = RuleContext(as_of or now.date(), max_load_age_days=max_load_age_days)
-        quality_rows = [r.as_dict() for r in scorecard(wh, ctx)]
+        # Governance's stored scorecard when it is current; computed (and stored) otherwise.
+        quality_rows = scorecard_rows(wh, ctx)
     inputs = Inputs(wh, year, interop_resolver=resolver, quality_rows=quality_rows)
     try:
         computed = compute_values(inputs, indicators)
