@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -38,22 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem_gib, 1),
-        "python": platform.python_version(),
-        "os": platform.platform(),
-        "load_average_at_start": os.getloadavg(),
-    }
+    # The ingest benchmark's machine description (this folder is on sys.path), plus the load.
+    from ingest import machine as ingest_machine
+
+    return {**ingest_machine(), "load_average_at_start": os.getloadavg()}
 
 
 def edubrain(*args: str, home: Path) -> None:

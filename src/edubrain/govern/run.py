@@ -118,28 +118,9 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
         assignment = assign_ids(members, previous, persons, load_of, run_id=run_id, now=now)
         seconds["cluster"] = time.perf_counter() - t
         person_of = assignment.person_of
-        person_mentions = pa.table(
-            {
-                "mention_key": keys,
-                "entity": mentions.column("entity"),
-                "student_number": mentions.column("student_number"),
-                "person_id": [person_of[k] for k in keys],
-                "load_id": mentions.column("load_id"),
-                "run_id": [run_id] * len(keys),
-            },
-            PERSON_MENTION_SCHEMA,
-        )
-        staff_person_mentions = pa.table(
-            {
-                "mention_key": staff_keys,
-                "entity": staff.column("entity"),
-                "student_number": pa.nulls(len(staff_keys), pa.string()),
-                "person_id": [person_of[k] for k in staff_keys],
-                "load_id": staff.column("load_id"),
-                "run_id": [run_id] * len(staff_keys),
-            },
-            PERSON_MENTION_SCHEMA,
-        )
+        staff = staff.append_column("student_number", pa.nulls(len(staff_keys), pa.string()))
+        person_mentions = _person_mentions(mentions, person_of, run_id)
+        staff_person_mentions = _person_mentions(staff, person_of, run_id)
         review = _review_items(linkage.edges, clustering.refused, person_of, verdicts, run_id)
         t = time.perf_counter()
         persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)
@@ -185,6 +166,22 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
         value_conflicts=golden.conflicts.num_rows,
         seconds=seconds,
         evaluation=evaluation,
+    )
+
+
+def _person_mentions(mentions: pa.Table, person_of: dict[str, str], run_id: str) -> pa.Table:
+    """`person_mention` rows for these mentions: each key with the person it now belongs to."""
+    keys: list[str] = mentions.column("mention_key").to_pylist()
+    return pa.table(
+        {
+            "mention_key": keys,
+            "entity": mentions.column("entity"),
+            "student_number": mentions.column("student_number"),
+            "person_id": [person_of[k] for k in keys],
+            "load_id": mentions.column("load_id"),
+            "run_id": [run_id] * len(keys),
+        },
+        PERSON_MENTION_SCHEMA,
     )
 
 
