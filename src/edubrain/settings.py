@@ -47,6 +47,14 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the bureau's own indicator plans (*.yaml); default `home/plans`.",
     )
+    map_outline: Path | None = Field(
+        default=None,
+        description=(
+            "The region's outline for 教育一张图: a GeoJSON FeatureCollection (or Feature) of "
+            "WGS84 longitude/latitude polygons; default `home/map/outline.geojson`, where "
+            "`edubrain demo` puts the generator's synthetic outline."
+        ),
+    )
     quality_max_load_age_days: int = Field(
         default=45,
         ge=0,
@@ -108,6 +116,12 @@ class Settings(BaseSettings):
     @property
     def local_mappings_dir(self) -> Path:
         return self.mappings_dir if self.mappings_dir is not None else self.home / "mappings"
+
+    @property
+    def map_outline_path(self) -> Path:
+        return self.map_outline if self.map_outline is not None else self.home / "map" / (
+            "outline.geojson"
+        )
 
     @property
     def local_plans_dir(self) -> Path:

@@ -173,6 +173,10 @@ def demo(
     console.print(f"[bold]1/4[/] Generating a synthetic county of {students:,} students ...")
     summary = generate_region(region_dir, students=students, seed=seed)
     console.print(f"    done in {time.perf_counter() - started:.1f} s → {region_dir}")
+    outline = region_dir / "map" / "outline.geojson"
+    if outline.is_file():  # the cockpit's map (教育一张图) draws it
+        settings.map_outline_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(outline, settings.map_outline_path)
 
     step = time.perf_counter()
     console.print("[bold]2/4[/] Ingesting every export into the warehouse ...")

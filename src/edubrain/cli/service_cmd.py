@@ -25,7 +25,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
 ) -> None:
-    """Serve the API (OpenAPI at /api/v1/docs) on EDUBRAIN_SERVICE_HOST:EDUBRAIN_SERVICE_PORT."""
+    """Serve the cockpit (web UI at /) and the API (OpenAPI at /api/v1/docs) on
+    EDUBRAIN_SERVICE_HOST:EDUBRAIN_SERVICE_PORT."""
     import uvicorn
 
     from edubrain.service import create_app
@@ -110,7 +111,10 @@ def show_demo_accounts(console: Console, settings: Settings) -> None:
             account.username, account.password, account.role.value, account.scope.describe()
         )
     console.print(table)
-    console.print(f"Serve the API: EDUBRAIN_HOME={settings.home} edubrain serve")
+    console.print(
+        f"Serve the API and the cockpit: EDUBRAIN_HOME={settings.home} edubrain serve, then "
+        f"open http://{settings.service_host}:{settings.service_port}/ and log in as above"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -27,6 +27,7 @@ from edubrain.sources.generator.faults import (
     apply_rejects,
     apply_variants,
 )
+from edubrain.sources.generator.outline import write_outline
 from edubrain.sources.generator.plan import (
     PREFECTURE_CODE,
     PREFECTURE_NAME,
@@ -80,8 +81,9 @@ def generate_region(
 ) -> GenerationSummary:
     """Generate a synthetic county (or a city of counties) into `out`.
 
-    Writes OUT/exports/<source>/…, OUT/standard/…, OUT/truth/… (see truth/README.md). The
-    folders exports/, standard/ and truth/ under `out` are replaced; nothing else is touched.
+    Writes OUT/exports/<source>/…, OUT/standard/…, OUT/truth/… (see truth/README.md) and
+    OUT/map/outline.geojson (a synthetic outline per county). The folders exports/, standard/
+    and truth/ and that file under `out` are replaced; nothing else is touched.
     """
     if students < 200:
         raise GeneratorError(f"--students must be at least 200 (got {students})")
@@ -141,6 +143,7 @@ def generate_region(
     )
     summary.faults = dict(sorted(Counter(f[4] for f in faults).items()))
     (out / "truth" / "README.md").write_text(_readme(summary, rates), encoding="utf-8")
+    write_outline(out, counties, seed)
     summary.seconds = time.perf_counter() - started
     return summary
 

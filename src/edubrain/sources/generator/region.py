@@ -230,6 +230,15 @@ def build_world(county: County, rngs: list[np.random.Generator], n_counties: int
     )
 
 
+# Schools lie within ±SCHOOL_SPREAD (longitude, latitude) of their county's centre.
+SCHOOL_SPREAD = (0.25, 0.2)
+
+
+def county_centre(index: int) -> tuple[float, float]:
+    """Longitude and latitude of the `index`-th county's centre (five counties a row)."""
+    return 119.6 + 0.35 * (index % 5), 28.9 + 0.3 * (index // 5)
+
+
 def _schools(county: County, rng: np.random.Generator) -> tuple[Table, list[str]]:
     stage_totals = allocate(county.students, np.array(list(STAGE_SHARE.values())))
     stage_l: list[str] = []
@@ -253,7 +262,7 @@ def _schools(county: County, rng: np.random.Generator) -> tuple[Table, list[str]
     names, zones = _school_names(county, stage_l, ur_l, town_idx, towns, rng)
     codes = [f"3133{county.index + 1:02d}{i + 1:04d}" for i in range(n)]
     town_arr = np.array(towns, dtype=STR)[town_idx]
-    lon0, lat0 = 119.6 + 0.35 * (county.index % 5), 28.9 + 0.3 * (county.index // 5)
+    lon0, lat0 = county_centre(county.index)
     boarding = np.where(
         np.array(stage_l) == "senior",
         rng.random(n) < 0.7,
@@ -267,8 +276,8 @@ def _schools(county: County, rng: np.random.Generator) -> tuple[Table, list[str]
         "region_code": np.full(n, county.code, dtype=STR),
         "enrolment_zone": np.array(zones, dtype=STR),
         "address": people.road_addresses(rng, cat(county.name, town_arr, "镇")),
-        "longitude": np.round(lon0 + rng.uniform(-0.25, 0.25, n), 6),
-        "latitude": np.round(lat0 + rng.uniform(-0.2, 0.2, n), 6),
+        "longitude": np.round(lon0 + rng.uniform(-SCHOOL_SPREAD[0], SCHOOL_SPREAD[0], n), 6),
+        "latitude": np.round(lat0 + rng.uniform(-SCHOOL_SPREAD[1], SCHOOL_SPREAD[1], n), 6),
         "is_boarding": np.where(boarding, "true", "false").astype(STR),
         "_school": np.arange(n),
         "_students": np.array(size_l, dtype=np.int64),

@@ -1,0 +1,84 @@
+"""Chinese number and date formats for the pages (and their English twins).
+
+zh-CN groups digits by thousands with a comma like en (`12,345.6`, which is also what
+`Intl.NumberFormat('zh-CN')` prints); counts of ten thousand and more read in 万 in prose
+(`6.2万`), dates read `2026年3月1日`, school years `2025—2026学年`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from edubrain.indicators.warnings import STAGE_LABELS
+
+DASH = "—"
+
+STAGE_EN = {"primary": "primary", "junior": "junior secondary", "senior": "senior secondary"}
+LEVEL_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
+STATUS_ZH = {"open": "待处理", "acknowledged": "已认领", "resolved": "已解决"}
+GRAIN_ZH = {"school": "学校", "stage_county": "学段×区县", "county": "区县", "city": "市"}
+
+
+def number(value: float | int | None, decimals: int = 2) -> str:
+    """`12,345.68`; None (not computable) is a dash."""
+    if value is None or value != value:
+        return DASH
+    return f"{value:,.{decimals}f}"
+
+
+def count(value: int | None, lang: str = "zh") -> str:
+    """A count as prose: `8,765`, `6.2万` from ten thousand on in Chinese."""
+    if value is None:
+        return DASH
+    if lang == "zh" and abs(value) >= 10_000:
+        return f"{value / 10_000:,.1f}万"
+    return f"{value:,}"
+
+
+def indicator_value(value: float | None, unit: str, decimals: int) -> str:
+    """The value with its unit: `95.20%`, `1.23 m²`, `0.312`."""
+    text = number(value, decimals)
+    if text == DASH or not unit:
+        return text
+    return f"{text}{unit}" if unit in ("%", "‰") else f"{text} {unit}"
+
+
+def day(value: date | datetime | str | None, lang: str = "zh") -> str:
+    """`2026年3月1日` (zh) or `2026-03-01` (en)."""
+    if value is None or value == "":
+        return DASH
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if lang != "zh":
+        return value.strftime("%Y-%m-%d")
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def moment(value: datetime | str | None, lang: str = "zh") -> str:
+    """`2026年3月1日 08:30` (zh) or `2026-03-01 08:30` (en), in the time's own zone."""
+    if value is None or value == "":
+        return DASH
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return f"{day(value, lang)} {value:%H:%M}"
+
+
+def school_year(value: str | None, lang: str = "zh") -> str:
+    """`2025—2026学年` from `2025-2026`."""
+    if not value:
+        return DASH
+    if lang != "zh":
+        return value
+    return value.replace("-", "—") + "学年"
+
+
+def stage(value: str | None, lang: str = "zh") -> str:
+    if not value:
+        return ""
+    return STAGE_LABELS.get(value, value) if lang == "zh" else STAGE_EN.get(value, value)

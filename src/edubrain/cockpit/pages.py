@@ -1,0 +1,440 @@
+"""The cockpit's pages: one route per page, each declaring its permission like an API route.
+
+Logging in opens the same session as `POST /api/v1/auth/login` (the HttpOnly, SameSite=Strict
+cookie); forms post back to the page and call the API's route functions. A page that needs a
+login sends the browser to /login; a refused permission is a 403 page, audited by `require`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from edubrain.cockpit import views
+from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
+from edubrain.cockpit.outline import region_outline
+from edubrain.cockpit.render import page, static_response
+from edubrain.indicators.definitions import Grain
+from edubrain.service.auth import AccountLockedError, AuthError
+from edubrain.service.deps import (
+    SESSION_COOKIE,
+    AnonymousTrail,
+    ServicesDep,
+    Trail,
+    public_route,
+    require,
+)
+from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed
+from edubrain.service.routes import audit as audit_routes
+from edubrain.service.routes import auth as auth_routes
+from edubrain.service.routes import indicators as indicator_routes
+from edubrain.service.routes import operations, people, places
+from edubrain.service.schemas import LoginRequest, WarningNote
+
+router = APIRouter(include_in_schema=False)
+Public = Depends(public_route)
+Text = Annotated[str | None, Query(max_length=64)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages on the app: routes, gzip for pages and JSON, the login redirect."""
+    app.include_router(router)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status.HTTP_303_SEE_OTHER)
+        title = {403: "没有权限", 404: "未找到"}.get(exc.status_code, "出错了")
+        return page(
+            request,
+            None,
+            "error.html",
+            {"title": title, "detail": exc.detail, "code": exc.status_code},
+            status_code=exc.status_code,
+        )
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host, no `//`)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/home"
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+# ---- static files and the language switch ------------------------------------------------------
+
+
+@router.get("/static/{name:path}", dependencies=[Public])
+def static_file(name: str, request: Request) -> Response:
+    """The cockpit's CSS, JS and vendored ECharts modules (public, no personal data)."""
+    return static_response(request, name)
+
+
+@router.get("/lang/{code}", dependencies=[Public])
+def switch_language(code: str, request: Request) -> Response:
+    """中文 / English; the choice is a cookie."""
+    back = request.headers.get("referer", "")
+    path = "/" + back.split("://", 1)[-1].split("/", 1)[-1] if "://" in back else "/home"
+    response = RedirectResponse(_safe_next(path), status.HTTP_303_SEE_OTHER)
+    if code in LANGS:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="strict")
+    return response
+
+
+# ---- login -------------------------------------------------------------------------------------
+
+
+@router.get("/", dependencies=[Public])
+def root() -> Response:
+    return RedirectResponse("/home", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Public])
+def login_form(
+    request: Request, next: Annotated[str | None, Query(max_length=300)] = None
+) -> Response:
+    return page(request, None, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[Public])
+async def login_submit(request: Request, services: ServicesDep, trail: AnonymousTrail) -> Response:
+    """The API's login (same checks, lockout and audit); the session cookie goes to the page."""
+    form = await _form(request)
+    target = _safe_next(form.get("next"))
+    response = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    error = None
+    try:
+        body = LoginRequest(username=form.get("username", ""), password=form.get("password", ""))
+        auth_routes.post_login(body, response, services, trail)
+    except AccountLockedError:
+        error = "账户已锁定，请稍后再试"
+    except (AuthError, ValidationError):
+        error = "用户名或密码错误"
+    if error:
+        context = {"next": target, "error": error, "username": form.get("username", "")}
+        return page(request, None, "login.html", context, status_code=401)
+    return response
+
+
+@router.post("/logout", dependencies=[require(Permission.ME_READ)])
+def logout(request: Request, services: ServicesDep, trail: Trail) -> Response:
+    response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+    auth_routes.post_logout(request, response, services, trail)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---- home --------------------------------------------------------------------------------------
+
+
+@router.get("/home", response_class=HTMLResponse)
+def home(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.ME_READ)],
+) -> Response:
+    """What this role works with, and where to start."""
+    context: dict[str, Any] = {"school": None, "children": [], "tiles": []}
+    scope = actor.scope
+    school_code = (
+        scope.key
+        if scope.level is ScopeLevel.SCHOOL
+        else scope.class_key[0]
+        if scope.level is ScopeLevel.CLASS
+        else None
+    )
+    if school_code:
+        try:
+            context["school"] = places.get_school(school_code, services)["school"]
+        except HTTPException:
+            context["school"] = None
+    if scope.level is ScopeLevel.SELF and allowed(actor, Permission.STUDENTS_READ):
+        context["children"] = people.list_students(services, trail, actor, cursor=None, limit=20)[
+            "items"
+        ]
+    if allowed(actor, Permission.INDICATORS_READ):
+        region = views.region_of(services, actor)
+        if region is not None:
+            rows = views.region_rows(services, actor, region)
+            year = max((k[1] for k in rows), default=None)
+            context["tiles"] = [
+                views.Headline(views.BY_ID[k[0]], r)
+                for k, r in sorted(rows.items())
+                if k[1] == year
+                and k[0] in views.BY_ID
+                and views.BY_ID[k[0]].headline
+                and k[3] == ""
+            ][:6]
+    return page(request, actor, "home.html", context)
+
+
+# ---- region overview, the map, school profiles --------------------------------------------------
+
+
+@router.get("/overview", response_class=HTMLResponse)
+def overview(
+    request: Request,
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.INDICATORS_READ)],
+    trend: Text = None,
+) -> Response:
+    """Headline indicators against requirements, warnings by level, trends, checklists."""
+    return page(request, actor, "overview.html", {"o": views.overview(services, actor, trend)})
+
+
+@router.get("/map", response_class=HTMLResponse)
+def school_map(
+    request: Request,
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.INDICATORS_READ)],
+    colour: Text = None,
+) -> Response:
+    """教育一张图: the region's outline and its schools, coloured by an indicator or warnings."""
+    return page(request, actor, "map.html", {"m": views.map_view(services, actor, colour)})
+
+
+@router.get("/map/outline.geojson", dependencies=[require(Permission.SCHOOLS_READ)])
+def map_outline(services: ServicesDep) -> Response:
+    """The region's outline: the bureau's own GeoJSON, or the generator's synthetic one."""
+    outline = region_outline(services.settings)
+    if outline is None:
+        return JSONResponse({"type": "FeatureCollection", "features": []})
+    return JSONResponse(outline)
+
+
+@router.get("/schools/{school_code}", response_class=HTMLResponse)
+def school_profile(
+    school_code: str,
+    request: Request,
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.SCHOOLS_READ)],
+    trend: Text = None,
+) -> Response:
+    """A school: public facts for everyone; indicators, facilities and classes within scope."""
+    return page(
+        request,
+        actor,
+        "school.html",
+        {
+            "s": views.school_profile(services, actor, school_code, trend),
+            "facility_fields": views.FACILITY_FIELDS,
+        },
+    )
+
+
+# ---- warnings ----------------------------------------------------------------------------------
+
+
+@router.get("/warnings", response_class=HTMLResponse)
+def warning_list(
+    request: Request,
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.WARNINGS_READ)],
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = "open",
+    level: Text = None,
+    grain: Text = None,
+    indicator_id: Text = None,
+    show: Text = None,
+    cursor: Cursor = None,
+) -> Response:
+    """Warnings in scope, red first: filter, acknowledge, resolve with a note."""
+    result = indicator_routes.list_warnings(
+        services,
+        actor,
+        status_=status_ or None,
+        level=level or None,
+        indicator_id=indicator_id or None,
+        unit_code=None,
+        grain=grain or None,
+        cursor=cursor,
+        limit=50,
+    )
+    events = []
+    if show:
+        events = indicator_routes.warning_events(show, services, actor)
+    filters = {"status": status_ or "", "level": level or "", "grain": grain or "",
+               "indicator_id": indicator_id or ""}  # fmt: skip
+    return page(
+        request,
+        actor,
+        "warnings.html",
+        {
+            "items": result["items"],
+            "next_cursor": result["next_cursor"],
+            "filters": filters,
+            "show": show,
+            "events": events,
+            "indicators": views.BY_ID,
+            "grains": [g.value for g in Grain],
+            "notice": request.query_params.get("done"),
+        },
+    )
+
+
+@router.post("/warnings/{warning_id}/{step}")
+async def warning_step(
+    warning_id: str,
+    step: str,
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.WARNINGS_MANAGE)],
+) -> Response:
+    """Acknowledge (认领) or resolve (解决) with a note, through the API's own functions."""
+    form = await _form(request)
+    try:
+        note = WarningNote(note=form.get("note", "").strip())
+    except ValidationError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "请填写备注") from None
+    if step == "acknowledge":
+        indicator_routes.acknowledge_warning(warning_id, note, services, trail, actor)
+    elif step == "resolve":
+        indicator_routes.resolve_warning(warning_id, note, services, trail, actor)
+    else:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no step {step}")
+    back = _safe_next(form.get("back") or "/warnings")
+    joiner = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{joiner}done={step}", status.HTTP_303_SEE_OTHER)
+
+
+# ---- the data office ---------------------------------------------------------------------------
+
+
+@router.get("/data-office", response_class=HTMLResponse)
+def data_office(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.INGEST_READ)],
+    tab: Text = "runs",
+    entity: Text = None,
+    reason: Text = None,
+    load_id: Text = None,
+    cursor: Cursor = None,
+) -> Response:
+    """Ingestion runs, the quarantine browser, quality scorecards, the steward's queue."""
+    context: dict[str, Any] = {"tab": tab, "entity": entity or "", "reason": reason or "",
+                               "load_id": load_id or ""}  # fmt: skip
+    runs = operations.list_runs(services, limit=200)
+    context["runs"] = runs
+    if tab == "quarantine":
+        result = operations.list_quarantine(
+            services, trail, actor, entity=entity or None, reason=reason or None,
+            load_id=load_id or None, cursor=cursor, limit=50,
+        )  # fmt: skip
+        context["quarantine"] = result["items"]
+        context["next_cursor"] = result["next_cursor"]
+        context["reasons"] = Counter(
+            r["reason"] for r in result["items"] if r.get("reason")
+        ).most_common()
+    elif tab == "quality" and allowed(actor, Permission.QUALITY_READ):
+        context["quality"] = operations.get_quality(services, by=["source"])
+        context["quality_entity"] = operations.get_quality(services, by=["entity"])
+    elif tab == "steward" and allowed(actor, Permission.STEWARD_READ):
+        result = operations.list_review_queue(services, trail, cursor=cursor, limit=50)
+        context["queue"] = result["items"]
+        context["next_cursor"] = result["next_cursor"]
+    else:
+        context["tab"] = "runs"
+    return page(request, actor, "data_office.html", context)
+
+
+# ---- people ------------------------------------------------------------------------------------
+
+
+@router.get("/students", response_class=HTMLResponse)
+def student_list(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+    school_code: Text = None,
+    cursor: Cursor = None,
+) -> Response:
+    """Pupils in the caller's scope (a class, a school, one's own children), masked by role."""
+    result = people.list_students(
+        services, trail, actor, school_code=school_code or None, cursor=cursor, limit=50
+    )
+    return page(
+        request,
+        actor,
+        "students.html",
+        {"items": result["items"], "next_cursor": result["next_cursor"]},
+    )
+
+
+@router.get("/students/{student_number}", response_class=HTMLResponse)
+def student_portrait(
+    student_number: str,
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+) -> Response:
+    """A pupil's portrait: basic information, masked for the role, read and audited like the
+    API's `GET /students/{学籍号}`; analytics (scores, fitness, health) join it as they land."""
+    record = people.get_student(student_number, services, trail, actor)
+    school = None
+    try:
+        school = places.get_school(record["school_code"], services)["school"]
+    except HTTPException:
+        school = None
+    return page(request, actor, "student.html", {"p": record, "school": school})
+
+
+# ---- the audit trail ---------------------------------------------------------------------------
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_trail(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.AUDIT_READ)],
+    user: Text = None,
+    action: Text = None,
+    resource: Text = None,
+    since: Annotated[str | None, Query(max_length=40)] = None,
+    verify: Text = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """Who read or changed what, when, why and from where; the hash chain's verification."""
+    result = audit_routes.list_audit(
+        services, trail, user=user or None, action=action or None, resource=resource or None,
+        since=since or None, until=None, cursor=cursor, limit=50,
+    )  # fmt: skip
+    chain = audit_routes.verify_audit(services, trail) if verify else None
+    filters = {"user": user or "", "action": action or "", "resource": resource or "",
+               "since": since or ""}  # fmt: skip
+    return page(
+        request,
+        actor,
+        "audit.html",
+        {
+            "items": result["items"],
+            "next_cursor": result["next_cursor"],
+            "filters": filters,
+            "chain": chain,
+        },
+    )

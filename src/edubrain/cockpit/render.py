@@ -1,0 +1,186 @@
+"""Templates, static assets and the page frame (navigation, language, formats).
+
+Static files are served by one public route: the vendored ECharts modules carry a content hash
+in their names and the cockpit's own CSS and JS are linked with `?v=<hash>`, so all of them are
+cached for a year (`immutable`); pages and the API keep `Cache-Control: no-store`. Each file
+has a gzip twin (`.gz`, built beside the ECharts modules, made at start-up for the cockpit's own
+files) sent when the browser accepts gzip.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from edubrain.cockpit import format as fmt
+from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
+from edubrain.service.policy import Actor, Permission, Role, allowed
+from edubrain.standard.codes import code_tables
+
+PACKAGE = Path(str(resources.files("edubrain.cockpit")))
+STATIC = PACKAGE / "static"
+YEAR = 365 * 24 * 3600
+
+ROLE_ZH = {
+    Role.BUREAU_LEADER: "局领导",
+    Role.DATA_ADMIN: "数据管理员",
+    Role.SCHOOL_ADMIN: "校长",
+    Role.TEACHER: "教师",
+    Role.HEAD_TEACHER: "班主任",
+    Role.TEACHING_RESEARCHER: "教研员",
+    Role.PARENT: "家长",
+    Role.STUDENT: "学生",
+    Role.ENROLMENT_OFFICER: "招生办",
+    Role.PSYCH_TEACHER: "心理教师",
+    Role.AUDITOR: "审计员",
+    Role.APP_VENDOR: "应用厂商",
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    permission: Permission
+
+
+NAV = (
+    NavItem("/home", "首页", Permission.ME_READ),
+    NavItem("/overview", "区域总览", Permission.INDICATORS_READ),
+    NavItem("/map", "教育一张图", Permission.INDICATORS_READ),
+    NavItem("/warnings", "预警", Permission.WARNINGS_READ),
+    NavItem("/data-office", "数据办", Permission.INGEST_READ),
+    NavItem("/students", "学生画像", Permission.STUDENTS_READ),
+    NavItem("/audit", "审计日志", Permission.AUDIT_READ),
+)
+
+
+def nav_for(actor: Actor | None) -> list[NavItem]:
+    if actor is None:
+        return []
+    return [item for item in NAV if allowed(actor, item.permission)]
+
+
+@cache
+def _digest(name: str) -> str:
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+
+
+@cache
+def vendor_manifest() -> dict[str, dict[str, Any]]:
+    manifest: dict[str, dict[str, Any]] = json.loads(
+        (STATIC / "vendor" / "manifest.json").read_text("utf-8")
+    )
+    return manifest
+
+
+def asset(name: str) -> str:
+    """The URL of one of the cockpit's own static files, versioned by its content."""
+    return f"/static/{name}?v={_digest(name)}"
+
+
+def echarts_module(kind: str) -> dict[str, Any]:
+    """URLs of an ECharts module (`charts` or `map`) and the chunks to preload with it."""
+    entry = vendor_manifest()[kind]
+    return {
+        "src": f"/static/vendor/{entry['file']}",
+        "preload": [f"/static/vendor/{name}" for name in entry["preload"]],
+    }
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE, "zh")
+    return lang if lang in LANGS else "zh"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(PACKAGE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    tables = code_tables()
+    env.globals.update(
+        asset=asset,
+        echarts_module=echarts_module,
+        fmt=fmt,
+        ROLE_ZH=ROLE_ZH,
+        label=lambda table, code: tables[table].codes.get(str(code), code) if code else "—",
+    )
+    env.filters["tojson_safe"] = _json_for_script
+    return env
+
+
+def _json_for_script(value: Any) -> Markup:
+    """JSON to embed in <script type="application/json"> (no `</script>` can break out)."""
+    text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    safe = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(safe)  # noqa: S704 - escaped above for this context
+
+
+def page(
+    request: Request,
+    actor: Actor | None,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = lang_of(request)
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            request=request,
+            actor=actor,
+            nav=nav_for(actor),
+            path=request.url.path,
+            lang=lang,
+            t=lambda text: translate(text, lang),
+            can=lambda p: actor is not None and allowed(actor, p),
+            P=Permission,
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def static_response(request: Request, name: str) -> Response:
+    """A static file (404 outside the folder), gzip when accepted, cached when versioned."""
+    path = (STATIC / name).resolve()
+    if STATIC.resolve() not in path.parents or not path.is_file() or path.suffix == ".gz":
+        return Response("not found", status_code=404, media_type="text/plain")
+    media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media.startswith("text/") or media in ("application/javascript", "application/json"):
+        media += "; charset=utf-8"
+    versioned = name.startswith("vendor/") or "v" in request.query_params
+    headers = {
+        "Cache-Control": f"public, max-age={YEAR}, immutable" if versioned else "no-cache",
+        "Vary": "Accept-Encoding",
+    }
+    body = path.read_bytes()
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        twin = path.with_name(path.name + ".gz")
+        packed = twin.read_bytes() if twin.is_file() else _gzipped(name)
+        return Response(packed, media_type=media, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, media_type=media, headers=headers)
+
+
+@cache
+def _gzipped(name: str) -> bytes:
+    return gzip.compress((STATIC / name).read_bytes(), compresslevel=9, mtime=0)
