@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from edubrain.indicators.run import compute_catalogue
 from edubrain.ingest import ingest_paths
 from edubrain.service.policy import Role, Scope
 from edubrain.service.store import Store, open_store
@@ -42,6 +43,8 @@ class County:
     schools: list[dict]
     classes: list[dict]
     assignments: list[dict]
+    indicator_values: list[dict]
+    warnings: list[dict]
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +54,18 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
     settings = Settings(home=root / "home", progress=False)
     ingest_paths([root / "region" / "standard", root / "region" / "exports"], settings)
     with open_warehouse(settings) as wh:
+        compute_catalogue(wh, now=datetime(2026, 3, 1, 8, 0))
         tables = {
             name: wh.to_arrow(name).to_pylist()
-            for name in ("student", "teacher", "school", "class", "teaching_assignment")
+            for name in (
+                "student",
+                "teacher",
+                "school",
+                "class",
+                "teaching_assignment",
+                "indicator_value",
+                "indicator_warning",
+            )
         }
     return County(
         settings.warehouse_path,
@@ -62,6 +74,8 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
         tables["school"],
         tables["class"],
         tables["teaching_assignment"],
+        tables["indicator_value"],
+        tables["indicator_warning"],
     )
 
 

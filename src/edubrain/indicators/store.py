@@ -100,9 +100,13 @@ def has_values(wh: Warehouse) -> bool:
 
 def latest_values_expr(wh: Warehouse) -> ir.Table:
     """Each indicator's values from its latest run per school year."""
-    t = wh.table(VALUES_TABLE)
-    newest = t.computed_at.max().over(group_by=[t.school_year, t.indicator_id])
-    return t.filter(t.computed_at == newest)
+    return latest_of(wh.table(VALUES_TABLE))
+
+
+def latest_of(values: ir.Table) -> ir.Table:
+    """The rows of `values` (an `indicator_value` table) from each indicator's latest run."""
+    newest = values.computed_at.max().over(group_by=[values.school_year, values.indicator_id])
+    return values.filter(values.computed_at == newest)
 
 
 def latest_values(

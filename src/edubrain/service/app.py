@@ -17,11 +17,21 @@ from starlette.routing import BaseRoute
 from edubrain import __version__
 from edubrain.errors import EdubrainError
 from edubrain.govern.steward import StewardError
+from edubrain.indicators.catalogue import UnknownIndicatorError
+from edubrain.indicators.warnings import WarningNotFoundError, WarningStateError
 from edubrain.service.auth import AccountLockedError, AuthError, PasswordPolicyError
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.policy import ScopeError
 from edubrain.service.reads import BadCursorError, WarehouseReader
-from edubrain.service.routes import audit, auth, exports, operations, people, places
+from edubrain.service.routes import (
+    audit,
+    auth,
+    exports,
+    indicators,
+    operations,
+    people,
+    places,
+)
 from edubrain.service.store import NotFoundError, open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
@@ -34,6 +44,9 @@ _STATUS: tuple[tuple[type[EdubrainError], int], ...] = (
     (AccountLockedError, 423),
     (AuthError, 401),
     (NotFoundError, 404),
+    (UnknownIndicatorError, 404),
+    (WarningNotFoundError, 404),
+    (WarningStateError, 409),
     (BadCursorError, 400),
     (PasswordPolicyError, 400),
     (ScopeError, 400),
@@ -109,7 +122,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         redoc_url=None,
         lifespan=lifespan,
     )
-    for module in (auth, places, people, operations, exports, audit):
+    for module in (auth, places, people, indicators, operations, exports, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     check_routes_declare_access(app)
 

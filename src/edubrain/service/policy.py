@@ -64,6 +64,9 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     EXPORTS_REQUEST = "exports:request"
     EXPORTS_APPROVE = "exports:approve"
+    INDICATORS_READ = "indicators:read"
+    WARNINGS_READ = "warnings:read"
+    WARNINGS_MANAGE = "warnings:manage"
 
 
 class ScopeError(EdubrainError, ValueError):
@@ -139,10 +142,17 @@ class Actor:
 
 _EVERYONE = frozenset({Permission.ME_READ, Permission.REGIONS_READ, Permission.SCHOOLS_READ})
 _P = Permission
+# Indicators are aggregates (no person in them) for everyone who plans or runs schools;
+# warnings are worked by the bureau and the schools they name.
+_INDICATORS = frozenset({_P.INDICATORS_READ})
+_WARNINGS = _INDICATORS | {_P.WARNINGS_READ}
+_WARNINGS_WORK = _WARNINGS | {_P.WARNINGS_MANAGE}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BUREAU_LEADER: _EVERYONE
+    | _WARNINGS_WORK
     | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST, _P.EXPORTS_APPROVE},
     Role.DATA_ADMIN: _EVERYONE
+    | _WARNINGS_WORK
     | {
         _P.STUDENTS_READ,
         _P.TEACHERS_READ,
@@ -153,14 +163,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _P.EXPORTS_REQUEST,
         _P.EXPORTS_APPROVE,
     },
-    Role.SCHOOL_ADMIN: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
-    Role.TEACHER: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
-    Role.HEAD_TEACHER: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
-    Role.TEACHING_RESEARCHER: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
+    Role.SCHOOL_ADMIN: _EVERYONE
+    | _WARNINGS_WORK
+    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
+    Role.TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.TEACHERS_READ},
+    Role.HEAD_TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.TEACHERS_READ},
+    Role.TEACHING_RESEARCHER: _EVERYONE
+    | _WARNINGS
+    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
     Role.PARENT: _EVERYONE | {_P.STUDENTS_READ},
     Role.STUDENT: _EVERYONE | {_P.STUDENTS_READ},
-    Role.ENROLMENT_OFFICER: _EVERYONE | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
-    Role.PSYCH_TEACHER: _EVERYONE | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
+    Role.ENROLMENT_OFFICER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
+    Role.PSYCH_TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
     Role.AUDITOR: _EVERYONE | {_P.AUDIT_READ},
     Role.APP_VENDOR: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
 }
@@ -274,9 +288,43 @@ def _teachers_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanV
     return ibis.literal(False)
 
 
+def _region_and_ancestors(code: str) -> list[str]:
+    """A GB/T 2260 code with its city and province (430102 → 430102, 430100, 430000)."""
+    return sorted({code, code[:4] + "00", code[:2] + "0000"})
+
+
+def _units_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    """Rows of a table keyed by (grain, unit_code) — indicator values, warnings.
+
+    A school's rows belong to the scope that covers the school. A region's rows (county,
+    学段×county, city) are seen inside a region scope and by everyone below them, so a
+    principal reads the county's figures beside the school's own.
+    """
+    at_school = t.grain == "school"
+    if scope.level in REGION_LEVELS:
+        inside = t.unit_code.startswith(scope.region_prefix) | t.unit_code.isin(
+            _region_and_ancestors(scope.key)
+        )
+        in_region = t.unit_code.isin(_schools_in_region(scope, tables))
+        return (at_school & in_region) | (~at_school & inside)
+    school = _school_of(scope)
+    if school is None:  # pupils and parents: no aggregates by this route
+        return ibis.literal(False)
+    schools = tables.table("school")
+    county = schools.filter(schools.school_code == school).region_code
+    above = (
+        t.unit_code.isin(county)
+        | t.unit_code.isin(county.substr(0, 4) + "00")
+        | t.unit_code.isin(county.substr(0, 2) + "0000")
+    )
+    return (at_school & (t.unit_code == school)) | (~at_school & above)
+
+
 _SCOPED_ENTITIES: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
     "student": _students_in_scope,
     "teacher": _teachers_in_scope,
+    "indicator_value": _units_in_scope,
+    "indicator_warning": _units_in_scope,
 }
 
 

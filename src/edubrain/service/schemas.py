@@ -249,3 +249,108 @@ class ExportOut(BaseModel):
     decision_note: str | None
     expires_at: datetime | None
     downloaded_at: datetime | None
+
+
+def _local_zone(value: datetime | None) -> datetime | None:
+    # Indicator runs and warnings are stamped in local wall-clock time without a zone (as the
+    # CLI writes them); the API states the zone.
+    return value.astimezone() if value is not None and value.tzinfo is None else value
+
+
+class ThresholdOut(BaseModel):
+    op: str = Field(description="How a value meets it: >=, <=, >, <.")
+    values: dict[str, float] = Field(
+        description="By `*` (everywhere), 学段 (`primary`) or 学段/城乡 (`primary/urban`)."
+    )
+    label: str
+    grains: list[str]
+    reliability: str = Field(description="V verified, S secondary, U unverified, plan.")
+    document: str
+
+
+class IndicatorOut(BaseModel):
+    indicator_id: str
+    family: str
+    name_zh: str
+    name_en: str
+    unit: str
+    formula: str
+    direction: str | None = Field(description="higher or lower is better; null: descriptive.")
+    headline: bool
+    grains: list[str]
+    thresholds: list[ThresholdOut]
+
+
+class IndicatorValueOut(BaseModel):
+    indicator_id: str
+    school_year: str
+    grain: str = Field(description="school, stage_county (学段×区县), county or city.")
+    unit_code: str = Field(description="学校标识码 or GB/T 2260 region code.")
+    unit_name: str | None
+    stage: str
+    units: int | None = Field(description="Schools (or classes) the value is computed over.")
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    threshold: float | None
+    threshold_op: str | None
+    meets: bool | None
+    computed_at: datetime
+
+    _zone = field_validator("computed_at")(_local_zone)
+
+
+class IndicatorValuePage(BaseModel):
+    items: list[IndicatorValueOut]
+    next_cursor: str | None = None
+
+
+class WarningOut(BaseModel):
+    warning_id: str
+    rule: str = Field(description="threshold, trend or target_gap.")
+    indicator_id: str
+    grain: str
+    unit_code: str
+    unit_name: str | None
+    stage: str
+    school_year: str
+    level: str = Field(description="red 红, orange 橙 or yellow 黄.")
+    status: str = Field(description="open, acknowledged or resolved.")
+    message: str
+    value: float | None
+    reference: float | None
+    opened_at: datetime
+    updated_at: datetime
+    times_opened: int
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledge_note: str | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolve_note: str | None = None
+
+    _zone = field_validator("opened_at", "updated_at", "acknowledged_at", "resolved_at")(
+        _local_zone
+    )
+
+
+class WarningPage(BaseModel):
+    items: list[WarningOut]
+    next_cursor: str | None = None
+
+
+class WarningEventOut(BaseModel):
+    warning_id: str
+    at: datetime
+    event: str
+    level: str
+    status: str
+    who: str
+    note: str | None
+    value: float | None
+
+    _zone = field_validator("at")(_local_zone)
+
+
+class WarningNote(Closed):
+    note: str = Field(min_length=1, max_length=2000, description="Why; kept in the history.")
