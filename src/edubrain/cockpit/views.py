@@ -507,7 +507,7 @@ FACILITY_FIELDS = (
     ("computers", "计算机台数", "台"),
     ("books", "图书册数", "册"),
     ("outbound_bandwidth_mbps", "出口带宽", "Mbps"),
-    ("wireless_coverage", "无线网络覆盖率", "%"),
+    ("wireless_coverage", "无线网络覆盖率（比例）", ""),
     ("labs", "实验室数", "间"),
 )
 

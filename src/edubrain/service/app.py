@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from edubrain import __version__
+from edubrain.cockpit import pages as cockpit_pages
 from edubrain.errors import EdubrainError
 from edubrain.govern.steward import StewardError
 from edubrain.indicators.catalogue import UnknownIndicatorError
@@ -124,6 +125,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     )
     for module in (auth, places, people, indicators, operations, exports, audit):
         app.include_router(module.router, prefix=API_PREFIX)
+    cockpit_pages.install(app)  # the web UI: pages over these same route functions
     check_routes_declare_access(app)
 
     @app.middleware("http")
@@ -134,7 +136,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         request.state.request_id = rid
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
-        response.headers["Cache-Control"] = "no-store"
+        # Personal data is never cached; only the cockpit's versioned static files say otherwise.
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.exception_handler(EdubrainError)

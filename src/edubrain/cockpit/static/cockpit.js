@@ -28,6 +28,7 @@ async function draw(el) {
     }
   }
   chart.setOption(option);
+  el.chart = chart; // for the browser tests (convertToPixel → a real click on a school)
   window.addEventListener("resize", () => chart.resize());
 }
 

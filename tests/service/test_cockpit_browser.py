@@ -1,0 +1,397 @@
+"""The cockpit in a real browser (Playwright for Python driving Debian's /usr/bin/chromium).
+
+Logs in as each demo role, visits its pages and checks that values read straight from the
+warehouse appear, formatted in zh-CN (not placeholders), and that data outside the role's scope
+does not. Every request the browser makes is recorded: none may leave 127.0.0.1. Screenshots go
+to artifacts/screenshots/ (kept by CI, ignored by git).
+
+Marker `e2e`. Without Chromium the tier installs it (`apt-get install -y chromium`) when it can;
+otherwise it skips — except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from conftest import County
+
+from edubrain.indicators.catalogue import INDICATORS, family
+from edubrain.indicators.run import compute_catalogue
+from edubrain.service import create_app
+from edubrain.service.demo import create_demo_accounts
+from edubrain.settings import Settings
+from edubrain.warehouse import open_warehouse
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+BY_ID = {i.id: i for i in INDICATORS}
+
+
+def _ensure_chromium() -> None:
+    """Debian's Chromium (and a CJK font for readable screenshots), installed when missing."""
+    ci = os.environ.get("CI") == "true"
+    apt = shutil.which("apt-get") and os.geteuid() == 0
+    if not CHROMIUM.exists() and apt:
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False,
+                       capture_output=True)  # fmt: skip
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing and could not be installed"
+        if ci:
+            pytest.fail(message)
+        pytest.skip(message)
+    fonts = subprocess.run(["fc-list", ":lang=zh"], check=False, capture_output=True, text=True)
+    if apt and not fonts.stdout.strip():
+        subprocess.run(["apt-get", "install", "-y", "-qq", "fonts-wqy-microhei"], check=False,
+                       capture_output=True)  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Site:
+    base: str
+    settings: Settings
+    passwords: dict[str, str]
+    scopes: dict[str, str]
+    county: County
+    county_code: str
+    values: list[dict[str, Any]]  # the latest indicator values, read from the warehouse
+    requests: list[str]
+
+
+@pytest.fixture(scope="module")
+def site(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    home = tmp_path_factory.mktemp("cockpit-home")
+    shutil.copy(county.warehouse, home / "warehouse.duckdb")
+    outline = county.warehouse.parent.parent / "region" / "map" / "outline.geojson"
+    (home / "map").mkdir()
+    shutil.copy(outline, home / "map" / "outline.geojson")
+    settings = Settings(home=home, progress=False, password_hash_time_cost=1,
+                        password_hash_memory_kib=64)  # fmt: skip
+    with open_warehouse(settings) as wh:
+        # A second school year of the informatization family, so trends have two points.
+        compute_catalogue(wh, school_year="2024-2025", indicators=family("info").indicators,
+                          now=datetime(2026, 3, 1, 9, 0))  # fmt: skip
+        values = wh.to_arrow("indicator_value").to_pylist()
+    latest: dict[tuple[str, ...], dict[str, Any]] = {}
+    for row in sorted(values, key=lambda r: r["computed_at"]):
+        latest[(row["indicator_id"], row["school_year"], row["grain"], row["unit_code"],
+                row["stage"])] = row  # fmt: skip
+    accounts = create_demo_accounts(settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the server did not start"
+    try:
+        yield Site(
+            base=f"http://127.0.0.1:{port}",
+            settings=settings,
+            passwords={a.username: a.password for a in accounts},
+            scopes={a.username: a.scope.key for a in accounts},
+            county=county,
+            county_code=county.schools[0]["region_code"],
+            values=list(latest.values()),
+            requests=[],
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site) -> Iterator[Any]:
+    _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def as_role(site: Site, browser: Any) -> Iterator[Any]:
+    """Log in as `demo_<role>` in a fresh browser context; every request is recorded."""
+    contexts = []
+
+    def login(role: str) -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        contexts.append(context)
+        context.on("request", lambda request: site.requests.append(request.url))
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.errors = errors
+        page.goto(f"{site.base}/login")
+        page.fill("#username", f"demo_{role}")
+        page.fill("#password", site.passwords[f"demo_{role}"])
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(f"{site.base}/home")
+        page.role = role
+        return page
+
+    yield login
+    for context in contexts:
+        context.close()
+
+
+def visit(page: Any, site: Site, path: str, shot: str) -> Any:
+    response = page.goto(f"{site.base}{path}")
+    assert response is not None
+    for chart in page.locator("[data-chart]").all():
+        chart.wait_for(state="attached")
+        page.wait_for_function(
+            "el => el.dataset.rendered === '1' || el.dataset.error", arg=chart.element_handle()
+        )
+        assert chart.get_attribute("data-error") is None, chart.get_attribute("data-error")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{page.role}-{shot}.png"), full_page=True)
+    assert page.errors == []
+    return response
+
+
+def zh_value(value: float, decimals: int, unit: str) -> str:
+    """The zh-CN display of an indicator value, written out here (thousands comma, unit)."""
+    text = f"{value:,.{decimals}f}"
+    return f"{text}{unit}" if unit == "%" else (f"{text} {unit}" if unit else text)
+
+
+def _rows(site: Site, **match: str) -> list[dict[str, Any]]:
+    return [r for r in site.values if all(r[k] == v for k, v in match.items())]
+
+
+# ---- the bureau -----------------------------------------------------------------------------
+
+
+def test_bureau_leader_overview_shows_the_warehouse_values(site: Site, as_role: Any) -> None:
+    page = as_role("bureau_leader")
+    visit(page, site, "/overview", "overview")
+    county_rows = _rows(site, grain="county", unit_code=site.county_code, school_year="2025-2026")
+    headline = [r for r in county_rows if BY_ID[r["indicator_id"]].headline and r["value"] is not None]
+    assert headline, "the county has headline values"
+    for row in headline:
+        ind = BY_ID[row["indicator_id"]]
+        cell = page.locator(
+            f"#headline-table tr[data-indicator='{ind.id}'][data-stage=''] td.value"
+        )
+        assert cell.inner_text().strip() == zh_value(row["value"], ind.decimals, ind.unit)
+    # Open and acknowledged warnings by level, counted from the warehouse's warning table.
+    for level in ("red", "orange", "yellow"):
+        expected = sum(
+            1 for w in site.county.warnings
+            if w["level"] == level and w["status"] in ("open", "acknowledged")
+        )  # fmt: skip
+        shown = page.locator(f".level-count[data-level='{level}']").inner_text()
+        assert shown.replace(",", "") == str(expected)
+    # The main chart is drawn on a canvas, and the trend has both school years.
+    assert page.locator("#main-chart canvas").count() == 1
+    assert "2024—2025学年" in page.locator("#trend-chart-option").inner_text()
+
+
+def test_map_colours_schools_and_a_click_opens_the_profile(site: Site, as_role: Any) -> None:
+    page = as_role("bureau_leader")
+    visit(page, site, "/map", "map")
+    rows = page.locator("#map-schools tr[data-school]")
+    assert rows.count() == len(site.county.schools)
+    school = site.county.schools[0]
+    assert school["name"] in page.locator("#map-schools").text_content()  # inside <details>
+    # A real click on the school's point on the canvas opens its profile.
+    x, y = page.evaluate(
+        "([lon, lat]) => { const c = document.getElementById('map-chart');"
+        " const [px, py] = c.chart.convertToPixel({seriesIndex: 0}, [lon, lat]);"
+        " const r = c.getBoundingClientRect(); return [r.left + px, r.top + py]; }",
+        [school["longitude"], school["latitude"]],
+    )
+    page.mouse.click(x, y)
+    page.wait_for_url(f"{site.base}/schools/**")
+    assert page.locator("h1").inner_text() in {s["name"] for s in site.county.schools}
+
+
+def test_school_profile_shows_its_indicators_and_counts(site: Site, as_role: Any) -> None:
+    page = as_role("bureau_leader")
+    school = site.county.schools[0]
+    visit(page, site, f"/schools/{school['school_code']}", "school")
+    assert page.locator("h1").inner_text() == school["name"]
+    pupils = sum(1 for s in site.county.students if s["school_code"] == school["school_code"])
+    assert page.locator("#school-students").inner_text() == f"{pupils:,}"
+    rows = [r for r in _rows(site, grain="school", unit_code=school["school_code"],
+                             school_year="2025-2026") if r["value"] is not None]  # fmt: skip
+    assert rows
+    for row in rows:
+        ind = BY_ID[row["indicator_id"]]
+        cell = page.locator(
+            f"#school-indicators tr[data-indicator='{ind.id}'][data-stage='{row['stage']}'] td.value"
+        )
+        assert cell.inner_text().strip() == zh_value(row["value"], ind.decimals, ind.unit)
+
+
+def test_warnings_acknowledge_and_resolve_with_a_note(site: Site, as_role: Any) -> None:
+    page = as_role("bureau_leader")
+    visit(page, site, "/warnings?status=open&grain=county", "warnings")
+    first = page.locator("#warning-list li.warning").first
+    wid = first.get_attribute("data-warning")
+    expected = next(w for w in site.county.warnings if w["warning_id"] == wid)
+    assert expected["message"] in first.inner_text()
+    first.locator("input[name=note]").fill("已通知规划科核实")
+    first.locator("button", has_text="认领").click()
+    page.wait_for_url("**done=acknowledge**")
+    visit(page, site, "/warnings?status=acknowledged", "warnings-acknowledged")
+    item = page.locator(f"li[data-warning='{wid}']")
+    assert item.get_attribute("data-status") == "acknowledged"
+    assert "已通知规划科核实" in item.inner_text()
+    item.locator("input[name=note]").fill("数据已更正")
+    item.locator("button", has_text="解决").click()
+    page.wait_for_url("**done=resolve**")
+    visit(page, site, "/warnings?status=resolved", "warnings-resolved")
+    assert "数据已更正" in page.locator(f"li[data-warning='{wid}']").inner_text()
+
+
+# ---- the school, the class, the family -------------------------------------------------------
+
+
+def test_school_admin_sees_its_school_and_not_another(site: Site, as_role: Any) -> None:
+    page = as_role("school_admin")
+    own = site.scopes["demo_school_admin"]
+    other = next(s for s in site.county.schools if s["school_code"] != own)
+    visit(page, site, f"/schools/{own}", "own-school")
+    assert page.locator("#school-indicators tr[data-indicator]").count() > 0
+    visit(page, site, f"/schools/{other['school_code']}", "other-school")
+    assert page.locator("#school-indicators").count() == 0
+    assert page.locator("#out-of-scope").count() == 1
+    visit(page, site, "/warnings?status=", "warnings")
+    units = {el.get_attribute("data-unit") for el in page.locator("li.warning").all()}
+    assert units, "the school admin sees warnings"
+    assert other["school_code"] not in units
+    assert units <= {own, site.county_code, site.county_code[:4] + "00",
+                     site.county_code[:2] + "0000"}  # fmt: skip
+    visit(page, site, "/map", "map")
+    label = page.locator(f"#map-schools tr[data-school='{other['school_code']}'] td")
+    assert label.text_content() == "无数据"
+
+
+def _class_pupils(site: Site, key: str) -> list[dict[str, Any]]:
+    school, year, grade, number = key.split("/")
+    return [
+        s for s in site.county.students
+        if (s["school_code"], s["school_year"], s["grade_code"], s["class_no"])
+        == (school, year, grade, int(number))
+    ]  # fmt: skip
+
+
+def test_head_teacher_sees_the_class_and_no_other_pupil(site: Site, as_role: Any) -> None:
+    page = as_role("head_teacher")
+    pupils = _class_pupils(site, site.scopes["demo_head_teacher"])
+    visit(page, site, "/students", "students")
+    listed = page.locator("#students tbody th").all_inner_texts()
+    assert set(listed) == {p["student_number"] for p in pupils[:50]}
+    pupil = pupils[0]
+    visit(page, site, f"/students/{pupil['student_number']}", "portrait")
+    assert page.locator("#student-name").inner_text() == pupil["name"]  # 敏感: in clear
+    outsider = next(s for s in site.county.students if s not in pupils)
+    response = visit(page, site, f"/students/{outsider['student_number']}", "outsider")
+    assert response.status == 404
+    assert outsider["name"] not in page.content()
+
+
+def test_parent_sees_the_own_child_in_clear_and_nobody_else(site: Site, as_role: Any) -> None:
+    page = as_role("parent")
+    child_number = site.scopes["demo_parent"]
+    child = next(s for s in site.county.students if s["student_number"] == child_number)
+    visit(page, site, "/home", "home")
+    page.click(f"a[href='/students/{child_number}']")
+    page.wait_for_url(f"**/students/{child_number}")
+    visit(page, site, f"/students/{child_number}", "portrait")
+    assert page.locator("#student-name").inner_text() == child["name"]
+    assert child["id_number"] in page.locator("#portrait").inner_text()  # 核心: their own child
+    other = next(s for s in site.county.students if s["student_number"] != child_number)
+    assert visit(page, site, f"/students/{other['student_number']}", "other").status == 404
+    assert visit(page, site, "/overview", "overview").status == 403
+
+
+def test_teacher_sees_pupils_of_the_class_only(site: Site, as_role: Any) -> None:
+    page = as_role("teacher")
+    pupils = {p["student_number"] for p in _class_pupils(site, site.scopes["demo_teacher"])}
+    visit(page, site, "/students", "students")
+    listed = set(page.locator("#students tbody th").all_inner_texts())
+    assert listed and listed <= pupils
+    assert visit(page, site, "/warnings", "warnings").status == 403
+
+
+# ---- the data office and the auditor -------------------------------------------------------------
+
+
+def test_data_office_shows_runs_quarantine_and_quality(site: Site, as_role: Any) -> None:
+    page = as_role("data_admin")
+    with open_warehouse(site.settings) as wh:
+        loads = wh.to_arrow("loads").to_pylist()
+        quarantined = wh.to_arrow("quarantine").to_pylist()
+    visit(page, site, "/data-office", "runs")
+    text = page.locator("#runs").inner_text()
+    biggest = max(loads, key=lambda r: r["rows_read"])
+    assert biggest["file"] in text
+    assert f"{biggest['rows_read']:,}" in text
+    visit(page, site, "/data-office?tab=quarantine", "quarantine")
+    first = sorted(quarantined, key=lambda r: (r["load_id"], r["row_number"], r["field"] or "",
+                                                r["reason"]))[0]  # fmt: skip
+    row = page.locator("#quarantine tbody tr").first
+    assert first["reason"] in row.inner_text()
+    assert str(first["row_number"]) in row.inner_text()
+    visit(page, site, "/data-office?tab=quality", "quality")
+    sources = {r["source"] for r in loads if r["source"]}
+    shown = set(page.locator("#quality-source tbody th").all_inner_texts())
+    assert sources <= shown
+    visit(page, site, "/data-office?tab=steward", "steward")
+
+
+def test_auditor_reads_the_trail_and_verifies_the_chain(site: Site, as_role: Any) -> None:
+    leader = as_role("bureau_leader")
+    school = site.county.schools[0]["school_code"]
+    visit(leader, site, "/students", "students-for-audit")
+    page = as_role("auditor")
+    visit(page, site, "/audit?user=demo_bureau_leader&resource=student", "audit")
+    assert "demo_bureau_leader" in page.locator("#audit").inner_text()
+    visit(page, site, "/audit?verify=1", "audit-verify")
+    assert "哈希链完整" in page.locator("#chain-status").inner_text()
+    assert visit(page, site, f"/schools/{school}", "school").status == 200
+
+
+def test_english_switch(site: Site, as_role: Any) -> None:
+    page = as_role("bureau_leader")
+    visit(page, site, "/overview", "overview-zh")
+    page.click("a[href='/lang/en']")
+    page.wait_for_url("**/overview")
+    assert page.locator("h1").inner_text().startswith("Region overview")
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_no_request_left_127_0_0_1(site: Site) -> None:
+    """Runs last in this module: every request of every test above went to the local server."""
+    assert len(site.requests) > 50
+    hosts = {urlsplit(url).hostname for url in site.requests if not url.startswith("data:")}
+    assert hosts == {"127.0.0.1"}
