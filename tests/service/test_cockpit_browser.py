@@ -193,7 +193,9 @@ def test_bureau_leader_overview_shows_the_warehouse_values(site: Site, as_role: 
     page = as_role("bureau_leader")
     visit(page, site, "/overview", "overview")
     county_rows = _rows(site, grain="county", unit_code=site.county_code, school_year="2025-2026")
-    headline = [r for r in county_rows if BY_ID[r["indicator_id"]].headline and r["value"] is not None]
+    headline = [
+        r for r in county_rows if BY_ID[r["indicator_id"]].headline and r["value"] is not None
+    ]
     assert headline, "the county has headline values"
     for row in headline:
         ind = BY_ID[row["indicator_id"]]

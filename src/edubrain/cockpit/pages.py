@@ -21,7 +21,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
-from edubrain.cockpit.render import page, static_response
+from edubrain.cockpit.render import Deferred, page, static_response, streamed_page
 from edubrain.indicators.definitions import Grain
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
@@ -200,7 +200,8 @@ def overview(
     trend: Text = None,
 ) -> Response:
     """Headline indicators against requirements, warnings by level, trends, checklists."""
-    return page(request, actor, "overview.html", {"o": views.overview(services, actor, trend)})
+    data = Deferred(lambda: views.overview(services, actor, trend))
+    return streamed_page(request, actor, "overview.html", {"o": data})
 
 
 @router.get("/map", response_class=HTMLResponse)

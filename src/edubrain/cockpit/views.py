@@ -129,14 +129,12 @@ def region_rows(
     services: Services, actor: Actor, region: RegionView
 ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
     """(indicator, year, grain, stage) → value row, for the region and its 学段×county rows."""
-    rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    grains = [region.grain.value]
-    if region.grain is Grain.COUNTY:
-        grains.append(Grain.STAGE_COUNTY.value)
-    for grain in grains:
-        for r in values(services, actor, grain=grain, unit_code=region.unit_code):
-            rows[(r["indicator_id"], r["school_year"], r["grain"], r["stage"])] = r
-    return rows
+    # County and 学段×county rows share the county's code; school codes are 10 digits.
+    return {
+        (r["indicator_id"], r["school_year"], r["grain"], r["stage"]): r
+        for r in values(services, actor, unit_code=region.unit_code)
+        if r["grain"] != Grain.SCHOOL.value
+    }
 
 
 # ---- overview ------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ const holders = document.querySelectorAll("[data-chart]");
 async function draw(el) {
   const { default: echarts } = await import(el.dataset.echarts);
   const option = JSON.parse(document.getElementById(el.dataset.chart).textContent);
+  // No entry animation: the numbers are there at once (and "finished" means drawn, not animated).
+  option.animation = false;
   if (el.dataset.geo) {
     const outline = await fetch(el.dataset.geo, { credentials: "same-origin" }).then((r) => r.json());
     echarts.registerMap("region", outline);
