@@ -203,13 +203,13 @@ def main() -> None:
                 for k in ("chart_ms", "html_ttfb_ms", "transfer_bytes", "decoded_bytes", "requests")
             }
             for kind in ("cold", "warm")
-        },  # fmt: skip
+        },
         "max_cold_chart_ms": max(r["cold"]["chart_ms"] for r in runs),
     }
     args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     m = result["median"]
     print()
-    print("| measure (median of %d runs) | cold cache | warm cache |" % args.runs)
+    print(f"| measure (median of {args.runs} runs) | cold cache | warm cache |")
     print("|---|---:|---:|")
     print(
         f"| main chart rendered after navigation | **{m['cold']['chart_ms']:,.0f} ms** "

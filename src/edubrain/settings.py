@@ -119,8 +119,10 @@ class Settings(BaseSettings):
 
     @property
     def map_outline_path(self) -> Path:
-        return self.map_outline if self.map_outline is not None else self.home / "map" / (
-            "outline.geojson"
+        return (
+            self.map_outline
+            if self.map_outline is not None
+            else self.home / "map" / ("outline.geojson")
         )
 
     @property

@@ -247,9 +247,8 @@ def test_school_profile_shows_its_indicators_and_counts(site: Site, as_role: Any
     assert rows
     for row in rows:
         ind = BY_ID[row["indicator_id"]]
-        cell = page.locator(
-            f"#school-indicators tr[data-indicator='{ind.id}'][data-stage='{row['stage']}'] td.value"
-        )
+        tr = f"tr[data-indicator='{ind.id}'][data-stage='{row['stage']}']"
+        cell = page.locator(f"#school-indicators {tr} td.value")
         assert cell.inner_text().strip() == zh_value(row["value"], ind.decimals, ind.unit)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 from datetime import date, datetime
@@ -437,3 +438,26 @@ def test_homework_minutes_exceed_the_limits_in_some_classes(region: Path) -> Non
     limit = np.where(grade.str[0] == "2", 90, np.where(grade.isin(["11", "12"]), 0, 60))  # 双减 §4
     over = per_class.to_numpy() > limit
     assert over.any() and not over.all()
+
+
+def _inside(lon: float, lat: float, ring: list[list[float]]) -> bool:
+    """Ray casting: does a ray east from the point cross the ring an odd number of times?"""
+    crossings = 0
+    for (x1, y1), (x2, y2) in itertools.pairwise(ring):
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            crossings += 1
+    return crossings % 2 == 1
+
+
+def test_region_outline_holds_every_school(region: Path) -> None:
+    outline = json.loads((region / "map" / "outline.geojson").read_text("utf-8"))
+    polygons = {
+        f["properties"]["region_code"]: f["geometry"]["coordinates"][0] for f in outline["features"]
+    }
+    with (region / "truth" / "school.csv").open(encoding="utf-8") as fh:
+        schools = list(csv.DictReader(fh))
+    assert schools and set(polygons) == {s["region_code"] for s in schools}
+    for s in schools:
+        ring = polygons[s["region_code"]]
+        assert ring[0] == ring[-1], "a closed ring"
+        assert _inside(float(s["longitude"]), float(s["latitude"]), ring), s["school_code"]

@@ -43,30 +43,35 @@ def indicator_value(value: float | None, unit: str, decimals: int) -> str:
     return f"{text}{unit}" if unit in ("%", "‰") else f"{text} {unit}"
 
 
+def _parsed(value: date | datetime | str) -> date | datetime | None:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
 def day(value: date | datetime | str | None, lang: str = "zh") -> str:
     """`2026年3月1日` (zh) or `2026-03-01` (en)."""
     if value is None or value == "":
         return DASH
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
+    when = _parsed(value)
+    if when is None:
+        return str(value)
     if lang != "zh":
-        return value.strftime("%Y-%m-%d")
-    return f"{value.year}年{value.month}月{value.day}日"
+        return when.strftime("%Y-%m-%d")
+    return f"{when.year}年{when.month}月{when.day}日"
 
 
 def moment(value: datetime | str | None, lang: str = "zh") -> str:
     """`2026年3月1日 08:30` (zh) or `2026-03-01 08:30` (en), in the time's own zone."""
     if value is None or value == "":
         return DASH
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return f"{day(value, lang)} {value:%H:%M}"
+    when = _parsed(value)
+    if not isinstance(when, datetime):
+        return str(value)
+    return f"{day(when, lang)} {when:%H:%M}"
 
 
 def school_year(value: str | None, lang: str = "zh") -> str:

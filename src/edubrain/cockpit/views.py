@@ -154,7 +154,8 @@ class Headline:
     @property
     def attainment(self) -> float | None:
         """Value as a share of the requirement, oriented so that ≥ 100 meets it."""
-        value, limit = self.row["value"], self.row["threshold"]
+        value: float | None = self.row["value"]
+        limit: float | None = self.row["threshold"]
         if value is None or limit is None or limit == 0 or value == 0:
             return None
         ratio = value / limit if self.ind.direction != Direction.LOWER else limit / value

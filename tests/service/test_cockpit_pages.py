@@ -1,0 +1,153 @@
+"""The cockpit's pages over HTTP (no browser): login, access, caching, compression, the outline.
+
+Browser-level checks of what the pages show are in test_cockpit_browser.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from conftest import NOW, County, add_user
+from fastapi.testclient import TestClient
+
+from edubrain.cockpit.pages import router as cockpit_router
+from edubrain.service import create_app
+from edubrain.service.app import api_routes
+from edubrain.service.auth import password_hasher
+from edubrain.service.policy import Role, Scope, ScopeLevel
+from edubrain.service.store import open_store
+from edubrain.settings import Settings
+
+PASSWORD = "Cockpit-test-2026!"
+
+
+@pytest.fixture
+def client(county: County, make_settings: Callable[..., Settings]) -> Iterator[Any]:
+    settings = make_settings("sqlite", county=county)
+    outline = county.warehouse.parent.parent / "region" / "map" / "outline.geojson"
+    settings.map_outline_path.parent.mkdir(parents=True)
+    shutil.copy(outline, settings.map_outline_path)
+    with open_store(settings) as store:
+        hashed = password_hasher(settings).hash(PASSWORD)
+        county_code = county.schools[0]["region_code"]
+        add_user(store, "leader", Role.BUREAU_LEADER, Scope(ScopeLevel.COUNTY, county_code),
+                 hashed)  # fmt: skip
+        add_user(store, "auditor", Role.AUDITOR, Scope(ScopeLevel.COUNTY, county_code), hashed)
+    with TestClient(create_app(settings, clock=lambda: NOW), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def login(client: Any, username: str) -> None:
+    r = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "next": "/overview"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/overview"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+def test_pages_send_the_browser_to_login_first(client: Any) -> None:
+    r = client.get("/overview?trend=x", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=/overview%3Ftrend%3Dx"
+    # The API keeps answering 401 in JSON.
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_wrong_password_shows_the_form_again_and_is_audited(client: Any) -> None:
+    r = client.post("/login", data={"username": "leader", "password": "nope"})
+    assert r.status_code == 401
+    assert "用户名或密码错误" in r.text
+    login(client, "auditor")
+    trail = client.get("/api/v1/audit", params={"action": "login"}).json()["items"]
+    assert any(a["actor"] == "leader" and a["outcome"] == "failed" for a in trail)
+
+
+def test_login_refuses_to_redirect_off_site(client: Any) -> None:
+    r = client.post(
+        "/login",
+        data={"username": "leader", "password": PASSWORD, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/home"
+
+
+def test_a_page_outside_the_role_is_403_and_audited(client: Any) -> None:
+    login(client, "leader")
+    r = client.get("/audit")
+    assert r.status_code == 403
+    assert "没有权限" in r.text
+    client.post("/logout")
+    login(client, "auditor")
+    denied = client.get("/api/v1/audit", params={"user": "leader"}).json()["items"]
+    assert any(a["outcome"] == "denied" and a["resource"] == "audit:read" for a in denied)
+
+
+def test_pages_are_not_cached_and_versioned_assets_are(client: Any) -> None:
+    login(client, "leader")
+    page = client.get("/overview")
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["content-encoding"] == "gzip"
+    manifest = client.get("/static/vendor/manifest.json").json()
+    core = manifest["charts"]["preload"][0]
+    asset = client.get(f"/static/vendor/{core}", headers={"accept-encoding": "gzip"})
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert asset.headers["content-encoding"] == "gzip"
+    assert asset.headers["content-type"].startswith("text/javascript")
+    plain = client.get(f"/static/vendor/{core}", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content.startswith(b"/*! Apache ECharts")
+    # Every ECharts module the pages name is served; nothing outside the folder is.
+    for entry in manifest.values():
+        assert client.get(f"/static/vendor/{entry['file']}").status_code == 200
+    assert client.get("/static/../pages.py").status_code == 404
+    assert client.get("/static/vendor/manifest.json.gz").status_code == 404
+
+
+def test_the_gzip_twins_match_their_files(client: Any) -> None:
+    manifest = client.get("/static/vendor/manifest.json").json()
+    for name in {e["file"] for e in manifest.values()} | {
+        p for e in manifest.values() for p in e["preload"]
+    }:
+        plain = client.get(f"/static/vendor/{name}", headers={"accept-encoding": "identity"})
+        packed = client.get(f"/static/vendor/{name}", headers={"accept-encoding": "gzip"})
+        # httpx decodes gzip itself: the decoded bytes must equal the plain file.
+        assert packed.content == plain.content
+        assert packed.headers["content-encoding"] == "gzip"
+        assert len(gzip.compress(plain.content)) > 0
+
+
+def test_the_outline_is_served_to_logged_in_users(client: Any, county: County) -> None:
+    assert client.get("/map/outline.geojson", follow_redirects=False).status_code == 303
+    login(client, "leader")
+    outline = client.get("/map/outline.geojson").json()
+    codes = {f["properties"]["region_code"] for f in outline["features"]}
+    assert codes == {s["region_code"] for s in county.schools}
+
+
+def _declared(dependant: Any) -> set[str]:
+    found = set()
+    for dep in dependant.dependencies:
+        mark = getattr(dep.call, "declares_access", None)
+        if mark is not None:
+            found.add(str(mark))
+        found |= _declared(dep)
+    return found
+
+
+def test_only_login_and_static_files_are_public(county: County, make_settings: Any) -> None:
+    app = create_app(make_settings("sqlite", county=county))
+    mine = {r.path for r in cockpit_router.routes}
+    pages = {r.path: _declared(r.dependant) for r in api_routes(app.routes) if r.path in mine}
+    assert {"/overview", "/map", "/warnings", "/data-office", "/students", "/audit"} <= set(pages)
+    public = {path for path, marks in pages.items() if "public" in marks}
+    assert public == {"/", "/login", "/static/{name:path}", "/lang/{code}"}
+    assert pages["/overview"] == {"indicators:read"}
+    assert pages["/warnings/{warning_id}/{step}"] == {"warnings:manage"}
+    assert pages["/audit"] == {"audit:read"}

@@ -1,0 +1,57 @@
+"""zh-CN number and date formats of the cockpit, against hand-written expectations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from edubrain.cockpit import format as fmt
+from edubrain.cockpit.outline import parse_outline
+from edubrain.errors import ConfigError
+
+
+def test_numbers_group_by_thousands_and_keep_the_decimals() -> None:
+    assert fmt.number(1234567.891, 2) == "1,234,567.89"
+    assert fmt.number(0.5, 0) == "0"  # banker's rounding is Python's, 0.5 → 0
+    assert fmt.number(None) == "—"
+    assert fmt.number(float("nan")) == "—"
+
+
+def test_counts_read_in_wan_from_ten_thousand() -> None:
+    assert fmt.count(9_999) == "9,999"
+    assert fmt.count(58_414) == "5.8万"
+    assert fmt.count(58_414, "en") == "58,414"
+
+
+def test_indicator_values_carry_their_unit() -> None:
+    assert fmt.indicator_value(95.2, "%", 1) == "95.2%"
+    assert fmt.indicator_value(4234.576, "元/生", 2) == "4,234.58 元/生"
+    assert fmt.indicator_value(0.3124, "", 3) == "0.312"
+    assert fmt.indicator_value(None, "%", 1) == "—"
+
+
+def test_dates_and_school_years_in_chinese() -> None:
+    assert fmt.day(date(2026, 3, 1)) == "2026年3月1日"
+    assert fmt.day("2026-03-01T08:30:00") == "2026年3月1日"
+    assert fmt.day(date(2026, 3, 1), "en") == "2026-03-01"
+    assert fmt.moment(datetime(2026, 3, 1, 8, 5)) == "2026年3月1日 08:05"
+    assert fmt.school_year("2025-2026") == "2025—2026学年"
+    assert fmt.stage("junior") == "初中"
+
+
+def test_an_outline_must_be_polygons() -> None:
+    square = [[[120, 29], [121, 29], [121, 30], [120, 30], [120, 29]]]
+    feature = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": square},
+    }
+    parsed = parse_outline(feature, "outline.geojson")
+    assert parsed["type"] == "FeatureCollection"
+    assert parsed["features"][0]["properties"]["name"] == "区域1"
+    line = {**feature, "geometry": {"type": "LineString", "coordinates": square[0]}}
+    with pytest.raises(ConfigError, match="feature 1 is not a Polygon"):
+        parse_outline({"type": "FeatureCollection", "features": [line]}, "outline.geojson")
+    with pytest.raises(ConfigError, match="no polygon"):
+        parse_outline({"type": "FeatureCollection", "features": []}, "outline.geojson")
