@@ -6,10 +6,12 @@ import { install as GridComponent } from "echarts/lib/component/grid/installSimp
 import { install as LegendComponent } from "echarts/lib/component/legend/installLegendPlain.js";
 import { install as MarkLineComponent } from "echarts/lib/component/marker/installMarkLine.js";
 import { install as TooltipComponent } from "echarts/lib/component/tooltip/install.js";
+import { install as AriaComponent } from "echarts/lib/component/aria/install.js";
 import * as echarts from "echarts/core";
 import { install as CanvasRenderer } from "echarts/lib/renderer/installCanvasRenderer.js";
 
 echarts.use([
+  AriaComponent,
   BarChart,
   LineChart,
   GridComponent,

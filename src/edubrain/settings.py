@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         return (
             self.map_outline
             if self.map_outline is not None
-            else self.home / "map" / ("outline.geojson")
+            else self.home / "map" / "outline.geojson"
         )
 
     @property
