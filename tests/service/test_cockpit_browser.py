@@ -314,6 +314,11 @@ def test_head_teacher_sees_the_class_and_no_other_pupil(site: Site, as_role: Any
     pupil = pupils[0]
     visit(page, site, f"/students/{pupil['student_number']}", "portrait")
     assert page.locator("#student-name").inner_text() == pupil["name"]  # 敏感: in clear
+    with open_warehouse(site.settings) as wh:
+        fitness = [r for r in wh.to_arrow("fitness_test").to_pylist()
+                   if r["student_number"] == pupil["student_number"]]  # fmt: skip
+    for row in fitness:  # 敏感 measurements, in clear for the head teacher
+        assert f"{row['height_cm']}" in page.locator("#fitness").inner_text()
     outsider = next(s for s in site.county.students if s not in pupils)
     response = visit(page, site, f"/students/{outsider['student_number']}", "outsider")
     assert response.status == 404
@@ -333,6 +338,18 @@ def test_parent_sees_the_own_child_in_clear_and_nobody_else(site: Site, as_role:
     other = next(s for s in site.county.students if s["student_number"] != child_number)
     assert visit(page, site, f"/students/{other['student_number']}", "other").status == 404
     assert visit(page, site, "/overview", "overview").status == 403
+
+
+def test_bureau_leader_reads_a_portrait_masked(site: Site, as_role: Any) -> None:
+    page = as_role("bureau_leader")
+    pupil = _class_pupils(site, site.scopes["demo_head_teacher"])[0]
+    visit(page, site, f"/students/{pupil['student_number']}", "portrait-masked")
+    name = page.locator("#student-name").inner_text()
+    assert name != pupil["name"] and name[0] == pupil["name"][0] and "*" in name
+    assert "姓名" in page.locator("#masked").inner_text()
+    for protected in ("name", "id_number", "birth_date", "address"):
+        if pupil[protected]:
+            assert str(pupil[protected]) not in page.content()
 
 
 def test_teacher_sees_pupils_of_the_class_only(site: Site, as_role: Any) -> None:

@@ -21,6 +21,7 @@ from edubrain.service.auth import password_hasher
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.warehouse import open_warehouse
 
 PASSWORD = "Cockpit-test-2026!"
 
@@ -151,3 +152,57 @@ def test_only_login_and_static_files_are_public(county: County, make_settings: A
     assert pages["/overview"] == {"indicators:read"}
     assert pages["/warnings/{warning_id}/{step}"] == {"warnings:manage"}
     assert pages["/audit"] == {"audit:read"}
+
+
+def test_the_portrait_api_is_scoped_masked_and_audited(
+    county: County, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings("sqlite", county=county)
+    c = county.classes[0]
+    key = f"{c['school_code']}/{c['school_year']}/{c['grade_code']}/{c['class_no']}"
+    pupils = [
+        s["student_number"] for s in county.students
+        if (s["school_code"], s["school_year"], s["grade_code"], s["class_no"])
+        == (c["school_code"], c["school_year"], c["grade_code"], c["class_no"])
+    ]  # fmt: skip
+    outsider = next(
+        s["student_number"] for s in county.students if s["student_number"] not in pupils
+    )
+    with open_store(settings) as store:
+        hashed = password_hasher(settings).hash(PASSWORD)
+        add_user(store, "head", Role.HEAD_TEACHER, Scope(ScopeLevel.CLASS, key), hashed)
+        add_user(store, "leader", Role.BUREAU_LEADER,
+                 Scope(ScopeLevel.COUNTY, county.schools[0]["region_code"]), hashed)  # fmt: skip
+        add_user(store, "auditor", Role.AUDITOR,
+                 Scope(ScopeLevel.COUNTY, county.schools[0]["region_code"]), hashed)  # fmt: skip
+    with open_warehouse(settings) as wh:
+        fitness = wh.to_arrow("fitness_test").to_pylist()
+    heights = {r["student_number"]: r["height_cm"] for r in fitness}
+    pupil = next(p for p in pupils if p in heights)
+
+    def session(user: str) -> Any:
+        client = TestClient(create_app(settings, clock=lambda: NOW))
+        client.__enter__()
+        token = client.post(
+            "/api/v1/auth/login", json={"username": user, "password": PASSWORD}
+        ).json()["token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        return client
+
+    head = session("head")
+    mine = head.get(f"/api/v1/students/{pupil}/portrait").json()
+    assert [f["height_cm"] for f in mine["fitness"]] == [str(heights[pupil])]
+    assert mine["scores_masked"] is False
+    assert head.get(f"/api/v1/students/{outsider}/portrait").status_code == 404
+    leader = session("leader")
+    masked = leader.get(f"/api/v1/students/{pupil}/portrait").json()
+    assert [f["height_cm"] for f in masked["fitness"]] == ["***"]
+    assert "height_cm" in masked["fitness"][0]["masked"]
+    assert all(e["score"] is None for e in masked["exams"]) and masked["scores_masked"]
+    auditor = session("auditor")
+    trail = auditor.get("/api/v1/audit", params={"resource": "student_portrait"}).json()
+    outcomes = {(a["actor"], a["outcome"], tuple(a["record_ids"])) for a in trail["items"]}
+    assert ("head", "ok", (pupil,)) in outcomes
+    assert ("head", "not_found", (outsider,)) in outcomes
+    for client in (head, leader, auditor):
+        client.__exit__(None, None, None)

@@ -36,7 +36,7 @@ from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed
 from edubrain.service.routes import audit as audit_routes
 from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
-from edubrain.service.routes import operations, people, places
+from edubrain.service.routes import operations, people, places, portrait
 from edubrain.service.schemas import LoginRequest, WarningNote
 
 router = APIRouter(include_in_schema=False)
@@ -393,15 +393,29 @@ def student_portrait(
     trail: Trail,
     actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
 ) -> Response:
-    """A pupil's portrait: basic information, masked for the role, read and audited like the
-    API's `GET /students/{学籍号}`; analytics (scores, fitness, health) join it as they land."""
-    record = people.get_student(student_number, services, trail, actor)
+    """A pupil's portrait, read, masked and audited by the API's `GET /students/{学籍号}/portrait`:
+    basic information, exam totals (trend), fitness tests and health checks when present."""
+    found = portrait.get_portrait(student_number, services, trail, actor)
     school = None
     try:
-        school = places.get_school(record["school_code"], services)["school"]
+        school = places.get_school(found["student"]["school_code"], services)["school"]
     except HTTPException:
         school = None
-    return page(request, actor, "student.html", {"p": record, "school": school})
+    return page(
+        request,
+        actor,
+        "student.html",
+        {
+            "p": found["student"],
+            "school": school,
+            "exams": found["exams"],
+            "fitness": found["fitness"],
+            "health": found["health"],
+            "scores_masked": found["scores_masked"],
+            "score_chart": views.score_chart(found["exams"]),
+            "fitness_fields": views.FITNESS_FIELDS,
+        },
+    )
 
 
 # ---- the audit trail ---------------------------------------------------------------------------

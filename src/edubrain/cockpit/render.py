@@ -30,6 +30,7 @@ from edubrain.cockpit import format as fmt
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
 from edubrain.service.policy import Actor, Permission, Role, allowed
 from edubrain.standard.codes import code_tables
+from edubrain.standard.entities import entity
 
 log = logging.getLogger(__name__)
 FLUSH = "<!--flush-->"  # base.html: everything before it is sent before the page's data is read
@@ -124,6 +125,7 @@ def environment() -> Environment:
         fmt=fmt,
         ROLE_ZH=ROLE_ZH,
         label=lambda table, code: tables[table].codes.get(str(code), code) if code else "—",
+        field_label=lambda entity_name, name: entity(entity_name).field(name).label,
     )
     env.filters["tojson_safe"] = _json_for_script
     return env

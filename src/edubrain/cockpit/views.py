@@ -31,8 +31,10 @@ from edubrain.service.policy import (
 )
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import places
+from edubrain.standard.codes import code_tables
 
 BY_ID = {i.id: i for i in INDICATORS}
+CODES = code_tables()
 LEVEL_COLOURS = {"red": "#c62828", "orange": "#e65100", "yellow": "#f9a825"}
 MET_COLOUR, MISSED_COLOUR, NONE_COLOUR = "#2e7d32", "#c62828", "#9e9e9e"
 QUANTILE_COLOURS = ("#c6dbef", "#6baed6", "#2171b5", "#08306b")
@@ -603,3 +605,59 @@ def _class_sizes(services: Services, actor: Actor, school_code: str) -> list[dic
             .order_by("grade_code")
         )
     return reader.rows(per_grade)
+
+
+# ---- a pupil's portrait ------------------------------------------------------------------------
+
+FITNESS_FIELDS = (
+    ("height_cm", "身高", "cm"),
+    ("weight_kg", "体重", "kg"),
+    ("vital_capacity", "肺活量", "ml"),
+    ("run_50m", "50米跑", "s"),
+    ("sit_and_reach", "坐位体前屈", "cm"),
+    ("rope_skip_1min", "1分钟跳绳", "次"),
+    ("sit_up_1min", "1分钟仰卧起坐", "次"),
+    ("standing_long_jump", "立定跳远", "cm"),
+    ("pull_up", "引体向上", "次"),
+    ("run_800m", "800米跑", "s"),
+    ("run_1000m", "1000米跑", "s"),
+)
+
+
+def score_chart(exams: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """得分率 (total ÷ full marks × 100) per exam in date order, one line per subject."""
+    scored = [e for e in exams if e["score"] is not None and e["max_score"]]
+    if not scored:
+        return None
+    dates = sorted({str(e["exam_date"]) for e in scored})
+    series = []
+    for subject in sorted({e["subject"] or "" for e in scored}):
+        by_date = {str(e["exam_date"]): e for e in scored if (e["subject"] or "") == subject}
+        series.append(
+            {
+                "type": "line",
+                "name": label("subject", subject),
+                "connectNulls": True,
+                "data": [
+                    round(100 * by_date[d]["score"] / by_date[d]["max_score"], 1)
+                    if d in by_date
+                    else None
+                    for d in dates
+                ],
+            }
+        )
+    return {
+        "aria": {"enabled": True},
+        "grid": {"left": 8, "right": 24, "top": 32, "bottom": 24, "containLabel": True},
+        "legend": {"top": 0},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": [fmt.day(d) for d in dates]},
+        "yAxis": {"type": "value", "name": "得分率 %", "min": 0, "max": 100},
+        "series": series,
+    }
+
+
+def label(table: str, code: str | None) -> str:
+    if not code:
+        return ""
+    return CODES[table].codes.get(code, code)

@@ -32,6 +32,7 @@ from edubrain.service.routes import (
     operations,
     people,
     places,
+    portrait,
 )
 from edubrain.service.store import NotFoundError, open_store
 from edubrain.settings import Settings
@@ -123,7 +124,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         redoc_url=None,
         lifespan=lifespan,
     )
-    for module in (auth, places, people, indicators, operations, exports, audit):
+    for module in (auth, places, people, portrait, indicators, operations, exports, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     cockpit_pages.install(app)  # the web UI: pages over these same route functions
     check_routes_declare_access(app)

@@ -354,3 +354,29 @@ class WarningEventOut(BaseModel):
 
 class WarningNote(Closed):
     note: str = Field(min_length=1, max_length=2000, description="Why; kept in the history.")
+
+
+FitnessPublic = entity_model("fitness_test", "FitnessPublic", masked=True)
+HealthPublic = entity_model("health_check", "HealthPublic", masked=True)
+
+
+class ExamTotal(BaseModel):
+    exam_id: str
+    name: str | None
+    subject: str | None
+    school_year: str | None
+    exam_date: date | None
+    max_score: float | None
+    score: float | None = Field(
+        description="The pupil's total; null when the caller does not see 敏感 scores."
+    )
+
+
+class Portrait(BaseModel):
+    """学生画像: the record, exam totals, fitness tests and health checks, masked by role."""
+
+    student: StudentPublic  # type: ignore[valid-type]
+    exams: list[ExamTotal]
+    fitness: list[FitnessPublic]  # type: ignore[valid-type]
+    health: list[HealthPublic]  # type: ignore[valid-type]
+    scores_masked: bool
