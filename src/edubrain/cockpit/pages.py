@@ -7,9 +7,8 @@ login sends the browser to /login; a refused permission is a 403 page, audited b
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.exception_handlers import http_exception_handler
@@ -93,8 +92,8 @@ def static_file(name: str, request: Request) -> Response:
 @router.get("/lang/{code}", dependencies=[Public])
 def switch_language(code: str, request: Request) -> Response:
     """中文 / English; the choice is a cookie."""
-    back = request.headers.get("referer", "")
-    path = "/" + back.split("://", 1)[-1].split("/", 1)[-1] if "://" in back else "/home"
+    back = urlsplit(request.headers.get("referer", ""))
+    path = back.path + (f"?{back.query}" if back.query else "")
     response = RedirectResponse(_safe_next(path), status.HTTP_303_SEE_OTHER)
     if code in LANGS:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="strict")
@@ -111,9 +110,10 @@ def root() -> Response:
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[Public])
 def login_form(
-    request: Request, next: Annotated[str | None, Query(max_length=300)] = None
+    request: Request,
+    target: Annotated[str | None, Query(alias="next", max_length=300)] = None,
 ) -> Response:
-    return page(request, None, "login.html", {"next": _safe_next(next), "error": None})
+    return page(request, None, "login.html", {"next": _safe_next(target), "error": None})
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Public])
@@ -346,9 +346,6 @@ def data_office(
         )  # fmt: skip
         context["quarantine"] = result["items"]
         context["next_cursor"] = result["next_cursor"]
-        context["reasons"] = Counter(
-            r["reason"] for r in result["items"] if r.get("reason")
-        ).most_common()
     elif tab == "quality" and allowed(actor, Permission.QUALITY_READ):
         context["quality"] = operations.get_quality(services, by=["source"])
         context["quality_entity"] = operations.get_quality(services, by=["entity"])

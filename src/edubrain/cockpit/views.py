@@ -1,9 +1,11 @@
 """What each page shows, read through the API's own route functions.
 
-Nothing here queries the warehouse on its own terms: indicator values, warnings, schools,
-students and the data office's tables come from the functions behind `/api/v1` (called with
-the page's caller, its scope and its audit trail), so a page can show exactly what the API
-would answer the same person, and every read of personal data is audited the same way.
+Indicator values, warnings, schools, students and the data office's tables come from the
+functions behind `/api/v1` (called with the page's caller, its scope and its audit trail), so a
+page shows what the API would answer the same person and every read of personal data is audited
+the same way. Two school-profile figures without a person in them are read here: the facility
+survey (only for a school the policy's `covers` puts inside the caller's scope) and class sizes
+(counted over the scoped student query, so only counts leave the warehouse).
 """
 
 from __future__ import annotations
