@@ -296,6 +296,26 @@ def test_school_admin_sees_its_school_and_not_another(site: Site, as_role: Any) 
     assert label.text_content() == "无数据"
 
 
+def test_school_admin_reads_a_pupils_exam_totals(site: Site, as_role: Any) -> None:
+    page = as_role("school_admin")
+    own = site.scopes["demo_school_admin"]
+    pupils = {s["student_number"] for s in site.county.students if s["school_code"] == own}
+    with open_warehouse(site.settings) as wh:
+        scores = [r for r in wh.to_arrow("item_score").to_pylist()
+                  if r["student_number"] in pupils]  # fmt: skip
+    assert scores, "the demo school has exam scores"
+    pupil = min(r["student_number"] for r in scores)
+    totals: dict[str, float] = {}
+    for r in scores:
+        if r["student_number"] == pupil and r["score"] is not None:
+            totals[r["exam_id"]] = totals.get(r["exam_id"], 0.0) + r["score"]
+    visit(page, site, f"/students/{pupil}", "portrait-exams")
+    for exam_id, total in totals.items():
+        cell = page.locator(f"#exams tr[data-exam='{exam_id}'] td").nth(1)
+        assert cell.inner_text() == f"{total:,.1f}"
+    assert page.locator("#score-chart canvas").count() == 1
+
+
 def _class_pupils(site: Site, key: str) -> list[dict[str, Any]]:
     school, year, grade, number = key.split("/")
     return [
