@@ -28,6 +28,8 @@ import pytest
 import uvicorn
 from conftest import County
 
+from edubrain.govern.run import govern
+from edubrain.govern.steward import DECISION_TABLE, REVIEW_TABLE
 from edubrain.indicators.catalogue import INDICATORS, family
 from edubrain.indicators.run import compute_catalogue
 from edubrain.service import create_app
@@ -93,6 +95,7 @@ def site(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         compute_catalogue(wh, school_year="2024-2025", indicators=family("info").indicators,
                           now=datetime(2026, 3, 1, 9, 0))  # fmt: skip
         values = wh.to_arrow("indicator_value").to_pylist()
+    govern(settings)  # 一人一码: fills the steward's queue with doubtful pairs
     latest: dict[tuple[str, ...], dict[str, Any]] = {}
     for row in sorted(values, key=lambda r: r["computed_at"]):
         latest[(row["indicator_id"], row["school_year"], row["grain"], row["unit_code"],
@@ -405,6 +408,19 @@ def test_data_office_shows_runs_quarantine_and_quality(site: Site, as_role: Any)
     shown = set(page.locator("#quality-source tbody th").all_inner_texts())
     assert sources <= shown
     visit(page, site, "/data-office?tab=steward", "steward")
+    with open_warehouse(site.settings) as wh:
+        queue = sorted(wh.to_arrow(REVIEW_TABLE).to_pylist(), key=lambda r: r["review_id"])
+    first = page.locator("#steward tbody tr").first
+    assert first.get_attribute("data-review") == queue[0]["review_id"]
+    first.locator("select[name=verdict]").select_option("different")
+    first.locator("input[name=note]").fill("出生日期不同，非同一人")
+    first.locator("button").click()
+    page.wait_for_url("**done=decide**")
+    with open_warehouse(site.settings) as wh:
+        decisions = wh.to_arrow(DECISION_TABLE).to_pylist()
+    assert {(d["verdict"], d["decided_by"], d["note"]) for d in decisions} == {
+        ("different", "demo_data_admin", "出生日期不同，非同一人")
+    }
 
 
 def test_auditor_reads_the_trail_and_verifies_the_chain(site: Site, as_role: Any) -> None:

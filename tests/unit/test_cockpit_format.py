@@ -36,6 +36,8 @@ def test_dates_and_school_years_in_chinese() -> None:
     assert fmt.day("2026-03-01T08:30:00") == "2026年3月1日"
     assert fmt.day(date(2026, 3, 1), "en") == "2026-03-01"
     assert fmt.moment(datetime(2026, 3, 1, 8, 5)) == "2026年3月1日 08:05"
+    assert fmt.moment("2026-03-02T00:30:00+00:00") == "2026年3月2日 00:30 UTC"
+    assert fmt.moment("2026-03-02T08:30:00+08:00") == "2026年3月2日 08:30 +0800"
     assert fmt.school_year("2025-2026") == "2025—2026学年"
     assert fmt.stage("junior") == "初中"
 

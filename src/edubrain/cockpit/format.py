@@ -65,13 +65,16 @@ def day(value: date | datetime | str | None, lang: str = "zh") -> str:
 
 
 def moment(value: datetime | str | None, lang: str = "zh") -> str:
-    """`2026年3月1日 08:30` (zh) or `2026-03-01 08:30` (en), in the time's own zone."""
+    """`2026年3月1日 08:30` (zh) or `2026-03-01 08:30` (en), in the time's own zone (named when
+    the time carries one: the audit trail's times are UTC)."""
     if value is None or value == "":
         return DASH
     when = _parsed(value)
     if not isinstance(when, datetime):
         return str(value)
-    return f"{day(when, lang)} {when:%H:%M}"
+    offset = when.utcoffset()
+    zone = "" if offset is None else " UTC" if not offset else f" {when:%z}"
+    return f"{day(when, lang)} {when:%H:%M}{zone}"
 
 
 def school_year(value: str | None, lang: str = "zh") -> str:

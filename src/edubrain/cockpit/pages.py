@@ -36,7 +36,7 @@ from edubrain.service.routes import audit as audit_routes
 from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import operations, people, places, portrait
-from edubrain.service.schemas import LoginRequest, WarningNote
+from edubrain.service.schemas import LoginRequest, StewardDecision, WarningNote
 
 router = APIRouter(include_in_schema=False)
 Public = Depends(public_route)
@@ -353,9 +353,32 @@ def data_office(
         result = operations.list_review_queue(services, trail, cursor=cursor, limit=50)
         context["queue"] = result["items"]
         context["next_cursor"] = result["next_cursor"]
+        context["decided"] = request.query_params.get("done") == "decide"
     else:
         context["tab"] = "runs"
     return page(request, actor, "data_office.html", context)
+
+
+@router.post("/data-office/steward")
+async def steward_decision(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
+) -> Response:
+    """A steward's verdict on a doubtful pair, through `POST /api/v1/steward/decisions`."""
+    form = await _form(request)
+    try:
+        body = StewardDecision(
+            left=form.get("left", ""),
+            right=form.get("right", ""),
+            verdict=form.get("verdict", ""),
+            note=form.get("note", "").strip(),
+        )
+    except ValidationError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "请选择裁决结果") from None
+    operations.post_decision(body, services, trail, actor)
+    return RedirectResponse("/data-office?tab=steward&done=decide", status.HTTP_303_SEE_OTHER)
 
 
 # ---- people ------------------------------------------------------------------------------------
