@@ -173,6 +173,17 @@ def visit(page: Any, site: Site, path: str, shot: str) -> Any:
             "el => el.dataset.rendered === '1' || el.dataset.error", arg=chart.element_handle()
         )
         assert chart.get_attribute("data-error") is None, chart.get_attribute("data-error")
+    # Accessibility basics on every page: every control has a label, charts have a text
+    # alternative, the document names its language.
+    unlabelled = page.evaluate(
+        "() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+        ".filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))"
+        ".map(el => el.name || el.id)"
+    )
+    assert unlabelled == []
+    for chart in page.locator("[data-chart]").all():
+        assert chart.get_attribute("aria-label")
+    assert page.locator("html").get_attribute("lang") in ("zh-CN", "en")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{page.role}-{shot}.png"), full_page=True)
     assert page.errors == []
