@@ -57,3 +57,22 @@ def test_an_outline_must_be_polygons() -> None:
         parse_outline({"type": "FeatureCollection", "features": [line]}, "outline.geojson")
     with pytest.raises(ConfigError, match="no polygon"):
         parse_outline({"type": "FeatureCollection", "features": []}, "outline.geojson")
+
+
+def test_every_text_the_pages_translate_has_its_english() -> None:
+    """t('…') in a template, menu items and role names: each has an English entry."""
+    import re
+    from importlib import resources
+
+    from edubrain.cockpit.i18n import EN
+    from edubrain.cockpit.render import NAV, ROLE_ZH
+
+    folder = resources.files("edubrain.cockpit") / "templates"
+    used = {
+        text
+        for entry in folder.iterdir()
+        if entry.name.endswith(".html")
+        for text in re.findall(r"\bt\('([^']+)'\)", entry.read_text("utf-8"))
+    }
+    used |= {item.label for item in NAV} | set(ROLE_ZH.values())
+    assert sorted(used - set(EN)) == []

@@ -106,6 +106,20 @@ EN: dict[str, str] = {
     "体质健康": "Fitness",
     "体检": "Health check",
     "您可以": "What you can do",
+    "局领导": "Bureau leader",
+    "数据管理员": "Data administrator",
+    "校长": "Principal",
+    "教师": "Teacher",
+    "班主任": "Head teacher",
+    "教研员": "Teaching researcher",
+    "家长": "Parent",
+    "学生": "Student",
+    "招生办": "Enrolment officer",
+    "心理教师": "Psychology teacher",
+    "审计员": "Auditor",
+    "应用厂商": "App vendor",
+    "出错了": "Something went wrong",
+    "待处理": "Open",
 }
 
 

@@ -15,7 +15,6 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from edubrain import __version__
-from edubrain.cockpit import pages as cockpit_pages
 from edubrain.errors import EdubrainError
 from edubrain.govern.steward import StewardError
 from edubrain.indicators.catalogue import UnknownIndicatorError
@@ -126,7 +125,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     )
     for module in (auth, places, people, portrait, indicators, operations, exports, audit):
         app.include_router(module.router, prefix=API_PREFIX)
-    cockpit_pages.install(app)  # the web UI: pages over these same route functions
+    # The web UI: pages over these same route functions. Imported here, not at the top: the
+    # cockpit sits above the service and imports it.
+    from edubrain.cockpit import pages as cockpit_pages
+
+    cockpit_pages.install(app)
     check_routes_declare_access(app)
 
     @app.middleware("http")
