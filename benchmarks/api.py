@@ -1,13 +1,15 @@
-"""Benchmark: bounded load on the API's student list at county scale, beside a raw DuckDB query.
+"""Benchmark: bounded load on the API's student list and indicator values at county scale.
 
     python benchmarks/api.py --home /tmp/svc-bench/home --requests 20000 --concurrency 32
 
 HOME must hold an ingested warehouse (e.g. `edubrain generate --students 60000` + `edubrain
 ingest`). The script creates a county-scope bureau_leader and a class-scope head_teacher in a
 fresh operational store, starts `edubrain serve` (uvicorn, one process) on 127.0.0.1, and sends
-REQUESTS GET /api/v1/students requests from CONCURRENCY concurrent clients: half are the
-leader's county-wide pages (limit 50, at random cursors: masked, 60k students in scope), half
-the head teacher's class lists. Every request is authenticated, scoped, masked and audited.
+REQUESTS requests from CONCURRENCY concurrent clients, in equal thirds: the leader's county-wide
+student pages (GET /api/v1/students, limit 50, at random cursors: masked, 60k students in scope),
+the head teacher's class list, and the leader's school-level values of a random indicator (GET
+/api/v1/indicators/values, needs `edubrain indicators compute` first). Every request is
+authenticated and scoped; the student reads are masked and audited.
 
 In the same run it times the same page as one plain DuckDB query on the warehouse file (no
 HTTP, no auth, no masking, no audit): the floor any API sits above.
@@ -63,8 +65,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def prepare(home: Path) -> tuple[dict[str, str], list[str], int]:
-    """Fresh store with two users and live sessions; the student numbers to page from."""
+def prepare(home: Path) -> tuple[dict[str, str], list[str], list[str]]:
+    """Fresh store with two users and live sessions; the student numbers to page from; the
+    indicators with school-level values."""
     for name in ("edubrain.sqlite3", "edubrain.sqlite3-wal", "edubrain.sqlite3-shm"):
         (home / name).unlink(missing_ok=True)
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
@@ -72,6 +75,10 @@ def prepare(home: Path) -> tuple[dict[str, str], list[str], int]:
         r[0] for r in con.execute("SELECT student_number FROM student ORDER BY 1").fetchall()
     ]
     region = con.execute("SELECT min(region_code) FROM school").fetchone()[0]  # type: ignore[index]
+    with_values = con.execute(
+        "SELECT DISTINCT indicator_id FROM indicator_value WHERE grain = 'school' ORDER BY 1"
+    ).fetchall()
+    indicators = [r[0] for r in with_values]
     klass = con.execute(
         "SELECT school_code, school_year, grade_code, class_no FROM class "
         "ORDER BY 1, 2, 3, 4 LIMIT 1"
@@ -100,7 +107,7 @@ def prepare(home: Path) -> tuple[dict[str, str], list[str], int]:
                 user.user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=2)
             )
             tokens[name] = token
-    return tokens, numbers, len(numbers)
+    return tokens, numbers, indicators
 
 
 def raw_duckdb(home: Path, numbers: list[str], repeats: int) -> list[float]:
@@ -123,19 +130,27 @@ def raw_duckdb(home: Path, numbers: list[str], repeats: int) -> list[float]:
 
 
 async def load(
-    base: str, tokens: dict[str, str], numbers: list[str], total: int, concurrency: int
+    base: str,
+    tokens: dict[str, str],
+    numbers: list[str],
+    indicators: list[str],
+    total: int,
+    concurrency: int,
 ) -> tuple[list[float], int, float]:
     rng = random.Random(7)
     plan = []
     for i in range(total):
-        if i % 2 == 0:
+        if i % 3 == 0:
             cursor = encode_cursor(rng.choice(numbers))
-            plan.append((tokens["leader"], {"limit": 50, "cursor": cursor}))
+            plan.append(("students", tokens["leader"], {"limit": 50, "cursor": cursor}))
+        elif i % 3 == 1:
+            plan.append(("students", tokens["head"], {"limit": 50}))
         else:
-            plan.append((tokens["head"], {"limit": 50}))
+            wanted = {"indicator_id": rng.choice(indicators), "grain": "school", "limit": 200}
+            plan.append(("indicators/values", tokens["leader"], wanted))
     latencies: list[float] = []
     errors = 0
-    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
     for item in plan:
         queue.put_nowait(item)
 
@@ -143,13 +158,13 @@ async def load(
         nonlocal errors
         while True:
             try:
-                token, params = queue.get_nowait()
+                path, token, params = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
             started = time.perf_counter()
             try:
                 response = await client.get(
-                    "/api/v1/students", params=params, headers={"Authorization": f"Bearer {token}"}
+                    f"/api/v1/{path}", params=params, headers={"Authorization": f"Bearer {token}"}
                 )
                 ok = response.status_code == 200 and response.json()["items"]
             except httpx.HTTPError:
@@ -166,6 +181,12 @@ async def load(
     return latencies, errors, elapsed
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -179,7 +200,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     home: Path = args.home
-    tokens, numbers, students = prepare(home)
+    tokens, numbers, indicators = prepare(home)
+    students = len(numbers)
     floor = raw_duckdb(home, numbers, 500)
 
     port = free_port()
@@ -195,10 +217,12 @@ def main() -> int:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        asyncio.run(load(base, tokens, numbers, 200, 4))  # warm-up, not counted
+        asyncio.run(load(base, tokens, numbers, indicators, 200, 4))  # warm-up, not counted
+        cpu_before = process_cpu_seconds(server.pid)
         latencies, errors, elapsed = asyncio.run(
-            load(base, tokens, numbers, args.requests, args.concurrency)
+            load(base, tokens, numbers, indicators, args.requests, args.concurrency)
         )
+        server_cpu = process_cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -216,6 +240,7 @@ def main() -> int:
         "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
         "max_ms": round(1000 * max(latencies), 1),
         "errors": errors,
+        "server_cpu_ms_per_request": round(1000 * server_cpu / args.requests, 2),
         "audit_records": chain.records,
         "audit_chain_ok": chain.ok,
         "raw_duckdb_page_p50_ms": round(1000 * statistics.median(floor), 2),
@@ -226,8 +251,8 @@ def main() -> int:
     print("| measure | value |")
     print("|---|---:|")
     for key in ("requests", "concurrency", "seconds", "requests_per_second", "p50_ms", "p99_ms",
-                "max_ms", "errors", "audit_records", "raw_duckdb_page_p50_ms",
-                "raw_duckdb_page_p99_ms"):  # fmt: skip
+                "max_ms", "errors", "server_cpu_ms_per_request", "audit_records",
+                "raw_duckdb_page_p50_ms", "raw_duckdb_page_p99_ms"):  # fmt: skip
         print(f"| {key} | {result[key]} |")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
