@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from edubrain.service.auth import actor_for_token
+from edubrain.service.auth import RecentSessions
 from edubrain.service.policy import Actor, Permission, allowed
 from edubrain.service.reads import ScopedReader, WarehouseReader
 from edubrain.service.store import AuditEntry, Store
@@ -41,6 +41,7 @@ class Services:
     reader: WarehouseReader
     clock: Callable[[], datetime] = field(default=utc_now)
     memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    sessions: RecentSessions = field(default_factory=RecentSessions)
 
     @property
     def scoped(self) -> ScopedReader:
@@ -134,7 +135,7 @@ def current_actor(
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Actor:
     token = bearer.credentials if bearer is not None else cookie
-    actor = actor_for_token(services.store, token, services.clock()) if token else None
+    actor = services.sessions.actor(services.store, token, services.clock()) if token else None
     if actor is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
