@@ -138,3 +138,18 @@ def test_the_migrated_schema_matches_the_store_tables(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     # Indexes exist only in the migration (they are a storage concern, not a table shape).
     assert [d for d in diff if d[0] not in ("add_index", "remove_index")] == []
+
+
+def test_records_appended_from_many_threads_form_one_unbroken_chain(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def append(i: int) -> int:
+        return store.append_audit(_entry(i)).seq
+
+    with ThreadPoolExecutor(16) as pool:
+        seqs = list(pool.map(append, range(400)))
+    assert sorted(seqs) == list(range(1, 401))  # each record got its own place
+    report = store.verify_audit_chain()
+    assert report.ok and report.records == 400
+    actors = sorted(r.entry.actor for r in store.audit_records())
+    assert actors == sorted(f"user{i}" for i in range(400))

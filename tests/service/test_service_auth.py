@@ -10,7 +10,7 @@ from conftest import NOW
 from fastapi.testclient import TestClient
 
 from edubrain.service import create_app
-from edubrain.service.auth import PasswordPolicyError, create_user, password_problems
+from edubrain.service.auth import PasswordPolicyError, create_user, password_problems, token_hash
 from edubrain.service.deps import SESSION_COOKIE
 from edubrain.service.policy import Role, Scope, ScopeError, ScopeLevel
 from edubrain.service.store import open_store
@@ -95,6 +95,20 @@ def test_a_session_expires(client: TestClient, clock: Clock) -> None:
     clock.now = NOW + timedelta(minutes=29)
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     clock.now = NOW + timedelta(minutes=30)
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_a_session_revoked_elsewhere_stops_working_within_five_seconds(
+    client: TestClient, clock: Clock
+) -> None:
+    """Revoked by another process (the CLI, a second server): docs/service.md promises ≤ 5 s."""
+    token = _login(client).json()["token"]
+    client.cookies.clear()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    store.revoke_session(token_hash(token), now=NOW)
+    clock.now = NOW + timedelta(seconds=5)
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 

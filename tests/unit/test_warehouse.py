@@ -96,3 +96,57 @@ def test_ibis_expressions_run_on_the_warehouse(wh) -> None:
     _merge(wh, _terms(T1, T2), "L1", datetime(2026, 1, 1))
     t = wh.table("term")
     assert t.filter(t.term == "2").count().execute() == 1
+
+
+def _people(wh: DuckDBWarehouse, n: int) -> None:
+    rows = pa.table({"key": [f"k{i:04d}" for i in range(n)], "grp": [i % 3 for i in range(n)]})
+    with wh.transaction() as tx:
+        tx.replace_table("people", rows)
+
+
+def test_a_prepared_read_binds_new_values_each_run(wh) -> None:
+    import ibis
+
+    _people(wh, 30)
+    t = wh.table("people")
+    low, high = ibis.param("string"), ibis.param("string")
+    prepared = wh.prepare(
+        t.filter((t.key > low) & (t.key <= high)).order_by("key"), {"low": low, "high": high}
+    )
+    # By hand: keys k0000..k0029, so (k0004, k0007] is k0005, k0006, k0007.
+    got = prepared.run({"low": "k0004", "high": "k0007"}).column("key").to_pylist()
+    assert got == ["k0005", "k0006", "k0007"]
+    assert prepared.run({"low": "k0028", "high": "k9999"}).column("key").to_pylist() == ["k0029"]
+    # A value is data, never SQL.
+    assert prepared.run({"low": "' OR 1=1 --", "high": "k0000"}).num_rows == 1
+
+
+def test_a_parameter_missing_from_the_query_is_refused(wh) -> None:
+    import ibis
+
+    from edubrain.errors import WarehouseError
+
+    _people(wh, 3)
+    t = wh.table("people")
+    unused = ibis.param("string")
+    with pytest.raises(WarehouseError, match="not a string literal"):
+        wh.prepare(t.filter(t.key == "k0001"), {"unused": unused})
+
+
+def test_prepared_reads_run_from_many_threads_at_once(wh) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import ibis
+
+    _people(wh, 3000)
+    t = wh.table("people")
+    wanted = ibis.param("string")
+    prepared = wh.prepare(t.filter(t.key == wanted), {"wanted": wanted})
+
+    def look(i: int) -> int:
+        row = prepared.run({"wanted": f"k{i:04d}"}).to_pylist()
+        return int(row[0]["grp"])
+
+    with ThreadPoolExecutor(8) as pool:
+        groups = list(pool.map(look, range(3000)))
+    assert groups == [i % 3 for i in range(3000)]

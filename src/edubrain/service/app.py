@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import Scope as ASGIScope
 
 from edubrain import __version__
 from edubrain.errors import EdubrainError
@@ -91,6 +94,37 @@ def check_routes_declare_access(app: FastAPI) -> int:
     return len(routes)
 
 
+class RequestIdMiddleware:
+    """Gives every request an id (the caller's `X-Request-ID` if well-formed), returns it, and
+    marks responses `Cache-Control: no-store` unless they set their own.
+
+    Plain ASGI rather than `@app.middleware("http")`: that wrapper costs each request an extra
+    task and a streamed copy of the body.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = Headers(scope=scope).get("x-request-id")
+        rid = new_request_id(offered)
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = rid
+                # Personal data is never cached; only the cockpit's versioned static files
+                # (which set their own) say otherwise.
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The API for `settings`. The store and warehouse open when the app starts."""
 
@@ -132,17 +166,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     cockpit_pages.install(app)
     check_routes_declare_access(app)
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = new_request_id(request.headers.get("x-request-id"))
-        request.state.request_id = rid
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        # Personal data is never cached; only the cockpit's versioned static files say otherwise.
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.exception_handler(EdubrainError)
     async def edubrain_error(request: Request, exc: EdubrainError) -> JSONResponse:

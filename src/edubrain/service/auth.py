@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -186,13 +187,61 @@ def _burn(hasher: PasswordHasher) -> None:
 
 def actor_for_token(store: Store, token: str, now: datetime) -> Actor | None:
     """The caller a session token stands for, or None (unknown, expired, revoked, disabled)."""
-    session = store.session(token_hash(token))
+    found = _session_actor(store, token_hash(token), now)
+    return found[0] if found else None
+
+
+def _session_actor(store: Store, hashed: str, now: datetime) -> tuple[Actor, datetime] | None:
+    session = store.session(hashed)
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         return None
     user = store.user(session.user_id)
     if user.is_disabled:
         return None
-    return actor_of(user)
+    return actor_of(user), session.expires_at
+
+
+@dataclass(frozen=True)
+class _Seen:
+    actor: Actor
+    expires_at: datetime
+    recheck_at: datetime
+
+
+class RecentSessions:
+    """The callers of recently used session tokens, so that a burst of requests does not look
+    the same session up in the store each time.
+
+    A token is looked up again after `recheck` (default 5 s), and at once after a logout
+    through this service. A session revoked or a user disabled elsewhere (the CLI, another
+    process) stops working within `recheck`; expiry is exact.
+    """
+
+    def __init__(self, recheck: timedelta = timedelta(seconds=5), size: int = 4096) -> None:
+        self._recheck = recheck
+        self._size = size
+        self._seen: dict[str, _Seen] = {}
+        self._lock = threading.Lock()
+
+    def actor(self, store: Store, token: str, now: datetime) -> Actor | None:
+        hashed = token_hash(token)
+        with self._lock:
+            seen = self._seen.get(hashed)
+        if seen is not None and now < seen.recheck_at and now < seen.expires_at:
+            return seen.actor
+        found = _session_actor(store, hashed, now)
+        with self._lock:
+            if found is None:
+                self._seen.pop(hashed, None)
+                return None
+            if len(self._seen) >= self._size:
+                self._seen.clear()
+            self._seen[hashed] = _Seen(found[0], found[1], now + self._recheck)
+        return found[0]
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._seen.pop(token_hash(token), None)
 
 
 def actor_of(user: UserRecord) -> Actor:

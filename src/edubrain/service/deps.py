@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from edubrain.service.auth import actor_for_token
+from edubrain.service.auth import RecentSessions
 from edubrain.service.policy import Actor, Permission, allowed
 from edubrain.service.reads import ScopedReader, WarehouseReader
 from edubrain.service.store import AuditEntry, Store
@@ -41,13 +41,14 @@ class Services:
     reader: WarehouseReader
     clock: Callable[[], datetime] = field(default=utc_now)
     memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    sessions: RecentSessions = field(default_factory=RecentSessions)
 
     @property
     def scoped(self) -> ScopedReader:
         return ScopedReader(self.reader)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -116,7 +117,7 @@ class AuditTrail:
         )
 
 
-def _trail(request: Request, services: ServicesDep) -> AuditTrail:
+async def _trail(request: Request, services: ServicesDep) -> AuditTrail:
     # X-Purpose: why the data is read (UTF-8, percent-encoded as headers are Latin-1).
     purpose = unquote(request.headers.get("x-purpose") or "").strip()[:200]
     return AuditTrail(
@@ -134,7 +135,7 @@ def current_actor(
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Actor:
     token = bearer.credentials if bearer is not None else cookie
-    actor = actor_for_token(services.store, token, services.clock()) if token else None
+    actor = services.sessions.actor(services.store, token, services.clock()) if token else None
     if actor is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -150,10 +151,12 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 def require(permission: Permission) -> Any:
     """A dependency that lets the request through only if the caller holds `permission`.
 
-    Refusals are audited too.
+    Refusals are audited too. The light dependencies are `async` so that FastAPI runs them on
+    the event loop instead of handing each to a worker thread; a refusal's audit write is rare
+    enough to run there as well.
     """
 
-    def check(actor: ActorDep, trail: Annotated[AuditTrail, Depends(_trail)]) -> Actor:
+    async def check(actor: ActorDep, trail: Annotated[AuditTrail, Depends(_trail)]) -> Actor:
         if not allowed(actor, permission):
             trail.actor = actor
             trail.record("access", permission.value, outcome="denied")
@@ -164,12 +167,14 @@ def require(permission: Permission) -> Any:
     return Depends(check)
 
 
-def _actor_trail(trail: Annotated[AuditTrail, Depends(_trail)], actor: ActorDep) -> AuditTrail:
+async def _actor_trail(
+    trail: Annotated[AuditTrail, Depends(_trail)], actor: ActorDep
+) -> AuditTrail:
     trail.actor = actor
     return trail
 
 
-def public_route() -> None:
+async def public_route() -> None:
     """Declares a route that needs no login (only the login itself)."""
 
 

@@ -235,6 +235,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@dataclass
+class _WaitingRecord:
+    entry: AuditEntry
+    record: AuditRecord | None = None
+    error: Exception | None = None
+
+
 class Store:
     """The operational database. Open with `open_store(settings)`; migrated on open."""
 
@@ -243,6 +250,8 @@ class Store:
         # One writer appends to the chain at a time inside this process; across processes the
         # head row's lock (PostgreSQL) or the database lock (SQLite) serialises appends.
         self._audit_lock = threading.Lock()
+        self._waiting_lock = threading.Lock()
+        self._waiting: list[_WaitingRecord] = []
 
     @property
     def dialect(self) -> str:
@@ -390,29 +399,61 @@ class Store:
 
     # -- audit chain -----------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> AuditRecord:
-        """Append one record to the hash chain (and move the chain's head) in one transaction."""
-        with self._audit_lock, self.engine.begin() as conn:
+        """Append one record to the hash chain; returns once it is committed.
+
+        Group commit: records that arrive while another request is writing wait for the lock,
+        and whoever takes it next writes every waiting record in one transaction. Under load
+        that is a few transactions for many requests instead of a queue of one each.
+        """
+        waiting = _WaitingRecord(entry)
+        with self._waiting_lock:
+            self._waiting.append(waiting)
+        with self._audit_lock:
+            if waiting.record is None and waiting.error is None:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    records = self._append_chain([w.entry for w in batch])
+                except Exception as exc:  # noqa: BLE001 - each waiting request re-raises it
+                    for w in batch:
+                        w.error = exc
+                else:
+                    for w, record in zip(batch, records, strict=True):
+                        w.record = record
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.record is not None
+        return waiting.record
+
+    def _append_chain(self, entries: list[AuditEntry]) -> list[AuditRecord]:
+        """Append `entries` in order and move the chain's head, in one transaction."""
+        records = []
+        with self.engine.begin() as conn:
             head = conn.execute(
                 sa.select(audit_head.c.seq, audit_head.c.hash)
                 .where(audit_head.c.head_id == 1)
                 .with_for_update()
             ).one_or_none()
-            prev_seq, prev_hash = (int(head.seq), str(head.hash)) if head else (0, GENESIS_HASH)
-            seq = prev_seq + 1
-            digest = chain_hash(prev_hash, entry, seq)
-            values = {name: getattr(entry, name) for name in _AUDIT_ENTRY_FIELDS}
-            conn.execute(
-                audit_log.insert().values(seq=seq, prev_hash=prev_hash, hash=digest, **values)
-            )
+            seq, prev_hash = (int(head.seq), str(head.hash)) if head else (0, GENESIS_HASH)
+            for entry in entries:
+                seq += 1
+                digest = chain_hash(prev_hash, entry, seq)
+                values = {name: getattr(entry, name) for name in _AUDIT_ENTRY_FIELDS}
+                records.append({"seq": seq, "prev_hash": prev_hash, "hash": digest, **values})
+                prev_hash = digest
+            conn.execute(audit_log.insert(), records)
             if head is None:
-                conn.execute(audit_head.insert().values(head_id=1, seq=seq, hash=digest))
+                conn.execute(audit_head.insert().values(head_id=1, seq=seq, hash=prev_hash))
             else:
                 conn.execute(
                     audit_head.update()
                     .where(audit_head.c.head_id == 1)
-                    .values(seq=seq, hash=digest)
+                    .values(seq=seq, hash=prev_hash)
                 )
-        return AuditRecord(seq, entry, prev_hash, digest)
+        return [
+            AuditRecord(r["seq"], entry, r["prev_hash"], r["hash"])
+            for r, entry in zip(records, entries, strict=True)
+        ]
 
     def audit_records(
         self,

@@ -8,7 +8,13 @@ Everything else gets a `Warehouse` from `open_warehouse(settings)` and uses its 
 from __future__ import annotations
 
 from edubrain.settings import Settings
-from edubrain.warehouse.api import LoadRecord, MergeCounts, Transaction, Warehouse
+from edubrain.warehouse.api import (
+    LoadRecord,
+    MergeCounts,
+    PreparedRead,
+    Transaction,
+    Warehouse,
+)
 from edubrain.warehouse.duckdb_backend import DuckDBWarehouse
 from edubrain.warehouse.json_lines import read_json_lines_as_text
 from edubrain.warehouse.schema import (
@@ -39,6 +45,7 @@ __all__ = [
     "DuckDBWarehouse",
     "LoadRecord",
     "MergeCounts",
+    "PreparedRead",
     "SparkTables",
     "Transaction",
     "Warehouse",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +72,12 @@ class Transaction(Protocol):
         ...
 
 
+class PreparedRead(Protocol):
+    """A read compiled once, run many times with new parameter values, from any thread."""
+
+    def run(self, values: Mapping[str, str]) -> pa.Table: ...
+
+
 class Warehouse(Protocol):
     def transaction(self) -> AbstractContextManager[Transaction]:
         """Commit on normal exit; roll back on any exception, KeyboardInterrupt included."""
@@ -87,5 +94,9 @@ class Warehouse(Protocol):
     def count(self, name: str) -> int: ...
 
     def has_table(self, name: str) -> bool: ...
+
+    def prepare(self, expr: ir.Table, params: Mapping[str, ir.Scalar]) -> PreparedRead:
+        """`expr` with its string parameters (`ibis.param("string")`, by name) left open."""
+        ...
 
     def close(self) -> None: ...

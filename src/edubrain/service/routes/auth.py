@@ -74,6 +74,7 @@ def post_logout(
     )
     if token:
         services.store.revoke_session(token_hash(token), now=services.clock())
+        services.sessions.forget(token)
     trail.record("logout", "session")
     response.delete_cookie(SESSION_COOKIE, path="/")
 

@@ -8,6 +8,7 @@ and resolving a warning is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -78,33 +79,74 @@ def list_indicators() -> list[dict[str, Any]]:
     return [_describe(ind) for ind in INDICATORS]
 
 
-def _scoped(services: Services, actor: Actor, table: str) -> ir.Table | None:
+def _filtered(
+    services: Services, actor: Actor, table: str, names: tuple[str, ...]
+) -> tuple[ir.Table, dict[str, ir.Scalar]]:
+    """`table` (an existing one) in the caller's scope, with `column == value` for each name,
+    every value a bound parameter (`f_<name>`): requests with other values reuse the compiled
+    query, and a value is never SQL text."""
     reader = services.reader
-    if not reader.has_table(table):
-        return None
     t = reader.table(table)
     if table == VALUES_TABLE:
         t = latest_of(t)
-    return t.filter(scope_predicate(actor.scope, table, t, reader))
+    t = t.filter(scope_predicate(actor.scope, table, t, reader))
+    params: dict[str, ir.Scalar] = {}
+    for name in names:
+        params[f"f_{name}"] = value = ibis.param("string")
+        t = t.filter(t[name] == value)
+    return t, params
 
 
-def _equal(t: ir.Table, filters: dict[str, Any]) -> ir.Table:
-    for column, value in filters.items():
-        if value is not None:
-            t = t.filter(t[column] == value)
-    return t
+def _given(filters: dict[str, str | None]) -> dict[str, str]:
+    return {k: v for k, v in sorted(filters.items()) if v is not None}
+
+
+def _bound(given: dict[str, str]) -> dict[str, str]:
+    return {f"f_{k}": v for k, v in given.items()}
 
 
 def _keyset_page(
-    services: Services, t: ir.Table, key: ir.StringValue, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page ordered by a text `key` unique per row; the cursor is the last key handed out."""
-    t = t.mutate(_key=key)
-    if cursor:
-        t = t.filter(t._key > decode_cursor(cursor))
-    rows = services.reader.rows(t.order_by("_key").limit(limit + 1))
+    services: Services,
+    actor: Actor,
+    table: str,
+    filters: dict[str, str | None],
+    key: Callable[[ir.Table], ir.StringValue],
+    columns: list[str],
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """One page (`items`, `next_cursor`) of `table` in the caller's scope, ordered by a text
+    `key` unique per row; empty while the table does not exist yet.
+
+    The cursor is the last key handed out; the query is compiled once per shape (table, scope,
+    filters, page size) and the cursor bound as a parameter.
+    """
+    if not services.reader.has_table(table):
+        return {"items": [], "next_cursor": None}
+    given = _given(filters)
+    after = decode_cursor(cursor) if cursor else None
+
+    def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
+        t, params = _filtered(services, actor, table, tuple(given))
+        t = t.mutate(_key=key(t))
+        if after is None:
+            return t.order_by("_key").limit(limit + 1), params
+        bound = ibis.param("string")
+        page = t.filter(t._key > bound).order_by("_key").limit(limit + 1)
+        return page, params | {"after": bound}
+
+    shape = ("keyset", table, actor.scope, tuple(given), after is not None, limit)
+    values = _bound(given) | ({"after": after} if after is not None else {})
+    rows = services.reader.prepared_rows(shape, build, values)
     more = len(rows) > limit
-    return rows[:limit], encode_cursor(rows[limit - 1]["_key"]) if more else None
+    return {
+        "items": [{c: r[c] for c in columns} for r in rows[:limit]],
+        "next_cursor": encode_cursor(rows[limit - 1]["_key"]) if more else None,
+    }
+
+
+def _value_key(t: ir.Table) -> ir.StringValue:
+    return ibis.literal("|").join([t.indicator_id, t.school_year, t.grain, t.unit_code, t.stage])
 
 
 @router.get("/indicators/values", response_model=IndicatorValuePage)
@@ -120,22 +162,16 @@ def list_values(
     limit: Limit = 200,
 ) -> dict[str, Any]:
     """Values of the latest computation per school year, inside the caller's scope."""
-    t = _scoped(services, actor, VALUES_TABLE)
-    if t is None:
-        return {"items": [], "next_cursor": None}
-    t = _equal(
-        t,
-        {
-            "indicator_id": indicator_id,
-            "grain": grain,
-            "unit_code": unit_code,
-            "school_year": school_year,
-            "stage": stage,
-        },
+    filters = {
+        "indicator_id": indicator_id,
+        "grain": grain,
+        "unit_code": unit_code,
+        "school_year": school_year,
+        "stage": stage,
+    }
+    return _keyset_page(
+        services, actor, VALUES_TABLE, filters, _value_key, _VALUE_COLUMNS, cursor, limit
     )
-    key = ibis.literal("|").join([t.indicator_id, t.school_year, t.grain, t.unit_code, t.stage])
-    rows, next_cursor = _keyset_page(services, t, key, cursor, limit)
-    return {"items": [{c: r[c] for c in _VALUE_COLUMNS} for r in rows], "next_cursor": next_cursor}
 
 
 @router.get("/indicators/{indicator_id}/series", response_model=list[IndicatorValueOut])
@@ -149,13 +185,18 @@ def value_series(
 ) -> list[dict[str, Any]]:
     """One unit's values of one indicator across school years (its trend), oldest first."""
     indicator(indicator_id)  # an unknown id is a 404
-    t = _scoped(services, actor, VALUES_TABLE)
-    if t is None:
+    if not services.reader.has_table(VALUES_TABLE):
         return []
-    t = _equal(
-        t, {"indicator_id": indicator_id, "unit_code": unit_code, "grain": grain, "stage": stage}
+    given = _given(
+        {"indicator_id": indicator_id, "unit_code": unit_code, "grain": grain, "stage": stage}
     )
-    rows = services.reader.rows(t.order_by(["school_year", "grain", "stage"]))
+
+    def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
+        t, params = _filtered(services, actor, VALUES_TABLE, tuple(given))
+        return t.order_by(["school_year", "grain", "stage"]), params
+
+    shape = ("series", actor.scope, tuple(given))
+    rows = services.reader.prepared_rows(shape, build, _bound(given))
     return [{c: r[c] for c in _VALUE_COLUMNS} for r in rows]
 
 
@@ -178,29 +219,26 @@ def list_warnings(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Warnings inside the caller's scope, red first."""
-    t = _scoped(services, actor, STATE_TABLE)
-    if t is None:
-        return {"items": [], "next_cursor": None}
-    t = _equal(
-        t,
-        {
-            "status": status_,
-            "level": level,
-            "indicator_id": indicator_id,
-            "unit_code": unit_code,
-            "grain": grain,
-        },
-    )
-    rows, next_cursor = _keyset_page(services, t, _severity(t), cursor, limit)
-    return {
-        "items": [{c: r[c] for c in _WARNING_COLUMNS} for r in rows],
-        "next_cursor": next_cursor,
+    filters = {
+        "status": status_,
+        "level": level,
+        "indicator_id": indicator_id,
+        "unit_code": unit_code,
+        "grain": grain,
     }
+    return _keyset_page(
+        services, actor, STATE_TABLE, filters, _severity, _WARNING_COLUMNS, cursor, limit
+    )
 
 
 def _warning(services: Services, actor: Actor, warning_id: str) -> dict[str, Any]:
-    t = _scoped(services, actor, STATE_TABLE)
-    rows = [] if t is None else services.reader.rows(t.filter(t.warning_id == warning_id))
+    rows: list[dict[str, Any]] = []
+    if services.reader.has_table(STATE_TABLE):
+        rows = services.reader.prepared_rows(
+            ("warning", actor.scope),
+            lambda: _filtered(services, actor, STATE_TABLE, ("warning_id",)),
+            {"f_warning_id": warning_id},
+        )
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no warning {warning_id} in your scope")
     return {c: rows[0][c] for c in _WARNING_COLUMNS}
