@@ -446,6 +446,25 @@ def test_auditor_reads_the_trail_and_verifies_the_chain(site: Site, as_role: Any
     assert visit(page, site, f"/schools/{school}", "school").status == 200
 
 
+def test_login_and_warnings_with_the_keyboard_only(site: Site, browser: Any) -> None:
+    context = browser.new_context(locale="zh-CN")
+    context.on("request", lambda request: site.requests.append(request.url))
+    page = context.new_page()
+    page.goto(f"{site.base}/login")
+    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    page.keyboard.type("demo_bureau_leader")
+    page.keyboard.press("Tab")
+    page.keyboard.type(site.passwords["demo_bureau_leader"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.base}/home")
+    # The skip link is the first stop and moves focus to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    context.close()
+
+
 def test_english_switch(site: Site, as_role: Any) -> None:
     page = as_role("bureau_leader")
     visit(page, site, "/overview", "overview-zh")
