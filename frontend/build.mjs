@@ -4,7 +4,7 @@
 //   cd frontend && npm ci && npm run build
 // Commit the output: the Python package serves it and Node is not needed at run time. The hash
 // in each name lets the server cache the files for a year.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
@@ -39,8 +39,15 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
   };
 }
 for (const name of readdirSync(out)) {
-  const body = await import("node:fs").then((fs) => fs.readFileSync(join(out, name)));
+  const body = readFileSync(join(out, name));
   writeFileSync(join(out, `${name}.gz`), gzipSync(body, { level: 9 }));
   console.log(`${name}: ${body.length} bytes, gzip ${gzipSync(body, { level: 9 }).length}`);
 }
 writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+// The licences travel with the code: ECharts (Apache-2.0, with its NOTICE) and zrender (BSD-3).
+const notices = [
+  ["echarts", "LICENSE"],
+  ["echarts", "NOTICE"],
+  ["zrender", "LICENSE"],
+].map(([pkg, file]) => `==== ${pkg}/${file} ====\n` + readFileSync(join(here, "node_modules", pkg, file), "utf8"));
+writeFileSync(join(out, "LICENSES.txt"), notices.join("\n"));
