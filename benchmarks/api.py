@@ -41,7 +41,7 @@ import httpx
 
 from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope, ScopeLevel
-from edubrain.service.reads import encode_cursor
+from edubrain.service.refs import RecordRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 
@@ -135,6 +135,7 @@ async def load(
     tokens: dict[str, str],
     numbers: list[str],
     indicators: list[str],
+    refs: RecordRefs,
     total: int,
     concurrency: int,
 ) -> tuple[list[float], dict[str, list[float]], int, float]:
@@ -143,7 +144,7 @@ async def load(
     pageable = numbers[:-60]  # a cursor near the end would give an empty (error) page
     for i in range(total):
         if i % 3 == 0:
-            cursor = encode_cursor(rng.choice(pageable))
+            cursor = refs.seal(f"after:{rng.choice(pageable)}")
             plan.append(("students", "leader", {"limit": 50, "cursor": cursor}))
         elif i % 3 == 1:
             plan.append(("students", "head", {"limit": 50}))
@@ -195,9 +196,8 @@ async def http_get(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: str, token: str
 ) -> tuple[int, bytes]:
     """One GET on a keep-alive connection: the status and the body (Content-Length framed)."""
-    writer.write(
-        f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
-    )
+    request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+    writer.write((request + "\r\n").encode())
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
@@ -227,6 +227,8 @@ def main() -> int:
     args = parser.parse_args()
     home: Path = args.home
     tokens, numbers, indicators = prepare(home)
+    # Paging cursors are sealed under the service's key; the operator's benchmark may make them.
+    refs = RecordRefs.for_home(home)
     students = len(numbers)
     floor = raw_duckdb(home, numbers, 500)
 
@@ -243,10 +245,10 @@ def main() -> int:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        asyncio.run(load(base, tokens, numbers, indicators, 200, 4))  # warm-up, not counted
+        asyncio.run(load(base, tokens, numbers, indicators, refs, 200, 4))  # warm-up, not counted
         cpu_before = process_cpu_seconds(server.pid)
         latencies, by_path, errors, elapsed = asyncio.run(
-            load(base, tokens, numbers, indicators, args.requests, args.concurrency)
+            load(base, tokens, numbers, indicators, refs, args.requests, args.concurrency)
         )
         server_cpu = process_cpu_seconds(server.pid) - cpu_before
     finally:

@@ -139,6 +139,12 @@ class Api:
     def __repr__(self) -> str:
         return f"Api(users made: {self.made})"
 
+    def record_key(self, item: dict) -> str:
+        """The key of a listed record, from its `ref` (its key field may be masked)."""
+        opened = self.client.app.state.services.refs.open(item["ref"])  # type: ignore[attr-defined]
+        assert opened is not None, item["ref"]
+        return str(opened)
+
     def login_as(self, role: Role, level: str, key: str) -> dict[str, str]:
         """A user with this role and scope and a live session (no password round trip)."""
         self.made += 1
@@ -175,6 +181,10 @@ def _check_masking(role: Role, entity_name: str, item: dict, truth: dict) -> Non
         raw, shown = truth.get(f.name), item[f.name]
         if raw is None:
             assert shown is None, f.name
+            continue
+        if f.name == "student_number" and raw.startswith("G") and CORE not in CLEAR[role]:
+            # docs/service.md: a G 学籍号 is G + the ID number, masked like one (核心).
+            assert shown == "G" + raw[1:4] + "*" * 11 + raw[-4:], (role, shown)
             continue
         if f.data_class.value not in (SENSITIVE, CORE) or f.data_class.value in CLEAR[role]:
             assert shown == (_text(raw) if f.data_class.value in (SENSITIVE, CORE) else raw)
@@ -253,7 +263,6 @@ def _check(
     """Call one endpoint as this user and hold the answer against the expectation."""
     headers = api.login_as(role, level, key)
     entity_name = "student" if endpoint.startswith("student") else "teacher"
-    key_field = entity(entity_name).natural_key[0]
     truth = api.expect.students if entity_name == "student" else api.expect.teachers
     reads = READS_STUDENTS if entity_name == "student" else READS_TEACHERS
     permitted = role in reads and level in LEVELS[role]
@@ -277,9 +286,12 @@ def _check(
             assert response.status_code == 200, response.text
             body = response.json()
             for item in body["items"]:
-                assert item[key_field] in wanted, (role, level, key, item[key_field])
-                _check_masking(role, entity_name, item, truth[item[key_field]])
-                seen.append(item[key_field])
+                record = api.record_key(item)
+                assert record in wanted, (role, level, key, record)
+                _check_masking(role, entity_name, item, truth[record])
+                if CORE not in CLEAR[role] and record.startswith("G"):
+                    assert record[1:] not in response.text, "an ID number inside a 学籍号"
+                seen.append(record)
             if body["next_cursor"] is None:
                 complete = True
                 break
@@ -352,7 +364,7 @@ def test_every_read_is_in_the_audit_trail(api: Api) -> None:
     headers["X-Purpose"] = quote("学籍核查")  # HTTP headers are Latin-1: UTF-8, percent-encoded
     response = api.client.get("/api/v1/students", params={"limit": 5}, headers=headers)
     assert response.status_code == 200
-    returned = [item["student_number"] for item in response.json()["items"]]
+    returned = [api.record_key(item) for item in response.json()["items"]]
     request_id = response.headers["X-Request-ID"]
     last = api.store.audit_records(descending=True, limit=1)[0].entry
     assert (last.actor, last.role, last.scope) == (
@@ -371,3 +383,24 @@ def test_a_refusal_is_audited_too(api: Api) -> None:
     assert api.client.get("/api/v1/students", headers=headers).status_code == 403
     last = api.store.audit_records(descending=True, limit=1)[0].entry
     assert (last.actor, last.outcome, last.resource) == ("u1_auditor", "denied", "students:read")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_records_are_opened_by_their_ref_inside_the_scope_only(api: Api) -> None:
+    school = api.expect.county.schools[0]["school_code"]
+    teacher = api.login_as(R.TEACHER, "school", school)
+    listed = api.client.get("/api/v1/students", params={"limit": 5}, headers=teacher).json()
+    item = listed["items"][0]
+    by_ref = api.client.get(f"/api/v1/students/{item['ref']}", headers=teacher)
+    assert by_ref.status_code == 200
+    assert by_ref.json() == item
+    forged = item["ref"][:-2] + ("AA" if not item["ref"].endswith("AA") else "BB")
+    assert api.client.get(f"/api/v1/students/{forged}", headers=teacher).status_code == 404
+    other = next(s["school_code"] for s in api.expect.county.schools if s["school_code"] != school)
+    elsewhere = api.login_as(R.TEACHER, "school", other)
+    assert api.client.get(f"/api/v1/students/{item['ref']}", headers=elsewhere).status_code == 404
+    # A cursor is sealed too: it names no 学籍号 and cannot be made up.
+    assert (
+        api.client.get("/api/v1/students", params={"cursor": "RzEyMw"}, headers=teacher).status_code
+        == 400
+    )

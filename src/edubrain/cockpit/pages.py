@@ -405,17 +405,18 @@ def student_list(
     )
 
 
-@router.get("/students/{student_number}", response_class=HTMLResponse)
+@router.get("/students/{student_ref}", response_class=HTMLResponse)
 def student_portrait(
-    student_number: str,
+    student_ref: str,
     request: Request,
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
 ) -> Response:
-    """A pupil's portrait, read, masked and audited by the API's `GET /students/{学籍号}/portrait`:
-    basic information, exam totals (trend), fitness tests and health checks when present."""
-    found = portrait.get_portrait(student_number, services, trail, actor)
+    """A pupil's portrait, read, masked and audited by the API's `GET /students/{ref}/portrait`
+    (a `ref` from a list, or the 学籍号): basic information, exam totals (trend), fitness tests
+    and health checks when present."""
+    found = portrait.get_portrait(student_ref, services, trail, actor)
     school = None
     try:
         school = places.get_school(found["student"]["school_code"], services)["school"]

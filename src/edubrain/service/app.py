@@ -26,6 +26,7 @@ from edubrain.service.auth import AccountLockedError, AuthError, PasswordPolicyE
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.policy import ScopeError
 from edubrain.service.reads import BadCursorError, WarehouseReader
+from edubrain.service.refs import RecordRefs
 from edubrain.service.routes import (
     audit,
     auth,
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
             settings=settings,
             store=store,
             reader=WarehouseReader(warehouse),
+            refs=RecordRefs.for_home(settings.home),
             clock=clock or utc_now,
         )
         try:

@@ -21,6 +21,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from edubrain.service.auth import RecentSessions
 from edubrain.service.policy import Actor, Permission, allowed
 from edubrain.service.reads import ScopedReader, WarehouseReader
+from edubrain.service.refs import RecordRefs
 from edubrain.service.store import AuditEntry, Store
 from edubrain.settings import Settings
 
@@ -39,13 +40,14 @@ class Services:
     settings: Settings
     store: Store
     reader: WarehouseReader
+    refs: RecordRefs
     clock: Callable[[], datetime] = field(default=utc_now)
     memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
     sessions: RecentSessions = field(default_factory=RecentSessions)
 
     @property
     def scoped(self) -> ScopedReader:
-        return ScopedReader(self.reader)
+        return ScopedReader(self.reader, self.refs)
 
 
 async def get_services(request: Request) -> Services:

@@ -3,7 +3,8 @@
 Each field's class comes from the data standard. A role sees the classes in its clearance
 (`policy.CLEARANCE`) in clear; every other sensitive or core value is masked here:
 身份证 `110***********1234`, 姓名 `张*明`, phone `138****5678`, dates keep the year, anything else
-becomes `***`.
+becomes `***`. A `G` 学籍号 carries the ID number, so it is masked like one (`G110***********1234`)
+for every role that may not see ID numbers; such roles address pupils by `ref` (`service.refs`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from edubrain.standard.entities import DataClass, Entity, Field, FieldType
+from edubrain.standard.entities import Check, DataClass, Entity, Field, FieldType, entity
 
 PROTECTED = frozenset({DataClass.SENSITIVE, DataClass.CORE})
+_ID_CLASS = entity("student").field("id_number").data_class
 REDACTED = "***"
 
 
@@ -88,6 +90,12 @@ def present(
                 value = text
             else:
                 value = _mask(f, text)
+                masked.append(f.name)
+        elif f.check is Check.STUDENT_NUMBER and value and _ID_CLASS not in clear:
+            # A G 学籍号 is G + the pupil's ID number: shown, it would show the ID number.
+            text = str(value)
+            if text.startswith("G"):
+                value = "G" + mask_id_number(text[1:])
                 masked.append(f.name)
         out[f.name] = value
     out["masked"] = masked

@@ -22,6 +22,7 @@ import pyarrow as pa
 from edubrain.errors import EdubrainError
 from edubrain.service.masking import present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
+from edubrain.service.refs import RecordRefs
 from edubrain.standard.entities import DataClass, entity
 from edubrain.warehouse import PreparedRead, Warehouse
 
@@ -48,8 +49,9 @@ def decode_cursor(cursor: str) -> str:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[dict[str, Any]]  # as the caller may see them
     next_cursor: str | None
+    keys: list[str]  # the records' keys in clear, for the audit trail
 
 
 class WarehouseReader:
@@ -169,8 +171,14 @@ def _key_field(entity_name: str) -> str:
 class ScopedReader:
     """Personal records of one entity, as one caller may see them."""
 
-    def __init__(self, reader: WarehouseReader) -> None:
+    def __init__(self, reader: WarehouseReader, refs: RecordRefs) -> None:
         self._reader = reader
+        self._refs = refs
+
+    def key_of(self, ref_or_key: str) -> str:
+        """The record key a path names: a `ref` handed out by this service, or the key itself
+        (which a caller can only know if it may see it; the scope applies either way)."""
+        return self._refs.open(ref_or_key) or ref_or_key
 
     def _scoped(self, scope: Scope, entity_name: str) -> ir.Table:
         with self._reader.lock:
@@ -221,7 +229,7 @@ class ScopedReader:
         touches a page of rows instead of ordering every record in scope on each request.
         """
         limit = max(1, min(limit, MAX_PAGE))
-        after = decode_cursor(cursor) if cursor else None
+        after = self._after(cursor)
         scope = actor.scope
         present = tuple(sorted((k, v) for k, v in (filters or {}).items() if v is not None))
         key = _key_field(entity_name)
@@ -242,7 +250,7 @@ class ScopedReader:
         start = int(keys.searchsorted(after, side="right")) if after is not None else 0
         chosen = keys[start : start + limit]
         if len(chosen) == 0:
-            return Page([], None)
+            return Page([], None, [])
         upto = str(chosen[-1])
 
         def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
@@ -257,7 +265,18 @@ class ScopedReader:
         values |= {"after": after} if after is not None else {}
         rows = self._reader.prepared_rows(shape, build, values)
         more = start + limit < len(keys)
-        return Page(self._present(actor, entity_name, rows), encode_cursor(upto) if more else None)
+        next_cursor = self._refs.seal(f"after:{upto}") if more else None
+        keys_shown = [str(row[key]) for row in rows]
+        return Page(self._present(actor, entity_name, rows), next_cursor, keys_shown)
+
+    def _after(self, cursor: str | None) -> str | None:
+        # Cursors over personal records are sealed: a key must not leak through them.
+        if not cursor:
+            return None
+        opened = self._refs.open(cursor)
+        if opened is None or not opened.startswith("after:"):
+            raise BadCursorError("not a cursor from this API")
+        return opened.removeprefix("after:")
 
     def one(self, actor: Actor, entity_name: str, key_value: str) -> dict[str, Any] | None:
         key = _key_field(entity_name)
@@ -281,10 +300,10 @@ class ScopedReader:
         chosen = [ent.field(name) for name in fields]
         return [{f.name: present(ent, row, everything)[f.name] for f in chosen} for row in rows]
 
-    @staticmethod
     def _present(
-        actor: Actor, entity_name: str, rows: list[dict[str, Any]]
+        self, actor: Actor, entity_name: str, rows: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         ent = entity(entity_name)
         seen = clearance(actor.role)
-        return [present(ent, row, seen) for row in rows]
+        key = _key_field(entity_name)
+        return [present(ent, row, seen) | {"ref": self._refs.seal(row[key])} for row in rows]

@@ -41,6 +41,13 @@ def entity_model(entity_name: str, model_name: str, *, masked: bool) -> type[Bas
             list[str],
             Field(default_factory=list, description="Fields masked for the caller's role."),
         )
+        fields["ref"] = (
+            str | None,
+            Field(
+                default=None,
+                description="Opaque, stable reference to this record (for its detail path).",
+            ),
+        )
     return create_model(model_name, __doc__=f"{ent.label}: {ent.description}", **fields)
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission
 from edubrain.service.schemas import StudentPage, StudentPublic, TeacherPage, TeacherPublic
-from edubrain.standard.entities import entity
 
 router = APIRouter(tags=["people"])
 
@@ -29,21 +28,22 @@ def _list(
 ) -> dict[str, Any]:
     """One page of an entity in the caller's scope, audited with the ids it returned."""
     page = services.scoped.page(actor, entity_name, filters=filters, cursor=cursor, limit=limit)
-    key = entity(entity_name).natural_key[0]
     trail.record(
         "list",
         entity_name,
-        record_ids=[str(item[key]) for item in page.items],
+        record_ids=page.keys,
         query={**filters, "cursor": cursor, "limit": limit},
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 def _one(
-    services: ServicesDep, trail: Trail, actor: Actor, entity_name: str, key_value: str
+    services: ServicesDep, trail: Trail, actor: Actor, entity_name: str, ref_or_key: str
 ) -> dict[str, Any]:
     """One record if it is in the caller's scope; 404 otherwise (existence is not revealed)."""
-    record = services.scoped.one(actor, entity_name, key_value)
+    scoped = services.scoped
+    key_value = scoped.key_of(ref_or_key)
+    record = scoped.one(actor, entity_name, key_value)
     trail.record(
         "read", entity_name, record_ids=[key_value], outcome="ok" if record else "not_found"
     )
@@ -76,15 +76,15 @@ def list_students(
     return _list(services, trail, actor, "student", filters, cursor, limit)
 
 
-@router.get("/students/{student_number}", response_model=StudentPublic)
+@router.get("/students/{student_ref}", response_model=StudentPublic)
 def get_student(
-    student_number: str,
+    student_ref: Annotated[str, Path(description="The `ref` from a list, or the 学籍号.")],
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
 ) -> dict[str, Any]:
     """One student, if inside the caller's scope (404 otherwise: existence is not revealed)."""
-    return _one(services, trail, actor, "student", student_number)
+    return _one(services, trail, actor, "student", student_ref)
 
 
 @router.get("/teachers", response_model=TeacherPage)
@@ -102,12 +102,12 @@ def list_teachers(
     return _list(services, trail, actor, "teacher", filters, cursor, limit)
 
 
-@router.get("/teachers/{staff_number}", response_model=TeacherPublic)
+@router.get("/teachers/{staff_ref}", response_model=TeacherPublic)
 def get_teacher(
-    staff_number: str,
+    staff_ref: Annotated[str, Path(description="The `ref` from a list, or the 教职工号.")],
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.TEACHERS_READ)],
 ) -> dict[str, Any]:
     """One member of staff, if inside the caller's scope."""
-    return _one(services, trail, actor, "teacher", staff_number)
+    return _one(services, trail, actor, "teacher", staff_ref)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, status
 
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.masking import present
@@ -67,27 +67,26 @@ def _records(services: Services, actor: Actor, table: str, number: str) -> list[
     return [present(ent, row, seen) for row in services.reader.rows(expr)]
 
 
-@router.get("/students/{student_number}/portrait", response_model=Portrait)
+@router.get("/students/{student_ref}/portrait", response_model=Portrait)
 def get_portrait(
-    student_number: str,
+    student_ref: Annotated[str, Path(description="The `ref` from a list, or the 学籍号.")],
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
 ) -> dict[str, Any]:
     """The pupil's record with exam totals, fitness tests and health checks, if in scope."""
-    record = services.scoped.one(actor, "student", student_number)
+    scoped = services.scoped
+    number = scoped.key_of(student_ref)
+    record = scoped.one(actor, "student", number)
     trail.record(
-        "read",
-        "student_portrait",
-        record_ids=[student_number],
-        outcome="ok" if record else "not_found",
+        "read", "student_portrait", record_ids=[number], outcome="ok" if record else "not_found"
     )
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such student in your scope")
     return {
         "student": record,
-        "exams": _exam_totals(services, actor, student_number),
-        "fitness": _records(services, actor, "fitness_test", student_number),
-        "health": _records(services, actor, "health_check", student_number),
+        "exams": _exam_totals(services, actor, number),
+        "fitness": _records(services, actor, "fitness_test", number),
+        "health": _records(services, actor, "health_check", number),
         "scores_masked": DataClass.SENSITIVE not in clearance(actor.role),
     }
