@@ -1,7 +1,7 @@
 """A pupil's portrait (学生画像): the record, exam totals, fitness tests and health checks.
 
 Everything about the pupil is read with the caller's scope inside the query (the pupil must be
-in the scope, like `GET /students/{学籍号}`), shaped by `masking.present` for the caller's
+in the scope, like `GET /students/{ref}`), shaped by `masking.present` for the caller's
 clearance, and audited as one read. The portrait grows as the analytics land.
 """
 
