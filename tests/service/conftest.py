@@ -9,11 +9,12 @@ CI=true, where they fail.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 
 from edubrain.indicators.run import compute_catalogue
 from edubrain.ingest import ingest_paths
+from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
@@ -174,3 +176,13 @@ def add_user(store: Store, username: str, role: Role, scope: Scope, password_has
         now=NOW,
     )
     return user.user_id
+
+
+def bearer_for(store: Store, username: str, role: Role, scope: Scope) -> dict[str, str]:
+    """A new user with this role and scope and a live session (no password round trip): the
+    headers that act as them."""
+    user_id = add_user(store, username, role, scope, "-")
+    token = secrets.token_urlsafe(16)
+    now = datetime.now(UTC)
+    store.create_session(user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}

@@ -8,21 +8,19 @@ warehouse's rows — not by the service's own policy code.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import County, add_user
+from conftest import County, bearer_for
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edubrain.service import create_app
-from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import Store
 from edubrain.settings import Settings
@@ -148,15 +146,8 @@ class Api:
     def login_as(self, role: Role, level: str, key: str) -> dict[str, str]:
         """A user with this role and scope and a live session (no password round trip)."""
         self.made += 1
-        user_id = add_user(
-            self.store, f"u{self.made}_{role.value}", role, Scope(ScopeLevel(level), key), "-"
-        )
-        token = secrets.token_urlsafe(16)
-        now = datetime.now(UTC)
-        self.store.create_session(
-            user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=1)
-        )
-        return {"Authorization": f"Bearer {token}"}
+        name = f"u{self.made}_{role.value}"
+        return bearer_for(self.store, name, role, Scope(ScopeLevel(level), key))
 
 
 @pytest.fixture

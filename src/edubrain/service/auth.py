@@ -185,13 +185,9 @@ def _burn(hasher: PasswordHasher) -> None:
         hasher.verify(_BURN_HASH[key], "not-the-password")
 
 
-def actor_for_token(store: Store, token: str, now: datetime) -> Actor | None:
-    """The caller a session token stands for, or None (unknown, expired, revoked, disabled)."""
-    found = _session_actor(store, token_hash(token), now)
-    return found[0] if found else None
-
-
 def _session_actor(store: Store, hashed: str, now: datetime) -> tuple[Actor, datetime] | None:
+    """The caller a session stands for and when it expires, or None (unknown, expired,
+    revoked, disabled)."""
     session = store.session(hashed)
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         return None
