@@ -81,6 +81,22 @@ class Settings(BaseSettings):
         description="Address `edubrain serve` binds to; only this machine by default.",
     )
     service_port: int = Field(default=8000, ge=1, le=65535, description="Port of `edubrain serve`.")
+    service_cache_mb: int = Field(
+        default=512,
+        ge=0,
+        description=(
+            "Memory `edubrain serve` may use per process to keep warehouse query results (a "
+            "scope's records, sorted for paging); 0 keeps none. The warehouse does not change "
+            "while the service holds it, so kept results stay true."
+        ),
+    )
+    service_access_log: bool = Field(
+        default=False,
+        description=(
+            "Log one line per HTTP request to stderr. Off by default: every read of personal "
+            "data is already in the audit trail, and the line costs time on every request."
+        ),
+    )
     session_ttl_minutes: int = Field(
         default=480, ge=1, description="A login session expires this many minutes after login."
     )

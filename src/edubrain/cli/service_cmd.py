@@ -37,6 +37,7 @@ def serve(
         host=host or settings.service_host,
         port=port or settings.service_port,
         log_level="info",
+        access_log=settings.service_access_log,
     )
 
 

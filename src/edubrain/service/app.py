@@ -136,7 +136,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         app.state.services = Services(
             settings=settings,
             store=store,
-            reader=WarehouseReader(warehouse),
+            reader=WarehouseReader(warehouse, cache_bytes=settings.service_cache_mb << 20),
             refs=RecordRefs.for_home(settings.home),
             clock=clock or utc_now,
         )

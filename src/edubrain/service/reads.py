@@ -11,13 +11,15 @@ import base64
 import binascii
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from edubrain.errors import EdubrainError
 from edubrain.service.masking import present
@@ -54,26 +56,63 @@ class Page:
     keys: list[str]  # the records' keys in clear, for the audit trail
 
 
+class _Kept:
+    """Results kept in memory, least recently used dropped first within a byte budget."""
+
+    def __init__(self, budget: int) -> None:
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._held = 0
+        self.budget = budget
+
+    def get(self, key: Hashable) -> Any:
+        found = self._items.get(key)
+        if found is None:
+            return None
+        self._items.move_to_end(key)
+        return found[0]
+
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        if key in self._items or size > self.budget:
+            return
+        self._items[key] = (value, size)
+        self._held += size
+        while self._held > self.budget:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._held -= dropped
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._held = 0
+
+
+@dataclass(frozen=True)
+class SortedRows:
+    """A query's rows in key order: the keys always; the rows too when they fit the budget."""
+
+    keys: np.ndarray
+    rows: pa.Table | None
+
+
 class WarehouseReader:
     """The service's access to the warehouse.
 
     Query shapes a request repeats with new values (a cursor, a record key) are compiled once
-    and then run on the calling thread's own cursor, in parallel; anything else is compiled and
-    run per call on the shared connection, one at a time.
+    and run on the calling thread's own cursor. Their results are kept in memory within
+    `cache_bytes`: the warehouse changes only through this reader while the service holds its
+    file (`writing` clears them), so a result stays true until then. Anything else is compiled
+    and run per call on the shared connection, one at a time.
     """
 
-    def __init__(self, wh: Warehouse, *, shapes: int = 1024, key_budget: int = 4_000_000) -> None:
+    def __init__(self, wh: Warehouse, *, shapes: int = 1024, cache_bytes: int = 512 << 20) -> None:
         self._wh = wh
         self._lock = threading.RLock()
         self._tables: dict[str, ir.Table] = {}
         self._prepared_reads: OrderedDict[Hashable, PreparedRead] = OrderedDict()
         self._shapes = shapes
         self._present: set[str] = set()
-        # Sorted record keys per scope and filters, for paging: at most `key_budget` in all
-        # (about 80 bytes each: 4 M keys ≈ 300 MB, four city-wide scopes).
-        self._keys: OrderedDict[Hashable, np.ndarray] = OrderedDict()
-        self._kept = 0
-        self._key_budget = key_budget
+        self._kept = _Kept(cache_bytes)
+        # Bumped by every write: a result read before it must not be kept after it.
+        self._generation = 0
 
     @property
     def lock(self) -> threading.RLock:
@@ -82,6 +121,17 @@ class WarehouseReader:
     @property
     def warehouse(self) -> Warehouse:
         return self._wh
+
+    @contextmanager
+    def writing(self) -> Iterator[Warehouse]:
+        """The warehouse, for one change made by the service; kept results are dropped."""
+        with self._lock:
+            self._generation += 1
+            try:
+                yield self._wh
+            finally:
+                self._kept.clear()
+                self._generation += 1
 
     def table(self, name: str) -> ir.Table:
         # Table expressions (and their schemas) are looked up once; the service is the
@@ -118,43 +168,72 @@ class WarehouseReader:
                     self._prepared_reads.popitem(last=False)
             return prepared
 
+    def _kept_or_run(
+        self,
+        kind: str,
+        shape: Hashable,
+        build: Callable[[], tuple[ir.Table, Mapping[str, ir.Scalar]]],
+        values: Mapping[str, str],
+        keep: Callable[[pa.Table], tuple[Any, int]],
+    ) -> Any:
+        kept_as = (kind, shape, tuple(sorted(values.items())))
+        with self._lock:
+            found = self._kept.get(kept_as)
+            generation = self._generation
+        if found is not None:
+            return found
+        value, size = keep(self._prepared(shape, build).run(values))
+        with self._lock:
+            if generation == self._generation:
+                self._kept.put(kept_as, value, size)
+        return value
+
     def prepared_rows(
         self,
         shape: Hashable,
         build: Callable[[], tuple[ir.Table, Mapping[str, ir.Scalar]]],
         values: Mapping[str, str],
+        *,
+        keep: bool = True,
     ) -> list[dict[str, Any]]:
         """Rows of the query `build()` makes, compiled once per `shape`, bound to `values`.
 
-        `shape` must fix everything the query depends on except `values`.
+        `shape` must fix everything the query depends on except `values`. Kept rows are
+        shared with later requests: read them, do not change them. `keep=False` for results
+        unlikely to be asked again.
         """
-        rows: list[dict[str, Any]] = self._prepared(shape, build).run(values).to_pylist()
+        if not keep:
+            fresh: list[dict[str, Any]] = self._prepared(shape, build).run(values).to_pylist()
+            return fresh
+
+        def as_rows(result: pa.Table) -> tuple[list[dict[str, Any]], int]:
+            # Python objects take about three times the Arrow bytes.
+            return result.to_pylist(), 3 * result.nbytes + 64
+
+        rows: list[dict[str, Any]] = self._kept_or_run("rows", shape, build, values, as_rows)
         return rows
 
-    def sorted_keys(
+    def sorted_rows(
         self,
         shape: Hashable,
         build: Callable[[], tuple[ir.Table, Mapping[str, ir.Scalar]]],
         values: Mapping[str, str],
-    ) -> np.ndarray:
-        """The first column of the prepared query's rows, sorted; kept per shape and values
-        within the key budget, least recently used dropped first."""
-        kept_as = (shape, tuple(sorted(values.items())))
-        with self._lock:
-            found = self._keys.get(kept_as)
-            if found is not None:
-                self._keys.move_to_end(kept_as)
-                return found
-        column = self._prepared(shape, build).run(values).column(0)
-        keys = np.sort(np.asarray(column.to_pylist(), dtype=str))
-        with self._lock:
-            if kept_as not in self._keys:
-                self._keys[kept_as] = keys
-                self._kept += len(keys)
-            while self._kept > self._key_budget and len(self._keys) > 1:
-                _, dropped = self._keys.popitem(last=False)
-                self._kept -= len(dropped)
-        return keys
+    ) -> SortedRows:
+        """The prepared query's rows sorted by their first column, with that column's values
+        as an array to search; a result too large for a quarter of the budget keeps only the
+        keys (the caller then reads rows by key range)."""
+
+        def as_sorted(result: pa.Table) -> tuple[SortedRows, int]:
+            keys_column = result.column(0)
+            order = pc.sort_indices(keys_column)
+            ordered = result.take(order)
+            keys = np.asarray(ordered.column(0).to_pylist(), dtype=str)
+            if ordered.nbytes + keys.nbytes <= self._kept.budget // 4:
+                return SortedRows(keys, ordered), ordered.nbytes + keys.nbytes
+            return SortedRows(keys, None), keys.nbytes
+
+        found: SortedRows = self._kept_or_run("sorted", shape, build, values, as_sorted)
+        return found
 
     def scalar(self, expr: ir.Scalar) -> Any:
         with self._lock:
@@ -207,9 +286,8 @@ class ScopedReader:
                 t = t.filter(t[key] > after)
             if upto is not None:
                 t = t.filter(t[key] <= upto)
-            columns = list(fields or entity(entity_name).field_names)
-            if key not in columns:
-                columns.insert(0, key)
+            # The key first: callers search and page by the first column.
+            columns = [key, *(c for c in fields or entity(entity_name).field_names if c != key)]
             t = t.select(*columns).order_by(key)
             return t.limit(limit) if limit is not None else t
 
@@ -224,9 +302,10 @@ class ScopedReader:
     ) -> Page:
         """One page after `cursor`, in key order.
 
-        The sorted keys of the scope (with these filters) are read once; a page is then the
-        scoped query over one key range (after the cursor, up to the page's last key), which
-        touches a page of rows instead of ordering every record in scope on each request.
+        The scope's records (with these filters) are read once, sorted by key, and kept; a page
+        is then a slice of them. A scope too large to keep keeps its sorted keys only, and a
+        page is the scoped query over one key range (after the cursor, up to the page's last
+        key), which touches a page of rows instead of ordering every record in scope.
         """
         limit = max(1, min(limit, MAX_PAGE))
         after = self._after(cursor)
@@ -242,16 +321,24 @@ class ScopedReader:
             params = {f"f_{name}": ibis.param("string") for name in texts}
             return dict(fixed) | {name: params[f"f_{name}"] for name in texts}, params
 
-        def all_keys() -> tuple[ir.Table, dict[str, ir.Scalar]]:
+        def everything() -> tuple[ir.Table, dict[str, ir.Scalar]]:
             wanted, params = filtered()
-            return self.query(scope, entity_name, filters=wanted, fields=[key]), params
+            return self.query(scope, entity_name, filters=wanted), params
 
-        keys = self._reader.sorted_keys(("keys", entity_name, scope, fixed, texts), all_keys, bound)
+        in_scope = self._reader.sorted_rows(
+            ("scope", entity_name, scope, fixed, texts), everything, bound
+        )
+        keys = in_scope.keys
         start = int(keys.searchsorted(after, side="right")) if after is not None else 0
         chosen = keys[start : start + limit]
         if len(chosen) == 0:
             return Page([], None, [])
         upto = str(chosen[-1])
+        more = start + limit < len(keys)
+        next_cursor = self._refs.seal(f"after:{upto}") if more else None
+        if in_scope.rows is not None:
+            rows = in_scope.rows.slice(start, len(chosen)).to_pylist()
+            return Page(self._present(actor, entity_name, rows), next_cursor, list(map(str, chosen)))
 
         def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
             wanted, params = filtered()
@@ -263,9 +350,7 @@ class ScopedReader:
         shape = ("range", entity_name, scope, fixed, texts, after is not None)
         values = bound | {"upto": upto}
         values |= {"after": after} if after is not None else {}
-        rows = self._reader.prepared_rows(shape, build, values)
-        more = start + limit < len(keys)
-        next_cursor = self._refs.seal(f"after:{upto}") if more else None
+        rows = self._reader.prepared_rows(shape, build, values, keep=False)
         keys_shown = [str(row[key]) for row in rows]
         return Page(self._present(actor, entity_name, rows), next_cursor, keys_shown)
 

@@ -7,6 +7,7 @@ and data class; sensitive and core fields are text, because they may arrive mask
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
@@ -261,7 +262,13 @@ class ExportOut(BaseModel):
 def _local_zone(value: datetime | None) -> datetime | None:
     # Indicator runs and warnings are stamped in local wall-clock time without a zone (as the
     # CLI writes them); the API states the zone.
-    return value.astimezone() if value is not None and value.tzinfo is None else value
+    return _zoned(value) if value is not None and value.tzinfo is None else value
+
+
+@lru_cache(maxsize=4096)
+def _zoned(value: datetime) -> datetime:
+    # A page of values shares a handful of stamps; the zone lookup is the costly part.
+    return value.astimezone()
 
 
 class ThresholdOut(BaseModel):

@@ -1,4 +1,5 @@
-"""The operational store: users, sessions, the audit chain and export requests.
+"""The operational store: users, sessions, the audit chain, export requests, the warning
+workflow and the steward's decisions — everything people change while the service runs.
 
 This is the only module that speaks SQL to the operational database (SQLAlchemy 2 Core; the
 schema is changed only by the Alembic migrations next to it). SQLite in `EDUBRAIN_HOME` by
@@ -100,6 +101,63 @@ export_requests = sa.Table(
     sa.Column("decision_note", sa.String(500), nullable=True),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("downloaded_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Warning state and history (预警): rows of `indicators.warnings.STATE_SCHEMA` and
+# `EVENT_SCHEMA`. Times are local wall-clock without a zone, as the indicator runs stamp them.
+warnings = sa.Table(
+    "warnings",
+    metadata,
+    sa.Column("warning_id", sa.String(16), primary_key=True),
+    sa.Column("condition_key", sa.String(300), nullable=False),
+    sa.Column("rule", sa.String(16), nullable=False),
+    sa.Column("indicator_id", sa.String(64), nullable=False),
+    sa.Column("grain", sa.String(32), nullable=False),
+    sa.Column("unit_code", sa.String(32), nullable=False),
+    sa.Column("unit_name", sa.String(128), nullable=False),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("school_year", sa.String(16), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("reference", sa.Float, nullable=False),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("times_opened", sa.Integer, nullable=False),
+    sa.Column("acknowledged_by", sa.String(64), nullable=True),
+    sa.Column("acknowledged_at", sa.DateTime, nullable=True),
+    sa.Column("acknowledge_note", sa.String(500), nullable=True),
+    sa.Column("resolved_by", sa.String(64), nullable=True),
+    sa.Column("resolved_at", sa.DateTime, nullable=True),
+    sa.Column("resolve_note", sa.String(500), nullable=True),
+)
+
+warning_events = sa.Table(
+    "warning_events",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("warning_id", sa.String(16), nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("note", sa.String(500), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+)
+
+# The steward's record-linkage decisions (人工审核): applied by every later `edubrain govern`.
+steward_decisions = sa.Table(
+    "steward_decisions",
+    metadata,
+    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("mention_key_l", sa.String(200), nullable=False),
+    sa.Column("mention_key_r", sa.String(200), nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("decided_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", sa.DateTime, nullable=False),
+    sa.Column("note", sa.String(500), nullable=False),
 )
 
 
@@ -636,6 +694,30 @@ class Store:
                 .values(status="downloaded", downloaded_at=now)
             )
         return bool(result.rowcount)
+
+    # -- the steward's decisions -------------------------------------------------------------
+    def record_steward_decision(
+        self, left: str, right: str, verdict: str, *, by: str, note: str, at: datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                steward_decisions.insert().values(
+                    mention_key_l=left,
+                    mention_key_r=right,
+                    verdict=verdict,
+                    decided_by=by,
+                    decided_at=at,
+                    note=note,
+                )
+            )
+
+    def steward_decisions(self) -> list[dict[str, Any]]:
+        """Every decision, oldest first (a later one on the same pair overrides)."""
+        query = sa.select(steward_decisions).order_by(
+            steward_decisions.c.decided_at, steward_decisions.c.decision_id
+        )
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
 
 
 class DuplicateUserError(EdubrainError, ValueError):

@@ -286,8 +286,8 @@ def acknowledge_warning(
 ) -> dict[str, Any]:
     """Take an open warning on: who and why go into its history."""
     _warning(services, actor, warning_id)
-    with services.reader.lock:
-        done = WarningStore(services.reader.warehouse).acknowledge(
+    with services.reader.writing() as warehouse:
+        done = WarningStore(warehouse).acknowledge(
             warning_id, actor.username, body.note, _local_now(services)
         )
     trail.record("acknowledge", "indicator_warning", record_ids=[warning_id])
@@ -304,8 +304,8 @@ def resolve_warning(
 ) -> dict[str, Any]:
     """Close a warning with a note (it reopens if a later computation finds it again)."""
     _warning(services, actor, warning_id)
-    with services.reader.lock:
-        done = WarningStore(services.reader.warehouse).resolve(
+    with services.reader.writing() as warehouse:
+        done = WarningStore(warehouse).resolve(
             warning_id, actor.username, body.note, _local_now(services)
         )
     trail.record("resolve", "indicator_warning", record_ids=[warning_id])

@@ -130,9 +130,9 @@ def post_decision(
     actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
 ) -> dict[str, Any]:
     """Decide whether two mentions are the same pupil; applied on every later linkage run."""
-    with services.reader.lock:
+    with services.reader.writing() as warehouse:
         left, right = decide(
-            services.reader.warehouse,
+            warehouse,
             body.left,
             body.right,
             body.verdict,
