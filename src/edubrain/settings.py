@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, ValidationError
@@ -81,6 +82,14 @@ class Settings(BaseSettings):
         description="Address `edubrain serve` binds to; only this machine by default.",
     )
     service_port: int = Field(default=8000, ge=1, le=65535, description="Port of `edubrain serve`.")
+    service_workers: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Processes `edubrain serve` runs; 0 means one per core the service may use. Each "
+            "opens the warehouse read-only and keeps its own query results."
+        ),
+    )
     service_cache_mb: int = Field(
         default=512,
         ge=0,
@@ -144,6 +153,15 @@ class Settings(BaseSettings):
     @property
     def local_plans_dir(self) -> Path:
         return self.plans_dir if self.plans_dir is not None else self.home / "plans"
+
+    @property
+    def service_processes(self) -> int:
+        """`service_workers`, with 0 resolved to the cores this process may run on."""
+        if self.service_workers:
+            return self.service_workers
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
 
 
 def load_settings() -> Settings:

@@ -46,7 +46,8 @@ class County:
     classes: list[dict]
     assignments: list[dict]
     indicator_values: list[dict]
-    warnings: list[dict]
+    warnings: list[dict]  # as `edubrain indicators compute` left them in its operational store
+    warning_events: list[dict]
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +56,9 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
     generate_region(root / "region", students=STUDENTS, seed=11)
     settings = Settings(home=root / "home", progress=False)
     ingest_paths([root / "region" / "standard", root / "region" / "exports"], settings)
-    with open_warehouse(settings) as wh:
-        compute_catalogue(wh, now=datetime(2026, 3, 1, 8, 0))
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        compute_catalogue(wh, now=datetime(2026, 3, 1, 8, 0), warnings=book)
+        warnings, events = book.warning_rows(), book.warning_events()
         tables = {
             name: wh.to_arrow(name).to_pylist()
             for name in (
@@ -66,7 +68,6 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
                 "class",
                 "teaching_assignment",
                 "indicator_value",
-                "indicator_warning",
             )
         }
     return County(
@@ -77,7 +78,8 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
         tables["class"],
         tables["teaching_assignment"],
         tables["indicator_value"],
-        tables["indicator_warning"],
+        warnings,
+        events,
     )
 
 
@@ -146,7 +148,12 @@ def make_settings(
             "password_hash_memory_kib": 64,
         }
         values.update(overrides)
-        return Settings(**values)  # type: ignore[arg-type]
+        settings = Settings(**values)  # type: ignore[arg-type]
+        if county is not None:
+            # The county's warnings, in this test's operational store.
+            with open_store(settings) as book:
+                book.replace_warnings(county.warnings, county.warning_events)
+        return settings
 
     return make
 

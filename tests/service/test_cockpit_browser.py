@@ -34,6 +34,7 @@ from edubrain.indicators.catalogue import INDICATORS, family
 from edubrain.indicators.run import compute_catalogue
 from edubrain.service import create_app
 from edubrain.service.demo import create_demo_accounts
+from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
 
@@ -95,6 +96,8 @@ def site(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         compute_catalogue(wh, school_year="2024-2025", indicators=family("info").indicators,
                           now=datetime(2026, 3, 1, 9, 0))  # fmt: skip
         values = wh.to_arrow("indicator_value").to_pylist()
+    with open_store(settings) as book:
+        book.replace_warnings(county.warnings, county.warning_events)
     govern(settings)  # 一人一码: fills the steward's queue with doubtful pairs
     latest: dict[tuple[str, ...], dict[str, Any]] = {}
     for row in sorted(values, key=lambda r: r["computed_at"]):

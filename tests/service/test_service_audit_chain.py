@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -153,3 +154,35 @@ def test_records_appended_from_many_threads_form_one_unbroken_chain(store: Store
     assert report.ok and report.records == 400
     actors = sorted(r.entry.actor for r in store.audit_records())
     assert actors == sorted(f"user{i}" for i in range(400))
+
+
+def _append_from_another_process(home: Path, url: str, first: int, count: int) -> None:
+    with open_store(Settings(home=home, database_url=url), migrate=False) as store:
+        for i in range(first, first + count):
+            store.append_audit(_entry(i))
+
+
+def test_records_appended_from_several_processes_form_one_unbroken_chain(
+    store: Store, tmp_path: Path
+) -> None:
+    """`edubrain serve` runs several worker processes, each with its own store connection
+    (and the CLI may append beside them): the chain must not fork between processes."""
+    import multiprocessing
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    spawn = multiprocessing.get_context("spawn")
+    workers = [
+        spawn.Process(target=_append_from_another_process, args=(tmp_path, url, 1000 * k, 150))
+        for k in range(1, 4)
+    ]
+    for w in workers:
+        w.start()
+    for i in range(150):  # this process appends at the same time
+        store.append_audit(_entry(i))
+    for w in workers:
+        w.join(timeout=120)
+        assert w.exitcode == 0
+    report = store.verify_audit_chain()
+    assert report.ok and report.records == 600 and report.head_seq == 600
+    actors = {r.entry.actor for r in store.audit_records()}
+    assert len(actors) == 600  # nothing lost, nothing written twice

@@ -1,5 +1,6 @@
 """Warnings: levels from the thresholds, one warning per condition, the lifecycle, trends and
-plan targets — on the hand-made county of indicator_region.py."""
+plan targets — on the hand-made county of indicator_region.py, kept in the operational store
+(SQLite in the test's home) as `edubrain indicators compute` keeps them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from edubrain.indicators.catalogue import INDICATORS, indicator
 from edubrain.indicators.plans import load_plans, parse_plan
 from edubrain.indicators.run import compute_catalogue
 from edubrain.indicators.warnings import Status, WarningStateError, WarningStore
+from edubrain.service.store import open_store
 from edubrain.warehouse import open_warehouse
 
 T0 = datetime(2025, 12, 10, 9, 0, 0)
@@ -27,9 +29,11 @@ def _find(store: WarningStore, key_part: str) -> list:
 
 def test_threshold_warning_levels_follow_the_bands(tmp_path: Path) -> None:
     settings = region.build(tmp_path)
-    with open_warehouse(settings) as wh:
-        compute_catalogue(wh, indicators=[i for i in INDICATORS if i.family != "data"], now=T0)
-        store = WarningStore(wh)
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        compute_catalogue(
+            wh, warnings=book, indicators=[i for i in INDICATORS if i.family != "data"], now=T0
+        )
+        store = WarningStore(book)
         # S1: 16.67 pupils per staff vs 12.5 → 33% over → 红 (bands 5% / 15%)
         staff = _find(store, f"staffing.students_per_staff|0|school|{S1}")
         assert [w.level for w in staff] == ["red"]
@@ -51,13 +55,13 @@ def test_threshold_warning_levels_follow_the_bands(tmp_path: Path) -> None:
 
 def test_one_warning_per_condition_and_the_lifecycle(tmp_path: Path) -> None:
     settings = region.build(tmp_path)
-    with open_warehouse(settings) as wh:
-        store = WarningStore(wh)
-        first = compute_catalogue(wh, indicators=STAFF, now=T0)
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        store = WarningStore(book)
+        first = compute_catalogue(wh, warnings=book, indicators=STAFF, now=T0)
         assert first.warnings is not None and first.warnings.opened == 1
         [w] = store.all()
         # recomputing the same data keeps the one warning, unchanged
-        again = compute_catalogue(wh, indicators=STAFF, now=T0 + timedelta(hours=1))
+        again = compute_catalogue(wh, warnings=book, indicators=STAFF, now=T0 + timedelta(hours=1))
         assert again.warnings is not None and again.warnings.unchanged == 1
         assert [x.warning_id for x in store.all()] == [w.warning_id]
         # a person acknowledges it
@@ -70,18 +74,18 @@ def test_one_warning_per_condition_and_the_lifecycle(tmp_path: Path) -> None:
         {**region._teachers()[0], "staff_number": f"NEW{i}", "school_code": S1} for i in range(5)
     ]
     region.load(settings, {"teacher": region._teachers() + hires}, load_id="L2")
-    with open_warehouse(settings) as wh:
-        store = WarningStore(wh)
-        cleared = compute_catalogue(wh, indicators=STAFF, now=T0 + timedelta(days=1))
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        store = WarningStore(book)
+        cleared = compute_catalogue(wh, warnings=book, indicators=STAFF, now=T0 + timedelta(days=1))
         assert cleared.warnings is not None and cleared.warnings.resolved == 1
         w = store.get(w.warning_id)
         assert w.status == Status.RESOLVED and w.resolved_by == "system"
     # the hires move to P1: the same warning reopens, it is not a new one
     moved = [{**h, "school_code": P1} for h in hires]
     region.load(settings, {"teacher": region._teachers() + moved}, load_id="L3")
-    with open_warehouse(settings) as wh:
-        store = WarningStore(wh)
-        back = compute_catalogue(wh, indicators=STAFF, now=T0 + timedelta(days=2))
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        store = WarningStore(book)
+        back = compute_catalogue(wh, warnings=book, indicators=STAFF, now=T0 + timedelta(days=2))
         assert back.warnings is not None and back.warnings.reopened == 1
         [again_w] = store.all()
         assert again_w.warning_id == w.warning_id and again_w.times_opened == 2
@@ -92,11 +96,13 @@ def test_one_warning_per_condition_and_the_lifecycle(tmp_path: Path) -> None:
 
 def test_an_indicator_not_computed_does_not_resolve_its_warnings(tmp_path: Path) -> None:
     settings = region.build(tmp_path)
-    with open_warehouse(settings) as wh:
-        compute_catalogue(wh, indicators=STAFF, now=T0)
-        other = compute_catalogue(wh, indicators=[indicator("class_size.mean_size")], now=T0)
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        compute_catalogue(wh, warnings=book, indicators=STAFF, now=T0)
+        other = compute_catalogue(
+            wh, warnings=book, indicators=[indicator("class_size.mean_size")], now=T0
+        )
         assert other.warnings is not None and other.warnings.resolved == 0
-        assert [w.status for w in WarningStore(wh).all()] == ["open"]
+        assert [w.status for w in WarningStore(book).all()] == ["open"]
 
 
 def test_trend_across_school_years(tmp_path: Path) -> None:
@@ -108,10 +114,10 @@ def test_trend_across_school_years(tmp_path: Path) -> None:
     ]
     region.load(settings, {"facility_survey": region.tables()["facility_survey"] + older}, "L2")
     share = [indicator("info.gigabit_school_share")]
-    with open_warehouse(settings) as wh:
-        compute_catalogue(wh, school_year="2024-2025", indicators=share, now=T0)
-        compute_catalogue(wh, school_year="2025-2026", indicators=share, now=T0)
-        trend = _find(WarningStore(wh), f"trend|info.gigabit_school_share|county|{COUNTY}")
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        compute_catalogue(wh, warnings=book, school_year="2024-2025", indicators=share, now=T0)
+        compute_catalogue(wh, warnings=book, school_year="2025-2026", indicators=share, now=T0)
+        trend = _find(WarningStore(book), f"trend|info.gigabit_school_share|county|{COUNTY}")
     # (66.7 − 100) / 100 = −33% → worse by ≥ 30% → 红
     assert [(w.level, round(w.value, 2), w.reference) for w in trend] == [("red", 66.67, 100.0)]
 
@@ -119,10 +125,10 @@ def test_trend_across_school_years(tmp_path: Path) -> None:
 def test_gap_to_plan_target_and_the_checklist(tmp_path: Path) -> None:
     settings = region.build(tmp_path)
     plans = load_plans(None)  # the built-in seed 000 plan: 万兆 10% (2020) → 70% (2025)
-    with open_warehouse(settings) as wh:
-        compute_catalogue(wh, indicators=[indicator("info.ten_gigabit_school_share")],
-                          plans=plans, now=T0)  # fmt: skip
-        gap = _find(WarningStore(wh), f"info.ten_gigabit_school_share|county|{COUNTY}")
+    with open_warehouse(settings) as wh, open_store(settings) as book:
+        ten_gigabit = [indicator("info.ten_gigabit_school_share")]
+        compute_catalogue(wh, warnings=book, indicators=ten_gigabit, plans=plans, now=T0)
+        gap = _find(WarningStore(book), f"info.ten_gigabit_school_share|county|{COUNTY}")
     # 2025 is the target year: expected 70; measured 16.7 → behind (70 − 16.7) / 60 = 89% → 红
     assert [(w.rule, w.level, w.reference) for w in gap] == [("target_gap", "red", 70.0)]
     target = next(t for p in plans for t in p.targets

@@ -37,6 +37,7 @@ from edubrain.govern.scorecard import (
 from edubrain.indicators.catalogue import indicator
 from edubrain.indicators.warnings import STAGE_LABELS, Level, Status, WarningStore
 from edubrain.ingest import FileReport, ingest_paths
+from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.warehouse import open_warehouse
@@ -122,11 +123,11 @@ def _headline_table(rows: list[dict[str, Any]]) -> Table:
 
 def _indicators_step(console: Console, settings: Settings) -> None:
     """Last year's facility survey first (so trends have a baseline), then this year."""
-    with open_warehouse(settings) as wh:
-        run_compute(settings, wh, school_year="2024-2025", families=["info"])
-        summary = run_compute(settings, wh)
+    with open_warehouse(settings) as wh, open_store(settings) as store:
+        run_compute(settings, wh, school_year="2024-2025", families=["info"], warnings=store)
+        summary = run_compute(settings, wh, warnings=store)
         headline = headline_rows(wh, summary.run.school_year)
-        warnings = WarningStore(wh).query(status=[Status.OPEN.value])
+        warnings = WarningStore(store).query(status=[Status.OPEN.value])
     console.print(
         f"    {summary.run.indicators} indicators, {summary.run.values:,} values for "
         f"{summary.run.school_year} in {summary.run.seconds:.1f} s"

@@ -18,7 +18,8 @@ from edubrain.indicators.explain import explain as explain_value
 from edubrain.indicators.plans import Plan, load_plans
 from edubrain.indicators.run import RunSummary, compute_catalogue
 from edubrain.indicators.store import latest_values, stored_years
-from edubrain.indicators.warnings import STAGE_LABELS
+from edubrain.indicators.warnings import STAGE_LABELS, WarningBook
+from edubrain.service.store import open_store
 from edubrain.settings import Settings, load_settings
 from edubrain.warehouse import Warehouse, open_warehouse
 
@@ -47,6 +48,7 @@ def run_compute(
     school_year: str | None = None,
     ids: list[str] | None = None,
     families: list[str] | None = None,
+    warnings: WarningBook | None = None,
 ) -> RunSummary:
     for f in families or []:
         family(f)  # unknown family → one clear error
@@ -59,6 +61,7 @@ def run_compute(
         indicators=chosen,
         plans=load_plans(settings.local_plans_dir),
         max_load_age_days=settings.quality_max_load_age_days,
+        warnings=warnings,
     )
 
 
@@ -82,8 +85,11 @@ def compute(
     """Compute the catalogue for a school year at every grain; store it with provenance and
     raise or clear warnings."""
     settings = load_settings()
-    with open_warehouse(settings) as wh:
-        summary = run_compute(settings, wh, school_year=year, ids=ids, families=families)
+    # Warnings live in the operational store, where people acknowledge and resolve them.
+    with open_warehouse(settings) as wh, open_store(settings) as store:
+        summary = run_compute(
+            settings, wh, school_year=year, ids=ids, families=families, warnings=store
+        )
     run = summary.run
     w = summary.warnings
     payload = {

@@ -6,7 +6,7 @@ import getpass
 import json
 import os
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,21 +24,38 @@ audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=Tr
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=0, help="Server processes (default: settings; 0 = one per core)."),
+    ] = None,
 ) -> None:
     """Serve the cockpit (web UI at /) and the API (OpenAPI at /api/v1/docs) on
     EDUBRAIN_SERVICE_HOST:EDUBRAIN_SERVICE_PORT."""
     import uvicorn
 
     from edubrain.service import create_app
+    from edubrain.service.app import prepare_home
 
     settings = load_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.service_host,
-        port=port or settings.service_port,
-        log_level="info",
-        access_log=settings.service_access_log,
-    )
+    # Migrations, the service key and an empty warehouse are made once, here, rather than
+    # raced for by the workers.
+    prepare_home(settings)
+    if workers is not None:
+        settings = settings.model_copy(update={"service_workers": workers})
+    count = settings.service_processes
+    options: dict[str, Any] = {
+        "host": host or settings.service_host,
+        "port": port or settings.service_port,
+        "log_level": "info",
+        "access_log": settings.service_access_log,
+    }
+    if count == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Each worker process builds its app from the same EDUBRAIN_ environment.
+        uvicorn.run(
+            "edubrain.service.app:app_from_environment", factory=True, workers=count, **options
+        )
 
 
 @users_app.command("add")

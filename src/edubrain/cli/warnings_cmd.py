@@ -14,8 +14,8 @@ from rich.table import Table
 
 from edubrain.errors import ConfigError
 from edubrain.indicators.warnings import IndicatorWarning, Level, Status, WarningStore
+from edubrain.service.store import open_store
 from edubrain.settings import load_settings
-from edubrain.warehouse import open_warehouse
 
 app = typer.Typer(
     help="Warnings (预警) raised by indicator rules: list, acknowledge, resolve, history.",
@@ -74,8 +74,8 @@ def list_warnings(
         [] if show_all else [Status.OPEN.value, Status.ACKNOWLEDGED.value]
     )
     levels = _parse(level, Level, "--level")
-    with open_warehouse(load_settings()) as wh:
-        rows = WarningStore(wh).query(status=statuses, level=levels)
+    with open_store(load_settings()) as store:
+        rows = WarningStore(store).query(status=statuses, level=levels)
     if as_json:
         _echo_json([w.as_dict() for w in rows])
         return
@@ -104,8 +104,8 @@ def acknowledge(
     who: Annotated[str | None, typer.Option("--by", help="Who; default the OS user.")] = None,
 ) -> None:
     """open → acknowledged: someone has seen it and owns it."""
-    with open_warehouse(load_settings()) as wh:
-        w = WarningStore(wh).acknowledge(warning_id, _who(who), note, datetime.now())
+    with open_store(load_settings()) as store:
+        w = WarningStore(store).acknowledge(warning_id, _who(who), note, datetime.now())
     typer.echo(f"{w.warning_id} acknowledged by {w.acknowledged_by}")
 
 
@@ -116,8 +116,8 @@ def resolve(
     who: Annotated[str | None, typer.Option("--by", help="Who; default the OS user.")] = None,
 ) -> None:
     """→ resolved. If the next computation still finds the condition, it reopens."""
-    with open_warehouse(load_settings()) as wh:
-        w = WarningStore(wh).resolve(warning_id, _who(who), note, datetime.now())
+    with open_store(load_settings()) as store:
+        w = WarningStore(store).resolve(warning_id, _who(who), note, datetime.now())
     typer.echo(f"{w.warning_id} resolved by {w.resolved_by}")
 
 
@@ -127,8 +127,8 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Every event of one warning: opened, updated, acknowledged, resolved, reopened."""
-    with open_warehouse(load_settings()) as wh:
-        store = WarningStore(wh)
+    with open_store(load_settings()) as opened:
+        store = WarningStore(opened)
         w = store.get(warning_id)
         events = store.events(warning_id)
     if as_json:

@@ -24,6 +24,7 @@ from edubrain.indicators.store import (
 )
 from edubrain.indicators.warnings import (
     SyncResult,
+    WarningBook,
     WarningStore,
     target_conditions,
     threshold_conditions,
@@ -130,10 +131,16 @@ def compute_catalogue(
     as_of: date | None = None,
     max_load_age_days: int = 45,
     backend: str = "duckdb",
-    evaluate_warnings: bool = True,
+    warnings: WarningBook | None = None,
     now: datetime | None = None,
 ) -> RunSummary:
-    """Compute, store and (for the latest year) raise or clear warnings, atomically."""
+    """Compute and store the values, then (for the latest year, given a book to keep them in)
+    raise or clear warnings.
+
+    The values are written in one warehouse transaction; the warnings after it commits, in
+    one transaction of the book. If that fails the values stand, and the next run brings the
+    warnings up to date.
+    """
     started = time.perf_counter()
     now = now or datetime.now().replace(microsecond=0)
     year = school_year or default_school_year(wh)
@@ -169,24 +176,23 @@ def compute_catalogue(
     stored = [{**r, "run_id": run.run_id, "computed_at": now} for r in rows]
     summary = RunSummary(run, values=stored)
     later = [y for y in stored_years(wh) if y > year]
-    store = WarningStore(wh)
     with wh.transaction() as tx:
         write_run(tx, run, stored)
-        if not evaluate_warnings:
-            summary.warnings_skipped = "not asked for"
-        elif later:
-            summary.warnings_skipped = (
-                f"warnings follow the latest school year ({later[-1]}); {year} is history"
-            )
-        else:
-            conditions = threshold_conditions(stored)
-            previous_year = _previous(wh, year)
-            if previous_year:
-                before = latest_values(wh, school_year=previous_year)
-                conditions += trend_conditions(stored, before)
-            conditions += target_conditions(stored, plans)
-            evaluated = {i.id for i in computed.indicators}
-            summary.warnings = store.sync(tx, conditions, evaluated, now)
+    if warnings is None:
+        summary.warnings_skipped = "not asked for"
+    elif later:
+        summary.warnings_skipped = (
+            f"warnings follow the latest school year ({later[-1]}); {year} is history"
+        )
+    else:
+        conditions = threshold_conditions(stored)
+        previous_year = _previous(wh, year)
+        if previous_year:
+            before = latest_values(wh, school_year=previous_year)
+            conditions += trend_conditions(stored, before)
+        conditions += target_conditions(stored, plans)
+        evaluated = {i.id for i in computed.indicators}
+        summary.warnings = WarningStore(warnings).sync(conditions, evaluated, now)
     log.info("indicators %s: %d values in %.1f s", year, len(stored), run.seconds)
     return summary
 

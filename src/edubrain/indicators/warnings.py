@@ -14,6 +14,9 @@ One condition (rule × indicator × threshold × grain × unit × 学段) keeps 
 opened once, updated while the condition holds, reopened if it returns after being resolved,
 and resolved by the system when a recomputation no longer finds it. People acknowledge and
 resolve warnings with a name and a note; every change is an event.
+
+The state and its events are kept in a `WarningBook`: the service's operational store, where
+people change them while the service runs (the warehouse is read-only to the service).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -31,10 +34,7 @@ from edubrain.errors import EdubrainError
 from edubrain.indicators.catalogue import indicator
 from edubrain.indicators.definitions import Direction, Grain
 from edubrain.indicators.plans import Plan
-from edubrain.warehouse import Transaction, Warehouse
 
-STATE_TABLE = "indicator_warning"
-EVENTS_TABLE = "indicator_warning_event"
 TREND_BANDS = (0.10, 0.20, 0.30)  # yellow, orange, red: relative worsening in a year
 TARGET_BANDS = (0.10, 0.25, 0.50)  # of the planned change still missing
 STAGE_LABELS = {"primary": "小学", "junior": "初中", "senior": "高中", "": ""}
@@ -297,18 +297,37 @@ class SyncResult:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-class WarningStore:
-    """Warning state in the warehouse: a small table replaced as a whole (it holds one row per
-    condition ever seen) plus an append-only event log."""
+class WarningBook(Protocol):
+    """Where warning state (rows of `STATE_SCHEMA`) and events (`EVENT_SCHEMA`) are kept."""
 
-    def __init__(self, wh: Warehouse) -> None:
-        self._wh = wh
+    def warning_rows(self) -> list[dict[str, Any]]:
+        """Every warning ever opened."""
+        ...
+
+    def replace_warnings(
+        self, rows: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]
+    ) -> None:
+        """Make `rows` the whole state and append `events`, in one transaction."""
+        ...
+
+    def change_warning(self, row: dict[str, Any], was: str, event: dict[str, Any]) -> bool:
+        """Replace one warning with `row` if its status is still `was`, and append `event`, in
+        one transaction; False if someone changed it first."""
+        ...
+
+    def warning_events(self, warning_id: str | None = None) -> list[dict[str, Any]]:
+        """Events, oldest first; of one warning if given."""
+        ...
+
+
+class WarningStore:
+    """The warning lifecycle over a `WarningBook`."""
+
+    def __init__(self, book: WarningBook) -> None:
+        self._book = book
 
     def all(self) -> list[IndicatorWarning]:
-        if not self._wh.has_table(STATE_TABLE):
-            return []
-        rows = self._wh.to_arrow(STATE_TABLE).to_pylist()
-        return [IndicatorWarning(**r) for r in rows]
+        return [IndicatorWarning(**r) for r in self._book.warning_rows()]
 
     def query(
         self, *, status: Sequence[str] | None = None, level: Sequence[str] | None = None
@@ -330,18 +349,11 @@ class WarningStore:
         raise WarningNotFoundError(f"no warning {wid!r} (edubrain warnings list)")
 
     def events(self, wid: str | None = None) -> list[dict[str, Any]]:
-        if not self._wh.has_table(EVENTS_TABLE):
-            return []
-        t = self._wh.table(EVENTS_TABLE)
-        if wid:
-            t = t.filter(t.warning_id == wid)
-        rows: list[dict[str, Any]] = t.order_by("at").to_pyarrow().to_pylist()
-        return rows
+        return self._book.warning_events(wid)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def sync(
         self,
-        tx: Transaction,
         conditions: Sequence[Condition],
         evaluated: set[str],
         now: datetime,
@@ -397,7 +409,7 @@ class WarningStore:
             )  # fmt: skip
             result.resolved += 1
             result.events.append(_event(state[key], now, "auto_resolved", SYSTEM, ""))
-        self._write(tx, list(state.values()), result.events)
+        self._book.replace_warnings([w.as_dict() for w in state.values()], result.events)
         return result
 
     def acknowledge(self, wid: str, who: str, note: str, now: datetime) -> IndicatorWarning:
@@ -407,7 +419,7 @@ class WarningStore:
                                     "acknowledged")  # fmt: skip
         new = replace(w, status=Status.ACKNOWLEDGED.value, acknowledged_by=who,
                       acknowledged_at=now, acknowledge_note=note, updated_at=now)  # fmt: skip
-        self._save_one(new, _event(new, now, "acknowledged", who, note))
+        self._save_one(new, w.status, _event(new, now, "acknowledged", who, note))
         return new
 
     def resolve(self, wid: str, who: str, note: str, now: datetime) -> IndicatorWarning:
@@ -416,22 +428,12 @@ class WarningStore:
             raise WarningStateError(f"warning {wid} is already resolved")
         new = replace(w, status=Status.RESOLVED.value, resolved_by=who, resolved_at=now,
                       resolve_note=note, updated_at=now)  # fmt: skip
-        self._save_one(new, _event(new, now, "resolved", who, note))
+        self._save_one(new, w.status, _event(new, now, "resolved", who, note))
         return new
 
-    def _save_one(self, w: IndicatorWarning, event: dict[str, Any]) -> None:
-        rows = [w if x.warning_id == w.warning_id else x for x in self.all()]
-        with self._wh.transaction() as tx:
-            self._write(tx, rows, [event])
-
-    @staticmethod
-    def _write(
-        tx: Transaction, rows: Sequence[IndicatorWarning], events: Sequence[dict[str, Any]]
-    ) -> None:
-        table = pa.Table.from_pylist([w.as_dict() for w in rows], schema=STATE_SCHEMA)
-        tx.replace_table(STATE_TABLE, table)
-        if events:
-            tx.append_rows(EVENTS_TABLE, pa.Table.from_pylist(list(events), schema=EVENT_SCHEMA))
+    def _save_one(self, w: IndicatorWarning, was: str, event: dict[str, Any]) -> None:
+        if not self._book.change_warning(w.as_dict(), was, event):
+            raise WarningStateError(f"warning {w.warning_id} was changed meanwhile; look again")
 
 
 def _event(w: IndicatorWarning, at: datetime, event: str, who: str, note: str) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from edubrain.service.routes import (
     portrait,
 )
 from edubrain.service.store import NotFoundError, open_store
-from edubrain.settings import Settings
+from edubrain.settings import Settings, load_settings
 from edubrain.warehouse import open_warehouse
 
 API_PREFIX = "/api/v1"
@@ -132,7 +132,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
-        warehouse = open_warehouse(settings)
+        warehouse = open_warehouse(settings, read_only=True)
         app.state.services = Services(
             settings=settings,
             store=store,
@@ -182,6 +182,19 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
     return app
+
+
+def prepare_home(settings: Settings) -> None:
+    """What the app needs before it starts: the store migrated, the service key, and a
+    warehouse file to open read-only (empty before the first ingest)."""
+    open_store(settings).close()
+    RecordRefs.for_home(settings.home)
+    open_warehouse(settings, read_only=True).close()
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the `EDUBRAIN_` environment: what each `edubrain serve` worker runs."""
+    return create_app(load_settings())
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:

@@ -9,7 +9,7 @@ denied.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -320,11 +320,44 @@ def _units_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValu
     return (at_school & (t.unit_code == school)) | (~at_school & above)
 
 
+@dataclass(frozen=True)
+class UnitsInScope:
+    """The (grain, unit) rows a scope covers, as plain values for a query outside the warehouse
+    (warnings in the operational store): the rule of `_units_in_scope`, resolved."""
+
+    schools: frozenset[str]  # rows at school grain, by school code
+    region_prefix: str | None  # rows at a region grain whose code starts with this
+    regions: frozenset[str]  # … or is one of these
+
+    def covers(self, grain: str, unit_code: str) -> bool:
+        if grain == "school":
+            return unit_code in self.schools
+        prefixed = self.region_prefix is not None and unit_code.startswith(self.region_prefix)
+        return prefixed or unit_code in self.regions
+
+
+def units_in_scope(scope: Scope, region_of_school: Mapping[str, str]) -> UnitsInScope:
+    """What `_units_in_scope` selects, given every school's region code."""
+    if scope.level in REGION_LEVELS:
+        prefix = scope.region_prefix
+        exact = scope.level is ScopeLevel.COUNTY
+        schools = frozenset(
+            school
+            for school, region in region_of_school.items()
+            if (region == prefix if exact else region.startswith(prefix))
+        )
+        return UnitsInScope(schools, prefix, frozenset(_region_and_ancestors(scope.key)))
+    school = _school_of(scope)
+    county = region_of_school.get(school) if school is not None else None
+    if school is None or county is None:
+        return UnitsInScope(frozenset(), None, frozenset())
+    return UnitsInScope(frozenset({school}), None, frozenset(_region_and_ancestors(county)))
+
+
 _SCOPED_ENTITIES: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
     "student": _students_in_scope,
     "teacher": _teachers_in_scope,
     "indicator_value": _units_in_scope,
-    "indicator_warning": _units_in_scope,
 }
 
 

@@ -113,6 +113,7 @@ class WarehouseReader:
         self._kept = _Kept(cache_bytes)
         # Bumped by every write: a result read before it must not be kept after it.
         self._generation = 0
+        self._schools: dict[str, str] | None = None
 
     @property
     def lock(self) -> threading.RLock:
@@ -235,6 +236,16 @@ class WarehouseReader:
         found: SortedRows = self._kept_or_run("sorted", shape, build, values, as_sorted)
         return found
 
+    def region_of_school(self) -> Mapping[str, str]:
+        """Every school's region code (read once: the school list is small and does not change
+        while the service runs)."""
+        with self._lock:
+            if self._schools is None:
+                t = self.table("school")
+                rows = t.select("school_code", "region_code").to_pyarrow().to_pylist()
+                self._schools = {r["school_code"]: r["region_code"] for r in rows}
+            return self._schools
+
     def scalar(self, expr: ir.Scalar) -> Any:
         with self._lock:
             return expr.to_pyarrow().as_py()
@@ -338,7 +349,8 @@ class ScopedReader:
         next_cursor = self._refs.seal(f"after:{upto}") if more else None
         if in_scope.rows is not None:
             rows = in_scope.rows.slice(start, len(chosen)).to_pylist()
-            return Page(self._present(actor, entity_name, rows), next_cursor, list(map(str, chosen)))
+            shown = self._present(actor, entity_name, rows)
+            return Page(shown, next_cursor, [str(k) for k in chosen])
 
         def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
             wanted, params = filtered()

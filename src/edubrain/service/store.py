@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from edubrain.errors import EdubrainError
+from edubrain.service.policy import UnitsInScope
 from edubrain.settings import Settings
 
 GENESIS_HASH = "0" * 64
@@ -306,7 +307,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # One writer appends to the chain at a time inside this process; across processes the
-        # head row's lock (PostgreSQL) or the database lock (SQLite) serialises appends.
+        # head row's lock (PostgreSQL) or the database's write lock (SQLite) serialises them.
         self._audit_lock = threading.Lock()
         self._waiting_lock = threading.Lock()
         self._waiting: list[_WaitingRecord] = []
@@ -487,6 +488,11 @@ class Store:
         """Append `entries` in order and move the chain's head, in one transaction."""
         records = []
         with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                # Take the database's write lock before reading the head, so that another
+                # process (a second service worker, the CLI) cannot append in between; SQLite
+                # has no row locks and ignores FOR UPDATE.
+                conn.execute(audit_head.update().where(sa.false()).values(seq=audit_head.c.seq))
             head = conn.execute(
                 sa.select(audit_head.c.seq, audit_head.c.hash)
                 .where(audit_head.c.head_id == 1)
@@ -695,6 +701,84 @@ class Store:
             )
         return bool(result.rowcount)
 
+    # -- warnings (the indicators' WarningBook) ----------------------------------------------
+    def warning_rows(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(sa.select(warnings))]
+
+    def replace_warnings(
+        self, rows: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(warnings.delete())
+            if rows:
+                conn.execute(warnings.insert(), [_row_of(warnings, r) for r in rows])
+            if events:
+                conn.execute(warning_events.insert(), [_row_of(warning_events, e) for e in events])
+
+    def change_warning(self, row: dict[str, Any], was: str, event: dict[str, Any]) -> bool:
+        values = _row_of(warnings, row)
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                warnings.update()
+                .where(warnings.c.warning_id == values.pop("warning_id"))
+                .where(warnings.c.status == was)
+                .values(**values)
+            ).rowcount
+            if changed:
+                conn.execute(warning_events.insert().values(**_row_of(warning_events, event)))
+        return bool(changed)
+
+    def warning_events(self, warning_id: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(warning_events).order_by(warning_events.c.at, warning_events.c.event_id)
+        if warning_id is not None:
+            query = query.where(warning_events.c.warning_id == warning_id)
+        with self.engine.connect() as conn:
+            return [
+                {k: v for k, v in r._mapping.items() if k != "event_id"}
+                for r in conn.execute(query)
+            ]
+
+    def warnings_in_scope(
+        self,
+        units: UnitsInScope,
+        *,
+        filters: Mapping[str, str],
+        severity: Mapping[str, int],
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Warnings of the units a scope covers, with `column == value` filters, ordered by
+        `severity_key` (the level's rank under `severity` as one digit, `|`, the id), from
+        after `after`. Scope and filters are conditions of the query itself."""
+        w = warnings.c
+        at_school = w.grain == "school"
+        regional: list[sa.ColumnElement[bool]] = (
+            [w.unit_code.in_(sorted(units.regions))] if units.regions else []
+        )
+        if units.region_prefix is not None:
+            regional.append(w.unit_code.startswith(units.region_prefix, autoescape=True))
+        covered = sa.or_(
+            sa.and_(at_school, w.unit_code.in_(sorted(units.schools)))
+            if units.schools
+            else sa.false(),
+            sa.and_(~at_school, sa.or_(*regional)) if regional else sa.false(),
+        )
+        rank = sa.case(
+            *((w.level == level, str(digit)) for level, digit in severity.items()), else_="9"
+        )
+        key = (rank + "|" + w.warning_id).label("severity_key")
+        query = sa.select(warnings, key).where(covered)
+        for name, value in filters.items():
+            query = query.where(w[name] == value)
+        if after is not None:
+            query = query.where(key > after)
+        query = query.order_by(key)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     # -- the steward's decisions -------------------------------------------------------------
     def record_steward_decision(
         self, left: str, right: str, verdict: str, *, by: str, note: str, at: datetime
@@ -718,6 +802,11 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _row_of(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` restricted to the table's columns (a warning's dict carries no surrogate key)."""
+    return {c.name: values[c.name] for c in table.columns if c.name in values}
 
 
 class DuplicateUserError(EdubrainError, ValueError):

@@ -28,12 +28,17 @@ from edubrain.warehouse.schema import (
 from edubrain.warehouse.spark_backend import SparkTables
 
 
-def open_warehouse(settings: Settings) -> DuckDBWarehouse:
-    """Open (creating if needed) the warehouse at `settings.warehouse_path`."""
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> DuckDBWarehouse:
+    """Open (creating if needed) the warehouse at `settings.warehouse_path`.
+
+    Read-only, several processes may hold it at once (the service's workers), and none may
+    write it until they all let go.
+    """
     return DuckDBWarehouse(
         settings.warehouse_path,
         threads=settings.warehouse_threads,
         memory_limit=settings.warehouse_memory_limit,
+        read_only=read_only,
     )
 
 

@@ -68,7 +68,17 @@ def _key_join(ent: Entity, left: str, right: str) -> str:
 class DuckDBWarehouse:
     """The warehouse in one DuckDB file. Use as a context manager; one writer process at a time."""
 
-    def __init__(self, path: Path, *, threads: int = 0, memory_limit: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        threads: int = 0,
+        memory_limit: str | None = None,
+        read_only: bool = False,
+    ) -> None:
+        if read_only and not path.exists():
+            # A first start before any ingest: make the empty warehouse, then read it.
+            DuckDBWarehouse(path, threads=threads, memory_limit=memory_limit).close()
         config: dict[str, Any] = {
             # Only the built-in extensions work offline; never reach for the network.
             "autoinstall_known_extensions": False,
@@ -80,7 +90,7 @@ class DuckDBWarehouse:
             config["memory_limit"] = memory_limit
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(str(path), config=config)
+            self._con = duckdb.connect(str(path), read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
             raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
         self.path = path
@@ -88,7 +98,8 @@ class DuckDBWarehouse:
         self._thread = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._create_tables()
+        if not read_only:
+            self._create_tables()
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> DuckDBWarehouse:

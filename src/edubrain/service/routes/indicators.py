@@ -1,9 +1,10 @@
 """Indicators and warnings (指标与预警): the catalogue, values and trends, and the warning queue.
 
 Values and warnings carry a grain and a unit (a school, or a county/city); the caller's scope
-filters them inside the query like any personal record (`policy.scope_predicate`). Indicator
-values are aggregates without a person in them, so reading them is not audited; acknowledging
-and resolving a warning is.
+filters them inside the query like any personal record: values in the warehouse
+(`policy.scope_predicate`), warnings in the operational store, where people change them
+(`policy.units_in_scope`). Indicator values are aggregates without a person in them, so reading
+them is not audited; acknowledging and resolving a warning is.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from edubrain.indicators.catalogue import INDICATORS, indicator
 from edubrain.indicators.definitions import Indicator
 from edubrain.indicators.store import VALUES_TABLE, latest_of
-from edubrain.indicators.warnings import EVENTS_TABLE, STATE_TABLE, Level, WarningStore
+from edubrain.indicators.warnings import Level, WarningStore
 from edubrain.service.deps import Services, ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission, scope_predicate
+from edubrain.service.policy import Actor, Permission, scope_predicate, units_in_scope
 from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
 from edubrain.service.schemas import (
     IndicatorOut,
@@ -200,10 +201,8 @@ def value_series(
     return [{c: r[c] for c in _VALUE_COLUMNS} for r in rows]
 
 
-def _severity(t: ir.Table) -> ir.StringValue:
-    """Red first: the level's rank as one digit (9 − rank), then the warning id."""
-    rank = ibis.cases(*((t.level == lv.value, str(9 - lv.rank)) for lv in Level), else_="9")
-    return rank.concat("|", t.warning_id)
+# Red first: the level's rank as one digit (9 − rank) leads each warning's paging key.
+_SEVERITY = {lv.value: 9 - lv.rank for lv in Level}
 
 
 @router.get("/warnings", response_model=WarningPage)
@@ -226,19 +225,26 @@ def list_warnings(
         "unit_code": unit_code,
         "grain": grain,
     }
-    return _keyset_page(
-        services, actor, STATE_TABLE, filters, _severity, _WARNING_COLUMNS, cursor, limit
+    rows = services.store.warnings_in_scope(
+        units_in_scope(actor.scope, services.reader.region_of_school()),
+        filters=_given(filters),
+        severity=_SEVERITY,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
     )
+    more = len(rows) > limit
+    return {
+        "items": [{c: r[c] for c in _WARNING_COLUMNS} for r in rows[:limit]],
+        "next_cursor": encode_cursor(rows[limit - 1]["severity_key"]) if more else None,
+    }
 
 
 def _warning(services: Services, actor: Actor, warning_id: str) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = []
-    if services.reader.has_table(STATE_TABLE):
-        rows = services.reader.prepared_rows(
-            ("warning", actor.scope),
-            lambda: _filtered(services, actor, STATE_TABLE, ("warning_id",)),
-            {"f_warning_id": warning_id},
-        )
+    rows = services.store.warnings_in_scope(
+        units_in_scope(actor.scope, services.reader.region_of_school()),
+        filters={"warning_id": warning_id},
+        severity=_SEVERITY,
+    )
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no warning {warning_id} in your scope")
     return {c: rows[0][c] for c in _WARNING_COLUMNS}
@@ -262,17 +268,11 @@ def warning_events(
 ) -> list[dict[str, Any]]:
     """What happened to a warning: opened, updated, acknowledged, resolved, reopened."""
     _warning(services, actor, warning_id)
-    if not services.reader.has_table(EVENTS_TABLE):
-        return []
-    t = services.reader.table(EVENTS_TABLE)
-    rows: list[dict[str, Any]] = services.reader.rows(
-        t.filter(t.warning_id == warning_id).order_by("at")
-    )
-    return rows
+    return services.store.warning_events(warning_id)
 
 
 def _local_now(services: Services) -> datetime:
-    # The warehouse keeps local wall-clock times without a zone, as the CLI writes them.
+    # Warnings keep local wall-clock times without a zone, as the indicator runs write them.
     return services.clock().astimezone().replace(tzinfo=None, microsecond=0)
 
 
@@ -286,10 +286,9 @@ def acknowledge_warning(
 ) -> dict[str, Any]:
     """Take an open warning on: who and why go into its history."""
     _warning(services, actor, warning_id)
-    with services.reader.writing() as warehouse:
-        done = WarningStore(warehouse).acknowledge(
-            warning_id, actor.username, body.note, _local_now(services)
-        )
+    done = WarningStore(services.store).acknowledge(
+        warning_id, actor.username, body.note, _local_now(services)
+    )
     trail.record("acknowledge", "indicator_warning", record_ids=[warning_id])
     return done.as_dict()
 
@@ -304,9 +303,8 @@ def resolve_warning(
 ) -> dict[str, Any]:
     """Close a warning with a note (it reopens if a later computation finds it again)."""
     _warning(services, actor, warning_id)
-    with services.reader.writing() as warehouse:
-        done = WarningStore(warehouse).resolve(
-            warning_id, actor.username, body.note, _local_now(services)
-        )
+    done = WarningStore(services.store).resolve(
+        warning_id, actor.username, body.note, _local_now(services)
+    )
     trail.record("resolve", "indicator_warning", record_ids=[warning_id])
     return done.as_dict()
