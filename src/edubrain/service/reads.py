@@ -338,7 +338,9 @@ class ScopedReader:
         next_cursor = self._refs.seal(f"after:{upto}") if more else None
         if in_scope.rows is not None:
             rows = in_scope.rows.slice(start, len(chosen)).to_pylist()
-            return Page(self._present(actor, entity_name, rows), next_cursor, list(map(str, chosen)))
+            return Page(
+                self._present(actor, entity_name, rows), next_cursor, list(map(str, chosen))
+            )
 
         def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
             wanted, params = filtered()
