@@ -1,22 +1,23 @@
 """一人一码 on a generated county, held against the generator's truth.
 
 Linkage quality (pairwise precision/recall over person mentions), ID stability across a second
-ingest, and a steward decision that outlives re-runs.
+ingest, and a steward decision (kept in the operational store) that outlives re-runs.
 """
 
 from __future__ import annotations
 
 import csv
-from datetime import datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from edubrain.cli.main import build_app
 from edubrain.govern.golden import GOLDEN_TABLE, LINEAGE_TABLE, STEWARD
 from edubrain.govern.identity import PERSON_EVENT_TABLE, PERSON_MENTION_TABLE
 from edubrain.govern.run import govern
-from edubrain.govern.steward import decide
 from edubrain.ingest import ingest_paths
+from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.warehouse import open_warehouse
@@ -89,10 +90,20 @@ def test_a_steward_decision_wins_on_every_later_run(region: Path, tmp_path: Path
     fitness = next(k for k in person_of if k.startswith(f"fitness_test|{number}|"))
     assert person_of[registry] == person_of[fitness]
 
-    with open_warehouse(settings) as wh:
-        decide(wh, registry, fitness, "different", by="steward", note="test", now=datetime.now())
+    # Through the CLI: the decision goes to the operational store, each run reads it there.
+    env = {"EDUBRAIN_HOME": str(settings.home)}
+    decided = CliRunner().invoke(
+        build_app(), ["govern", "review", "decide", registry, fitness, "different"], env=env
+    )
+    assert decided.exit_code == 0, (decided.output, decided.exception)
+    with open_store(settings) as store:
+        stored = store.steward_decisions()
+    assert [(d["mention_key_l"], d["mention_key_r"], d["verdict"]) for d in stored] == [
+        (registry, fitness, "different")
+    ]
     for _ in range(2):
-        govern(settings)
+        run = CliRunner().invoke(build_app(), ["govern", "--json"], env=env)
+        assert run.exit_code == 0, (run.output, run.exception)
         person_of = _person_of(settings)
         assert person_of[registry] != person_of[fitness]
 

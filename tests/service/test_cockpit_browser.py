@@ -29,7 +29,7 @@ import uvicorn
 from conftest import County
 
 from edubrain.govern.run import govern
-from edubrain.govern.steward import DECISION_TABLE, REVIEW_TABLE
+from edubrain.govern.steward import REVIEW_TABLE
 from edubrain.indicators.catalogue import INDICATORS, family
 from edubrain.indicators.run import compute_catalogue
 from edubrain.service import create_app
@@ -442,8 +442,8 @@ def test_data_office_shows_runs_quarantine_and_quality(site: Site, as_role: Any)
     first.locator("input[name=note]").fill("出生日期不同，非同一人")
     first.locator("button").click()
     page.wait_for_url("**done=decide**")
-    with open_warehouse(site.settings) as wh:
-        decisions = wh.to_arrow(DECISION_TABLE).to_pylist()
+    with open_store(site.settings) as store:
+        decisions = store.steward_decisions()
     assert {(d["verdict"], d["decided_by"], d["note"]) for d in decisions} == {
         ("different", "demo_data_admin", "出生日期不同，非同一人")
     }

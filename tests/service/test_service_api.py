@@ -184,12 +184,11 @@ def test_a_steward_decision_through_the_api_is_stored_and_audited(
         headers=admin,
     )
     assert response.status_code == 201, response.text
-    from edubrain.govern.steward import load_verdicts
-
-    services = caller.client.app.state.services  # type: ignore[attr-defined]
-    with services.reader.lock:
-        verdicts = load_verdicts(services.reader.warehouse)
-    assert [(v.mention_key_l, v.mention_key_r, v.same) for v in verdicts] == [(left, right, False)]
+    decisions = caller.store.steward_decisions()  # in the operational store, not the warehouse
+    assert [
+        (d["mention_key_l"], d["mention_key_r"], d["verdict"], d["decided_by"], d["note"])
+        for d in decisions
+    ] == [(left, right, "different", "data_admin_county", "双胞胎")]
     last = caller.store.audit_records(descending=True, limit=1)[0].entry
     assert (last.action, last.resource, json.loads(last.record_ids)) == (
         "decide",
@@ -202,3 +201,4 @@ def test_a_steward_decision_through_the_api_is_stored_and_audited(
         headers=admin,
     )
     assert same.status_code == 400
+    assert len(caller.store.steward_decisions()) == 1  # a refused decision is not kept

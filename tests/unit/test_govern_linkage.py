@@ -14,10 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edubrain.govern.evaluation import pairwise_score
-from edubrain.govern.identity import assign_ids, format_person_id
+from edubrain.govern.identity import (
+    PERSON_MENTION_SCHEMA,
+    PERSON_MENTION_TABLE,
+    assign_ids,
+    format_person_id,
+)
 from edubrain.govern.linkage import Verdict, cluster, cluster_exactly, staff_clusters
 from edubrain.govern.mentions import MENTION_SCHEMA, name_pinyin
-from edubrain.govern.steward import StewardError, decide, load_verdicts
+from edubrain.govern.steward import StewardError, check_decision, verdicts_from
+from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
 
@@ -193,13 +199,42 @@ def test_pairwise_score_counts_pairs() -> None:
 
 def test_decisions_persist_and_newest_wins(tmp_path) -> None:
     settings = Settings(home=tmp_path)
-    with open_warehouse(settings) as wh:
-        decide(wh, REG_A[0], FIT_A[0], "different", by="王老师", note="", now=NOW)
-        decide(
-            wh, FIT_A[0], REG_A[0], "same", by="李老师", note="checked", now=datetime(2026, 2, 1)
+    with open_store(settings) as store:
+        store.record_steward_decision(REG_A[0], FIT_A[0], "different", by="王老师", note="", at=NOW)
+        # Later, on the same pair named the other way round: it overrides the first.
+        store.record_steward_decision(
+            FIT_A[0], REG_A[0], "same", by="李老师", note="checked", at=datetime(2026, 2, 1)
         )
-        with pytest.raises(StewardError):
-            decide(wh, REG_A[0], FIT_A[0], "maybe", by="x", note="", now=NOW)
-    with open_warehouse(settings) as wh:
-        verdicts = load_verdicts(wh)
-    assert len(verdicts) == 1 and verdicts[0].same
+        store.record_steward_decision(REG_B[0], FIT_A[0], "different", by="王老师", note="", at=NOW)
+    with open_store(settings) as store:
+        verdicts = verdicts_from(store.steward_decisions())
+    assert {(frozenset((v.mention_key_l, v.mention_key_r)), v.same) for v in verdicts} == {
+        (frozenset((REG_A[0], FIT_A[0])), True),
+        (frozenset((REG_B[0], FIT_A[0])), False),
+    }
+
+
+def test_a_decision_is_checked_against_the_warehouse(tmp_path) -> None:
+    person = format_person_id(1)
+    with open_warehouse(Settings(home=tmp_path)) as wh:
+        # Before any linkage run a person ID means nothing; mention keys pass as given.
+        with pytest.raises(StewardError, match="run `edubrain govern` first"):
+            check_decision(wh, person, REG_B[0], "different")
+        assert check_decision(wh, REG_A[0], FIT_A[0], "same") == (REG_A[0], FIT_A[0])
+        links = [
+            {"mention_key": key, "entity": key.split("|")[0], "person_id": person}
+            for key in (REG_A[0], FIT_A[0])
+        ]
+        with wh.transaction() as tx:
+            tx.replace_table(
+                PERSON_MENTION_TABLE, pa.Table.from_pylist(links, PERSON_MENTION_SCHEMA)
+            )
+        # A person stands for its smallest mention key: "fitness_test|…" < "student|…".
+        assert check_decision(wh, person, REG_B[0], "different") == (FIT_A[0], REG_B[0])
+        for left, right, verdict in (
+            (person, FIT_A[0], "different"),  # the same mention twice
+            (REG_A[0], FIT_A[0], "maybe"),
+            (format_person_id(2), REG_B[0], "same"),  # no such person
+        ):
+            with pytest.raises(StewardError):
+                check_decision(wh, left, right, verdict)

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.cli.diagnose_cmd import demo_diagnosis
+from edubrain.cli.govern_cmd import stored_verdicts
 from edubrain.cli.indicators_cmd import fmt_value, headline_rows, run_compute
 from edubrain.cli.ingest_cmd import RichProgress
 from edubrain.cli.service_cmd import show_demo_accounts
@@ -202,7 +203,7 @@ def demo(
     console.print(f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}.")
     step = time.perf_counter()
     console.print("[bold]3/4[/] Governing: quality scorecard, record linkage (一人一码) ...")
-    linkage = govern(settings, truth=region_dir / "truth")
+    linkage = govern(settings, verdicts=stored_verdicts(settings), truth=region_dir / "truth")
     with open_warehouse(settings) as wh:
         ctx = RuleContext(date.today(), max_load_age_days=settings.quality_max_load_age_days)
         quality = scorecard(wh, ctx)

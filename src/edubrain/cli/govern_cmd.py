@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,9 +19,11 @@ from edubrain.govern.golden import (
     decide_value,
     resolve_person,
 )
+from edubrain.govern.linkage import Verdict
 from edubrain.govern.run import govern as run_govern
-from edubrain.govern.steward import REVIEW_TABLE, decide
-from edubrain.settings import load_settings
+from edubrain.govern.steward import REVIEW_TABLE, check_decision, verdicts_from
+from edubrain.service.store import open_store
+from edubrain.settings import Settings, load_settings
 from edubrain.warehouse import Warehouse, open_warehouse
 
 app = typer.Typer(
@@ -49,7 +51,8 @@ def govern(
     """Link every person mention, keep IDs stable, record merges/splits, refresh the queue."""
     if ctx.invoked_subcommand is not None:
         return
-    summary = run_govern(load_settings(), truth=truth)
+    settings = load_settings()
+    summary = run_govern(settings, verdicts=stored_verdicts(settings), truth=truth)
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -62,6 +65,12 @@ def govern(
     if summary.evaluation is not None:
         ev = summary.evaluation
         console.print(f"pairwise precision {ev['precision']:.4f}, recall {ev['recall']:.4f}")
+
+
+def stored_verdicts(settings: Settings) -> list[Verdict]:
+    """The steward's decisions kept in the operational store, the newest on each pair."""
+    with open_store(settings) as store:
+        return verdicts_from(store.steward_decisions())
 
 
 @review_app.command("list")
@@ -95,8 +104,12 @@ def review_decide(
     note: Annotated[str, typer.Option("--note", help="Why.")] = "",
 ) -> None:
     """Record a decision; it wins on every later `edubrain govern` run."""
-    with open_warehouse(load_settings()) as wh:
-        a, b = decide(wh, left, right, verdict, by=by, note=note, now=datetime.now())
+    settings = load_settings()
+    with open_warehouse(settings) as wh:  # read only: a person ID → one of its mentions
+        a, b = check_decision(wh, left, right, verdict)
+    with open_store(settings) as store:
+        at = datetime.now(UTC).replace(tzinfo=None)  # the store keeps UTC
+        store.record_steward_decision(a, b, verdict, by=by, note=note, at=at)
     typer.echo(f"recorded: {a} and {b} are {verdict}; applied on the next `edubrain govern`")
 
 

@@ -3,7 +3,8 @@
 
 Everything one run writes (persons, mention → person, events, review queue, golden records,
 lineage and value conflicts) lands in one warehouse transaction, so an interrupted run leaves
-the previous identities intact.
+the previous identities intact. The steward's decisions live in the operational store; the
+caller loads them (`steward.verdicts_from`) and hands them in.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +39,7 @@ from edubrain.govern.linkage import (
     staff_clusters,
 )
 from edubrain.govern.mentions import load_mentions, staff_mentions
-from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, load_verdicts, review_id
+from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, review_id
 from edubrain.settings import Settings
 from edubrain.warehouse import Warehouse, open_warehouse
 
@@ -86,8 +88,17 @@ def _previous(wh: Warehouse) -> tuple[dict[str, str], list[dict[str, object]]]:
     return previous, wh.to_arrow(PERSON_TABLE).to_pylist()
 
 
-def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -> GovernSummary:
-    """Link every person mention in the warehouse and (re)assign persistent person IDs."""
+def govern(
+    settings: Settings,
+    *,
+    verdicts: Sequence[Verdict] = (),
+    truth: Path | None = None,
+    threads: int = 0,
+) -> GovernSummary:
+    """Link every person mention in the warehouse and (re)assign persistent person IDs.
+
+    `verdicts` are the steward's decisions (newest per pair), hard constraints on clustering.
+    """
     started = time.perf_counter()
     now = datetime.now().replace(microsecond=0)
     run_id = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
@@ -103,8 +114,7 @@ def govern(settings: Settings, *, truth: Path | None = None, threads: int = 0) -
         )
         seconds.update(linkage.seconds)
         t = time.perf_counter()
-        verdicts = load_verdicts(wh)
-        clustering = cluster(mentions, linkage.edges, verdicts)
+        clustering = cluster(mentions, linkage.edges, list(verdicts))
         keys: list[str] = mentions.column("mention_key").to_pylist()
         members: dict[str, list[str]] = defaultdict(list)
         for key in keys:
@@ -189,7 +199,7 @@ def _review_items(
     edges: pa.Table,
     refused: list[tuple[str, str, float, str]],
     person_of: dict[str, str],
-    verdicts: list[Verdict],
+    verdicts: Sequence[Verdict],
     run_id: str,
 ) -> pa.Table:
     """Grey-band links and refused links that a steward has not yet decided."""

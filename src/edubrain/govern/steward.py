@@ -1,14 +1,18 @@
 """The steward's review queue and decisions (人工审核).
 
 A decision names two mentions (or two persons, through one of their mentions) and says whether
-they are the same pupil. Decisions are only ever appended; the newest on a pair wins, and every
-run applies them as hard constraints before clustering, so a decision outlives any re-training.
+they are the same pupil. Decisions are kept in the operational store (people's work, written
+while the service holds the warehouse read-only), only ever appended; the newest on a pair
+wins, and every `edubrain govern` run applies them as hard constraints before clustering, so a
+decision outlives any re-training. This module checks a decision against the warehouse and
+turns stored decisions into verdicts; the caller records and loads them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pyarrow as pa
 
@@ -17,19 +21,8 @@ from edubrain.govern.identity import ID_PREFIX, PERSON_MENTION_TABLE
 from edubrain.govern.linkage import Verdict
 from edubrain.warehouse import Warehouse
 
-DECISION_TABLE = "steward_decision"
 REVIEW_TABLE = "review_queue"
 
-DECISION_SCHEMA = pa.schema(
-    [
-        pa.field("mention_key_l", pa.string()),
-        pa.field("mention_key_r", pa.string()),
-        pa.field("verdict", pa.string()),  # same | different
-        pa.field("decided_by", pa.string()),
-        pa.field("decided_at", pa.timestamp("us")),
-        pa.field("note", pa.string()),
-    ]
-)
 REVIEW_SCHEMA = pa.schema(
     [
         pa.field("review_id", pa.string()),
@@ -57,11 +50,8 @@ def review_id(left: str, right: str) -> str:
     return hashlib.sha256(f"{a}\n{b}".encode()).hexdigest()[:12]
 
 
-def load_verdicts(wh: Warehouse) -> list[Verdict]:
-    """The newest decision on every pair."""
-    if not wh.has_table(DECISION_TABLE):
-        return []
-    rows = wh.to_arrow(DECISION_TABLE).sort_by("decided_at").to_pylist()
+def verdicts_from(rows: Iterable[Mapping[str, Any]]) -> list[Verdict]:
+    """The newest decision on every unordered pair, from stored decisions oldest first."""
     newest: dict[frozenset[str], Verdict] = {}
     for row in rows:
         left, right = str(row["mention_key_l"]), str(row["mention_key_r"])
@@ -86,23 +76,11 @@ def is_mention_key(ref: str) -> bool:
     return "|" in ref
 
 
-def decide(
-    wh: Warehouse, left: str, right: str, verdict: str, *, by: str, note: str, now: datetime
-) -> tuple[str, str]:
-    """Record a decision; returns the two mention keys it was recorded on."""
+def check_decision(wh: Warehouse, left: str, right: str, verdict: str) -> tuple[str, str]:
+    """The two mention keys a decision is to be recorded on; reads the warehouse, never writes."""
     if verdict not in VERDICTS:
         raise StewardError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     a, b = _resolve(wh, left), _resolve(wh, right)
     if a == b:
         raise StewardError(f"{left} and {right} are the same mention")
-    row = {
-        "mention_key_l": a,
-        "mention_key_r": b,
-        "verdict": verdict,
-        "decided_by": by,
-        "decided_at": now,
-        "note": note,
-    }
-    with wh.transaction() as tx:
-        tx.append_rows(DECISION_TABLE, pa.Table.from_pylist([row], DECISION_SCHEMA))
     return a, b

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from edubrain.govern.quality import RuleContext
 from edubrain.govern.scorecard import rollup, scorecard
-from edubrain.govern.steward import REVIEW_TABLE, decide
+from edubrain.govern.steward import REVIEW_TABLE, check_decision
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.masking import mask_free_text
 from edubrain.service.policy import Actor, Permission, clearance
@@ -130,16 +130,16 @@ def post_decision(
     actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
 ) -> dict[str, Any]:
     """Decide whether two mentions are the same pupil; applied on every later linkage run."""
-    with services.reader.writing() as warehouse:
-        left, right = decide(
-            warehouse,
-            body.left,
-            body.right,
-            body.verdict,
-            by=actor.username,
-            note=body.note,
-            now=services.clock().replace(tzinfo=None),
-        )
+    with services.reader.lock:  # reads only: a person ID → one of its mentions
+        left, right = check_decision(services.reader.warehouse, body.left, body.right, body.verdict)
+    services.store.record_steward_decision(
+        left,
+        right,
+        body.verdict,
+        by=actor.username,
+        note=body.note,
+        at=services.clock().replace(tzinfo=None),
+    )
     trail.record(
         "decide", "steward_decision", record_ids=[left, right], query={"verdict": body.verdict}
     )
