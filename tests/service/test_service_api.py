@@ -125,6 +125,22 @@ def test_regions_and_schools(caller: Caller, county: County) -> None:
     assert caller.client.get("/api/v1/schools/0000000000", headers=headers).status_code == 404
 
 
+def test_a_nul_in_the_path_or_query_is_refused_before_any_query(
+    caller: Caller, county: County
+) -> None:
+    # schemathesis found a NUL in a region code that broke the SQL text Ibis rendered.
+    region = county.schools[0]["region_code"]
+    headers = caller.headers(Role.BUREAU_LEADER, ScopeLevel.COUNTY, region)
+    for url in ("/api/v1/schools?region_code=%00", "/api/v1/schools/33%00", "/api/v1/regions/%00"):
+        response = caller.client.get(url, headers=headers)
+        assert response.status_code == 400, (url, response.text)
+        assert response.headers["x-request-id"]
+    body = {"left": "student|G1\u0000", "right": "P1", "verdict": "same"}
+    admin = caller.headers(Role.DATA_ADMIN, ScopeLevel.COUNTY, region)
+    response = caller.client.post("/api/v1/steward/decisions", json=body, headers=admin)
+    assert response.status_code == 422  # a NUL in a JSON string is refused by the schema
+
+
 def test_data_office_sees_runs_quarantine_and_quality(caller: Caller, county: County) -> None:
     region = county.schools[0]["region_code"]
     admin = caller.headers(Role.DATA_ADMIN, ScopeLevel.COUNTY, region)

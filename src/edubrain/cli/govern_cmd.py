@@ -79,7 +79,7 @@ def review_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Doubtful pairs of the last run, most probable first."""
-    with open_warehouse(load_settings()) as wh:
+    with open_warehouse(load_settings(), read_only=True) as wh:
         if not wh.has_table(REVIEW_TABLE):
             rows: list[dict[str, object]] = []
         else:
@@ -105,7 +105,7 @@ def review_decide(
 ) -> None:
     """Record a decision; it wins on every later `edubrain govern` run."""
     settings = load_settings()
-    with open_warehouse(settings) as wh:  # read only: a person ID → one of its mentions
+    with open_warehouse(settings, read_only=True) as wh:  # a person ID → one of its mentions
         a, b = check_decision(wh, left, right, verdict)
     with open_store(settings) as store:
         at = datetime.now(UTC).replace(tzinfo=None)  # the store keeps UTC
@@ -119,7 +119,7 @@ def golden_show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """One golden record: every field with its value, source, load, mention and deciding rule."""
-    with open_warehouse(load_settings()) as wh:
+    with open_warehouse(load_settings(), read_only=True) as wh:
         active = resolve_person(wh, person_id)
         lineage = _rows(wh, LINEAGE_TABLE, active)
         conflicts = _rows(wh, CONFLICT_TABLE, active)
@@ -162,7 +162,7 @@ def golden_conflicts(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Fields whose sources disagree and no steward has decided (the value review queue)."""
-    with open_warehouse(load_settings()) as wh:
+    with open_warehouse(load_settings(), read_only=True) as wh:
         if not wh.has_table(CONFLICT_TABLE):
             rows: list[dict[str, object]] = []
         else:

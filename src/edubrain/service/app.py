@@ -97,7 +97,8 @@ def check_routes_declare_access(app: FastAPI) -> int:
 
 class RequestIdMiddleware:
     """Gives every request an id (the caller's `X-Request-ID` if well-formed), returns it, and
-    marks responses `Cache-Control: no-store` unless they set their own.
+    marks responses `Cache-Control: no-store` unless they set their own; refuses a NUL in the
+    path or query.
 
     Plain ASGI rather than `@app.middleware("http")`: that wrapper costs each request an extra
     task and a streamed copy of the body.
@@ -123,6 +124,12 @@ class RequestIdMiddleware:
                 headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
+        if b"%00" in scope["query_string"] or "\x00" in scope["path"]:
+            # No code, key or name holds a NUL; refused here, it never reaches a query.
+            await JSONResponse({"detail": "NUL in the request"}, status_code=400)(
+                scope, receive, send_with_id
+            )
+            return
         await self.app(scope, receive, send_with_id)
 
 

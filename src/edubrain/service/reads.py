@@ -11,8 +11,7 @@ import base64
 import binascii
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -98,9 +97,9 @@ class WarehouseReader:
 
     Query shapes a request repeats with new values (a cursor, a record key) are compiled once
     and run on the calling thread's own cursor. Their results are kept in memory within
-    `cache_bytes`: the warehouse changes only through this reader while the service holds its
-    file (`writing` clears them), so a result stays true until then. Anything else is compiled
-    and run per call on the shared connection, one at a time.
+    `cache_bytes`: the service opens the warehouse read-only and nothing can write it while the
+    service holds it, so a result stays true. Anything else is compiled and run per call on the
+    shared connection, one at a time.
     """
 
     def __init__(self, wh: Warehouse, *, shapes: int = 1024, cache_bytes: int = 512 << 20) -> None:
@@ -111,8 +110,6 @@ class WarehouseReader:
         self._shapes = shapes
         self._present: set[str] = set()
         self._kept = _Kept(cache_bytes)
-        # Bumped by every write: a result read before it must not be kept after it.
-        self._generation = 0
         self._schools: dict[str, str] | None = None
 
     @property
@@ -122,17 +119,6 @@ class WarehouseReader:
     @property
     def warehouse(self) -> Warehouse:
         return self._wh
-
-    @contextmanager
-    def writing(self) -> Iterator[Warehouse]:
-        """The warehouse, for one change made by the service; kept results are dropped."""
-        with self._lock:
-            self._generation += 1
-            try:
-                yield self._wh
-            finally:
-                self._kept.clear()
-                self._generation += 1
 
     def table(self, name: str) -> ir.Table:
         # Table expressions (and their schemas) are looked up once; the service is the
@@ -180,13 +166,11 @@ class WarehouseReader:
         kept_as = (kind, shape, tuple(sorted(values.items())))
         with self._lock:
             found = self._kept.get(kept_as)
-            generation = self._generation
         if found is not None:
             return found
         value, size = keep(self._prepared(shape, build).run(values))
         with self._lock:
-            if generation == self._generation:
-                self._kept.put(kept_as, value, size)
+            self._kept.put(kept_as, value, size)
         return value
 
     def prepared_rows(

@@ -191,8 +191,10 @@ class ReviewPage(BaseModel):
 
 
 class StewardDecision(Closed):
-    left: str = Field(min_length=1, max_length=200, description="Mention key or person ID.")
-    right: str = Field(min_length=1, max_length=200)
+    left: str = Field(
+        min_length=1, max_length=200, pattern=r"^[^\x00]+$", description="Mention key or person ID."
+    )
+    right: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")
     verdict: str = Field(pattern="^(same|different)$")
     note: str = Field(default="", max_length=500)
 
