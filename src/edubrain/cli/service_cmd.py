@@ -34,7 +34,7 @@ def serve(
     import uvicorn
 
     from edubrain.service import create_app
-    from edubrain.service.app import prepare_home
+    from edubrain.service.app import prepare_home, serving_process
 
     settings = load_settings()
     # Migrations, the service key and an empty warehouse are made once, here, rather than
@@ -50,6 +50,7 @@ def serve(
         "access_log": settings.service_access_log,
     }
     if count == 1:
+        serving_process()
         uvicorn.run(create_app(settings), **options)
     else:
         # Each worker process builds its app from the same EDUBRAIN_ environment.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -199,8 +200,20 @@ def prepare_home(settings: Settings) -> None:
     open_warehouse(settings, read_only=True).close()
 
 
+def serving_process() -> None:
+    """Tune the interpreter of a process that serves requests.
+
+    A request's thread gives up the GIL at every database call and then waits for it again,
+    by default up to 5 ms while another thread computes; a request makes dozens of such calls
+    (the audit commit alone several), so under load they add up to tens of milliseconds of
+    waiting. A 0.5 ms switch interval hands the GIL back sooner, for a little more switching.
+    """
+    sys.setswitchinterval(0.0005)
+
+
 def app_from_environment() -> FastAPI:
     """The app for the `EDUBRAIN_` environment: what each `edubrain serve` worker runs."""
+    serving_process()
     return create_app(load_settings())
 
 

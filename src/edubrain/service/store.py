@@ -8,14 +8,21 @@ default, PostgreSQL with `EDUBRAIN_DATABASE_URL=postgresql+psycopg://...`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 import sqlalchemy as sa
 from alembic import command
@@ -294,6 +301,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _LockFile:
+    """An exclusive lock between processes (`flock` on a file); without `fcntl` (Windows), no
+    lock beyond the database's own."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        if fcntl is None:
+            return
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        if fcntl is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 @dataclass
 class _WaitingRecord:
     entry: AuditEntry
@@ -311,6 +343,11 @@ class Store:
         self._audit_lock = threading.Lock()
         self._waiting_lock = threading.Lock()
         self._waiting: list[_WaitingRecord] = []
+        # SQLite waits for its write lock by sleeping and retrying (1, 2, 5, 10 … ms), so
+        # appends from several service processes would queue in those sleeps. They first
+        # take a lock file beside the database instead, which wakes the next one at once.
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._chain_lock = _LockFile(Path(f"{database}.chain-lock")) if database else None
 
     @property
     def dialect(self) -> str:
@@ -318,6 +355,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._chain_lock is not None:
+            self._chain_lock.close()
 
     def __enter__(self) -> Store:
         return self
@@ -472,7 +511,8 @@ class Store:
                 with self._waiting_lock:
                     batch, self._waiting = self._waiting, []
                 try:
-                    records = self._append_chain([w.entry for w in batch])
+                    with self._chain_lock or contextlib.nullcontext():
+                        records = self._append_chain([w.entry for w in batch])
                 except Exception as exc:  # noqa: BLE001 - each waiting request re-raises it
                     for w in batch:
                         w.error = exc
