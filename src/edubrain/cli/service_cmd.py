@@ -6,7 +6,7 @@ import getpass
 import json
 import os
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -35,6 +35,7 @@ def serve(
 
     from edubrain.service import create_app
     from edubrain.service.app import prepare_home, serving_process
+    from edubrain.service.serving import balanced_listening_supported, serve_in_processes
 
     settings = load_settings()
     # Migrations, the service key and an empty warehouse are made once, here, rather than
@@ -43,19 +44,28 @@ def serve(
     if workers is not None:
         settings = settings.model_copy(update={"service_workers": workers})
     count = settings.service_processes
-    options: dict[str, Any] = {
-        "host": host or settings.service_host,
-        "port": port or settings.service_port,
-        "log_level": "info",
-        "access_log": settings.service_access_log,
-    }
+    host, port = host or settings.service_host, port or settings.service_port
     if count == 1:
         serving_process()
-        uvicorn.run(create_app(settings), **options)
-    else:
-        # Each worker process builds its app from the same EDUBRAIN_ environment.
         uvicorn.run(
-            "edubrain.service.app:app_from_environment", factory=True, workers=count, **options
+            create_app(settings, serving=True),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=settings.service_access_log,
+        )
+    elif balanced_listening_supported():
+        # Each worker builds its app from the same EDUBRAIN_ environment.
+        serve_in_processes(host, port, count, access_log=settings.service_access_log)
+    else:
+        uvicorn.run(
+            "edubrain.service.app:app_from_environment",
+            factory=True,
+            workers=count,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=settings.service_access_log,
         )
 
 

@@ -170,9 +170,7 @@ def home(
         except HTTPException:
             context["school"] = None
     if scope.level is ScopeLevel.SELF and allowed(actor, Permission.STUDENTS_READ):
-        context["children"] = people.list_students(services, trail, actor, cursor=None, limit=20)[
-            "items"
-        ]
+        context["children"] = people.students_page(services, trail, actor, limit=20)["items"]
     if allowed(actor, Permission.INDICATORS_READ):
         region = views.region_of(services, actor)
         if region is not None:
@@ -394,7 +392,7 @@ def student_list(
     cursor: Cursor = None,
 ) -> Response:
     """Pupils in the caller's scope (a class, a school, one's own children), masked by role."""
-    result = people.list_students(
+    result = people.students_page(
         services, trail, actor, school_code=school_code or None, cursor=cursor, limit=50
     )
     return page(

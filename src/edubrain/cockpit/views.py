@@ -58,7 +58,7 @@ def all_pages(fetch: Callable[[str | None], dict[str, Any]]) -> list[dict[str, A
 def values(services: Services, actor: Actor, **filters: str | None) -> list[dict[str, Any]]:
     """Indicator values in the caller's scope (latest computation per school year)."""
     return all_pages(
-        lambda cursor: indicator_routes.list_values(
+        lambda cursor: indicator_routes.values_page(
             services,
             actor,
             indicator_id=filters.get("indicator_id"),

@@ -19,12 +19,12 @@ import hashlib
 import hmac
 import os
 import secrets
-from functools import lru_cache
 from pathlib import Path
 
 from edubrain.errors import EdubrainError
 
 _TAG = 16  # bytes of synthetic IV: also the authentication tag
+_REMEMBERED = 1 << 18  # refs kept per process
 
 
 class ServiceKeyError(EdubrainError):
@@ -37,9 +37,10 @@ class RecordRefs:
             raise ServiceKeyError("the service key must be at least 32 bytes")
         self._mac = hmac.new(key, b"edubrain ref mac", hashlib.sha256).digest()
         self._enc = hmac.new(key, b"edubrain ref enc", hashlib.sha256).digest()
-        # Sealing is deterministic and a page seals every record on it: remember recent refs
-        # (about 200 bytes each) rather than compute three HMACs per record per request.
-        self._recent = lru_cache(maxsize=1 << 18)(self._seal)
+        # Sealing is deterministic and a page seals every record on it: remember refs (about
+        # 200 bytes each) rather than compute three HMACs per record per request. A plain dict
+        # of strings, emptied when full: the garbage collector does not walk it.
+        self._sealed: dict[str, str] = {}
 
     @classmethod
     def for_home(cls, home: Path) -> RecordRefs:
@@ -64,7 +65,12 @@ class RecordRefs:
 
     def seal(self, value: str) -> str:
         """`value` sealed: deterministic, authenticated, opaque."""
-        return self._recent(value)
+        sealed = self._sealed.get(value)
+        if sealed is None:
+            if len(self._sealed) >= _REMEMBERED:
+                self._sealed.clear()
+            sealed = self._sealed[value] = self._seal(value)
+        return sealed
 
     def _seal(self, value: str) -> str:
         data = value.encode("utf-8")

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import ibis
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from edubrain.indicators.catalogue import INDICATORS, indicator
 from edubrain.indicators.definitions import Indicator
@@ -31,6 +31,8 @@ from edubrain.service.schemas import (
     WarningNote,
     WarningOut,
     WarningPage,
+    as_json,
+    local_zone,
 )
 
 if TYPE_CHECKING:
@@ -150,6 +152,34 @@ def _value_key(t: ir.Table) -> ir.StringValue:
     return ibis.literal("|").join([t.indicator_id, t.school_year, t.grain, t.unit_code, t.stage])
 
 
+def values_page(
+    services: Services,
+    actor: Actor,
+    *,
+    indicator_id: str | None = None,
+    grain: str | None = None,
+    unit_code: str | None = None,
+    school_year: str | None = None,
+    stage: str | None = None,
+    cursor: str | None = None,
+    limit: int = 200,
+) -> dict[str, Any]:
+    """One page of indicator values in the caller's scope (`IndicatorValuePage`)."""
+    filters = {
+        "indicator_id": indicator_id,
+        "grain": grain,
+        "unit_code": unit_code,
+        "school_year": school_year,
+        "stage": stage,
+    }
+    found = _keyset_page(
+        services, actor, VALUES_TABLE, filters, _value_key, _VALUE_COLUMNS, cursor, limit
+    )
+    for item in found["items"]:
+        item["computed_at"] = local_zone(item["computed_at"])
+    return found
+
+
 @router.get("/indicators/values", response_model=IndicatorValuePage)
 def list_values(
     services: ServicesDep,
@@ -161,17 +191,20 @@ def list_values(
     stage: Text = None,
     cursor: Cursor = None,
     limit: Limit = 200,
-) -> dict[str, Any]:
+) -> Response:
     """Values of the latest computation per school year, inside the caller's scope."""
-    filters = {
-        "indicator_id": indicator_id,
-        "grain": grain,
-        "unit_code": unit_code,
-        "school_year": school_year,
-        "stage": stage,
-    }
-    return _keyset_page(
-        services, actor, VALUES_TABLE, filters, _value_key, _VALUE_COLUMNS, cursor, limit
+    return as_json(
+        values_page(
+            services,
+            actor,
+            indicator_id=indicator_id,
+            grain=grain,
+            unit_code=unit_code,
+            school_year=school_year,
+            stage=stage,
+            cursor=cursor,
+            limit=limit,
+        )
     )
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
-from edubrain.service.deps import ServicesDep, Trail, require
+from edubrain.service.deps import AuditTrail, Services, ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission
-from edubrain.service.schemas import StudentPage, StudentPublic, TeacherPage, TeacherPublic
+from edubrain.service.schemas import (
+    StudentPage,
+    StudentPublic,
+    TeacherPage,
+    TeacherPublic,
+    as_json,
+)
 
 router = APIRouter(tags=["people"])
 
@@ -18,8 +24,8 @@ Code = Annotated[str | None, Query(max_length=40)]
 
 
 def _list(
-    services: ServicesDep,
-    trail: Trail,
+    services: Services,
+    trail: AuditTrail,
     actor: Actor,
     entity_name: str,
     filters: dict[str, Any],
@@ -52,6 +58,30 @@ def _one(
     return record
 
 
+def students_page(
+    services: Services,
+    trail: AuditTrail,
+    actor: Actor,
+    *,
+    school_code: str | None = None,
+    school_year: str | None = None,
+    grade_code: str | None = None,
+    class_no: int | None = None,
+    status_code: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """One page of students in the caller's scope (`StudentPage`), audited."""
+    filters = {
+        "school_code": school_code,
+        "school_year": school_year,
+        "grade_code": grade_code,
+        "class_no": class_no,
+        "status": status_code,
+    }
+    return _list(services, trail, actor, "student", filters, cursor, limit)
+
+
 @router.get("/students", response_model=StudentPage)
 def list_students(
     services: ServicesDep,
@@ -64,16 +94,22 @@ def list_students(
     status_code: Annotated[str | None, Query(alias="status", max_length=40)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> dict[str, Any]:
+) -> Response:
     """Students inside the caller's scope, ordered by 学籍号."""
-    filters = {
-        "school_code": school_code,
-        "school_year": school_year,
-        "grade_code": grade_code,
-        "class_no": class_no,
-        "status": status_code,
-    }
-    return _list(services, trail, actor, "student", filters, cursor, limit)
+    return as_json(
+        students_page(
+            services,
+            trail,
+            actor,
+            school_code=school_code,
+            school_year=school_year,
+            grade_code=grade_code,
+            class_no=class_no,
+            status_code=status_code,
+            cursor=cursor,
+            limit=limit,
+        )
+    )
 
 
 @router.get("/students/{student_ref}", response_model=StudentPublic)
@@ -96,10 +132,10 @@ def list_teachers(
     post: Code = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> dict[str, Any]:
+) -> Response:
     """Teachers and staff inside the caller's scope, ordered by 教职工号."""
     filters = {"school_code": school_code, "post": post}
-    return _list(services, trail, actor, "teacher", filters, cursor, limit)
+    return as_json(_list(services, trail, actor, "teacher", filters, cursor, limit))
 
 
 @router.get("/teachers/{staff_ref}", response_model=TeacherPublic)
