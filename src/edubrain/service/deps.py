@@ -10,7 +10,7 @@ import itertools
 import json
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -45,10 +45,11 @@ class Services:
     clock: Callable[[], datetime] = field(default=utc_now)
     memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
     sessions: RecentSessions = field(default_factory=RecentSessions)
+    shown: dict[Hashable, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def scoped(self) -> ScopedReader:
-        return ScopedReader(self.reader, self.refs)
+        return ScopedReader(self.reader, self.refs, self.shown)
 
 
 async def get_services(request: Request) -> Services:
@@ -137,11 +138,13 @@ async def _trail(request: Request, services: ServicesDep) -> AuditTrail:
     )
 
 
-def current_actor(
+async def current_actor(
     services: ServicesDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Actor:
+    # On the event loop rather than a worker thread: the session is nearly always among those
+    # checked in the last 5 s, and a miss is one lookup by primary key.
     token = bearer.credentials if bearer is not None else cookie
     actor = services.sessions.actor(services.store, token, services.clock()) if token else None
     if actor is None:

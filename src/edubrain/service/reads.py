@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 MAX_PAGE = 500
+_SHOWN = 1 << 17  # masked records kept per process (about 1.5 KB each)
 
 
 class BadCursorError(EdubrainError, ValueError):
@@ -245,9 +246,16 @@ def _key_field(entity_name: str) -> str:
 class ScopedReader:
     """Personal records of one entity, as one caller may see them."""
 
-    def __init__(self, reader: WarehouseReader, refs: RecordRefs) -> None:
+    def __init__(
+        self,
+        reader: WarehouseReader,
+        refs: RecordRefs,
+        shown: dict[Hashable, dict[str, Any]] | None = None,
+    ) -> None:
         self._reader = reader
         self._refs = refs
+        # Records as each clearance sees them, kept across requests (see `_present`).
+        self._shown = shown if shown is not None else {}
 
     def key_of(self, ref_or_key: str) -> str:
         """The record key a path names: a `ref` handed out by this service, or the key itself
@@ -384,7 +392,25 @@ class ScopedReader:
     def _present(
         self, actor: Actor, entity_name: str, rows: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
+        """`rows` masked for the caller's role, with their refs.
+
+        A record reads the same while the service runs (the warehouse is read-only to it), so
+        its masked form per clearance is kept, up to `_SHOWN` records per process; `masked` is
+        a tuple there so that the garbage collector can stop walking the kept records.
+        """
         ent = entity(entity_name)
         seen = clearance(actor.role)
         key = _key_field(entity_name)
-        return [present(ent, row, seen) | {"ref": self._refs.seal(row[key])} for row in rows]
+        shown = self._shown
+        out = []
+        for row in rows:
+            kept_as = (entity_name, seen, row[key])
+            found = shown.get(kept_as)
+            if found is None:
+                if len(shown) >= _SHOWN:
+                    shown.clear()
+                found = present(ent, row, seen) | {"ref": self._refs.seal(row[key])}
+                found["masked"] = tuple(found["masked"])
+                shown[kept_as] = found
+            out.append(dict(found))
+        return out
