@@ -317,7 +317,7 @@ def test_school_admin_reads_a_pupils_exam_totals(site: Site, as_role: Any) -> No
     page = as_role("school_admin")
     own = site.scopes["demo_school_admin"]
     pupils = {s["student_number"] for s in site.county.students if s["school_code"] == own}
-    with open_warehouse(site.settings) as wh:
+    with open_warehouse(site.settings, read_only=True) as wh:  # as the server holds it
         scores = [r for r in wh.to_arrow("item_score").to_pylist()
                   if r["student_number"] in pupils]  # fmt: skip
     assert scores, "the demo school has exam scores"
@@ -362,7 +362,7 @@ def test_head_teacher_sees_the_class_and_no_other_pupil(site: Site, as_role: Any
     pupil = pupils[0]
     visit(page, site, f"/students/{pupil['student_number']}", "portrait")
     assert page.locator("#student-name").inner_text() == pupil["name"]  # 敏感: in clear
-    with open_warehouse(site.settings) as wh:
+    with open_warehouse(site.settings, read_only=True) as wh:  # as the server holds it
         fitness = [r for r in wh.to_arrow("fitness_test").to_pylist()
                    if r["student_number"] == pupil["student_number"]]  # fmt: skip
     for row in fitness:  # 敏感 measurements, in clear for the head teacher
@@ -415,7 +415,7 @@ def test_teacher_sees_pupils_of_the_class_only(site: Site, as_role: Any) -> None
 
 def test_data_office_shows_runs_quarantine_and_quality(site: Site, as_role: Any) -> None:
     page = as_role("data_admin")
-    with open_warehouse(site.settings) as wh:
+    with open_warehouse(site.settings, read_only=True) as wh:  # as the server holds it
         loads = wh.to_arrow("loads").to_pylist()
         quarantined = wh.to_arrow("quarantine").to_pylist()
     visit(page, site, "/data-office", "runs")
@@ -434,7 +434,7 @@ def test_data_office_shows_runs_quarantine_and_quality(site: Site, as_role: Any)
     shown = set(page.locator("#quality-source tbody th").all_inner_texts())
     assert sources <= shown
     visit(page, site, "/data-office?tab=steward", "steward")
-    with open_warehouse(site.settings) as wh:
+    with open_warehouse(site.settings, read_only=True) as wh:  # as the server holds it
         queue = sorted(wh.to_arrow(REVIEW_TABLE).to_pylist(), key=lambda r: r["review_id"])
     first = page.locator("#steward tbody tr").first
     assert first.get_attribute("data-review") == queue[0]["review_id"]

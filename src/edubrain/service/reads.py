@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 MAX_PAGE = 500
-_SHOWN = 1 << 17  # masked records kept per process (about 1.5 KB each)
+_SHOWN = 1 << 16  # masked records kept per process (about 1.5 KB each: ~100 MB)
 
 
 class BadCursorError(EdubrainError, ValueError):
@@ -80,10 +80,6 @@ class _Kept:
             _, (_, dropped) = self._items.popitem(last=False)
             self._held -= dropped
 
-    def clear(self) -> None:
-        self._items.clear()
-        self._held = 0
-
 
 @dataclass(frozen=True)
 class SortedRows:
@@ -122,8 +118,8 @@ class WarehouseReader:
         return self._wh
 
     def table(self, name: str) -> ir.Table:
-        # Table expressions (and their schemas) are looked up once; the service is the
-        # warehouse's only writer while it runs.
+        # Table expressions (and their schemas) are looked up once: nothing writes the
+        # warehouse while the service holds it.
         if name not in self._tables:
             self._tables[name] = self._wh.table(name)
         return self._tables[name]
