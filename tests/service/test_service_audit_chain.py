@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,3 +187,23 @@ def test_records_appended_from_several_processes_form_one_unbroken_chain(
     assert report.ok and report.records == 600 and report.head_seq == 600
     actors = {r.entry.actor for r in store.audit_records()}
     assert len(actors) == 600  # nothing lost, nothing written twice
+
+
+def test_the_service_checkpoints_sqlite_in_the_background(tmp_path: Path) -> None:
+    """No commit (an audit append that requests wait for) copies the log into the database
+    file; a thread of the store does, every second."""
+    settings = Settings(home=tmp_path)
+    database = tmp_path / settings.store_file
+    with open_store(settings, checkpoint_in_background=True) as store:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        before = database.stat().st_size
+        for i in range(3000):  # ~3 MB of audit records, in the log first
+            store.append_audit(_entry(i))
+        for _ in range(50):
+            if database.stat().st_size > before + 1_000_000:
+                break
+            time.sleep(0.1)
+        grown = database.stat().st_size - before
+        assert store.verify_audit_chain().ok
+    assert grown > 1_000_000

@@ -151,7 +151,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(settings)
+        store = open_store(settings, checkpoint_in_background=serving)
         warehouse = open_warehouse(settings, read_only=True)
         app.state.services = Services(
             settings=settings,

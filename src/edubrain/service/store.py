@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +35,7 @@ from edubrain.service.policy import UnitsInScope
 from edubrain.settings import Settings
 
 GENESIS_HASH = "0" * 64
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 metadata = sa.MetaData()
@@ -326,6 +328,12 @@ class _LockFile:
             self._fd = None
 
 
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
 @dataclass
 class _WaitingRecord:
     entry: AuditEntry
@@ -348,12 +356,31 @@ class Store:
         # take a lock file beside the database instead, which wakes the next one at once.
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._chain_lock = _LockFile(Path(f"{database}.chain-lock")) if database else None
+        self._stopping = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def checkpoint_every(self, seconds: float) -> None:
+        """Checkpoint SQLite's write-ahead log from a background thread (see `open_store`)."""
+
+        def run() -> None:
+            while not self._stopping.wait(seconds):
+                try:
+                    with self.engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                except sa.exc.SQLAlchemyError as exc:  # retried next time; say why once
+                    log.warning("operational store checkpoint failed: %s", exc)
+
+        self._checkpointer = threading.Thread(target=run, name="store-checkpoint", daemon=True)
+        self._checkpointer.start()
+
     def close(self) -> None:
+        self._stopping.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         self.engine.dispose()
         if self._chain_lock is not None:
             self._chain_lock.close()
@@ -894,14 +921,24 @@ def _export(row: sa.Row[Any]) -> ExportRecord:
     )
 
 
-def open_store(settings: Settings, *, migrate: bool = True) -> Store:
-    """Connect to the operational store the settings name; migrate it to the newest schema."""
+def open_store(
+    settings: Settings, *, migrate: bool = True, checkpoint_in_background: bool = False
+) -> Store:
+    """Connect to the operational store the settings name; migrate it to the newest schema.
+
+    `checkpoint_in_background` (the service): SQLite copies its write-ahead log into the
+    database file, with an fsync, from a thread of its own every second, instead of inside
+    whichever commit crosses 1,000 pages — an audit append that every waiting request then
+    waits for.
+    """
     url = database_url(settings)
     try:
         if url.startswith("sqlite"):
             settings.home.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+            if checkpoint_in_background:
+                sa.event.listen(engine, "connect", _no_autocheckpoint)
         else:
             engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     except (sa.exc.SQLAlchemyError, ImportError) as exc:
@@ -909,6 +946,8 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     store = Store(engine)
     if migrate:
         store.migrate()
+    if checkpoint_in_background and store.dialect == "sqlite":
+        store.checkpoint_every(1.0)
     return store
 
 
