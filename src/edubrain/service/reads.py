@@ -336,9 +336,18 @@ class ScopedReader:
         more = start + limit < len(keys)
         next_cursor = self._refs.seal(f"after:{upto}") if more else None
         if in_scope.rows is not None:
-            rows = in_scope.rows.slice(start, len(chosen)).to_pylist()
-            shown = self._present(actor, entity_name, rows)
-            return Page(shown, next_cursor, [str(k) for k in chosen])
+            # Records already shown to this clearance come from `_shown`; only the others
+            # are turned into Python rows.
+            keys_shown = [str(k) for k in chosen]
+            seen = clearance(actor.role)
+            found = [self._shown.get((entity_name, seen, k)) for k in keys_shown]
+            missing = [i for i, record in enumerate(found) if record is None]
+            if missing:
+                rows = in_scope.rows.take(pa.array([start + i for i in missing])).to_pylist()
+                for i, record in zip(missing, self._present(actor, entity_name, rows), strict=True):
+                    found[i] = record
+            items = [dict(record) for record in found if record is not None]
+            return Page(items, next_cursor, keys_shown)
 
         def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
             wanted, params = filtered()
