@@ -217,10 +217,10 @@ def prepare_home(settings: Settings) -> None:
 def serving_process() -> None:
     """Tune the interpreter of a process that serves requests.
 
-    The GIL: a request's thread gives up the GIL at every database call and then waits for it again,
-    by default up to 5 ms while another thread computes; a request makes dozens of such calls
-    (the audit commit alone several), so under load they add up to tens of milliseconds of
-    waiting. A 0.5 ms switch interval hands the GIL back sooner, for a little more switching.
+    A request's thread gives up the GIL at every database call and then waits for it again, by
+    default up to 5 ms while another thread computes; a request makes dozens of such calls (the
+    audit commit alone several), so under load they add up to tens of milliseconds of waiting.
+    A 0.5 ms switch interval hands the GIL back sooner, for a little more switching.
     """
     sys.setswitchinterval(0.0005)
     # After `gc.freeze` the collector counts few long-lived objects, so by its own rule (a full
