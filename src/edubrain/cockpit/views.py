@@ -59,15 +59,7 @@ def values(services: Services, actor: Actor, **filters: str | None) -> list[dict
     """Indicator values in the caller's scope (latest computation per school year)."""
     return all_pages(
         lambda cursor: indicator_routes.values_page(
-            services,
-            actor,
-            indicator_id=filters.get("indicator_id"),
-            grain=filters.get("grain"),
-            unit_code=filters.get("unit_code"),
-            school_year=filters.get("school_year"),
-            stage=filters.get("stage"),
-            cursor=cursor,
-            limit=500,
+            services, actor, cursor=cursor, limit=500, **filters
         )
     )
 

@@ -9,7 +9,6 @@ them is not audited; acknowledging and resolving a warning is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -82,17 +81,15 @@ def list_indicators() -> list[dict[str, Any]]:
     return [_describe(ind) for ind in INDICATORS]
 
 
-def _filtered(
-    services: Services, actor: Actor, table: str, names: tuple[str, ...]
+def _latest_values(
+    services: Services, actor: Actor, names: tuple[str, ...]
 ) -> tuple[ir.Table, dict[str, ir.Scalar]]:
-    """`table` (an existing one) in the caller's scope, with `column == value` for each name,
-    every value a bound parameter (`f_<name>`): requests with other values reuse the compiled
-    query, and a value is never SQL text."""
+    """The latest computation's values in the caller's scope, with `column == value` for each
+    name, every value a bound parameter (`f_<name>`): requests with other values reuse the
+    compiled query, and a value is never SQL text."""
     reader = services.reader
-    t = reader.table(table)
-    if table == VALUES_TABLE:
-        t = latest_of(t)
-    t = t.filter(scope_predicate(actor.scope, table, t, reader))
+    t = latest_of(reader.table(VALUES_TABLE))
+    t = t.filter(scope_predicate(actor.scope, VALUES_TABLE, t, reader))
     params: dict[str, ir.Scalar] = {}
     for name in names:
         params[f"f_{name}"] = value = ibis.param("string")
@@ -108,50 +105,6 @@ def _bound(given: dict[str, str]) -> dict[str, str]:
     return {f"f_{k}": v for k, v in given.items()}
 
 
-def _keyset_page(
-    services: Services,
-    actor: Actor,
-    table: str,
-    filters: dict[str, str | None],
-    key: Callable[[ir.Table], ir.StringValue],
-    columns: list[str],
-    cursor: str | None,
-    limit: int,
-) -> dict[str, Any]:
-    """One page (`items`, `next_cursor`) of `table` in the caller's scope, ordered by a text
-    `key` unique per row; empty while the table does not exist yet.
-
-    The cursor is the last key handed out; the query is compiled once per shape (table, scope,
-    filters, page size) and the cursor bound as a parameter.
-    """
-    if not services.reader.has_table(table):
-        return {"items": [], "next_cursor": None}
-    given = _given(filters)
-    after = decode_cursor(cursor) if cursor else None
-
-    def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
-        t, params = _filtered(services, actor, table, tuple(given))
-        t = t.mutate(_key=key(t))
-        if after is None:
-            return t.order_by("_key").limit(limit + 1), params
-        bound = ibis.param("string")
-        page = t.filter(t._key > bound).order_by("_key").limit(limit + 1)
-        return page, params | {"after": bound}
-
-    shape = ("keyset", table, actor.scope, tuple(given), after is not None, limit)
-    values = _bound(given) | ({"after": after} if after is not None else {})
-    rows = services.reader.prepared_rows(shape, build, values)
-    more = len(rows) > limit
-    return {
-        "items": [{c: r[c] for c in columns} for r in rows[:limit]],
-        "next_cursor": encode_cursor(rows[limit - 1]["_key"]) if more else None,
-    }
-
-
-def _value_key(t: ir.Table) -> ir.StringValue:
-    return ibis.literal("|").join([t.indicator_id, t.school_year, t.grain, t.unit_code, t.stage])
-
-
 def values_page(
     services: Services,
     actor: Actor,
@@ -164,20 +117,47 @@ def values_page(
     cursor: str | None = None,
     limit: int = 200,
 ) -> dict[str, Any]:
-    """One page of indicator values in the caller's scope (`IndicatorValuePage`)."""
-    filters = {
-        "indicator_id": indicator_id,
-        "grain": grain,
-        "unit_code": unit_code,
-        "school_year": school_year,
-        "stage": stage,
-    }
-    found = _keyset_page(
-        services, actor, VALUES_TABLE, filters, _value_key, _VALUE_COLUMNS, cursor, limit
+    """One page of indicator values in the caller's scope (`IndicatorValuePage`); empty while
+    no values have been computed.
+
+    Ordered by a text key unique per value; the cursor is the last key handed out. The query
+    is compiled once per shape (scope, filters given, page size) with the filter values and
+    the cursor bound as parameters.
+    """
+    if not services.reader.has_table(VALUES_TABLE):
+        return {"items": [], "next_cursor": None}
+    given = _given(
+        {
+            "indicator_id": indicator_id,
+            "grain": grain,
+            "unit_code": unit_code,
+            "school_year": school_year,
+            "stage": stage,
+        }
     )
-    for item in found["items"]:
+    after = decode_cursor(cursor) if cursor else None
+
+    def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
+        t, params = _latest_values(services, actor, tuple(given))
+        unique = [t.indicator_id, t.school_year, t.grain, t.unit_code, t.stage]
+        t = t.mutate(_key=ibis.literal("|").join(unique))
+        if after is None:
+            return t.order_by("_key").limit(limit + 1), params
+        bound = ibis.param("string")
+        page = t.filter(t._key > bound).order_by("_key").limit(limit + 1)
+        return page, params | {"after": bound}
+
+    shape = ("values", actor.scope, tuple(given), after is not None, limit)
+    values = _bound(given) | ({"after": after} if after is not None else {})
+    rows = services.reader.prepared_rows(shape, build, values)
+    items = [{c: r[c] for c in _VALUE_COLUMNS} for r in rows[:limit]]
+    for item in items:
         item["computed_at"] = local_zone(item["computed_at"])
-    return found
+    more = len(rows) > limit
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(rows[limit - 1]["_key"]) if more else None,
+    }
 
 
 @router.get("/indicators/values", response_model=IndicatorValuePage)
@@ -226,7 +206,7 @@ def value_series(
     )
 
     def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
-        t, params = _filtered(services, actor, VALUES_TABLE, tuple(given))
+        t, params = _latest_values(services, actor, tuple(given))
         return t.order_by(["school_year", "grain", "stage"]), params
 
     shape = ("series", actor.scope, tuple(given))
