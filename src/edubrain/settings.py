@@ -65,6 +65,21 @@ class Settings(BaseSettings):
         default=True,
         description="Show progress bars on long work when the output is a terminal.",
     )
+    key_file: Path | None = Field(
+        default=None,
+        description=(
+            "The data key file that seals ID numbers and G 学籍号 at rest; created (mode 0600) "
+            "on first use. Must lie outside `home`. Default "
+            "`$XDG_CONFIG_HOME/edubrain/data.key` (`~/.config/edubrain/data.key`)."
+        ),
+    )
+    seal_core_fields: bool = Field(
+        default=True,
+        description=(
+            "Store ID numbers and G 学籍号 sealed (核心数据加密). Switch off only to measure "
+            "what sealing costs: a warehouse must be written all one way."
+        ),
+    )
     # -- the service (edubrain serve) and its operational store ------------------------------
     database_url: str | None = Field(
         default=None,
@@ -137,6 +152,13 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.home / self.warehouse_file
+
+    @property
+    def data_key_path(self) -> Path:
+        if self.key_file is not None:
+            return self.key_file.expanduser()
+        config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return Path(config) / "edubrain" / "data.key"
 
     @property
     def local_mappings_dir(self) -> Path:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from edubrain.ingest import FileReport, ingest_paths, summarise
+from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
 from edubrain.standard.identifiers import id_check_char
 from edubrain.warehouse import history_table, open_warehouse
@@ -256,8 +257,11 @@ def test_wide_score_sheet_is_unpivoted_one_record_per_item(
     assert report.reasons == {
         "missing_required": 1, "bad_number": 1, "out_of_range": 1, "duplicate_row": 3,
     }  # fmt: skip
+    sealer = sealer_for(settings)
+    assert sealer is not None  # the G numbers are stored sealed
     scores = {
-        (r["student_number"], r["item_no"]): r["score"] for r in table(settings, "item_score")
+        (sealer.open_student_number(r["student_number"]), r["item_no"]): r["score"]
+        for r in table(settings, "item_score")
     }
     assert scores[(sn[0], 3)] == 8.5 and scores[(sn[2], 3)] == 0.0 and len(scores) == 6
     quarantine = {(r["row_number"], r["reason"]) for r in table(settings, "quarantine")}

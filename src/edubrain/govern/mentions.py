@@ -24,9 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pypinyin import Style, lazy_pinyin
 
+from edubrain.sealing import MARK as SEALED_MARK
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
+    from edubrain.sealing import Sealer
     from edubrain.warehouse import Warehouse
 
 PERSON_ENTITIES = ("student", "fitness_test", "health_check", "item_score", "homework_submission")
@@ -56,8 +59,14 @@ def _null_str() -> ir.StringValue:
     return ibis.null().cast("string")
 
 
+def _readable(sn: ir.StringValue) -> ir.StringValue:
+    # A sealed G number ("G" + token) says nothing here; `load_mentions` opens it in memory.
+    return ibis.ifelse(sn.startswith("G" + SEALED_MARK), _null_str(), sn)
+
+
 def _birth_from_number(sn: ir.StringValue) -> ir.StringValue:
     # G: "G" + region(6) + YYYYMMDD + …; J/L: letter + region(6) + YYYYMMDD + 4 digits.
+    sn = _readable(sn)
     return sn.substr(7, 4) + "-" + sn.substr(11, 2) + "-" + sn.substr(13, 2)
 
 
@@ -67,9 +76,44 @@ def _id_from_number(sn: ir.StringValue) -> ir.StringValue:
 
 def _sex_from_number(sn: ir.StringValue) -> ir.StringValue:
     # The 17th character of an ID number is odd for men ("1") and even for women ("2").
+    sn = _readable(sn)
     digit = sn.substr(17, 1)
     odd = digit.isin(["1", "3", "5", "7", "9"])
     return ibis.ifelse(sn.startswith("G"), ibis.ifelse(odd, "1", "2"), _null_str())
+
+
+def _number_evidence(table: pa.Table, sealer: Sealer | None) -> pa.Table:
+    """Birth date and sex read out of sealed G numbers (opened in memory, never stored), and
+    every mention's number region."""
+    numbers = table.column("student_number")
+    sealed = pc.fill_null(pc.starts_with(numbers, "G" + SEALED_MARK), False)
+    if sealer is not None and pc.any(sealed).as_py():
+        plain = sealer.open_column(numbers)
+
+        def fill(name: str, derived: pa.ChunkedArray, where: pa.ChunkedArray) -> None:
+            nonlocal table
+            i = table.schema.get_field_index(name)
+            column = table.column(i)
+            take = pc.and_(where, pc.is_null(column))
+            table = table.set_column(i, name, pc.if_else(take, derived, column))
+
+        birth = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(plain, 7, 11),
+            pc.utf8_slice_codeunits(plain, 11, 13),
+            pc.utf8_slice_codeunits(plain, 13, 15),
+            "-",
+        )
+        fill("birth_date", birth, sealed)
+        digit = pc.utf8_slice_codeunits(plain, 17, 18)
+        odd = pc.is_in(digit, value_set=pa.array(["1", "3", "5", "7", "9"]))
+        sex = pc.if_else(odd, "1", "2")
+        not_student = pc.not_equal(table.column("entity"), "student")
+        fill("sex", sex, pc.and_(sealed, not_student))
+    else:
+        plain = numbers
+    # The region digits every 学籍号 carries (G: the ID number's, J/L: the issuing county's):
+    # the locality that keeps blocking at county size however many counties a city has.
+    return table.append_column("number_region", pc.utf8_slice_codeunits(plain, 1, 7))
 
 
 def _key(entity: str, *parts: ir.Value) -> ir.StringValue:
@@ -228,18 +272,18 @@ def _pinyin_column(names: pa.ChunkedArray) -> pa.Array:
     return pc.take(readings, pc.index_in(names, value_set=distinct))
 
 
-def load_mentions(wh: Warehouse) -> pa.Table:
-    """Every person mention in the warehouse, with name pinyin (MENTION_SCHEMA + pinyin)."""
+def load_mentions(wh: Warehouse, sealer: Sealer | None = None) -> pa.Table:
+    """Every person mention in the warehouse, with name pinyin (MENTION_SCHEMA + pinyin).
+
+    `sealer` opens sealed G numbers in memory for what they say (birth date, sex, region).
+    """
     parts = [expr.to_pyarrow().cast(MENTION_SCHEMA) for expr in mention_expressions(wh)]
     table = pa.concat_tables(parts).sort_by("mention_key")
     pinyin = _pinyin_column(table.column("name"))
     surname = pc.list_element(pc.split_pattern(pinyin, " ", max_splits=1), 0)
     table = table.append_column("name_pinyin", pinyin)
     table = table.append_column("surname_pinyin", surname)
-    # The region digits every 学籍号 carries (G: the ID number's, J/L: the issuing county's):
-    # the locality that keeps blocking at county size however many counties a city has.
-    region = pc.utf8_slice_codeunits(table.column("student_number"), 1, 7)
-    table = table.append_column("number_region", region)
+    table = _number_evidence(table, sealer)
     valid_birth = pc.match_substring_regex(table.column("birth_date"), r"^\d{4}-\d{2}-\d{2}$")
     # A temporary number with a garbled date part says nothing about the birth date.
     birth = pc.if_else(valid_birth, table.column("birth_date"), pa.scalar(None, pa.string()))

@@ -40,6 +40,7 @@ from edubrain.govern.linkage import (
 )
 from edubrain.govern.mentions import load_mentions, staff_mentions
 from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, review_id
+from edubrain.sealing import check_key, sealer_for
 from edubrain.settings import Settings
 from edubrain.warehouse import Warehouse, open_warehouse
 
@@ -103,8 +104,16 @@ def govern(
     now = datetime.now().replace(microsecond=0)
     run_id = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     true_numbers = true_student_numbers(truth) if truth is not None else None
+    sealer = sealer_for(settings)
+    if true_numbers is not None and sealer is not None:
+        # The generator's truth is in clear; the warehouse holds sealed G numbers.
+        true_numbers = {
+            sealer.seal_student_number(k): sealer.seal_student_number(v)
+            for k, v in true_numbers.items()
+        }
     with open_warehouse(settings) as wh:
-        mentions = load_mentions(wh)
+        check_key(wh, sealer)
+        mentions = load_mentions(wh, sealer)
         seconds = {"mentions": time.perf_counter() - started}
         linkage = predict_links(
             mentions,

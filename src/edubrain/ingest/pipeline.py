@@ -25,6 +25,7 @@ from edubrain.ingest.readers import read_file
 from edubrain.ingest.records import to_records
 from edubrain.ingest.report import FileReport
 from edubrain.ingest.rules import Context, check_rows, duplicates
+from edubrain.sealing import Sealer, check_key, seal_core_fields, seal_text_columns, sealer_for
 from edubrain.settings import Settings
 from edubrain.sources.mapping import available_mappings
 from edubrain.standard.entities import entity
@@ -42,6 +43,8 @@ class Progress(Protocol):
 # Share of a file's bytes reported after each stage (reading dominates small files,
 # validation and merging large ones).
 _READ_SHARE, _CHECK_SHARE = 0.4, 0.3
+# Quarantine columns that may quote an ID number: the message and the raw source row.
+_QUARANTINE_TEXT = ("message", "raw")
 
 
 def _now() -> datetime:
@@ -54,8 +57,12 @@ def ingest_file(
     *,
     as_of: date | None = None,
     progress: Progress | None = None,
+    sealer: Sealer | None = None,
 ) -> FileReport:
-    """Ingest one file in one transaction. Raises UnreadableFileError for unreadable files."""
+    """Ingest one file in one transaction. Raises UnreadableFileError for unreadable files.
+
+    With a `sealer`, ID numbers and G 学籍号 are stored sealed (`edubrain.sealing`).
+    """
     clock = time.perf_counter()
     started = _now()
     load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -90,6 +97,12 @@ def ingest_file(
         ],
         schema=entity_schema(ent),
     )
+    if sealer is not None:
+        # Seal core fields: ID numbers and G 学籍号, in the rows and in quarantined text.
+        rows = seal_core_fields(rows, ent, sealer)
+        sealed_quarantine = seal_text_columns(quarantine.records, _QUARANTINE_TEXT, sealer)
+    else:
+        sealed_quarantine = quarantine.records
     if progress:
         progress.advance(int(size * _CHECK_SHARE))
     report = FileReport(
@@ -105,7 +118,7 @@ def ingest_file(
         sha256=raw.sha256,
     )
     with warehouse.transaction() as tx:
-        report.quarantine_records_added = tx.write_quarantine(quarantine.records)
+        report.quarantine_records_added = tx.write_quarantine(sealed_quarantine)
         counts = tx.merge(ent, rows, load_id=load_id, source=spec.source, valid_from=started)
         report.rows_inserted = counts.inserted
         report.rows_updated = counts.updated
@@ -166,10 +179,14 @@ def ingest_paths(
         return reports
     if progress:
         progress.start(sum(_size(s.path) for s in found.specs))
+    sealer = sealer_for(settings)
     with open_warehouse(settings) as warehouse:
+        check_key(warehouse, sealer)
         for spec in found.specs:
             try:
-                reports.append(ingest_file(spec, warehouse, as_of=as_of, progress=progress))
+                reports.append(
+                    ingest_file(spec, warehouse, as_of=as_of, progress=progress, sealer=sealer)
+                )
             except UnreadableFileError as exc:
                 reports.append(
                     FileReport(
