@@ -24,6 +24,7 @@ from edubrain.errors import EdubrainError
 from edubrain.govern.steward import StewardError
 from edubrain.indicators.catalogue import UnknownIndicatorError
 from edubrain.indicators.warnings import WarningNotFoundError, WarningStateError
+from edubrain.sealing import check_key, sealer_for
 from edubrain.service.auth import AccountLockedError, AuthError, PasswordPolicyError
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.policy import ScopeError
@@ -153,10 +154,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings, checkpoint_in_background=serving)
         warehouse = open_warehouse(settings, read_only=True)
+        sealer = sealer_for(settings)
+        check_key(warehouse, sealer, write=False)
         app.state.services = Services(
             settings=settings,
             store=store,
-            reader=WarehouseReader(warehouse, cache_bytes=settings.service_cache_mb << 20),
+            reader=WarehouseReader(
+                warehouse, cache_bytes=settings.service_cache_mb << 20, sealer=sealer
+            ),
             refs=RecordRefs.for_home(settings.home),
             clock=clock or utc_now,
         )

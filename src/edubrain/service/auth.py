@@ -20,7 +20,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from edubrain.errors import EdubrainError
-from edubrain.service.policy import Actor, Role, Scope, check_role_scope
+from edubrain.sealing import sealer_for
+from edubrain.service.policy import Actor, Role, Scope, ScopeLevel, check_role_scope
 from edubrain.service.store import Store, UserRecord
 from edubrain.settings import Settings
 
@@ -122,6 +123,10 @@ def create_user(
     scope.validate()
     check_role_scope(role, scope)
     check_password_policy(password, username=username, settings=settings)
+    sealer = sealer_for(settings)
+    if sealer is not None and scope.level is ScopeLevel.SELF:
+        # The 学籍号s of a self scope are kept as the warehouse keeps them: sealed.
+        scope = Scope(scope.level, ";".join(map(sealer.seal_student_number, scope.student_numbers)))
     return store.create_user(
         username=username,
         display_name=display_name,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from edubrain.sealing import TOKEN_IN_TEXT
 from edubrain.standard.entities import Check, DataClass, Entity, Field, FieldType, entity
 
 PROTECTED = frozenset({DataClass.SENSITIVE, DataClass.CORE})
@@ -72,18 +73,38 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+_SEALED_CHECKS = (Check.ID_NUMBER, Check.STUDENT_NUMBER)
+_UNREAD = "*" * 18  # what a sealed ID number reads as to a role that may not open it
+
+
+def _unseal(value: Any, opener: Callable[[str], str], clear: frozenset[DataClass]) -> Any:
+    """A value sealed at rest (`edubrain.sealing`): opened for 核心 clearance only; for any
+    other role never opened, its ID number reads as 18 `*` before the rules below apply."""
+    if not isinstance(value, str):
+        return value
+    if _ID_CLASS in clear:
+        return opener(value)
+    return TOKEN_IN_TEXT.sub(_UNREAD, value)
+
+
 def present(
-    ent: Entity, row: Mapping[str, Any], seen_in_clear: Iterable[DataClass]
+    ent: Entity,
+    row: Mapping[str, Any],
+    seen_in_clear: Iterable[DataClass],
+    opener: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """The record as a reader may see it: protected fields as text, masked outside clearance.
 
-    Adds `masked`: the names of the fields that were masked.
+    `opener` opens values sealed at rest (ID numbers, G 学籍号). Adds `masked`: the names of
+    the fields that were masked.
     """
     clear = frozenset(seen_in_clear)
     out: dict[str, Any] = {}
     masked: list[str] = []
     for f in ent.fields:
         value = row.get(f.name)
+        if opener is not None and value and f.check in _SEALED_CHECKS:
+            value = _unseal(value, opener, clear)
         if f.data_class in PROTECTED and value is not None:
             text = _text(value)
             if f.data_class in clear:

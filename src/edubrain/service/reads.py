@@ -30,6 +30,8 @@ from edubrain.warehouse import PreparedRead, Warehouse
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
+    from edubrain.sealing import Sealer
+
 MAX_PAGE = 500
 _SHOWN = 1 << 16  # masked records kept per process (about 1.5 KB each: ~100 MB)
 
@@ -99,8 +101,17 @@ class WarehouseReader:
     shared connection, one at a time.
     """
 
-    def __init__(self, wh: Warehouse, *, shapes: int = 1024, cache_bytes: int = 512 << 20) -> None:
+    def __init__(
+        self,
+        wh: Warehouse,
+        *,
+        shapes: int = 1024,
+        cache_bytes: int = 512 << 20,
+        sealer: Sealer | None = None,
+    ) -> None:
         self._wh = wh
+        # Opens ID numbers and G 学籍号 sealed at rest, for the roles cleared to read them.
+        self.sealer = sealer
         self._lock = threading.RLock()
         self._tables: dict[str, ir.Table] = {}
         self._prepared_reads: OrderedDict[Hashable, PreparedRead] = OrderedDict()
@@ -255,8 +266,19 @@ class ScopedReader:
 
     def key_of(self, ref_or_key: str) -> str:
         """The record key a path names: a `ref` handed out by this service, or the key itself
-        (which a caller can only know if it may see it; the scope applies either way)."""
-        return self._refs.open(ref_or_key) or ref_or_key
+        (which a caller can only know if it may see it; the scope applies either way), sealed
+        as it is stored."""
+        opened = self._refs.open(ref_or_key)
+        if opened is not None:
+            return opened
+        sealer = self._reader.sealer
+        return sealer.seal_student_number(ref_or_key) if sealer is not None else ref_or_key
+
+    @property
+    def opener(self) -> Callable[[str], str] | None:
+        """How `masking.present` opens sealed values (None: nothing is sealed)."""
+        sealer = self._reader.sealer
+        return sealer.open_text if sealer is not None else None
 
     def _scoped(self, scope: Scope, entity_name: str) -> ir.Table:
         with self._reader.lock:
@@ -392,7 +414,10 @@ class ScopedReader:
         ent = entity(entity_name)
         everything = frozenset(DataClass)
         chosen = [ent.field(name) for name in fields]
-        return [{f.name: present(ent, row, everything)[f.name] for f in chosen} for row in rows]
+        opener = self.opener
+        return [
+            {f.name: present(ent, row, everything, opener)[f.name] for f in chosen} for row in rows
+        ]
 
     def _present(
         self, actor: Actor, entity_name: str, rows: list[dict[str, Any]]
@@ -407,6 +432,7 @@ class ScopedReader:
         seen = clearance(actor.role)
         key = _key_field(entity_name)
         shown = self._shown
+        opener = self.opener
         out = []
         for row in rows:
             kept_as = (entity_name, seen, row[key])
@@ -414,7 +440,7 @@ class ScopedReader:
             if found is None:
                 if len(shown) >= _SHOWN:
                     shown.clear()
-                found = present(ent, row, seen) | {"ref": self._refs.seal(row[key])}
+                found = present(ent, row, seen, opener) | {"ref": self._refs.seal(row[key])}
                 found["masked"] = tuple(found["masked"])
                 shown[kept_as] = found
             out.append(dict(found))

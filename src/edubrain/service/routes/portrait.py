@@ -64,7 +64,8 @@ def _records(services: Services, actor: Actor, table: str, number: str) -> list[
     with services.reader.lock:
         expr = expr.select(*ent.field_names).order_by(key)
     seen = clearance(actor.role)
-    return [present(ent, row, seen) for row in services.reader.rows(expr)]
+    opener = services.scoped.opener
+    return [present(ent, row, seen, opener) for row in services.reader.rows(expr)]
 
 
 @router.get("/students/{student_ref}/portrait", response_model=Portrait)
