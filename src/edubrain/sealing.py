@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from edubrain.errors import ConfigError, EdubrainError
 from edubrain.settings import Settings
 from edubrain.standard.entities import Check, Entity
+from edubrain.standard.identifiers import id_number_problem
 from edubrain.warehouse import Warehouse
 
 FORMAT = "1"
@@ -57,6 +58,8 @@ _TOKEN = re.compile(rf"~1({_KID})~({_B64}{{23,}})")
 # except the G that makes it a 学籍号.
 ID_IN_TEXT = re.compile(r"(?<![0-9A-FH-Za-fh-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
 _ID_SOMEWHERE = r"\d{17}[\dXx]"  # RE2 (Arrow) has no look-behind: the rows worth a look
+# Stored text that may need re-sealing: a token, or an ID number left in clear (RE2).
+RESEAL_CANDIDATES = r"~1[a-z2-7]{6}~|\d{17}[\dXx]"
 _ID_SHAPE = r"^\d{17}[\dX]$"
 _G_SHAPE = r"^G\d{17}[\dX]$"
 _FILE_HEADER = "edubrain data keys v1"
@@ -242,6 +245,26 @@ class Sealer:
     def seal_text(self, text: str) -> str:
         """Every ID-number-shaped run of digits in free text (a quarantined row) sealed."""
         return ID_IN_TEXT.sub(lambda m: self.seal_id(m.group(1).upper()), text)
+
+    def seal_valid_ids(self, text: str) -> str:
+        """Like `seal_text`, for ID numbers whose check digit holds only (rotation sealing what
+        an older version left in clear, where any 18-digit run could be something else)."""
+
+        def seal(m: re.Match[str]) -> str:
+            number = m.group(1).upper()
+            return self.seal_id(number) if id_number_problem(number) is None else m.group(0)
+
+        return ID_IN_TEXT.sub(seal, text)
+
+    def rewrite_column(self, values: pa.Array) -> pa.Array:
+        """Distinct stored values → the same under the current key (rotation)."""
+        return pa.array(
+            [
+                None if v is None else self.reseal_text(self.seal_valid_ids(v))
+                for v in values.to_pylist()
+            ],
+            pa.string(),
+        )
 
     def open_text(self, text: str) -> str:
         """Every token inside `text` opened."""

@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
         govern_cmd,
         indicators_cmd,
         ingest_cmd,
+        keys_cmd,
         quality_cmd,
         quarantine_cmd,
         service_cmd,
@@ -33,3 +34,4 @@ def register(app: typer.Typer) -> None:
     warnings_cmd.register(app)
     docs_cmd.register(app)
     service_cmd.register(app)
+    keys_cmd.register(app)

@@ -22,6 +22,7 @@ from edubrain.govern.golden import (
 from edubrain.govern.linkage import Verdict
 from edubrain.govern.run import govern as run_govern
 from edubrain.govern.steward import REVIEW_TABLE, check_decision, verdicts_from
+from edubrain.sealing import sealer_for
 from edubrain.service.store import open_store
 from edubrain.settings import Settings, load_settings
 from edubrain.warehouse import Warehouse, open_warehouse
@@ -106,7 +107,7 @@ def review_decide(
     """Record a decision; it wins on every later `edubrain govern` run."""
     settings = load_settings()
     with open_warehouse(settings, read_only=True) as wh:  # a person ID → one of its mentions
-        a, b = check_decision(wh, left, right, verdict)
+        a, b = check_decision(wh, left, right, verdict, sealer_for(settings))
     with open_store(settings) as store:
         at = datetime.now(UTC).replace(tzinfo=None)  # the store keeps UTC
         store.record_steward_decision(a, b, verdict, by=by, note=note, at=at)
@@ -192,8 +193,11 @@ def golden_decide(
     note: Annotated[str, typer.Option("--note", help="Why.")] = "",
 ) -> None:
     """Record a field's value; it beats survivorship on every later `edubrain govern` run."""
-    with open_warehouse(load_settings()) as wh:
-        active = decide_value(wh, person_id, field, value, by=by, note=note, now=datetime.now())
+    settings = load_settings()
+    sealer = sealer_for(settings)
+    stored = sealer.seal_text(value) if sealer is not None else value  # an ID number, sealed
+    with open_warehouse(settings) as wh:
+        active = decide_value(wh, person_id, field, stored, by=by, note=note, now=datetime.now())
     typer.echo(f"recorded: {field} of {active} is {value!r}; applied on the next `edubrain govern`")
 
 

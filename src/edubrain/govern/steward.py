@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -20,6 +20,9 @@ from edubrain.errors import EdubrainError
 from edubrain.govern.identity import ID_PREFIX, PERSON_MENTION_TABLE
 from edubrain.govern.linkage import Verdict
 from edubrain.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from edubrain.sealing import Sealer
 
 REVIEW_TABLE = "review_queue"
 
@@ -76,10 +79,17 @@ def is_mention_key(ref: str) -> bool:
     return "|" in ref
 
 
-def check_decision(wh: Warehouse, left: str, right: str, verdict: str) -> tuple[str, str]:
-    """The two mention keys a decision is to be recorded on; reads the warehouse, never writes."""
+def check_decision(
+    wh: Warehouse, left: str, right: str, verdict: str, sealer: Sealer | None = None
+) -> tuple[str, str]:
+    """The two mention keys a decision is to be recorded on; reads the warehouse, never writes.
+
+    With a `sealer`, a 学籍号 typed in clear inside a mention key is sealed as it is stored.
+    """
     if verdict not in VERDICTS:
         raise StewardError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    if sealer is not None:
+        left, right = sealer.seal_text(left), sealer.seal_text(right)
     a, b = _resolve(wh, left), _resolve(wh, right)
     if a == b:
         raise StewardError(f"{left} and {right} are the same mention")

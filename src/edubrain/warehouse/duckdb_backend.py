@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from edubrain.errors import WarehouseError
 from edubrain.standard.entities import ENTITIES, Entity
@@ -209,6 +210,80 @@ class DuckDBWarehouse:
         self._con.execute(f"COPY (SELECT {select} FROM {q(name)}) TO '{target}' (FORMAT parquet)")
 
     # -- writes ----------------------------------------------------------------------------
+    def rewrite_strings(
+        self,
+        pattern: str,
+        rewrite: Callable[[pa.Array], pa.Array],
+        progress: Callable[[str, int], None] | None = None,
+    ) -> int:
+        """Replace, in one transaction, every text value matching `pattern` (an RE2 regex) by
+        `rewrite` of it, in every column of every table, text inside lists and structs too.
+
+        `rewrite` maps an array of distinct values to their replacements, in order. Flat text
+        columns are updated in place through a value map; a table with matching nested text is
+        rewritten whole. `progress(table, values)` after each table. Returns values replaced.
+        """
+        con = self._con
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for table, column, kind in con.execute(
+            "SELECT c.table_name, c.column_name, c.data_type FROM duckdb_columns() c "
+            "JOIN duckdb_tables() t USING (table_name) WHERE NOT c.internal "
+            "AND NOT t.temporary AND c.data_type LIKE '%VARCHAR%' ORDER BY 1, c.column_index"
+        ).fetchall():
+            columns.setdefault(table, []).append((column, kind))
+        total = 0
+        with self.transaction():
+            for table, cols in columns.items():
+                changed = 0
+                nested = False
+                for column, kind in cols:
+                    if kind != "VARCHAR":
+                        row = con.execute(
+                            f"SELECT count(*) FROM {q(table)} "
+                            f"WHERE regexp_matches(CAST({q(column)} AS VARCHAR), ?)",
+                            [pattern],
+                        ).fetchone()
+                        nested = nested or bool(row and row[0])
+                        continue
+                    old = con.execute(
+                        f"SELECT DISTINCT {q(column)} AS old FROM {q(table)} "
+                        f"WHERE regexp_matches({q(column)}, ?)",
+                        [pattern],
+                    ).to_arrow_table()
+                    if not old.num_rows:
+                        continue
+                    values = old.column("old").combine_chunks()
+                    mapping = pa.table({"old": values, "new": rewrite(values)})
+                    mapping = mapping.filter(pc.not_equal(mapping["old"], mapping["new"]))
+                    if not mapping.num_rows:
+                        continue
+                    con.register("__rewrite", mapping)
+                    try:
+                        con.execute(
+                            f"UPDATE {q(table)} SET {q(column)} = m.new FROM __rewrite m "
+                            f"WHERE {q(table)}.{q(column)} = m.old"
+                        )
+                    finally:
+                        con.unregister("__rewrite")
+                    changed += mapping.num_rows
+                if nested:
+                    whole = con.execute(f"SELECT * FROM {q(table)}").to_arrow_table()
+                    arrays = [
+                        _rewrite_nested(whole.column(i).combine_chunks(), pattern, rewrite)
+                        for i in range(whole.num_columns)
+                    ]
+                    con.register("__rewrite", pa.Table.from_arrays(arrays, schema=whole.schema))
+                    try:
+                        con.execute(f"DELETE FROM {q(table)}")
+                        con.execute(f"INSERT INTO {q(table)} SELECT * FROM __rewrite")
+                    finally:
+                        con.unregister("__rewrite")
+                    changed += whole.num_rows
+                total += changed
+                if progress is not None:
+                    progress(table, changed)
+        return total
+
     @contextmanager
     def transaction(self) -> Iterator[_DuckDBTransaction]:
         self._con.begin()
@@ -222,6 +297,30 @@ class DuckDBWarehouse:
             self._con.commit()
         except duckdb.Error as exc:
             raise WarehouseError(f"commit to {self.path} failed: {exc}") from None
+
+
+def _rewrite_nested(
+    values: pa.Array, pattern: str, rewrite: Callable[[pa.Array], pa.Array]
+) -> pa.Array:
+    """`values` with every matching text leaf (inside lists and structs too) rewritten."""
+    kind = values.type
+    if pa.types.is_string(kind):
+        hit = pc.fill_null(pc.match_substring_regex(values, pattern), False)
+        if not pc.any(hit).as_py():
+            return values
+        distinct = pc.unique(pc.filter(values, hit))
+        replaced = pc.take(rewrite(distinct), pc.index_in(values, value_set=distinct))
+        return pc.if_else(hit, replaced, values)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        flat = values.flatten()
+        inner = _rewrite_nested(flat, pattern, rewrite)
+        offsets = pc.subtract(values.offsets, values.offsets[0])
+        return type(values).from_arrays(offsets, inner, mask=values.is_null())
+    if pa.types.is_struct(kind):
+        fields = [kind.field(i) for i in range(kind.num_fields)]
+        children = [_rewrite_nested(child, pattern, rewrite) for child in values.flatten()]
+        return pa.StructArray.from_arrays(children, fields=fields, mask=values.is_null())
+    return values
 
 
 class _DuckDBPreparedRead:

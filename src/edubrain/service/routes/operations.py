@@ -131,7 +131,9 @@ def post_decision(
 ) -> dict[str, Any]:
     """Decide whether two mentions are the same pupil; applied on every later linkage run."""
     with services.reader.lock:  # reads only: a person ID → one of its mentions
-        left, right = check_decision(services.reader.warehouse, body.left, body.right, body.verdict)
+        left, right = check_decision(
+            services.reader.warehouse, body.left, body.right, body.verdict, services.reader.sealer
+        )
     services.store.record_steward_decision(
         left,
         right,
