@@ -134,7 +134,7 @@ class FileKeyProvider:
         except (OSError, UnicodeDecodeError) as exc:
             raise SealingError(f"cannot read the data key file {self.path}: {exc}") from None
         header, body = " ".join(lines[:4]), lines[4:]
-        keys = []
+        keys: list[DataKey] = []
         if header == _FILE_HEADER and body and len(body) % 2 == 0:
             for kid, text in zip(body[::2], body[1::2], strict=True):
                 try:

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from conftest import County
 
+from conftest import County
 from edubrain.govern.run import govern
 from edubrain.govern.steward import REVIEW_TABLE
 from edubrain.indicators.catalogue import INDICATORS, family

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import NOW, County, add_user
 from fastapi.testclient import TestClient
 
+from conftest import NOW, County, add_user
 from edubrain.cockpit.pages import router as cockpit_router
 from edubrain.service import create_app
 from edubrain.service.app import api_routes

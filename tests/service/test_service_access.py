@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import County, bearer_for
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import County, bearer_for
 from edubrain.sealing import sealer_for
 from edubrain.service import create_app
 from edubrain.service.policy import Role, Scope, ScopeLevel
@@ -179,7 +179,7 @@ def _check_masking(role: Role, entity_name: str, item: dict, truth: dict) -> Non
         if f.check in (Check.ID_NUMBER, Check.STUDENT_NUMBER):
             # Stored sealed (docs/decisions/0011); only a 核心 role ever sees them opened.
             sealed, raw = raw, sealer.open_text(raw)
-            assert raw != sealed or not raw.startswith("G") and f.name == "student_number"
+            assert raw != sealed or (not raw.startswith("G") and f.name == "student_number")
         if f.name == "student_number" and raw.startswith("G") and CORE not in CLEAR[role]:
             # docs/service.md: a G 学籍号 is G + the ID number, masked like one (核心); sealed
             # at rest, it is never opened for such a role: no digit of it is shown.

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from conftest import County, add_user
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
+from conftest import County, add_user
 from edubrain.service import create_app
 from edubrain.service.app import AccessNotDeclaredError, api_routes, check_routes_declare_access
 from edubrain.service.auth import open_session

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
 from fastapi.testclient import TestClient
 
+from conftest import NOW
 from edubrain.service import create_app
 from edubrain.service.auth import PasswordPolicyError, create_user, password_problems, token_hash
 from edubrain.service.deps import SESSION_COOKIE

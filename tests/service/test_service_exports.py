@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, County, add_user
 from fastapi.testclient import TestClient
 from test_service_auth import Clock
 
+from conftest import NOW, County, add_user
 from edubrain.service import create_app
 from edubrain.service.auth import open_session
 from edubrain.service.policy import Role, Scope, ScopeLevel

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import County, bearer_for
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import County, bearer_for
 from edubrain.indicators.catalogue import INDICATORS
 from edubrain.service import create_app
 from edubrain.service.policy import Role, Scope, ScopeLevel

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import County, add_user
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -22,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from conftest import County, add_user
 from edubrain.service import create_app
 from edubrain.service.auth import open_session
 from edubrain.service.policy import Role, Scope, ScopeLevel

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import County
 
+from conftest import County
 from edubrain.service.demo import create_demo_accounts
 from edubrain.service.policy import Role
 from edubrain.service.store import open_store

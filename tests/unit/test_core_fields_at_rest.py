@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
+import duckdb  # noqa: TID251 - the file read as a thief would, without edubrain
 import pytest
 from fastapi.testclient import TestClient
 
@@ -51,7 +51,7 @@ def _warehouse_texts(path: Path) -> dict[str, list[str]]:
             # Lists and structs (value conflicts) are scanned as their text form.
             rows = con.execute(
                 f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{table}" '
-                f'WHERE regexp_matches(CAST("{column}" AS VARCHAR), \'\\d{{17}}\')'
+                f"WHERE regexp_matches(CAST(\"{column}\" AS VARCHAR), '\\d{{17}}')"
             ).fetchall()
             out[f"{table}.{column}"] = [r[0] for r in rows]
     finally:
@@ -117,7 +117,9 @@ def test_no_id_number_in_clear_in_the_warehouse_or_the_store(
         where: hits[:2]
         for where, texts in {
             **_warehouse_texts(settings.warehouse_path),
-            **{f"store:{k}": v for k, v in _store_texts(settings.home / "edubrain.sqlite3").items()},
+            **{
+                f"store:{k}": v for k, v in _store_texts(settings.home / "edubrain.sqlite3").items()
+            },
         }.items()
         if (hits := _clear_ids(iter(texts)))
     }

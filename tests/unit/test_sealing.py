@@ -1,0 +1,184 @@
+"""Sealing core fields (edubrain.sealing): tokens, keys, the key file, rotation."""
+
+from __future__ import annotations
+
+import stat
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from edubrain.cli.main import build_app
+from edubrain.errors import ConfigError
+from edubrain.govern.identity import PERSON_MENTION_TABLE
+from edubrain.govern.run import govern
+from edubrain.ingest import ingest_paths
+from edubrain.sealing import (
+    FileKeyProvider,
+    Sealer,
+    SealingError,
+    check_key,
+    is_token,
+    key_provider,
+    sealer_for,
+)
+from edubrain.service.auth import create_user
+from edubrain.service.policy import Role, Scope, ScopeLevel
+from edubrain.service.store import open_store
+from edubrain.settings import Settings
+from edubrain.sources.generator import generate_region
+from edubrain.standard.identifiers import id_check_char
+from edubrain.warehouse import open_warehouse
+
+
+def _id(birth: str, serial: int) -> str:
+    body = f"330102{birth}{serial:03d}"
+    return body + id_check_char(body)
+
+
+@pytest.fixture
+def sealer(tmp_path: Path) -> Sealer:
+    return Sealer(FileKeyProvider(tmp_path / "keys" / "data.key"))
+
+
+def test_sealing_round_trips_and_is_deterministic(sealer: Sealer) -> None:
+    number = _id("20150307", 12)
+    token = sealer.seal_id(number)
+    assert is_token(token) and number not in token
+    assert token.startswith("~1" + sealer.key_id + "~")
+    assert sealer.seal_id(number) == token  # the same number, the same token: joins work
+    assert sealer.open_id(token) == number
+    assert sealer.seal_id(token) == token  # sealing twice changes nothing
+    g = sealer.seal_student_number("G" + number)
+    assert g == "G" + token  # a G 学籍号's ID number equals the pupil's id_number token
+    assert sealer.open_student_number(g) == "G" + number
+    temporary = "L330102201503071234"
+    assert sealer.seal_student_number(temporary) == temporary  # no ID number inside
+
+
+def test_columns_seal_each_distinct_value_once(sealer: Sealer) -> None:
+    number = _id("20141230", 7)
+    values = pa.array(["G" + number, None, "J330102201412301234", "G" + number, "bad"])
+    sealed = sealer.seal_student_number_column(values).to_pylist()
+    assert sealed[0] == sealed[3] == "G" + sealer.seal_id(number)
+    assert sealed[1:3] == [None, "J330102201412301234"] and sealed[4] == "bad"
+    assert sealer.open_column(pa.array(sealed)).to_pylist() == values.to_pylist()
+    text = f'{{"学籍号": "G{number}", "身份证": "{number}", "hash": "ab{"1" * 18}c"}}'
+    sealed_text = sealer.seal_text(text)
+    assert number not in sealed_text and "1" * 18 in sealed_text  # a hash is not an ID
+    assert sealer.open_text(sealed_text) == text
+
+
+def test_a_wrong_key_is_refused_clearly(sealer: Sealer, tmp_path: Path) -> None:
+    token = sealer.seal_id(_id("20150101", 1))
+    other = Sealer(FileKeyProvider(tmp_path / "other" / "data.key"))
+    with pytest.raises(SealingError, match=f"sealed under key {sealer.key_id}.*wrong key file"):
+        other.open_id(token)
+    tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    with pytest.raises(SealingError, match="does not open"):
+        sealer.open_id(tampered)
+    settings = Settings(home=tmp_path / "home")
+    with open_warehouse(settings) as wh:
+        check_key(wh, sealer)
+        check_key(wh, sealer)  # the same key passes
+        with pytest.raises(SealingError, match="another key"):
+            check_key(wh, other)
+
+
+def test_the_key_file_is_created_0600_outside_the_home(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", key_file=tmp_path / "config" / "data.key")
+    sealer = sealer_for(settings)
+    assert sealer is not None
+    path = settings.data_key_path
+    assert path.exists() and not path.is_relative_to(settings.home)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    with pytest.raises(ConfigError, match="inside EDUBRAIN_HOME"):
+        key_provider(settings.home / "data.key", settings.home)
+    default = Settings(home=tmp_path / "home", key_file=None).data_key_path
+    assert default.name == "data.key" and not default.is_relative_to(tmp_path / "home")
+    (tmp_path / "junk.key").write_text("not a key")
+    with pytest.raises(SealingError, match="not an edubrain data key file"):
+        FileKeyProvider(tmp_path / "junk.key")
+    assert sealer_for(Settings(home=tmp_path, seal_core_fields=False)) is None
+
+
+def _partition(settings: Settings, sealer: Sealer) -> Counter[frozenset[str]]:
+    with open_warehouse(settings) as wh:
+        rows = wh.to_arrow(PERSON_MENTION_TABLE).to_pylist()
+    members: dict[str, set[str]] = {}
+    for r in rows:
+        members.setdefault(r["person_id"], set()).add(sealer.open_text(r["mention_key"]))
+    return Counter(frozenset(m) for m in members.values())
+
+
+def test_rotation_reseals_everything_under_the_new_key_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    region = tmp_path / "region"
+    generate_region(region, students=600, seed=3)
+    key_file = tmp_path / "keys" / "data.key"
+    monkeypatch.setenv("EDUBRAIN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EDUBRAIN_KEY_FILE", str(key_file))
+    monkeypatch.setenv("EDUBRAIN_PASSWORD_HASH_TIME_COST", "1")
+    monkeypatch.setenv("EDUBRAIN_PASSWORD_HASH_MEMORY_KIB", "64")
+    settings = Settings(progress=False)
+    ingest_paths([region / "standard", region / "exports"], settings)
+    before = govern(settings, truth=region / "truth")
+    old = sealer_for(settings)
+    assert old is not None
+    with open_warehouse(settings) as wh:
+        student = wh.to_arrow("student").to_pylist()[0]
+    with open_store(settings) as store:
+        create_user(
+            store,
+            settings,
+            username="parent.one",
+            password="Long-enough-Pass-42",
+            role=Role.PARENT,
+            scope=Scope(ScopeLevel.SELF, old.open_text(student["student_number"])),
+            display_name="家长",
+            now=datetime.now(UTC),
+        )
+        store.record_steward_decision(
+            "student|" + student["student_number"],
+            "fitness_test|" + student["student_number"] + "|2025-2026",
+            "different",
+            by="t",
+            note="",
+            at=datetime(2026, 1, 1),
+        )
+    partition = _partition(settings, old)
+
+    result = CliRunner().invoke(build_app(), ["keys", "rotate", "--by", "test"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "rotated to key" in result.output and f"key {old.key_id} removed" in result.output
+
+    new = sealer_for(settings)
+    assert new is not None and new.key_id != old.key_id
+    assert FileKeyProvider(key_file).lookup(old.key_id) is None  # the old key is gone
+    marker = f"~1{old.key_id}~"
+    with open_warehouse(settings) as wh:
+        for table in ("student", "item_score", "person_mention", "golden_student", "quarantine"):
+            for column in wh.to_arrow(table).columns:
+                if pa.types.is_string(column.type):
+                    assert not any(marker in (v or "") for v in column.to_pylist()), table
+        rotated = wh.to_arrow("student").to_pylist()[0]
+        check_key(wh, new, write=False)
+        with pytest.raises(SealingError):
+            check_key(wh, old, write=False)  # the old key opens nothing any more
+    assert new.open_text(rotated["student_number"]) == old.open_text(student["student_number"])
+    with pytest.raises(SealingError):
+        old.open_text(rotated["student_number"])
+    with open_store(settings) as store:
+        assert store.verify_audit_chain().ok
+        user = next(u for u in store.list_users() if u.username == "parent.one")
+        assert user.scope_key == rotated["student_number"]  # the scope still matches the key
+        assert marker not in repr(store.steward_decisions())
+    # Joins and linkage agree: the same people, the same quality.
+    after = govern(settings, truth=region / "truth")
+    assert _partition(settings, new) == partition
+    assert after.evaluation == before.evaluation
