@@ -1,11 +1,12 @@
 """Core fields sealed at rest (核心数据加密): ID numbers and the G 学籍号 that carries one.
 
 An ID number is stored as a *token*: deterministic authenticated encryption (AES-SIV, RFC 5297,
-from the `cryptography` package) of its 18 characters under the bureau's data key, in text:
+from the `cryptography` package) under the bureau's data key, in text of 38 characters:
 
-    ~1<key id>~<base64url(SIV tag + ciphertext)>      e.g. ~1k3f9qa~h2T0…  (55 characters)
+    ~1<key id: 4 × base32><base64url of 24 bytes: SIV tag (16) + ciphertext (8)>
+    e.g. ~1k3f9h2T0cKq…                                      (the number packed in 8 bytes)
 
-`~1` marks a token of format 1, the key id (6 characters) names the key that made it, so
+`~1` marks a token of format 1, the key id (4 characters) names the key that made it, so
 rotation and error messages know which key a stored value needs. A G 学籍号 is "G" + ID number,
 and is stored as "G" + the token of its ID number: a G number still starts with G, and the ID
 number inside it still equals the pupil's `id_number` token, so joins, natural keys, `id_key`
@@ -47,11 +48,13 @@ FORMAT = "1"
 MARK = "~" + FORMAT
 KEY_BYTES = 64  # AES-256-SIV: two 256-bit keys
 _AD = [b"edubrain:id_number"]  # one context for every ID number, so G bodies equal id_numbers
-_KID = r"[a-z2-7]{6}"
+_KID = r"[a-z2-7]{4}"
 _B64 = r"[A-Za-z0-9_-]"
 # A token inside any text (a mention key, a JSON row, an audit entry): tag + ≥1 byte ≥ 23 chars.
-TOKEN_IN_TEXT = re.compile(rf"~1({_KID})~({_B64}{{23,}})")
-_TOKEN = re.compile(rf"~1({_KID})~({_B64}{{23,}})")
+_PAYLOAD = 32  # base64url characters of 24 bytes
+TOKEN_IN_TEXT = re.compile(rf"~1({_KID})({_B64}{{{_PAYLOAD}}})(?![A-Za-z0-9_-])")
+_TOKEN = re.compile(rf"~1({_KID})({_B64}{{{_PAYLOAD}}})")
+_TOKEN_RE2 = rf"~1{_KID}{_B64}{{{_PAYLOAD}}}"  # for Arrow's RE2: no look-ahead
 # What is sealed: an ID number, alone or inside text (a G 学籍号's body, a quarantined row).
 # (not the 18 digits of a J/L temporary number: region + birth date, no ID number inside)
 # and not a run of digits inside a hash or another code: bounded by anything but letters/digits,
@@ -59,8 +62,9 @@ _TOKEN = re.compile(rf"~1({_KID})~({_B64}{{23,}})")
 ID_IN_TEXT = re.compile(r"(?<![0-9A-FH-Za-fh-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
 _ID_SOMEWHERE = r"\d{17}[\dXx]"  # RE2 (Arrow) has no look-behind: the rows worth a look
 # Stored text that may need re-sealing: a token, or an ID number left in clear (RE2).
-RESEAL_CANDIDATES = r"~1[a-z2-7]{6}~|\d{17}[\dXx]"
+RESEAL_CANDIDATES = _TOKEN_RE2 + r"|\d{17}[\dXx]"
 _ID_SHAPE = r"^\d{17}[\dX]$"
+_ID_PLAIN = re.compile(r"\d{17}[\dX]")
 _G_SHAPE = r"^G\d{17}[\dX]$"
 _FILE_HEADER = "edubrain data keys v1"
 
@@ -83,9 +87,9 @@ class DataKey:
 
 
 def key_id_of(secret: bytes) -> str:
-    """Six base32 characters naming a key (from its hash: says nothing usable about it)."""
+    """Four base32 characters naming a key (from its hash: says nothing usable about it)."""
     digest = hashlib.sha256(b"edubrain key id:" + secret).digest()
-    return base64.b32encode(digest).decode()[:6].lower()
+    return base64.b32encode(digest).decode()[:4].lower()
 
 
 class KeyProvider(Protocol):
@@ -173,12 +177,15 @@ class FileKeyProvider:
         return next((k for k in self._keys if k.key_id == key_id), None)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+def _pack(number: str) -> bytes:
+    """An ID number (17 digits + check character) as 8 bytes: digits × 11 + check (X = 10)."""
+    check = 10 if number[17] == "X" else int(number[17])
+    return (int(number[:17]) * 11 + check).to_bytes(8, "big")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _unpack(data: bytes) -> str:
+    digits, check = divmod(int.from_bytes(data, "big"), 11)
+    return f"{digits:017d}" + ("X" if check == 10 else str(check))
 
 
 def is_token(value: str) -> bool:
@@ -214,8 +221,13 @@ class Sealer:
         """The token of one ID number (already a token: returned as it is)."""
         if is_token(plain):
             return plain
-        ct = self._cipher(self._current.key_id).encrypt(plain.encode("utf-8"), _AD)
-        return f"{MARK}{self._current.key_id}~{_b64(ct)}"
+        if not _ID_PLAIN.fullmatch(plain):
+            raise SealingError("only an ID number (17 digits and a check character) is sealed")
+        return self._seal(plain)
+
+    def _seal(self, plain: str) -> str:
+        ct = self._cipher(self._current.key_id).encrypt(_pack(plain), _AD)
+        return MARK + self._current.key_id + base64.urlsafe_b64encode(ct).decode()
 
     def open_id(self, token: str) -> str:
         """The ID number a token stands for; anything else is returned as it is."""
@@ -224,7 +236,7 @@ class Sealer:
             return token
         kid, body = match.groups()
         try:
-            return self._cipher(kid).decrypt(_unb64(body), _AD).decode("utf-8")
+            return _unpack(self._cipher(kid).decrypt(base64.urlsafe_b64decode(body), _AD))
         except (InvalidTag, binascii.Error, ValueError):
             raise SealingError(
                 f"a stored value does not open under key {kid} of {self.keys.source}: "
@@ -238,7 +250,7 @@ class Sealer:
         return number
 
     def open_student_number(self, number: str) -> str:
-        if number.startswith("G~"):
+        if number.startswith("G" + MARK):
             return "G" + self.open_id(number[1:])
         return number
 
@@ -293,13 +305,13 @@ class Sealer:
 
     def seal_id_column(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         where = pc.fill_null(pc.match_substring_regex(values, _ID_SHAPE), False)
-        return self._map_distinct(values, where, self.seal_id)
+        return self._map_distinct(values, where, self._seal)
 
     def seal_student_number_column(
         self, values: pa.Array | pa.ChunkedArray
     ) -> pa.Array | pa.ChunkedArray:
         where = pc.fill_null(pc.match_substring_regex(values, _G_SHAPE), False)
-        return self._map_distinct(values, where, self.seal_student_number)
+        return self._map_distinct(values, where, lambda number: "G" + self._seal(number[1:]))
 
     def seal_text_column(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         where = pc.fill_null(pc.match_substring_regex(values, _ID_SOMEWHERE), False)
@@ -307,7 +319,7 @@ class Sealer:
 
     def open_column(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         """Tokens (and G + token) inside the values opened."""
-        where = pc.fill_null(pc.match_substring_regex(values, TOKEN_IN_TEXT.pattern), False)
+        where = pc.fill_null(pc.match_substring_regex(values, _TOKEN_RE2), False)
         return self._map_distinct(values, where, self.open_text)
 
 

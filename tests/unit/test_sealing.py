@@ -48,7 +48,7 @@ def test_sealing_round_trips_and_is_deterministic(sealer: Sealer) -> None:
     number = _id("20150307", 12)
     token = sealer.seal_id(number)
     assert is_token(token) and number not in token
-    assert token.startswith("~1" + sealer.key_id + "~")
+    assert token.startswith("~1" + sealer.key_id) and len(token) == 38
     assert sealer.seal_id(number) == token  # the same number, the same token: joins work
     assert sealer.open_id(token) == number
     assert sealer.seal_id(token) == token  # sealing twice changes nothing
@@ -160,7 +160,7 @@ def test_rotation_reseals_everything_under_the_new_key_only(
     new = sealer_for(settings)
     assert new is not None and new.key_id != old.key_id
     assert FileKeyProvider(key_file).lookup(old.key_id) is None  # the old key is gone
-    marker = f"~1{old.key_id}~"
+    marker = f"~1{old.key_id}"
     with open_warehouse(settings) as wh:
         for table in ("student", "item_score", "person_mention", "golden_student", "quarantine"):
             for column in wh.to_arrow(table).columns:
