@@ -146,3 +146,15 @@ def test_a_parent_still_sees_their_own_child_in_clear(
         # By the 学籍号 in clear, the parent reaches the same record.
         again = client.get(f"/api/v1/students/{child['student_number']}", headers=headers)
         assert again.status_code == 200 and again.json()["ref"] == child["ref"]
+        # An auditor searching the trail for the pupil's 学籍号 (in clear) finds those reads.
+        login = client.post(
+            "/api/v1/auth/login",
+            json={"username": "demo_auditor", "password": accounts["demo_auditor"].password},
+        )
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        found = client.get(
+            "/api/v1/audit", params={"record": child["student_number"]}, headers=headers
+        )
+        assert found.status_code == 200, found.text
+        readers = {item["actor"] for item in found.json()["items"]}
+        assert "demo_parent" in readers, found.json()

@@ -597,8 +597,13 @@ class Store:
         since: str | None = None,
         until: str | None = None,
         descending: bool = False,
+        record_id: str | None = None,
     ) -> list[AuditRecord]:
         query = sa.select(audit_log)
+        if record_id is not None:
+            # record_ids is a JSON list of strings: the id, quoted, is one of its elements.
+            quoted = json.dumps(record_id, ensure_ascii=False)
+            query = query.where(audit_log.c.record_ids.contains(quoted, autoescape=True))
         if descending:
             if after_seq:
                 query = query.where(audit_log.c.seq < after_seq)

@@ -26,11 +26,17 @@ def list_audit(
     resource: Text = None,
     since: Annotated[str | None, Query(max_length=40, description="ISO time, inclusive")] = None,
     until: Annotated[str | None, Query(max_length=40, description="ISO time, exclusive")] = None,
+    record: Annotated[
+        str | None, Query(max_length=80, description="A record key read, e.g. a 学籍号")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
-    """Audit records, newest first, filtered by user, action, resource and time."""
+    """Audit records, newest first, filtered by user, action, resource, record and time."""
     before = decode_cursor(cursor) if cursor else ""
+    sealer = services.reader.sealer
+    # The trail keeps record keys as stored: a 学籍号 searched for in clear is sealed first.
+    record_id = sealer.seal_text(record) if sealer and record else record
     records = services.store.audit_records(
         after_seq=int(before) if before.isdigit() else 0,
         limit=limit + 1,
@@ -40,6 +46,7 @@ def list_audit(
         since=since,
         until=until,
         descending=True,
+        record_id=record_id,
     )
     items = [
         {
@@ -55,7 +62,13 @@ def list_audit(
         "list",
         "audit",
         record_ids=[str(item["seq"]) for item in items],
-        query={"user": user, "action": action, "resource": resource, "since": since},
+        query={
+            "user": user,
+            "action": action,
+            "resource": resource,
+            "since": since,
+            "record": record_id,
+        },
     )
     more = len(records) > limit
     return {"items": items, "next_cursor": encode_cursor(str(items[-1]["seq"])) if more else None}
