@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from collections import Counter
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from edubrain.cli.main import build_app
@@ -27,7 +29,7 @@ from edubrain.sealing import (
 )
 from edubrain.service.auth import create_user
 from edubrain.service.policy import Role, Scope, ScopeLevel
-from edubrain.service.store import open_store
+from edubrain.service.store import AuditEntry, open_store
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.standard.identifiers import id_check_char
@@ -151,6 +153,22 @@ def test_rotation_reseals_everything_under_the_new_key_only(
             note="",
             at=datetime(2026, 1, 1),
         )
+        store.append_audit(
+            AuditEntry(
+                occurred_at="2026-01-01T00:00:00+00:00",
+                actor="parent.one",
+                role="parent",
+                scope="self:" + student["student_number"],
+                action="read",
+                resource="student",
+                record_ids=json.dumps([student["student_number"]]),
+                query="{}",
+                purpose="",
+                outcome="ok",
+                request_id="r1",
+                client_ip="-",
+            )
+        )
     partition = _partition(settings, old)
 
     result = CliRunner().invoke(build_app(), ["keys", "rotate", "--by", "test"])
@@ -175,6 +193,12 @@ def test_rotation_reseals_everything_under_the_new_key_only(
         old.open_text(rotated["student_number"])
     with open_store(settings) as store:
         assert store.verify_audit_chain().ok
+        read = store.audit_records(record_id=rotated["student_number"])
+        assert [r.entry.actor for r in read] == ["parent.one"]  # re-sealed and re-chained
+        rotation = store.audit_records(action="rotate")
+        assert len(rotation) == 1 and old.key_id in rotation[0].entry.record_ids
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as c:
+            c.execute(sa.text("UPDATE audit_log SET actor = 'x'"))  # the guard is back
         user = next(u for u in store.list_users() if u.username == "parent.one")
         assert user.scope_key == rotated["student_number"]  # the scope still matches the key
         assert marker not in repr(store.steward_decisions())

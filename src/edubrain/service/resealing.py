@@ -6,7 +6,8 @@ mention keys. Every text column of every table is rewritten in one transaction: 
 under the current key is opened and sealed again, and ID numbers still in clear (an older
 store) are sealed. The audit chain hashes the text it holds, so after its records are rewritten
 the chain is computed again from the first record; it is verified first, so a chain that was
-already broken is reported, never silently re-blessed.
+already broken is reported, never silently re-blessed. The triggers that keep `audit_log`
+append-only are lifted inside that transaction only, and are back when it commits.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def reseal_store(
     changed_total = 0
     audit_changed = False
     with store.engine.begin() as conn:
+        _lift_append_only(conn, store.dialect)
         for table in reflected.sorted_tables:
             changed = 0
             for column in table.columns:
@@ -87,7 +89,29 @@ def reseal_store(
                 progress(table.name, changed)
         if audit_changed:
             _rechain(conn)
+        _restore_append_only(conn, store.dialect)
     return changed_total
+
+
+# The guards of migration 0001 (audit_log refuses UPDATE); lifted and restored in one transaction.
+_SQLITE_UPDATE_GUARD = (
+    "CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+)
+
+
+def _lift_append_only(conn: sa.Connection, dialect: str) -> None:
+    if dialect == "sqlite":
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_append_only_update")
+    elif dialect == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+
+
+def _restore_append_only(conn: sa.Connection, dialect: str) -> None:
+    if dialect == "sqlite":
+        conn.exec_driver_sql(_SQLITE_UPDATE_GUARD)
+    elif dialect == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
 
 
 def _rechain(conn: sa.Connection, batch: int = 5000) -> None:
