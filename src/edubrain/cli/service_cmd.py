@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.sealing import sealer_for
 from edubrain.service.auth import create_user
 from edubrain.service.policy import Role, Scope
 from edubrain.service.store import open_store
@@ -135,9 +136,14 @@ def show_demo_accounts(console: Console, settings: Settings) -> None:
     table = Table(title="Demo accounts (演示账号) — passwords are shown only once")
     for column in ("user", "password", "role", "scope"):
         table.add_column(column, no_wrap=True)
+    sealer = sealer_for(settings)
     for account in create_demo_accounts(settings):
+        scope = account.scope.describe()  # self scopes are stored sealed; shown here in clear
         table.add_row(
-            account.username, account.password, account.role.value, account.scope.describe()
+            account.username,
+            account.password,
+            account.role.value,
+            sealer.open_text(scope) if sealer is not None else scope,
         )
     console.print(table)
     console.print(
