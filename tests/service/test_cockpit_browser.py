@@ -35,6 +35,7 @@ from edubrain.indicators.run import compute_catalogue
 from edubrain.service import create_app
 from edubrain.service.demo import create_demo_accounts
 from edubrain.service.store import open_store
+from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
 
@@ -334,12 +335,16 @@ def test_school_admin_reads_a_pupils_exam_totals(site: Site, as_role: Any) -> No
 
 
 def shown_number(number: str, *, sees_id_numbers: bool) -> str:
-    """docs/service.md: a G 学籍号 is G + the pupil's ID number, so a role that may not see ID
-    numbers sees it masked like one — the ID's first 3 and last 4 characters kept."""
-    if sees_id_numbers or not number.startswith("G"):
+    """docs/service.md: a G 学籍号 is G + the pupil's ID number, stored sealed (decision 0011);
+    a role that may not see ID numbers never has it opened and sees `G` + 18 `*`; a role that
+    may sees it in clear. `number` is the stored (sealed) form."""
+    if not number.startswith("G"):
         return number
-    body = number[1:]
-    return "G" + body[:3] + "*" * (len(body) - 7) + body[-4:]
+    if not sees_id_numbers:
+        return "G" + "*" * 18
+    sealer = sealer_for(Settings())
+    assert sealer is not None
+    return sealer.open_student_number(number)
 
 
 def _class_pupils(site: Site, key: str) -> list[dict[str, Any]]:
