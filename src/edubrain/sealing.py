@@ -43,7 +43,7 @@ from edubrain.errors import ConfigError, EdubrainError
 from edubrain.settings import Settings
 from edubrain.standard.entities import Check, Entity
 from edubrain.standard.identifiers import id_number_problem
-from edubrain.warehouse import Warehouse
+from edubrain.warehouse import LOADS_TABLE, Warehouse
 
 FORMAT = "1"
 MARK = "~" + FORMAT
@@ -383,7 +383,8 @@ def check_key(wh: Warehouse, sealer: Sealer | None, *, write: bool = True) -> No
 
     The warehouse keeps one sealed check value (table `sealing_key_check`, rotated with the
     rest): if the key cannot open it, nothing is read or written with that key. The first
-    sealed write creates it.
+    sealed write creates it; a warehouse that already holds loads without it was written in
+    clear (an older version) and is refused until `edubrain keys rotate` seals it.
     """
     if sealer is None:
         return
@@ -400,8 +401,16 @@ def check_key(wh: Warehouse, sealer: Sealer | None, *, write: bool = True) -> No
             if opened != _KEY_CHECK_PLAIN:
                 raise SealingError(f"the warehouse's key check does not open: {tokens[0]}")
             return
+    if wh.has_table(LOADS_TABLE) and wh.count(LOADS_TABLE):
+        raise SealingError(
+            "the warehouse holds data written without sealing (an older version, or "
+            "EDUBRAIN_SEAL_CORE_FIELDS=false): seal it once with `edubrain keys rotate`"
+        )
     if write:
-        with wh.transaction() as tx:
-            tx.replace_table(
-                KEY_CHECK_TABLE, pa.table({"token": [sealer.seal_id(_KEY_CHECK_PLAIN)]})
-            )
+        write_key_check(wh, sealer)
+
+
+def write_key_check(wh: Warehouse, sealer: Sealer) -> None:
+    """(Re)write the warehouse's key check under `sealer`'s current key."""
+    with wh.transaction() as tx:
+        tx.replace_table(KEY_CHECK_TABLE, pa.table({"token": [sealer.seal_id(_KEY_CHECK_PLAIN)]}))

@@ -206,3 +206,34 @@ def test_rotation_reseals_everything_under_the_new_key_only(
     after = govern(settings, truth=region / "truth")
     assert _partition(settings, new) == partition
     assert after.evaluation == before.evaluation
+
+
+def test_a_warehouse_written_in_clear_is_refused_until_rotation_seals_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    region = tmp_path / "region"
+    generate_region(region, students=300, seed=4)
+    monkeypatch.setenv("EDUBRAIN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EDUBRAIN_KEY_FILE", str(tmp_path / "keys" / "data.key"))
+    clear = Settings(progress=False, seal_core_fields=False)  # as an older version wrote it
+    ingest_paths([region / "exports" / "xueji"], clear)
+    settings = Settings(progress=False)
+    with pytest.raises(SealingError, match="written without sealing"):
+        ingest_paths([region / "exports" / "tice"], settings)
+    with open_warehouse(settings) as wh:
+        with pytest.raises(SealingError, match=r"written without sealing.*keys rotate"):
+            check_key(wh, sealer_for(settings))
+        numbers = wh.to_arrow("student").column("student_number").to_pylist()
+    assert any(n.startswith("G3") for n in numbers)  # in clear
+
+    result = CliRunner().invoke(build_app(), ["keys", "rotate"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    sealer = sealer_for(settings)
+    assert sealer is not None
+    with open_warehouse(settings) as wh:
+        check_key(wh, sealer)
+        sealed = wh.to_arrow("student").column("student_number").to_pylist()
+    assert not any(n.startswith("G3") for n in sealed)
+    assert sorted(map(sealer.open_student_number, sealed)) == sorted(numbers)
+    reports = ingest_paths([region / "exports" / "tice"], settings)
+    assert all(r.status == "loaded" for r in reports), reports

@@ -20,6 +20,7 @@ from edubrain.sealing import (
     SealingError,
     check_key,
     key_provider,
+    write_key_check,
 )
 from edubrain.service.resealing import reseal_store
 from edubrain.service.store import AuditEntry, open_store
@@ -89,10 +90,12 @@ def keys_rotate(
         return report
 
     with open_warehouse(settings) as wh:
-        check_key(wh, sealer, write=False)  # the key file opens what is stored
+        if wh.has_table(KEY_CHECK_TABLE):
+            check_key(wh, sealer, write=False)  # the key file opens what is stored
         in_warehouse = wh.rewrite_strings(
             RESEAL_CANDIDATES, sealer.rewrite_column, progress("warehouse")
         )
+        write_key_check(wh, sealer)  # a warehouse written in clear has none yet
     with open_store(settings) as store:
         in_store = reseal_store(store, sealer, progress("store"))
         store.append_audit(
