@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from conftest import County, add_user
+from edubrain.sealing import sealer_for
 from edubrain.service import create_app
 from edubrain.service.app import AccessNotDeclaredError, api_routes, check_routes_declare_access
 from edubrain.service.auth import open_session
@@ -200,6 +201,10 @@ def test_a_steward_decision_through_the_api_is_stored_and_audited(
         headers=admin,
     )
     assert response.status_code == 201, response.text
+    sealer = sealer_for(Settings())
+    assert sealer is not None  # the 学籍号s inside the keys are kept sealed, as stored
+    left, right = sealer.seal_text(left), sealer.seal_text(right)
+    assert left != "student|G339901201809144625"
     decisions = caller.store.steward_decisions()  # in the operational store, not the warehouse
     assert [
         (d["mention_key_l"], d["mention_key_r"], d["verdict"], d["decided_by"], d["note"])

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from test_service_auth import Clock
 
 from conftest import NOW, County, add_user
+from edubrain.sealing import sealer_for
 from edubrain.service import create_app
 from edubrain.service.auth import open_session
 from edubrain.service.policy import Role, Scope, ScopeLevel
@@ -74,12 +75,18 @@ def test_request_approve_download_once(office: tuple[Office, Clock]) -> None:
     download = o.client.get(f"/api/v1/exports/{export_id}/download", headers=principal)
     assert download.status_code == 200
     rows = list(csv.DictReader(io.StringIO(download.text)))
-    in_school = {s["student_number"]: s for s in o.county.students if s["school_code"] == o.school}
+    sealer = sealer_for(Settings())  # stored sealed; an approved export is in clear
+    assert sealer is not None
+    in_school = {
+        sealer.open_student_number(s["student_number"]): s
+        for s in o.county.students
+        if s["school_code"] == o.school
+    }
     assert {r["student_number"] for r in rows} == set(in_school)
     for row in rows:  # approved fields come in clear, exactly as stored
         truth = in_school[row["student_number"]]
         assert row["name"] == truth["name"]
-        assert row["id_number"] == (truth["id_number"] or "")
+        assert row["id_number"] == sealer.open_text(truth["id_number"] or "")
     assert list(rows[0]) == REQUEST["fields"]
     again = o.client.get(f"/api/v1/exports/{export_id}/download", headers=principal)
     assert again.status_code == 410
