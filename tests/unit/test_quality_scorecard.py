@@ -28,6 +28,7 @@ from edubrain.govern.scorecard import (
     scorecard_rows,
 )
 from edubrain.ingest import ingest_paths
+from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
 from edubrain.warehouse import LOADS_TABLE, Warehouse, open_warehouse
 
@@ -194,8 +195,11 @@ def test_interop_rate_without_resolver(wh: Warehouse) -> None:
 
 
 def test_interop_rate_with_a_resolver(wh: Warehouse) -> None:
-    # Linkage says the X written in every system is A7.
-    resolver = ibis.memtable(pa.table({"student_number": [X], "person_id": [A[7]]}))
+    # Linkage says the X written in every system is A7 (X as stored: sealed).
+    sealer = sealer_for(Settings())
+    assert sealer is not None
+    x, a7, a8 = (sealer.seal_student_number(n) for n in (X, A[7], A[8]))
+    resolver = ibis.memtable(pa.table({"student_number": [x], "person_id": [a7]}))
     got = _interop(wh, resolver)
     assert got[("fitness_test", S1)] == (9, 9, 100.0)
     assert ("fitness_test", UNKNOWN_SCHOOL) not in got
@@ -205,8 +209,8 @@ def test_interop_rate_with_a_resolver(wh: Warehouse) -> None:
         pa.table(
             {
                 "entity": ["fitness_test", "guardian", "guardian"],
-                "student_number": [X, X, X],
-                "person_id": [A[7], A[7], A[8]],
+                "student_number": [x, x, x],
+                "person_id": [a7, a7, a8],
             }
         )
     )
