@@ -12,6 +12,7 @@ import pytest
 from edubrain.govern.quality import RuleContext, offending_rows
 from edubrain.govern.scorecard import scorecard
 from edubrain.ingest import ingest_paths
+from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.warehouse import open_warehouse
@@ -49,13 +50,21 @@ def test_birth_date_consistency_is_exactly_the_swapped_rows(county) -> None:
     region, settings = county
     swapped = _swapped_rows(region)
     ctx = RuleContext(as_of=date(2026, 3, 1))
+    sealer = sealer_for(settings)
+    assert sealer is not None  # 学籍号s are stored sealed; the exports hold them in clear
     with open_warehouse(settings) as wh:
-        registered = set(wh.table("student").student_number.to_pyarrow().to_pylist())
+        registered = {
+            sealer.open_student_number(n)
+            for n in wh.table("student").student_number.to_pyarrow().to_pylist()
+        }
         found = offending_rows(wh, "consistency.fitness_test.birth_date", ctx).to_pyarrow()
         sex = offending_rows(wh, "consistency.fitness_test.sex", ctx).count().execute()
     expected = {key for key in swapped if key[0] in registered}
     assert len(expected) >= 0.8 * len(swapped)  # most pupils survive ingestion
-    got = {(r["student_number"], r["school_year"]): r["detail"] for r in found.to_pylist()}
+    got = {
+        (sealer.open_student_number(r["student_number"]), r["school_year"]): r["detail"]
+        for r in found.to_pylist()
+    }
     assert set(got) == expected
     for key, detail in got.items():
         true, written = swapped[key].split(" → ")
