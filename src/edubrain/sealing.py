@@ -4,7 +4,7 @@ An ID number is stored as a *token*: deterministic authenticated encryption (AES
 from the `cryptography` package) under the bureau's data key, in text of 38 characters:
 
     ~1<key id: 4 × base32><base64url of 24 bytes: SIV tag (16) + ciphertext (8)>
-    e.g. ~1k3f9h2T0cKq…                                      (the number packed in 8 bytes)
+    e.g. ~1k3fqh2T0cKq…                                      (the number packed in 8 bytes)
 
 `~1` marks a token of format 1, the key id (4 characters) names the key that made it, so
 rotation and error messages know which key a stored value needs. A G 学籍号 is "G" + ID number,
