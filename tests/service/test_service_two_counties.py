@@ -2,7 +2,8 @@
 nothing of the first county, and none of their writes on the first county's objects lands.
 
 The first county is the generated one (339901); the second (339902, a sibling under the same
-synthetic city, so a prefix bug between them shows) has its own users and no pupils. Every GET
+synthetic city, so a prefix bug between them shows) has its own users, one school and two
+pupils, ingested like any export (one row of them quarantined). Every GET
 route of the OpenAPI document and every cockpit page in the users' menus is called with the
 first county's objects in its path; only the public directory (regions and schools, 公开 by
 design, docs/service.md) is left out, by name.
@@ -10,75 +11,75 @@ design, docs/service.md) is left out, by name.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
-from conftest import County, bearer_for
+from conftest import County, bearer_for, steward_tables
 from fastapi.testclient import TestClient
 
 from edubrain.cockpit.render import nav_for
-from edubrain.govern.identity import PERSON_MENTION_SCHEMA, PERSON_MENTION_TABLE
-from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, review_id
+from edubrain.ingest import ingest_paths
 from edubrain.service import create_app
 from edubrain.service.policy import Actor, Role, Scope, ScopeLevel
 from edubrain.service.store import Store
 from edubrain.settings import Settings
-from edubrain.warehouse import open_warehouse
+from edubrain.standard.entities import entity
+from edubrain.warehouse import LOAD_UNITS_TABLE
 
 SECOND = "339902"
+SECOND_SCHOOL = "3399020001"
+SECOND_PUPILS = ("L339902201809010011", "L339902201809020022", "L339902201809030033")
 # The public directory (公开): every role may read it, whatever its scope.
 PUBLIC_PATHS = {"/regions", "/regions/{region_code}", "/schools", "/schools/{school_code}"}
 PUBLIC_PAGES = {"/map", "/map/outline.geojson", "/schools/{school_code}"}
 
 
-def _steward_tables(county: County, settings: Settings) -> tuple[list[str], list[str]]:
-    """A small identity run over the first county's pupils: person mentions and a review
-    queue of doubtful pairs (what `edubrain govern` leaves), written into this test's copy."""
-    pupils = county.students[:6]
-    keys = [f"student|{s['student_number']}" for s in pupils]
-    loads = [str(s["_load_id"]) for s in pupils]
-    # A fitness mention of a number the 学籍 does not know: its unit is its load's region.
-    stray = "G339901201401019999"
-    keys.append(f"fitness_test|{stray}|2025-2026")
-    mentions = pa.Table.from_pylist(
-        [
-            {
-                "mention_key": key,
-                "entity": key.split("|")[0],
-                "student_number": key.split("|")[1],
-                "person_id": f"P{i:06d}",
-                "load_id": loads[min(i, len(loads) - 1)],
-                "run_id": "run-1",
-            }
-            for i, key in enumerate(keys)
-        ],
-        schema=PERSON_MENTION_SCHEMA,
+def _csv(value: Any) -> str:
+    return (
+        value.isoformat()
+        if isinstance(value, date | datetime)
+        else ""
+        if value is None
+        else str(value)
     )
-    pairs = [(keys[0], keys[1]), (keys[2], keys[3]), (keys[4], keys[6])]
-    review = pa.Table.from_pylist(
-        [
-            {
-                "review_id": review_id(a, b),
-                "mention_key_l": a,
-                "mention_key_r": b,
-                "person_id_l": "P1",
-                "person_id_r": "P2",
-                "match_probability": 0.5,
-                "reason": "doubtful",
-                "run_id": "run-1",
-            }
-            for a, b in pairs
-        ],
-        schema=REVIEW_SCHEMA,
-    )
-    with open_warehouse(settings) as wh, wh.transaction() as tx:
-        tx.replace_table(PERSON_MENTION_TABLE, mentions)
-        tx.replace_table(REVIEW_TABLE, review)
-    return keys, [review_id(a, b) for a, b in pairs]
+
+
+def _second_county(county: County, settings: Settings, folder: Path) -> set[str]:
+    """A school of the second county and its pupils (the third with a bad birth date, so it is
+    quarantined), ingested as standard-format files; returns the loads."""
+    school = dict(county.schools[0]) | {
+        "school_code": SECOND_SCHOOL,
+        "name": "示范二县实验小学",
+        "region_code": SECOND,
+        "address": "示范二县城关镇一号",
+    }
+    pupils = [
+        dict(county.students[0])
+        | {
+            "student_number": number,
+            "id_number": None,
+            "name": f"司马{'甲乙丙'[i]}二",
+            "school_code": SECOND_SCHOOL,
+        }
+        for i, number in enumerate(SECOND_PUPILS)
+    ]
+    pupils[2]["birth_date"] = "not-a-date"
+    reports = []
+    for name, rows in (("school", [school]), ("student", pupils)):
+        path = folder / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(entity(name).field_names)
+            writer.writerows([_csv(row.get(f)) for f in entity(name).field_names] for row in rows)
+        reports += ingest_paths([path], settings, entity=name)
+    assert [(r.rows_accepted, r.rows_quarantined) for r in reports] == [(1, 0), (2, 1)]
+    return {r.load_id for r in reports if r.load_id}
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Workspace:
     county: County
     mentions: list[str]
     reviews: list[str]
+    second_loads: set[str]
     users: dict[str, dict[str, str]] = field(default_factory=dict)
     export_id: str = ""
 
@@ -121,28 +123,42 @@ class Workspace:
         found |= {p["name"] for p in c.students + c.teachers if p["name"] and len(p["name"]) >= 3}
         found |= {w["warning_id"] for w in self.warnings_of_first()}
         found |= set(self.mentions) | set(self.reviews)
-        found |= {"c1_admin", "c1_school", "c1_leader", self.export_id}
+        found |= {"c1_admin", "c1_school", "c1_leader", "c1_auditor", self.export_id}
         with self.client.app.state.services.reader.lock:  # type: ignore[attr-defined]
             wh = self.client.app.state.services.reader.warehouse  # type: ignore[attr-defined]
-            found |= set(wh.table("loads").load_id.to_pyarrow().to_pylist())
+            found |= set(wh.table("loads").load_id.to_pyarrow().to_pylist()) - self.second_loads
         return sorted(s for s in found if s)
+
+    def load_units(self) -> dict[str, set[tuple[str | None, str | None]]]:
+        """Every load's whole-load units (school, region), read straight from the warehouse."""
+        with self.client.app.state.services.reader.lock:  # type: ignore[attr-defined]
+            wh = self.client.app.state.services.reader.warehouse  # type: ignore[attr-defined]
+            rows = wh.table(LOAD_UNITS_TABLE).to_pyarrow().to_pylist()
+        units: dict[str, set[tuple[str | None, str | None]]] = {}
+        for r in rows:
+            if r["row_number"] is None:
+                units.setdefault(r["load_id"], set()).add((r["school_code"], r["region_code"]))
+        return units
 
 
 @pytest.fixture
 def workspace(
-    backend: str, make_settings: Callable[..., Settings], county: County
+    backend: str, make_settings: Callable[..., Settings], county: County, tmp_path: Path
 ) -> Iterator[Workspace]:
     settings = make_settings(backend, county=county)
-    mentions, reviews = _steward_tables(county, settings)
+    mentions, reviews = steward_tables(county, settings)
+    second = _second_county(county, settings, tmp_path)
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         store: Store = client.app.state.services.store  # type: ignore[attr-defined]
-        ws = Workspace(client, store, county, mentions, reviews)
+        ws = Workspace(client, store, county, mentions, reviews, second)
         first = ws.first
         school = county.schools[0]["school_code"]
         for name, role, scope in (
             ("c1_admin", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, first)),
             ("c1_school", Role.SCHOOL_ADMIN, Scope(ScopeLevel.SCHOOL, school)),
             ("c1_leader", Role.BUREAU_LEADER, Scope(ScopeLevel.COUNTY, first)),
+            ("c1_auditor", Role.AUDITOR, Scope(ScopeLevel.COUNTY, first)),
+            ("city_admin", Role.DATA_ADMIN, Scope(ScopeLevel.CITY, first[:4] + "00")),
             ("c2_admin", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, SECOND)),
             ("c2_auditor", Role.AUDITOR, Scope(ScopeLevel.COUNTY, SECOND)),
             ("c2_leader", Role.BUREAU_LEADER, Scope(ScopeLevel.COUNTY, SECOND)),
@@ -366,3 +382,52 @@ def test_a_principal_reads_the_county_warning_but_cannot_act_on_it(
         headers=ws.users["c1_admin"],
     )
     assert r.status_code == 200, r.text
+
+
+def _get(ws: Workspace, who: str, path: str, **params: Any) -> Any:
+    response = ws.client.get(f"/api/v1{path}", params=params, headers=ws.users[who])
+    assert response.status_code == 200, (who, path, response.text)
+    return response.json()
+
+
+def test_each_county_sees_its_own_operational_rows(workspace: Workspace) -> None:
+    """The other side: the rows are there, for the scope they belong to (expectations from
+    the warehouse's rows in plain Python, not from the policy)."""
+    ws = workspace
+    schools = {s["school_code"] for s in ws.county.schools}
+    units = ws.load_units()
+    first_loads = {
+        load for load, named in units.items() if all(school in schools for school, _ in named)
+    }
+    assert first_loads and not first_loads & ws.second_loads
+    runs = {r["load_id"] for r in _get(ws, "c1_admin", "/ingest/runs", limit=500)}
+    assert runs == first_loads
+    assert {r["load_id"] for r in _get(ws, "c2_admin", "/ingest/runs")} == ws.second_loads
+    # The city's data office sees every load, also those that name no unit (exams, terms).
+    city = {r["load_id"] for r in _get(ws, "city_admin", "/ingest/runs", limit=500)}
+    assert city == set(units) and city > runs | ws.second_loads
+    rows = _get(ws, "c2_admin", "/ingest/quarantine")["items"]
+    assert [(r["load_id"] in ws.second_loads, r["row_number"]) for r in rows] == [(True, 3)]
+    first_rows = _get(ws, "c1_admin", "/ingest/quarantine", limit=500)["items"]
+    assert first_rows and all(r["load_id"] in first_loads for r in first_rows)
+    queue = _get(ws, "c1_admin", "/steward/queue")["items"]
+    assert sorted(r["review_id"] for r in queue) == sorted(ws.reviews)
+    assert _get(ws, "c2_admin", "/steward/queue")["items"] == []
+    pupils = _get(ws, "c2_admin", "/students")["items"]
+    assert len(pupils) == 2 and all(p["school_code"] == SECOND_SCHOOL for p in pupils)
+    quality = _get(ws, "c2_admin", "/quality", by="load_id")
+    assert {q["load_id"] for q in quality} == ws.second_loads
+    by_school = {q["school_code"] for q in _get(ws, "c2_admin", "/quality", by="school_code")}
+    assert by_school == {SECOND_SCHOOL, "(unknown)"}  # the quarantined row, by its load
+    assert SECOND_SCHOOL not in {
+        q["school_code"] for q in _get(ws, "c1_admin", "/quality", by="school_code")
+    }
+    pending = _get(ws, "c1_leader", "/exports/pending")
+    assert [p["export_id"] for p in pending] == [ws.export_id]
+    assert _get(ws, "c2_leader", "/exports/pending") == []
+    first_trail = {a["actor"] for a in _get(ws, "c1_auditor", "/audit", limit=500)["items"]}
+    assert {"c1_admin", "c1_school"} <= first_trail
+    assert not {a for a in first_trail if a.startswith("c2_") or a == "city_admin"}
+    _get(ws, "c2_admin", "/students")
+    second_trail = {a["actor"] for a in _get(ws, "c2_auditor", "/audit", limit=500)["items"]}
+    assert "c2_admin" in second_trail and not {a for a in second_trail if a.startswith("c1_")}

@@ -221,6 +221,8 @@ class WarehouseReader:
         """Every school's region code (read once: the school list is small and does not change
         while the service runs)."""
         with self._lock:
+            if self._schools is None and not self.has_table("school"):
+                self._schools = {}
             if self._schools is None:
                 t = self.table("school")
                 rows = t.select("school_code", "region_code").to_pyarrow().to_pylist()
