@@ -180,7 +180,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # The scope levels a role may hold. Region-wide work (ingestion, quality, the steward's queue,
-# audit, approving exports) needs a region scope: those tables are not divided by school.
+# audit, approving exports) needs a region scope; its rows are still divided by unit and seen
+# only inside that region (`operational_predicate`, `operational_scope`; decision 0012).
 ROLE_SCOPE_LEVELS: dict[Role, frozenset[ScopeLevel]] = {
     Role.BUREAU_LEADER: frozenset(REGION_LEVELS),
     Role.DATA_ADMIN: frozenset(REGION_LEVELS),

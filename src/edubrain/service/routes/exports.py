@@ -135,7 +135,13 @@ def get_export(
 def _decide(
     export_id: str, approved: bool, note: str, services: ServicesDep, trail: Trail, actor: Actor
 ) -> dict[str, Any]:
-    record = _visible(services, actor, export_id)
+    try:
+        record = _visible(services, actor, export_id)
+    except HTTPException:
+        # Refused like a missing request; the id is not written to the caller's own trail,
+        # which its scope's auditor reads.
+        trail.record("approve" if approved else "reject", "export", outcome="not_found")
+        raise
     if record.requester_id == actor.user_id:
         trail.record(
             "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
