@@ -3,7 +3,11 @@ what a scope may act on, and the values the operational store filters by."""
 
 from __future__ import annotations
 
+from edubrain.govern.identity import PERSON_MENTION_TABLE
+from edubrain.govern.steward import REVIEW_TABLE
 from edubrain.service.policy import (
+    PERSON_MENTIONS,
+    REVIEW_QUEUE,
     Scope,
     ScopeLevel,
     covers_workspace,
@@ -57,3 +61,7 @@ def test_a_principal_reads_the_county_but_acts_on_the_school_only() -> None:
     assert not county.covers("city", "339900")  # read beside the county's, not the county's
     teacher = units_to_act_on(Scope(ScopeLevel.CLASS, "3133010001/2025-2026/11/1"), ONE_COUNTY)
     assert not teacher.covers("school", "3133010001")
+
+
+def test_the_policy_names_the_identity_tables_as_govern_does() -> None:
+    assert (PERSON_MENTIONS, REVIEW_QUEUE) == (PERSON_MENTION_TABLE, REVIEW_TABLE)

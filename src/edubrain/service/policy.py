@@ -18,6 +18,7 @@ import ibis
 
 from edubrain.errors import EdubrainError
 from edubrain.standard.entities import DataClass
+from edubrain.warehouse.schema import LOAD_UNITS_TABLE, LOADS_TABLE, QUARANTINE_TABLE
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -378,8 +379,11 @@ def units_in_scope(scope: Scope, region_of_school: Mapping[str, str]) -> UnitsIn
 # whose units it covers, all of them; a row without a unit only a scope over the whole
 # workspace, which sees everything (`OperationalScope.everything`).
 
-LOAD_UNITS = "load_unit"
+LOAD_UNITS = LOAD_UNITS_TABLE
+# govern.identity.PERSON_MENTION_TABLE and govern.steward.REVIEW_TABLE, named here so that the
+# policy does not import the linkage stack (a test holds them equal).
 PERSON_MENTIONS = "person_mention"
+REVIEW_QUEUE = "review_queue"
 
 
 def _covered_schools(scope: Scope, tables: Tables) -> ir.Column | list[str]:
@@ -456,9 +460,9 @@ def _mention_of_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanVa
 
 
 _OPERATIONAL: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
-    "loads": _loads_of_scope,
-    "quarantine": _quarantine_in_scope,
-    "review_queue": _review_in_scope,
+    LOADS_TABLE: _loads_of_scope,
+    QUARANTINE_TABLE: _quarantine_in_scope,
+    REVIEW_QUEUE: _review_in_scope,
     PERSON_MENTIONS: _mention_of_scope,
 }
 
