@@ -367,6 +367,12 @@ def test_a_principal_reads_the_county_warning_but_cannot_act_on_it(
         )
         assert page.status_code == 403, page.status_code
     assert next(w for w in ws.store.warning_rows() if w["warning_id"] == wid)["status"] == "open"
+    # The cockpit lists it for the principal without the buttons.
+    listed = ws.client.get(
+        "/warnings", params={"status": "open", "grain": warning["grain"]}, headers=principal
+    ).text
+    assert f'data-warning="{wid}"' in listed or f"data-warning='{wid}'" in listed
+    assert f"/warnings/{wid}/" not in listed
     # Their own school's warnings they may work.
     school = ws.county.schools[0]["school_code"]
     own = [

@@ -31,7 +31,7 @@ from edubrain.service.deps import (
     public_route,
     require,
 )
-from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed
+from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed, units_to_act_on
 from edubrain.service.routes import audit as audit_routes
 from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
@@ -272,6 +272,7 @@ def warning_list(
     events = []
     if show:
         events = indicator_routes.warning_events(show, services, actor)
+    acting = units_to_act_on(actor.scope, services.reader.region_of_school())
     filters = {"status": status_ or "", "level": level or "", "grain": grain or "",
                "indicator_id": indicator_id or ""}  # fmt: skip
     return page(
@@ -280,6 +281,12 @@ def warning_list(
         "warnings.html",
         {
             "items": result["items"],
+            # Read is not act: a principal sees the county's warning without its buttons.
+            "actionable": {
+                w["warning_id"]
+                for w in result["items"]
+                if acting.covers(w["grain"], w["unit_code"])
+            },
             "next_cursor": result["next_cursor"],
             "filters": filters,
             "show": show,
