@@ -25,7 +25,7 @@ from edubrain.ingest.readers import read_file
 from edubrain.ingest.records import to_records
 from edubrain.ingest.report import FileReport
 from edubrain.ingest.rules import Context, check_rows, duplicates
-from edubrain.ingest.units import load_units
+from edubrain.ingest.units import by_pupils_last, load_units
 from edubrain.settings import Settings
 from edubrain.sources.mapping import available_mappings
 from edubrain.standard.entities import entity
@@ -176,7 +176,7 @@ def ingest_paths(
     if progress:
         progress.start(sum(_size(s.path) for s in found.specs))
     with open_warehouse(settings) as warehouse:
-        for spec in found.specs:
+        for spec in by_pupils_last(found.specs):
             try:
                 reports.append(ingest_file(spec, warehouse, as_of=as_of, progress=progress))
             except UnreadableFileError as exc:

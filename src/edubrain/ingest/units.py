@@ -15,9 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from edubrain.ingest.discover import FileSpec
 from edubrain.ingest.normalise import Column
 from edubrain.ingest.records import Records
-from edubrain.standard.entities import Entity
+from edubrain.standard.entities import Entity, entity
 from edubrain.warehouse import LOAD_UNITS_SCHEMA, Warehouse
 
 _SCHOOL_CODE = re.compile(r"\d{10}")
@@ -43,6 +44,18 @@ def _pupils_schools(wh: Warehouse, numbers: set[str]) -> set[str]:
     wanted = ibis.memtable(pa.table({"student_number": sorted(numbers)}))
     joined = pupils.semi_join(wanted, "student_number")
     return _distinct(joined.school_code.to_pyarrow())
+
+
+def by_pupils_last(specs: list[FileSpec]) -> list[FileSpec]:
+    """The files in their order, except that files naming pupils by 学籍号 only (fitness,
+    health, scores, homework, attendance, guardians) come after the others: their unit is the
+    pupils' schools, read from the 学籍 already loaded."""
+
+    def by_number_only(spec: FileSpec) -> bool:
+        names = set(entity(spec.entity).field_names)
+        return "student_number" in names and "school_code" not in names
+
+    return sorted(specs, key=by_number_only)
 
 
 def load_units(
