@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from conftest import County, add_user
+from conftest import County, add_user, steward_tables
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
@@ -189,11 +189,17 @@ def test_auditor_reads_and_verifies_the_trail(caller: Caller, county: County) ->
 
 
 def test_a_steward_decision_through_the_api_is_stored_and_audited(
-    caller: Caller, county: County
+    make_settings: Callable[..., Settings], county: County
 ) -> None:
+    settings = make_settings("sqlite", county=county)
+    mentions, _ = steward_tables(county, settings)  # what `edubrain govern` leaves
+    with TestClient(create_app(settings)) as client:
+        _decide_through_the_api(Caller(client), county, mentions[0], mentions[-1])
+
+
+def _decide_through_the_api(caller: Caller, county: County, left: str, right: str) -> None:
     region = county.schools[0]["region_code"]
     admin = caller.headers(Role.DATA_ADMIN, ScopeLevel.COUNTY, region)
-    left, right = "student|G339901201809144625", "fitness_test|G339901201809144626"
     response = caller.client.post(
         "/api/v1/steward/decisions",
         json={"left": left, "right": right, "verdict": "different", "note": "双胞胎"},

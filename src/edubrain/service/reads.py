@@ -220,7 +220,12 @@ class WarehouseReader:
     def region_of_school(self) -> Mapping[str, str]:
         """Every school's region code (read once: the school list is small and does not change
         while the service runs)."""
+        known = self._schools
+        if known is not None:  # every audit write asks; no lock once read
+            return known
         with self._lock:
+            if self._schools is None and not self.has_table("school"):
+                self._schools = {}
             if self._schools is None:
                 t = self.table("school")
                 rows = t.select("school_code", "region_code").to_pyarrow().to_pylist()

@@ -193,11 +193,22 @@ class ReviewPage(BaseModel):
     next_cursor: str | None
 
 
+# A mention key (`entity|key[|part]`, docs/governance.md) or a person ID (`P…`); anything else
+# is malformed (422) before any lookup.
+MENTION_OR_PERSON = (
+    r"^(?:(?:student|fitness_test|health_check|item_score|homework_submission|teacher)"
+    r"\|[0-9A-Za-z_.-]{1,64}(?:\|[0-9A-Za-z_.-]{1,32})?|P[0-9A-Za-z_-]{1,64})$"
+)
+
+
 class StewardDecision(Closed):
     left: str = Field(
-        min_length=1, max_length=200, pattern=r"^[^\x00]+$", description="Mention key or person ID."
+        min_length=1,
+        max_length=200,
+        pattern=MENTION_OR_PERSON,
+        description="Mention key (`student|<学籍号>`, `health_check|<学籍号>|<date>` …) or person.",
     )
-    right: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")
+    right: str = Field(min_length=1, max_length=200, pattern=MENTION_OR_PERSON)
     verdict: str = Field(pattern="^(same|different)$")
     note: str = Field(default="", max_length=500)
 

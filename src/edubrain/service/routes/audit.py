@@ -8,19 +8,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.policy import Permission
+from edubrain.service.policy import Actor, Permission
 from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
 from edubrain.service.schemas import AuditPage, ChainStatus
 
 router = APIRouter(tags=["audit"])
 
 Text = Annotated[str | None, Query(max_length=64)]
+_NOT_SHOWN = ("record_ids", "query", "unit_school", "unit_region")
 
 
-@router.get("/audit", response_model=AuditPage, dependencies=[require(Permission.AUDIT_READ)])
+@router.get("/audit", response_model=AuditPage)
 def list_audit(
     services: ServicesDep,
     trail: Trail,
+    actor: Annotated[Actor, require(Permission.AUDIT_READ)],
     user: Text = None,
     action: Text = None,
     resource: Text = None,
@@ -29,7 +31,8 @@ def list_audit(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
-    """Audit records, newest first, filtered by user, action, resource and time."""
+    """Audit records of the caller's scope (records of actors whose scope lies inside it),
+    newest first, filtered by user, action, resource and time."""
     before = decode_cursor(cursor) if cursor else ""
     records = services.store.audit_records(
         after_seq=int(before) if before.isdigit() else 0,
@@ -40,11 +43,12 @@ def list_audit(
         since=since,
         until=until,
         descending=True,
+        units=services.units(actor),
     )
     items = [
         {
             "seq": r.seq,
-            **{k: v for k, v in r.entry.__dict__.items() if k not in ("record_ids", "query")},
+            **{k: v for k, v in r.entry.__dict__.items() if k not in _NOT_SHOWN},
             "record_ids": json.loads(r.entry.record_ids),
             "query": json.loads(r.entry.query),
             "hash": r.hash,

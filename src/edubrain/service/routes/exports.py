@@ -53,13 +53,17 @@ def _status(services: ServicesDep, record: ExportRecord) -> str:
 
 
 def _visible(services: ServicesDep, actor: Actor, export_id: str) -> ExportRecord:
+    """A request the caller made, or (for approvers) one whose unit their scope covers; any
+    other is a 404, like one that does not exist."""
+    approver = allowed(actor, Permission.EXPORTS_APPROVE)
     try:
-        record = services.store.export(export_id)
+        return services.store.export(
+            export_id,
+            requester_id=actor.user_id,
+            units=services.units(actor) if approver else None,
+        )
     except NotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such export request") from None
-    if record.requester_id != actor.user_id and not allowed(actor, Permission.EXPORTS_APPROVE):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such export request")
-    return record
 
 
 @router.post("/exports", response_model=ExportOut, status_code=201)
@@ -76,7 +80,10 @@ def request_export(
     unknown = [f for f in body.fields if f not in known]
     if unknown:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{body.entity} has no field {unknown}")
+    unit_school, unit_region = services.unit_of(actor.scope)
     record = services.store.create_export(
+        unit_school=unit_school,
+        unit_region=unit_region,
         export_id=uuid.uuid4().hex,
         requester_id=actor.user_id,
         entity=body.entity,
@@ -104,16 +111,15 @@ def list_exports(
     return [_out(services, r) for r in services.store.list_exports(requester_id=actor.user_id)]
 
 
-@router.get(
-    "/exports/pending",
-    response_model=list[ExportOut],
-    dependencies=[require(Permission.EXPORTS_APPROVE)],
-)
+@router.get("/exports/pending", response_model=list[ExportOut])
 def list_pending(
     services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.EXPORTS_APPROVE)],
 ) -> list[dict[str, Any]]:
-    """Requests waiting for a decision (for approvers)."""
-    return [_out(services, r) for r in services.store.list_exports() if r.status == "pending"]
+    """Requests waiting for a decision whose unit (the requester's scope) the approver's scope
+    covers."""
+    pending = services.store.list_exports(units=services.units(actor), status="pending")
+    return [_out(services, r) for r in pending]
 
 
 @router.get("/exports/{export_id}", response_model=ExportOut)
@@ -122,14 +128,20 @@ def get_export(
     services: ServicesDep,
     actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
 ) -> dict[str, Any]:
-    """One request (yours, or any for approvers)."""
+    """One request: yours, or (for approvers) one of the units your scope covers."""
     return _out(services, _visible(services, actor, export_id))
 
 
 def _decide(
     export_id: str, approved: bool, note: str, services: ServicesDep, trail: Trail, actor: Actor
 ) -> dict[str, Any]:
-    record = _visible(services, actor, export_id)
+    try:
+        record = _visible(services, actor, export_id)
+    except HTTPException:
+        # Refused like a missing request; the id is not written to the caller's own trail,
+        # which its scope's auditor reads.
+        trail.record("approve" if approved else "reject", "export", outcome="not_found")
+        raise
     if record.requester_id == actor.user_id:
         trail.record(
             "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
