@@ -348,7 +348,7 @@ def data_office(
         context["quality"] = operations.get_quality(services, by=["source"])
         context["quality_entity"] = operations.get_quality(services, by=["entity"])
     elif tab == "steward" and allowed(actor, Permission.STEWARD_READ):
-        result = operations.list_review_queue(services, trail, cursor=cursor, limit=50)
+        result = operations.list_review_queue(services, trail, actor, cursor=cursor, limit=50)
         context["queue"] = result["items"]
         context["next_cursor"] = result["next_cursor"]
         context["decided"] = request.query_params.get("done") == "decide"
@@ -455,7 +455,7 @@ def audit_trail(
 ) -> Response:
     """Who read or changed what, when, why and from where; the hash chain's verification."""
     result = audit_routes.list_audit(
-        services, trail, user=user or None, action=action or None, resource=resource or None,
+        services, trail, actor, user=user or None, action=action or None, resource=resource or None,
         since=since or None, until=None, cursor=cursor, limit=50,
     )  # fmt: skip
     chain = audit_routes.verify_audit(services, trail) if verify else None

@@ -180,8 +180,10 @@ class QualityRow(BaseModel):
 
 class ReviewItem(BaseModel):
     review_id: str
-    mention_key_l: str
+    mention_key_l: str = Field(description="The mention key; its 学籍号 masked for the caller.")
     mention_key_r: str
+    mention_ref_l: str = Field(description="The mention, sealed: pass it to steward/decisions.")
+    mention_ref_r: str
     person_id_l: str | None
     person_id_r: str | None
     match_probability: float | None
