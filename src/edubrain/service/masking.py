@@ -149,9 +149,9 @@ def present(
 
 
 # Runs of digits long enough to be an ID number or a 学籍号's body, even a mangled one (a digit
-# dropped or doubled, full-width digits, spaces or hyphens between groups): 14 digits or more.
-_DIGIT = r"[0-9\uff10-\uff19]"
-_LONG_NUMBER = re.compile(rf"(?<![0-9\uff10-\uff19]){_DIGIT}(?:[ -]?{_DIGIT}){{13,}}[XxＸｘ]?")
+# dropped or doubled, full-width or other Unicode digits, spaces or hyphens between groups):
+# 14 digits or more.
+_LONG_NUMBER = re.compile(r"(?<!\d)\d(?:[ -]?\d){13,}[XxＸｘ]?")
 _STUDENT_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([GJL])(\d{17}[\dXx])(?!\d)")
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 _QUOTED = re.compile(r"'[^']*'")
@@ -182,9 +182,9 @@ def mask_free_text(text: str, seen_in_clear: Iterable[DataClass]) -> str:
 def _keep_clear_jl(m: re.Match[str], text: str, clear: frozenset[DataClass]) -> str:
     """A long digit run is starred out, unless it is the body of a J/L 学籍号 the reader sees."""
     start = m.start()
-    before = text[start - 1] if start else ""
-    letter_alone = start < 2 or not text[start - 2].isalnum()
-    if before in "JL" and letter_alone and DataClass.SENSITIVE in clear and len(m.group()) == 18:
+    letter = text[start - 1] if start else ""
+    alone = start < 2 or not text[start - 2].isalnum()
+    if letter in ("J", "L") and alone and len(m.group()) == 18 and DataClass.SENSITIVE in clear:
         return m.group()
     return "*" * len(m.group())
 
