@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
+import edubrain
 from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE
 from edubrain.service import create_app
 from edubrain.service.auth import create_user
@@ -495,27 +497,23 @@ def test_serve_refuses_a_port_that_is_already_bound(tmp_path: Path, reuse_port: 
     listener.listen()
     port = listener.getsockname()[1]
     env = os.environ | {"EDUBRAIN_HOME": str(tmp_path / "home")}
-    src = str(Path(__file__).resolve().parents[2] / "src")
+    src = str(Path(edubrain.__file__).resolve().parents[1])  # the edubrain under test
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, "-c", "from edubrain.cli.main import run; run()"]
+    command += ["serve", "--port", str(port), "--workers", "2"]
+    # Its own process group: if it did start (the bug), its workers are stopped with it.
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from edubrain.cli.main import run; run()",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        _, stderr = server.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.communicate()
+        pytest.fail(f"edubrain serve started on a port already in use ({port})")
     finally:
         listener.close()
-    assert done.returncode == 2, done.stderr
-    lines = done.stderr.strip().splitlines()
+    assert server.returncode == 2, stderr
+    lines = stderr.strip().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "in use" in lines[0], lines
