@@ -327,7 +327,7 @@ def test_school_admin_reads_a_pupils_exam_totals(site: Site, as_role: Any) -> No
     for r in scores:
         if r["student_number"] == pupil and r["score"] is not None:
             totals[r["exam_id"]] = totals.get(r["exam_id"], 0.0) + r["score"]
-    visit(page, site, f"/students/{pupil}", "portrait-exams")
+    visit(page, site, f"/students/{ref(site, pupil)}", "portrait-exams")
     for exam_id, total in totals.items():
         cell = page.locator(f"#exams tr[data-exam='{exam_id}'] td").nth(1)
         assert cell.inner_text() == f"{total:,.1f}"
@@ -375,7 +375,7 @@ def test_head_teacher_sees_the_class_and_no_other_pupil(site: Site, as_role: Any
     for row in fitness:  # 敏感 measurements, in clear for the head teacher
         assert f"{row['height_cm']}" in page.locator("#fitness").inner_text()
     outsider = next(s for s in site.county.students if s not in pupils)
-    response = visit(page, site, f"/students/{outsider['student_number']}", "outsider")
+    response = visit(page, site, f"/students/{ref(site, outsider['student_number'])}", "outsider")
     assert response.status == 404
     assert outsider["name"] not in page.content()
 
