@@ -29,6 +29,8 @@ from typing import Any
 import pytest
 from conftest import NOW, County, bearer_for
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from test_service_trust import _with_planted_rows
 
 from edubrain.service import create_app, masking
@@ -355,3 +357,19 @@ def test_a_weakened_mask_is_caught(
         monkeypatch.setattr(masking, "_STUDENT_NUMBER_CLASS", classes)
     findings = attack(attacker.collect(role), attacker.county)
     assert any(expected in f for f in findings), findings[:10]
+
+
+@given(
+    region=st.sampled_from(["339901", "339902", "431021", "110105"]),
+    day=st.dates(date(2005, 1, 1), date(2019, 12, 31)),
+    seq=st.integers(0, 999),
+)
+def test_the_attacker_enumerates_soundly(region: str, day: date, seq: int) -> None:
+    """The attacker's tool never misses the true number: with the old mask (first 3, last 4)
+    and the birth date in clear it finds exactly the truth; with today's mask, hundreds."""
+    first17 = region + day.strftime("%Y%m%d") + f"{seq:03d}"
+    real = first17 + id_check_char(first17)
+    sex = "1" if seq % 2 else "2"
+    assert id_candidates(region, [day], sex, _old_id_mask(real), enough=10) == [real]
+    everything = id_candidates(region, [day], sex, masking.mask_id_number(real), enough=1000)
+    assert real in everything and len(everything) == 500
