@@ -21,7 +21,8 @@ from edubrain.standard.entities import DataClass
 
 
 def test_masks_from_the_issue() -> None:
-    assert mask_id_number("110105199001011234") == "110***********1234"
+    # Decision 0013: no digit of an ID number (region, birth date and sex are shown elsewhere).
+    assert mask_id_number("110105199001011234") == "*" * 18
     assert mask_name("张三明") == "张*明"
     assert mask_name("李丽") == "李*"
     assert mask_name("欧阳娜娜") == "欧**娜"
@@ -31,7 +32,7 @@ def test_masks_from_the_issue() -> None:
 def test_free_text_masks_id_and_phone_numbers_by_clearance() -> None:
     raw = '{"身份证": "110105199001011234", "电话": "13812345678", "学号": "12345"}'
     masked = mask_free_text(raw, {DataClass.PUBLIC, DataClass.INTERNAL})
-    assert masked == '{"身份证": "110***********1234", "电话": "138****5678", "学号": "12345"}'
+    assert masked == '{"身份证": "******************", "电话": "138****5678", "学号": "12345"}'
     sensitive = mask_free_text(raw, {DataClass.SENSITIVE})
     assert "13812345678" in sensitive and "110105199001011234" not in sensitive
 

@@ -12,14 +12,14 @@ import re
 import secrets
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from edubrain.service.auth import RecentSessions
+from edubrain.service.auth import RecentSessions, UnknownNameFailures
 from edubrain.service.policy import (
     Actor,
     OperationalScope,
@@ -34,6 +34,7 @@ from edubrain.service.policy import (
 from edubrain.service.reads import ScopedReader, WarehouseReader
 from edubrain.service.refs import RecordRefs
 from edubrain.service.store import AuditEntry, Store
+from edubrain.service.throttle import MissWindow
 from edubrain.settings import Settings
 
 SESSION_COOKIE = "edubrain_session"
@@ -56,6 +57,16 @@ class Services:
     memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
     sessions: RecentSessions = field(default_factory=RecentSessions)
     shown: dict[Hashable, dict[str, Any]] = field(default_factory=dict)
+    # Person lookups that found nothing, per account and client address (429 past the limit).
+    misses_by_account: MissWindow = field(init=False)
+    misses_by_address: MissWindow = field(init=False)
+    # Failed logins under names that are no account, so they lock like real ones.
+    unknown_logins: UnknownNameFailures = field(default_factory=UnknownNameFailures)
+
+    def __post_init__(self) -> None:
+        window = timedelta(seconds=self.settings.lookup_miss_window_seconds)
+        self.misses_by_account = MissWindow(self.settings.lookup_miss_limit, window)
+        self.misses_by_address = MissWindow(self.settings.lookup_miss_limit_per_address, window)
 
     @property
     def scoped(self) -> ScopedReader:

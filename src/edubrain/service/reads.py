@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from edubrain.errors import EdubrainError
-from edubrain.service.masking import present
+from edubrain.service.masking import key_in_clear, present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.refs import RecordRefs
 from edubrain.standard.entities import DataClass, entity
@@ -262,6 +262,17 @@ class ScopedReader:
         """The record key a path names: a `ref` handed out by this service, or the key itself
         (which a caller can only know if it may see it; the scope applies either way)."""
         return self._refs.open(ref_or_key) or ref_or_key
+
+    def address(self, actor: Actor, entity_name: str, ref_or_key: str) -> str | None:
+        """The record key a path names for this caller: a `ref` handed out by this service, or
+        the key itself if the caller sees such keys in clear (`masking.key_in_clear`). A key
+        it sees masked is no address (None), so that lookups cannot test guesses of it."""
+        opened = self._refs.open(ref_or_key)
+        if opened is not None:
+            return opened
+        if key_in_clear(entity(entity_name), ref_or_key, clearance(actor.role)):
+            return ref_or_key
+        return None
 
     def _scoped(self, scope: Scope, entity_name: str) -> ir.Table:
         with self._reader.lock:

@@ -180,8 +180,10 @@ class QualityRow(BaseModel):
 
 class ReviewItem(BaseModel):
     review_id: str
-    mention_key_l: str
+    mention_key_l: str = Field(description="The mention key; its 学籍号 masked for the caller.")
     mention_key_r: str
+    mention_ref_l: str = Field(description="The mention, sealed: pass it to steward/decisions.")
+    mention_ref_r: str
     person_id_l: str | None
     person_id_r: str | None
     match_probability: float | None
@@ -197,7 +199,9 @@ class ReviewPage(BaseModel):
 # is malformed (422) before any lookup.
 MENTION_OR_PERSON = (
     r"^(?:(?:student|fitness_test|health_check|item_score|homework_submission|teacher)"
-    r"\|[0-9A-Za-z_.-]{1,64}(?:\|[0-9A-Za-z_.-]{1,32})?|P[0-9A-Za-z_-]{1,64})$"
+    r"\|[0-9A-Za-z_.-]{1,64}(?:\|[0-9A-Za-z_.-]{1,32})?|P[0-9A-Za-z_-]{1,64}"
+    # … or a sealed mention ref from the queue (`mention_ref_l`/`_r`, urlsafe base64)
+    r"|[0-9A-Za-z_-]{22,200})$"
 )
 
 

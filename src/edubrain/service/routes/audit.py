@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission
+from edubrain.service.masking import pseudonymise_key
+from edubrain.service.policy import Actor, Permission, clearance
 from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
 from edubrain.service.schemas import AuditPage, ChainStatus
 
@@ -55,6 +56,7 @@ def list_audit(
         }
         for r in records[:limit]
     ]
+    items = [_shown(services, actor, item) for item in items]
     trail.record(
         "list",
         "audit",
@@ -63,6 +65,30 @@ def list_audit(
     )
     more = len(records) > limit
     return {"items": items, "next_cursor": encode_cursor(str(items[-1]["seq"])) if more else None}
+
+
+def _shown(services: ServicesDep, actor: Actor, item: dict[str, Any]) -> dict[str, Any]:
+    """An audit record as the reader may see it: the trail keeps keys in clear (it is the
+    evidence), but a reader without the clearance for a 学籍号 sees its sealed ref instead,
+    and ID numbers nowhere (`masking.pseudonymise_key`). The hash is of the record as kept."""
+    seen = clearance(actor.role)
+
+    def show(value: Any) -> Any:
+        if isinstance(value, str):
+            return pseudonymise_key(value, seen, services.refs.seal)
+        if isinstance(value, list):
+            return [show(v) for v in value]
+        if isinstance(value, dict):
+            return {k: show(v) for k, v in value.items()}
+        return value
+
+    return item | {
+        "scope": ";".join(show(part) for part in item["scope"].split(";")),
+        "actor": show(item["actor"]),
+        "resource": show(item["resource"]),
+        "record_ids": show(item["record_ids"]),
+        "query": show(item["query"]),
+    }
 
 
 @router.get(

@@ -7,14 +7,13 @@ Every step is audited; the download carries the requested fields in clear.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 
+from edubrain.service import spreadsheet
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission, Scope, allowed, covers
 from edubrain.service.schemas import ExportCreate, ExportDecision, ExportOut, ScopeOut
@@ -202,18 +201,31 @@ def reject_export(
     return _decide(export_id, False, body.note, services, trail, actor)
 
 
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @router.get(
     "/exports/{export_id}/download",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "The export as UTF-8 CSV."}},
+    responses={
+        200: {
+            "content": {"text/csv": {}, _MEDIA["xlsx"]: {}},
+            "description": "The export as UTF-8 CSV or as an .xlsx workbook.",
+        }
+    },
 )
 def download_export(
     export_id: str,
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
 ) -> Response:
-    """The approved export as CSV: once, by the requester, before it expires."""
+    """The approved export as CSV or xlsx: once, by the requester, before it expires. Text
+    cells that a spreadsheet would read as a formula are neutralised (`service.spreadsheet`)."""
     record = _visible(services, actor, export_id)
     if record.requester_id != actor.user_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the requester downloads an export")
@@ -222,11 +234,10 @@ def download_export(
         raise HTTPException(status.HTTP_410_GONE, "not approved, already downloaded, or expired")
     scope = Scope.parse(record.scope_level, record.scope_key)
     rows = services.scoped.export_rows(scope, record.entity, record.fields)
-    key = entity(record.entity).natural_key[0]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(record.fields))
-    writer.writeheader()
-    writer.writerows(rows)
+    ent = entity(record.entity)
+    key = ent.natural_key[0]
+    write = spreadsheet.xlsx_bytes if file_format == "xlsx" else spreadsheet.csv_bytes
+    body = write(ent, list(record.fields), rows)
     trail.record(
         "download",
         "export",
@@ -236,10 +247,12 @@ def download_export(
             "fields": list(record.fields),
             "rows": len(rows),
             "key": key,
+            "format": file_format,
         },
     )
+    filename = f"{record.entity}-{export_id}.{file_format}"
     return Response(
-        buffer.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{record.entity}-{export_id}.csv"'},
+        body,
+        media_type=_MEDIA[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

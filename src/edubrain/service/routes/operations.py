@@ -17,7 +17,7 @@ from edubrain.govern.quality import UNKNOWN_SCHOOL, RuleContext
 from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
 from edubrain.govern.steward import REVIEW_TABLE, StewardError, is_mention_key
 from edubrain.service.deps import Services, ServicesDep, Trail, require
-from edubrain.service.masking import mask_free_text
+from edubrain.service.masking import mask_free_text, quarantine_row
 from edubrain.service.policy import (
     Actor,
     Permission,
@@ -34,6 +34,7 @@ from edubrain.service.schemas import (
     StewardDecision,
     StewardDecisionOut,
 )
+from edubrain.standard.entities import DataClass
 from edubrain.warehouse import LOADS_TABLE, QUARANTINE_TABLE
 
 if TYPE_CHECKING:
@@ -87,8 +88,7 @@ def list_quarantine(
     ordered = t.order_by([t.load_id, t.row_number, t.field, t.reason])
     rows = services.reader.rows(ordered.limit(limit + 1, offset=offset))
     seen = clearance(actor.role)
-    for row in rows:
-        row["raw"] = mask_free_text(row["raw"], seen) if row["raw"] is not None else None
+    rows = [quarantine_row(row, seen) for row in rows]
     more = len(rows) > limit
     items = rows[:limit]
     trail.record(
@@ -151,20 +151,41 @@ def list_review_queue(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Doubtful record-linkage pairs in the caller's scope (both mentions inside it) waiting
-    for a steward's decision (人工审核)."""
+    for a steward's decision (人工审核).
+
+    A mention key names its record by 学籍号: it is masked like one for the caller, and the
+    pair is decided by the sealed `mention_ref_l`/`mention_ref_r` (or the person IDs)."""
     if not services.reader.has_table(REVIEW_TABLE):
         return {"items": [], "next_cursor": None}
     t = scoped_table(services, actor, REVIEW_TABLE)
     if cursor:
         t = t.filter(t.review_id > decode_cursor(cursor))
     rows = services.reader.rows(t.order_by(t.review_id).limit(limit + 1))
-    items = rows[:limit]
+    items = [_review_item(services, row, clearance(actor.role)) for row in rows[:limit]]
     trail.record("list", "review_queue", record_ids=[r["review_id"] for r in items])
     more = len(rows) > limit
     return {
         "items": items,
         "next_cursor": encode_cursor(items[-1]["review_id"]) if more else None,
     }
+
+
+def _review_item(
+    services: ServicesDep, row: dict[str, Any], seen: frozenset[DataClass]
+) -> dict[str, Any]:
+    item = dict(row)
+    for side in ("l", "r"):
+        key = row[f"mention_key_{side}"]
+        item[f"mention_ref_{side}"] = services.refs.seal(f"mention:{key}")
+        item[f"mention_key_{side}"] = mask_free_text(key, seen)
+    item["reason"] = mask_free_text(row["reason"], seen) if row["reason"] else row["reason"]
+    return item
+
+
+def _mention(services: ServicesDep, given: str) -> str:
+    """A mention ref from the queue → its mention key; anything else as given (a person ID)."""
+    opened = services.refs.open(given)
+    return opened.removeprefix("mention:") if opened and opened.startswith("mention:") else given
 
 
 @router.post("/steward/decisions", response_model=StewardDecisionOut, status_code=201)
@@ -178,8 +199,8 @@ def post_decision(
     same pupil; applied on every later linkage run. A mention or person not in your scope is
     a 404, like one that does not exist."""
     left, right = (
-        _mention_in_scope(services, actor, body.left),
-        _mention_in_scope(services, actor, body.right),
+        _mention_in_scope(services, actor, _mention(services, body.left)),
+        _mention_in_scope(services, actor, _mention(services, body.right)),
     )
     if left is None or right is None:
         trail.record("decide", "steward_decision", outcome="not_found")
@@ -200,7 +221,12 @@ def post_decision(
     trail.record(
         "decide", "steward_decision", record_ids=[left, right], query={"verdict": body.verdict}
     )
-    return {"mention_key_l": left, "mention_key_r": right, "verdict": body.verdict}
+    seen = clearance(actor.role)
+    return {
+        "mention_key_l": mask_free_text(left, seen),
+        "mention_key_r": mask_free_text(right, seen),
+        "verdict": body.verdict,
+    }
 
 
 def _mention_in_scope(services: Services, actor: Actor, ref: str) -> str | None:
