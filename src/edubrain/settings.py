@@ -143,6 +143,25 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(
         default=65536, ge=8, description="argon2id memory (KiB) for new password hashes."
     )
+    lookup_miss_limit: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Person lookups that find nothing (unknown key, bad ref) an account may make "
+            "within `lookup_miss_window_seconds` before its lookups answer 429."
+        ),
+    )
+    lookup_miss_limit_per_address: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "The same, per client address (higher: a school's users may share one address "
+            "behind NAT or a proxy)."
+        ),
+    )
+    lookup_miss_window_seconds: int = Field(
+        default=600, ge=1, description="The sliding window of `lookup_miss_limit`, in seconds."
+    )
     export_download_ttl_minutes: int = Field(
         default=60,
         ge=1,

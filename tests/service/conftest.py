@@ -17,11 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from edubrain.govern.identity import PERSON_MENTION_SCHEMA, PERSON_MENTION_TABLE
+from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, review_id
 from edubrain.indicators.run import compute_catalogue
 from edubrain.ingest import ingest_paths
+from edubrain.sealing import sealer_for
 from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope
 from edubrain.service.store import Store, open_store
@@ -193,3 +197,51 @@ def bearer_for(store: Store, username: str, role: Role, scope: Scope) -> dict[st
     now = datetime.now(UTC)
     store.create_session(user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}
+
+
+def steward_tables(county: County, settings: Settings) -> tuple[list[str], list[str]]:
+    """A small identity run over the first county's pupils: person mentions and a review
+    queue of doubtful pairs (what `edubrain govern` leaves), written into this test's copy."""
+    pupils = county.students[:6]
+    keys = [f"student|{s['student_number']}" for s in pupils]
+    loads = [str(s["_load_id"]) for s in pupils]
+    # A fitness mention of a number the 学籍 does not know: its unit is its load's region.
+    sealer = sealer_for(settings)
+    assert sealer is not None  # 学籍号s are kept sealed at rest (decision 0011)
+    stray = sealer.seal_student_number("G339901201401019999")
+    keys.append(f"fitness_test|{stray}|2025-2026")
+    mentions = pa.Table.from_pylist(
+        [
+            {
+                "mention_key": key,
+                "entity": key.split("|")[0],
+                "student_number": key.split("|")[1],
+                "person_id": f"P{i:06d}",
+                "load_id": loads[min(i, len(loads) - 1)],
+                "run_id": "run-1",
+            }
+            for i, key in enumerate(keys)
+        ],
+        schema=PERSON_MENTION_SCHEMA,
+    )
+    pairs = [(keys[0], keys[1]), (keys[2], keys[3]), (keys[4], keys[6])]
+    review = pa.Table.from_pylist(
+        [
+            {
+                "review_id": review_id(a, b),
+                "mention_key_l": a,
+                "mention_key_r": b,
+                "person_id_l": "P1",
+                "person_id_r": "P2",
+                "match_probability": 0.5,
+                "reason": "doubtful",
+                "run_id": "run-1",
+            }
+            for a, b in pairs
+        ],
+        schema=REVIEW_SCHEMA,
+    )
+    with open_warehouse(settings) as wh, wh.transaction() as tx:
+        tx.replace_table(PERSON_MENTION_TABLE, mentions)
+        tx.replace_table(REVIEW_TABLE, review)
+    return keys, [review_id(a, b) for a, b in pairs]

@@ -35,6 +35,7 @@ from edubrain.indicators.run import compute_catalogue
 from edubrain.sealing import sealer_for
 from edubrain.service import create_app
 from edubrain.service.demo import create_demo_accounts
+from edubrain.service.refs import RecordRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
@@ -327,24 +328,29 @@ def test_school_admin_reads_a_pupils_exam_totals(site: Site, as_role: Any) -> No
     for r in scores:
         if r["student_number"] == pupil and r["score"] is not None:
             totals[r["exam_id"]] = totals.get(r["exam_id"], 0.0) + r["score"]
-    visit(page, site, f"/students/{pupil}", "portrait-exams")
+    visit(page, site, f"/students/{ref(site, pupil)}", "portrait-exams")
     for exam_id, total in totals.items():
         cell = page.locator(f"#exams tr[data-exam='{exam_id}'] td").nth(1)
         assert cell.inner_text() == f"{total:,.1f}"
     assert page.locator("#score-chart canvas").count() == 1
 
 
-def shown_number(number: str, *, sees_id_numbers: bool) -> str:
-    """docs/service.md: a G 学籍号 is G + the pupil's ID number, stored sealed (decision 0011);
-    a role that may not see ID numbers never has it opened and sees `G` + 18 `*`; a role that
-    may sees it in clear. `number` is the stored (sealed) form."""
-    if not number.startswith("G"):
-        return number
-    if not sees_id_numbers:
-        return "G" + "*" * 18
+def shown_number(number: str, *, sees_id_numbers: bool, sees_birth_dates: bool = True) -> str:
+    """docs/service.md (decision 0013): a G 学籍号 is G + the pupil's ID number, masked without
+    核心 clearance; a J or L one embeds the birth date, masked without 敏感; masked, only the
+    letter is left. `number` is the stored form: a G 学籍号 is sealed at rest (decision 0011)."""
     sealer = sealer_for(Settings())
     assert sealer is not None
-    return sealer.open_student_number(number)
+    number = sealer.open_student_number(number)
+    needs_core = number.startswith("G")
+    if (sees_id_numbers if needs_core else sees_birth_dates) or len(number) != 19:
+        return number
+    return number[0] + "*" * 18
+
+
+def ref(site: Site, number: str) -> str:
+    """The pupil's sealed ref: how a page addresses a pupil whose 学籍号 the role sees masked."""
+    return RecordRefs.for_home(site.settings.home).seal(number)
 
 
 def _class_pupils(site: Site, key: str) -> list[dict[str, Any]]:
@@ -365,7 +371,7 @@ def test_head_teacher_sees_the_class_and_no_other_pupil(site: Site, as_role: Any
     assert set(listed) == {shown_number(p["student_number"], sees_id_numbers=False)
                            for p in pupils}  # fmt: skip
     pupil = pupils[0]
-    visit(page, site, f"/students/{pupil['student_number']}", "portrait")
+    visit(page, site, f"/students/{ref(site, pupil['student_number'])}", "portrait")
     assert page.locator("#student-name").inner_text() == pupil["name"]  # 敏感: in clear
     with open_warehouse(site.settings, read_only=True) as wh:  # as the server holds it
         fitness = [r for r in wh.to_arrow("fitness_test").to_pylist()
@@ -373,7 +379,7 @@ def test_head_teacher_sees_the_class_and_no_other_pupil(site: Site, as_role: Any
     for row in fitness:  # 敏感 measurements, in clear for the head teacher
         assert f"{row['height_cm']}" in page.locator("#fitness").inner_text()
     outsider = next(s for s in site.county.students if s not in pupils)
-    response = visit(page, site, f"/students/{outsider['student_number']}", "outsider")
+    response = visit(page, site, f"/students/{ref(site, outsider['student_number'])}", "outsider")
     assert response.status == 404
     assert outsider["name"] not in page.content()
 
@@ -396,7 +402,7 @@ def test_parent_sees_the_own_child_in_clear_and_nobody_else(site: Site, as_role:
 def test_bureau_leader_reads_a_portrait_masked(site: Site, as_role: Any) -> None:
     page = as_role("bureau_leader")
     pupil = _class_pupils(site, site.scopes["demo_head_teacher"])[0]
-    visit(page, site, f"/students/{pupil['student_number']}", "portrait-masked")
+    visit(page, site, f"/students/{ref(site, pupil['student_number'])}", "portrait-masked")
     name = page.locator("#student-name").inner_text()
     assert name != pupil["name"] and name[0] == pupil["name"][0] and "*" in name
     assert "姓名" in page.locator("#masked").inner_text()
@@ -526,12 +532,14 @@ def test_an_app_vendor_sees_masked_names(site: Site, as_role: Any) -> None:
     page = as_role("app_vendor")
     visit(page, site, "/students", "students")
     school = site.scopes["demo_app_vendor"]
-    names = {shown_number(s["student_number"], sees_id_numbers=False): s["name"]
+    names = {s["student_number"]: s["name"]
              for s in site.county.students if s["school_code"] == school}  # fmt: skip
+    refs = RecordRefs.for_home(site.settings.home)
     rows = page.locator("#students tbody tr").all()
     assert rows
     for row in rows:
-        number = row.locator("th").inner_text()
+        number = str(refs.open(row.get_attribute("data-ref") or ""))
+        assert row.locator("th").inner_text() == number[0] + "*" * 18  # G, J, L: all masked
         shown = row.locator("td").first.inner_text()
         assert shown != names[number] and shown[0] == names[number][0] and "*" in shown
 

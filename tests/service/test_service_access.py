@@ -153,7 +153,9 @@ class Api:
 
 @pytest.fixture
 def api(backend: str, make_settings: Callable[..., Settings], county: County) -> Iterator[Api]:
-    with TestClient(create_app(make_settings(backend, county=county))) as client:
+    # Many users share the test client's address: no lookup limit by address here.
+    settings = make_settings(backend, county=county, lookup_miss_limit_per_address=1_000_000)
+    with TestClient(create_app(settings)) as client:
         yield Api(client, client.app.state.services.store, Expect(county))  # type: ignore[attr-defined]
 
 
@@ -177,13 +179,13 @@ def _check_masking(role: Role, entity_name: str, item: dict, truth: dict) -> Non
             assert shown is None, f.name
             continue
         if f.check in (Check.ID_NUMBER, Check.STUDENT_NUMBER):
-            # Stored sealed (docs/decisions/0011); only a 核心 role ever sees them opened.
+            # Stored sealed (decision 0011); only a 核心 role ever sees them opened.
             sealed, raw = raw, sealer.open_text(raw)
             assert raw != sealed or (not raw.startswith("G") and f.name == "student_number")
-        if f.name == "student_number" and raw.startswith("G") and CORE not in CLEAR[role]:
-            # docs/service.md: a G 学籍号 is G + the ID number, masked like one (核心); sealed
-            # at rest, it is never opened for such a role: no digit of it is shown.
-            assert shown == "G" + "*" * 18, (role, shown)
+        if f.name == "student_number" and not sees_key(role, raw):
+            # Decision 0013: a G 学籍号 is G + the ID number (核心), a J or L one embeds the
+            # birth date (敏感); masked, only the letter is left.
+            assert shown == raw[0] + "*" * 18, (role, shown)
             continue
         if f.data_class.value not in (SENSITIVE, CORE) or f.data_class.value in CLEAR[role]:
             assert shown == (_text(raw) if f.data_class.value in (SENSITIVE, CORE) else raw)
@@ -191,10 +193,16 @@ def _check_masking(role: Role, entity_name: str, item: dict, truth: dict) -> Non
         # Masked: stars, and never the clear value anywhere in the response.
         assert "*" in shown, (role, f.name, shown)
         assert _text(raw) not in shown or len(_text(raw)) <= 1, (role, f.name, shown)
-        if f.name == "id_number" and len(raw) == 18:
-            assert shown == "*" * 18
+        if f.name == "id_number":
+            assert shown == "*" * len(raw), "no digit of an ID number (decision 0013)"
         if f.name == "name" and len(raw) >= 3:
             assert shown == raw[0] + "*" * (len(raw) - 2) + raw[-1]
+
+
+def sees_key(role: Role, student_number: str) -> bool:
+    """Whether the role sees this 学籍号 in clear (and may address a record by it)."""
+    needs = CORE if student_number[0] == "G" else SENSITIVE
+    return needs in CLEAR[role]
 
 
 ENDPOINTS = ["students", "student", "teachers", "teacher"]
@@ -301,7 +309,13 @@ def _check(
         return
     pool = sorted(in_scope) if in_scope and prefer_in_scope else sorted(truth)
     record_id = pool[record % len(pool)]
-    response = api.client.get(f"/api/v1/{endpoint}s/{record_id}", headers=headers)
+    address = record_id
+    if entity_name == "student" and not sees_key(role, record_id):
+        # A key the role sees masked is no address: the same 404 as a record that is not there.
+        guess = api.client.get(f"/api/v1/{endpoint}s/{record_id}", headers=headers)
+        assert guess.status_code == (404 if permitted else 403), (role, guess.text)
+        address = api.client.app.state.services.refs.seal(record_id)  # type: ignore[attr-defined]
+    response = api.client.get(f"/api/v1/{endpoint}s/{address}", headers=headers)
     if not permitted:
         assert response.status_code == 403
     elif record_id in in_scope:

@@ -10,7 +10,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from conftest import County, add_user
+from conftest import County, add_user, steward_tables
 from edubrain.sealing import sealer_for
 from edubrain.service import create_app
 from edubrain.service.app import AccessNotDeclaredError, api_routes, check_routes_declare_access
@@ -22,7 +22,8 @@ from edubrain.standard.entities import DataClass
 
 
 def test_masks_from_the_issue() -> None:
-    assert mask_id_number("110105199001011234") == "110***********1234"
+    # Decision 0013: no digit of an ID number (region, birth date and sex are shown elsewhere).
+    assert mask_id_number("110105199001011234") == "*" * 18
     assert mask_name("张三明") == "张*明"
     assert mask_name("李丽") == "李*"
     assert mask_name("欧阳娜娜") == "欧**娜"
@@ -32,7 +33,7 @@ def test_masks_from_the_issue() -> None:
 def test_free_text_masks_id_and_phone_numbers_by_clearance() -> None:
     raw = '{"身份证": "110105199001011234", "电话": "13812345678", "学号": "12345"}'
     masked = mask_free_text(raw, {DataClass.PUBLIC, DataClass.INTERNAL})
-    assert masked == '{"身份证": "110***********1234", "电话": "138****5678", "学号": "12345"}'
+    assert masked == '{"身份证": "******************", "电话": "138****5678", "学号": "12345"}'
     sensitive = mask_free_text(raw, {DataClass.SENSITIVE})
     assert "13812345678" in sensitive and "110105199001011234" not in sensitive
 
@@ -190,11 +191,17 @@ def test_auditor_reads_and_verifies_the_trail(caller: Caller, county: County) ->
 
 
 def test_a_steward_decision_through_the_api_is_stored_and_audited(
-    caller: Caller, county: County
+    make_settings: Callable[..., Settings], county: County
 ) -> None:
+    settings = make_settings("sqlite", county=county)
+    mentions, _ = steward_tables(county, settings)  # what `edubrain govern` leaves
+    with TestClient(create_app(settings)) as client:
+        _decide_through_the_api(Caller(client), county, mentions[0], mentions[-1])
+
+
+def _decide_through_the_api(caller: Caller, county: County, left: str, right: str) -> None:
     region = county.schools[0]["region_code"]
     admin = caller.headers(Role.DATA_ADMIN, ScopeLevel.COUNTY, region)
-    left, right = "student|G339901201809144625", "fitness_test|G339901201809144626"
     response = caller.client.post(
         "/api/v1/steward/decisions",
         json={"left": left, "right": right, "verdict": "different", "note": "双胞胎"},

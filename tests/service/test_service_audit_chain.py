@@ -207,3 +207,41 @@ def test_the_service_checkpoints_sqlite_in_the_background(tmp_path: Path) -> Non
         grown = database.stat().st_size - before
         assert store.verify_audit_chain().ok
     assert grown > 1_000_000
+
+
+def test_a_chain_written_before_units_verifies_after_migration_0003(
+    backend: str, make_settings: Callable[..., Settings]
+) -> None:
+    """Records written at revision 0002 (no unit) keep their hashes; records after it hash
+    their unit; a unit changed afterwards breaks the chain like any other field."""
+    from alembic import command
+    from alembic.config import Config
+
+    from edubrain.service.policy import Scope, ScopeLevel, operational_scope
+    from edubrain.service.store import MIGRATIONS
+
+    settings = make_settings(backend)
+    with open_store(settings, migrate=False) as store:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with store.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0002")
+        prev = "0" * 64
+        with store.engine.begin() as conn:
+            for seq in (1, 2):
+                entry = _entry(seq)
+                digest = chain_hash(prev, entry, seq)
+                old = {k: v for k, v in entry.__dict__.items() if not k.startswith("unit_")}
+                row = {"seq": seq, "prev_hash": prev, "hash": digest, **old}
+                conn.execute(sa.table("audit_log", *map(sa.column, row)).insert().values(row))
+                prev = digest
+            conn.execute(sa.text(f"INSERT INTO audit_head VALUES (1, 2, '{prev}')"))
+        store.migrate()
+        new = AuditEntry(**{**_entry(3).__dict__, "unit_school": None, "unit_region": "339901"})
+        store.append_audit(new)
+        assert store.verify_audit_chain().ok
+        county = operational_scope(Scope(ScopeLevel.COUNTY, "339901"), {"3133010001": "339902"})
+        assert [r.seq for r in store.audit_records(units=county)] == [3]  # old: no unit
+        _without_guards(store, "UPDATE audit_log SET unit_region = '339902' WHERE seq = 3")
+        assert store.verify_audit_chain().broken_seq == 3

@@ -135,11 +135,12 @@ def test_an_approver_outside_the_requests_scope_cannot_approve(
     export_id = o.client.post("/api/v1/exports", json=REQUEST, headers=principal).json()[
         "export_id"
     ]
+    # Outside the approver's scope the request is not there at all (decision 0012).
     assert (
         o.client.post(
             f"/api/v1/exports/{export_id}/approve", json={}, headers=elsewhere
         ).status_code
-        == 403
+        == 404
     )
     assert (
         o.client.post(f"/api/v1/exports/{export_id}/approve", json={}, headers=teacher).status_code

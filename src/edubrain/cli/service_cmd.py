@@ -36,16 +36,22 @@ def serve(
 
     from edubrain.service import create_app
     from edubrain.service.app import prepare_home, serving_process
-    from edubrain.service.serving import balanced_listening_supported, serve_in_processes
+    from edubrain.service.serving import (
+        balanced_listening_supported,
+        refuse_taken_port,
+        serve_in_processes,
+    )
 
     settings = load_settings()
+    host, port = host or settings.service_host, port or settings.service_port
+    # A port something already listens on is refused here, even one bound with SO_REUSEPORT.
+    refuse_taken_port(host, port)
     # Migrations, the service key and an empty warehouse are made once, here, rather than
     # raced for by the workers.
     prepare_home(settings)
     if workers is not None:
         settings = settings.model_copy(update={"service_workers": workers})
     count = settings.service_processes
-    host, port = host or settings.service_host, port or settings.service_port
     if count == 1:
         serving_process()
         uvicorn.run(

@@ -31,7 +31,7 @@ from edubrain.service.deps import (
     public_route,
     require,
 )
-from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed
+from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed, units_to_act_on
 from edubrain.service.routes import audit as audit_routes
 from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
@@ -272,6 +272,7 @@ def warning_list(
     events = []
     if show:
         events = indicator_routes.warning_events(show, services, actor)
+    acting = units_to_act_on(actor.scope, services.reader.region_of_school())
     filters = {"status": status_ or "", "level": level or "", "grain": grain or "",
                "indicator_id": indicator_id or ""}  # fmt: skip
     return page(
@@ -280,6 +281,12 @@ def warning_list(
         "warnings.html",
         {
             "items": result["items"],
+            # Read is not act: a principal sees the county's warning without its buttons.
+            "actionable": {
+                w["warning_id"]
+                for w in result["items"]
+                if acting.covers(w["grain"], w["unit_code"])
+            },
             "next_cursor": result["next_cursor"],
             "filters": filters,
             "show": show,
@@ -335,7 +342,7 @@ def data_office(
     """Ingestion runs, the quarantine browser, quality scorecards, the steward's queue."""
     context: dict[str, Any] = {"tab": tab, "entity": entity or "", "reason": reason or "",
                                "load_id": load_id or ""}  # fmt: skip
-    runs = operations.list_runs(services, limit=200)
+    runs = operations.list_runs(services, actor, limit=200)
     context["runs"] = runs
     if tab == "quarantine":
         result = operations.list_quarantine(
@@ -345,10 +352,10 @@ def data_office(
         context["quarantine"] = result["items"]
         context["next_cursor"] = result["next_cursor"]
     elif tab == "quality" and allowed(actor, Permission.QUALITY_READ):
-        context["quality"] = operations.get_quality(services, by=["source"])
-        context["quality_entity"] = operations.get_quality(services, by=["entity"])
+        context["quality"] = operations.get_quality(services, actor, by=["source"])
+        context["quality_entity"] = operations.get_quality(services, actor, by=["entity"])
     elif tab == "steward" and allowed(actor, Permission.STEWARD_READ):
-        result = operations.list_review_queue(services, trail, cursor=cursor, limit=50)
+        result = operations.list_review_queue(services, trail, actor, cursor=cursor, limit=50)
         context["queue"] = result["items"]
         context["next_cursor"] = result["next_cursor"]
         context["decided"] = request.query_params.get("done") == "decide"
@@ -455,7 +462,7 @@ def audit_trail(
 ) -> Response:
     """Who read or changed what, when, why and from where; the hash chain's verification."""
     result = audit_routes.list_audit(
-        services, trail, user=user or None, action=action or None, resource=resource or None,
+        services, trail, actor, user=user or None, action=action or None, resource=resource or None,
         since=since or None, until=None, cursor=cursor, limit=50,
     )  # fmt: skip
     chain = audit_routes.verify_audit(services, trail) if verify else None

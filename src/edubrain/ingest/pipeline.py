@@ -25,11 +25,18 @@ from edubrain.ingest.readers import read_file
 from edubrain.ingest.records import to_records
 from edubrain.ingest.report import FileReport
 from edubrain.ingest.rules import Context, check_rows, duplicates
+from edubrain.ingest.units import by_pupils_last, load_units
 from edubrain.sealing import Sealer, check_key, seal_core_fields, seal_text_columns, sealer_for
 from edubrain.settings import Settings
 from edubrain.sources.mapping import available_mappings
 from edubrain.standard.entities import entity
-from edubrain.warehouse import LoadRecord, Warehouse, entity_schema, open_warehouse
+from edubrain.warehouse import (
+    LOAD_UNITS_TABLE,
+    LoadRecord,
+    Warehouse,
+    entity_schema,
+    open_warehouse,
+)
 
 
 class Progress(Protocol):
@@ -117,8 +124,10 @@ def ingest_file(
         load_id=load_id,
         sha256=raw.sha256,
     )
+    units = load_units(load_id, ent, rows, columns, records, quarantine.records, warehouse)
     with warehouse.transaction() as tx:
         report.quarantine_records_added = tx.write_quarantine(sealed_quarantine)
+        tx.append_rows(LOAD_UNITS_TABLE, units)
         counts = tx.merge(ent, rows, load_id=load_id, source=spec.source, valid_from=started)
         report.rows_inserted = counts.inserted
         report.rows_updated = counts.updated
@@ -182,7 +191,7 @@ def ingest_paths(
     sealer = sealer_for(settings)
     with open_warehouse(settings) as warehouse:
         check_key(warehouse, sealer)
-        for spec in found.specs:
+        for spec in by_pupils_last(found.specs):
             try:
                 reports.append(
                     ingest_file(spec, warehouse, as_of=as_of, progress=progress, sealer=sealer)

@@ -45,11 +45,15 @@ class AuthError(EdubrainError):
 
 
 class AccountLockedError(AuthError):
-    """Too many failed logins in a row; the account is locked until `until`."""
+    """Too many failed logins in a row; the account is locked until `until`.
+
+    The message is the same for every account, and for names that are no account (they lock
+    alike, see `UnknownNameFailures`): the answer must not tell which names exist.
+    """
 
     def __init__(self, until: datetime) -> None:
         self.until = until
-        super().__init__(f"account locked until {until.isoformat(timespec='seconds')}")
+        super().__init__("too many failed logins: try again later")
 
 
 class InvalidAccountError(EdubrainError, ValueError):
@@ -145,15 +149,70 @@ class Session:
     user: UserRecord
 
 
-def login(store: Store, settings: Settings, username: str, password: str, now: datetime) -> Session:
-    """Check the password; on success open a session, on failure count towards lockout."""
+class UnknownNameFailures:
+    """Failed logins under names that are no account (or a disabled one), counted and locked
+    exactly as `Store.record_login_failure` does for accounts, so that an unknown name answers
+    401 and then 423 like a real one and the lockout tells no names apart. Kept per process
+    (a real account's count is shared through the store): with several workers an unknown name
+    locks in each after `login_max_failures` failures there.
+    """
+
+    def __init__(self, size: int = 1 << 16) -> None:
+        self._size = size
+        self._state: dict[str, tuple[int, datetime | None]] = {}
+        self._lock = threading.Lock()
+
+    def locked_until(self, username: str, now: datetime) -> datetime | None:
+        with self._lock:
+            _, until = self._state.get(username.lower(), (0, None))
+        return until if until is not None and until > now else None
+
+    def fail(self, username: str, *, max_failures: int, lock_until: datetime) -> datetime | None:
+        """Count a failure; the lock's end once `max_failures` are reached in a row."""
+        name = username.lower()
+        with self._lock:
+            failures, _ = self._state.get(name, (0, None))
+            failures += 1
+            if len(self._state) >= self._size and name not in self._state:
+                del self._state[next(iter(self._state))]
+            if failures >= max_failures:
+                self._state[name] = (0, lock_until)
+                return lock_until
+            self._state[name] = (failures, None)
+            return None
+
+
+def login(
+    store: Store,
+    settings: Settings,
+    username: str,
+    password: str,
+    now: datetime,
+    *,
+    unknown: UnknownNameFailures | None = None,
+) -> Session:
+    """Check the password; on success open a session, on failure count towards lockout.
+
+    Unknown names, disabled accounts, locked accounts and wrong passwords all cost one argon2
+    verification, and a name that is no account locks like one (with `unknown`): status, body
+    and time do not tell which names exist.
+    """
     user = store.user_by_name(username)
     hasher = password_hasher(settings)
     if user is None or user.is_disabled:
         # Spend the same time as a real check so timing does not reveal which names exist.
-        _burn(hasher)
+        _burn(hasher, password)
+        if unknown is not None:
+            locked = unknown.locked_until(username, now) or unknown.fail(
+                username,
+                max_failures=settings.login_max_failures,
+                lock_until=now + timedelta(minutes=settings.login_lockout_minutes),
+            )
+            if locked is not None:
+                raise AccountLockedError(locked)
         raise AuthError("unknown user or wrong password")
     if user.locked_until is not None and user.locked_until > now:
+        _burn(hasher, password)
         raise AccountLockedError(user.locked_until)
     try:
         hasher.verify(user.password_hash, password)
@@ -182,12 +241,14 @@ def open_session(store: Store, settings: Settings, user: UserRecord, now: dateti
 _BURN_HASH: dict[tuple[int, int], str] = {}
 
 
-def _burn(hasher: PasswordHasher) -> None:
+def _burn(hasher: PasswordHasher, password: str) -> None:
+    """One argon2 verification of `password` against a dummy hash of the same parameters:
+    the work a real check does, for a login that has no hash to check against."""
     key = (hasher.time_cost, hasher.memory_cost)
     if key not in _BURN_HASH:
-        _BURN_HASH[key] = hasher.hash(secrets.token_hex(8))
-    with contextlib.suppress(VerificationError):
-        hasher.verify(_BURN_HASH[key], "not-the-password")
+        _BURN_HASH[key] = hasher.hash(secrets.token_hex(16))
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        hasher.verify(_BURN_HASH[key], password)
 
 
 def _session_actor(store: Store, hashed: str, now: datetime) -> tuple[Actor, datetime] | None:

@@ -12,18 +12,29 @@ import re
 import secrets
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from edubrain.service.auth import RecentSessions
-from edubrain.service.policy import Actor, Permission, allowed
+from edubrain.service.auth import RecentSessions, UnknownNameFailures
+from edubrain.service.policy import (
+    Actor,
+    OperationalScope,
+    Permission,
+    Scope,
+    ScopeError,
+    ScopeLevel,
+    allowed,
+    operational_scope,
+    unit_of,
+)
 from edubrain.service.reads import ScopedReader, WarehouseReader
 from edubrain.service.refs import RecordRefs
 from edubrain.service.store import AuditEntry, Store
+from edubrain.service.throttle import MissWindow
 from edubrain.settings import Settings
 
 SESSION_COOKIE = "edubrain_session"
@@ -46,10 +57,42 @@ class Services:
     memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
     sessions: RecentSessions = field(default_factory=RecentSessions)
     shown: dict[Hashable, dict[str, Any]] = field(default_factory=dict)
+    # Person lookups that found nothing, per account and client address (429 past the limit).
+    misses_by_account: MissWindow = field(init=False)
+    misses_by_address: MissWindow = field(init=False)
+    # Failed logins under names that are no account, so they lock like real ones.
+    unknown_logins: UnknownNameFailures = field(default_factory=UnknownNameFailures)
+
+    def __post_init__(self) -> None:
+        window = timedelta(seconds=self.settings.lookup_miss_window_seconds)
+        self.misses_by_account = MissWindow(self.settings.lookup_miss_limit, window)
+        self.misses_by_address = MissWindow(self.settings.lookup_miss_limit_per_address, window)
 
     @property
     def scoped(self) -> ScopedReader:
         return ScopedReader(self.reader, self.refs, self.shown)
+
+    def units(self, actor: Actor) -> OperationalScope:
+        """The units the caller's scope covers, for the operational store's queries."""
+        return operational_scope(actor.scope, self.reader.region_of_school())
+
+    def unit_of(self, scope: Scope) -> tuple[str | None, str | None]:
+        """The unit (school, region) of what a user with this scope does (decision 0012): its
+        school and county, or its region; for a self scope, its pupils' school (one school)
+        or county (one county), else none."""
+        if scope.level is not ScopeLevel.SELF:
+            return unit_of(scope, self.reader.region_of_school())
+        found: tuple[str | None, str | None] | None = self.memo.get(("unit", scope))
+        if found is None:
+            reader = self.reader
+            with reader.lock:
+                query = self.scoped.query(scope, "student", fields=["school_code"])
+                schools = {str(r["school_code"]) for r in reader.rows(query)}
+            regions = {reader.region_of_school().get(s) for s in schools}
+            school = next(iter(schools)) if len(schools) == 1 else None
+            region = next(iter(regions)) if len(regions) == 1 else None
+            found = self.memo[("unit", scope)] = (school, region)
+        return found
 
 
 async def get_services(request: Request) -> Services:
@@ -91,6 +134,20 @@ class AuditTrail:
     client_ip: str
     purpose: str
     actor: Actor | None = None
+    unit_of: Callable[[Scope], tuple[str | None, str | None]] | None = None
+
+    def _unit(self, actor_name: str | None) -> tuple[str | None, str | None]:
+        """The record's unit: the actor's scope's (a login: the named account's, if any)."""
+        if self.unit_of is None:
+            return None, None
+        scope = self.actor.scope if self.actor else None
+        if scope is None and actor_name:
+            user = self.store.user_by_name(actor_name)
+            try:
+                scope = Scope.parse(user.scope_level, user.scope_key) if user else None
+            except ScopeError:
+                scope = None
+        return self.unit_of(scope) if scope is not None else (None, None)
 
     def record(
         self,
@@ -103,8 +160,11 @@ class AuditTrail:
         actor_name: str | None = None,
     ) -> None:
         actor = self.actor
+        unit_school, unit_region = self._unit(actor_name)
         self.store.append_audit(
             AuditEntry(
+                unit_school=unit_school,
+                unit_region=unit_region,
                 occurred_at=self.clock().astimezone(UTC).isoformat(timespec="microseconds"),
                 actor=actor.username if actor else (actor_name or "-"),
                 role=actor.role.value if actor else "-",
@@ -135,6 +195,7 @@ async def _trail(request: Request, services: ServicesDep) -> AuditTrail:
         request_id=request_id(request),
         client_ip=request.client.host if request.client else "-",
         purpose=purpose,
+        unit_of=services.unit_of,
     )
 
 

@@ -18,6 +18,7 @@ import ibis
 
 from edubrain.errors import EdubrainError
 from edubrain.standard.entities import DataClass
+from edubrain.warehouse.schema import LOAD_UNITS_TABLE, LOADS_TABLE, QUARANTINE_TABLE
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -180,7 +181,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # The scope levels a role may hold. Region-wide work (ingestion, quality, the steward's queue,
-# audit, approving exports) needs a region scope: those tables are not divided by school.
+# audit, approving exports) needs a region scope; its rows are still divided by unit and seen
+# only inside that region (`operational_predicate`, `operational_scope`; decision 0012).
 ROLE_SCOPE_LEVELS: dict[Role, frozenset[ScopeLevel]] = {
     Role.BUREAU_LEADER: frozenset(REGION_LEVELS),
     Role.DATA_ADMIN: frozenset(REGION_LEVELS),
@@ -236,6 +238,8 @@ def clearance(role: Role) -> frozenset[DataClass]:
 
 class Tables(Protocol):
     def table(self, name: str) -> ir.Table: ...
+
+    def has_table(self, name: str) -> bool: ...
 
 
 def _schools_in_region(scope: Scope, tables: Tables) -> ir.Column:
@@ -336,6 +340,19 @@ class UnitsInScope:
         return prefixed or unit_code in self.regions
 
 
+def units_to_act_on(scope: Scope, region_of_school: Mapping[str, str]) -> UnitsInScope:
+    """The (grain, unit) rows a scope may act on (acknowledge or resolve a warning): a school's
+    by a scope over the school, a region's only by a region scope at or above it. Reading a
+    county's figure is fine for a principal; acting on it is the county's business."""
+    if scope.level in REGION_LEVELS:
+        found = units_in_scope(scope, region_of_school)
+        return UnitsInScope(found.schools, found.region_prefix, frozenset())
+    school = _school_of(scope)
+    if school is None or scope.level is not ScopeLevel.SCHOOL:
+        return UnitsInScope(frozenset(), None, frozenset())
+    return UnitsInScope(frozenset({school}), None, frozenset())
+
+
 def units_in_scope(scope: Scope, region_of_school: Mapping[str, str]) -> UnitsInScope:
     """What `_units_in_scope` selects, given every school's region code."""
     if scope.level in REGION_LEVELS:
@@ -352,6 +369,188 @@ def units_in_scope(scope: Scope, region_of_school: Mapping[str, str]) -> UnitsIn
     if school is None or county is None:
         return UnitsInScope(frozenset(), None, frozenset())
     return UnitsInScope(frozenset({school}), None, frozenset(_region_and_ancestors(county)))
+
+
+# ---- operational tables (decision 0012) --------------------------------------------------------
+# What ingestion, quality and identity work leave in the warehouse belongs to units too: a load
+# to every school and region it names (`load_unit`, recorded with the load), a quarantined row
+# to the known school it names (else to its load's units), a person mention to its pupil's
+# school (else to its load's units), a review pair to both its mentions. A scope sees a row
+# whose units it covers, all of them; a row without a unit only a scope over the whole
+# workspace, which sees everything (`OperationalScope.everything`).
+
+LOAD_UNITS = LOAD_UNITS_TABLE
+# govern.identity.PERSON_MENTION_TABLE and govern.steward.REVIEW_TABLE, named here so that the
+# policy does not import the linkage stack (a test holds them equal).
+PERSON_MENTIONS = "person_mention"
+REVIEW_QUEUE = "review_queue"
+
+
+def _covered_schools(scope: Scope, tables: Tables) -> ir.Column | list[str]:
+    if scope.level in REGION_LEVELS:
+        return _schools_in_region(scope, tables)
+    school = _school_of(scope)
+    return [school] if school is not None else []
+
+
+def _any(schools: ir.Column | list[str]) -> bool:
+    return not isinstance(schools, list) or bool(schools)
+
+
+def _loads_in_scope(scope: Scope, tables: Tables) -> ir.Column:
+    """Load ids every whole-load unit of which the scope covers."""
+    units = tables.table(LOAD_UNITS)
+    whole = units.filter(units.row_number.isnull())
+    schools = _covered_schools(scope, tables)
+    school_ok = units.school_code.isin(schools) if _any(schools) else ibis.literal(False)
+    if scope.level in REGION_LEVELS:
+        region_ok = units.region_code.startswith(scope.region_prefix)
+    else:
+        region_ok = ibis.literal(False)
+    covered = ibis.ifelse(
+        units.school_code.notnull(),
+        school_ok,
+        ibis.ifelse(units.region_code.notnull(), region_ok, ibis.literal(False)),
+    )
+    outside = whole.filter(~covered.fill_null(False)).load_id
+    return whole.filter(~whole.load_id.isin(outside)).load_id
+
+
+def _row_key(load_id: ir.StringValue, row_number: ir.IntegerValue) -> ir.StringValue:
+    return load_id + "#" + row_number.cast("string")
+
+
+def _quarantine_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    units = tables.table(LOAD_UNITS)
+    rows = units.filter(units.row_number.notnull() & units.school_code.notnull())
+    rows = rows.mutate(key=_row_key(rows.load_id, rows.row_number))
+    schools = _covered_schools(scope, tables)
+    if not _any(schools):
+        return ibis.literal(False)
+    key = _row_key(t.load_id, t.row_number)
+    own_school = key.isin(rows.filter(rows.school_code.isin(schools)).key)
+    by_load = ~key.isin(rows.key) & t.load_id.isin(_loads_in_scope(scope, tables))
+    return (own_school | by_load).fill_null(False)
+
+
+def _loads_of_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    return t.load_id.isin(_loads_in_scope(scope, tables)).fill_null(False)
+
+
+def _mentions_in_scope(scope: Scope, tables: Tables) -> ir.Column:
+    mentions = tables.table(PERSON_MENTIONS)
+    pupils = tables.table("student")
+    known = mentions.student_number.isin(pupils.student_number).fill_null(False)
+    pupil_here = mentions.student_number.isin(
+        pupils.filter(_students_in_scope(scope, pupils, tables)).student_number
+    ).fill_null(False)
+    by_load = mentions.load_id.isin(_loads_in_scope(scope, tables)).fill_null(False)
+    return mentions.filter(pupil_here | (~known & by_load)).mention_key
+
+
+def _review_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    if not tables.has_table(PERSON_MENTIONS):
+        return ibis.literal(False)
+    mentions = _mentions_in_scope(scope, tables)
+    return (t.mention_key_l.isin(mentions) & t.mention_key_r.isin(mentions)).fill_null(False)
+
+
+def _mention_of_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+    return t.mention_key.isin(_mentions_in_scope(scope, tables)).fill_null(False)
+
+
+_OPERATIONAL: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
+    LOADS_TABLE: _loads_of_scope,
+    QUARANTINE_TABLE: _quarantine_in_scope,
+    REVIEW_QUEUE: _review_in_scope,
+    PERSON_MENTIONS: _mention_of_scope,
+}
+
+
+def operational_predicate(
+    scope: Scope,
+    table_name: str,
+    t: ir.Table,
+    tables: Tables,
+    region_of_school: Mapping[str, str],
+) -> ir.BooleanValue:
+    """The rows of an operational warehouse table (loads, quarantine, review queue, person
+    mentions) the scope covers, as a filter for the query; deny by default."""
+    if covers_workspace(scope, region_of_school):
+        return ibis.literal(True)
+    rule = _OPERATIONAL.get(table_name)
+    if rule is None or not tables.has_table(LOAD_UNITS):
+        return ibis.literal(False)
+    return rule(scope, t, tables)
+
+
+def workspace_region(region_of_school: Mapping[str, str]) -> str | None:
+    """The smallest region (GB/T 2260 code) containing every school of the workspace."""
+    regions = set(region_of_school.values())
+    if not regions:
+        return None
+    for digits, pad in ((6, ""), (4, "00"), (2, "0000")):
+        prefixes = {r[:digits] for r in regions}
+        if len(prefixes) == 1:
+            return prefixes.pop() + pad
+    return None
+
+
+def covers_workspace(scope: Scope, region_of_school: Mapping[str, str]) -> bool:
+    """Whether the scope covers the whole workspace: the only scope that sees a row whose unit
+    cannot be determined."""
+    whole = workspace_region(region_of_school)
+    if scope.level not in REGION_LEVELS or whole is None:
+        return False
+    return whole.startswith(scope.region_prefix)
+
+
+@dataclass(frozen=True)
+class OperationalScope:
+    """The units a scope covers, as plain values for the operational store's SQL (audit
+    records, export requests, steward decisions carry `unit_school` and `unit_region`)."""
+
+    schools: frozenset[str]  # a row of one of these schools
+    region_prefix: str | None  # a row whose region code starts with this
+    everything: bool  # the scope covers the whole workspace: every row, unit or not
+
+    def covers(self, unit_school: str | None, unit_region: str | None) -> bool:
+        if self.everything:
+            return True
+        if unit_school is not None and unit_school in self.schools:
+            return True
+        return (
+            unit_region is not None
+            and self.region_prefix is not None
+            and unit_region.startswith(self.region_prefix)
+        )
+
+
+def operational_scope(scope: Scope, region_of_school: Mapping[str, str]) -> OperationalScope:
+    everything = covers_workspace(scope, region_of_school)
+    if scope.level in REGION_LEVELS:
+        prefix = scope.region_prefix
+        exact = scope.level is ScopeLevel.COUNTY
+        schools = frozenset(
+            school
+            for school, region in region_of_school.items()
+            if (region == prefix if exact else region.startswith(prefix))
+        )
+        return OperationalScope(schools, prefix, everything)
+    school = _school_of(scope)
+    return OperationalScope(frozenset({school} if school else ()), None, everything)
+
+
+def unit_of(scope: Scope, region_of_school: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The unit (school, region) of what an actor with this scope does or asks for: its
+    school and that school's county, or its region; a self scope's pupils are resolved by
+    the caller (`None, None` here)."""
+    if scope.level in REGION_LEVELS:
+        return None, scope.key
+    school = _school_of(scope)
+    if school is None:
+        return None, None
+    return school, region_of_school.get(school)
 
 
 _SCOPED_ENTITIES: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {

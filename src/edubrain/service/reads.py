@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from edubrain.errors import EdubrainError
-from edubrain.service.masking import present
+from edubrain.service.masking import key_in_clear, present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.refs import RecordRefs
 from edubrain.standard.entities import DataClass, entity
@@ -231,7 +231,12 @@ class WarehouseReader:
     def region_of_school(self) -> Mapping[str, str]:
         """Every school's region code (read once: the school list is small and does not change
         while the service runs)."""
+        known = self._schools
+        if known is not None:  # every audit write asks; no lock once read
+            return known
         with self._lock:
+            if self._schools is None and not self.has_table("school"):
+                self._schools = {}
             if self._schools is None:
                 t = self.table("school")
                 rows = t.select("school_code", "region_code").to_pyarrow().to_pylist()
@@ -264,21 +269,24 @@ class ScopedReader:
         # Records as each clearance sees them, kept across requests (see `_present`).
         self._shown = shown if shown is not None else {}
 
-    def key_of(self, ref_or_key: str) -> str:
-        """The record key a path names: a `ref` handed out by this service, or the key itself
-        (which a caller can only know if it may see it; the scope applies either way), sealed
-        as it is stored."""
-        opened = self._refs.open(ref_or_key)
-        if opened is not None:
-            return opened
-        sealer = self._reader.sealer
-        return sealer.seal_student_number(ref_or_key) if sealer is not None else ref_or_key
-
     @property
     def opener(self) -> Callable[[str], str] | None:
         """How `masking.present` opens sealed values (None: nothing is sealed)."""
         sealer = self._reader.sealer
         return sealer.open_text if sealer is not None else None
+
+    def address(self, actor: Actor, entity_name: str, ref_or_key: str) -> str | None:
+        """The record key a path names for this caller: a `ref` handed out by this service, or
+        the key itself if the caller sees such keys in clear (`masking.key_in_clear`). A key
+        it sees masked is no address (None), so that lookups cannot test guesses of it."""
+        opened = self._refs.open(ref_or_key)
+        if opened is not None:
+            return opened
+        if key_in_clear(entity(entity_name), ref_or_key, clearance(actor.role)):
+            # Stored sealed (decision 0011): a 学籍号 given in clear is sealed to match.
+            sealer = self._reader.sealer
+            return sealer.seal_student_number(ref_or_key) if sealer is not None else ref_or_key
+        return None
 
     def _scoped(self, scope: Scope, entity_name: str) -> ir.Table:
         with self._reader.lock:

@@ -180,8 +180,10 @@ class QualityRow(BaseModel):
 
 class ReviewItem(BaseModel):
     review_id: str
-    mention_key_l: str
+    mention_key_l: str = Field(description="The mention key; its 学籍号 masked for the caller.")
     mention_key_r: str
+    mention_ref_l: str = Field(description="The mention, sealed: pass it to steward/decisions.")
+    mention_ref_r: str
     person_id_l: str | None
     person_id_r: str | None
     match_probability: float | None
@@ -193,11 +195,24 @@ class ReviewPage(BaseModel):
     next_cursor: str | None
 
 
+# A mention key (`entity|key[|part]`, docs/governance.md) or a person ID (`P…`); anything else
+# is malformed (422) before any lookup.
+MENTION_OR_PERSON = (
+    r"^(?:(?:student|fitness_test|health_check|item_score|homework_submission|teacher)"
+    r"\|[0-9A-Za-z_.~-]{1,64}(?:\|[0-9A-Za-z_.-]{1,32})?|P[0-9A-Za-z_-]{1,64}"
+    # … or a sealed mention ref from the queue (`mention_ref_l`/`_r`, urlsafe base64)
+    r"|[0-9A-Za-z_-]{22,200})$"
+)
+
+
 class StewardDecision(Closed):
     left: str = Field(
-        min_length=1, max_length=200, pattern=r"^[^\x00]+$", description="Mention key or person ID."
+        min_length=1,
+        max_length=200,
+        pattern=MENTION_OR_PERSON,
+        description="Mention key (`student|<学籍号>`, `health_check|<学籍号>|<date>` …) or person.",
     )
-    right: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")
+    right: str = Field(min_length=1, max_length=200, pattern=MENTION_OR_PERSON)
     verdict: str = Field(pattern="^(same|different)$")
     note: str = Field(default="", max_length=500)
 

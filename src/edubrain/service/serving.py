@@ -28,6 +28,28 @@ _BACKLOG = 2048
 class ServeError(EdubrainError):
     """The service cannot listen where it was asked to."""
 
+    exit_code = 2
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """Fail (one line, exit 2) if anything already listens on host:port.
+
+    The workers bind with `SO_REUSEPORT`, which lets a second `edubrain serve` (the same user,
+    the same option) bind the same port and silently take half of the connections. This probe
+    binds *without* it: the kernel refuses while any socket holds the port, reuse-port or not.
+    (`SO_REUSEADDR` only lets it past connections of an earlier run in TIME_WAIT.)
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ServeError(
+                f"cannot serve on {host}:{port}: the port is already in use ({exc.strerror}); "
+                "stop the other server or choose another --port"
+            ) from None
+
 
 def balanced_listening_supported() -> bool:
     return hasattr(socket, "SO_REUSEPORT")

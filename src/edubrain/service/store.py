@@ -31,7 +31,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from edubrain.errors import EdubrainError
-from edubrain.service.policy import UnitsInScope
+from edubrain.service.policy import OperationalScope, UnitsInScope
 from edubrain.settings import Settings
 
 GENESIS_HASH = "0" * 64
@@ -84,6 +84,9 @@ audit_log = sa.Table(
     sa.Column("client_ip", sa.String(64), nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # The unit the record belongs to (decision 0012): the actor's school and/or region.
+    sa.Column("unit_school", sa.String(10), nullable=True),
+    sa.Column("unit_region", sa.String(6), nullable=True),
 )
 
 audit_head = sa.Table(
@@ -111,6 +114,8 @@ export_requests = sa.Table(
     sa.Column("decision_note", sa.String(500), nullable=True),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("downloaded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("unit_school", sa.String(10), nullable=True),
+    sa.Column("unit_region", sa.String(6), nullable=True),
 )
 
 # Warning state and history (预警): rows of `indicators.warnings.STATE_SCHEMA` and
@@ -168,7 +173,26 @@ steward_decisions = sa.Table(
     sa.Column("decided_by", sa.String(64), nullable=False),
     sa.Column("decided_at", sa.DateTime, nullable=False),
     sa.Column("note", sa.String(500), nullable=False),
+    sa.Column("unit_school", sa.String(10), nullable=True),
+    sa.Column("unit_region", sa.String(6), nullable=True),
 )
+
+_UNIT_FIELDS = ("unit_school", "unit_region")
+
+
+def _in_units(table: sa.Table, units: OperationalScope) -> sa.ColumnElement[bool]:
+    """Rows whose unit (`unit_school`, `unit_region`) the scope covers: the policy's rule
+    (`OperationalScope.covers`) as a condition of the query. A row without a unit is seen only
+    by a scope over the whole workspace."""
+    if units.everything:
+        return sa.true()
+    school, region = table.c.unit_school, table.c.unit_region
+    parts: list[sa.ColumnElement[bool]] = []
+    if units.schools:
+        parts.append(school.in_(sorted(units.schools)))
+    if units.region_prefix is not None:
+        parts.append(region.startswith(units.region_prefix, autoescape=True))
+    return sa.or_(*parts) if parts else sa.false()
 
 
 class StoreError(EdubrainError):
@@ -232,9 +256,14 @@ class AuditEntry:
     outcome: str
     request_id: str
     client_ip: str
+    unit_school: str | None = None
+    unit_region: str | None = None
 
     def canonical(self, seq: int) -> str:
         body = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for name in _UNIT_FIELDS:  # records written before units existed hash without them
+            if body[name] is None:
+                del body[name]
         body["seq"] = seq
         return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -282,6 +311,8 @@ class ExportRecord:
     decision_note: str | None
     expires_at: datetime | None
     downloaded_at: datetime | None
+    unit_school: str | None = None
+    unit_region: str | None = None
 
 
 _AUDIT_ENTRY_FIELDS = tuple(AuditEntry.__dataclass_fields__)
@@ -597,9 +628,14 @@ class Store:
         since: str | None = None,
         until: str | None = None,
         descending: bool = False,
+        units: OperationalScope | None = None,
         record_id: str | None = None,
     ) -> list[AuditRecord]:
+        """Audit records in seq order (or newest first); with `units`, only those of the units
+        a scope covers (an auditor's view), as a condition of the query."""
         query = sa.select(audit_log)
+        if units is not None:
+            query = query.where(_in_units(audit_log, units))
         if record_id is not None:
             # record_ids is a JSON list of strings: the id, quoted, is one of its elements.
             quoted = json.dumps(record_id, ensure_ascii=False)
@@ -697,10 +733,14 @@ class Store:
         scope_key: str,
         purpose: str,
         now: datetime,
+        unit_school: str | None = None,
+        unit_region: str | None = None,
     ) -> ExportRecord:
         with self.engine.begin() as conn:
             conn.execute(
                 export_requests.insert().values(
+                    unit_school=unit_school,
+                    unit_region=unit_region,
                     export_id=export_id,
                     requester_id=requester_id,
                     entity=entity,
@@ -714,19 +754,40 @@ class Store:
             )
         return self.export(export_id)
 
-    def export(self, export_id: str) -> ExportRecord:
+    def export(
+        self,
+        export_id: str,
+        *,
+        requester_id: int | None = None,
+        units: OperationalScope | None = None,
+    ) -> ExportRecord:
+        """One request. With `requester_id` and/or `units`: only if it is that user's own or
+        its unit is one the scope covers (otherwise, like a missing one, NotFoundError)."""
+        query = sa.select(export_requests).where(export_requests.c.export_id == export_id)
+        visible = _visible_exports(requester_id, units)
+        if visible is not None:
+            query = query.where(visible)
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(export_requests).where(export_requests.c.export_id == export_id)
-            ).one_or_none()
+            row = conn.execute(query).one_or_none()
         if row is None:
             raise NotFoundError(f"no export request {export_id}")
         return _export(row)
 
-    def list_exports(self, *, requester_id: int | None = None) -> list[ExportRecord]:
+    def list_exports(
+        self,
+        *,
+        requester_id: int | None = None,
+        units: OperationalScope | None = None,
+        status: str | None = None,
+    ) -> list[ExportRecord]:
+        """Requests, newest first: one user's own (`requester_id`), those of the units a scope
+        covers (`units`), or both (either one)."""
         query = sa.select(export_requests).order_by(export_requests.c.created_at.desc())
-        if requester_id is not None:
-            query = query.where(export_requests.c.requester_id == requester_id)
+        visible = _visible_exports(requester_id, units)
+        if visible is not None:
+            query = query.where(visible)
+        if status is not None:
+            query = query.where(export_requests.c.status == status)
         with self.engine.connect() as conn:
             return [_export(r) for r in conn.execute(query)]
 
@@ -853,11 +914,22 @@ class Store:
 
     # -- the steward's decisions -------------------------------------------------------------
     def record_steward_decision(
-        self, left: str, right: str, verdict: str, *, by: str, note: str, at: datetime
+        self,
+        left: str,
+        right: str,
+        verdict: str,
+        *,
+        by: str,
+        note: str,
+        at: datetime,
+        unit_school: str | None = None,
+        unit_region: str | None = None,
     ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 steward_decisions.insert().values(
+                    unit_school=unit_school,
+                    unit_region=unit_region,
                     mention_key_l=left,
                     mention_key_r=right,
                     verdict=verdict,
@@ -867,13 +939,27 @@ class Store:
                 )
             )
 
-    def steward_decisions(self) -> list[dict[str, Any]]:
-        """Every decision, oldest first (a later one on the same pair overrides)."""
+    def steward_decisions(self, units: OperationalScope | None = None) -> list[dict[str, Any]]:
+        """Every decision (or those of the units a scope covers), oldest first (a later one on
+        the same pair overrides)."""
         query = sa.select(steward_decisions).order_by(
             steward_decisions.c.decided_at, steward_decisions.c.decision_id
         )
+        if units is not None:
+            query = query.where(_in_units(steward_decisions, units))
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _visible_exports(
+    requester_id: int | None, units: OperationalScope | None
+) -> sa.ColumnElement[bool] | None:
+    parts: list[sa.ColumnElement[bool]] = []
+    if requester_id is not None:
+        parts.append(export_requests.c.requester_id == requester_id)
+    if units is not None:
+        parts.append(_in_units(export_requests, units))
+    return sa.or_(*parts) if parts else None
 
 
 def _row_of(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -923,6 +1009,8 @@ def _export(row: sa.Row[Any]) -> ExportRecord:
         decision_note=row.decision_note,
         expires_at=_utc(row.expires_at),
         downloaded_at=_utc(row.downloaded_at),
+        unit_school=row.unit_school,
+        unit_region=row.unit_region,
     )
 
 

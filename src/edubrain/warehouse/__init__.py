@@ -19,6 +19,8 @@ from edubrain.warehouse.duckdb_backend import DuckDBWarehouse
 from edubrain.warehouse.json_lines import read_json_lines_as_text
 from edubrain.warehouse.schema import (
     LINEAGE_COLUMNS,
+    LOAD_UNITS_SCHEMA,
+    LOAD_UNITS_TABLE,
     LOADS_TABLE,
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
@@ -45,6 +47,8 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> DuckDBWare
 __all__ = [
     "LINEAGE_COLUMNS",
     "LOADS_TABLE",
+    "LOAD_UNITS_SCHEMA",
+    "LOAD_UNITS_TABLE",
     "QUARANTINE_SCHEMA",
     "QUARANTINE_TABLE",
     "DuckDBWarehouse",

@@ -26,6 +26,8 @@ from edubrain.warehouse.schema import (
     HISTORY_EXTRA_SCHEMA,
     LINEAGE_COLUMNS,
     LINEAGE_SCHEMA,
+    LOAD_UNITS_SCHEMA,
+    LOAD_UNITS_TABLE,
     LOADS_SCHEMA,
     LOADS_TABLE,
     QUARANTINE_SCHEMA,
@@ -122,6 +124,9 @@ class DuckDBWarehouse:
             f"CREATE TABLE IF NOT EXISTS {q(QUARANTINE_TABLE)} ({_columns_sql(QUARANTINE_SCHEMA)})"
         )
         con.execute(f"CREATE TABLE IF NOT EXISTS {q(LOADS_TABLE)} ({_columns_sql(LOADS_SCHEMA)})")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {q(LOAD_UNITS_TABLE)} ({_columns_sql(LOAD_UNITS_SCHEMA)})"
+        )
         have: dict[str, set[str]] = {}
         for table, column in con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"

@@ -19,6 +19,9 @@ VALID_TO, SUPERSEDED_BY = "_valid_to", "_superseded_by"
 
 QUARANTINE_TABLE = "quarantine"
 LOADS_TABLE = "loads"
+# The units (schools, regions) each load and each quarantined row belongs to: what the
+# service's scopes are checked against (docs/decisions/0012).
+LOAD_UNITS_TABLE = "load_unit"
 
 _ARROW_TYPES: dict[FieldType, pa.DataType] = {
     FieldType.STRING: pa.string(),
@@ -91,5 +94,17 @@ LOADS_SCHEMA = pa.schema(
         pa.field("rows_unchanged", pa.int64()),
         pa.field("rows_quarantined", pa.int64()),
         pa.field("status", pa.string()),
+    ]
+)
+
+# One row per unit a load names (row_number null: the load as a whole — a school code, or a
+# region code for region and school files; both null: the file names no unit) and one per
+# quarantined source row that names a known school (row_number set, school_code set).
+LOAD_UNITS_SCHEMA = pa.schema(
+    [
+        pa.field("load_id", pa.string()),
+        pa.field("row_number", pa.int64()),
+        pa.field("school_code", pa.string()),
+        pa.field("region_code", pa.string()),
     ]
 )

@@ -8,19 +8,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.policy import Permission
+from edubrain.service.masking import pseudonymise_key
+from edubrain.service.policy import Actor, Permission, clearance
 from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
 from edubrain.service.schemas import AuditPage, ChainStatus
 
 router = APIRouter(tags=["audit"])
 
 Text = Annotated[str | None, Query(max_length=64)]
+_NOT_SHOWN = ("record_ids", "query", "unit_school", "unit_region")
 
 
-@router.get("/audit", response_model=AuditPage, dependencies=[require(Permission.AUDIT_READ)])
+@router.get("/audit", response_model=AuditPage)
 def list_audit(
     services: ServicesDep,
     trail: Trail,
+    actor: Annotated[Actor, require(Permission.AUDIT_READ)],
     user: Text = None,
     action: Text = None,
     resource: Text = None,
@@ -32,7 +35,8 @@ def list_audit(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
-    """Audit records, newest first, filtered by user, action, resource, record and time."""
+    """Audit records of the caller's scope (records of actors whose scope lies inside it),
+    newest first, filtered by user, action, resource, record (e.g. a 学籍号) and time."""
     before = decode_cursor(cursor) if cursor else ""
     sealer = services.reader.sealer
     # The trail keeps record keys as stored: a 学籍号 searched for in clear is sealed first.
@@ -46,18 +50,20 @@ def list_audit(
         since=since,
         until=until,
         descending=True,
+        units=services.units(actor),
         record_id=record_id,
     )
     items = [
         {
             "seq": r.seq,
-            **{k: v for k, v in r.entry.__dict__.items() if k not in ("record_ids", "query")},
+            **{k: v for k, v in r.entry.__dict__.items() if k not in _NOT_SHOWN},
             "record_ids": json.loads(r.entry.record_ids),
             "query": json.loads(r.entry.query),
             "hash": r.hash,
         }
         for r in records[:limit]
     ]
+    items = [_shown(services, actor, item) for item in items]
     trail.record(
         "list",
         "audit",
@@ -72,6 +78,30 @@ def list_audit(
     )
     more = len(records) > limit
     return {"items": items, "next_cursor": encode_cursor(str(items[-1]["seq"])) if more else None}
+
+
+def _shown(services: ServicesDep, actor: Actor, item: dict[str, Any]) -> dict[str, Any]:
+    """An audit record as the reader may see it: the trail keeps keys in clear (it is the
+    evidence), but a reader without the clearance for a 学籍号 sees its sealed ref instead,
+    and ID numbers nowhere (`masking.pseudonymise_key`). The hash is of the record as kept."""
+    seen = clearance(actor.role)
+
+    def show(value: Any) -> Any:
+        if isinstance(value, str):
+            return pseudonymise_key(value, seen, services.refs.seal)
+        if isinstance(value, list):
+            return [show(v) for v in value]
+        if isinstance(value, dict):
+            return {k: show(v) for k, v in value.items()}
+        return value
+
+    return item | {
+        "scope": ";".join(show(part) for part in item["scope"].split(";")),
+        "actor": show(item["actor"]),
+        "resource": show(item["resource"]),
+        "record_ids": show(item["record_ids"]),
+        "query": show(item["query"]),
+    }
 
 
 @router.get(

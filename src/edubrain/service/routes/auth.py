@@ -36,7 +36,14 @@ def post_login(
     """Log in with a local account: a bearer token, and the same token as an HttpOnly cookie."""
     now = services.clock()
     try:
-        session = login(services.store, services.settings, body.username, body.password, now)
+        session = login(
+            services.store,
+            services.settings,
+            body.username,
+            body.password,
+            now,
+            unknown=services.unknown_logins,
+        )
     except AccountLockedError:
         trail.record("login", "session", outcome="locked", actor_name=body.username)
         raise

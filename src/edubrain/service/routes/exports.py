@@ -7,14 +7,13 @@ Every step is audited; the download carries the requested fields in clear.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 
+from edubrain.service import spreadsheet
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission, Scope, allowed, covers
 from edubrain.service.schemas import ExportCreate, ExportDecision, ExportOut, ScopeOut
@@ -53,13 +52,17 @@ def _status(services: ServicesDep, record: ExportRecord) -> str:
 
 
 def _visible(services: ServicesDep, actor: Actor, export_id: str) -> ExportRecord:
+    """A request the caller made, or (for approvers) one whose unit their scope covers; any
+    other is a 404, like one that does not exist."""
+    approver = allowed(actor, Permission.EXPORTS_APPROVE)
     try:
-        record = services.store.export(export_id)
+        return services.store.export(
+            export_id,
+            requester_id=actor.user_id,
+            units=services.units(actor) if approver else None,
+        )
     except NotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such export request") from None
-    if record.requester_id != actor.user_id and not allowed(actor, Permission.EXPORTS_APPROVE):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such export request")
-    return record
 
 
 @router.post("/exports", response_model=ExportOut, status_code=201)
@@ -76,7 +79,10 @@ def request_export(
     unknown = [f for f in body.fields if f not in known]
     if unknown:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{body.entity} has no field {unknown}")
+    unit_school, unit_region = services.unit_of(actor.scope)
     record = services.store.create_export(
+        unit_school=unit_school,
+        unit_region=unit_region,
         export_id=uuid.uuid4().hex,
         requester_id=actor.user_id,
         entity=body.entity,
@@ -104,16 +110,15 @@ def list_exports(
     return [_out(services, r) for r in services.store.list_exports(requester_id=actor.user_id)]
 
 
-@router.get(
-    "/exports/pending",
-    response_model=list[ExportOut],
-    dependencies=[require(Permission.EXPORTS_APPROVE)],
-)
+@router.get("/exports/pending", response_model=list[ExportOut])
 def list_pending(
     services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.EXPORTS_APPROVE)],
 ) -> list[dict[str, Any]]:
-    """Requests waiting for a decision (for approvers)."""
-    return [_out(services, r) for r in services.store.list_exports() if r.status == "pending"]
+    """Requests waiting for a decision whose unit (the requester's scope) the approver's scope
+    covers."""
+    pending = services.store.list_exports(units=services.units(actor), status="pending")
+    return [_out(services, r) for r in pending]
 
 
 @router.get("/exports/{export_id}", response_model=ExportOut)
@@ -122,14 +127,20 @@ def get_export(
     services: ServicesDep,
     actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
 ) -> dict[str, Any]:
-    """One request (yours, or any for approvers)."""
+    """One request: yours, or (for approvers) one of the units your scope covers."""
     return _out(services, _visible(services, actor, export_id))
 
 
 def _decide(
     export_id: str, approved: bool, note: str, services: ServicesDep, trail: Trail, actor: Actor
 ) -> dict[str, Any]:
-    record = _visible(services, actor, export_id)
+    try:
+        record = _visible(services, actor, export_id)
+    except HTTPException:
+        # Refused like a missing request; the id is not written to the caller's own trail,
+        # which its scope's auditor reads.
+        trail.record("approve" if approved else "reject", "export", outcome="not_found")
+        raise
     if record.requester_id == actor.user_id:
         trail.record(
             "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
@@ -190,18 +201,31 @@ def reject_export(
     return _decide(export_id, False, body.note, services, trail, actor)
 
 
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @router.get(
     "/exports/{export_id}/download",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "The export as UTF-8 CSV."}},
+    responses={
+        200: {
+            "content": {"text/csv": {}, _MEDIA["xlsx"]: {}},
+            "description": "The export as UTF-8 CSV or as an .xlsx workbook.",
+        }
+    },
 )
 def download_export(
     export_id: str,
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
 ) -> Response:
-    """The approved export as CSV: once, by the requester, before it expires."""
+    """The approved export as CSV or xlsx: once, by the requester, before it expires. Text
+    cells that a spreadsheet would read as a formula are neutralised (`service.spreadsheet`)."""
     record = _visible(services, actor, export_id)
     if record.requester_id != actor.user_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the requester downloads an export")
@@ -210,11 +234,10 @@ def download_export(
         raise HTTPException(status.HTTP_410_GONE, "not approved, already downloaded, or expired")
     scope = Scope.parse(record.scope_level, record.scope_key)
     rows = services.scoped.export_rows(scope, record.entity, record.fields)
-    key = entity(record.entity).natural_key[0]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(record.fields))
-    writer.writeheader()
-    writer.writerows(rows)
+    ent = entity(record.entity)
+    key = ent.natural_key[0]
+    write = spreadsheet.xlsx_bytes if file_format == "xlsx" else spreadsheet.csv_bytes
+    body = write(ent, list(record.fields), rows)
     trail.record(
         "download",
         "export",
@@ -224,10 +247,12 @@ def download_export(
             "fields": list(record.fields),
             "rows": len(rows),
             "key": key,
+            "format": file_format,
         },
     )
+    filename = f"{record.entity}-{export_id}.{file_format}"
     return Response(
-        buffer.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{record.entity}-{export_id}.csv"'},
+        body,
+        media_type=_MEDIA[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -20,7 +20,13 @@ from edubrain.indicators.definitions import Indicator
 from edubrain.indicators.store import VALUES_TABLE, latest_of
 from edubrain.indicators.warnings import Level, WarningStore
 from edubrain.service.deps import Services, ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission, scope_predicate, units_in_scope
+from edubrain.service.policy import (
+    Actor,
+    Permission,
+    scope_predicate,
+    units_in_scope,
+    units_to_act_on,
+)
 from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
 from edubrain.service.schemas import (
     IndicatorOut,
@@ -252,6 +258,21 @@ def list_warnings(
     }
 
 
+def _warning_to_act_on(services: Services, actor: Actor, warning_id: str) -> None:
+    """404 for a warning the caller cannot read; 403 for one it reads but whose unit its scope
+    does not cover (a principal and the county's warning)."""
+    _warning(services, actor, warning_id)
+    rows = services.store.warnings_in_scope(
+        units_to_act_on(actor.scope, services.reader.region_of_school()),
+        filters={"warning_id": warning_id},
+        severity=_SEVERITY,
+    )
+    if not rows:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "acting on this warning needs a scope over its unit"
+        )
+
+
 def _warning(services: Services, actor: Actor, warning_id: str) -> dict[str, Any]:
     rows = services.store.warnings_in_scope(
         units_in_scope(actor.scope, services.reader.region_of_school()),
@@ -297,8 +318,10 @@ def acknowledge_warning(
     trail: Trail,
     actor: Annotated[Actor, require(Permission.WARNINGS_MANAGE)],
 ) -> dict[str, Any]:
-    """Take an open warning on: who and why go into its history."""
-    _warning(services, actor, warning_id)
+    """Take an open warning on: who and why go into its history. Needs a scope over the
+    warning's unit (a school's: the school or a region around it; a region's: a region scope
+    at or above it)."""
+    _warning_to_act_on(services, actor, warning_id)
     done = WarningStore(services.store).acknowledge(
         warning_id, actor.username, body.note, _local_now(services)
     )
@@ -314,8 +337,9 @@ def resolve_warning(
     trail: Trail,
     actor: Annotated[Actor, require(Permission.WARNINGS_MANAGE)],
 ) -> dict[str, Any]:
-    """Close a warning with a note (it reopens if a later computation finds it again)."""
-    _warning(services, actor, warning_id)
+    """Close a warning with a note (it reopens if a later computation finds it again). Needs a
+    scope over the warning's unit, as acknowledging does."""
+    _warning_to_act_on(services, actor, warning_id)
     done = WarningStore(services.store).resolve(
         warning_id, actor.username, body.note, _local_now(services)
     )

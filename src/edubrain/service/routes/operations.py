@@ -1,17 +1,30 @@
-"""The data office's views (data_admin): ingestion runs, quarantine, quality, steward queue."""
+"""The data office's views (data_admin): ingestion runs, quarantine, quality, steward queue.
+
+Every table here is scoped like the people tables (decision 0012): a load, a quarantined row, a
+scorecard unit, a review pair belongs to schools and regions, and the caller's scope is a filter
+of the warehouse query (`policy.operational_predicate`). A decision names mentions inside the
+caller's scope; any other is a 404, as if it did not exist.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 
-from edubrain.govern.quality import RuleContext
-from edubrain.govern.scorecard import rollup, scorecard
-from edubrain.govern.steward import REVIEW_TABLE, check_decision
-from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.masking import mask_free_text
-from edubrain.service.policy import Actor, Permission, clearance
+from edubrain.govern.identity import PERSON_MENTION_TABLE
+from edubrain.govern.quality import UNKNOWN_SCHOOL, RuleContext
+from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
+from edubrain.govern.steward import REVIEW_TABLE, StewardError, is_mention_key
+from edubrain.service.deps import Services, ServicesDep, Trail, require
+from edubrain.service.masking import mask_free_text, quarantine_row
+from edubrain.service.policy import (
+    Actor,
+    Permission,
+    clearance,
+    operational_predicate,
+    operational_scope,
+)
 from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
 from edubrain.service.schemas import (
     LoadRun,
@@ -21,7 +34,11 @@ from edubrain.service.schemas import (
     StewardDecision,
     StewardDecisionOut,
 )
+from edubrain.standard.entities import DataClass
 from edubrain.warehouse import LOADS_TABLE, QUARANTINE_TABLE
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 router = APIRouter(tags=["data office"])
 
@@ -29,15 +46,24 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 
 
-@router.get(
-    "/ingest/runs", response_model=list[LoadRun], dependencies=[require(Permission.INGEST_READ)]
-)
+def scoped_table(services: Services, actor: Actor, name: str) -> ir.Table:
+    """An operational warehouse table with the caller's scope as a filter of the query."""
+    reader = services.reader
+    with reader.lock:
+        t = reader.table(name)
+        where = operational_predicate(actor.scope, name, t, reader, reader.region_of_school())
+        return t.filter(where)
+
+
+@router.get("/ingest/runs", response_model=list[LoadRun])
 def list_runs(
     services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.INGEST_READ)],
     limit: Limit = 100,
 ) -> list[dict[str, Any]]:
-    """The newest ingested files: counts read, accepted and quarantined per file."""
-    t = services.reader.table(LOADS_TABLE)
+    """The newest ingested files in the caller's scope: counts read, accepted and quarantined
+    per file."""
+    t = scoped_table(services, actor, LOADS_TABLE)
     return services.reader.rows(t.order_by(t.started_at.desc()).limit(limit))
 
 
@@ -52,8 +78,9 @@ def list_quarantine(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Rejected rows with their reason; the raw source row has ID and phone numbers masked."""
-    t = services.reader.table(QUARANTINE_TABLE)
+    """Rejected rows in the caller's scope with their reason; the raw source row has ID and
+    phone numbers masked."""
+    t = scoped_table(services, actor, QUARANTINE_TABLE)
     for column, value in (("entity", entity), ("reason", reason), ("load_id", load_id)):
         if value is not None:
             t = t.filter(t[column] == value)
@@ -61,8 +88,7 @@ def list_quarantine(
     ordered = t.order_by([t.load_id, t.row_number, t.field, t.reason])
     rows = services.reader.rows(ordered.limit(limit + 1, offset=offset))
     seen = clearance(actor.role)
-    for row in rows:
-        row["raw"] = mask_free_text(row["raw"], seen) if row["raw"] is not None else None
+    rows = [quarantine_row(row, seen) for row in rows]
     more = len(rows) > limit
     items = rows[:limit]
     trail.record(
@@ -74,16 +100,34 @@ def list_quarantine(
     return {"items": items, "next_cursor": encode_cursor(str(offset + limit)) if more else None}
 
 
-@router.get(
-    "/quality", response_model=list[QualityRow], dependencies=[require(Permission.QUALITY_READ)]
-)
+def _units_in_scope(services: Services, actor: Actor, rows: list[ScoreRow]) -> list[ScoreRow]:
+    """The scorecard's units (source × school × load × entity) the caller's scope covers: a
+    school's by its school, records without a school by their load (decision 0012)."""
+    units = operational_scope(actor.scope, services.reader.region_of_school())
+    if units.everything:
+        return rows
+    loads = {
+        r["load_id"]
+        for r in services.reader.rows(scoped_table(services, actor, LOADS_TABLE).select("load_id"))
+    }
+    return [
+        r
+        for r in rows
+        if (r.school_code in units.schools)
+        or (r.school_code == UNKNOWN_SCHOOL and r.load_id in loads)
+    ]
+
+
+@router.get("/quality", response_model=list[QualityRow])
 def get_quality(
     services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.QUALITY_READ)],
     by: Annotated[list[Literal["source", "school_code", "load_id", "entity"]], Query()] = [  # noqa: B006
         "source"
     ],
 ) -> list[dict[str, Any]]:
-    """The data-quality scorecard (质量评分), rolled up by the given fields."""
+    """The data-quality scorecard (质量评分) of the units in the caller's scope, rolled up by
+    the given fields."""
     ctx = RuleContext(
         services.clock().date(),
         max_load_age_days=services.settings.quality_max_load_age_days,
@@ -94,32 +138,57 @@ def get_quality(
     if rows is None:
         with services.reader.lock:
             rows = services.memo[("quality", ctx.as_of)] = scorecard(services.reader, ctx)
-    return [row.as_dict() for row in rollup(rows, list(dict.fromkeys(by)))]
+    mine = _units_in_scope(services, actor, rows)
+    return [row.as_dict() for row in rollup(mine, list(dict.fromkeys(by)))]
 
 
-@router.get(
-    "/steward/queue", response_model=ReviewPage, dependencies=[require(Permission.STEWARD_READ)]
-)
+@router.get("/steward/queue", response_model=ReviewPage)
 def list_review_queue(
     services: ServicesDep,
     trail: Trail,
+    actor: Annotated[Actor, require(Permission.STEWARD_READ)],
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Doubtful record-linkage pairs waiting for a steward's decision (人工审核)."""
+    """Doubtful record-linkage pairs in the caller's scope (both mentions inside it) waiting
+    for a steward's decision (人工审核).
+
+    A mention key names its record by 学籍号: it is masked like one for the caller, and the
+    pair is decided by the sealed `mention_ref_l`/`mention_ref_r` (or the person IDs)."""
     if not services.reader.has_table(REVIEW_TABLE):
         return {"items": [], "next_cursor": None}
-    t = services.reader.table(REVIEW_TABLE)
+    t = scoped_table(services, actor, REVIEW_TABLE)
     if cursor:
         t = t.filter(t.review_id > decode_cursor(cursor))
     rows = services.reader.rows(t.order_by(t.review_id).limit(limit + 1))
-    items = rows[:limit]
+    items = [_review_item(services, row, clearance(actor.role)) for row in rows[:limit]]
     trail.record("list", "review_queue", record_ids=[r["review_id"] for r in items])
     more = len(rows) > limit
     return {
         "items": items,
         "next_cursor": encode_cursor(items[-1]["review_id"]) if more else None,
     }
+
+
+def _review_item(
+    services: ServicesDep, row: dict[str, Any], seen: frozenset[DataClass]
+) -> dict[str, Any]:
+    item = dict(row)
+    for side in ("l", "r"):
+        key = row[f"mention_key_{side}"]
+        item[f"mention_ref_{side}"] = services.refs.seal(f"mention:{key}")
+        item[f"mention_key_{side}"] = mask_free_text(key, seen)
+    item["reason"] = mask_free_text(row["reason"], seen) if row["reason"] else row["reason"]
+    return item
+
+
+def _mention(services: ServicesDep, given: str) -> str:
+    """A mention ref from the queue → its mention key; anything else as given (a person ID)."""
+    opened = services.refs.open(given)
+    if opened and opened.startswith("mention:"):
+        return opened.removeprefix("mention:")
+    sealer = services.reader.sealer  # a 学籍号 typed in clear is sealed, as the keys are stored
+    return sealer.seal_text(given) if sealer is not None else given
 
 
 @router.post("/steward/decisions", response_model=StewardDecisionOut, status_code=201)
@@ -129,11 +198,19 @@ def post_decision(
     trail: Trail,
     actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
 ) -> dict[str, Any]:
-    """Decide whether two mentions are the same pupil; applied on every later linkage run."""
-    with services.reader.lock:  # reads only: a person ID → one of its mentions
-        left, right = check_decision(
-            services.reader.warehouse, body.left, body.right, body.verdict, services.reader.sealer
-        )
+    """Decide whether two mentions (or persons, by one of their mentions) in your scope are the
+    same pupil; applied on every later linkage run. A mention or person not in your scope is
+    a 404, like one that does not exist."""
+    left, right = (
+        _mention_in_scope(services, actor, _mention(services, body.left)),
+        _mention_in_scope(services, actor, _mention(services, body.right)),
+    )
+    if left is None or right is None:
+        trail.record("decide", "steward_decision", outcome="not_found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such mention or person in your scope")
+    if left == right:
+        raise StewardError(f"{body.left} and {body.right} are the same mention")
+    unit_school, unit_region = services.unit_of(actor.scope)
     services.store.record_steward_decision(
         left,
         right,
@@ -141,8 +218,29 @@ def post_decision(
         by=actor.username,
         note=body.note,
         at=services.clock().replace(tzinfo=None),
+        unit_school=unit_school,
+        unit_region=unit_region,
     )
     trail.record(
         "decide", "steward_decision", record_ids=[left, right], query={"verdict": body.verdict}
     )
-    return {"mention_key_l": left, "mention_key_r": right, "verdict": body.verdict}
+    seen = clearance(actor.role)
+    return {
+        "mention_key_l": mask_free_text(left, seen),
+        "mention_key_r": mask_free_text(right, seen),
+        "verdict": body.verdict,
+    }
+
+
+def _mention_in_scope(services: Services, actor: Actor, ref: str) -> str | None:
+    """The mention key `ref` names (itself, or a person's smallest mention key) if it exists in
+    the caller's scope; None otherwise."""
+    reader = services.reader
+    if not reader.has_table(PERSON_MENTION_TABLE):
+        return None
+    with reader.lock:
+        t = scoped_table(services, actor, PERSON_MENTION_TABLE)
+        t = t.filter((t.mention_key if is_mention_key(ref) else t.person_id) == ref)
+        expr = t.mention_key.min()
+    found = reader.scalar(expr)
+    return None if found is None else str(found)

@@ -43,19 +43,71 @@ def _list(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
+def open_record(
+    services: Services,
+    trail: AuditTrail,
+    actor: Actor,
+    entity_name: str,
+    ref_or_key: str,
+    *,
+    resource: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The key and the record a path names, if it is in the caller's scope.
+
+    Every miss answers the same 404: a record that does not exist, one outside the scope, a
+    forged ref, or a key the caller sees only masked (it could only be a guess). Misses are
+    counted per account and per client address; past `lookup_miss_limit` within the window
+    lookups answer 429 (Retry-After), and the audit trail marks the pattern once per window
+    (`enumeration_suspected`, with the counts).
+    """
+    resource = resource or entity_name
+    now = services.clock()
+    windows = (
+        (services.misses_by_account, f"user:{actor.user_id}"),
+        (services.misses_by_address, f"ip:{trail.client_ip}"),
+    )
+    waits = [w for w in (win.retry_after(key, now) for win, key in windows) if w is not None]
+    if waits:
+        trail.record("read", resource, record_ids=[ref_or_key], outcome="throttled")
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many lookups that found nothing; try again later",
+            headers={"Retry-After": str(max(waits))},
+        )
+    scoped = services.scoped
+    key_value = scoped.address(actor, entity_name, ref_or_key)
+    record = scoped.one(actor, entity_name, key_value) if key_value is not None else None
+    trail.record(
+        "read",
+        resource,
+        record_ids=[key_value if key_value is not None else ref_or_key],
+        outcome="ok" if record else "not_found",
+    )
+    if record is None or key_value is None:
+        counts = [win.miss(key, now) for win, key in windows]
+        if any(n == win.limit for n, (win, _) in zip(counts, windows, strict=True)):
+            # Once per window and key: the miss that reaches the limit.
+            trail.record(
+                "enumeration_suspected",
+                resource,
+                query={
+                    "misses_by_account": counts[0],
+                    "misses_by_address": counts[1],
+                    "limit_per_account": windows[0][0].limit,
+                    "limit_per_address": windows[1][0].limit,
+                    "window_seconds": int(windows[0][0].window.total_seconds()),
+                },
+                outcome="flagged",
+            )
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such {entity_name} in your scope")
+    return key_value, record
+
+
 def _one(
     services: ServicesDep, trail: Trail, actor: Actor, entity_name: str, ref_or_key: str
 ) -> dict[str, Any]:
     """One record if it is in the caller's scope; 404 otherwise (existence is not revealed)."""
-    scoped = services.scoped
-    key_value = scoped.key_of(ref_or_key)
-    record = scoped.one(actor, entity_name, key_value)
-    trail.record(
-        "read", entity_name, record_ids=[key_value], outcome="ok" if record else "not_found"
-    )
-    if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such {entity_name} in your scope")
-    return record
+    return open_record(services, trail, actor, entity_name, ref_or_key)[1]
 
 
 def students_page(

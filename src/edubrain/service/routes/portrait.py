@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Path
 
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.masking import present
 from edubrain.service.policy import Actor, Permission, clearance
+from edubrain.service.routes.people import open_record
 from edubrain.service.schemas import Portrait
 from edubrain.standard.entities import DataClass, entity
 
@@ -76,14 +77,9 @@ def get_portrait(
     actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
 ) -> dict[str, Any]:
     """The pupil's record with exam totals, fitness tests and health checks, if in scope."""
-    scoped = services.scoped
-    number = scoped.key_of(student_ref)
-    record = scoped.one(actor, "student", number)
-    trail.record(
-        "read", "student_portrait", record_ids=[number], outcome="ok" if record else "not_found"
+    number, record = open_record(
+        services, trail, actor, "student", student_ref, resource="student_portrait"
     )
-    if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such student in your scope")
     return {
         "student": record,
         "exams": _exam_totals(services, actor, number),

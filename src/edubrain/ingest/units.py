@@ -1,0 +1,108 @@
+"""The units an ingested file belongs to: the schools and regions it names (decision 0012).
+
+The service shows a load, its quarantined rows and what was derived from them only to a scope
+that covers every unit the load names; a quarantined row that names a known school belongs to
+that school alone. Recorded with the load, in the same transaction (`LOAD_UNITS_TABLE`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from edubrain.ingest.discover import FileSpec
+from edubrain.ingest.normalise import Column
+from edubrain.ingest.records import Records
+from edubrain.standard.entities import Entity, entity
+from edubrain.warehouse import LOAD_UNITS_SCHEMA, Warehouse
+
+_SCHOOL_CODE = re.compile(r"\d{10}")
+
+
+def _distinct(values: pa.Array | pa.ChunkedArray) -> set[str]:
+    return {str(v) for v in pc.unique(values).to_pylist() if v}
+
+
+def _known_schools(wh: Warehouse, codes: set[str]) -> set[str]:
+    if not codes or not wh.has_table("school"):
+        return set()
+    t = wh.table("school")
+    found = t.filter(t.school_code.isin(sorted(codes))).school_code.to_pyarrow()
+    return _distinct(found)
+
+
+def _pupils_schools(wh: Warehouse, numbers: set[str]) -> set[str]:
+    """The schools of the pupils a file names by 学籍号 only (fitness, health, scores …)."""
+    if not numbers or not wh.has_table("student"):
+        return set()
+    pupils = wh.table("student")
+    wanted = ibis.memtable(pa.table({"student_number": sorted(numbers)}))
+    joined = pupils.semi_join(wanted, "student_number")
+    return _distinct(joined.school_code.to_pyarrow())
+
+
+def by_pupils_last(specs: list[FileSpec]) -> list[FileSpec]:
+    """The files in their order, except that files naming pupils by 学籍号 only (fitness,
+    health, scores, homework, attendance, guardians) come after the others: their unit is the
+    pupils' schools, read from the 学籍 already loaded."""
+
+    def by_number_only(spec: FileSpec) -> bool:
+        names = set(entity(spec.entity).field_names)
+        return "student_number" in names and "school_code" not in names
+
+    return sorted(specs, key=by_number_only)
+
+
+def load_units(
+    load_id: str,
+    ent: Entity,
+    rows: pa.Table,
+    columns: Mapping[str, Column],
+    records: Records,
+    quarantined: pa.Table,
+    wh: Warehouse,
+) -> pa.Table:
+    """LOAD_UNITS_SCHEMA rows of one load: the schools and regions it names, and the known
+    school of each quarantined row that names one."""
+    names = set(ent.field_names)
+    schools: set[str] = set()
+    regions: set[str] = set()
+    if "school_code" in names:
+        schools |= _distinct(rows.column("school_code"))
+    elif "student_number" in names:
+        schools |= _pupils_schools(wh, _distinct(rows.column("student_number")))
+    if ent.name == "region":
+        regions |= _distinct(rows.column("region_code"))
+    per_row: dict[int, str] = {}
+    if "school_code" in columns and quarantined.num_rows:
+        typed = columns["school_code"].typed.to_pylist()
+        wanted = set(quarantined.column("row_number").to_pylist())
+        for index in np.flatnonzero(np.isin(records.row_number, list(wanted))):
+            code = typed[index]
+            if code and _SCHOOL_CODE.fullmatch(str(code)):
+                per_row.setdefault(int(records.row_number[index]), str(code))
+        known = schools | _known_schools(wh, set(per_row.values()) - schools)
+        per_row = {n: code for n, code in per_row.items() if code in known}
+        schools |= set(per_row.values())
+    out: list[dict[str, object]] = [
+        {"load_id": load_id, "row_number": None, "school_code": s, "region_code": None}
+        for s in sorted(schools)
+    ]
+    out += [
+        {"load_id": load_id, "row_number": None, "school_code": None, "region_code": r}
+        for r in sorted(regions)
+    ]
+    if not out:  # the file names no unit: only a scope over the whole workspace sees it
+        out.append(
+            {"load_id": load_id, "row_number": None, "school_code": None, "region_code": None}
+        )
+    out += [
+        {"load_id": load_id, "row_number": n, "school_code": code, "region_code": None}
+        for n, code in sorted(per_row.items())
+    ]
+    return pa.Table.from_pylist(out, schema=LOAD_UNITS_SCHEMA)
