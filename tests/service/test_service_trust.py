@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 import edubrain
 from conftest import NOW, County, bearer_for
+from edubrain.govern.identity import PERSON_MENTION_SCHEMA, PERSON_MENTION_TABLE
 from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE
 from edubrain.sealing import sealer_for
 from edubrain.service import create_app
@@ -113,6 +114,24 @@ def _with_planted_rows(settings: Settings, county: County) -> dict[str, str]:
             for i in range(3)
         ]
         tx.replace_table(REVIEW_TABLE, pa.Table.from_pylist(queue, schema=REVIEW_SCHEMA))
+        # The mentions the queue names, as `edubrain govern` leaves them (a decision must name
+        # mentions that exist in the caller's scope).
+        load_of = {str(p["student_number"]): str(p["_load_id"]) for p in county.students}
+        keys = sorted({q[k] for q in queue for k in ("mention_key_l", "mention_key_r")})
+        mentions = [
+            {
+                "mention_key": key,
+                "entity": key.split("|")[0],
+                "student_number": key.split("|")[1],
+                "person_id": f"P{i:010d}",
+                "load_id": load_of.get(key.split("|")[1], ""),
+                "run_id": "run",
+            }
+            for i, key in enumerate(keys)
+        ]
+        tx.replace_table(
+            PERSON_MENTION_TABLE, pa.Table.from_pylist(mentions, schema=PERSON_MENTION_SCHEMA)
+        )
     return planted
 
 
