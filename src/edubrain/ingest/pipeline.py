@@ -1,15 +1,21 @@
 """Ingest files into the warehouse: read → normalise → validate → quarantine → merge.
 
 Each file is one transaction: an error or Ctrl-C part-way leaves the warehouse as it was before
-that file. A file that cannot be read as declared fails as a whole (UnreadableFileError) and the
-other files still load.
+that file. A file that cannot be read as declared — or goes over a read bound at any chunk —
+fails as a whole (UnreadableFileError) and the other files still load.
+
+Files are read in chunks (see `readers`). A worker thread reads, normalises and checks the next
+chunk (pyarrow releases the GIL) while this thread writes the current one: the warehouse keeps a
+single writer, and at most two chunks are in memory.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
@@ -20,11 +26,11 @@ import pyarrow as pa
 from edubrain.errors import UnreadableFileError
 from edubrain.ingest.discover import FileSpec, discover
 from edubrain.ingest.normalise import normalise, null_column
-from edubrain.ingest.quarantine import build_quarantine
-from edubrain.ingest.readers import read_file
+from edubrain.ingest.quarantine import PRIORITY, Quarantine, build_quarantine
+from edubrain.ingest.readers import RawTable, ReadBounds, read_chunks
 from edubrain.ingest.records import to_records
 from edubrain.ingest.report import FileReport
-from edubrain.ingest.rules import Context, check_rows, duplicates
+from edubrain.ingest.rules import Context, EarlierChunks, check_rows, duplicates
 from edubrain.settings import Settings
 from edubrain.sources.mapping import available_mappings
 from edubrain.standard.entities import entity
@@ -39,39 +45,62 @@ class Progress(Protocol):
     def advance(self, n_bytes: int) -> None: ...
 
 
-# Share of a file's bytes reported after each stage (reading dominates small files,
-# validation and merging large ones).
-_READ_SHARE, _CHECK_SHARE = 0.4, 0.3
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)  # the warehouse stores UTC without zone
 
 
-def ingest_file(
+@dataclass(frozen=True)
+class _Chunk:
+    """One chunk of a file, read and checked, ready to write."""
+
+    raw: RawTable
+    n_records: int
+    quarantine: Quarantine
+    rows: pa.Table
+    """The accepted records, in the entity's schema."""
+
+
+@dataclass(frozen=True)
+class _FileStart:
+    spec: FileSpec
+    load_id: str
+    started: datetime
+
+
+@dataclass(frozen=True)
+class _FileEnd:
+    pass
+
+
+@dataclass(frozen=True)
+class _FileFailed:
+    error: UnreadableFileError
+
+
+_Item = _FileStart | _Chunk | _FileEnd | _FileFailed
+
+
+def _check_chunk(
+    raw: RawTable,
     spec: FileSpec,
-    warehouse: Warehouse,
-    *,
-    as_of: date | None = None,
-    progress: Progress | None = None,
-) -> FileReport:
-    """Ingest one file in one transaction. Raises UnreadableFileError for unreadable files."""
-    clock = time.perf_counter()
-    started = _now()
-    load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    size = spec.path.stat().st_size
-    raw = read_file(spec)
-    if progress:
-        progress.advance(int(size * _READ_SHARE))
+    load_id: str,
+    as_of: date,
+    earlier: EarlierChunks,
+) -> _Chunk:
     ent = entity(spec.entity)
     records = to_records(raw, spec, ent)
     columns = normalise(records, ent)
-    ctx = Context(ent, records, columns, raw, as_of or date.today())
+    ctx = Context(ent, records, columns, raw, as_of)
     violations = check_rows(ctx)
     rejected = np.zeros(records.num_records, dtype=bool)
     for v in violations:
         rejected[v.rows] = True
+    passed = ~rejected
     violations += duplicates(ctx, rejected)
+    for v in violations:
+        rejected[v.rows] = True
+    violations += earlier.duplicates(ctx, rejected)
+    earlier.remember(ctx, passed)
     quarantine = build_quarantine(
         violations,
         n_records=records.num_records,
@@ -90,48 +119,105 @@ def ingest_file(
         ],
         schema=entity_schema(ent),
     )
-    if progress:
-        progress.advance(int(size * _CHECK_SHARE))
+    return _Chunk(raw, records.num_records, quarantine, rows)
+
+
+def _checked_items(specs: Sequence[FileSpec], bounds: ReadBounds, as_of: date) -> Iterator[_Item]:
+    """Every file as start, chunks, end — or start, chunks, failed: read errors become items so
+    the writer can roll the file back and go on with the next one."""
+    for spec in specs:
+        started = _now()
+        load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        yield _FileStart(spec, load_id, started)
+        earlier = EarlierChunks(entity(spec.entity))
+        try:
+            for raw in read_chunks(spec, bounds):
+                yield _check_chunk(raw, spec, load_id, as_of, earlier)
+        except UnreadableFileError as exc:
+            yield _FileFailed(exc)
+            continue
+        finally:
+            earlier.close()
+        yield _FileEnd()
+
+
+def _ahead(items: Iterator[_Item], pool: ThreadPoolExecutor) -> Iterator[_Item]:
+    """`items`, each computed on the worker thread while the caller handles the previous one."""
+    end = _FileEnd()  # a sentinel distinct from every real item
+    future = pool.submit(next, items, end)
+    while (item := future.result()) is not end:
+        future = pool.submit(next, items, end)
+        yield item
+
+
+def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse) -> FileReport:
+    """Write one file's chunks in one transaction; raise its read error after rolling back."""
+    spec = start.spec
+    ent = entity(spec.entity)
     report = FileReport(
         file=str(spec.path),
         source=spec.source,
         export=spec.export,
         entity=ent.name,
-        rows_read=records.num_records,
-        rows_accepted=rows.num_rows,
-        rows_quarantined=int(quarantine.bad.sum()),
-        reasons=quarantine.reasons,
-        load_id=load_id,
-        sha256=raw.sha256,
+        load_id=start.load_id,
     )
     with warehouse.transaction() as tx:
-        report.quarantine_records_added = tx.write_quarantine(quarantine.records)
-        counts = tx.merge(ent, rows, load_id=load_id, source=spec.source, valid_from=started)
-        report.rows_inserted = counts.inserted
-        report.rows_updated = counts.updated
-        report.rows_unchanged = counts.unchanged
+        for item in items:
+            if isinstance(item, _FileEnd):
+                break
+            if isinstance(item, _FileFailed):
+                raise item.error  # the transaction rolls back every chunk already written
+            assert isinstance(item, _Chunk)
+            report.sha256 = item.raw.sha256
+            report.rows_read += item.n_records
+            report.rows_accepted += item.rows.num_rows
+            report.rows_quarantined += int(item.quarantine.bad.sum())
+            for reason, count in item.quarantine.reasons.items():
+                report.reasons[reason] = report.reasons.get(reason, 0) + count
+            report.quarantine_records_added += tx.write_quarantine(item.quarantine.records)
+            counts = tx.merge(
+                ent, item.rows, load_id=start.load_id, source=spec.source, valid_from=start.started
+            )
+            report.rows_inserted += counts.inserted
+            report.rows_updated += counts.updated
+            report.rows_unchanged += counts.unchanged
+        report.reasons = dict(sorted(report.reasons.items(), key=lambda r: PRIORITY[r[0]]))
         report.check_counts()
         tx.record_load(
             LoadRecord(
-                load_id=load_id,
+                load_id=start.load_id,
                 file=report.file,
-                sha256=raw.sha256,
+                sha256=report.sha256 or "",
                 source=spec.source,
                 export=spec.export,
                 entity=ent.name,
-                started_at=started,
+                started_at=start.started,
                 finished_at=_now(),
                 rows_read=report.rows_read,
                 rows_accepted=report.rows_accepted,
-                rows_inserted=counts.inserted,
-                rows_updated=counts.updated,
-                rows_unchanged=counts.unchanged,
+                rows_inserted=report.rows_inserted,
+                rows_updated=report.rows_updated,
+                rows_unchanged=report.rows_unchanged,
                 rows_quarantined=report.rows_quarantined,
                 status="loaded",
             )
         )
-    if progress:
-        progress.advance(size - int(size * _READ_SHARE) - int(size * _CHECK_SHARE))
+    return report
+
+
+def ingest_file(
+    spec: FileSpec,
+    warehouse: Warehouse,
+    *,
+    as_of: date | None = None,
+    bounds: ReadBounds | None = None,
+) -> FileReport:
+    """Ingest one file in one transaction. Raises UnreadableFileError for unreadable files."""
+    clock = time.perf_counter()
+    items = _checked_items([spec], bounds or ReadBounds.defaults(), as_of or date.today())
+    start = next(items)
+    assert isinstance(start, _FileStart)
+    report = _write_file(start, items, warehouse)
     report.seconds = round(time.perf_counter() - clock, 3)
     return report
 
@@ -166,21 +252,30 @@ def ingest_paths(
         return reports
     if progress:
         progress.start(sum(_size(s.path) for s in found.specs))
-    with open_warehouse(settings) as warehouse:
-        for spec in found.specs:
-            try:
-                reports.append(ingest_file(spec, warehouse, as_of=as_of, progress=progress))
-            except UnreadableFileError as exc:
-                reports.append(
-                    FileReport(
-                        file=str(spec.path),
-                        source=spec.source,
-                        export=spec.export,
-                        entity=spec.entity,
-                        status="failed",
-                        error=exc.problem,
+    checked = _checked_items(found.specs, ReadBounds.from_settings(settings), as_of or date.today())
+    with ThreadPoolExecutor(1, thread_name_prefix="edubrain-ingest") as pool:
+        # The first file is being read while the warehouse opens.
+        items = _ahead(checked, pool)
+        with open_warehouse(settings) as warehouse:
+            for start in items:
+                assert isinstance(start, _FileStart)
+                spec = start.spec
+                clock = time.perf_counter()
+                try:
+                    report = _write_file(start, items, warehouse)
+                    report.seconds = round(time.perf_counter() - clock, 3)
+                    reports.append(report)
+                except UnreadableFileError as exc:
+                    reports.append(
+                        FileReport(
+                            file=str(spec.path),
+                            source=spec.source,
+                            export=spec.export,
+                            entity=spec.entity,
+                            status="failed",
+                            error=exc.problem,
+                        )
                     )
-                )
                 if progress:
                     progress.advance(_size(spec.path))
     return reports
