@@ -650,7 +650,7 @@ def _check_workbook_size(path: Path, bounds: ReadBounds) -> None:
                 )
                 size = _inflated_size(path, raw, info, limit - total, row_limit if sheet else None)
                 if size < 0:
-                    if row_limit > bounds.max_rows:
+                    if bounds.max_rows >= EXCEL_MAX_ROWS - 1:  # Excel's limit binds
                         raise FileBoundError(
                             path,
                             f"has more than {EXCEL_MAX_ROWS:,} rows in {info.filename}, more "
@@ -664,6 +664,8 @@ def _check_workbook_size(path: Path, bounds: ReadBounds) -> None:
                 total += size
                 if total > limit:
                     raise FileBoundError(path, f"inflates to more than {limit:,} bytes, {bound}")
+    except UnreadableFileError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise UnreadableFileError(
             path, f"is not a readable xlsx workbook ({type(exc).__name__}: {exc})"

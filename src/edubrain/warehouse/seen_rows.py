@@ -57,7 +57,7 @@ class SeenRows:
                 "SELECT c.idx, min(s.row_number) FILTER (WHERE s.content = "
                 f"hash({content})) AS same_row, min(s.row_number) AS same_key "
                 f"FROM __candidates c JOIN seen s ON {on} GROUP BY c.idx ORDER BY c.idx"
-            ).fetch_arrow_table()
+            ).to_arrow_table()
         finally:
             self._con.unregister("__candidates")
         return found
