@@ -41,10 +41,11 @@ from edubrain.ingest.discover import FileSpec
 from edubrain.settings import Settings
 from edubrain.warehouse import read_json_lines_as_text
 
-CSV_CHUNK_BYTES = 64 << 20
-"""UTF-8 text per CSV chunk: big enough that a county's export is one chunk (one merge), small
-enough that a chunk's columns, normalised copies and rule masks stay a few hundred MB."""
-XLSX_CHUNK_ROWS = 100_000
+CSV_CHUNK_BYTES = 16 << 20
+"""UTF-8 text per CSV chunk (~100k rows): big enough that most of a county's exports are one
+chunk (one merge), small enough that a chunk of junk rows — each with several quarantine
+records carrying the raw row — stays a few hundred MB, even with the next chunk being read."""
+XLSX_CHUNK_ROWS = 50_000
 EXCEL_MAX_ROWS = 1_048_576
 """Rows an Excel sheet can hold; a workbook claiming more was not written by a spreadsheet."""
 

@@ -180,7 +180,10 @@ def identifiers(ctx: Context) -> Iterator[Violation]:
         distinct = pc.drop_null(pc.unique(col.text))
         if not len(distinct):
             continue
-        problems = check(np.asarray(distinct.to_numpy(zero_copy_only=False), dtype=np.str_))
+        # NumPy strings are as wide as the longest: a junk cell of kilobytes would make the
+        # array gigabytes. Nothing over 19 characters is an ID or 学籍号; "" is bad_format too.
+        plausible = pc.if_else(pc.greater(pc.utf8_length(distinct), 19), "", distinct)
+        problems = check(np.asarray(plausible.to_numpy(zero_copy_only=False), dtype=np.str_))
         per_record = pc.take(
             pa.array(problems, pa.string()), pc.index_in(col.text, value_set=distinct)
         )
@@ -333,8 +336,27 @@ RULES: tuple[Rule, ...] = (
 
 
 def check_rows(ctx: Context) -> list[Violation]:
-    """Every rule but the duplicate check."""
-    return [v for rule in RULES for v in rule(ctx) if len(v.rows)]
+    """Every rule but the duplicate check.
+
+    A CSV row with the wrong number of fields is quarantined as bad_format alone: its cells are
+    not in their columns, so what the other rules would say about them is noise — and for a
+    file of junk lines it would multiply the quarantine by the number of required fields.
+    """
+    ragged = [v for v in ragged_rows(ctx) if len(v.rows)]
+    others = [v for rule in RULES if rule is not ragged_rows for v in rule(ctx) if len(v.rows)]
+    if not ragged:
+        return others
+    misshapen = np.zeros(ctx.n, dtype=bool)
+    for v in ragged:
+        misshapen[v.rows] = True
+    kept = ragged
+    for v in others:
+        keep = ~misshapen[v.rows]
+        if keep.all():
+            kept.append(v)
+        elif keep.any():
+            kept.append(Violation(v.rows[keep], v.field, v.reason, v.messages.filter(keep)))
+    return kept
 
 
 # -- duplicates ----------------------------------------------------------------------------
