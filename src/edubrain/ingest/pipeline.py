@@ -21,16 +21,17 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from edubrain.errors import UnreadableFileError
 from edubrain.ingest.discover import FileSpec, discover
 from edubrain.ingest.normalise import normalise, null_column
 from edubrain.ingest.quarantine import PRIORITY, Quarantine, build_quarantine
-from edubrain.ingest.readers import RawTable, ReadBounds, read_chunks
+from edubrain.ingest.readers import RAGGED_COLUMN, RawTable, ReadBounds, read_chunks
 from edubrain.ingest.records import to_records
 from edubrain.ingest.report import FileReport
-from edubrain.ingest.rules import Context, EarlierChunks, check_rows, duplicates
+from edubrain.ingest.rules import Context, EarlierChunks, check_rows, duplicates, ragged_rows
 from edubrain.settings import Settings
 from edubrain.sources.mapping import available_mappings
 from edubrain.standard.entities import entity
@@ -78,6 +79,50 @@ class _FileFailed:
 
 
 _Item = _FileStart | _Chunk | _FileEnd | _FileFailed
+
+
+def _split(raw: RawTable, keep: npt.NDArray[np.bool_]) -> RawTable:
+    """The rows of `raw` where `keep` is true, still rendering their own source rows."""
+    positions = np.flatnonzero(keep)
+    table = raw.table.filter(pa.array(keep))
+
+    def raw_json(indices: npt.NDArray[np.int64]) -> list[str]:
+        return raw.raw_json(positions[indices])
+
+    return RawTable(raw.header, table, raw.row_numbers[positions], raw.sha256, raw.size, raw_json)
+
+
+def _misshapen_chunk(raw: RawTable, spec: FileSpec, load_id: str, as_of: date) -> _Chunk:
+    """Rows with the wrong number of fields: quarantined as bad_format alone, without
+    normalising or checking cells that are not in their columns (junk text would otherwise
+    cost every rule's messages for every row before they are dropped)."""
+    ent = entity(spec.entity)
+    records = to_records(raw, spec, ent)
+    ctx = Context(ent, records, {}, raw, as_of)
+    quarantine = build_quarantine(
+        list(ragged_rows(ctx)),
+        n_records=records.num_records,
+        records=records,
+        raw=raw,
+        spec=spec,
+        load_id=load_id,
+    )
+    return _Chunk(raw, records.num_records, quarantine, entity_schema(ent).empty_table())
+
+
+def _check_chunks(
+    raw: RawTable, spec: FileSpec, load_id: str, as_of: date, earlier: EarlierChunks
+) -> Iterator[_Chunk]:
+    if RAGGED_COLUMN in raw.table.column_names:
+        misshapen = np.asarray(
+            raw.table.column(RAGGED_COLUMN).is_valid().to_numpy(zero_copy_only=False)
+        )
+        if misshapen.any():
+            if not misshapen.all():
+                yield _check_chunk(_split(raw, ~misshapen), spec, load_id, as_of, earlier)
+            yield _misshapen_chunk(_split(raw, misshapen), spec, load_id, as_of)
+            return
+    yield _check_chunk(raw, spec, load_id, as_of, earlier)
 
 
 def _check_chunk(
@@ -132,7 +177,7 @@ def _checked_items(specs: Sequence[FileSpec], bounds: ReadBounds, as_of: date) -
         earlier = EarlierChunks(entity(spec.entity))
         try:
             for raw in read_chunks(spec, bounds):
-                yield _check_chunk(raw, spec, load_id, as_of, earlier)
+                yield from _check_chunks(raw, spec, load_id, as_of, earlier)
         except UnreadableFileError as exc:
             yield _FileFailed(exc)
             continue

@@ -261,14 +261,13 @@ def _utf8_blocks(fh: IO[bytes], encoding: str, scan: _Scan) -> Iterator[bytes]:
     yield decoder.decode(b"", final=True).encode("utf-8")
 
 
-def _row_boundary(text: bytes) -> int | None:
-    """Offset just after the last newline of `text` that is outside a quoted field, if any.
+def _row_boundary(text: bytes, end: int) -> int | None:
+    """Offset just after the last newline of `text[:end]` that is outside a quoted field.
 
     `text` starts at a row boundary, so a newline ends a row when an even number of quote
     characters precede it (RFC 4180 quoting, doubled quotes included).
     """
-    parity = text.count(b'"') & 1
-    end = len(text)
+    parity = text.count(b'"', 0, end) & 1
     while (newline := text.rfind(b"\n", 0, end)) >= 0:
         parity ^= text.count(b'"', newline, end) & 1
         if parity == 0:
@@ -278,26 +277,20 @@ def _row_boundary(text: bytes) -> int | None:
 
 
 def _row_aligned_chunks(blocks: Iterator[bytes], first: bytes, target: int) -> Iterator[bytes]:
-    """Cut a text stream into pieces of at least `target` bytes that end at a row's end."""
-    parts, held = [first], len(first)
+    """Cut a text stream into pieces of at most about `target` bytes that end at a row's end."""
+    text = first
     for block in blocks:
-        parts.append(block)
-        held += len(block)
-        if held < target:
-            continue
-        text = b"".join(parts)
-        cut = _row_boundary(text)
-        if cut is None and held < 2 * target:
-            parts = [text]
-            continue  # a long quoted field (or stray quotes): read on before cutting
-        if cut is None:
-            cut = text.rfind(b"\n") + 1 or len(text)
-        yield text[:cut]
-        parts = [text[cut:]]
-        held = len(parts[0])
-    rest = b"".join(parts)
-    if rest.strip():
-        yield rest
+        text += block
+        while len(text) >= target:
+            cut = _row_boundary(text, target)
+            if cut is None:
+                if len(text) < 2 * target:
+                    break  # a long quoted field (or stray quotes): read on before cutting
+                cut = text.rfind(b"\n", 0, 2 * target) + 1 or len(text)
+            yield text[:cut]
+            text = text[cut:]
+    if text.strip():
+        yield text
 
 
 def _csv_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[RawTable]:
@@ -417,8 +410,16 @@ def _read_csv_ragged(
             column.append(value)
     arrays = [pa.array(c, pa.string()) for c in columns]
     table = pa.table([*arrays, pa.array(ragged, pa.string())], names=[*names, RAGGED_COLUMN])
-    raw_array = np.array(raw, dtype=object)
-    return table, lambda idx: list(raw_array[idx])
+    # Held as Arrow, not a list of Python strings: a chunk of junk lines keeps its raw rows
+    # until its quarantine is built, and Python strings would cost ~3x (and stay allocated).
+    raw_array = pa.array(raw, pa.string())
+    del columns, raw
+
+    def raw_json(indices: npt.NDArray[np.int64]) -> list[str]:
+        rows: list[str] = raw_array.take(pa.array(indices, pa.int64())).to_pylist()
+        return rows
+
+    return table, raw_json
 
 
 # -- JSON lines ----------------------------------------------------------------------------
