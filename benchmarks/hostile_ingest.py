@@ -84,6 +84,21 @@ def zip_bomb(path: Path, inflated_bytes: int) -> None:
                 sheet.write(zeros)
 
 
+def forge_sizes(path: Path, member: str, claimed: int) -> None:
+    """Make both of the zip's size fields for `member` (local header and central directory,
+    zip64 extra fields included) claim `claimed` bytes, as a hostile file would."""
+    with zipfile.ZipFile(path) as z:
+        real = z.getinfo(member).file_size
+    data = bytearray(path.read_bytes())
+    for width in (4, 8):
+        old, new = real.to_bytes(width, "little"), claimed.to_bytes(width, "little")
+        at = 0
+        while (at := data.find(old, at)) >= 0:
+            data[at : at + width] = new
+            at += width
+    path.write_bytes(bytes(data))
+
+
 def random_text_csv(path: Path, size: int, seed: int = 1) -> None:
     """`size` bytes of random printable text (with commas, quotes and newlines) under a valid
     学籍 header, GBK-encoded like the real export."""
@@ -153,7 +168,7 @@ def outcome(result: dict[str, object]) -> str:
         return "refused (exit 2): " + (lines[-1] if lines else "")
     if result["exit"] == 0:
         text = str(result["stdout"])
-        (report,) = json.loads(text[text.index("["):])
+        (report,) = json.loads(text[text.index("[") :])
         return (
             f"loaded (exit 0): {report['rows_read']:,} rows read = {report['rows_accepted']:,} "
             f"accepted + {report['rows_quarantined']:,} quarantined ({report['reasons']})"
@@ -180,6 +195,13 @@ def main() -> int:
         "zip bomb of zeros (xlsx)": (
             work / "人事_教职工信息_bomb.xlsx",
             lambda p: zip_bomb(p, int((1 << 30) * scale)),
+        ),
+        "zip bomb of zeros, sizes forged to 1 KB": (
+            work / "人事_教职工信息_forged.xlsx",
+            lambda p: (
+                zip_bomb(p, int((1 << 30) * scale)),
+                forge_sizes(p, "xl/worksheets/sheet2.xml", 1000),
+            ),
         ),
         "200 MB random text under a valid header": (
             work / "学籍_学生信息_random.csv",
