@@ -92,8 +92,6 @@ class RawTable:
     size: int
     raw_json: Callable[[npt.NDArray[np.int64]], list[str]]
     """The given table rows as JSON texts, the way the source holds them."""
-    end_offset: int = 0
-    """Bytes of the file read up to the end of this chunk (for progress)."""
 
     @property
     def num_rows(self) -> int:
