@@ -45,6 +45,13 @@ class UnrecognisedFileError(UnreadableFileError):
     """A file matches no source export and no standard entity."""
 
 
+class FileBoundError(UnreadableFileError):
+    """A file goes over one of ingest's bounds (size, inflated size, rows, columns, field).
+
+    Refused whole before its memory can follow it; the problem names the setting to raise.
+    """
+
+
 class WarehouseError(EdubrainError):
     """The analytical store failed (locked file, disk full, ...)."""
 

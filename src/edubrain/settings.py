@@ -80,6 +80,45 @@ class Settings(BaseSettings):
             "what sealing costs: a warehouse must be written all one way."
         ),
     )
+    # -- bounds on what `edubrain ingest` reads (a file over one is refused whole) -------------
+    ingest_max_file_mb: int = Field(
+        default=2048,
+        ge=1,
+        description=(
+            "Largest input file `edubrain ingest` reads, in MiB. CSV and xlsx are read in chunks "
+            "whatever their size; JSON lines and Parquet are read whole, so this also caps their "
+            "memory."
+        ),
+    )
+    ingest_max_uncompressed_mb: int = Field(
+        default=512,
+        ge=1,
+        description=(
+            "Most bytes (MiB) an xlsx workbook may inflate to, all its zip members together. "
+            "Counted while inflating, not taken from the zip's own (forgeable) size fields; "
+            "512 MiB holds about a million rows of twenty columns."
+        ),
+    )
+    ingest_max_rows: int = Field(
+        default=5_000_000,
+        ge=1,
+        description=(
+            "Most data rows in one input file (an xlsx sheet also stops at Excel's 1,048,576)."
+        ),
+    )
+    ingest_max_columns: int = Field(
+        default=2000,
+        ge=1,
+        description="Most columns in one input file's header (wide score sheets included).",
+    )
+    ingest_max_field_bytes: int = Field(
+        default=8192,
+        ge=64,
+        description=(
+            "Longest single cell (UTF-8 bytes) of an input file; a longer one means the file is "
+            "not a plain export and it is refused."
+        ),
+    )
     # -- the service (edubrain serve) and its operational store ------------------------------
     database_url: str | None = Field(
         default=None,

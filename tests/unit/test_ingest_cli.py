@@ -80,7 +80,7 @@ GARBAGE = {
         "阅卷_考试信息_big.csv",
         lambda tmp: ("考试编号,考试名称,学年,学期,科目,年级,考试日期,满分\n"
                      f"E1,{'长' * 3_500_000},2025-2026,1,数学,初一,2025-11-10,120\n").encode(),
-        (), "1,000,000",
+        (), "EDUBRAIN_INGEST_MAX_FIELD_BYTES",
     ),
     "header lacks required columns": (
         "学籍_学生信息_hdr.csv", lambda tmp: "姓名,性别\n张三,男\n".encode("gbk"), (), "学籍号",

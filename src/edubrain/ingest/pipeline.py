@@ -1,36 +1,48 @@
 """Ingest files into the warehouse: read → normalise → validate → quarantine → merge.
 
 Each file is one transaction: an error or Ctrl-C part-way leaves the warehouse as it was before
-that file. A file that cannot be read as declared fails as a whole (UnreadableFileError) and the
-other files still load.
+that file. A file that cannot be read as declared — or goes over a read bound at any chunk —
+fails as a whole (UnreadableFileError) and the other files still load.
+
+Files are read in chunks (see `readers`). A worker thread reads, normalises and checks the next
+chunk (pyarrow releases the GIL) while this thread writes the current one: the warehouse keeps a
+single writer, and at most two chunks are in memory.
+
+With a `Sealer` (the default), ID numbers and G 学籍号 are sealed on the worker thread before a
+chunk reaches the writer (`edubrain.sealing`, decision 0011): the warehouse never holds them in
+clear. Each load records the units it names (`ingest.units`, decision 0012).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from edubrain.errors import UnreadableFileError
 from edubrain.ingest.discover import FileSpec, discover
-from edubrain.ingest.normalise import normalise, null_column
-from edubrain.ingest.quarantine import build_quarantine
-from edubrain.ingest.readers import read_file
-from edubrain.ingest.records import to_records
+from edubrain.ingest.normalise import Column, normalise, null_column
+from edubrain.ingest.quarantine import PRIORITY, Quarantine, build_quarantine
+from edubrain.ingest.readers import RAGGED_COLUMN, RawTable, ReadBounds, read_chunks
+from edubrain.ingest.records import Records, to_records
 from edubrain.ingest.report import FileReport
-from edubrain.ingest.rules import Context, check_rows, duplicates
+from edubrain.ingest.rules import Context, EarlierChunks, check_rows, duplicates, ragged_rows
 from edubrain.ingest.units import by_pupils_last, load_units
 from edubrain.sealing import Sealer, check_key, seal_core_fields, seal_text_columns, sealer_for
 from edubrain.settings import Settings
 from edubrain.sources.mapping import available_mappings
-from edubrain.standard.entities import entity
+from edubrain.standard.entities import Entity, entity
 from edubrain.warehouse import (
+    LOAD_UNITS_SCHEMA,
     LOAD_UNITS_TABLE,
     LoadRecord,
     Warehouse,
@@ -47,9 +59,6 @@ class Progress(Protocol):
     def advance(self, n_bytes: int) -> None: ...
 
 
-# Share of a file's bytes reported after each stage (reading dominates small files,
-# validation and merging large ones).
-_READ_SHARE, _CHECK_SHARE = 0.4, 0.3
 # Quarantine columns that may quote an ID number: the message and the raw source row.
 _QUARANTINE_TEXT = ("message", "raw")
 
@@ -58,34 +67,106 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)  # the warehouse stores UTC without zone
 
 
-def ingest_file(
-    spec: FileSpec,
-    warehouse: Warehouse,
-    *,
-    as_of: date | None = None,
-    progress: Progress | None = None,
-    sealer: Sealer | None = None,
-) -> FileReport:
-    """Ingest one file in one transaction. Raises UnreadableFileError for unreadable files.
+@dataclass(frozen=True)
+class _Chunk:
+    """One chunk of a file, read and checked, ready to write."""
 
-    With a `sealer`, ID numbers and G 学籍号 are stored sealed (`edubrain.sealing`).
-    """
-    clock = time.perf_counter()
-    started = _now()
-    load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    size = spec.path.stat().st_size
-    raw = read_file(spec)
-    if progress:
-        progress.advance(int(size * _READ_SHARE))
+    raw: RawTable
+    n_records: int
+    quarantine: Quarantine
+    rows: pa.Table
+    """The accepted records, in the entity's schema."""
+    records: Records
+    columns: Mapping[str, Column]
+    """The chunk's records and normalised columns: which school each quarantined row names."""
+
+
+@dataclass(frozen=True)
+class _FileStart:
+    spec: FileSpec
+    load_id: str
+    started: datetime
+
+
+@dataclass(frozen=True)
+class _FileEnd:
+    pass
+
+
+@dataclass(frozen=True)
+class _FileFailed:
+    error: UnreadableFileError
+
+
+_Item = _FileStart | _Chunk | _FileEnd | _FileFailed
+
+
+def _split(raw: RawTable, keep: npt.NDArray[np.bool_]) -> RawTable:
+    """The rows of `raw` where `keep` is true, still rendering their own source rows."""
+    positions = np.flatnonzero(keep)
+    table = raw.table.filter(pa.array(keep))
+
+    def raw_json(indices: npt.NDArray[np.int64]) -> list[str]:
+        return raw.raw_json(positions[indices])
+
+    return RawTable(raw.header, table, raw.row_numbers[positions], raw.sha256, raw.size, raw_json)
+
+
+def _misshapen_chunk(raw: RawTable, spec: FileSpec, load_id: str, as_of: date) -> _Chunk:
+    """Rows with the wrong number of fields: quarantined as bad_format alone, without
+    normalising or checking cells that are not in their columns (junk text would otherwise
+    cost every rule's messages for every row before they are dropped)."""
+    ent = entity(spec.entity)
+    records = to_records(raw, spec, ent)
+    ctx = Context(ent, records, {}, raw, as_of)
+    quarantine = build_quarantine(
+        list(ragged_rows(ctx)),
+        n_records=records.num_records,
+        records=records,
+        raw=raw,
+        spec=spec,
+        load_id=load_id,
+    )
+    empty = entity_schema(ent).empty_table()
+    return _Chunk(raw, records.num_records, quarantine, empty, records, {})
+
+
+def _check_chunks(
+    raw: RawTable, spec: FileSpec, load_id: str, as_of: date, earlier: EarlierChunks
+) -> Iterator[_Chunk]:
+    if RAGGED_COLUMN in raw.table.column_names:
+        misshapen = np.asarray(
+            raw.table.column(RAGGED_COLUMN).is_valid().to_numpy(zero_copy_only=False)
+        )
+        if misshapen.any():
+            if not misshapen.all():
+                yield _check_chunk(_split(raw, ~misshapen), spec, load_id, as_of, earlier)
+            yield _misshapen_chunk(_split(raw, misshapen), spec, load_id, as_of)
+            return
+    yield _check_chunk(raw, spec, load_id, as_of, earlier)
+
+
+def _check_chunk(
+    raw: RawTable,
+    spec: FileSpec,
+    load_id: str,
+    as_of: date,
+    earlier: EarlierChunks,
+) -> _Chunk:
     ent = entity(spec.entity)
     records = to_records(raw, spec, ent)
     columns = normalise(records, ent)
-    ctx = Context(ent, records, columns, raw, as_of or date.today())
+    ctx = Context(ent, records, columns, raw, as_of)
     violations = check_rows(ctx)
     rejected = np.zeros(records.num_records, dtype=bool)
     for v in violations:
         rejected[v.rows] = True
+    passed = ~rejected
     violations += duplicates(ctx, rejected)
+    for v in violations:
+        rejected[v.rows] = True
+    violations += earlier.duplicates(ctx, rejected)
+    earlier.remember(ctx, passed)
     quarantine = build_quarantine(
         violations,
         n_records=records.num_records,
@@ -104,56 +185,151 @@ def ingest_file(
         ],
         schema=entity_schema(ent),
     )
-    if sealer is not None:
-        # Seal core fields: ID numbers and G 学籍号, in the rows and in quarantined text.
-        rows = seal_core_fields(rows, ent, sealer)
-        sealed_quarantine = seal_text_columns(quarantine.records, _QUARANTINE_TEXT, sealer)
-    else:
-        sealed_quarantine = quarantine.records
-    if progress:
-        progress.advance(int(size * _CHECK_SHARE))
+    return _Chunk(raw, records.num_records, quarantine, rows, records, columns)
+
+
+def _sealed(chunk: _Chunk, ent: Entity, sealer: Sealer | None) -> _Chunk:
+    """`chunk` with ID numbers and G 学籍号 sealed, in its rows and in quarantined text."""
+    if sealer is None:
+        return chunk
+    quarantine = replace(
+        chunk.quarantine,
+        records=seal_text_columns(chunk.quarantine.records, _QUARANTINE_TEXT, sealer),
+    )
+    return replace(chunk, rows=seal_core_fields(chunk.rows, ent, sealer), quarantine=quarantine)
+
+
+def _checked_items(
+    specs: Sequence[FileSpec], bounds: ReadBounds, as_of: date, sealer: Sealer | None
+) -> Iterator[_Item]:
+    """Every file as start, chunks, end — or start, chunks, failed: read errors become items so
+    the writer can roll the file back and go on with the next one. Chunks come sealed."""
+    for spec in specs:
+        started = _now()
+        load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        yield _FileStart(spec, load_id, started)
+        ent = entity(spec.entity)
+        earlier = EarlierChunks(ent)
+        try:
+            for raw in read_chunks(spec, bounds):
+                for chunk in _check_chunks(raw, spec, load_id, as_of, earlier):
+                    yield _sealed(chunk, ent, sealer)
+        except UnreadableFileError as exc:
+            yield _FileFailed(exc)
+            continue
+        finally:
+            earlier.close()
+        yield _FileEnd()
+
+
+def _one_load_units(load_id: str, parts: list[pa.Table]) -> pa.Table:
+    """The units of a load read in several chunks: each unit once; the row with no unit (a file
+    that names none) only when no chunk named any."""
+    rows = {
+        (r["row_number"], r["school_code"], r["region_code"]): r
+        for part in parts
+        for r in part.to_pylist()
+    }
+    named = [r for key, r in rows.items() if key != (None, None, None)]
+    if not named:
+        named = [{"load_id": load_id, "row_number": None, "school_code": None, "region_code": None}]
+    return pa.Table.from_pylist(named, schema=LOAD_UNITS_SCHEMA)
+
+
+def _ahead(items: Iterator[_Item], pool: ThreadPoolExecutor) -> Iterator[_Item]:
+    """`items`, each computed on the worker thread while the caller handles the previous one."""
+    end = _FileEnd()  # a sentinel distinct from every real item
+    future = pool.submit(next, items, end)
+    while (item := future.result()) is not end:
+        future = pool.submit(next, items, end)
+        yield item
+
+
+def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse) -> FileReport:
+    """Write one file's chunks in one transaction; raise its read error after rolling back."""
+    spec = start.spec
+    ent = entity(spec.entity)
     report = FileReport(
         file=str(spec.path),
         source=spec.source,
         export=spec.export,
         entity=ent.name,
-        rows_read=records.num_records,
-        rows_accepted=rows.num_rows,
-        rows_quarantined=int(quarantine.bad.sum()),
-        reasons=quarantine.reasons,
-        load_id=load_id,
-        sha256=raw.sha256,
+        load_id=start.load_id,
     )
-    units = load_units(load_id, ent, rows, columns, records, quarantine.records, warehouse)
+    units: list[pa.Table] = []
     with warehouse.transaction() as tx:
-        report.quarantine_records_added = tx.write_quarantine(sealed_quarantine)
-        tx.append_rows(LOAD_UNITS_TABLE, units)
-        counts = tx.merge(ent, rows, load_id=load_id, source=spec.source, valid_from=started)
-        report.rows_inserted = counts.inserted
-        report.rows_updated = counts.updated
-        report.rows_unchanged = counts.unchanged
+        for item in items:
+            if isinstance(item, _FileEnd):
+                break
+            if isinstance(item, _FileFailed):
+                raise item.error  # the transaction rolls back every chunk already written
+            assert isinstance(item, _Chunk)
+            report.sha256 = item.raw.sha256
+            report.rows_read += item.n_records
+            report.rows_accepted += item.rows.num_rows
+            report.rows_quarantined += int(item.quarantine.bad.sum())
+            for reason, count in item.quarantine.reasons.items():
+                report.reasons[reason] = report.reasons.get(reason, 0) + count
+            report.quarantine_records_added += tx.write_quarantine(item.quarantine.records)
+            units.append(
+                load_units(
+                    start.load_id,
+                    ent,
+                    item.rows,
+                    item.columns,
+                    item.records,
+                    item.quarantine.records,
+                    warehouse,
+                )
+            )
+            counts = tx.merge(
+                ent, item.rows, load_id=start.load_id, source=spec.source, valid_from=start.started
+            )
+            report.rows_inserted += counts.inserted
+            report.rows_updated += counts.updated
+            report.rows_unchanged += counts.unchanged
+        report.reasons = dict(sorted(report.reasons.items(), key=lambda r: PRIORITY[r[0]]))
         report.check_counts()
+        tx.append_rows(LOAD_UNITS_TABLE, _one_load_units(start.load_id, units))
         tx.record_load(
             LoadRecord(
-                load_id=load_id,
+                load_id=start.load_id,
                 file=report.file,
-                sha256=raw.sha256,
+                sha256=report.sha256 or "",
                 source=spec.source,
                 export=spec.export,
                 entity=ent.name,
-                started_at=started,
+                started_at=start.started,
                 finished_at=_now(),
                 rows_read=report.rows_read,
                 rows_accepted=report.rows_accepted,
-                rows_inserted=counts.inserted,
-                rows_updated=counts.updated,
-                rows_unchanged=counts.unchanged,
+                rows_inserted=report.rows_inserted,
+                rows_updated=report.rows_updated,
+                rows_unchanged=report.rows_unchanged,
                 rows_quarantined=report.rows_quarantined,
                 status="loaded",
             )
         )
-    if progress:
-        progress.advance(size - int(size * _READ_SHARE) - int(size * _CHECK_SHARE))
+    return report
+
+
+def ingest_file(
+    spec: FileSpec,
+    warehouse: Warehouse,
+    *,
+    as_of: date | None = None,
+    bounds: ReadBounds | None = None,
+    sealer: Sealer | None = None,
+) -> FileReport:
+    """Ingest one file in one transaction. Raises UnreadableFileError for unreadable files.
+
+    With a `sealer`, ID numbers and G 学籍号 are stored sealed (`edubrain.sealing`).
+    """
+    clock = time.perf_counter()
+    items = _checked_items([spec], bounds or ReadBounds.defaults(), as_of or date.today(), sealer)
+    start = next(items)
+    assert isinstance(start, _FileStart)
+    report = _write_file(start, items, warehouse)
     report.seconds = round(time.perf_counter() - clock, 3)
     return report
 
@@ -189,24 +365,36 @@ def ingest_paths(
     if progress:
         progress.start(sum(_size(s.path) for s in found.specs))
     sealer = sealer_for(settings)
-    with open_warehouse(settings) as warehouse:
-        check_key(warehouse, sealer)
-        for spec in by_pupils_last(found.specs):
-            try:
-                reports.append(
-                    ingest_file(spec, warehouse, as_of=as_of, progress=progress, sealer=sealer)
-                )
-            except UnreadableFileError as exc:
-                reports.append(
-                    FileReport(
-                        file=str(spec.path),
-                        source=spec.source,
-                        export=spec.export,
-                        entity=spec.entity,
-                        status="failed",
-                        error=exc.problem,
+    checked = _checked_items(
+        by_pupils_last(found.specs),
+        ReadBounds.from_settings(settings),
+        as_of or date.today(),
+        sealer,
+    )
+    with ThreadPoolExecutor(1, thread_name_prefix="edubrain-ingest") as pool:
+        # The first file is being read while the warehouse opens.
+        items = _ahead(checked, pool)
+        with open_warehouse(settings) as warehouse:
+            check_key(warehouse, sealer)
+            for start in items:
+                assert isinstance(start, _FileStart)
+                spec = start.spec
+                clock = time.perf_counter()
+                try:
+                    report = _write_file(start, items, warehouse)
+                    report.seconds = round(time.perf_counter() - clock, 3)
+                    reports.append(report)
+                except UnreadableFileError as exc:
+                    reports.append(
+                        FileReport(
+                            file=str(spec.path),
+                            source=spec.source,
+                            export=spec.export,
+                            entity=spec.entity,
+                            status="failed",
+                            error=exc.problem,
+                        )
                     )
-                )
                 if progress:
                     progress.advance(_size(spec.path))
     return reports

@@ -1,9 +1,14 @@
-"""Read an export into an all-string Arrow table, or refuse the whole file with one sentence.
+"""Read an export as all-string Arrow chunks, or refuse the whole file with one sentence.
 
-Each reader returns a `RawTable`: the source header, one string column per source column (cells
-exactly as the file has them, decoded), and a way to render any source row as JSON for the
+Each reader yields `RawTable` chunks: the source header, one string column per source column
+(cells exactly as the file has them, decoded), and a way to render any source row as JSON for the
 quarantine. Parsing is columnar (pyarrow CSV/JSON, calamine); a Python loop over rows only runs
-on fallback paths for malformed files and on the rows that go to quarantine.
+on fallback paths for malformed chunks and on the rows that go to quarantine.
+
+Every file is read within `ReadBounds` (the `ingest_max_*` settings): its size, what an xlsx
+inflates to (counted while inflating, since a zip's size fields can lie), its rows, columns and
+longest field. CSV is cut into row-aligned chunks of about `CSV_CHUNK_BYTES` and xlsx rows are
+turned into Arrow `XLSX_CHUNK_ROWS` at a time, so memory follows the chunk, not the file.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import hashlib
 import io
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,15 +36,49 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 import python_calamine
 
-from edubrain.errors import UnreadableFileError, WarehouseError
+from edubrain.errors import FileBoundError, UnreadableFileError, WarehouseError
 from edubrain.ingest.discover import FileSpec
+from edubrain.settings import Settings
 from edubrain.warehouse import read_json_lines_as_text
 
-MAX_FIELD_BYTES = 1_000_000
-"""A larger single cell is not data an export should hold: the file is refused."""
+CSV_CHUNK_BYTES = 16 << 20
+"""UTF-8 text per CSV chunk (~100k rows): big enough that most of a county's exports are one
+chunk (one merge), small enough that a chunk of junk rows — each with several quarantine
+records carrying the raw row — stays a few hundred MB, even with the next chunk being read."""
+XLSX_CHUNK_ROWS = 50_000
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows an Excel sheet can hold; a workbook claiming more was not written by a spreadsheet."""
 
-_CSV_BLOCK = 16 << 20  # bytes per parse block: big enough for any allowed field, and parallel
+_READ_BLOCK = 16 << 20  # bytes read from disk at a time
+_CSV_PARSE_BLOCK = 16 << 20  # pyarrow block: a row must fit in one
 _BINARY_PROBE = 8192
+_INFLATE_STEP = 16 << 20  # most bytes one zlib call may produce while counting an xlsx
+
+
+@dataclass(frozen=True)
+class ReadBounds:
+    """How much of a file ingest accepts; over a bound the file is refused whole."""
+
+    max_file_bytes: int
+    max_uncompressed_bytes: int
+    max_rows: int
+    max_columns: int
+    max_field_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadBounds:
+        return cls(
+            max_file_bytes=settings.ingest_max_file_mb << 20,
+            max_uncompressed_bytes=settings.ingest_max_uncompressed_mb << 20,
+            max_rows=settings.ingest_max_rows,
+            max_columns=settings.ingest_max_columns,
+            max_field_bytes=settings.ingest_max_field_bytes,
+        )
+
+    @classmethod
+    def defaults(cls) -> ReadBounds:
+        """The documented defaults, without reading the environment."""
+        return cls.from_settings(Settings.model_construct())
 
 
 @dataclass(frozen=True)
@@ -57,23 +98,84 @@ class RawTable:
         return int(self.table.num_rows)
 
 
-def read_file(spec: FileSpec) -> RawTable:
-    """Read `spec.path` as its declared format; raise UnreadableFileError if it cannot be."""
-    path = spec.path
+@dataclass(frozen=True)
+class _Scan:
+    """One streaming pass over the file's bytes, before any parsing."""
+
+    sha256: str
+    size: int
+    blank: bool
+    binary: bool
+    utf8: bool
+    ascii: bool
+
+
+def _scan(path: Path, *, text: bool) -> _Scan:
+    sha = hashlib.sha256()
+    size, blank, binary, utf8, ascii_ = 0, True, False, True, True
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            while block := fh.read(_READ_BLOCK):
+                if size == 0:
+                    binary = b"\x00" in block[:_BINARY_PROBE]
+                sha.update(block)
+                size += len(block)
+                blank = blank and not block.strip()
+                if text and not binary:
+                    ascii_ = ascii_ and block.isascii()
+                    if utf8 and not block.isascii():
+                        try:
+                            decoder.decode(block)
+                        except UnicodeDecodeError:
+                            utf8 = False
     except OSError as exc:
         raise UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if not data.strip():
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return _Scan(sha.hexdigest(), size, blank, binary, utf8, ascii_)
+
+
+def read_chunks(spec: FileSpec, bounds: ReadBounds) -> Iterator[RawTable]:
+    """Read `spec.path` as its declared format, chunk by chunk.
+
+    Raises UnreadableFileError (FileBoundError over a bound) if it cannot be read; that may
+    happen at any chunk, so a caller loading chunks must undo the earlier ones.
+    """
+    path = spec.path
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if size > bounds.max_file_bytes:
+        raise FileBoundError(
+            path,
+            f"is {size:,} bytes, over the limit of {bounds.max_file_bytes:,} "
+            "(EDUBRAIN_INGEST_MAX_FILE_MB)",
+        )
+    scan = _scan(path, text=spec.format in ("csv", "jsonl"))
+    if scan.size > bounds.max_file_bytes:  # grew since stat
+        raise FileBoundError(path, f"is over the limit of {bounds.max_file_bytes:,} bytes")
+    if scan.blank:
         raise UnreadableFileError(path, "is empty (no header, no rows)")
-    sha = hashlib.sha256(data).hexdigest()
     if spec.format == "csv":
-        return _read_csv(spec, data, sha)
-    if spec.format == "jsonl":
-        return _read_jsonl(spec, data, sha)
-    if spec.format == "xlsx":
-        return _read_xlsx(spec, data, sha)
-    return _read_parquet(spec, data, sha)
+        yield from _csv_chunks(spec, bounds, scan)
+    elif spec.format == "jsonl":
+        yield _read_jsonl(spec, _read_bytes(path), scan, bounds)
+    elif spec.format == "xlsx":
+        yield from _xlsx_chunks(spec, bounds, scan)
+    else:
+        yield _read_parquet(spec, scan.sha256, scan.size, bounds)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})") from None
 
 
 # -- shared helpers ------------------------------------------------------------------------
@@ -97,62 +199,136 @@ def _rows_as_json(table: pa.Table) -> Callable[[npt.NDArray[np.int64]], list[str
     return render
 
 
-def _check_field_sizes(path: Path, table: pa.Table) -> None:
+def _check_field_sizes(path: Path, table: pa.Table, limit: int) -> None:
     for name, column in zip(table.column_names, table.columns, strict=True):
         if column.null_count == len(column):
             continue
         longest = pc.max(pc.binary_length(column)).as_py()
-        if longest is not None and longest > MAX_FIELD_BYTES:
-            raise UnreadableFileError(
+        if longest is not None and longest > limit:
+            raise FileBoundError(
                 path,
-                f"column {name!r} holds a field of {longest:,} bytes "
-                f"(the limit is {MAX_FIELD_BYTES:,}); the file is not a plain export",
+                f"column {name!r} holds a field of {longest:,} bytes, over the limit of "
+                f"{limit:,} (EDUBRAIN_INGEST_MAX_FIELD_BYTES); the file is not a plain export",
             )
 
 
-def _looks_binary(data: bytes) -> bool:
-    probe = data[:_BINARY_PROBE]
-    return b"\x00" in probe
+def _check_shape(path: Path, columns: int, rows: int, bounds: ReadBounds) -> None:
+    if columns > bounds.max_columns:
+        raise FileBoundError(
+            path,
+            f"has {columns:,} columns, over the limit of {bounds.max_columns:,} "
+            "(EDUBRAIN_INGEST_MAX_COLUMNS)",
+        )
+    if rows > bounds.max_rows:
+        raise FileBoundError(
+            path,
+            f"has more than {bounds.max_rows:,} rows, the limit (EDUBRAIN_INGEST_MAX_ROWS)",
+        )
 
 
 def _is_utf8_family(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def _to_utf8(path: Path, data: bytes, encoding: str) -> bytes:
-    """Decode as declared (bad bytes become U+FFFD, flagged per row later) into UTF-8 bytes."""
+def _check_encoding(path: Path, encoding: str, scan: _Scan) -> None:
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise UnreadableFileError(path, f"declares an unknown encoding {encoding!r}") from None
-    body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
-    try:
-        body.decode("utf-8")
-        valid_utf8 = True
-    except UnicodeDecodeError:
-        valid_utf8 = False
-    if _is_utf8_family(encoding):
-        if valid_utf8:
-            return body
-        return body.decode("utf-8", errors="replace").encode("utf-8")
-    if valid_utf8 and not body.isascii():
+    if not _is_utf8_family(encoding) and scan.utf8 and not scan.ascii:
         # Chinese text in GBK practically never forms valid UTF-8: the declaration is wrong.
         raise UnreadableFileError(
             path,
             f"is UTF-8 encoded, but its source declares {encoding}; re-export it as {encoding}",
         )
-    return data.decode(encoding, errors="replace").encode("utf-8")
 
 
-# -- CSV -----------------------------------------------------------------------------------
+def _utf8_blocks(fh: IO[bytes], encoding: str, scan: _Scan) -> Iterator[bytes]:
+    """The file as UTF-8, block by block: decoded as declared, bad bytes as U+FFFD (flagged
+    per row later), a UTF-8 byte-order mark dropped."""
+    if _is_utf8_family(encoding) and scan.utf8:
+        first = True
+        while block := fh.read(_READ_BLOCK):
+            yield block[3:] if first and block.startswith(codecs.BOM_UTF8) else block
+            first = False
+        return
+    codec = "utf-8-sig" if _is_utf8_family(encoding) else encoding
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    while block := fh.read(_READ_BLOCK):
+        yield decoder.decode(block).encode("utf-8")
+    yield decoder.decode(b"", final=True).encode("utf-8")
 
 
-def _read_csv(spec: FileSpec, data: bytes, sha: str) -> RawTable:
+def _row_boundary(text: bytes, end: int) -> int | None:
+    """Offset just after the last newline of `text[:end]` that is outside a quoted field.
+
+    `text` starts at a row boundary, so a newline ends a row when an even number of quote
+    characters precede it (RFC 4180 quoting, doubled quotes included).
+    """
+    parity = text.count(b'"', 0, end) & 1
+    while (newline := text.rfind(b"\n", 0, end)) >= 0:
+        parity ^= text.count(b'"', newline, end) & 1
+        if parity == 0:
+            return newline + 1
+        end = newline
+    return None
+
+
+def _row_aligned_chunks(blocks: Iterator[bytes], first: bytes, target: int) -> Iterator[bytes]:
+    """Cut a text stream into pieces of at most about `target` bytes that end at a row's end."""
+    text = first
+    for block in blocks:
+        text += block
+        while len(text) >= target:
+            cut = _row_boundary(text, target)
+            if cut is None:
+                if len(text) < 2 * target:
+                    break  # a long quoted field (or stray quotes): read on before cutting
+                cut = text.rfind(b"\n", 0, 2 * target) + 1 or len(text)
+            yield text[:cut]
+            text = text[cut:]
+    if text.strip():
+        yield text
+
+
+def _csv_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[RawTable]:
     path = spec.path
-    if _looks_binary(data):
+    if scan.binary:
         raise UnreadableFileError(path, "is binary, not a CSV text file")
-    text = _to_utf8(path, data, spec.encoding)
-    first_line = text.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    _check_encoding(path, spec.encoding, scan)
+    header_limit = max(1 << 16, bounds.max_columns * (bounds.max_field_bytes + 3))
+    with path.open("rb") as fh:
+        blocks = _utf8_blocks(fh, spec.encoding, scan)
+        head = b""
+        while (newline := head.find(b"\n")) < 0 and len(head) <= header_limit:
+            block = next(blocks, None)
+            if block is None:
+                newline = len(head)
+                break
+            head += block
+        if newline < 0 or newline > header_limit:
+            raise FileBoundError(
+                path,
+                f"its first line (the header) is longer than {header_limit:,} bytes; "
+                "the file is not a plain export",
+            )
+        names = _csv_header(spec, head[:newline])
+        _check_shape(path, len(names), 0, bounds)
+        first_number = 1
+        for text in _row_aligned_chunks(blocks, head[newline + 1 :], CSV_CHUNK_BYTES):
+            raw = _parse_csv_chunk(spec, text, names, first_number, scan, bounds)
+            first_number += raw.num_rows
+            _check_shape(path, len(names), first_number - 1, bounds)
+            yield raw
+        if first_number == 1:  # a header and no rows: still one (empty) chunk to check
+            empty = pa.table([pa.array([], pa.string()) for _ in names], names=names)
+            no_rows = np.zeros(0, dtype=np.int64)
+            yield RawTable(names, empty, no_rows, scan.sha256, scan.size, _rows_as_json(empty))
+
+
+def _csv_header(spec: FileSpec, line: bytes) -> list[str]:
+    path = spec.path
+    first_line = line.decode("utf-8", errors="replace").rstrip("\r")
     if "\ufffd" in first_line:
         raise UnreadableFileError(
             path, f"its header does not decode as {spec.encoding}; is the file in another encoding?"
@@ -160,7 +336,18 @@ def _read_csv(spec: FileSpec, data: bytes, sha: str) -> RawTable:
     header = next(csv.reader([first_line], delimiter=spec.delimiter), [])
     if not any(h.strip() for h in header):
         raise UnreadableFileError(path, "has no header row")
-    names = _unique_names([h.strip() for h in header])
+    return _unique_names([h.strip() for h in header])
+
+
+def _parse_csv_chunk(
+    spec: FileSpec,
+    text: bytes,
+    names: list[str],
+    first_number: int,
+    scan: _Scan,
+    bounds: ReadBounds,
+) -> RawTable:
+    path = spec.path
     bad_rows: list[str] = []
 
     def on_invalid(row: Any) -> str:
@@ -170,7 +357,7 @@ def _read_csv(spec: FileSpec, data: bytes, sha: str) -> RawTable:
     try:
         table = pacsv.read_csv(
             io.BytesIO(text),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=_CSV_BLOCK),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=_CSV_PARSE_BLOCK),
             parse_options=pacsv.ParseOptions(
                 delimiter=spec.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
             ),
@@ -182,16 +369,21 @@ def _read_csv(spec: FileSpec, data: bytes, sha: str) -> RawTable:
         )
     except pa.ArrowInvalid as exc:
         if "straddling" in str(exc):
-            raise UnreadableFileError(
-                path, f"holds a field larger than {MAX_FIELD_BYTES:,} bytes"
+            raise FileBoundError(
+                path,
+                f"holds a row longer than {_CSV_PARSE_BLOCK:,} bytes, so a field over the limit "
+                f"of {bounds.max_field_bytes:,} (EDUBRAIN_INGEST_MAX_FIELD_BYTES)",
             ) from None
         raise UnreadableFileError(path, f"is not a readable CSV file ({exc})") from None
     if bad_rows:
-        # Rows with the wrong number of fields: re-read slowly to keep every row and its number.
-        return _read_csv_ragged(spec, text, names, sha, len(data))
-    _check_field_sizes(path, table)
-    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    return RawTable(names, table, rows, sha, len(data), _rows_as_json(table))
+        # Rows with the wrong number of fields: re-read this chunk slowly to keep every row
+        # and its number.
+        table, raw_json = _read_csv_ragged(spec, text, names)
+    else:
+        raw_json = _rows_as_json(table)
+    _check_field_sizes(path, table, bounds.max_field_bytes)
+    rows = np.arange(first_number, first_number + table.num_rows, dtype=np.int64)
+    return RawTable(names, table, rows, scan.sha256, scan.size, raw_json)
 
 
 RAGGED_COLUMN = "__ragged__"
@@ -199,10 +391,9 @@ RAGGED_COLUMN = "__ragged__"
 
 
 def _read_csv_ragged(
-    spec: FileSpec, text: bytes, names: list[str], sha: str, size: int
-) -> RawTable:
+    spec: FileSpec, text: bytes, names: list[str]
+) -> tuple[pa.Table, Callable[[npt.NDArray[np.int64]], list[str]]]:
     reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""), delimiter=spec.delimiter)
-    next(reader)
     columns: list[list[str | None]] = [[] for _ in names]
     ragged: list[str | None] = []
     raw: list[str] = []
@@ -217,10 +408,16 @@ def _read_csv_ragged(
             column.append(value)
     arrays = [pa.array(c, pa.string()) for c in columns]
     table = pa.table([*arrays, pa.array(ragged, pa.string())], names=[*names, RAGGED_COLUMN])
-    _check_field_sizes(spec.path, table)
-    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    raw_array = np.array(raw, dtype=object)
-    return RawTable(names, table, rows, sha, size, lambda idx: list(raw_array[idx]))
+    # Held as Arrow, not a list of Python strings: a chunk of junk lines keeps its raw rows
+    # until its quarantine is built, and Python strings would cost ~3x (and stay allocated).
+    raw_array = pa.array(raw, pa.string())
+    del columns, raw
+
+    def raw_json(indices: npt.NDArray[np.int64]) -> list[str]:
+        rows: list[str] = raw_array.take(pa.array(indices, pa.int64())).to_pylist()
+        return rows
+
+    return table, raw_json
 
 
 # -- JSON lines ----------------------------------------------------------------------------
@@ -270,11 +467,12 @@ def _flat_dict(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _read_jsonl(spec: FileSpec, data: bytes, sha: str) -> RawTable:
+def _read_jsonl(spec: FileSpec, data: bytes, scan: _Scan, bounds: ReadBounds) -> RawTable:
     path = spec.path
-    if _looks_binary(data):
+    if scan.binary:
         raise UnreadableFileError(path, "is binary, not a JSON-lines text file")
-    text = _to_utf8(path, data, spec.encoding)
+    _check_encoding(path, spec.encoding, scan)
+    text = b"".join(_utf8_blocks(io.BytesIO(data), spec.encoding, scan))
     lines = [line for line in text.split(b"\n") if line.strip()]
 
     def raw_json(idx: npt.NDArray[np.int64]) -> list[str]:
@@ -296,9 +494,10 @@ def _read_jsonl(spec: FileSpec, data: bytes, sha: str) -> RawTable:
         table = _read_jsonl_mixed_types(spec, data, text, lines)
     if table.num_rows != len(lines):
         raise UnreadableFileError(path, "has lines that are not JSON objects")
-    _check_field_sizes(path, table)
+    _check_shape(path, table.num_columns, table.num_rows, bounds)
+    _check_field_sizes(path, table, bounds.max_field_bytes)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    return RawTable(table.column_names, table, rows, sha, len(data), raw_json)
+    return RawTable(table.column_names, table, rows, scan.sha256, len(data), raw_json)
 
 
 def _is_temporal(kind: pa.DataType) -> bool:
@@ -385,44 +584,166 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(spec: FileSpec, data: bytes, sha: str) -> RawTable:
-    path = spec.path
+def _count_rows(text: bytes) -> int:
+    """`<row>` elements in a piece of sheet XML (with or without a namespace prefix)."""
+    return sum(text.count(tag) for tag in (b"<row ", b"<row>", b":row ", b":row>"))
+
+
+def _inflated_size(
+    path: Path, raw: IO[bytes], info: zipfile.ZipInfo, budget: int, row_limit: int | None
+) -> int:
+    """Bytes one zip member really inflates to, counted by inflating it (its size fields are
+    not trusted), stopping as soon as it passes `budget`; for a worksheet (`row_limit` set),
+    refuse it as soon as it holds more rows than that."""
+    raw.seek(info.header_offset)
+    local = raw.read(30)
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        raise UnreadableFileError(path, f"is not a readable xlsx workbook ({info.filename} is cut)")
+    start = info.header_offset + 30 + int.from_bytes(local[26:28], "little")
+    raw.seek(start + int.from_bytes(local[28:30], "little"))
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise UnreadableFileError(
+            path,
+            f"is not a readable xlsx workbook ({info.filename}: compression {info.compress_type})",
+        )
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total, rows, tail = 0, 0, b""
+    while not inflater.eof:
+        pending = inflater.unconsumed_tail or raw.read(1 << 20)
+        if not pending:
+            break  # the member ends with the file: what came out is what calamine would see
+        try:
+            out = inflater.decompress(pending, _INFLATE_STEP)
+        except zlib.error as exc:
+            raise UnreadableFileError(
+                path, f"is not a readable xlsx workbook ({info.filename}: {exc})"
+            ) from None
+        total += len(out)
+        if total > budget:
+            break
+        if row_limit is not None:
+            rows += _count_rows(tail + out)
+            tail = out[-4:]  # a tag cut at the boundary is counted once, in the next piece
+            if rows > row_limit:
+                return -rows
+    return total
+
+
+def _check_workbook_size(path: Path, bounds: ReadBounds) -> None:
+    """Refuse an xlsx (a zip) whose members inflate past the bound or whose sheets hold more
+    rows than allowed, before calamine builds the sheet in memory."""
+    limit = bounds.max_uncompressed_bytes
+    bound = f"over the limit of {limit:,} (EDUBRAIN_INGEST_MAX_UNCOMPRESSED_MB)"
+    row_limit = min(bounds.max_rows, EXCEL_MAX_ROWS - 1) + 1  # data rows + the header
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+            members = archive.infolist()
+            declared = sum(m.file_size for m in members)
+            if declared > limit:
+                raise FileBoundError(path, f"declares {declared:,} bytes uncompressed, {bound}")
+            total = 0
+            for info in members:
+                sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(
+                    ".xml"
+                )
+                size = _inflated_size(path, raw, info, limit - total, row_limit if sheet else None)
+                if size < 0:
+                    if bounds.max_rows >= EXCEL_MAX_ROWS - 1:  # Excel's limit binds
+                        raise FileBoundError(
+                            path,
+                            f"has more than {EXCEL_MAX_ROWS:,} rows in {info.filename}, more "
+                            "than an Excel sheet can hold",
+                        )
+                    raise FileBoundError(
+                        path,
+                        f"has more than {bounds.max_rows:,} rows in {info.filename}, the limit "
+                        "(EDUBRAIN_INGEST_MAX_ROWS)",
+                    )
+                total += size
+                if total > limit:
+                    raise FileBoundError(path, f"inflates to more than {limit:,} bytes, {bound}")
+    except UnreadableFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise UnreadableFileError(
+            path, f"is not a readable xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _xlsx_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[RawTable]:
+    path = spec.path
+    _check_workbook_size(path, bounds)
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
         if spec.sheet is not None and spec.sheet not in book.sheet_names:
             raise UnreadableFileError(
                 path, f"has no sheet {spec.sheet!r} (it has: {', '.join(book.sheet_names)})"
             )
         sheet = book.get_sheet_by_name(spec.sheet or book.sheet_names[0])
-        cells: list[list[Any]] = sheet.to_python()
+        _check_shape(path, sheet.width, max(sheet.height - 1, 0), bounds)
+        rows = iter(sheet.iter_rows())
+        header: list[Any] = next(rows, [])
     except UnreadableFileError:
         raise
     except Exception as exc:  # noqa: BLE001 — calamine raises several unrelated types
         raise UnreadableFileError(
             path, f"is not a readable xlsx workbook ({type(exc).__name__}: {exc})"
         ) from None
-    if not cells or not any(_cell_text(c).strip() for c in cells[0]):
+    if not any(_cell_text(c).strip() for c in header):
         raise UnreadableFileError(path, "has no header row in its sheet")
-    names = _unique_names([_cell_text(c).strip() for c in cells[0]])
+    names = _unique_names([_cell_text(c).strip() for c in header])
     width = len(names)
-    body = [(number, r) for number, r in enumerate(cells[1:], start=1) if any(c != "" for c in r)]
+    batch: list[tuple[int, list[Any]]] = []
+    chunks = 0
+    for number, row in enumerate(rows, start=1):
+        if any(c != "" for c in row):
+            batch.append((number, row))
+        if len(batch) == XLSX_CHUNK_ROWS:
+            yield _xlsx_chunk(spec, names, width, batch, scan, bounds)
+            batch, chunks = [], chunks + 1
+    if batch or not chunks:
+        yield _xlsx_chunk(spec, names, width, batch, scan, bounds)
+
+
+def _xlsx_chunk(
+    spec: FileSpec,
+    names: list[str],
+    width: int,
+    body: list[tuple[int, list[Any]]],
+    scan: _Scan,
+    bounds: ReadBounds,
+) -> RawTable:
     columns = [
         pa.array([_cell_text(r[i]) if i < len(r) else "" for _, r in body], pa.string())
         for i in range(width)
     ]
     table = pa.table(columns, names=names)
-    _check_field_sizes(path, table)
+    _check_field_sizes(spec.path, table, bounds.max_field_bytes)
     rows = np.array([number for number, _ in body], dtype=np.int64)
-    return RawTable(names, table, rows, sha, len(data), _rows_as_json(table))
+    return RawTable(names, table, rows, scan.sha256, scan.size, _rows_as_json(table))
 
 
 # -- Parquet (standard format only) --------------------------------------------------------
 
 
-def _read_parquet(spec: FileSpec, data: bytes, sha: str) -> RawTable:
+def _read_parquet(spec: FileSpec, sha: str, size: int, bounds: ReadBounds) -> RawTable:
     path = spec.path
     try:
-        table = pq.read_table(io.BytesIO(data))
+        parquet = pq.ParquetFile(path)
+        meta = parquet.metadata
+        _check_shape(path, meta.num_columns, meta.num_rows, bounds)
+        declared = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if declared > bounds.max_uncompressed_bytes:
+            raise FileBoundError(
+                path,
+                f"declares {declared:,} bytes uncompressed, over the limit of "
+                f"{bounds.max_uncompressed_bytes:,} (EDUBRAIN_INGEST_MAX_UNCOMPRESSED_MB)",
+            )
+        table = parquet.read()
+    except UnreadableFileError:
+        raise
     except Exception as exc:  # noqa: BLE001 — pyarrow raises ArrowInvalid, OSError, ...
         raise UnreadableFileError(path, f"is not a readable Parquet file ({exc})") from None
     table = _flatten(table)
@@ -430,7 +751,8 @@ def _read_parquet(spec: FileSpec, data: bytes, sha: str) -> RawTable:
         table = pa.table([_as_text(c) for c in table.columns], names=table.column_names)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise UnreadableFileError(path, f"has a column that is not a plain value ({exc})") from None
-    _check_field_sizes(path, table)
+    _check_shape(path, table.num_columns, table.num_rows, bounds)
+    _check_field_sizes(path, table, bounds.max_field_bytes)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     names = table.column_names
-    return RawTable(names, table, rows, sha, len(data), _rows_as_json(table))
+    return RawTable(names, table, rows, sha, size, _rows_as_json(table))

@@ -24,6 +24,7 @@ from edubrain.ingest.records import Records
 from edubrain.standard.codes import PROVINCE_CODES, code_table, code_tables, grade_year_index
 from edubrain.standard.entities import Check, Entity, Field, FieldType, RowCheck
 from edubrain.standard.identifiers import id_number_problems, student_number_problems
+from edubrain.warehouse.seen_rows import SeenRows
 
 IMPLAUSIBLE_GRADE_AGE_GAP = 4  # years between actual and typical age for the grade
 TEACHER_AGE_RANGE = (18, 70)
@@ -179,7 +180,10 @@ def identifiers(ctx: Context) -> Iterator[Violation]:
         distinct = pc.drop_null(pc.unique(col.text))
         if not len(distinct):
             continue
-        problems = check(np.asarray(distinct.to_numpy(zero_copy_only=False), dtype=np.str_))
+        # NumPy strings are as wide as the longest: a junk cell of kilobytes would make the
+        # array gigabytes. Nothing over 19 characters is an ID or 学籍号; "" is bad_format too.
+        plausible = pc.if_else(pc.greater(pc.utf8_length(distinct), 19), "", distinct)
+        problems = check(np.asarray(plausible.to_numpy(zero_copy_only=False), dtype=np.str_))
         per_record = pc.take(
             pa.array(problems, pa.string()), pc.index_in(col.text, value_set=distinct)
         )
@@ -332,8 +336,27 @@ RULES: tuple[Rule, ...] = (
 
 
 def check_rows(ctx: Context) -> list[Violation]:
-    """Every rule but the duplicate check."""
-    return [v for rule in RULES for v in rule(ctx) if len(v.rows)]
+    """Every rule but the duplicate check.
+
+    A CSV row with the wrong number of fields is quarantined as bad_format alone: its cells are
+    not in their columns, so what the other rules would say about them is noise — and for a
+    file of junk lines it would multiply the quarantine by the number of required fields.
+    """
+    ragged = [v for v in ragged_rows(ctx) if len(v.rows)]
+    others = [v for rule in RULES if rule is not ragged_rows for v in rule(ctx) if len(v.rows)]
+    if not ragged:
+        return others
+    misshapen = np.zeros(ctx.n, dtype=bool)
+    for v in ragged:
+        misshapen[v.rows] = True
+    kept = ragged
+    for v in others:
+        keep = ~misshapen[v.rows]
+        if keep.all():
+            kept.append(v)
+        elif keep.any():
+            kept.append(Violation(v.rows[keep], v.field, v.reason, v.messages.filter(keep)))
+    return kept
 
 
 # -- duplicates ----------------------------------------------------------------------------
@@ -399,3 +422,81 @@ def duplicates(ctx: Context, rejected: npt.NDArray[np.bool_]) -> list[Violation]
         )
         out.append(Violation(distinct[clash], None, Reason.DUPLICATE_KEY, msg))
     return out
+
+
+class EarlierChunks:
+    """The rows that earlier chunks of the same file passed (their keys and content hashes),
+    so that a later chunk's copies are found as if the file had been read whole.
+
+    A one-chunk file never stores anything: the last chunk is only remembered by reference
+    until a next one arrives.
+    """
+
+    def __init__(self, ent: Entity) -> None:
+        self._key = list(ent.natural_key)
+        self._pending: tuple[Context, npt.NDArray[np.bool_]] | None = None
+        self._seen: SeenRows | None = None
+        self._content: list[str] = []
+
+    def close(self) -> None:
+        if self._seen is not None:
+            self._seen.close()
+
+    def remember(self, ctx: Context, passed: npt.NDArray[np.bool_]) -> None:
+        """This chunk's records that passed the rules (kept by reference until a next chunk)."""
+        self._content = [f.name for f, _ in _fields(ctx)]
+        self._pending = (ctx, passed)
+
+    def duplicates(self, ctx: Context, rejected: npt.NDArray[np.bool_]) -> list[Violation]:
+        """Records not yet rejected whose key an earlier chunk already had: duplicate_row when
+        an earlier row has the same content, else duplicate_key."""
+        if self._pending is None:
+            return []
+        earlier_ctx, passed = self._pending
+        self._pending = None
+        if self._seen is None:
+            key = [self._content.index(k) for k in self._key]
+            self._seen = SeenRows(key, len(self._content))
+        names = [f"c{i}" for i in range(len(self._content))]
+        rows = np.flatnonzero(passed)
+        take = pa.array(rows)
+        self._seen.add(
+            pa.table(
+                [earlier_ctx.columns[n].typed.take(take) for n in self._content]
+                + [pa.array(earlier_ctx.records.row_number[rows], pa.int64())],
+                names=[*names, "row_number"],
+            )
+        )
+        keep = np.flatnonzero(~rejected)
+        if not len(keep):
+            return []
+        take = pa.array(keep)
+        found = self._seen.earliest(
+            pa.table(
+                [ctx.columns[n].typed.take(take) for n in self._content]
+                + [pa.array(np.arange(len(keep)), pa.int64())],
+                names=[*names, "idx"],
+            )
+        )
+        if not found.num_rows:
+            return []
+        idx = keep[np.asarray(found.column("idx").to_numpy())]
+        same_row = found.column("same_row").combine_chunks()
+        copy = np.asarray(same_row.is_valid().to_numpy(zero_copy_only=False))
+        out: list[Violation] = []
+        if copy.any():
+            earlier = same_row.filter(pa.array(copy))
+            msg = message("row is an exact copy of row ", earlier, "", int(copy.sum()), quote=False)
+            out.append(Violation(idx[copy], None, Reason.DUPLICATE_ROW, msg))
+        if (~copy).any():
+            earlier = found.column("same_key").combine_chunks().filter(pa.array(~copy))
+            key_names = ", ".join(self._key)
+            msg = message(
+                f"natural key ({key_names}) is the same as in row ",
+                earlier,
+                " but the content differs",
+                int((~copy).sum()),
+                quote=False,
+            )
+            out.append(Violation(idx[~copy], None, Reason.DUPLICATE_KEY, msg))
+        return out

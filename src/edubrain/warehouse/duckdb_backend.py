@@ -63,6 +63,16 @@ def _columns_sql(schema: pa.Schema) -> str:
     return ", ".join(f"{q(f.name)} {_SQL_TYPES[f.type]}" for f in schema)
 
 
+def _register_once(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Make `table` readable as `name` for ONE statement.
+
+    A registered `pa.Table` stays referenced by the open transaction until it commits: a file
+    loaded in chunks would keep every chunk's rows in memory. A batch reader is consumed by
+    the statement and then held by nothing.
+    """
+    con.register(name, pa.RecordBatchReader.from_batches(table.schema, table.to_batches()))
+
+
 def _key_join(ent: Entity, left: str, right: str) -> str:
     # Natural-key fields are required, so plain equality (a fast hash join) is exact.
     return " AND ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in ent.natural_key)
@@ -96,6 +106,8 @@ class DuckDBWarehouse:
             self._con = duckdb.connect(str(path), read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
             raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
+        # DuckDB draws a bar on stdout for queries over 2 s; stdout is for `--json`.
+        self._con.execute("SET enable_progress_bar = false")
         self.path = path
         self._ibis: Any = None
         self._thread = threading.local()
@@ -352,7 +364,21 @@ class _DuckDBTransaction:
         if records.num_rows == 0:
             return 0
         con = self._con
-        con.register("__quarantine_new", records.select(QUARANTINE_SCHEMA.names))
+        _register_once(con, "__quarantine_new", records.select(QUARANTINE_SCHEMA.names))
+        shas = records.column("file_sha256").unique().to_pylist()
+        seen_before = self._scalar(
+            f"SELECT count(*) FROM (SELECT 1 FROM {q(QUARANTINE_TABLE)} "
+            "WHERE file_sha256 IN (SELECT unnest(?)) LIMIT 1)",
+            [shas],
+        )
+        if not seen_before:
+            # Records are identified with their file's content: for a file with none stored yet
+            # (the usual case), one column is scanned instead of joining on six.
+            try:
+                con.execute(f"INSERT INTO {q(QUARANTINE_TABLE)} SELECT * FROM __quarantine_new")
+            finally:
+                con.unregister("__quarantine_new")
+            return int(records.num_rows)
         try:
             same = " AND ".join(
                 f"e.{q(c)} IS NOT DISTINCT FROM n.{q(c)}" for c in _QUARANTINE_IDENTITY
@@ -373,7 +399,7 @@ class _DuckDBTransaction:
         fields = [f.name for f in ent.fields]
         target, history = q(ent.name), q(history_table(ent.name))
         cols = ", ".join(q(f) for f in fields)
-        con.register("__stage", rows.select(fields))
+        _register_once(con, "__stage", rows.select(fields))
         lineage_cols = ", ".join(q(c) for c in LINEAGE_COLUMNS)
         row_hash = f"hash({', '.join('s.' + q(f) for f in fields)})"
         if self._scalar(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)") == 0:
