@@ -85,10 +85,14 @@ def test_a_steward_decision_wins_on_every_later_run(region: Path, tmp_path: Path
     ingest_paths([region / "exports" / "xueji", region / "exports" / "tice"], settings)
     govern(settings)
     person_of = _person_of(settings)
-    # A pupil's registry record and fitness row: linked by the same 学籍号.
-    registry = next(k for k in sorted(person_of) if k.startswith("student|G"))
+    # A pupil's registry record and fitness row: linked by the same 学籍号 (sealed: the first
+    # pupil in key order depends on the key, so take the first with a fitness row).
+    tested = {k.split("|")[1]: k for k in person_of if k.startswith("fitness_test|G")}
+    registry = next(
+        k for k in sorted(person_of) if k.startswith("student|G") and k.split("|")[1] in tested
+    )
     number = registry.split("|")[1]
-    fitness = next(k for k in person_of if k.startswith(f"fitness_test|{number}|"))
+    fitness = tested[number]
     assert person_of[registry] == person_of[fitness]
 
     # Through the CLI: the decision goes to the operational store, each run reads it there.
