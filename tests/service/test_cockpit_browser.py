@@ -393,7 +393,10 @@ def test_parent_sees_the_own_child_in_clear_and_nobody_else(site: Site, as_role:
     page.wait_for_url("**/students/**")
     visit(page, site, page.url.removeprefix(site.base), "portrait")
     assert page.locator("#student-name").inner_text() == child["name"]
-    assert child["id_number"] in page.locator("#portrait").inner_text()  # 核心: their own child
+    sealer = sealer_for(site.settings)  # the ID number is stored sealed (decision 0011)
+    assert sealer is not None
+    id_number = sealer.open_id(child["id_number"])
+    assert id_number in page.locator("#portrait").inner_text()  # 核心: their own child
     other = next(s for s in site.county.students if s["student_number"] != child_number)
     assert visit(page, site, f"/students/{other['student_number']}", "other").status == 404
     assert visit(page, site, "/overview", "overview").status == 403
