@@ -5,8 +5,8 @@ The first county is the generated one (339901); the second (339902, a sibling un
 synthetic city, so a prefix bug between them shows) has its own users, one school and two
 pupils, ingested like any export (one row of them quarantined). Every GET
 route of the OpenAPI document and every cockpit page in the users' menus is called with the
-first county's objects in its path; only the public directory (regions and schools, 公开 by
-design, docs/service.md) may show the first county's school codes, and nothing else of it.
+first county's objects in its path; none may show anything of the first county — the public
+directory (regions and schools) included: it lists the caller's own region only.
 """
 
 from __future__ import annotations
@@ -36,10 +36,6 @@ from edubrain.warehouse import LOAD_UNITS_TABLE
 SECOND = "339902"
 SECOND_SCHOOL = "3399020001"
 SECOND_PUPILS = ("L339902201809010011", "L339902201809020022", "L339902201809030033")
-# The public directory (公开): every role reads the schools, whatever its scope, so these may
-# show school codes (and nothing else of the first county).
-PUBLIC_PATHS = {"/regions", "/regions/{region_code}", "/schools", "/schools/{school_code}"}
-PUBLIC_PAGES = {"/map"}
 
 
 def _csv(value: Any) -> str:
@@ -201,9 +197,8 @@ def _path_values(ws: Workspace) -> dict[str, list[str]]:
     }
 
 
-def _urls(ws: Workspace) -> list[tuple[str, bool]]:
-    """Every GET route of the API, with the first county's objects in its path, and whether
-    it is the public directory."""
+def _urls(ws: Workspace) -> list[str]:
+    """Every GET route of the API, with the first county's objects in its path."""
     document = ws.client.get("/api/v1/openapi.json").json()
     values = _path_values(ws)
     school = ws.county.schools[0]["school_code"]
@@ -231,7 +226,7 @@ def _urls(ws: Workspace) -> list[tuple[str, bool]]:
             filled = [f.replace(f"{{{name}}}", v) for f in filled for v in values[name]]
         for url in filled:
             for query in extra_queries.get(local, [""]):
-                urls.append((f"{url}?{query}" if query else url, local in PUBLIC_PATHS))
+                urls.append(f"{url}?{query}" if query else url)
     return urls
 
 
@@ -258,15 +253,13 @@ def _pages(ws: Workspace, who: str) -> list[str]:
 def _read_everything(ws: Workspace, who: str) -> None:
     headers = ws.users[who]
     secrets = ws.secrets()
-    schools = {s["school_code"] for s in ws.county.schools}
-    public = [s for s in secrets if s not in schools]
-    for url, is_public in _urls(ws):
+    for url in _urls(ws):
         seen = 0
         cursor_url = url
         while True:
             response = ws.client.get(cursor_url, headers=headers)
             assert response.status_code in (200, 403, 404, 410), (who, url, response.text)
-            leaks = _leaks(response.text, public if is_public else secrets, cursor_url)
+            leaks = _leaks(response.text, secrets, cursor_url)
             assert not leaks, (who, url, leaks)
             body = response.json() if "json" in response.headers.get("content-type", "") else {}
             cursor = body.get("next_cursor") if isinstance(body, dict) else None
@@ -278,7 +271,7 @@ def _read_everything(ws: Workspace, who: str) -> None:
     for page in _pages(ws, who):
         response = ws.client.get(page, headers=headers)
         assert response.status_code in (200, 403, 404), (who, page, response.status_code)
-        leaks = _leaks(response.text, public if page in PUBLIC_PAGES else secrets, page)
+        leaks = _leaks(response.text, secrets, page)
         assert not leaks, (who, page, leaks)
 
 

@@ -166,7 +166,7 @@ def home(
     )
     if school_code:
         try:
-            context["school"] = places.get_school(school_code, services)["school"]
+            context["school"] = places.get_school(school_code, services, actor)["school"]
         except HTTPException:
             context["school"] = None
     if scope.level is ScopeLevel.SELF and allowed(actor, Permission.STUDENTS_READ):
@@ -424,7 +424,7 @@ def student_portrait(
     found = portrait.get_portrait(student_ref, services, trail, actor)
     school = None
     try:
-        school = places.get_school(found["student"]["school_code"], services)["school"]
+        school = places.get_school(found["student"]["school_code"], services, actor)["school"]
     except HTTPException:
         school = None
     return page(

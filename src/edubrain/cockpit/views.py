@@ -80,9 +80,11 @@ def warnings(services: Services, actor: Actor, **filters: str | None) -> list[di
     )
 
 
-def schools(services: Services) -> list[dict[str, Any]]:
+def schools(services: Services, actor: Actor) -> list[dict[str, Any]]:
     return all_pages(
-        lambda cursor: places.list_schools(services, region_code=None, cursor=cursor, limit=500)
+        lambda cursor: places.list_schools(
+            services, actor, region_code=None, cursor=cursor, limit=500
+        )
     )
 
 
@@ -117,7 +119,7 @@ def region_of(services: Services, actor: Actor) -> RegionView | None:
     )
     if school is None:
         return None
-    found = places.get_school(school, services)
+    found = places.get_school(school, services, actor)
     return RegionView(Grain.COUNTY, found["school"]["region_code"])
 
 
@@ -397,7 +399,7 @@ def school_indicators() -> list[Indicator]:
 
 
 def map_view(services: Services, actor: Actor, colour: str | None) -> MapView:
-    all_schools = schools(services)
+    all_schools = schools(services, actor)
     choices = school_indicators()
     by_warning = colour == "warning" and allowed(actor, Permission.WARNINGS_READ)
     chosen = None
@@ -527,7 +529,7 @@ class SchoolProfile:
 def school_profile(
     services: Services, actor: Actor, school_code: str, trend_id: str | None
 ) -> SchoolProfile:
-    found = places.get_school(school_code, services)  # public facts; 404 for an unknown code
+    found = places.get_school(school_code, services, actor)  # 404: unknown or not the caller's
     school = found["school"]
     in_scope = school_in_scope(actor, school_code, lambda _code: school["region_code"])
     profile = SchoolProfile(school, found["students"], found["classes"], found["teachers"],

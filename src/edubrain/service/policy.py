@@ -553,6 +553,39 @@ def unit_of(scope: Scope, region_of_school: Mapping[str, str]) -> tuple[str | No
     return school, region_of_school.get(school)
 
 
+@dataclass(frozen=True)
+class Directory:
+    """The part of the public directory (regions, schools, the map) a caller is shown: the
+    region it works in, not every region the warehouse holds (decision 0012). A region scope
+    sees its own region; a school, class or self scope its school's county. `prefix` None: no
+    known school, so nothing."""
+
+    prefix: str | None
+
+    def covers_region(self, code: str) -> bool:
+        """A region inside the caller's, or one of the city and province above it."""
+        if self.prefix is None:
+            return False
+        return code.startswith(self.prefix) or code in _region_and_ancestors(
+            self.prefix.ljust(6, "0")
+        )
+
+    def covers_school(self, region_code: str | None) -> bool:
+        return (
+            self.prefix is not None
+            and bool(region_code)
+            and (str(region_code).startswith(self.prefix))
+        )
+
+
+def directory(scope: Scope, unit_region: str | None) -> Directory:
+    """The directory of `scope`; `unit_region` is its school's (or pupils') county, from
+    `unit_of`."""
+    if scope.level in REGION_LEVELS:
+        return Directory(scope.region_prefix)
+    return Directory(unit_region if unit_region else None)
+
+
 _SCOPED_ENTITIES: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
     "student": _students_in_scope,
     "teacher": _teachers_in_scope,
