@@ -212,6 +212,40 @@ def test_random_text_under_a_valid_header_is_quarantined_row_by_row_in_chunks(
     assert numbers == set(range(1, non_blank + 1))  # every row, numbered across chunks
 
 
+def test_junk_rows_read_in_small_parts_load_as_in_one(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = random_lines(2_000, seed=4)
+    lines[700] = student_row(7, name="王七")  # well-shaped rows among the junk, in mid-part
+    lines[1_300] = student_row(8, name="王八")
+    path = tmp_path / "学籍_学生信息_random_parts.csv"
+    path.write_bytes("\n".join([HEADER, *lines, ""]).encode("gbk"))
+    whole = json.loads(run(tmp_path / "whole", "--json", str(path)).stdout)[0]
+    parts: list[int] = []
+    ragged = readers._read_csv_ragged
+
+    def counted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        for part in ragged(*args, **kwargs):  # type: ignore[arg-type]
+            parts.append(part[0].num_rows)
+            yield part
+
+    monkeypatch.setattr(readers, "RAGGED_PART_ROWS", 97)
+    monkeypatch.setattr(readers, "_read_csv_ragged", counted)
+    split = json.loads(run(tmp_path / "split", "--json", str(path)).stdout)[0]
+    assert len(parts) > 10 and sum(parts) == len(lines)
+    keys = ("rows_read", "rows_accepted", "rows_quarantined", "reasons")
+    assert {k: split[k] for k in keys} == {k: whole[k] for k in keys}
+    assert split["rows_accepted"] == 2
+    assert split["quarantine_records_added"] == whole["quarantine_records_added"]
+
+    def stored(home: Path) -> list[tuple]:
+        with open_warehouse(Settings(home=home)) as wh:
+            rows = wh.to_arrow("quarantine").to_pylist()
+        return sorted((r["row_number"], r["reason"], r["message"], r["raw"]) for r in rows)
+
+    assert stored(tmp_path / "split") == stored(tmp_path / "whole")
+
+
 def test_random_text_with_a_line_over_the_field_bound_is_refused(
     home: Path, tmp_path: Path
 ) -> None:

@@ -92,6 +92,23 @@ def test_quarantine_records_are_not_stored_twice(wh) -> None:
     assert wh.count("quarantine") == 1
 
 
+def test_quarantine_chunks_of_one_file_are_all_stored_once(wh) -> None:
+    def records(*numbers: int) -> pa.Table:
+        rows = [dict.fromkeys(QUARANTINE_SCHEMA.names, "x") | {"row_number": n} for n in numbers]
+        return pa.Table.from_pylist(rows, QUARANTINE_SCHEMA)
+
+    with wh.transaction() as tx:
+        assert tx.write_quarantine(records(1, 2, 5)) == 3
+        assert tx.write_quarantine(records(6, 7)) == 2  # later rows of the same file
+        assert tx.write_quarantine(records(3, 4)) == 2  # rows between, as a split chunk's
+        assert tx.write_quarantine(records(4, 8)) == 1  # row 4 is stored already
+        assert tx.write_quarantine(records(9)) == 1
+    assert wh.count("quarantine") == 9
+    with wh.transaction() as tx:
+        assert tx.write_quarantine(records(9, 10)) == 1
+    assert wh.count("quarantine") == 10
+
+
 def test_ibis_expressions_run_on_the_warehouse(wh) -> None:
     _merge(wh, _terms(T1, T2), "L1", datetime(2026, 1, 1))
     t = wh.table("term")

@@ -45,6 +45,7 @@ from edubrain.warehouse import (
     LOAD_UNITS_SCHEMA,
     LOAD_UNITS_TABLE,
     LoadRecord,
+    Transaction,
     Warehouse,
     entity_schema,
     open_warehouse,
@@ -61,6 +62,12 @@ class Progress(Protocol):
 
 # Quarantine columns that may quote an ID number: the message and the raw source row.
 _QUARANTINE_TEXT = ("message", "raw")
+
+QUARANTINE_WRITE_ROWS = 2 * 122_880
+"""Quarantine records written to the warehouse at once (two DuckDB row groups): chunks' records
+are gathered up to this many. DuckDB writes an insert of whole row groups to the file as it
+goes; smaller inserts stay in the transaction's memory until commit, which for a file of junk
+rows (millions of records, read in small chunks) grows with the file."""
 
 
 def _now() -> datetime:
@@ -257,6 +264,13 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
         load_id=start.load_id,
     )
     units: list[pa.Table] = []
+    held: list[pa.Table] = []  # quarantine records not yet written
+
+    def write_held(tx: Transaction) -> None:
+        if held:
+            report.quarantine_records_added += tx.write_quarantine(pa.concat_tables(held))
+            held.clear()
+
     with warehouse.transaction() as tx:
         for item in items:
             if isinstance(item, _FileEnd):
@@ -270,7 +284,10 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
             report.rows_quarantined += int(item.quarantine.bad.sum())
             for reason, count in item.quarantine.reasons.items():
                 report.reasons[reason] = report.reasons.get(reason, 0) + count
-            report.quarantine_records_added += tx.write_quarantine(item.quarantine.records)
+            if item.quarantine.records.num_rows:
+                held.append(item.quarantine.records)
+                if sum(t.num_rows for t in held) >= QUARANTINE_WRITE_ROWS:
+                    write_held(tx)
             units.append(
                 load_units(
                     start.load_id,
@@ -288,6 +305,7 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
             report.rows_inserted += counts.inserted
             report.rows_updated += counts.updated
             report.rows_unchanged += counts.unchanged
+        write_held(tx)
         report.reasons = dict(sorted(report.reasons.items(), key=lambda r: PRIORITY[r[0]]))
         report.check_counts()
         tx.append_rows(LOAD_UNITS_TABLE, _one_load_units(start.load_id, units))

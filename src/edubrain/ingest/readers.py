@@ -316,10 +316,10 @@ def _csv_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[Raw
         _check_shape(path, len(names), 0, bounds)
         first_number = 1
         for text in _row_aligned_chunks(blocks, head[newline + 1 :], CSV_CHUNK_BYTES):
-            raw = _parse_csv_chunk(spec, text, names, first_number, scan, bounds)
-            first_number += raw.num_rows
-            _check_shape(path, len(names), first_number - 1, bounds)
-            yield raw
+            for raw in _parse_csv_chunk(spec, text, names, first_number, scan, bounds):
+                first_number += raw.num_rows
+                _check_shape(path, len(names), first_number - 1, bounds)
+                yield raw
         if first_number == 1:  # a header and no rows: still one (empty) chunk to check
             empty = pa.table([pa.array([], pa.string()) for _ in names], names=names)
             no_rows = np.zeros(0, dtype=np.int64)
@@ -346,7 +346,9 @@ def _parse_csv_chunk(
     first_number: int,
     scan: _Scan,
     bounds: ReadBounds,
-) -> RawTable:
+) -> Iterator[RawTable]:
+    """The rows of one row-aligned piece of text: one `RawTable`, or several when the piece
+    holds many rows with the wrong number of fields (see `RAGGED_PART_ROWS`)."""
     path = spec.path
     bad_rows: list[str] = []
 
@@ -375,43 +377,78 @@ def _parse_csv_chunk(
                 f"of {bounds.max_field_bytes:,} (EDUBRAIN_INGEST_MAX_FIELD_BYTES)",
             ) from None
         raise UnreadableFileError(path, f"is not a readable CSV file ({exc})") from None
-    if bad_rows:
-        # Rows with the wrong number of fields: re-read this chunk slowly to keep every row
-        # and its number.
-        table, raw_json = _read_csv_ragged(spec, text, names)
-    else:
-        raw_json = _rows_as_json(table)
-    _check_field_sizes(path, table, bounds.max_field_bytes)
-    rows = np.arange(first_number, first_number + table.num_rows, dtype=np.int64)
-    return RawTable(names, table, rows, scan.sha256, scan.size, raw_json)
+    if not bad_rows:
+        _check_field_sizes(path, table, bounds.max_field_bytes)
+        rows = np.arange(first_number, first_number + table.num_rows, dtype=np.int64)
+        yield RawTable(names, table, rows, scan.sha256, scan.size, _rows_as_json(table))
+        return
+    # Rows with the wrong number of fields: re-read this chunk slowly to keep every row and its
+    # number.
+    del table
+    bad_rows.clear()
+    for part, raw_json in _read_csv_ragged(spec, text, names):
+        _check_field_sizes(path, part, bounds.max_field_bytes)
+        rows = np.arange(first_number, first_number + part.num_rows, dtype=np.int64)
+        first_number += part.num_rows
+        yield RawTable(names, part, rows, scan.sha256, scan.size, raw_json)
 
 
 RAGGED_COLUMN = "__ragged__"
 """Extra column set on rows whose field count differs from the header (fallback reader)."""
 
 
+RAGGED_PART_ROWS = 50_000
+"""Rows with the wrong number of fields after which the fallback reader hands on what it has
+read as a part of its own. Such rows cost Python objects while read and a quarantine record
+each, so a chunk of junk text (~370,000 such rows in 16 MB) would otherwise hold gigabytes at
+once; a real export with a few broken rows stays one part."""
+
+
 def _read_csv_ragged(
     spec: FileSpec, text: bytes, names: list[str]
-) -> tuple[pa.Table, Callable[[npt.NDArray[np.int64]], list[str]]]:
-    reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""), delimiter=spec.delimiter)
+) -> Iterator[tuple[pa.Table, Callable[[npt.NDArray[np.int64]], list[str]]]]:
+    """The rows of `text` in parts of at most `RAGGED_PART_ROWS` misshapen rows, in order."""
+    # Decoded as it is read, not whole: a str of the chunk inside a StringIO would cost up to
+    # four bytes a character.
+    lines = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", newline="")
+    reader = csv.reader(lines, delimiter=spec.delimiter)
+    width = len(names)
     columns: list[list[str | None]] = [[] for _ in names]
     ragged: list[str | None] = []
     raw: list[str] = []
-    width = len(names)
+    misshapen = 0
+    parts = 0
     for record in reader:
         if not record:
             continue
         raw.append(json.dumps(record, ensure_ascii=False))
-        ragged.append(None if len(record) == width else f"{len(record)} fields, header has {width}")
+        if len(record) == width:
+            ragged.append(None)
+        else:
+            ragged.append(f"{len(record)} fields, header has {width}")
+            misshapen += 1
         padded = (record + [""] * width)[:width]
         for column, value in zip(columns, padded, strict=True):
             column.append(value)
+        if misshapen == RAGGED_PART_ROWS:
+            part = _ragged_part(names, columns, ragged, raw)
+            # The Python lists go before the part is handed on, not when the reader resumes.
+            columns, ragged, raw, record, padded = [[] for _ in names], [], [], [], []
+            misshapen = 0
+            parts += 1
+            yield part
+    if ragged or not parts:
+        yield _ragged_part(names, columns, ragged, raw)
+
+
+def _ragged_part(
+    names: list[str], columns: list[list[str | None]], ragged: list[str | None], raw: list[str]
+) -> tuple[pa.Table, Callable[[npt.NDArray[np.int64]], list[str]]]:
     arrays = [pa.array(c, pa.string()) for c in columns]
     table = pa.table([*arrays, pa.array(ragged, pa.string())], names=[*names, RAGGED_COLUMN])
     # Held as Arrow, not a list of Python strings: a chunk of junk lines keeps its raw rows
     # until its quarantine is built, and Python strings would cost ~3x (and stay allocated).
     raw_array = pa.array(raw, pa.string())
-    del columns, raw
 
     def raw_json(indices: npt.NDArray[np.int64]) -> list[str]:
         rows: list[str] = raw_array.take(pa.array(indices, pa.int64())).to_pylist()

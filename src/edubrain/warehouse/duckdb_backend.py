@@ -355,6 +355,9 @@ class _DuckDBPreparedRead:
 class _DuckDBTransaction:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
+        self._fresh: dict[str, int] = {}
+        """Per file (SHA-256) that had no quarantine records before this transaction: the
+        highest row number this transaction stored for it, all of them without a check."""
 
     def _scalar(self, sql: str, params: list[Any] | None = None) -> int:
         row = self._con.execute(sql, params or []).fetchone()
@@ -366,19 +369,48 @@ class _DuckDBTransaction:
         con = self._con
         _register_once(con, "__quarantine_new", records.select(QUARANTINE_SCHEMA.names))
         shas = records.column("file_sha256").unique().to_pylist()
-        seen_before = self._scalar(
-            f"SELECT count(*) FROM (SELECT 1 FROM {q(QUARANTINE_TABLE)} "
-            "WHERE file_sha256 IN (SELECT unnest(?)) LIMIT 1)",
-            [shas],
-        )
-        if not seen_before:
-            # Records are identified with their file's content: for a file with none stored yet
-            # (the usual case), one column is scanned instead of joining on six.
+        numbers = records.column("row_number")
+        lowest: int | None = None
+        highest: int | None = None
+        if numbers.null_count == 0:
+            lowest, highest = pc.min(numbers).as_py(), pc.max(numbers).as_py()
+        # Records are identified with their file's content and row number. A file with none
+        # stored before this transaction (the usual case) is inserted without joining on six
+        # columns; so are its later chunks, whose rows this transaction has not stored yet:
+        # else each chunk of a file of junk rows would be joined with all the earlier ones, in
+        # time and memory growing with the file.
+        fresh = lowest is not None and all(sha in self._fresh for sha in shas)
+        if lowest is not None and fresh and not all(self._fresh[sha] < lowest for sha in shas):
+            # Rows among those already stored (a chunk split by shape): look for their numbers.
+            _register_once(con, "__quarantine_rows", pa.table({"row_number": pc.unique(numbers)}))
+            try:
+                fresh = not self._scalar(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {q(QUARANTINE_TABLE)} "
+                    "WHERE file_sha256 IN (SELECT unnest(?)) "
+                    "AND row_number IN (SELECT row_number FROM __quarantine_rows) LIMIT 1)",
+                    [shas],
+                )
+            finally:
+                con.unregister("__quarantine_rows")
+        if not fresh:
+            fresh = not self._scalar(
+                f"SELECT count(*) FROM (SELECT 1 FROM {q(QUARANTINE_TABLE)} "
+                "WHERE file_sha256 IN (SELECT unnest(?)) LIMIT 1)",
+                [shas],
+            )
+        if fresh:
             try:
                 con.execute(f"INSERT INTO {q(QUARANTINE_TABLE)} SELECT * FROM __quarantine_new")
             finally:
                 con.unregister("__quarantine_new")
+            for sha in shas:
+                if highest is None:
+                    self._fresh.pop(sha, None)
+                else:
+                    self._fresh[sha] = max(self._fresh.get(sha, highest), highest)
             return int(records.num_rows)
+        for sha in shas:
+            self._fresh.pop(sha, None)
         try:
             same = " AND ".join(
                 f"e.{q(c)} IS NOT DISTINCT FROM n.{q(c)}" for c in _QUARANTINE_IDENTITY
