@@ -137,9 +137,7 @@ def _with_planted_rows(settings: Settings, county: County) -> dict[str, str]:
 
 @pytest.fixture
 def site(make_settings: Callable[..., Settings], county: County) -> Iterator[Site]:
-    # (Settings without the limit, as before issue 13, still build the site.)
-    limit = {"lookup_miss_limit": 5} if "lookup_miss_limit" in Settings.model_fields else {}
-    settings = make_settings("sqlite", county=county, **limit)
+    settings = make_settings("sqlite", county=county, lookup_miss_limit=5)
     site_planted = _with_planted_rows(settings, county)
     with TestClient(create_app(settings, clock=lambda: NOW)) as client:
         s = Site(client, county, settings)

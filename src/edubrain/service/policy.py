@@ -353,17 +353,25 @@ def units_to_act_on(scope: Scope, region_of_school: Mapping[str, str]) -> UnitsI
     return UnitsInScope(frozenset({school}), None, frozenset())
 
 
+def _schools_of_region(scope: Scope, region_of_school: Mapping[str, str]) -> frozenset[str]:
+    """The schools of a region scope: a county's by its code, a city's or province's by prefix
+    (the rule `_schools_in_region` applies inside a query)."""
+    prefix = scope.region_prefix
+    exact = scope.level is ScopeLevel.COUNTY
+    return frozenset(
+        school
+        for school, region in region_of_school.items()
+        if (region == prefix if exact else region.startswith(prefix))
+    )
+
+
 def units_in_scope(scope: Scope, region_of_school: Mapping[str, str]) -> UnitsInScope:
     """What `_units_in_scope` selects, given every school's region code."""
     if scope.level in REGION_LEVELS:
-        prefix = scope.region_prefix
-        exact = scope.level is ScopeLevel.COUNTY
-        schools = frozenset(
-            school
-            for school, region in region_of_school.items()
-            if (region == prefix if exact else region.startswith(prefix))
+        schools = _schools_of_region(scope, region_of_school)
+        return UnitsInScope(
+            schools, scope.region_prefix, frozenset(_region_and_ancestors(scope.key))
         )
-        return UnitsInScope(schools, prefix, frozenset(_region_and_ancestors(scope.key)))
     school = _school_of(scope)
     county = region_of_school.get(school) if school is not None else None
     if school is None or county is None:
@@ -529,14 +537,8 @@ class OperationalScope:
 def operational_scope(scope: Scope, region_of_school: Mapping[str, str]) -> OperationalScope:
     everything = covers_workspace(scope, region_of_school)
     if scope.level in REGION_LEVELS:
-        prefix = scope.region_prefix
-        exact = scope.level is ScopeLevel.COUNTY
-        schools = frozenset(
-            school
-            for school, region in region_of_school.items()
-            if (region == prefix if exact else region.startswith(prefix))
-        )
-        return OperationalScope(schools, prefix, everything)
+        schools = _schools_of_region(scope, region_of_school)
+        return OperationalScope(schools, scope.region_prefix, everything)
     school = _school_of(scope)
     return OperationalScope(frozenset({school} if school else ()), None, everything)
 
