@@ -30,7 +30,7 @@ from edubrain.warehouse.schema import (
 from edubrain.warehouse.spark_backend import SparkTables
 
 
-def open_warehouse(settings: Settings, *, read_only: bool = False) -> DuckDBWarehouse:
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
     """Open (creating if needed) the warehouse at `settings.warehouse_path`.
 
     Read-only, several processes may hold it at once (the service's workers), and none may
