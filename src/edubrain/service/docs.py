@@ -26,7 +26,7 @@ from edubrain.service.policy import (
 from edubrain.settings import Settings
 from edubrain.standard.entities import DataClass
 
-if TYPE_CHECKING:  # FastAPI is imported when a document is rendered, not with the CLI
+if TYPE_CHECKING:  # types only: the app is built when the document is rendered
     from fastapi import FastAPI
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute

@@ -1,7 +1,8 @@
 """The analytical warehouse: the only package that talks to DuckDB and Spark.
 
 Everything else gets a `Warehouse` from `open_warehouse(settings)` and uses its small interface:
-`table(name)` for Ibis analytics and `transaction()` for loads. `SparkTables` (optional extra
+`table(name)` for Ibis analytics (the `Tables` Protocol, what analytics type against) and
+`transaction()` for loads. `SparkTables` (optional extra
 `spark`) serves the same tables to the same Ibis analytics on Spark.
 """
 
@@ -11,7 +12,9 @@ from edubrain.settings import Settings
 from edubrain.warehouse.api import (
     LoadRecord,
     MergeCounts,
+    OptionalTables,
     PreparedRead,
+    Tables,
     Transaction,
     Warehouse,
 )
@@ -54,8 +57,10 @@ __all__ = [
     "DuckDBWarehouse",
     "LoadRecord",
     "MergeCounts",
+    "OptionalTables",
     "PreparedRead",
     "SparkTables",
+    "Tables",
     "Transaction",
     "Warehouse",
     "entity_schema",
