@@ -17,7 +17,7 @@ from edubrain.indicators.engine import default_school_year, select_indicators
 from edubrain.indicators.explain import explain as explain_value
 from edubrain.indicators.plans import Plan, load_plans
 from edubrain.indicators.run import RunSummary, compute_catalogue
-from edubrain.indicators.store import latest_values, stored_years
+from edubrain.indicators.saved_values import latest_values, stored_years
 from edubrain.indicators.warnings import STAGE_LABELS, WarningBook
 from edubrain.service.store import open_store
 from edubrain.settings import Settings, load_settings

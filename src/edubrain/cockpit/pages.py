@@ -105,6 +105,7 @@ def switch_language(code: str, request: Request) -> Response:
 
 @router.get("/", dependencies=[Public])
 def root() -> Response:
+    """Redirect to the home page."""
     return RedirectResponse("/home", status.HTTP_303_SEE_OTHER)
 
 
@@ -113,6 +114,7 @@ def login_form(
     request: Request,
     target: Annotated[str | None, Query(alias="next", max_length=300)] = None,
 ) -> Response:
+    """The login form; `next` is where to go after logging in (a path on this site only)."""
     return page(request, None, "login.html", {"next": _safe_next(target), "error": None})
 
 
@@ -138,6 +140,7 @@ async def login_submit(request: Request, services: ServicesDep, trail: Anonymous
 
 @router.post("/logout", dependencies=[require(Permission.ME_READ)])
 def logout(request: Request, services: ServicesDep, trail: Trail) -> Response:
+    """End the session through the API's logout and return to the login form."""
     response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
     auth_routes.post_logout(request, response, services, trail)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import ibis
 
@@ -20,6 +20,7 @@ from edubrain.errors import EdubrainError
 from edubrain.govern.references import REFERENCES, Reference, school_reference
 from edubrain.standard.entities import ENTITIES, Entity, entity
 from edubrain.warehouse import LOADS_TABLE
+from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -28,12 +29,6 @@ if TYPE_CHECKING:
 # missing) is reported under this school.
 UNKNOWN_SCHOOL = "(unknown)"
 LINEAGE = ("_source", "_load_id")
-
-
-class Tables(Protocol):
-    """All a rule needs of a warehouse: its tables as Ibis expressions."""
-
-    def table(self, name: str) -> ir.Table: ...
 
 
 class CachedTables:

@@ -29,7 +29,6 @@ from edubrain.govern.quality import (
     Dimension,
     QualityRule,
     RuleContext,
-    Tables,
     carried_columns,
     last_loads,
     rules_for,
@@ -38,6 +37,7 @@ from edubrain.govern.quality import (
 from edubrain.govern.references import school_reference
 from edubrain.standard.entities import ENTITIES, entity
 from edubrain.warehouse import LOADS_TABLE, Warehouse
+from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from edubrain.errors import EdubrainError
-from edubrain.govern.quality import Tables
 from edubrain.indicators.catalogue import INDICATORS
 from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.inputs import Inputs
+from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from edubrain.govern.quality import RuleContext, Tables
+from edubrain.govern.quality import RuleContext
 from edubrain.indicators.catalogue import INDICATORS
 from edubrain.indicators.definitions import Grain, Indicator
 from edubrain.indicators.engine import compute_values, default_school_year
 from edubrain.indicators.inputs import Inputs
 from edubrain.indicators.plans import Plan
-from edubrain.indicators.store import (
+from edubrain.indicators.saved_values import (
     RunRecord,
     latest_values,
     stored_years,
@@ -31,6 +31,7 @@ from edubrain.indicators.warnings import (
     trend_conditions,
 )
 from edubrain.warehouse import LOADS_TABLE, Warehouse
+from edubrain.warehouse.api import Tables
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from edubrain.service.auth import AccountLockedError, AuthError, PasswordPolicyE
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.policy import ScopeError
 from edubrain.service.reads import BadCursorError, WarehouseReader
-from edubrain.service.refs import RecordRefs
 from edubrain.service.routes import (
     audit,
     auth,
@@ -40,6 +39,7 @@ from edubrain.service.routes import (
     places,
     portrait,
 )
+from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import NotFoundError, open_store
 from edubrain.settings import Settings, load_settings
 from edubrain.warehouse import open_warehouse
@@ -162,7 +162,7 @@ def create_app(
             reader=WarehouseReader(
                 warehouse, cache_bytes=settings.service_cache_mb << 20, sealer=sealer
             ),
-            refs=RecordRefs.for_home(settings.home),
+            refs=SealedRefs.for_home(settings.home),
             clock=clock or utc_now,
         )
         if serving:
@@ -215,7 +215,7 @@ def prepare_home(settings: Settings) -> None:
     """What the app needs before it starts: the store migrated, the service key, and a
     warehouse file to open read-only (empty before the first ingest)."""
     open_store(settings).close()
-    RecordRefs.for_home(settings.home)
+    SealedRefs.for_home(settings.home)
     open_warehouse(settings, read_only=True).close()
 
 

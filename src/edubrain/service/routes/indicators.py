@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from edubrain.indicators.catalogue import INDICATORS, indicator
 from edubrain.indicators.definitions import Indicator
-from edubrain.indicators.store import VALUES_TABLE, latest_of
+from edubrain.indicators.saved_values import VALUES_TABLE, latest_of
 from edubrain.indicators.warnings import Level, WarningStore
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.policy import (

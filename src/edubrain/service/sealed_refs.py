@@ -31,7 +31,7 @@ class ServiceKeyError(EdubrainError):
     """The service key file exists but is not a key."""
 
 
-class RecordRefs:
+class SealedRefs:
     def __init__(self, key: bytes) -> None:
         if len(key) < 32:
             raise ServiceKeyError("the service key must be at least 32 bytes")
@@ -43,7 +43,7 @@ class RecordRefs:
         self._sealed: dict[str, str] = {}
 
     @classmethod
-    def for_home(cls, home: Path) -> RecordRefs:
+    def for_home(cls, home: Path) -> SealedRefs:
         """The refs of the service whose home is `home`, creating its key on first use."""
         path = home / "service.key"
         if not path.exists():
