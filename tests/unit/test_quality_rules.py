@@ -13,7 +13,6 @@ import pytest
 from quality_region import B1, C1, NO_SCHOOL, S1, S2, A, X, clean, defective, write_and_ingest
 
 from edubrain.govern.quality import (
-    RULES,
     UNKNOWN_SCHOOL,
     Dimension,
     RuleContext,
@@ -21,6 +20,7 @@ from edubrain.govern.quality import (
     offending_columns,
     offending_rows,
     rule,
+    rules,
 )
 from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
@@ -87,8 +87,8 @@ EXPECTED: dict[str, set[tuple[tuple[str, ...], str]]] = {
     "validity.item_score.score": {(("E1", "A1", "2"), S1)},
     "validity.term.end_date": {((Y, "2"), UNKNOWN_SCHOOL)},
 }
-ROW_RULES = [r.id for r in RULES if r.dimension is not Dimension.TIMELINESS]
-TIMELINESS_RULES = [r.id for r in RULES if r.dimension is Dimension.TIMELINESS]
+ROW_RULES = [r.id for r in rules() if r.dimension is not Dimension.TIMELINESS]
+TIMELINESS_RULES = [r.id for r in rules() if r.dimension is Dimension.TIMELINESS]
 
 
 class Region(NamedTuple):
@@ -139,7 +139,7 @@ def test_rule_fires_on_exactly_the_defective_rows(defective_region: Region, rule
     assert found(defective_region.wh, rule_id, ctx) == EXPECTED[rule_id]
 
 
-@pytest.mark.parametrize("rule_id", [r.id for r in RULES])
+@pytest.mark.parametrize("rule_id", [r.id for r in rules()])
 def test_rule_passes_on_the_clean_region(clean_region: Region, rule_id: str) -> None:
     ctx = RuleContext(as_of=clean_region.day + timedelta(days=45))
     assert found(clean_region.wh, rule_id, ctx) == set()
@@ -155,7 +155,7 @@ def test_timeliness_fires_for_every_row_of_a_stale_feed(clean_region: Region, ru
 
 def test_offending_rows_have_the_common_shape(defective_region: Region) -> None:
     ctx = RuleContext(as_of=defective_region.day)
-    for r in RULES:
+    for r in rules():
         assert tuple(r.offending(defective_region.wh, ctx).columns) == offending_columns(r.entity)
 
 
@@ -187,9 +187,9 @@ def test_unknown_rule_is_a_clear_error() -> None:
 
 
 def test_rule_ids_are_unique_and_well_formed() -> None:
-    ids = [r.id for r in RULES]
+    ids = [r.id for r in rules()]
     assert len(ids) == len(set(ids))
-    for r in RULES:
+    for r in rules():
         assert r.id.startswith(f"{r.dimension.value}.{r.entity}")
         assert re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", r.id)
         assert r.description_zh and r.description_en
@@ -197,7 +197,7 @@ def test_rule_ids_are_unique_and_well_formed() -> None:
 
 def test_every_rule_is_documented() -> None:
     text = (DOCS / "quality.md").read_text("utf-8")
-    missing = [r.id for r in RULES if f"`{r.id}`" not in text]
+    missing = [r.id for r in rules() if f"`{r.id}`" not in text]
     assert not missing, f"rules not in docs/quality.md: {missing}"
     for d in Dimension:
         assert f"`{d.value}`" in text

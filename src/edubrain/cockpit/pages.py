@@ -21,6 +21,7 @@ from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import Deferred, page, static_response, streamed_page
+from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
@@ -176,13 +177,11 @@ def home(
         if region is not None:
             rows = views.region_rows(services, actor, region)
             year = max((k[1] for k in rows), default=None)
+            by_id = {i.id: i for i in indicators()}
             context["tiles"] = [
-                views.Headline(views.BY_ID[k[0]], r)
+                views.Headline(by_id[k[0]], r)
                 for k, r in sorted(rows.items())
-                if k[1] == year
-                and k[0] in views.BY_ID
-                and views.BY_ID[k[0]].headline
-                and k[3] == ""
+                if k[1] == year and k[0] in by_id and by_id[k[0]].headline and k[3] == ""
             ][:6]
     return page(request, actor, "home.html", context)
 
@@ -291,7 +290,7 @@ def warning_list(
             "filters": filters,
             "show": show,
             "events": events,
-            "indicators": views.BY_ID,
+            "indicators": {i.id: i for i in indicators()},
             "grains": [g.value for g in Grain],
             "notice": request.query_params.get("done"),
         },
