@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from edubrain import installed
 from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
@@ -48,6 +49,9 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 def install(app: FastAPI) -> None:
     """Mount the pages on the app: routes, gzip for pages and JSON, the login redirect."""
     app.include_router(router)
+    for domain in installed.modules():
+        if domain.pages is not None:
+            app.include_router(domain.pages())
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
     async def http_error(request: Request, exc: Exception) -> Response:
