@@ -30,7 +30,7 @@ import uvicorn
 from conftest import County
 from edubrain.govern.run import govern
 from edubrain.govern.steward import REVIEW_TABLE
-from edubrain.indicators.catalogue import INDICATORS, family
+from edubrain.indicators.catalogue import family, indicators
 from edubrain.indicators.run import compute_catalogue
 from edubrain.sealing import sealer_for
 from edubrain.service import create_app
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-BY_ID = {i.id: i for i in INDICATORS}
+BY_ID = {i.id: i for i in indicators()}
 
 
 def _ensure_chromium() -> None:

@@ -10,7 +10,7 @@ import pytest
 from edubrain.errors import MappingError, UnknownEntityError
 from edubrain.sources.mapping import builtin_mappings, parse_mapping
 from edubrain.standard.codes import code_table, grade_stage, grade_year_index
-from edubrain.standard.entities import ENTITIES, DataClass, entity
+from edubrain.standard.entities import DataClass, entities, entity
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference" / "codes"
@@ -53,9 +53,9 @@ def test_grade_arithmetic() -> None:
 
 
 def test_every_entity_is_coherent() -> None:
-    names = [e.name for e in ENTITIES]
+    names = [e.name for e in entities()]
     assert len(names) == len(set(names))
-    for e in ENTITIES:
+    for e in entities():
         fields = e.field_names
         assert len(fields) == len(set(fields)), e.name
         assert set(e.natural_key) <= set(fields), e.name
@@ -68,7 +68,7 @@ def test_every_entity_is_coherent() -> None:
 
 
 def test_identity_numbers_are_core_data() -> None:
-    for e in ENTITIES:
+    for e in entities():
         if "id_number" in e.field_names:
             assert e.field("id_number").data_class is DataClass.CORE
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.errors import ConfigError
-from edubrain.indicators.catalogue import FAMILIES, INDICATORS, family, indicator
+from edubrain.indicators.catalogue import families, family, indicator, indicators
 from edubrain.indicators.definitions import GRAIN_LABELS, Grain
 from edubrain.indicators.engine import default_school_year, select_indicators
 from edubrain.indicators.explain import explain as explain_value
@@ -77,7 +77,7 @@ def compute(
     families: Annotated[
         list[str] | None,
         typer.Option(
-            "--family", help="Only this family (repeatable): " + ", ".join(f.id for f in FAMILIES)
+            "--family", help="Only this family (repeatable): " + ", ".join(f.id for f in families())
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
@@ -149,7 +149,7 @@ def show(
                 "id": i.id, "family": i.family, "name_zh": i.name_zh, "name_en": i.name_en,
                 "unit": i.unit, "grains": [g.value for g in i.grains], "version": i.version,
             }
-            for i in INDICATORS
+            for i in indicators()
         ]  # fmt: skip
         if as_json:
             _echo_json(catalogue)
@@ -369,7 +369,7 @@ def plans(
 
 def headline_rows(wh: Warehouse, school_year: str | None = None) -> list[dict[str, Any]]:
     """County values of the headline indicators (for `edubrain demo`)."""
-    ids = [i.id for i in INDICATORS if i.headline]
+    ids = [i.id for i in indicators() if i.headline]
     year = school_year or default_school_year(wh)
     rows = latest_values(wh, school_year=year, indicator_ids=ids)
     # County values; per 学段 only where an indicator has no county value (the 差异系数).

@@ -17,10 +17,12 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from edubrain import installed
 from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import Deferred, page, static_response, streamed_page
+from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
@@ -47,6 +49,9 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 def install(app: FastAPI) -> None:
     """Mount the pages on the app: routes, gzip for pages and JSON, the login redirect."""
     app.include_router(router)
+    for domain in installed.modules():
+        if domain.pages is not None:
+            app.include_router(domain.pages())
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -179,13 +184,11 @@ def home(
         if region is not None:
             rows = views.region_rows(services, actor, region)
             year = max((k[1] for k in rows), default=None)
+            by_id = {i.id: i for i in indicators()}
             context["tiles"] = [
-                views.Headline(views.BY_ID[k[0]], r)
+                views.Headline(by_id[k[0]], r)
                 for k, r in sorted(rows.items())
-                if k[1] == year
-                and k[0] in views.BY_ID
-                and views.BY_ID[k[0]].headline
-                and k[3] == ""
+                if k[1] == year and k[0] in by_id and by_id[k[0]].headline and k[3] == ""
             ][:6]
     return page(request, actor, "home.html", context)
 
@@ -294,7 +297,7 @@ def warning_list(
             "filters": filters,
             "show": show,
             "events": events,
-            "indicators": views.BY_ID,
+            "indicators": {i.id: i for i in indicators()},
             "grains": [g.value for g in Grain],
             "notice": request.query_params.get("done"),
         },

@@ -152,6 +152,21 @@ def page(
     return HTMLResponse(html, status_code=status_code)
 
 
+def records_page(
+    request: Request,
+    actor: Actor | None,
+    title: str,
+    entity_name: str,
+    result: Mapping[str, Any],
+) -> HTMLResponse:
+    """One page of an entity's records as a table with the standard's Chinese field labels:
+    the page a domain module shows for a scoped, masked, audited list (`result` is what the
+    list route returns: `items`, `next_cursor`)."""
+    columns = entity(entity_name).fields
+    context = {"title": title, "columns": columns, **result}
+    return page(request, actor, "records.html", context)
+
+
 class Deferred:
     """A page's data, computed when the template first touches it (see `streamed_page`)."""
 

@@ -1,14 +1,14 @@
 """Renders docs/quality-rules.md — the reason codes and the quality-rule catalogue — from code.
 
 The reason codes are `ingest.quarantine.Reason` (in priority order) with `REASON_WHEN`; the rules
-are `govern.quality.RULES`, each with its id, entity, dimension, severity and descriptions.
+are `govern.quality.rules()`, each with its id, entity, dimension, severity and descriptions.
 docs/quality.md keeps the prose; `edubrain docs` writes this file and
 tests/unit/test_generated_docs.py fails when the committed copy differs.
 """
 
 from __future__ import annotations
 
-from edubrain.govern.quality import RULES, Dimension, QualityRule
+from edubrain.govern.quality import Dimension, QualityRule, rules
 from edubrain.ingest.quarantine import REASON_WHEN, Reason
 
 _HEADER = """\
@@ -52,21 +52,22 @@ def _rules() -> list[str]:
     lines = [
         "## Quality rules",
         "",
-        f"{len(RULES)} rules (`edubrain.govern.quality.RULES`), by dimension. `error`: the record "
+        f"{len(rules())} rules (`edubrain.govern.quality.rules()`: declared by the domain "
+        "modules or derived from their entities), by dimension. `error`: the record "
         "is wrong or unusable for the indicators that need it; `warning`: doubtful or "
         "incomplete, a steward should look.",
         "",
     ]
     for dimension in Dimension:
-        rules = [r for r in RULES if r.dimension is dimension]
-        if not rules:
+        of_dimension = [r for r in rules() if r.dimension is dimension]
+        if not of_dimension:
             continue
         lines += [
             f"### `{dimension.value}`",
             "",
             "| rule | entity | severity | 规则 | rule (en) |",
             "|---|---|---|---|---|",
-            *(_rule_row(r) for r in rules),
+            *(_rule_row(r) for r in of_dimension),
             "",
         ]
     return lines

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as ASGIScope
 
-from edubrain import __version__
+from edubrain import __version__, installed
 from edubrain.errors import EdubrainError
 from edubrain.govern.steward import StewardError
 from edubrain.indicators.catalogue import UnknownIndicatorError
@@ -188,6 +188,9 @@ def create_app(
     )
     for module in (auth, places, people, portrait, indicators, operations, exports, audit):
         app.include_router(module.router, prefix=API_PREFIX)
+    for domain in installed.modules():
+        if domain.routes is not None:
+            app.include_router(domain.routes(), prefix=API_PREFIX)
     # The web UI: pages over these same route functions. Imported here, not at the top: the
     # cockpit sits above the service and imports it.
     from edubrain.cockpit import pages as cockpit_pages

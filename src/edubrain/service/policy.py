@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 
 import ibis
 
+from edubrain import installed
 from edubrain.errors import EdubrainError
-from edubrain.standard.entities import DataClass
+from edubrain.indicators.saved_values import VALUES_TABLE
+from edubrain.standard.entities import DataClass, person_registry
 from edubrain.warehouse.api import OptionalTables
 from edubrain.warehouse.schema import LOAD_UNITS_TABLE, LOADS_TABLE, QUARANTINE_TABLE
 
@@ -263,7 +265,7 @@ def _schools_in_region(scope: Scope, tables: OptionalTables) -> ir.Column:
     return schools.filter(schools.region_code.startswith(prefix)).school_code
 
 
-def _by_school(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue | None:
+def by_school(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue | None:
     if scope.level in REGION_LEVELS:
         return t.school_code.isin(_schools_in_region(scope, tables))
     if scope.level is ScopeLevel.SCHOOL:
@@ -271,7 +273,7 @@ def _by_school(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanV
     return None
 
 
-def _in_class(scope: Scope, t: ir.Table) -> ir.BooleanValue:
+def in_class(scope: Scope, t: ir.Table) -> ir.BooleanValue:
     """Rows of `t` (students, classes, assignments) that belong to the scope's class."""
     school, year, grade, number = scope.class_key
     return (
@@ -280,29 +282,6 @@ def _in_class(scope: Scope, t: ir.Table) -> ir.BooleanValue:
         & (t.grade_code == grade)
         & (t.class_no == number)
     )
-
-
-def _students_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
-    by_school = _by_school(scope, t, tables)
-    if by_school is not None:
-        return by_school
-    if scope.level is ScopeLevel.CLASS:
-        return _in_class(scope, t)
-    return t.student_number.isin(list(scope.student_numbers))
-
-
-def _teachers_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
-    by_school = _by_school(scope, t, tables)
-    if by_school is not None:
-        return by_school
-    if scope.level is ScopeLevel.CLASS:
-        assignments = tables.table("teaching_assignment")
-        classes = tables.table("class")
-        teaching = assignments.filter(_in_class(scope, assignments)).staff_number
-        heading = classes.filter(_in_class(scope, classes)).head_teacher_staff_number
-        return t.staff_number.isin(teaching) | t.staff_number.isin(heading)
-    # Pupils and parents have no view of staff records.
-    return ibis.literal(False)
 
 
 def _region_and_ancestors(code: str) -> list[str]:
@@ -460,10 +439,11 @@ def _loads_of_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.Boo
 
 def _mentions_in_scope(scope: Scope, tables: OptionalTables) -> ir.Column:
     mentions = tables.table(PERSON_MENTIONS)
-    pupils = tables.table("student")
-    known = mentions.student_number.isin(pupils.student_number).fill_null(False)
+    person = person_registry()
+    pupils = tables.table(person.entity)
+    known = mentions.student_number.isin(pupils[person.key]).fill_null(False)
     pupil_here = mentions.student_number.isin(
-        pupils.filter(_students_in_scope(scope, pupils, tables)).student_number
+        pupils.filter(scope_predicate(scope, person.entity, pupils, tables))[person.key]
     ).fill_null(False)
     by_load = mentions.load_id.isin(_loads_in_scope(scope, tables)).fill_null(False)
     return mentions.filter(pupil_here | (~known & by_load)).mention_key
@@ -601,11 +581,42 @@ def directory(scope: Scope, unit_region: str | None) -> Directory:
     return Directory(unit_region if unit_region else None)
 
 
-_SCOPED_ENTITIES: dict[str, Callable[[Scope, ir.Table, OptionalTables], ir.BooleanValue]] = {
-    "student": _students_in_scope,
-    "teacher": _teachers_in_scope,
-    "indicator_value": _units_in_scope,
-}
+ScopeRule = Callable[[Scope, "ir.Table", OptionalTables], "ir.BooleanValue"]
+
+
+@dataclass(frozen=True)
+class TableScope:
+    """How a caller's scope reaches the rows of `table`: a filter for the query.
+
+    Declared by the domain module that owns the table. `of_person` is the usual rule for a
+    table of records about pupils.
+    """
+
+    table: str
+    rule: ScopeRule
+
+
+def of_person(table: str, key: str) -> TableScope:
+    """Rows of `table` whose `key` names a person of the registry inside the caller's scope
+    (a pupil's fitness tests, item scores, loans): the registry's own rule decides."""
+
+    def rule(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
+        person = person_registry()
+        registry = tables.table(person.entity)
+        inside = registry.filter(scope_predicate(scope, person.entity, registry, tables))
+        return t[key].isin(inside[person.key])
+
+    return TableScope(table, rule)
+
+
+@installed.per_installation
+def _declared_scopes() -> dict[str, ScopeRule]:
+    rules: dict[str, ScopeRule] = {VALUES_TABLE: _units_in_scope}
+    for declared in installed.declared(TableScope):
+        if declared.table in rules:
+            raise ScopeError(f"two scope rules for the table {declared.table!r}")
+        rules[declared.table] = declared.rule
+    return rules
 
 
 def scope_predicate(
@@ -613,9 +624,9 @@ def scope_predicate(
 ) -> ir.BooleanValue:
     """The records of `entity_name` (table `t`) the scope covers, as a filter for the query.
 
-    An entity without a declared rule is covered by no scope at all (deny by default).
+    A table without a declared rule is covered by no scope at all (deny by default).
     """
-    rule = _SCOPED_ENTITIES.get(entity_name)
+    rule = _declared_scopes().get(entity_name)
     if rule is None:
         return ibis.literal(False)
     return rule(scope, t, tables)

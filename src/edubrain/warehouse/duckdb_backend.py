@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from edubrain.errors import WarehouseError
-from edubrain.standard.entities import ENTITIES, Entity
+from edubrain.standard.entities import Entity, entities
 from edubrain.warehouse.api import LoadRecord, MergeCounts
 from edubrain.warehouse.schema import (
     HISTORY_EXTRA_SCHEMA,
@@ -164,7 +164,7 @@ class DuckDBWarehouse:
             "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
         ).fetchall():
             have.setdefault(table, set()).add(column)
-        for ent in ENTITIES:
+        for ent in entities():
             current = pa.unify_schemas([entity_schema(ent), LINEAGE_SCHEMA])
             history = pa.unify_schemas([current, HISTORY_EXTRA_SCHEMA])
             for name, schema in ((ent.name, current), (history_table(ent.name), history)):

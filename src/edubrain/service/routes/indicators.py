@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import ibis
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from edubrain.indicators.catalogue import INDICATORS, indicator
+from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.definitions import Indicator
 from edubrain.indicators.saved_values import VALUES_TABLE, latest_of
 from edubrain.indicators.warnings import Level, WarningStore
@@ -84,7 +84,7 @@ def _describe(ind: Indicator) -> dict[str, Any]:
 )
 def list_indicators() -> list[dict[str, Any]]:
     """The indicator catalogue: names, units, formulas, thresholds and their sources."""
-    return [_describe(ind) for ind in INDICATORS]
+    return [_describe(ind) for ind in indicators()]
 
 
 def _latest_values(
