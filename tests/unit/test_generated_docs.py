@@ -9,7 +9,7 @@ import typer
 
 from edubrain.cli.docs_cmd import generated_documents
 from edubrain.cli.main import build_app
-from edubrain.govern.quality import RULES
+from edubrain.govern.quality import rules
 from edubrain.ingest.quarantine import REASON_WHEN, Reason
 from edubrain.service.app import api_routes, create_app
 from edubrain.service.docs import endpoints
@@ -62,7 +62,7 @@ def test_every_route_role_and_permission_is_documented(tmp_path: Path) -> None:
 
 def test_every_rule_and_reason_code_is_documented() -> None:
     rules = (DOCS / "quality-rules.md").read_text("utf-8")
-    for rule in RULES:
+    for rule in rules():
         assert f"| `{rule.id}` | `{rule.entity}` | {rule.severity.value} |" in rules, rule.id
     assert set(REASON_WHEN) == set(Reason)
     for reason in Reason:
