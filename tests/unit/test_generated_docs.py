@@ -61,9 +61,9 @@ def test_every_route_role_and_permission_is_documented(tmp_path: Path) -> None:
 
 
 def test_every_rule_and_reason_code_is_documented() -> None:
-    rules = (DOCS / "quality-rules.md").read_text("utf-8")
+    text = (DOCS / "quality-rules.md").read_text("utf-8")
     for rule in rules():
-        assert f"| `{rule.id}` | `{rule.entity}` | {rule.severity.value} |" in rules, rule.id
+        assert f"| `{rule.id}` | `{rule.entity}` | {rule.severity.value} |" in text, rule.id
     assert set(REASON_WHEN) == set(Reason)
     for reason in Reason:
-        assert f"| `{reason.value}` |" in rules, reason
+        assert f"| `{reason.value}` |" in text, reason
