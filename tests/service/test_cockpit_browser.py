@@ -33,7 +33,7 @@ from edubrain.govern.steward import REVIEW_TABLE
 from edubrain.indicators.catalogue import INDICATORS, family
 from edubrain.indicators.run import compute_catalogue
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.demo import create_demo_accounts
 from edubrain.service.refs import RecordRefs
 from edubrain.service.store import open_store

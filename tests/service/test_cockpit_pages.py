@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from conftest import NOW, County, add_user
 from edubrain.cockpit.pages import router as cockpit_router
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.app import api_routes
 from edubrain.service.auth import password_hasher
 from edubrain.service.policy import Role, Scope, ScopeLevel

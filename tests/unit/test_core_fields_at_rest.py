@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from edubrain.govern.run import govern
 from edubrain.ingest import ingest_paths
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.demo import DemoAccount, create_demo_accounts
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
