@@ -172,7 +172,7 @@ def create_api(
             reader=WarehouseReader(
                 warehouse, cache_bytes=settings.service_cache_mb << 20, sealer=sealer
             ),
-            refs=RecordRefs.for_home(settings.home),
+            refs=RecordRefs.for_workspace(settings.workspace),
             clock=clock or utc_now,
         )
         if serving:
@@ -222,7 +222,7 @@ def prepare_home(settings: Settings) -> None:
     """What the app needs before it starts: the store migrated, the service key, and a
     warehouse file to open read-only (empty before the first ingest)."""
     open_store(settings).close()
-    RecordRefs.for_home(settings.home)
+    RecordRefs.for_workspace(settings.workspace)
     open_warehouse(settings, read_only=True).close()
 
 
