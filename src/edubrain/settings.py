@@ -41,6 +41,22 @@ class Settings(BaseSettings):
             "beyond it work spills to disk. Unset: DuckDB's default, 80% of the machine's RAM."
         ),
     )
+    spark_partitions: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Shuffle partitions (`spark.sql.shuffle.partitions`) of a local Spark session "
+            "(`SparkTables.local`)."
+        ),
+    )
+    spark_driver_memory: str = Field(
+        default="1g",
+        pattern=r"^\d+([kKmMgGtTpP][bB]?|[bB])?$",
+        description=(
+            "Memory of the Spark driver (`spark.driver.memory`, e.g. `1g`, `4g`) of a local "
+            "Spark session (`SparkTables.local`)."
+        ),
+    )
     mappings_dir: Path | None = Field(
         default=None,
         description="Folder of the bureau's own source mappings (*.yaml); default `home/mappings`.",

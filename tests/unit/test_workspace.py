@@ -1,11 +1,15 @@
-"""Every path under EDUBRAIN_HOME comes from one object, `settings.workspace`."""
+"""Every path under EDUBRAIN_HOME comes from one object, `settings.workspace`; the settings
+object is the one reader of `EDUBRAIN_` variables."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from edubrain.settings import Settings
+import pytest
+
+from edubrain.errors import ConfigError
+from edubrain.settings import Settings, load_settings
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "edubrain"
 
@@ -48,3 +52,27 @@ def test_no_module_joins_a_path_onto_the_home_itself() -> None:
         if joins.search(line)
     ]
     assert not found, f"ask settings.workspace for the path instead: {found}"
+
+
+def test_spark_is_sized_from_the_same_variables_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDUBRAIN_SPARK_PARTITIONS", "8")
+    monkeypatch.setenv("EDUBRAIN_SPARK_DRIVER_MEMORY", "4g")
+    settings = load_settings()
+    assert (settings.spark_partitions, settings.spark_driver_memory) == (8, "4g")
+    monkeypatch.setenv("EDUBRAIN_SPARK_DRIVER_MEMORY", "four gigabytes")
+    with pytest.raises(ConfigError, match="EDUBRAIN_SPARK_DRIVER_MEMORY"):
+        load_settings()
+
+
+def test_only_settings_read_edubrain_variables() -> None:
+    """Settings are read once, at the entry point, and passed down (the CLI's own
+    EDUBRAIN_NEW_PASSWORD prompt aside)."""
+    reads = re.compile(r"os\.environ(\.get)?\s*[\[(]\s*\"EDUBRAIN_")
+    found = [
+        str(path.relative_to(SRC))
+        for path in sorted(SRC.rglob("*.py"))
+        if reads.search(path.read_text("utf-8")) and path.parts[-2] != "cli"
+    ]
+    assert not found
