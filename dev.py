@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Set up a virtual environment and run edubrain — the two Quick start commands.
+"""Set up a virtual environment and run edubrain — the Quick start commands, and the gates.
 
     python3 dev.py demo [ARGS...]   set up, then run `edubrain demo`
     python3 dev.py test             set up, run the gates, then the whole test suite (what CI runs)
