@@ -41,6 +41,15 @@ class Settings(BaseSettings):
             "beyond it work spills to disk. Unset: DuckDB's default, 80% of the machine's RAM."
         ),
     )
+    warehouse_checkpoint_memory_limit: str | None = Field(
+        default="512MB",
+        pattern=r"^\d+(\.\d+)?\s*([KMGT]i?B)$",
+        description=(
+            "Memory the warehouse may hold while it writes a writer's last changes into the "
+            "file as it closes (the checkpoint); keeps a large ingest's close from doubling its "
+            "peak. Unset: the checkpoint runs under `warehouse_memory_limit`."
+        ),
+    )
     spark_partitions: int = Field(
         default=2,
         ge=1,

@@ -40,6 +40,7 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> DuckDBWare
         settings.workspace.warehouse,
         threads=settings.warehouse_threads,
         memory_limit=settings.warehouse_memory_limit,
+        checkpoint_memory_limit=settings.warehouse_checkpoint_memory_limit,
         read_only=read_only,
     )
 
