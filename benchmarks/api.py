@@ -45,6 +45,7 @@ from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.workspace import Workspace
 
 
 def free_port() -> int:
@@ -237,7 +238,7 @@ def main() -> int:
     home: Path = args.home
     tokens, numbers, indicators = prepare(home)
     # Paging cursors are sealed under the service's key; the operator's benchmark may make them.
-    refs = SealedRefs.for_home(home)
+    refs = SealedRefs.for_workspace(Workspace(home))
     students = len(numbers)
     floor = raw_duckdb(home, numbers, 500)
 

@@ -133,7 +133,7 @@ def main() -> None:
     else:
         region = args.workdir / "region"
         settings = Settings(home=args.workdir / "home", progress=False)
-        if not settings.warehouse_path.exists():
+        if not settings.workspace.warehouse.exists():
             t = time.perf_counter()
             generate_region(region, students=args.students, seed=20251)
             ingest_paths([region / "standard", region / "exports"], settings)

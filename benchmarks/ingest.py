@@ -163,7 +163,7 @@ def main() -> int:
             k: {"rows": int(v["rows"]), "seconds": round(v["seconds"], 1)}
             for k, v in by_kind.items()
         },
-        "warehouse_mib": round(settings.warehouse_path.stat().st_size / 2**20),
+        "warehouse_mib": round(settings.workspace.warehouse.stat().st_size / 2**20),
     }
     results["peak_rss_mib_after_ingest"] = round(peak_rss_mib())
 

@@ -84,7 +84,7 @@ def test_catalogue_is_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
             inputs.release()
         for name in TABLES:
             wh.export_parquet(name, exported / f"{name}.parquet", exclude=("_row_hash",))
-    with SparkTables.local(tmp_dir=tmp_path / "spark") as spark:
+    with SparkTables.local(settings, tmp_dir=tmp_path / "spark") as spark:
         spark.register_folder(exported)
         inputs = Inputs(spark, year, quality_rows=quality)
         try:

@@ -31,7 +31,7 @@ from edubrain.govern.quality import RuleContext, rule, rules
 from edubrain.indicators.run import compute_catalogue
 from edubrain.ingest import ingest_paths
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import County, bearer_for
 from edubrain.indicators.catalogue import indicators
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import Store
 from edubrain.settings import Settings

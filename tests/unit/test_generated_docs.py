@@ -11,7 +11,8 @@ from edubrain.cli.docs_cmd import generated_documents
 from edubrain.cli.main import build_app
 from edubrain.govern.quality import rules
 from edubrain.ingest.quarantine import REASON_WHEN, Reason
-from edubrain.service.app import api_routes, create_app
+from edubrain.serve import create_app
+from edubrain.service.app import api_routes
 from edubrain.service.docs import endpoints
 from edubrain.service.policy import ROLE_LABELS, Permission, Role
 from edubrain.settings import Settings

@@ -7,6 +7,7 @@ import stat
 import pytest
 
 from edubrain.service.sealed_refs import SealedRefs, ServiceKeyError
+from edubrain.workspace import Workspace
 
 NUMBER = "G110101200801011234"
 
@@ -32,10 +33,10 @@ def test_a_changed_forged_or_foreign_ref_opens_to_nothing() -> None:
 
 
 def test_the_service_key_is_made_once_and_private(tmp_path) -> None:
-    first = SealedRefs.for_home(tmp_path)
+    first = SealedRefs.for_workspace(Workspace(tmp_path))
     key = tmp_path / "service.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    assert SealedRefs.for_home(tmp_path).open(first.seal(NUMBER)) == NUMBER
+    assert SealedRefs.for_workspace(Workspace(tmp_path)).open(first.seal(NUMBER)) == NUMBER
     key.write_bytes(b"short")
     with pytest.raises(ServiceKeyError, match="not a service key"):
-        SealedRefs.for_home(tmp_path)
+        SealedRefs.for_workspace(Workspace(tmp_path))

@@ -173,7 +173,7 @@ def test_closing_a_writer_checkpoints_under_the_small_limit_and_keeps_everything
     tmp_path, monkeypatch
 ) -> None:
     settings = Settings(home=tmp_path, warehouse_checkpoint_memory_limit="64MB")
-    wal = settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal")
+    wal = settings.workspace.warehouse.with_name(settings.workspace.warehouse.name + ".wal")
     limits: list[str] = []
     bounded = DuckDBWarehouse._bounded_checkpoint
 

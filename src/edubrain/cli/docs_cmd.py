@@ -14,7 +14,7 @@ import typer
 
 from edubrain.govern.docs import render_quality_catalogue
 from edubrain.indicators.docs import render_indicator_catalogue
-from edubrain.service.docs import service_reference
+from edubrain.serve import service_reference
 from edubrain.settings import Settings
 from edubrain.standard.docs import render_data_standard
 

@@ -59,7 +59,7 @@ def run_compute(
         wh,
         school_year=school_year,
         indicators=chosen,
-        plans=load_plans(settings.local_plans_dir),
+        plans=load_plans(settings.workspace.plans),
         max_load_age_days=settings.quality_max_load_age_days,
         warnings=warnings,
     )
@@ -331,7 +331,7 @@ def plans(
 ) -> None:
     """Plan targets (baseline → target, progress) and the per-county 共性要求 checklist."""
     settings = load_settings()
-    all_plans = load_plans(settings.local_plans_dir)
+    all_plans = load_plans(settings.workspace.plans)
     with open_warehouse(settings) as wh:
         years = stored_years(wh)
         if not years:

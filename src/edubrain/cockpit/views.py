@@ -195,7 +195,7 @@ def overview(services: Services, actor: Actor, trend_id: str | None) -> Overview
     rows = region_rows(services, actor, region) if region else {}
     years = sorted({key[1] for key in rows})
     year = years[-1] if years else None
-    plans = load_plans(services.settings.local_plans_dir)
+    plans = load_plans(services.settings.workspace.plans)
     targets = _plan_targets(plans)
     known = {i.id for i in indicators()}
     headlines = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edubrain.service.policy import (
@@ -23,7 +22,6 @@ from edubrain.service.policy import (
     Role,
     ScopeLevel,
 )
-from edubrain.settings import Settings
 from edubrain.standard.entities import DataClass
 
 if TYPE_CHECKING:  # types only: the app is built when the document is rendered
@@ -172,11 +170,3 @@ def render_service_reference(app: FastAPI) -> str:
         *_endpoint_table([e for e in found if not e.in_api]),
     ]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def service_reference() -> str:
-    """docs/service-reference.md for the app as `edubrain serve` builds it (nothing is opened:
-    routes are declared when the app is made; the store and warehouse open when it starts)."""
-    from edubrain.service.app import create_app
-
-    return render_service_reference(create_app(Settings(home=Path("unused"))))

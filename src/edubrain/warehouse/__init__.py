@@ -34,13 +34,13 @@ from edubrain.warehouse.spark_backend import SparkTables
 
 
 def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
-    """Open (creating if needed) the warehouse at `settings.warehouse_path`.
+    """Open (creating if needed) the warehouse at `settings.workspace.warehouse`.
 
     Read-only, several processes may hold it at once (the service's workers), and none may
     write it until they all let go.
     """
     return DuckDBWarehouse(
-        settings.warehouse_path,
+        settings.workspace.warehouse,
         threads=settings.warehouse_threads,
         memory_limit=settings.warehouse_memory_limit,
         checkpoint_memory_limit=settings.warehouse_checkpoint_memory_limit,
