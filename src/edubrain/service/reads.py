@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from edubrain.errors import EdubrainError
-from edubrain.service.masking import key_in_clear, present
+from edubrain.service.masking import PROTECTED, key_in_clear, present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.standard.entities import DataClass, entity
@@ -414,6 +414,47 @@ class ScopedReader:
         rows = self._reader.prepared_rows(shape, build, {"key": key_value})
         return self._present(actor, entity_name, rows)[0] if rows else None
 
+    def records(
+        self, actor: Actor, entity_name: str, *, filters: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every record of `entity_name` with these field values that the caller's scope
+        covers (the table's declared scope rule, inside the query), in natural-key order,
+        masked for the caller's clearance. For tables keyed by more than one field, read
+        whole (a pupil's fitness tests) rather than paged."""
+        ent = entity(entity_name)
+        with self._reader.lock:
+            t = self._scoped(actor.scope, entity_name)
+            for name, value in filters.items():
+                t = t.filter(t[name] == value)
+            t = t.select(*ent.field_names).order_by(list(ent.natural_key))
+        seen = clearance(actor.role)
+        opener = self.opener
+        return [present(ent, row, seen, opener) for row in self._reader.rows(t)]
+
+    def summed(
+        self,
+        actor: Actor,
+        entity_name: str,
+        *,
+        filters: Mapping[str, Any],
+        by: Sequence[str],
+        measure: str,
+    ) -> list[dict[str, Any]]:
+        """Σ `measure` per `by` over the records the caller's scope covers. A sum is as
+        sensitive as what it adds up: it reads None for a caller not cleared for the
+        measure's data class (the groups still show, as the records themselves would)."""
+        ent = entity(entity_name)
+        with self._reader.lock:
+            t = self._scoped(actor.scope, entity_name)
+            for name, value in filters.items():
+                t = t.filter(t[name] == value)
+            t = t.group_by(list(by)).aggregate(**{measure: t[measure].sum()}).order_by(list(by))
+        rows = self._reader.rows(t)
+        if not _cleared(ent.field(measure).data_class, clearance(actor.role)):
+            for row in rows:
+                row[measure] = None
+        return rows
+
     def export_rows(
         self, scope: Scope, entity_name: str, fields: Sequence[str]
     ) -> list[dict[str, Any]]:
@@ -453,3 +494,7 @@ class ScopedReader:
                 shown[kept_as] = found
             out.append(dict(found))
         return out
+
+
+def _cleared(data_class: DataClass, seen: frozenset[DataClass]) -> bool:
+    return data_class not in PROTECTED or data_class in seen
