@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import ibis
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import NotFoundError
 from edubrain.govern.references import REFERENCES, Reference, school_reference
 from edubrain.standard.entities import ENTITIES, Entity, entity
 from edubrain.warehouse import LOADS_TABLE
@@ -50,10 +50,8 @@ class CachedTables:
         return self._tables[name]
 
 
-class UnknownRuleError(EdubrainError, ValueError):
+class UnknownRuleError(NotFoundError):
     """A rule id that is not in the catalogue."""
-
-    exit_code = 2
 
 
 class Dimension(StrEnum):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import ibis
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import InvalidInputError
 from edubrain.standard.entities import DataClass
 from edubrain.warehouse.schema import LOAD_UNITS_TABLE, LOADS_TABLE, QUARANTINE_TABLE
 
@@ -70,7 +70,7 @@ class Permission(StrEnum):
     WARNINGS_MANAGE = "warnings:manage"
 
 
-class ScopeError(EdubrainError, ValueError):
+class ScopeError(InvalidInputError):
     """A scope that is malformed or not allowed for the role."""
 
 

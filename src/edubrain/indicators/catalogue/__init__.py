@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import NotFoundError
 from edubrain.indicators.catalogue import (
     balance,
     class_size,
@@ -14,10 +14,8 @@ from edubrain.indicators.catalogue import (
 from edubrain.indicators.definitions import Family, Indicator
 
 
-class UnknownIndicatorError(EdubrainError, ValueError):
+class UnknownIndicatorError(NotFoundError):
     """An indicator id that is not in the catalogue."""
-
-    exit_code = 2
 
 
 FAMILIES: tuple[Family, ...] = (
