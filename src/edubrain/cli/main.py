@@ -42,6 +42,13 @@ EXIT_CODES: dict[type[EdubrainError], int] = {
     ForbiddenError: 4,
 }
 FAILED = 1  # an error of no kind: a bug or an engine failure
+MEANINGS: dict[int, str] = {
+    0: "done",
+    FAILED: "failed unexpectedly: a bug or an engine failure (`--debug` shows the traceback)",
+    2: "the command is wrong: fix what was asked (click's usage errors exit 2 too)",
+    3: "try again later, or once an operator has fixed the store, warehouse or key",
+    4: "not allowed",
+}
 
 
 def exit_code(exc: EdubrainError) -> int:
