@@ -6,21 +6,22 @@ service cannot do it now. Concrete errors stay next to the code that raises them
 `UnknownIndicatorError` in the indicator catalogue) and derive from one kind; routes raise a
 kind directly. Surfaces translate kinds, never concrete classes, each in one place:
 
-| kind                   | HTTP (`service/problems.py`) | CLI exit (`cli/main.py`) |
-|------------------------|------------------------------|--------------------------|
-| InvalidInputError      | 400 输入无效                 | 2                        |
-| UnauthenticatedError   | 401 未登录 (WWW-Authenticate) | 4                        |
-| ForbiddenError         | 403 没有权限                 | 4                        |
-| NotFoundError          | 404 未找到                   | 2                        |
-| ConflictError          | 409 冲突                     | 2                        |
-| GoneError              | 410 已失效                   | 2                        |
-| LockedError            | 423 已锁定                   | 3                        |
-| TooManyRequestsError   | 429 请求过于频繁 (Retry-After) | 3                      |
-| UnavailableError       | 503 暂不可用                 | 3                        |
-| (no kind)              | 500 内部错误                 | 1                        |
+| kind                 | HTTP | title (`service/problems.py`) | CLI exit (`cli/main.py`) |
+|----------------------|------|-------------------------------|--------------------------|
+| InvalidInputError    | 400  | 输入无效                      | 2                        |
+| UnauthenticatedError | 401  | 未登录                        | 4                        |
+| ForbiddenError       | 403  | 没有权限                      | 4                        |
+| NotFoundError        | 404  | 未找到                        | 2                        |
+| ConflictError        | 409  | 冲突                          | 2                        |
+| GoneError            | 410  | 已失效                        | 2                        |
+| LockedError          | 423  | 已锁定                        | 3                        |
+| TooManyRequestsError | 429  | 请求过于频繁                  | 3                        |
+| UnavailableError     | 503  | 暂不可用                      | 3                        |
+| (no kind)            | 500  | 内部错误                      | 1                        |
 
-Exit code 2 means "the command is wrong: fix what was asked" (click's usage errors exit 2 too),
-3 "try again later, or once an operator has fixed the store, warehouse or key", 4 "not allowed".
+A 401 also says `WWW-Authenticate: Bearer`, a 429 `Retry-After`. Exit code 2 means "the
+command is wrong: fix what was asked" (click's usage errors exit 2 too), 3 "try again later, or
+once an operator has fixed the store, warehouse or key", 4 "not allowed".
 A 5xx answer never carries the error's own message (it may name files or SQL); it is logged.
 
 An error with no kind is a 500 and exit 1 on purpose only where it means a bug or an engine
