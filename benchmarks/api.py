@@ -42,9 +42,10 @@ import httpx
 
 from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope, ScopeLevel
-from edubrain.service.refs import RecordRefs
+from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.workspace import Workspace
 
 
 def free_port() -> int:
@@ -136,7 +137,7 @@ async def load(
     tokens: dict[str, str],
     numbers: list[str],
     indicators: list[str],
-    refs: RecordRefs,
+    refs: SealedRefs,
     total: int,
     concurrency: int,
 ) -> tuple[list[float], dict[str, list[float]], int, float]:
@@ -237,7 +238,7 @@ def main() -> int:
     home: Path = args.home
     tokens, numbers, indicators = prepare(home)
     # Paging cursors are sealed under the service's key; the operator's benchmark may make them.
-    refs = RecordRefs.for_home(home)
+    refs = SealedRefs.for_workspace(Workspace(home))
     students = len(numbers)
     floor = raw_duckdb(home, numbers, 500)
 

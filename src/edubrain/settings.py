@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from edubrain.errors import ConfigError
+from edubrain.workspace import Workspace
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,31 @@ class Settings(BaseSettings):
         description=(
             "Memory the warehouse engine may hold (e.g. `4GB`), for it and for record linkage; "
             "beyond it work spills to disk. Unset: DuckDB's default, 80% of the machine's RAM."
+        ),
+    )
+    warehouse_checkpoint_memory_limit: str | None = Field(
+        default="512MB",
+        pattern=r"^\d+(\.\d+)?\s*([KMGT]i?B)$",
+        description=(
+            "Memory the warehouse may hold while it writes a writer's last changes into the "
+            "file as it closes (the checkpoint); keeps a large ingest's close from doubling its "
+            "peak. Unset: the checkpoint runs under `warehouse_memory_limit`."
+        ),
+    )
+    spark_partitions: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Shuffle partitions (`spark.sql.shuffle.partitions`) of a local Spark session "
+            "(`SparkTables.local`)."
+        ),
+    )
+    spark_driver_memory: str = Field(
+        default="1g",
+        pattern=r"^\d+([kKmMgGtTpP][bB]?|[bB])?$",
+        description=(
+            "Memory of the Spark driver (`spark.driver.memory`, e.g. `1g`, `4g`) of a local "
+            "Spark session (`SparkTables.local`)."
         ),
     )
     mappings_dir: Path | None = Field(
@@ -208,31 +234,24 @@ class Settings(BaseSettings):
     )
 
     @property
-    def warehouse_path(self) -> Path:
-        return self.home / self.warehouse_file
+    def workspace(self) -> Workspace:
+        """Every path under `home` (the warehouse, the store, mappings, plans, ...)."""
+        return Workspace(
+            home=self.home,
+            warehouse_file=self.warehouse_file,
+            store_file=self.store_file,
+            mappings_dir=self.mappings_dir,
+            plans_dir=self.plans_dir,
+            map_outline_file=self.map_outline,
+        )
 
     @property
     def data_key_path(self) -> Path:
+        """The data key file; outside `home` on purpose, so not part of the workspace."""
         if self.key_file is not None:
             return self.key_file.expanduser()
         config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
         return Path(config) / "edubrain" / "data.key"
-
-    @property
-    def local_mappings_dir(self) -> Path:
-        return self.mappings_dir if self.mappings_dir is not None else self.home / "mappings"
-
-    @property
-    def map_outline_path(self) -> Path:
-        return (
-            self.map_outline
-            if self.map_outline is not None
-            else self.home / "map" / "outline.geojson"
-        )
-
-    @property
-    def local_plans_dir(self) -> Path:
-        return self.plans_dir if self.plans_dir is not None else self.home / "plans"
 
     @property
     def service_processes(self) -> int:

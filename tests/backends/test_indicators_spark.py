@@ -20,7 +20,7 @@ import pytest
 
 from edubrain.govern.quality import RuleContext
 from edubrain.govern.scorecard import PERSON_BEARING, scorecard
-from edubrain.indicators.catalogue import INDICATORS
+from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.engine import compute_values, default_school_year
 from edubrain.indicators.inputs import Inputs
 from edubrain.ingest import ingest_paths
@@ -79,23 +79,23 @@ def test_catalogue_is_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
         quality = [r.as_dict() for r in scorecard(wh, RuleContext(date(2026, 3, 1), 45))]
         inputs = Inputs(wh, year, quality_rows=quality)
         try:
-            on_duckdb = compute_values(inputs, INDICATORS).rows
+            on_duckdb = compute_values(inputs, indicators()).rows
         finally:
             inputs.release()
         for name in TABLES:
             wh.export_parquet(name, exported / f"{name}.parquet", exclude=("_row_hash",))
-    with SparkTables.local(tmp_dir=tmp_path / "spark") as spark:
+    with SparkTables.local(settings, tmp_dir=tmp_path / "spark") as spark:
         spark.register_folder(exported)
         inputs = Inputs(spark, year, quality_rows=quality)
         try:
-            on_spark = compute_values(inputs, INDICATORS).rows
+            on_spark = compute_values(inputs, indicators()).rows
         finally:
             inputs.release()
 
     duck = {_key(r): r for r in on_duckdb}
     sparked = {_key(r): r for r in on_spark}
     assert len(duck) == len(on_duckdb) and len(duck) > 150
-    assert {k[0] for k in duck} == {i.id for i in INDICATORS}  # every indicator has values
+    assert {k[0] for k in duck} == {i.id for i in indicators()}  # every indicator has values
     assert sparked.keys() == duck.keys()
     differ = [
         (k, column, duck[k][column], sparked[k][column])

@@ -20,7 +20,7 @@ from edubrain.ingest import ingest_paths
 from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
-from edubrain.standard.entities import ENTITIES, FieldType, entity
+from edubrain.standard.entities import FieldType, entities, entity
 from edubrain.warehouse import QUARANTINE_TABLE, history_table, open_warehouse
 
 pytestmark = pytest.mark.slow
@@ -118,7 +118,7 @@ def test_warehouse_holds_exactly_the_truth(county) -> None:
     region, settings, _ = county
     checked = 0
     with open_warehouse(settings) as wh:
-        for ent in ENTITIES:
+        for ent in entities():
             truth_file = region / "truth" / f"{ent.name}.csv"
             if not truth_file.exists():
                 continue

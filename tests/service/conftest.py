@@ -75,7 +75,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
             )
         }
     return County(
-        settings.warehouse_path,
+        settings.workspace.warehouse,
         tables["student"],
         tables["teacher"],
         tables["school"],

@@ -30,12 +30,12 @@ import uvicorn
 from conftest import County
 from edubrain.govern.run import govern
 from edubrain.govern.steward import REVIEW_TABLE
-from edubrain.indicators.catalogue import INDICATORS, family
+from edubrain.indicators.catalogue import family, indicators
 from edubrain.indicators.run import compute_catalogue
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.demo import create_demo_accounts
-from edubrain.service.refs import RecordRefs
+from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-BY_ID = {i.id: i for i in INDICATORS}
+BY_ID = {i.id: i for i in indicators()}
 
 
 def _ensure_chromium() -> None:
@@ -350,7 +350,7 @@ def shown_number(number: str, *, sees_id_numbers: bool, sees_birth_dates: bool =
 
 def ref(site: Site, number: str) -> str:
     """The pupil's sealed ref: how a page addresses a pupil whose 学籍号 the role sees masked."""
-    return RecordRefs.for_home(site.settings.home).seal(number)
+    return SealedRefs.for_workspace(site.settings.workspace).seal(number)
 
 
 def _class_pupils(site: Site, key: str) -> list[dict[str, Any]]:
@@ -537,7 +537,7 @@ def test_an_app_vendor_sees_masked_names(site: Site, as_role: Any) -> None:
     school = site.scopes["demo_app_vendor"]
     names = {s["student_number"]: s["name"]
              for s in site.county.students if s["school_code"] == school}  # fmt: skip
-    refs = RecordRefs.for_home(site.settings.home)
+    refs = SealedRefs.for_workspace(site.settings.workspace)
     rows = page.locator("#students tbody tr").all()
     assert rows
     for row in rows:

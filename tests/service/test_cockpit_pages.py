@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from conftest import NOW, County, add_user
 from edubrain.cockpit.pages import router as cockpit_router
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.app import api_routes
 from edubrain.service.auth import password_hasher
 from edubrain.service.policy import Role, Scope, ScopeLevel
@@ -30,8 +30,8 @@ PASSWORD = "Cockpit-test-2026!"
 def client(county: County, make_settings: Callable[..., Settings]) -> Iterator[Any]:
     settings = make_settings("sqlite", county=county)
     outline = county.warehouse.parent.parent / "region" / "map" / "outline.geojson"
-    settings.map_outline_path.parent.mkdir(parents=True)
-    shutil.copy(outline, settings.map_outline_path)
+    settings.workspace.map_outline.parent.mkdir(parents=True)
+    shutil.copy(outline, settings.workspace.map_outline)
     with open_store(settings) as store:
         hashed = password_hasher(settings).hash(PASSWORD)
         county_code = county.schools[0]["region_code"]

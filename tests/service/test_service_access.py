@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import County, bearer_for
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import Store
 from edubrain.settings import Settings

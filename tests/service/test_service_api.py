@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from conftest import County, add_user, steward_tables
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app
+from edubrain.serve import create_app
+from edubrain.service import create_api
 from edubrain.service.app import AccessNotDeclaredError, api_routes, check_routes_declare_access
 from edubrain.service.auth import open_session
 from edubrain.service.masking import mask_free_text, mask_id_number, mask_name, mask_phone
@@ -73,6 +74,13 @@ def test_every_route_of_the_app_declares_access(tmp_path) -> None:  # type: igno
     assert check_routes_declare_access(app) == len(hidden) + len(
         [(path, m) for path, item in app.openapi()["paths"].items() for m in item]
     )
+
+
+def test_the_api_alone_has_no_pages_and_the_same_openapi(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`edubrain.serve` mounts the cockpit on the API; the API alone is built without it."""
+    api = create_api(Settings(home=tmp_path))
+    assert all(r.include_in_schema for r in api_routes(api.routes))
+    assert api.openapi() == create_app(Settings(home=tmp_path)).openapi()
 
 
 class Caller:

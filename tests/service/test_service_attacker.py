@@ -34,7 +34,8 @@ from test_service_trust import _with_planted_rows
 
 from conftest import NOW, County, bearer_for
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app, masking
+from edubrain.serve import create_app
+from edubrain.service import masking
 from edubrain.service.policy import CLEARANCE, ROLE_PERMISSIONS, Permission, Role, Scope, ScopeLevel
 from edubrain.settings import Settings
 from edubrain.standard.entities import DataClass

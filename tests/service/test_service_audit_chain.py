@@ -193,7 +193,7 @@ def test_the_service_checkpoints_sqlite_in_the_background(tmp_path: Path) -> Non
     """No commit (an audit append that requests wait for) copies the log into the database
     file; a thread of the store does, every second."""
     settings = Settings(home=tmp_path)
-    database = tmp_path / settings.store_file
+    database = settings.workspace.store
     with open_store(settings, checkpoint_in_background=True) as store:
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import NOW
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.auth import PasswordPolicyError, create_user, password_problems, token_hash
 from edubrain.service.deps import SESSION_COOKIE
 from edubrain.service.policy import Role, Scope, ScopeError, ScopeLevel

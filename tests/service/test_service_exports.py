@@ -13,7 +13,7 @@ from test_service_auth import Clock
 
 from conftest import NOW, County, add_user
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.auth import open_session
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.settings import Settings

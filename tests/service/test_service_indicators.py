@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import County, bearer_for
-from edubrain.indicators.catalogue import INDICATORS
-from edubrain.service import create_app
+from edubrain.indicators.catalogue import indicators
+from edubrain.serve import create_app
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import Store
 from edubrain.settings import Settings
@@ -189,9 +189,9 @@ def test_catalogue_and_a_schools_trend(api: Api) -> None:
     school = api.county.schools[0]["school_code"]
     headers = api.login_as(R.SCHOOL_ADMIN, "school", school)
     catalogue = api.client.get("/api/v1/indicators", headers=headers).json()
-    assert len(catalogue) == len(INDICATORS) == 49
+    assert len(catalogue) == len(indicators()) == 49
     by_id = {i["indicator_id"]: i for i in catalogue}
-    assert set(by_id) == {i.id for i in INDICATORS}
+    assert set(by_id) == {i.id for i in indicators()}
     own = [r for r in api.county.indicator_values if r["unit_code"] == school]
     chosen = own[0]
     series = api.client.get(

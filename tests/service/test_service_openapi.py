@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conftest import County, add_user
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.auth import open_session
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.settings import Settings

@@ -34,7 +34,7 @@ from conftest import NOW, County, bearer_for
 from edubrain.govern.identity import PERSON_MENTION_SCHEMA, PERSON_MENTION_TABLE
 from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE
 from edubrain.sealing import sealer_for
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.auth import create_user
 from edubrain.service.masking import mask_free_text
 from edubrain.service.policy import Role, Scope, ScopeLevel

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from conftest import County, bearer_for, steward_tables
 from edubrain.cockpit.render import nav_for
 from edubrain.ingest import ingest_paths
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.app import api_routes
 from edubrain.service.policy import Actor, Role, Scope, ScopeLevel
 from edubrain.service.store import Store

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from edubrain.govern.run import govern
 from edubrain.ingest import ingest_paths
-from edubrain.service import create_app
+from edubrain.serve import create_app
 from edubrain.service.demo import DemoAccount, create_demo_accounts
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
@@ -116,7 +116,7 @@ def test_no_id_number_in_clear_in_the_warehouse_or_the_store(
     found = {
         where: hits[:2]
         for where, texts in {
-            **_warehouse_texts(settings.warehouse_path),
+            **_warehouse_texts(settings.workspace.warehouse),
             **{
                 f"store:{k}": v for k, v in _store_texts(settings.home / "edubrain.sqlite3").items()
             },

@@ -23,7 +23,7 @@ from python_calamine import CalamineWorkbook
 from edubrain.sources.generator import generate_region
 from edubrain.sources.mapping import Export, builtin_mappings
 from edubrain.standard.codes import code_tables
-from edubrain.standard.entities import ENTITIES, FieldType, entity
+from edubrain.standard.entities import FieldType, entities, entity
 from edubrain.standard.identifiers import id_number_problem, student_number_problem
 
 N = 2000
@@ -118,7 +118,7 @@ def test_file_names_match_their_mapping(region: Path) -> None:
 
 
 def test_truth_files_have_the_standard_headers(region: Path) -> None:
-    for ent in ENTITIES:
+    for ent in entities():
         with (region / "truth" / f"{ent.name}.csv").open(encoding="utf-8") as fh:
             assert next(csv.reader(fh)) == list(ent.field_names)
     for name in ("region", "term", "attendance"):
@@ -138,7 +138,7 @@ def test_truth_identifiers_are_valid_and_keys_unique(region: Path) -> None:
     # GB 11643: the 17th digit is odd for males
     g = students[students["id_number"] != ""]
     assert ((g["id_number"].str[16].astype(int) % 2 == 1) == (g["sex"] == "1")).all()
-    for ent in ENTITIES:
+    for ent in entities():
         frame = _truth(region, ent.name)
         assert not frame.duplicated(list(ent.natural_key)).any(), ent.name
 

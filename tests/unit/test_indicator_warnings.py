@@ -12,7 +12,7 @@ import pytest
 from indicator_region import COUNTY, FACILITY, J1, P1, S1
 
 from edubrain.errors import ConfigError
-from edubrain.indicators.catalogue import INDICATORS, indicator
+from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.plans import load_plans, parse_plan
 from edubrain.indicators.run import compute_catalogue
 from edubrain.indicators.warnings import Status, WarningStateError, WarningStore
@@ -31,7 +31,7 @@ def test_threshold_warning_levels_follow_the_bands(tmp_path: Path) -> None:
     settings = region.build(tmp_path)
     with open_warehouse(settings) as wh, open_store(settings) as book:
         compute_catalogue(
-            wh, warnings=book, indicators=[i for i in INDICATORS if i.family != "data"], now=T0
+            wh, warnings=book, indicators=[i for i in indicators() if i.family != "data"], now=T0
         )
         store = WarningStore(book)
         # S1: 16.67 pupils per staff vs 12.5 → 33% over → 红 (bands 5% / 15%)

@@ -15,7 +15,7 @@ import indicator_region as region
 import pytest
 from indicator_region import CITY, COUNTY, J1, P1, P2, P3, P4, S1
 
-from edubrain.indicators.catalogue import INDICATORS, indicator
+from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.definitions import (
     Grain,
     Indicator,
@@ -84,7 +84,7 @@ def computed(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, s
     settings = region.build(tmp_path_factory.mktemp("ind"))
     with open_warehouse(settings) as wh:
         summary = compute_catalogue(
-            wh, indicators=[i for i in INDICATORS if i.family != "data"], now=NOW
+            wh, indicators=[i for i in indicators() if i.family != "data"], now=NOW
         )
     return {
         (r["indicator_id"], r["grain"], r["unit_code"], r["stage"]): r["value"]
@@ -188,7 +188,7 @@ def test_informatization_shares(computed: dict) -> None:
 
 
 def test_every_threshold_names_its_source_and_reliability() -> None:
-    for ind in INDICATORS:
+    for ind in indicators():
         for th in ind.thresholds:
             assert th.source.document and th.source.reliability in set(Reliability), ind.id
             assert th.grains and set(th.grains) <= set(ind.grains), ind.id

@@ -28,8 +28,8 @@ exports:
 
 def test_a_new_source_loads_from_its_mapping_file_alone(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
-    settings.local_mappings_dir.mkdir(parents=True)
-    (settings.local_mappings_dir / "district_family.yaml").write_text(MAPPING, "utf-8")
+    settings.workspace.mappings.mkdir(parents=True)
+    (settings.workspace.mappings / "district_family.yaml").write_text(MAPPING, "utf-8")
     body = "33990120180305001"
     pupil = f"G{body}{id_check_char(body)}"
     export = tmp_path / "家校通_2025.csv"

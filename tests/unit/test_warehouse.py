@@ -167,3 +167,31 @@ def test_prepared_reads_run_from_many_threads_at_once(wh) -> None:
     with ThreadPoolExecutor(8) as pool:
         groups = list(pool.map(look, range(3000)))
     assert groups == [i % 3 for i in range(3000)]
+
+
+def test_closing_a_writer_checkpoints_under_the_small_limit_and_keeps_everything(
+    tmp_path, monkeypatch
+) -> None:
+    settings = Settings(home=tmp_path, warehouse_checkpoint_memory_limit="64MB")
+    wal = settings.workspace.warehouse.with_name(settings.workspace.warehouse.name + ".wal")
+    limits: list[str] = []
+    bounded = DuckDBWarehouse._bounded_checkpoint
+
+    def spy(self: DuckDBWarehouse, limit: str) -> None:
+        bounded(self, limit)
+        # Still open: the limit is in force and the commit is already in the file.
+        limits.append(self._con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        assert not wal.exists()
+
+    monkeypatch.setattr(DuckDBWarehouse, "_bounded_checkpoint", spy)
+    with open_warehouse(settings) as warehouse:
+        _merge(warehouse, _terms(T1, T2), "L1", datetime(2026, 1, 1))
+        assert wal.exists()  # committed, not yet checkpointed
+    assert limits == ["61.0 MiB"]  # 64 MB = 64,000,000 bytes
+    with open_warehouse(settings, read_only=True) as warehouse:
+        assert warehouse.count("term") == 2
+
+
+def test_a_checkpoint_limit_that_is_not_a_size_is_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="warehouse_checkpoint_memory_limit"):
+        Settings(home=tmp_path, warehouse_checkpoint_memory_limit="half")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from edubrain import installed
+
 
 def register(app: typer.Typer) -> None:
     from edubrain.cli import (
@@ -35,3 +37,7 @@ def register(app: typer.Typer) -> None:
     docs_cmd.register(app)
     service_cmd.register(app)
     keys_cmd.register(app)
+    # Each domain module's own commands.
+    for domain in installed.modules():
+        if domain.commands is not None:
+            domain.commands(app)

@@ -169,7 +169,7 @@ def demo(
         shutil.rmtree(home)
     home.mkdir(parents=True)
     settings = Settings(home=home)
-    region_dir = home / "region"
+    region_dir = settings.workspace.demo_region
 
     started = time.perf_counter()
     console.print(f"[bold]1/4[/] Generating a synthetic county of {students:,} students ...")
@@ -177,8 +177,8 @@ def demo(
     console.print(f"    done in {time.perf_counter() - started:.1f} s → {region_dir}")
     outline = region_dir / "map" / "outline.geojson"
     if outline.is_file():  # the cockpit's map (教育一张图) draws it
-        settings.map_outline_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(outline, settings.map_outline_path)
+        settings.workspace.map_outline.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(outline, settings.workspace.map_outline)
 
     step = time.perf_counter()
     console.print("[bold]2/4[/] Ingesting every export into the warehouse ...")
@@ -188,7 +188,9 @@ def demo(
             reports = ingest_paths(folders, settings, progress=bar)
     else:
         reports = ingest_paths(folders, settings)
-    console.print(f"    done in {time.perf_counter() - step:.1f} s → {settings.warehouse_path}")
+    console.print(
+        f"    done in {time.perf_counter() - step:.1f} s → {settings.workspace.warehouse}"
+    )
 
     console.print(_summary_by_source(reports))
     read = sum(r.rows_read for r in reports)

@@ -17,7 +17,7 @@ from edubrain.settings import Settings, load_settings
 if TYPE_CHECKING:  # the models (scipy, pandas) load only when a diagnose command runs
     from edubrain.diagnosis.audit import Audit
     from edubrain.diagnosis.diagnose import PracticePolicy
-    from edubrain.diagnosis.run import StudentView, Workspace
+    from edubrain.diagnosis.run import FittedDiagnosis, StudentView
 
 app = typer.Typer(
     help="学情诊断: mastery per knowledge point, layered groups, next practice, fairness audit.",
@@ -67,8 +67,8 @@ def fit_cmd(
     )
 
 
-def _student_payload(view: StudentView, ws: Workspace) -> dict[str, Any]:
-    ids, codes = ws.items.item_ids, ws.diagnosis.kp_codes
+def _student_payload(view: StudentView, fitted: FittedDiagnosis) -> dict[str, Any]:
+    ids, codes = fitted.items.item_ids, fitted.diagnosis.kp_codes
     return {
         "student_number": view.student_number,
         "class": view.class_key,
@@ -137,16 +137,16 @@ def show_cmd(
 ) -> None:
     """A student's mastery (with uncertainty), next practice and 错题本, or a class's heatmap
     and layered groups (分层教学); with neither, the classes in the diagnosis."""
-    from edubrain.diagnosis.run import open_workspace, student_view
+    from edubrain.diagnosis.run import open_diagnosis, student_view
 
-    ws = open_workspace(load_settings())
+    fitted = open_diagnosis(load_settings())
     if student:
-        _student(_student_payload(student_view(ws, student, _policy(band)), ws), as_json)
+        _student(_student_payload(student_view(fitted, student, _policy(band)), fitted), as_json)
         return
     if class_key:
-        _class(ws, class_key, groups, min_size, as_json)
+        _class(fitted, class_key, groups, min_size, as_json)
         return
-    keys, counts = np.unique(ws.roster.class_key, return_counts=True)
+    keys, counts = np.unique(fitted.roster.class_key, return_counts=True)
     rows: list[dict[str, Any]] = [
         {"class": str(k), "students": int(n)} for k, n in zip(keys, counts, strict=True)
     ]
@@ -161,18 +161,20 @@ def show_cmd(
     _console().print(table)
 
 
-def _class(ws: Workspace, class_key: str, groups: int, min_size: int, as_json: bool) -> None:
+def _class(
+    fitted: FittedDiagnosis, class_key: str, groups: int, min_size: int, as_json: bool
+) -> None:
     from edubrain.diagnosis.diagnose import LAYER_NAMES
     from edubrain.diagnosis.run import class_view
 
-    view = class_view(ws, class_key, groups, min_size)
+    view = class_view(fitted, class_key, groups, min_size)
     codes = [str(c) for c in view.heatmap.kp_codes]
     layers = view.layers
     out: dict[str, Any] = {
         "class": class_key,
         "heatmap": {
             "kp_codes": codes,
-            "names": [str(ws.graph.names[k]) for k in view.points],
+            "names": [str(fitted.graph.names[k]) for k in view.points],
             "mean_mastery": [round(float(v), 3) for v in view.heatmap.mean_mastery[0]],
         },
         "groups": [
@@ -214,10 +216,10 @@ def recommend_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Next practice items on the weakest prerequisite-ready points, within the band."""
-    from edubrain.diagnosis.run import open_workspace, student_view
+    from edubrain.diagnosis.run import open_diagnosis, student_view
 
-    ws = open_workspace(load_settings())
-    _student(_student_payload(student_view(ws, student, _policy(band, count)), ws), as_json)
+    fitted = open_diagnosis(load_settings())
+    _student(_student_payload(student_view(fitted, student, _policy(band, count)), fitted), as_json)
 
 
 def audit_tables(result: Audit) -> list[Table]:
@@ -252,10 +254,10 @@ def audit_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Diagnosis accuracy and recommendation quality by 城乡 and sex, with the gaps."""
-    from edubrain.diagnosis.run import open_workspace, run_audit
+    from edubrain.diagnosis.run import open_diagnosis, run_audit
 
-    ws = open_workspace(load_settings())
-    result = run_audit(ws, _policy(band), truth)
+    fitted = open_diagnosis(load_settings())
+    result = run_audit(fitted, _policy(band), truth)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -267,7 +269,7 @@ def audit_cmd(
 def demo_diagnosis(console: Console, settings: Settings, region_dir: Path) -> None:
     """The demo's 学情诊断 step: fit on the county's practice log, audit against its truth."""
     from edubrain.diagnosis.diagnose import PracticePolicy
-    from edubrain.diagnosis.run import fit, open_workspace, run_audit
+    from edubrain.diagnosis.run import fit, open_diagnosis, run_audit
 
     console.print("[bold]学情诊断[/]: BKT per knowledge point on the practice log, fairness audit")
     summary = fit(settings, region_dir / "knowledge")
@@ -276,7 +278,7 @@ def demo_diagnosis(console: Console, settings: Settings, region_dir: Path) -> No
         f"{summary['responses']:,} responses, one-step AUC {summary['one_step_auc']:.3f}, "
         f"{summary['seconds']:.1f} s"
     )
-    result = run_audit(open_workspace(settings), PracticePolicy(), region_dir / "truth")
+    result = run_audit(open_diagnosis(settings), PracticePolicy(), region_dir / "truth")
     for table in audit_tables(result):
         console.print(table)
 

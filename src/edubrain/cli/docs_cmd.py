@@ -1,4 +1,5 @@
-"""`edubrain docs`: write the documents generated from code (data standard, CLI, settings).
+"""`edubrain docs`: write the documents generated from code (data standard, CLI, settings,
+indicators, service reference, quality rules).
 
 Each document has one source of truth in code; tests/unit/test_generated_docs.py fails when a
 committed copy differs from what this command writes.
@@ -11,7 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from edubrain.govern.docs import render_quality_catalogue
 from edubrain.indicators.docs import render_indicator_catalogue
+from edubrain.serve import service_reference
 from edubrain.settings import Settings
 from edubrain.standard.docs import render_data_standard
 
@@ -95,6 +98,8 @@ def generated_documents(app: typer.Typer) -> dict[str, str]:
         "cli.md": render_cli_reference(app),
         "settings.md": render_settings_reference(),
         "indicators.md": render_indicator_catalogue(),
+        "service-reference.md": service_reference(),
+        "quality-rules.md": render_quality_catalogue(),
     }
 
 
@@ -108,7 +113,8 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--check", help="Write nothing; exit 1 if a file is stale.")
         ] = False,
     ) -> None:
-        """Write the documents generated from code: data standard, CLI, settings, indicators."""
+        """Write the documents generated from code: data standard, CLI, settings, indicators,
+        service reference (roles, permissions, endpoints), quality rules."""
         stale = []
         for name, text in generated_documents(app).items():
             path = folder / name

@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.errors import ConfigError
-from edubrain.indicators.catalogue import FAMILIES, INDICATORS, family, indicator
+from edubrain.indicators.catalogue import families, family, indicator, indicators
 from edubrain.indicators.definitions import GRAIN_LABELS, Grain
 from edubrain.indicators.engine import default_school_year, select_indicators
 from edubrain.indicators.explain import explain as explain_value
 from edubrain.indicators.plans import Plan, load_plans
 from edubrain.indicators.run import RunSummary, compute_catalogue
-from edubrain.indicators.store import latest_values, stored_years
+from edubrain.indicators.saved_values import latest_values, stored_years
 from edubrain.indicators.warnings import STAGE_LABELS, WarningBook
 from edubrain.service.store import open_store
 from edubrain.settings import Settings, load_settings
@@ -59,7 +59,7 @@ def run_compute(
         wh,
         school_year=school_year,
         indicators=chosen,
-        plans=load_plans(settings.local_plans_dir),
+        plans=load_plans(settings.workspace.plans),
         max_load_age_days=settings.quality_max_load_age_days,
         warnings=warnings,
     )
@@ -77,7 +77,7 @@ def compute(
     families: Annotated[
         list[str] | None,
         typer.Option(
-            "--family", help="Only this family (repeatable): " + ", ".join(f.id for f in FAMILIES)
+            "--family", help="Only this family (repeatable): " + ", ".join(f.id for f in families())
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
@@ -149,7 +149,7 @@ def show(
                 "id": i.id, "family": i.family, "name_zh": i.name_zh, "name_en": i.name_en,
                 "unit": i.unit, "grains": [g.value for g in i.grains], "version": i.version,
             }
-            for i in INDICATORS
+            for i in indicators()
         ]  # fmt: skip
         if as_json:
             _echo_json(catalogue)
@@ -331,7 +331,7 @@ def plans(
 ) -> None:
     """Plan targets (baseline → target, progress) and the per-county 共性要求 checklist."""
     settings = load_settings()
-    all_plans = load_plans(settings.local_plans_dir)
+    all_plans = load_plans(settings.workspace.plans)
     with open_warehouse(settings) as wh:
         years = stored_years(wh)
         if not years:
@@ -369,7 +369,7 @@ def plans(
 
 def headline_rows(wh: Warehouse, school_year: str | None = None) -> list[dict[str, Any]]:
     """County values of the headline indicators (for `edubrain demo`)."""
-    ids = [i.id for i in INDICATORS if i.headline]
+    ids = [i.id for i in indicators() if i.headline]
     year = school_year or default_school_year(wh)
     rows = latest_values(wh, school_year=year, indicator_ids=ids)
     # County values; per 学段 only where an indicator has no county value (the 差异系数).

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.errors import ConfigError
-from edubrain.govern.quality import RULES, Dimension, RuleContext, offending_rows
+from edubrain.govern.quality import Dimension, RuleContext, offending_rows, rules
 from edubrain.govern.scorecard import (
     GROUPINGS,
     ScoreRow,
@@ -120,7 +120,7 @@ def quality(
                 "description_zh": r.description_zh,
                 "description_en": r.description_en,
             }
-            for r in RULES
+            for r in rules()
         ]
         if as_json:
             _echo_json(catalogue)

@@ -34,7 +34,7 @@ def serve(
     EDUBRAIN_SERVICE_HOST:EDUBRAIN_SERVICE_PORT."""
     import uvicorn
 
-    from edubrain.service import create_app
+    from edubrain.serve import create_app
     from edubrain.service.app import prepare_home, serving_process
     from edubrain.service.serving import (
         balanced_listening_supported,
@@ -66,7 +66,7 @@ def serve(
         serve_in_processes(host, port, count, access_log=settings.service_access_log)
     else:
         uvicorn.run(
-            "edubrain.service.app:app_from_environment",
+            "edubrain.serve:app_from_environment",
             factory=True,
             workers=count,
             host=host,

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.standard.entities import ENTITIES, entity
+from edubrain.standard.entities import entities, entity
 
 standard_app = typer.Typer(help="The data standard (数据标准): entities, fields, code tables.")
 
@@ -23,7 +23,7 @@ def show(
     console = Console()
     if name is None:
         table = Table("entity", "中文", "natural key", "fields")
-        for e in ENTITIES:
+        for e in entities():
             table.add_row(e.name, e.label, ", ".join(e.natural_key), str(len(e.fields)))
         console.print(table)
         return

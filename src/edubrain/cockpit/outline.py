@@ -36,8 +36,8 @@ def parse_outline(raw: Any, origin: str) -> dict[str, Any]:
 
 
 def region_outline(settings: Settings) -> dict[str, Any] | None:
-    """The outline from `settings.map_outline_path`, or None when there is no file."""
-    path = settings.map_outline_path
+    """The outline from `settings.workspace.map_outline`, or None when there is no file."""
+    path = settings.workspace.map_outline
     if not path.is_file():
         return None
     try:

@@ -15,11 +15,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 from starlette.middleware.gzip import GZipMiddleware
 
+from edubrain import installed
 from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import Deferred, page, static_response, streamed_page
 from edubrain.errors import InvalidInputError, NotFoundError
+from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
 from edubrain.service import problems
 from edubrain.service.auth import AccountLockedError, AuthError
@@ -47,6 +49,9 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 def install(app: FastAPI) -> None:
     """Mount the pages on the app: routes, gzip for pages and JSON, the login redirect."""
     app.include_router(router)
+    for domain in installed.modules():
+        if domain.pages is not None:
+            app.include_router(domain.pages())
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
     problems.render_pages_with(app, error_page)
@@ -108,6 +113,7 @@ def switch_language(code: str, request: Request) -> Response:
 
 @router.get("/", dependencies=[Public])
 def root() -> Response:
+    """Redirect to the home page."""
     return RedirectResponse("/home", status.HTTP_303_SEE_OTHER)
 
 
@@ -116,6 +122,7 @@ def login_form(
     request: Request,
     target: Annotated[str | None, Query(alias="next", max_length=300)] = None,
 ) -> Response:
+    """The login form; `next` is where to go after logging in (a path on this site only)."""
     return page(request, None, "login.html", {"next": _safe_next(target), "error": None})
 
 
@@ -141,6 +148,7 @@ async def login_submit(request: Request, services: ServicesDep, trail: Anonymous
 
 @router.post("/logout", dependencies=[require(Permission.ME_READ)])
 def logout(request: Request, services: ServicesDep, trail: Trail) -> Response:
+    """End the session through the API's logout and return to the login form."""
     response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
     auth_routes.post_logout(request, response, services, trail)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -179,13 +187,11 @@ def home(
         if region is not None:
             rows = views.region_rows(services, actor, region)
             year = max((k[1] for k in rows), default=None)
+            by_id = {i.id: i for i in indicators()}
             context["tiles"] = [
-                views.Headline(views.BY_ID[k[0]], r)
+                views.Headline(by_id[k[0]], r)
                 for k, r in sorted(rows.items())
-                if k[1] == year
-                and k[0] in views.BY_ID
-                and views.BY_ID[k[0]].headline
-                and k[3] == ""
+                if k[1] == year and k[0] in by_id and by_id[k[0]].headline and k[3] == ""
             ][:6]
     return page(request, actor, "home.html", context)
 
@@ -294,7 +300,7 @@ def warning_list(
             "filters": filters,
             "show": show,
             "events": events,
-            "indicators": views.BY_ID,
+            "indicators": {i.id: i for i in indicators()},
             "grains": [g.value for g in Grain],
             "notice": request.query_params.get("done"),
         },

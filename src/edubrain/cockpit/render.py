@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from edubrain.cockpit import format as fmt
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
-from edubrain.service.policy import Actor, Permission, Role, allowed
+from edubrain.service.policy import ROLE_LABELS, Actor, Permission, allowed
 from edubrain.standard.codes import code_tables
 from edubrain.standard.entities import entity
 
@@ -38,20 +38,7 @@ PACKAGE = Path(str(resources.files("edubrain.cockpit")))
 STATIC = PACKAGE / "static"
 YEAR = 365 * 24 * 3600
 
-ROLE_ZH = {
-    Role.BUREAU_LEADER: "局领导",
-    Role.DATA_ADMIN: "数据管理员",
-    Role.SCHOOL_ADMIN: "校长",
-    Role.TEACHER: "教师",
-    Role.HEAD_TEACHER: "班主任",
-    Role.TEACHING_RESEARCHER: "教研员",
-    Role.PARENT: "家长",
-    Role.STUDENT: "学生",
-    Role.ENROLMENT_OFFICER: "招生办",
-    Role.PSYCH_TEACHER: "心理教师",
-    Role.AUDITOR: "审计员",
-    Role.APP_VENDOR: "应用厂商",
-}
+ROLE_ZH = ROLE_LABELS
 
 
 @dataclass(frozen=True)
@@ -163,6 +150,21 @@ def page(
     template_ = environment().get_template(template)
     html = template_.render(**_frame(request, actor, lang), **context)
     return HTMLResponse(html, status_code=status_code)
+
+
+def records_page(
+    request: Request,
+    actor: Actor | None,
+    title: str,
+    entity_name: str,
+    result: Mapping[str, Any],
+) -> HTMLResponse:
+    """One page of an entity's records as a table with the standard's Chinese field labels:
+    the page a domain module shows for a scoped, masked, audited list (`result` is what the
+    list route returns: `items`, `next_cursor`)."""
+    columns = entity(entity_name).fields
+    context = {"title": title, "columns": columns, **result}
+    return page(request, actor, "records.html", context)
 
 
 class Deferred:

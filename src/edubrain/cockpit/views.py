@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edubrain.cockpit import format as fmt
-from edubrain.indicators.catalogue import INDICATORS, indicator
+from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.catalogue.balance import RESOURCES
 from edubrain.indicators.definitions import Direction, Grain, Indicator
 from edubrain.indicators.plans import Plan, load_plans
@@ -35,7 +35,6 @@ from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import places
 from edubrain.standard.codes import code_tables
 
-BY_ID = {i.id: i for i in INDICATORS}
 CODES = code_tables()
 LEVEL_COLOURS = {"red": "#c62828", "orange": "#e65100", "yellow": "#f9a825"}
 MET_COLOUR, MISSED_COLOUR, NONE_COLOUR = "#2e7d32", "#c62828", "#9e9e9e"
@@ -196,14 +195,15 @@ def overview(services: Services, actor: Actor, trend_id: str | None) -> Overview
     rows = region_rows(services, actor, region) if region else {}
     years = sorted({key[1] for key in rows})
     year = years[-1] if years else None
-    plans = load_plans(services.settings.local_plans_dir)
+    plans = load_plans(services.settings.workspace.plans)
     targets = _plan_targets(plans)
+    known = {i.id for i in indicators()}
     headlines = [
-        Headline(BY_ID[r["indicator_id"]], r, targets.get(r["indicator_id"]))
+        Headline(indicator(r["indicator_id"]), r, targets.get(r["indicator_id"]))
         for key, r in sorted(rows.items())
-        if key[1] == year and BY_ID.get(key[0]) is not None and BY_ID[key[0]].headline
+        if key[1] == year and key[0] in known and indicator(key[0]).headline
     ]
-    headlines.sort(key=lambda h: ([i.id for i in INDICATORS].index(h.ind.id), h.row["stage"]))
+    headlines.sort(key=lambda h: ([i.id for i in indicators()].index(h.ind.id), h.row["stage"]))
     charted = [h for h in headlines if h.attainment is not None]
     chart = {
         "aria": {"enabled": True},
@@ -242,7 +242,7 @@ def overview(services: Services, actor: Actor, trend_id: str | None) -> Overview
     by_indicator: dict[str, set[str]] = defaultdict(set)
     for ind_id, yr, _grain, _stage in rows:
         by_indicator[ind_id].add(yr)
-    trend_choices = [i for i in INDICATORS if len(by_indicator.get(i.id, ())) >= 2]
+    trend_choices = [i for i in indicators() if len(by_indicator.get(i.id, ())) >= 2]
     trend = next((i for i in trend_choices if i.id == trend_id), None) or next(
         (i for i in trend_choices if i.headline), trend_choices[0] if trend_choices else None
     )
@@ -369,7 +369,7 @@ def _plan_checklists(
                 ]
                 value = found[0]["value"] if found else None
                 entry.update(
-                    indicator=BY_ID[item.indicator_id],
+                    indicator=indicator(item.indicator_id),
                     requirement=f"{item.op} {item.value:g}",
                     value=value,
                     passes=item.passes(value) if value is not None else None,
@@ -395,7 +395,7 @@ class MapView:
 
 
 def school_indicators() -> list[Indicator]:
-    return [i for i in INDICATORS if Grain.SCHOOL in i.grains]
+    return [i for i in indicators() if Grain.SCHOOL in i.grains]
 
 
 def map_view(services: Services, actor: Actor, colour: str | None) -> MapView:
@@ -539,10 +539,10 @@ def school_profile(
         years = sorted({r["school_year"] for r in rows})
         profile.year = years[-1] if years else None
         latest = [r for r in rows if r["school_year"] == profile.year]
-        order = [i.id for i in INDICATORS]
+        order = [i.id for i in indicators()]
         profile.rows = sorted(
-            ({**r, "ind": BY_ID[r["indicator_id"]]} for r in latest
-             if r["indicator_id"] in BY_ID),
+            ({**r, "ind": indicator(r["indicator_id"])} for r in latest
+             if r["indicator_id"] in {i.id for i in indicators()}),
             key=lambda r: (order.index(r["indicator_id"]), r["stage"]),
         )  # fmt: skip
         profile.quality = next(
@@ -551,7 +551,7 @@ def school_profile(
         seen: dict[str, set[str]] = {}
         for r in rows:
             seen.setdefault(r["indicator_id"], set()).add(r["school_year"])
-        profile.trend_choices = [i for i in INDICATORS if len(seen.get(i.id, ())) >= 2]
+        profile.trend_choices = [i for i in indicators() if len(seen.get(i.id, ())) >= 2]
         profile.trend = next(
             (i for i in profile.trend_choices if i.id == trend_id),
             profile.trend_choices[0] if profile.trend_choices else None,

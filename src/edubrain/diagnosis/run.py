@@ -1,7 +1,7 @@
 """Entry points the CLI, the service and the cockpit call: fit a diagnosis for a knowledge
 folder, open it again, and ask it for a student, a class or an audit.
 
-The fitted diagnosis is one file, `<home>/diagnosis/diagnosis.npz` (no pickles). The roster
+The fitted diagnosis is one file, `settings.workspace.diagnosis` (no pickles). The roster
 (class, grade, sex, 城乡 of each student) is read from the warehouse's `student` and `school`
 tables when they are there; students the warehouse does not know are reported as "unknown".
 """
@@ -47,10 +47,6 @@ SEX_LABEL = {"1": "男", "2": "女"}
 UNKNOWN = "unknown"
 
 
-def diagnosis_path(settings: Settings) -> Path:
-    return settings.home / "diagnosis" / "diagnosis.npz"
-
-
 @dataclass
 class Roster:
     class_key: StrArray  # school_code/grade_code/class_no
@@ -60,7 +56,7 @@ class Roster:
 
 
 @dataclass
-class Workspace:
+class FittedDiagnosis:
     """A fitted diagnosis with everything needed to answer questions about it."""
 
     diagnosis: Diagnosis
@@ -99,7 +95,7 @@ class Workspace:
 def read_roster(settings: Settings, student_numbers: StrArray) -> Roster:
     n = student_numbers.size
     roster = Roster(*(np.full(n, UNKNOWN).astype(np.str_) for _ in range(4)))
-    if not settings.warehouse_path.exists():
+    if not settings.workspace.warehouse.exists():
         return roster
     with open_warehouse(settings) as wh:
         if not (wh.has_table("student") and wh.has_table("school")):
@@ -134,7 +130,7 @@ def fit(settings: Settings, knowledge_dir: Path, seed: int = 20251) -> dict[str,
     practice = load_practice(knowledge_dir, items)
     diagnosis = diagnose(practice, graph, items, np.random.default_rng(seed))
     diagnosis.settings = {"knowledge_dir": str(Path(knowledge_dir).resolve()), "seed": seed}
-    path = diagnosis_path(settings)
+    path = settings.workspace.diagnosis
     diagnosis.save(path)
     p = one_step_predictions(diagnosis, practice, items)
     return {
@@ -148,8 +144,8 @@ def fit(settings: Settings, knowledge_dir: Path, seed: int = 20251) -> dict[str,
     }
 
 
-def open_workspace(settings: Settings) -> Workspace:
-    path = diagnosis_path(settings)
+def open_diagnosis(settings: Settings) -> FittedDiagnosis:
+    path = settings.workspace.diagnosis
     if not path.exists():
         raise DiagnosisInputError(f"{path}: no diagnosis yet; run `edubrain diagnose fit` first")
     diagnosis = Diagnosis.load(path)
@@ -167,7 +163,7 @@ def open_workspace(settings: Settings) -> Workspace:
         else np.full(items.item_ids.size, UNKNOWN).astype(np.str_)
     )
     roster = read_roster(settings, diagnosis.student_numbers)
-    return Workspace(diagnosis, graph, items, practice, roster, item_grade)
+    return FittedDiagnosis(diagnosis, graph, items, practice, roster, item_grade)
 
 
 @dataclass
@@ -179,15 +175,17 @@ class StudentView:
     wrong_items: list[WrongItem]
 
 
-def student_view(ws: Workspace, student_number: str, policy: PracticePolicy) -> StudentView:
-    s = ws.student_index(student_number)
-    d = ws.diagnosis
-    allowed = ws.allowed_items(s)
-    points = np.unique(ws.items.q_matrix[allowed].indices) if allowed.size else np.zeros(0, int)
+def student_view(
+    fitted: FittedDiagnosis, student_number: str, policy: PracticePolicy
+) -> StudentView:
+    s = fitted.student_index(student_number)
+    d = fitted.diagnosis
+    allowed = fitted.allowed_items(s)
+    points = np.unique(fitted.items.q_matrix[allowed].indices) if allowed.size else np.zeros(0, int)
     mastery = [
         {
             "kp_code": str(d.kp_codes[k]),
-            "name": str(ws.graph.names[k]),
+            "name": str(fitted.graph.names[k]),
             "mastery": float(d.mastery[s, k]),
             "uncertainty": float(d.uncertainty[s, k]),
             "attempts": int(d.attempts[s, k]),
@@ -195,13 +193,13 @@ def student_view(ws: Workspace, student_number: str, policy: PracticePolicy) -> 
         for k in points
     ]
     mastery.sort(key=lambda r: (r["mastery"], r["kp_code"]))
-    success = d.success(ws.items, np.array([s]))[0]
-    log = ws.practice.log
+    success = d.success(fitted.items, np.array([s]))[0]
+    log = fitted.practice.log
     right = log.item[(log.student == s) & (log.correct == 1)]
-    excluded = np.union1d(np.setdiff1d(np.arange(ws.items.item_ids.size), allowed), right)
-    recs = recommend(d.mastery[s], success, ws.graph, ws.items, policy, excluded)
-    wrong = wrong_book(ws.practice, s, ws.items, success)
-    return StudentView(student_number, str(ws.roster.class_key[s]), mastery, recs, wrong)
+    excluded = np.union1d(np.setdiff1d(np.arange(fitted.items.item_ids.size), allowed), right)
+    recs = recommend(d.mastery[s], success, fitted.graph, fitted.items, policy, excluded)
+    wrong = wrong_book(fitted.practice, s, fitted.items, success)
+    return StudentView(student_number, str(fitted.roster.class_key[s]), mastery, recs, wrong)
 
 
 @dataclass
@@ -213,19 +211,21 @@ class ClassView:
     points: IntArray
 
 
-def class_view(ws: Workspace, class_key: str, n_groups: int = 3, min_size: int = 4) -> ClassView:
-    members = np.flatnonzero(ws.roster.class_key == class_key)
+def class_view(
+    fitted: FittedDiagnosis, class_key: str, n_groups: int = 3, min_size: int = 4
+) -> ClassView:
+    members = np.flatnonzero(fitted.roster.class_key == class_key)
     if members.size == 0:
         raise DiagnosisInputError(f"class {class_key} has no students in the diagnosis")
-    practised = np.flatnonzero(ws.diagnosis.attempts[members].sum(axis=0) > 0)
-    heat = class_heatmap(ws.diagnosis, ws.roster.class_key, practised)
+    practised = np.flatnonzero(fitted.diagnosis.attempts[members].sum(axis=0) > 0)
+    heat = class_heatmap(fitted.diagnosis, fitted.roster.class_key, practised)
     row = np.flatnonzero(heat.classes == class_key)
     one = Heatmap(heat.classes[row], heat.kp_codes, heat.mean_mastery[row], heat.students[row])
-    layers = layer_groups(ws.diagnosis.mastery[np.ix_(members, practised)], n_groups, min_size)
-    return ClassView(class_key, ws.diagnosis.student_numbers[members], one, layers, practised)
+    layers = layer_groups(fitted.diagnosis.mastery[np.ix_(members, practised)], n_groups, min_size)
+    return ClassView(class_key, fitted.diagnosis.student_numbers[members], one, layers, practised)
 
 
-def read_truth(truth_dir: Path, ws: Workspace) -> Truth:
+def read_truth(truth_dir: Path, fitted: FittedDiagnosis) -> Truth:
     """True mastery and item parameters from a generator truth folder."""
     mastery_file = Path(truth_dir) / "knowledge_mastery.csv"
     item_file = Path(truth_dir) / "practice_item_parameters.csv"
@@ -233,23 +233,25 @@ def read_truth(truth_dir: Path, ws: Workspace) -> Truth:
         if not f.exists():
             raise DiagnosisInputError(f"{f}: missing (not a generator truth folder?)")
     m = pd.read_csv(mastery_file, dtype=str)
-    student = pd.Series(np.arange(ws.diagnosis.student_numbers.size),
-                        index=ws.diagnosis.student_numbers.astype(str))  # fmt: skip
+    student = pd.Series(np.arange(fitted.diagnosis.student_numbers.size),
+                        index=fitted.diagnosis.student_numbers.astype(str))  # fmt: skip
     s = m["student_number"].map(student)
-    k = ws.graph.index(m["kp_code"].to_numpy())
+    k = fitted.graph.index(m["kp_code"].to_numpy())
     keep = s.notna().to_numpy() & (k >= 0)
-    mastered = np.full(ws.diagnosis.mastery.shape, np.nan)
+    mastered = np.full(fitted.diagnosis.mastery.shape, np.nan)
     mastered[s[keep].astype(int).to_numpy(), k[keep]] = m["mastered_end"][keep].astype(float)
     params = pd.read_csv(item_file, dtype={"item_id": str}).set_index("item_id")
-    params = params.reindex(pd.Index(ws.items.item_ids.astype(str)))
+    params = params.reindex(pd.Index(fitted.items.item_ids.astype(str)))
     return Truth(mastered, params["guess"].to_numpy(float), params["slip"].to_numpy(float))
 
 
-def run_audit(ws: Workspace, policy: PracticePolicy, truth_dir: Path | None = None) -> Audit:
-    truth = read_truth(truth_dir, ws) if truth_dir else None
-    groups = {"urban_rural": ws.roster.urban_rural, "sex": ws.roster.sex}
-    allowed = [ws.allowed_items(s) for s in range(ws.diagnosis.student_numbers.size)]
+def run_audit(
+    fitted: FittedDiagnosis, policy: PracticePolicy, truth_dir: Path | None = None
+) -> Audit:
+    truth = read_truth(truth_dir, fitted) if truth_dir else None
+    groups = {"urban_rural": fitted.roster.urban_rural, "sex": fitted.roster.sex}
+    allowed = [fitted.allowed_items(s) for s in range(fitted.diagnosis.student_numbers.size)]
     return audit(
-        ws.diagnosis, ws.practice, ws.graph, ws.items, groups, policy,
+        fitted.diagnosis, fitted.practice, fitted.graph, fitted.items, groups, policy,
         item_allowed=allowed, truth=truth,
     )  # fmt: skip

@@ -1,5 +1,8 @@
 """Declarative data-quality rules: each rule is a query that returns the offending rows.
 
+The rule kinds live here; which entity and field each applies to is declared by the domain
+modules (`NeededField`, `OneIdPerKey`, `Agreement`, `DatesInOrder`, or a whole `QualityRule`),
+and referential integrity and timeliness are derived for every installed entity.
 Rules are derived from the data standard and from the declared references wherever possible;
 every one is an Ibis expression over `wh.table(...)`, so the same catalogue runs on any
 warehouse backend. Every rule returns rows of its entity in one shape (see `offending_columns`):
@@ -12,14 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import ibis
 
+from edubrain import installed
 from edubrain.errors import NotFoundError
-from edubrain.govern.references import REFERENCES, Reference, school_reference
-from edubrain.standard.entities import ENTITIES, Entity, entity
+from edubrain.govern.references import Reference, references, school_reference
+from edubrain.standard.entities import Entity, entities, entity, person_registry
 from edubrain.warehouse import LOADS_TABLE
+from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -28,12 +33,6 @@ if TYPE_CHECKING:
 # missing) is reported under this school.
 UNKNOWN_SCHOOL = "(unknown)"
 LINEAGE = ("_source", "_load_id")
-
-
-class Tables(Protocol):
-    """All a rule needs of a warehouse: its tables as Ibis expressions."""
-
-    def table(self, name: str) -> ir.Table: ...
 
 
 class CachedTables:
@@ -154,26 +153,6 @@ class NeededField:
     why_en: str
 
 
-NEEDED_FIELDS: tuple[NeededField, ...] = (
-    NeededField("student", "id_number", "一人一码比对依赖身份证件号", "one-person-one-ID linkage"),
-    NeededField("student", "hukou_region", "招生片区核验依赖户口所在地", "enrolment zone checks"),
-    NeededField("guardian", "phone", "家校联系与预警通知", "reaching the family for warnings"),
-    NeededField("teacher", "id_number", "教职工身份核验", "staff identity"),
-    NeededField("teacher", "title", "职称结构指标", "professional-title indicators"),
-    NeededField("school", "longitude", "教育一张图定位", "the education map"),
-    NeededField("school", "latitude", "教育一张图定位", "the education map"),
-    NeededField("school", "enrolment_zone", "按片区招生", "enrolment by zone"),
-    NeededField("class", "head_teacher_staff_number", "班主任视图", "head-teacher views"),
-    NeededField("fitness_test", "birth_date", "体测与学籍比对", "linking 体测 to 学籍"),
-    NeededField("fitness_test", "test_date", "体测时间序列", "fitness time series"),
-    NeededField("health_check", "sex", "近视/肥胖分性别统计", "myopia/obesity by sex"),
-    NeededField("health_check", "vision_left", "近视率指标", "myopia indicator"),
-    NeededField("health_check", "vision_right", "近视率指标", "myopia indicator"),
-    NeededField("exam_item", "knowledge_points", "学情诊断 Q 矩阵", "learning diagnosis Q-matrix"),
-    NeededField("homework_submission", "submitted_at", "双减作业时长统计", "homework timing"),
-)
-
-
 def _completeness(need: NeededField) -> QualityRule:
     ent = entity(need.entity)
     label = ent.field(need.field).label
@@ -196,8 +175,16 @@ def _completeness(need: NeededField) -> QualityRule:
 # ---- uniqueness across keys: one ID number, one person --------------------------------------
 
 
-def _one_id_one_key(entity_name: str, id_field: str) -> QualityRule:
-    ent = entity(entity_name)
+@dataclass(frozen=True)
+class OneIdPerKey:
+    """Each value of `entity.id_field` belongs to one natural key (one ID number, one person)."""
+
+    entity: str
+    id_field: str
+
+
+def _one_id_one_key(fact: OneIdPerKey) -> QualityRule:
+    ent, id_field = entity(fact.entity), fact.id_field
     (key,) = ent.natural_key  # merging already makes the key unique; the ID must be too
 
     def query(wh: Tables, _ctx: RuleContext) -> ir.Table:
@@ -232,8 +219,8 @@ def _one_id_one_key(entity_name: str, id_field: str) -> QualityRule:
 
 @dataclass(frozen=True)
 class Agreement:
-    """`entity.field` must equal the 学籍 `student.registry_field` of the same student_number,
-    compared only where both are filled and the `also_equal` fields match too."""
+    """`entity.field` must equal the person registry's `registry_field` (学籍) for the same
+    person key, compared only where both are filled and the `also_equal` fields match too."""
 
     entity: str
     field: str
@@ -241,29 +228,20 @@ class Agreement:
     also_equal: tuple[str, ...] = ()
 
 
-AGREEMENTS: tuple[Agreement, ...] = (
-    Agreement("fitness_test", "sex", "sex"),
-    Agreement("fitness_test", "birth_date", "birth_date"),
-    Agreement("fitness_test", "student_name", "name"),
-    Agreement("fitness_test", "grade_code", "grade_code", also_equal=("school_year",)),
-    Agreement("health_check", "sex", "sex"),
-    Agreement("health_check", "student_name", "name"),
-)
-
-
 def _agreement(a: Agreement) -> QualityRule:
     ent = entity(a.entity)
-    registry = entity("student")
+    person = person_registry()
+    registry = entity(person.entity)
 
     def query(wh: Tables, _ctx: RuleContext) -> ir.Table:
         t = wh.table(ent.name)
         s = wh.table(registry.name)
         lookup = s.select(
-            qr_sn=s.student_number,
+            qr_sn=s[person.key],
             qr_value=s[a.registry_field],
             **{f"qr_also_{f}": s[f] for f in a.also_equal},
         )
-        preds = [t.student_number == lookup.qr_sn] + [
+        preds = [t[person.key] == lookup.qr_sn] + [
             t[f] == lookup[f"qr_also_{f}"] for f in a.also_equal
         ]
         j = t.inner_join(lookup, preds).select(*t.columns, "qr_value")
@@ -271,7 +249,7 @@ def _agreement(a: Agreement) -> QualityRule:
         detail = (
             ibis.literal(f"{a.field} ")
             + text(rows[a.field])
-            + ibis.literal(" ≠ 学籍 ")
+            + ibis.literal(f" ≠ {person.label_zh} ")
             + text(rows.qr_value)
         )
         return finish(ent, rows, detail)
@@ -280,33 +258,10 @@ def _agreement(a: Agreement) -> QualityRule:
         id=f"consistency.{ent.name}.{a.field}",
         entity=ent.name,
         dimension=Dimension.CONSISTENCY,
-        description_zh=f"{ent.label}的{ent.field(a.field).label}与学籍一致",
-        description_en=f"{ent.name}.{a.field} equals student.{a.registry_field} (学籍)",
-        severity=Severity.WARNING,
-        query=query,
-    )
-
-
-def _exam_max_equals_items() -> QualityRule:
-    ent = entity("exam")
-
-    def query(wh: Tables, _ctx: RuleContext) -> ir.Table:
-        exam, items = wh.table("exam"), wh.table("exam_item")
-        sums = items.group_by(qr_exam=items.exam_id).aggregate(qr_sum=items.max_score.sum())
-        j = exam.inner_join(sums, exam.exam_id == sums.qr_exam).select(*exam.columns, "qr_sum")
-        # Scores are decimals; a rounding difference is not an inconsistency.
-        rows = j.filter((j.max_score - j.qr_sum).abs() > 0.001)
-        detail = (
-            ibis.literal("满分 ") + text(rows.max_score) + " ≠ 小题分值之和 " + text(rows.qr_sum)
-        )
-        return finish(ent, rows, detail)
-
-    return QualityRule(
-        id="consistency.exam.max_score",
-        entity="exam",
-        dimension=Dimension.CONSISTENCY,
-        description_zh="考试满分等于各小题分值之和",
-        description_en="exam.max_score equals the sum of its items' max_score",
+        description_zh=f"{ent.label}的{ent.field(a.field).label}与{person.label_zh}一致",
+        description_en=(
+            f"{ent.name}.{a.field} equals {registry.name}.{a.registry_field} ({person.label_zh})"
+        ),
         severity=Severity.WARNING,
         query=query,
     )
@@ -315,32 +270,18 @@ def _exam_max_equals_items() -> QualityRule:
 # ---- validity beyond one field (ingestion already checked every single field) --------------
 
 
-def _item_score_within_item_max() -> QualityRule:
-    ent = entity("item_score")
+@dataclass(frozen=True)
+class DatesInOrder:
+    """`entity.then` is after (`strict`) or on or after `entity.first`."""
 
-    def query(wh: Tables, _ctx: RuleContext) -> ir.Table:
-        t, items = wh.table("item_score"), wh.table("exam_item")
-        lookup = items.select(qr_exam=items.exam_id, qr_item=items.item_no, qr_max=items.max_score)
-        j = t.inner_join(lookup, [t.exam_id == lookup.qr_exam, t.item_no == lookup.qr_item]).select(
-            *t.columns, "qr_max"
-        )
-        rows = j.filter(j.score > j.qr_max)
-        detail = ibis.literal("得分 ") + text(rows.score) + " > 分值 " + text(rows.qr_max)
-        return finish(ent, rows, detail)
-
-    return QualityRule(
-        id="validity.item_score.score",
-        entity="item_score",
-        dimension=Dimension.VALIDITY,
-        description_zh="小题得分不超过该题分值",
-        description_en="item_score.score is at most the item's max_score",
-        severity=Severity.ERROR,
-        query=query,
-    )
+    entity: str
+    first: str
+    then: str
+    strict: bool
 
 
-def _dates_in_order(entity_name: str, first: str, then: str, strict: bool) -> QualityRule:
-    ent = entity(entity_name)
+def _dates_in_order(fact: DatesInOrder) -> QualityRule:
+    ent, first, then, strict = entity(fact.entity), fact.first, fact.then, fact.strict
 
     def query(wh: Tables, _ctx: RuleContext) -> ir.Table:
         t = wh.table(ent.name)
@@ -362,7 +303,7 @@ def _dates_in_order(entity_name: str, first: str, then: str, strict: bool) -> Qu
     )
 
 
-# ---- referential integrity, generated from REFERENCES --------------------------------------
+# ---- referential integrity, generated from the declared references -----------------------
 
 
 def _reference(ref: Reference) -> QualityRule:
@@ -395,9 +336,6 @@ def _reference(ref: Reference) -> QualityRule:
 
 
 # ---- timeliness: the age of the last load of each feed ---------------------------------------
-
-# Code lists and the school calendar change by decree, not by term: their age says nothing.
-REFERENCE_DATA = frozenset({"region", "term"})
 
 
 def last_loads(wh: Tables, as_of: date) -> ir.Table:
@@ -444,27 +382,33 @@ def _timeliness(ent: Entity) -> QualityRule:
 # ---- the catalogue --------------------------------------------------------------------------
 
 
-def _catalogue() -> tuple[QualityRule, ...]:
-    rules: list[QualityRule] = []
-    rules += [_completeness(n) for n in NEEDED_FIELDS]
-    rules += [_one_id_one_key("student", "id_number"), _one_id_one_key("teacher", "id_number")]
-    rules += [_agreement(a) for a in AGREEMENTS]
-    rules.append(_exam_max_equals_items())
-    rules.append(_item_score_within_item_max())
-    rules.append(_dates_in_order("term", "start_date", "end_date", strict=True))
-    rules.append(_dates_in_order("homework_assignment", "assigned_date", "due_date", strict=False))
-    rules += [_reference(r) for r in REFERENCES]
-    rules += [_timeliness(e) for e in ENTITIES if e.name not in REFERENCE_DATA]
-    return tuple(sorted(rules, key=lambda r: r.id))
+@installed.per_installation
+def rules() -> tuple[QualityRule, ...]:
+    """The catalogue: every rule the installed modules declare or imply, by id."""
+    found: list[QualityRule] = []
+    found += [_completeness(n) for n in installed.declared(NeededField)]
+    found += [_one_id_one_key(f) for f in installed.declared(OneIdPerKey)]
+    found += [_agreement(a) for a in installed.declared(Agreement)]
+    found += installed.declared(QualityRule)
+    found += [_dates_in_order(f) for f in installed.declared(DatesInOrder)]
+    found += [_reference(r) for r in references()]
+    # Code lists and the school calendar change by decree, not by term: their age says nothing.
+    found += [_timeliness(e) for e in entities() if not e.reference_data]
+    ids = [r.id for r in found]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise UnknownRuleError(f"two quality rules share the id {', '.join(twice)}")
+    return tuple(sorted(found, key=lambda r: r.id))
 
 
-RULES: tuple[QualityRule, ...] = _catalogue()
-_BY_ID = {r.id: r for r in RULES}
+@installed.per_installation
+def _by_id() -> dict[str, QualityRule]:
+    return {r.id: r for r in rules()}
 
 
 def rule(rule_id: str) -> QualityRule:
     try:
-        return _BY_ID[rule_id]
+        return _by_id()[rule_id]
     except KeyError:
         raise UnknownRuleError(
             f"unknown quality rule {rule_id!r}; list them with `edubrain quality --rules`"
@@ -472,7 +416,7 @@ def rule(rule_id: str) -> QualityRule:
 
 
 def rules_for(entity_name: str) -> tuple[QualityRule, ...]:
-    return tuple(r for r in RULES if r.entity == entity_name)
+    return tuple(r for r in rules() if r.entity == entity_name)
 
 
 def offending_rows(

@@ -1,4 +1,5 @@
-"""Declared references between entities of the standard (foreign keys), written once.
+"""Declared references between entities of the standard (foreign keys), written once —
+each by the domain module whose entity holds the referencing fields.
 
 Referential-integrity rules are generated from this list, and so is the path by which a record
 without a school of its own (a fitness test, an item score) is attributed to a school.
@@ -8,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edubrain import installed
 from edubrain.standard.entities import entity
-
-CLASS_KEY = ("school_code", "school_year", "grade_code", "class_no")
 
 
 @dataclass(frozen=True)
@@ -36,33 +36,19 @@ class Reference:
         return self.target if self.fields == self.to_fields else self.fields[0]
 
 
-# Order matters where an entity has several references to school-bearing targets: the first one
-# gives the record's school (a homework submission belongs to the school that set the homework,
-# even when the pupil's 学籍 record is missing).
-REFERENCES: tuple[Reference, ...] = (
-    Reference("school", ("region_code",), "region"),
-    Reference("class", ("school_code",), "school"),
-    Reference("class", ("head_teacher_staff_number",), "teacher", ("staff_number",)),
-    Reference("student", CLASS_KEY, "class"),
-    Reference("guardian", ("student_number",), "student"),
-    Reference("teacher", ("school_code",), "school"),
-    Reference("teaching_assignment", ("staff_number",), "teacher"),
-    Reference("teaching_assignment", CLASS_KEY, "class"),
-    Reference("facility_survey", ("school_code",), "school"),
-    Reference("exam_item", ("exam_id",), "exam"),
-    Reference("item_score", ("exam_id", "item_no"), "exam_item"),
-    Reference("item_score", ("student_number",), "student"),
-    Reference("homework_assignment", CLASS_KEY, "class"),
-    Reference("homework_submission", ("assignment_id",), "homework_assignment"),
-    Reference("homework_submission", ("student_number",), "student"),
-    Reference("fitness_test", ("student_number",), "student"),
-    Reference("health_check", ("student_number",), "student"),
-    Reference("attendance", ("student_number",), "student"),
-)
+@installed.per_installation
+def references() -> tuple[Reference, ...]:
+    """Every reference the installed modules declare, in registry order.
+
+    Order matters where an entity has several references to school-bearing targets: the first
+    one gives the record's school (a homework submission belongs to the school that set the
+    homework, even when the pupil's 学籍 record is missing).
+    """
+    return installed.declared(Reference)
 
 
 def references_from(entity_name: str) -> tuple[Reference, ...]:
-    return tuple(r for r in REFERENCES if r.entity == entity_name)
+    return tuple(r for r in references() if r.entity == entity_name)
 
 
 def school_reference(entity_name: str) -> Reference | None:

@@ -119,7 +119,7 @@ def govern(
             mentions,
             threads=threads or settings.warehouse_threads,
             memory_limit=settings.warehouse_memory_limit,
-            spill_dir=settings.home / "linkage.tmp",
+            spill_dir=settings.workspace.linkage_spill,
         )
         seconds.update(linkage.seconds)
         t = time.perf_counter()

@@ -29,15 +29,15 @@ from edubrain.govern.quality import (
     Dimension,
     QualityRule,
     RuleContext,
-    Tables,
     carried_columns,
     last_loads,
     rules_for,
     with_school,
 )
 from edubrain.govern.references import school_reference
-from edubrain.standard.entities import ENTITIES, entity
+from edubrain.standard.entities import entities, entity
 from edubrain.warehouse import LOADS_TABLE, Warehouse
+from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -173,7 +173,7 @@ def _row_rules(entity_name: str) -> list[QualityRule]:
 
 
 def _counts_expression(wh: Tables, ctx: RuleContext) -> ir.Table:
-    per_entity = [_entity_counts(wh, e.name, _row_rules(e.name), ctx) for e in ENTITIES]
+    per_entity = [_entity_counts(wh, e.name, _row_rules(e.name), ctx) for e in entities()]
     q = current_quarantine(wh)
     quarantined = q.filter(q.quarantined > 0).select(
         source="source",

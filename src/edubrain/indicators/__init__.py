@@ -6,13 +6,11 @@ Layering: reads the warehouse through its interface (and governance's 数据互�
 scorecard); never imports a database driver.
 """
 
-from edubrain.indicators.catalogue import FAMILIES, INDICATORS, family, indicator
+from edubrain.indicators.catalogue import families, family, indicator, indicators
 from edubrain.indicators.definitions import Direction, Grain, Indicator, Reliability, Threshold
 from edubrain.indicators.run import RunSummary, compute_catalogue
 
 __all__ = [
-    "FAMILIES",
-    "INDICATORS",
     "Direction",
     "Grain",
     "Indicator",
@@ -20,6 +18,8 @@ __all__ = [
     "RunSummary",
     "Threshold",
     "compute_catalogue",
+    "families",
     "family",
     "indicator",
+    "indicators",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edubrain.indicators.catalogue import FAMILIES
+from edubrain.indicators.catalogue import families
 from edubrain.indicators.definitions import (
     GRAIN_LABELS,
     Indicator,
@@ -70,12 +70,12 @@ def _indicator(ind: Indicator) -> list[str]:
 
 
 def render_indicator_catalogue() -> str:
-    total = sum(len(f.indicators) for f in FAMILIES)
+    total = sum(len(f.indicators) for f in families())
     lines = [
         NOTE,
         "# Indicator catalogue (指标目录)",
         "",
-        f"{total} indicators in {len(FAMILIES)} families, defined once in "
+        f"{total} indicators in {len(families())} families, defined once in "
         "`src/edubrain/indicators/catalogue/`. `edubrain indicators compute` computes them for a "
         "school year at every grain they declare and stores each value with its provenance; "
         "`edubrain indicators explain ID --school CODE` shows the inputs and the arithmetic "
@@ -90,10 +90,10 @@ def render_indicator_catalogue() -> str:
         "## Contents",
         "",
     ]
-    for fam in FAMILIES:
+    for fam in families():
         lines.append(f"- {fam.title} ({len(fam.indicators)})")
     lines.append("")
-    for fam in FAMILIES:
+    for fam in families():
         lines += [f"## {fam.title}", "", fam.description, ""]
         if fam.sources:
             lines += ["Family sources:", ""]

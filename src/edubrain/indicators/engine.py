@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from edubrain.errors import EdubrainError, NotFoundError
-from edubrain.govern.quality import Tables
-from edubrain.indicators.catalogue import INDICATORS
+from edubrain.indicators.catalogue import indicators as catalogue_indicators
 from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.inputs import Inputs
+from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -162,13 +162,17 @@ def select_indicators(
     wanted_ids = set(ids or ())
     wanted_families = set(families or ())
     if not wanted_ids and not wanted_families:
-        return INDICATORS
-    return tuple(i for i in INDICATORS if i.id in wanted_ids or i.family in wanted_families)
+        return catalogue_indicators()
+    return tuple(
+        i for i in catalogue_indicators() if i.id in wanted_ids or i.family in wanted_families
+    )
 
 
-def compute_values(inputs: Inputs, indicators: Sequence[Indicator] = INDICATORS) -> Computed:
-    """Run the indicators, one query per family (a failing family is retried indicator by
-    indicator so that the error names the indicator)."""
+def compute_values(inputs: Inputs, indicators: Sequence[Indicator] | None = None) -> Computed:
+    """Run the indicators (default: the whole catalogue), one query per family (a failing
+    family is retried indicator by indicator so that the error names the indicator)."""
+    if indicators is None:
+        indicators = catalogue_indicators()
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     runnable: list[Indicator] = []

@@ -10,7 +10,7 @@ from edubrain.indicators.catalogue import indicator
 from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.engine import default_school_year
 from edubrain.indicators.inputs import Inputs
-from edubrain.indicators.store import latest_values, run_record
+from edubrain.indicators.saved_values import latest_values, run_record
 from edubrain.warehouse import Warehouse
 
 MAX_INPUT_ROWS = 30

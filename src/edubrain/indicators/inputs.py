@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
-from edubrain.govern.quality import UNKNOWN_SCHOOL, Tables
+from edubrain.govern.quality import UNKNOWN_SCHOOL
+from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

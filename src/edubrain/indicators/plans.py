@@ -29,11 +29,14 @@ from typing import Any
 import yaml
 
 from edubrain.errors import ConfigError
-from edubrain.indicators.catalogue import INDICATORS
-from edubrain.indicators.definitions import Direction, Grain
+from edubrain.indicators.catalogue import indicators
+from edubrain.indicators.definitions import Direction, Grain, Indicator
 
 _OPS = {">=", "<=", ">", "<"}
-_KNOWN = {i.id: i for i in INDICATORS}
+
+
+def _known() -> dict[str, Indicator]:
+    return {i.id: i for i in indicators()}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class Target:
         return (value - self.baseline) / (self.target - self.baseline)
 
     def reached(self, value: float) -> bool:
-        ind = _KNOWN[self.indicator_id]
+        ind = _known()[self.indicator_id]
         if ind.direction == Direction.LOWER:
             return value <= self.target
         return value >= self.target
@@ -139,10 +142,10 @@ def parse_plan(raw: Any, origin: str) -> Plan:
             problems.append(f"{where}: expected a mapping")
             continue
         ind = entry.get("indicator")
-        if ind not in _KNOWN:
+        if ind not in _known():
             problems.append(f"{where}: unknown indicator {ind!r}")
             continue
-        if grain not in _KNOWN[ind].grains:
+        if grain not in _known()[ind].grains:
             problems.append(f"{where}: {ind} is not computed at grain {grain.value}")
         targets.append(
             Target(
@@ -169,7 +172,7 @@ def parse_plan(raw: Any, origin: str) -> Plan:
                                        str(entry.get("reason", ""))))  # fmt: skip
             continue
         ind = entry.get("indicator")
-        if ind not in _KNOWN:
+        if ind not in _known():
             problems.append(f"{where}: unknown indicator {ind!r}")
             continue
         if entry.get("op") not in _OPS:

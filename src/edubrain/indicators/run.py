@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from edubrain.govern.quality import RuleContext, Tables
-from edubrain.indicators.catalogue import INDICATORS
+from edubrain.govern.quality import RuleContext
+from edubrain.indicators.catalogue import indicator
+from edubrain.indicators.catalogue import indicators as catalogue_indicators
 from edubrain.indicators.definitions import Grain, Indicator
 from edubrain.indicators.engine import compute_values, default_school_year
 from edubrain.indicators.inputs import Inputs
 from edubrain.indicators.plans import Plan
-from edubrain.indicators.store import (
+from edubrain.indicators.saved_values import (
     RunRecord,
     latest_values,
     stored_years,
@@ -31,6 +32,7 @@ from edubrain.indicators.warnings import (
     trend_conditions,
 )
 from edubrain.warehouse import LOADS_TABLE, Warehouse
+from edubrain.warehouse.api import Tables
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def finish_rows(
     """Raw engine rows + unit names, the first applicable threshold and whether it is met."""
     out = []
     for row in raw:
-        ind = _INDICATORS[row["indicator_id"]]
+        ind = indicator(row["indicator_id"])
         grain = Grain(row["grain"])
         code = row["unit_code"]
         school = schools.get(code) if grain == Grain.SCHOOL else None
@@ -85,9 +87,6 @@ def finish_rows(
             }
         )
     return out
-
-
-_INDICATORS = {i.id: i for i in INDICATORS}
 
 
 def input_provenance(tables: Tables, names: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -126,7 +125,7 @@ def compute_catalogue(
     wh: Warehouse,
     *,
     school_year: str | None = None,
-    indicators: Sequence[Indicator] = INDICATORS,
+    indicators: Sequence[Indicator] | None = None,
     plans: Sequence[Plan] = (),
     as_of: date | None = None,
     max_load_age_days: int = 45,
@@ -144,6 +143,8 @@ def compute_catalogue(
     started = time.perf_counter()
     now = now or datetime.now().replace(microsecond=0)
     year = school_year or default_school_year(wh)
+    if indicators is None:
+        indicators = catalogue_indicators()
     families = {i.family for i in indicators}
     resolver = quality_rows = None
     if "data" in families:

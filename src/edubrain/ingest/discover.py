@@ -19,7 +19,7 @@ from edubrain.sources.mapping import (
     builtin_mappings,
     source_mapping,
 )
-from edubrain.standard.entities import ENTITIES, FieldType, entity
+from edubrain.standard.entities import FieldType, entities, entity
 
 STANDARD_SOURCE = "standard"
 FileFormat = Literal["csv", "xlsx", "jsonl", "parquet"]
@@ -110,7 +110,7 @@ def _match_builtin(path: Path, mappings: list[SourceMapping]) -> FileSpec | None
 
 
 def _match_standard_name(path: Path) -> FileSpec | None:
-    if path.suffix.lower() in (".csv", ".parquet") and path.stem in {e.name for e in ENTITIES}:
+    if path.suffix.lower() in (".csv", ".parquet") and path.stem in {e.name for e in entities()}:
         return FileSpec.standard(path, path.stem)
     return None
 

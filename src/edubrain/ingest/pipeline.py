@@ -361,7 +361,7 @@ def ingest_paths(
     progress: Progress | None = None,
     as_of: date | None = None,
 ) -> list[FileReport]:
-    """Ingest files and folders into the warehouse at `settings.warehouse_path`.
+    """Ingest files and folders into the warehouse at `settings.workspace.warehouse`.
 
     `source` forces a source mapping, `entity` reads standard-format files of that entity.
     Returns one report per file: loaded, failed (with `error`) or skipped (inside a folder,
@@ -373,7 +373,7 @@ def ingest_paths(
         [Path(p).absolute() for p in paths],
         source=source,
         entity_name=entity,
-        mappings=available_mappings(settings.local_mappings_dir),
+        mappings=available_mappings(settings.workspace.mappings),
     )
     reports = [FileReport(file=e.path, status="failed", error=e.problem) for e in found.failed] + [
         FileReport(file=str(p), status="skipped") for p in found.skipped

@@ -36,6 +36,32 @@ class Reason(StrEnum):
 
 PRIORITY = {reason.value: rank for rank, reason in enumerate(Reason)}
 
+# When each reason applies: the data office's reading of a quarantine row, and the reason-code
+# table of the generated docs/quality-rules.md.
+REASON_WHEN: dict[Reason, str] = {
+    Reason.ENCODING_ERROR: "a value holds bytes that do not decode in the declared encoding "
+    "(e.g. a UTF-8 row inside a GBK export)",
+    Reason.MISSING_REQUIRED: "a required field of the standard is empty",
+    Reason.BAD_FORMAT: "a value does not have the required shape (学籍号 length, 10-digit "
+    "学校标识码, mobile number, a yes/no that is neither, a CSV row with the wrong number of "
+    "fields)",
+    Reason.BAD_CHECK_DIGIT: "an ID number or the ID inside a G-学籍号 fails the GB 11643 "
+    "MOD 11-2 check",
+    Reason.BAD_DATE: "a date that does not parse in the mapping's formats, or is not a real "
+    "calendar date (also inside an ID number)",
+    Reason.BAD_NUMBER: "a numeric field that is not a number",
+    Reason.UNKNOWN_CODE: "a value that no code table, label or alias knows (民族, 性别, 年级, "
+    "学籍状态, 学科, province of a region code)",
+    Reason.OUT_OF_RANGE: "a measure outside the standard's physical range (height, vision, "
+    "fitness results, homework minutes, …)",
+    Reason.IMPLAUSIBLE_BIRTH_DATE: "a student 4 or more years off the typical age for the grade "
+    "on 1 September, or a teacher younger than 18 or older than 70",
+    Reason.DUPLICATE_ROW: "an exact copy of an earlier valid row in the same file (the copy is "
+    "quarantined)",
+    Reason.DUPLICATE_KEY: "the same natural key as an earlier valid row in the same file, with "
+    "different content",
+}
+
 
 @dataclass(frozen=True)
 class Violation:

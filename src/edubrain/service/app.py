@@ -1,4 +1,8 @@
-"""The FastAPI application: `create_app(settings)`; no import-time side effects."""
+"""The HTTP API as a FastAPI application: `create_api(settings)`; no import-time side effects.
+
+The app that `edubrain serve` runs, the API with the cockpit's pages on it, is composed one
+layer up, in `edubrain.serve`.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,12 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as ASGIScope
 
-from edubrain import __version__
+from edubrain import __version__, installed
 from edubrain.errors import EdubrainError, InvalidInputError
 from edubrain.sealing import check_key, sealer_for
 from edubrain.service import problems
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.reads import WarehouseReader
-from edubrain.service.refs import RecordRefs
 from edubrain.service.routes import (
     audit,
     auth,
@@ -35,8 +38,9 @@ from edubrain.service.routes import (
     places,
     portrait,
 )
+from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
-from edubrain.settings import Settings, load_settings
+from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
 
 API_PREFIX = "/api/v1"
@@ -119,13 +123,19 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(
+def create_api(
     settings: Settings,
     *,
     clock: Callable[[], datetime] | None = None,
     serving: bool = False,
+    surfaces: Iterable[Callable[[FastAPI], None]] = (),
 ) -> FastAPI:
     """The API for `settings`. The store and warehouse open when the app starts.
+
+    `surfaces`: more of the user interface to mount on the same app, over the same services
+    (`edubrain.serve` passes the cockpit's pages). The service does not import them: they sit
+    above it. They are installed before the deny-by-default check, so their routes are checked
+    too, and before the request-id middleware, so that it stays outermost.
 
     `serving`: the app is what this process is for (`edubrain serve`). Everything loaded by
     the time it has started lives as long as the process, so it is moved out of the garbage
@@ -145,7 +155,7 @@ def create_app(
             reader=WarehouseReader(
                 warehouse, cache_bytes=settings.service_cache_mb << 20, sealer=sealer
             ),
-            refs=RecordRefs.for_home(settings.home),
+            refs=SealedRefs.for_workspace(settings.workspace),
             clock=clock or utc_now,
         )
         if serving:
@@ -171,11 +181,11 @@ def create_app(
     )
     for module in (auth, places, people, portrait, indicators, operations, exports, audit):
         app.include_router(module.router, prefix=API_PREFIX)
-    # The web UI: pages over these same route functions. Imported here, not at the top: the
-    # cockpit sits above the service and imports it.
-    from edubrain.cockpit import pages as cockpit_pages
-
-    cockpit_pages.install(app)
+    for domain in installed.modules():
+        if domain.routes is not None:
+            app.include_router(domain.routes(), prefix=API_PREFIX)
+    for install in surfaces:
+        install(app)
     check_routes_declare_access(app)
 
     app.add_middleware(RequestIdMiddleware)
@@ -189,7 +199,7 @@ def prepare_home(settings: Settings) -> None:
     """What the app needs before it starts: the store migrated, the service key, and a
     warehouse file to open read-only (empty before the first ingest)."""
     open_store(settings).close()
-    RecordRefs.for_home(settings.home)
+    SealedRefs.for_workspace(settings.workspace)
     open_warehouse(settings, read_only=True).close()
 
 
@@ -210,12 +220,6 @@ def serving_process() -> None:
     gc.set_threshold(20_000, 50, 1_000)
 
 
-def app_from_environment() -> FastAPI:
-    """The app for the `EDUBRAIN_` environment: what each `edubrain serve` worker runs."""
-    serving_process()
-    return create_app(load_settings(), serving=True)
-
-
 def openapi_document(settings: Settings) -> dict[str, Any]:
-    """The OpenAPI document, without starting the app."""
-    return create_app(settings).openapi()
+    """The OpenAPI document, without starting the app (the cockpit's pages are not in it)."""
+    return create_api(settings).openapi()

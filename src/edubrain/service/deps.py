@@ -33,7 +33,7 @@ from edubrain.service.policy import (
     unit_of,
 )
 from edubrain.service.reads import ScopedReader, WarehouseReader
-from edubrain.service.refs import RecordRefs
+from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import AuditEntry, Store
 from edubrain.service.throttle import MissWindow
 from edubrain.settings import Settings
@@ -53,7 +53,7 @@ class Services:
     settings: Settings
     store: Store
     reader: WarehouseReader
-    refs: RecordRefs
+    refs: SealedRefs
     clock: Callable[[], datetime] = field(default=utc_now)
     memo: dict[tuple[str, Any], Any] = field(default_factory=dict)
     sessions: RecentSessions = field(default_factory=RecentSessions)

@@ -9,7 +9,7 @@ the classes in its clearance (`policy.CLEARANCE`) in clear, and everything else 
   would complete the number.
 - A `G` 学籍号 is `G` + the ID number, so it is masked like one (`G` + 18 `*`) for every role
   without 核心 clearance; `J` and `L` 学籍号 embed the birth date, so a role without 敏感
-  clearance sees them masked too. Such roles address pupils by `ref` (`service.refs`), and a
+  clearance sees them masked too. Such roles address pupils by `ref` (`service.sealed_refs`), and a
   key they see masked is no address for them (`key_in_clear`).
 - 姓名 `张*明`, phone `138****5678`, dates keep the year, anything else protected becomes `***`.
 

@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import ibis
 
+from edubrain import installed
 from edubrain.errors import InvalidInputError
-from edubrain.standard.entities import DataClass
+from edubrain.indicators.saved_values import VALUES_TABLE
+from edubrain.standard.entities import DataClass, person_registry
+from edubrain.warehouse.api import OptionalTables
 from edubrain.warehouse.schema import LOAD_UNITS_TABLE, LOADS_TABLE, QUARANTINE_TABLE
 
 if TYPE_CHECKING:
@@ -37,6 +40,24 @@ class Role(StrEnum):
     PSYCH_TEACHER = "psych_teacher"  # 心理教师
     AUDITOR = "auditor"  # 审计员 / 安全员
     APP_VENDOR = "app_vendor"  # 应用厂商
+
+
+# How the UI names each role (the cockpit's header and home page, the generated
+# docs/service-reference.md).
+ROLE_LABELS: dict[Role, str] = {
+    Role.BUREAU_LEADER: "局领导",
+    Role.DATA_ADMIN: "数据管理员",
+    Role.SCHOOL_ADMIN: "校长",
+    Role.TEACHER: "教师",
+    Role.HEAD_TEACHER: "班主任",
+    Role.TEACHING_RESEARCHER: "教研员",
+    Role.PARENT: "家长",
+    Role.STUDENT: "学生",
+    Role.ENROLMENT_OFFICER: "招生办",
+    Role.PSYCH_TEACHER: "心理教师",
+    Role.AUDITOR: "审计员",
+    Role.APP_VENDOR: "应用厂商",
+}
 
 
 class ScopeLevel(StrEnum):
@@ -236,13 +257,7 @@ def clearance(role: Role) -> frozenset[DataClass]:
     return CLEARANCE.get(role, _OPEN)
 
 
-class Tables(Protocol):
-    def table(self, name: str) -> ir.Table: ...
-
-    def has_table(self, name: str) -> bool: ...
-
-
-def _schools_in_region(scope: Scope, tables: Tables) -> ir.Column:
+def _schools_in_region(scope: Scope, tables: OptionalTables) -> ir.Column:
     schools = tables.table("school")
     prefix = scope.region_prefix
     if scope.level is ScopeLevel.COUNTY:
@@ -250,7 +265,7 @@ def _schools_in_region(scope: Scope, tables: Tables) -> ir.Column:
     return schools.filter(schools.region_code.startswith(prefix)).school_code
 
 
-def _by_school(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue | None:
+def by_school(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue | None:
     if scope.level in REGION_LEVELS:
         return t.school_code.isin(_schools_in_region(scope, tables))
     if scope.level is ScopeLevel.SCHOOL:
@@ -258,7 +273,7 @@ def _by_school(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue | N
     return None
 
 
-def _in_class(scope: Scope, t: ir.Table) -> ir.BooleanValue:
+def in_class(scope: Scope, t: ir.Table) -> ir.BooleanValue:
     """Rows of `t` (students, classes, assignments) that belong to the scope's class."""
     school, year, grade, number = scope.class_key
     return (
@@ -269,35 +284,12 @@ def _in_class(scope: Scope, t: ir.Table) -> ir.BooleanValue:
     )
 
 
-def _students_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
-    by_school = _by_school(scope, t, tables)
-    if by_school is not None:
-        return by_school
-    if scope.level is ScopeLevel.CLASS:
-        return _in_class(scope, t)
-    return t.student_number.isin(list(scope.student_numbers))
-
-
-def _teachers_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
-    by_school = _by_school(scope, t, tables)
-    if by_school is not None:
-        return by_school
-    if scope.level is ScopeLevel.CLASS:
-        assignments = tables.table("teaching_assignment")
-        classes = tables.table("class")
-        teaching = assignments.filter(_in_class(scope, assignments)).staff_number
-        heading = classes.filter(_in_class(scope, classes)).head_teacher_staff_number
-        return t.staff_number.isin(teaching) | t.staff_number.isin(heading)
-    # Pupils and parents have no view of staff records.
-    return ibis.literal(False)
-
-
 def _region_and_ancestors(code: str) -> list[str]:
     """A GB/T 2260 code with its city and province (430102 → 430102, 430100, 430000)."""
     return sorted({code, code[:4] + "00", code[:2] + "0000"})
 
 
-def _units_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+def _units_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
     """Rows of a table keyed by (grain, unit_code) — indicator values, warnings.
 
     A school's rows belong to the scope that covers the school. A region's rows (county,
@@ -394,7 +386,7 @@ PERSON_MENTIONS = "person_mention"
 REVIEW_QUEUE = "review_queue"
 
 
-def _covered_schools(scope: Scope, tables: Tables) -> ir.Column | list[str]:
+def _covered_schools(scope: Scope, tables: OptionalTables) -> ir.Column | list[str]:
     if scope.level in REGION_LEVELS:
         return _schools_in_region(scope, tables)
     school = _school_of(scope)
@@ -405,7 +397,7 @@ def _any(schools: ir.Column | list[str]) -> bool:
     return not isinstance(schools, list) or bool(schools)
 
 
-def _loads_in_scope(scope: Scope, tables: Tables) -> ir.Column:
+def _loads_in_scope(scope: Scope, tables: OptionalTables) -> ir.Column:
     """Load ids every whole-load unit of which the scope covers."""
     units = tables.table(LOAD_UNITS)
     whole = units.filter(units.row_number.isnull())
@@ -428,7 +420,7 @@ def _row_key(load_id: ir.StringValue, row_number: ir.IntegerValue) -> ir.StringV
     return load_id + "#" + row_number.cast("string")
 
 
-def _quarantine_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+def _quarantine_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
     units = tables.table(LOAD_UNITS)
     rows = units.filter(units.row_number.notnull() & units.school_code.notnull())
     rows = rows.mutate(key=_row_key(rows.load_id, rows.row_number))
@@ -441,33 +433,34 @@ def _quarantine_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.Boolea
     return (own_school | by_load).fill_null(False)
 
 
-def _loads_of_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+def _loads_of_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
     return t.load_id.isin(_loads_in_scope(scope, tables)).fill_null(False)
 
 
-def _mentions_in_scope(scope: Scope, tables: Tables) -> ir.Column:
+def _mentions_in_scope(scope: Scope, tables: OptionalTables) -> ir.Column:
     mentions = tables.table(PERSON_MENTIONS)
-    pupils = tables.table("student")
-    known = mentions.student_number.isin(pupils.student_number).fill_null(False)
+    person = person_registry()
+    pupils = tables.table(person.entity)
+    known = mentions.student_number.isin(pupils[person.key]).fill_null(False)
     pupil_here = mentions.student_number.isin(
-        pupils.filter(_students_in_scope(scope, pupils, tables)).student_number
+        pupils.filter(scope_predicate(scope, person.entity, pupils, tables))[person.key]
     ).fill_null(False)
     by_load = mentions.load_id.isin(_loads_in_scope(scope, tables)).fill_null(False)
     return mentions.filter(pupil_here | (~known & by_load)).mention_key
 
 
-def _review_in_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+def _review_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
     if not tables.has_table(PERSON_MENTIONS):
         return ibis.literal(False)
     mentions = _mentions_in_scope(scope, tables)
     return (t.mention_key_l.isin(mentions) & t.mention_key_r.isin(mentions)).fill_null(False)
 
 
-def _mention_of_scope(scope: Scope, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+def _mention_of_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
     return t.mention_key.isin(_mentions_in_scope(scope, tables)).fill_null(False)
 
 
-_OPERATIONAL: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
+_OPERATIONAL: dict[str, Callable[[Scope, ir.Table, OptionalTables], ir.BooleanValue]] = {
     LOADS_TABLE: _loads_of_scope,
     QUARANTINE_TABLE: _quarantine_in_scope,
     REVIEW_QUEUE: _review_in_scope,
@@ -479,7 +472,7 @@ def operational_predicate(
     scope: Scope,
     table_name: str,
     t: ir.Table,
-    tables: Tables,
+    tables: OptionalTables,
     region_of_school: Mapping[str, str],
 ) -> ir.BooleanValue:
     """The rows of an operational warehouse table (loads, quarantine, review queue, person
@@ -588,19 +581,52 @@ def directory(scope: Scope, unit_region: str | None) -> Directory:
     return Directory(unit_region if unit_region else None)
 
 
-_SCOPED_ENTITIES: dict[str, Callable[[Scope, ir.Table, Tables], ir.BooleanValue]] = {
-    "student": _students_in_scope,
-    "teacher": _teachers_in_scope,
-    "indicator_value": _units_in_scope,
-}
+ScopeRule = Callable[[Scope, "ir.Table", OptionalTables], "ir.BooleanValue"]
 
 
-def scope_predicate(scope: Scope, entity_name: str, t: ir.Table, tables: Tables) -> ir.BooleanValue:
+@dataclass(frozen=True)
+class TableScope:
+    """How a caller's scope reaches the rows of `table`: a filter for the query.
+
+    Declared by the domain module that owns the table. `of_person` is the usual rule for a
+    table of records about pupils.
+    """
+
+    table: str
+    rule: ScopeRule
+
+
+def of_person(table: str, key: str) -> TableScope:
+    """Rows of `table` whose `key` names a person of the registry inside the caller's scope
+    (a pupil's fitness tests, item scores, loans): the registry's own rule decides."""
+
+    def rule(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
+        person = person_registry()
+        registry = tables.table(person.entity)
+        inside = registry.filter(scope_predicate(scope, person.entity, registry, tables))
+        return t[key].isin(inside[person.key])
+
+    return TableScope(table, rule)
+
+
+@installed.per_installation
+def _declared_scopes() -> dict[str, ScopeRule]:
+    rules: dict[str, ScopeRule] = {VALUES_TABLE: _units_in_scope}
+    for declared in installed.declared(TableScope):
+        if declared.table in rules:
+            raise ScopeError(f"two scope rules for the table {declared.table!r}")
+        rules[declared.table] = declared.rule
+    return rules
+
+
+def scope_predicate(
+    scope: Scope, entity_name: str, t: ir.Table, tables: OptionalTables
+) -> ir.BooleanValue:
     """The records of `entity_name` (table `t`) the scope covers, as a filter for the query.
 
-    An entity without a declared rule is covered by no scope at all (deny by default).
+    A table without a declared rule is covered by no scope at all (deny by default).
     """
-    rule = _SCOPED_ENTITIES.get(entity_name)
+    rule = _declared_scopes().get(entity_name)
     if rule is None:
         return ibis.literal(False)
     return rule(scope, t, tables)

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from edubrain.errors import EdubrainError, InvalidInputError
 from edubrain.service.masking import key_in_clear, present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
-from edubrain.service.refs import RecordRefs
+from edubrain.service.sealed_refs import SealedRefs
 from edubrain.standard.entities import DataClass, entity
 from edubrain.warehouse import PreparedRead, Warehouse
 
@@ -261,7 +261,7 @@ class ScopedReader:
     def __init__(
         self,
         reader: WarehouseReader,
-        refs: RecordRefs,
+        refs: SealedRefs,
         shown: dict[Hashable, dict[str, Any]] | None = None,
     ) -> None:
         self._reader = reader

@@ -75,7 +75,7 @@ def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
     sock = _listening_socket(host, port)
     sock.listen(_BACKLOG)
     config = uvicorn.Config(
-        "edubrain.service.app:app_from_environment",
+        "edubrain.serve:app_from_environment",
         factory=True,
         log_level=log_level,
         access_log=access_log,

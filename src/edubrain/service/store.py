@@ -321,7 +321,7 @@ _AUDIT_ENTRY_FIELDS = tuple(AuditEntry.__dataclass_fields__)
 def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
-    return f"sqlite:///{(settings.home / settings.store_file).resolve()}"
+    return f"sqlite:///{settings.workspace.store.resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -1138,7 +1138,7 @@ def open_store(
     url = database_url(settings)
     try:
         if url.startswith("sqlite"):
-            settings.home.mkdir(parents=True, exist_ok=True)
+            settings.workspace.store.parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             if checkpoint_in_background:

@@ -1,6 +1,7 @@
 """Declarative source mappings: how one source system's exports map onto the data standard.
 
-A mapping file (YAML, one per source system, in `edubrain/sources/mappings/`) lists the
+A mapping file (YAML, one per source system, in the `mappings/` folder of the domain module
+that owns the source's entities, e.g. `edubrain/modules/roster/mappings/xueji.yaml`) lists the
 system's exports. Each export names the files it matches, their format and encoding, the
 standard entity it feeds, and for every standard field where the value comes from and how it is
 transformed. Adding a simple source is a new mapping file, not new code.
@@ -12,14 +13,14 @@ the synthetic-region generator renders standard data into the export's own layou
 from __future__ import annotations
 
 import fnmatch
-from functools import cache
-from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from edubrain import installed
 from edubrain.errors import MappingError, UnknownEntityError
 from edubrain.standard.codes import code_tables
 from edubrain.standard.entities import FieldType, entity
@@ -155,16 +156,24 @@ def load_mapping_file(path: Path) -> SourceMapping:
     return parse_mapping(path.read_text("utf-8"), str(path))
 
 
-@cache
+@installed.per_installation
 def builtin_mappings() -> dict[str, SourceMapping]:
-    """The mappings shipped with edubrain, by source name."""
-    folder = resources.files("edubrain.sources").joinpath("mappings")
+    """The mappings the installed modules ship (each module's `mappings` folder), by source."""
+    files: list[Traversable] = []
+    for module in installed.modules():
+        folder: Traversable | None = getattr(module, "mappings", None)
+        if folder is not None and folder.is_dir():
+            files += [item for item in folder.iterdir() if item.name.endswith(".yaml")]
     mappings = [
         parse_mapping(item.read_text("utf-8"), f"mappings/{item.name}")
-        for item in sorted(folder.iterdir(), key=lambda p: p.name)
-        if item.name.endswith(".yaml")
+        for item in sorted(files, key=lambda p: p.name)
     ]
-    return {m.source: m for m in mappings}
+    by_source: dict[str, SourceMapping] = {}
+    for mapping in mappings:
+        if mapping.source in by_source:
+            raise MappingError(f"two modules ship a mapping for the source {mapping.source!r}")
+        by_source[mapping.source] = mapping
+    return by_source
 
 
 def available_mappings(local_dir: Path | None = None) -> dict[str, SourceMapping]:

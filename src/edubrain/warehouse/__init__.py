@@ -1,7 +1,8 @@
 """The analytical warehouse: the only package that talks to DuckDB and Spark.
 
 Everything else gets a `Warehouse` from `open_warehouse(settings)` and uses its small interface:
-`table(name)` for Ibis analytics and `transaction()` for loads. `SparkTables` (optional extra
+`table(name)` for Ibis analytics (the `Tables` Protocol, what analytics type against) and
+`transaction()` for loads. `SparkTables` (optional extra
 `spark`) serves the same tables to the same Ibis analytics on Spark.
 """
 
@@ -11,7 +12,9 @@ from edubrain.settings import Settings
 from edubrain.warehouse.api import (
     LoadRecord,
     MergeCounts,
+    OptionalTables,
     PreparedRead,
+    Tables,
     Transaction,
     Warehouse,
 )
@@ -30,16 +33,17 @@ from edubrain.warehouse.schema import (
 from edubrain.warehouse.spark_backend import SparkTables
 
 
-def open_warehouse(settings: Settings, *, read_only: bool = False) -> DuckDBWarehouse:
-    """Open (creating if needed) the warehouse at `settings.warehouse_path`.
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
+    """Open (creating if needed) the warehouse at `settings.workspace.warehouse`.
 
     Read-only, several processes may hold it at once (the service's workers), and none may
     write it until they all let go.
     """
     return DuckDBWarehouse(
-        settings.warehouse_path,
+        settings.workspace.warehouse,
         threads=settings.warehouse_threads,
         memory_limit=settings.warehouse_memory_limit,
+        checkpoint_memory_limit=settings.warehouse_checkpoint_memory_limit,
         read_only=read_only,
     )
 
@@ -54,8 +58,10 @@ __all__ = [
     "DuckDBWarehouse",
     "LoadRecord",
     "MergeCounts",
+    "OptionalTables",
     "PreparedRead",
     "SparkTables",
+    "Tables",
     "Transaction",
     "Warehouse",
     "entity_schema",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Self
 
 import pyarrow as pa
 
@@ -72,13 +72,31 @@ class Transaction(Protocol):
         ...
 
 
+class Tables(Protocol):
+    """The core read interface: a warehouse's tables as Ibis expressions.
+
+    Analytics (quality rules, scorecards, indicators, scope predicates) type against this, so
+    the same code runs on DuckDB (`DuckDBWarehouse`), Spark (`SparkTables`) or a cache in front
+    of either (`govern.quality.CachedTables`).
+    """
+
+    def table(self, name: str) -> ir.Table: ...
+
+
+class OptionalTables(Tables, Protocol):
+    """Tables of which some may be absent (derived tables govern has not written yet):
+    `has_table` says which."""
+
+    def has_table(self, name: str) -> bool: ...
+
+
 class PreparedRead(Protocol):
     """A read compiled once, run many times with new parameter values, from any thread."""
 
     def run(self, values: Mapping[str, str]) -> pa.Table: ...
 
 
-class Warehouse(Protocol):
+class Warehouse(OptionalTables, Protocol):
     def transaction(self) -> AbstractContextManager[Transaction]:
         """Commit on normal exit; roll back on any exception, KeyboardInterrupt included."""
         ...
@@ -99,4 +117,18 @@ class Warehouse(Protocol):
         """`expr` with its string parameters (`ibis.param("string")`, by name) left open."""
         ...
 
+    def rewrite_strings(
+        self,
+        pattern: str,
+        rewrite: Callable[[pa.Array], pa.Array],
+        progress: Callable[[str, int], None] | None = None,
+    ) -> int:
+        """Replace, in one transaction, every text value matching `pattern` (an RE2 regex) by
+        `rewrite` of it, in every table (key rotation, sealing at rest). Returns values replaced."""
+        ...
+
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...

@@ -5,24 +5,24 @@ A province that outgrows one machine keeps its tables as Parquet (the warehouse 
 (indicators, quality rules) then runs unchanged on Spark. Local mode serves the tests.
 
 PySpark is an optional extra (`pip install edubrain[spark]`); it is imported only when a
-`SparkTables` is made.
+`SparkTables` is made. The session's settings are `Settings.spark_*` (`EDUBRAIN_SPARK_*`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis
 
 from edubrain.errors import WarehouseError
+from edubrain.settings import Settings
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 
-def _spark_session(master: str, app_name: str, tmp_dir: Path | None) -> Any:
+def _spark_session(settings: Settings, master: str, app_name: str, tmp_dir: Path | None) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -33,11 +33,11 @@ def _spark_session(master: str, app_name: str, tmp_dir: Path | None) -> Any:
         SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", os.environ.get("EDUBRAIN_SPARK_PARTITIONS", "2"))
+        .config("spark.sql.shuffle.partitions", str(settings.spark_partitions))
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.memory", os.environ.get("EDUBRAIN_SPARK_DRIVER_MEMORY", "1g"))
+        .config("spark.driver.memory", settings.spark_driver_memory)
     )
     if tmp_dir is not None:
         builder = builder.config("spark.local.dir", str(tmp_dir))
@@ -54,9 +54,16 @@ class SparkTables:
 
     @classmethod
     def local(
-        cls, *, master: str = "local[2]", app_name: str = "edubrain", tmp_dir: Path | None = None
+        cls,
+        settings: Settings,
+        *,
+        master: str = "local[2]",
+        app_name: str = "edubrain",
+        tmp_dir: Path | None = None,
     ) -> SparkTables:
-        return cls(_spark_session(master, app_name, tmp_dir))
+        """A session on this machine, sized by `settings` (`spark_partitions`,
+        `spark_driver_memory`)."""
+        return cls(_spark_session(settings, master, app_name, tmp_dir))
 
     def register_parquet(self, name: str, path: Path) -> None:
         """Expose a Parquet file or folder as table `name` (a temporary view)."""

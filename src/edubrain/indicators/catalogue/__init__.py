@@ -1,7 +1,12 @@
-"""The indicator catalogue: one module per family, assembled into one registry."""
+"""The indicator catalogue: one module per family, assembled into one registry.
+
+The families here are the built-in ones; a domain module adds its own by declaring them
+(`Module.indicators`), and `families()` / `indicators()` list both.
+"""
 
 from __future__ import annotations
 
+from edubrain import installed
 from edubrain.errors import NotFoundError
 from edubrain.indicators.catalogue import (
     balance,
@@ -18,7 +23,7 @@ class UnknownIndicatorError(NotFoundError):
     """An indicator id that is not in the catalogue."""
 
 
-FAMILIES: tuple[Family, ...] = (
+BUILTIN_FAMILIES: tuple[Family, ...] = (
     balance.FAMILY,
     class_size.FAMILY,
     staffing.FAMILY,
@@ -26,17 +31,32 @@ FAMILIES: tuple[Family, ...] = (
     informatization.FAMILY,
     data.FAMILY,
 )
-INDICATORS: tuple[Indicator, ...] = tuple(i for f in FAMILIES for i in f.indicators)
-_BY_ID = {i.id: i for i in INDICATORS}
-if len(_BY_ID) != len(INDICATORS):  # pragma: no cover - a catalogue bug, caught by any import
-    raise RuntimeError("two indicators share an id")
+
+
+@installed.per_installation
+def families() -> tuple[Family, ...]:
+    """The built-in families, then those the installed modules declare."""
+    return (*BUILTIN_FAMILIES, *installed.declared(Family))
+
+
+@installed.per_installation
+def indicators() -> tuple[Indicator, ...]:
+    return tuple(i for f in families() for i in f.indicators)
+
+
+@installed.per_installation
+def _by_id() -> dict[str, Indicator]:
+    by_id = {i.id: i for i in indicators()}
+    if len(by_id) != len(indicators()):
+        raise UnknownIndicatorError("two indicators share an id")
+    return by_id
 
 
 def indicator(indicator_id: str) -> Indicator:
     try:
-        return _BY_ID[indicator_id]
+        return _by_id()[indicator_id]
     except KeyError:
-        close = [i for i in _BY_ID if indicator_id in i][:5]
+        close = [i for i in _by_id() if indicator_id in i][:5]
         hint = f"; did you mean {', '.join(close)}" if close else ""
         raise UnknownIndicatorError(
             f"no indicator {indicator_id!r}{hint} (edubrain indicators show --list)"
@@ -44,12 +64,19 @@ def indicator(indicator_id: str) -> Indicator:
 
 
 def family(family_id: str) -> Family:
-    for f in FAMILIES:
+    for f in families():
         if f.id == family_id:
             return f
     raise UnknownIndicatorError(
-        f"no indicator family {family_id!r}; use one of {', '.join(f.id for f in FAMILIES)}"
+        f"no indicator family {family_id!r}; use one of {', '.join(f.id for f in families())}"
     )
 
 
-__all__ = ["FAMILIES", "INDICATORS", "UnknownIndicatorError", "family", "indicator"]
+__all__ = [
+    "BUILTIN_FAMILIES",
+    "UnknownIndicatorError",
+    "families",
+    "family",
+    "indicator",
+    "indicators",
+]

@@ -16,9 +16,9 @@ import ibis
 from fastapi import APIRouter, Query, Response
 
 from edubrain.errors import ForbiddenError, NotFoundError
-from edubrain.indicators.catalogue import INDICATORS, indicator
+from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.definitions import Indicator
-from edubrain.indicators.store import VALUES_TABLE, latest_of
+from edubrain.indicators.saved_values import VALUES_TABLE, latest_of
 from edubrain.indicators.warnings import Level, WarningStore
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.policy import (
@@ -85,7 +85,7 @@ def _describe(ind: Indicator) -> dict[str, Any]:
 )
 def list_indicators() -> list[dict[str, Any]]:
     """The indicator catalogue: names, units, formulas, thresholds and their sources."""
-    return [_describe(ind) for ind in INDICATORS]
+    return [_describe(ind) for ind in indicators()]
 
 
 def _latest_values(

@@ -40,7 +40,8 @@ from edubrain.sources.generator.plan import (
 from edubrain.sources.generator.region import World, build_world
 from edubrain.sources.generator.render import Wide, csv_lines, render, write_sheet
 from edubrain.sources.mapping import Export, builtin_mappings
-from edubrain.standard.entities import ENTITIES, entity
+from edubrain.standard.entities import entities as standard_entities
+from edubrain.standard.entities import entity
 
 FAULT_COLUMNS = ("file", "row", "field", "item", "fault", "expected_reason", "detail")
 MENTION_COLUMNS = ("file", "row", "true_student_number")
@@ -119,15 +120,15 @@ def generate_region(
     for r in results:
         summary.files.update(r.files)
     _write_standard_only(out, counties, summary)
-    entities: Counter[str] = Counter()
+    truth_rows: Counter[str] = Counter()
     for r in results:
-        entities.update(r.entities)
+        truth_rows.update(r.entities)
     say("merging truth files")
-    for ent in ENTITIES:
+    for ent in standard_entities():
         if ent.name in ("region", "term"):
             continue
         _merge_parts(out, ent.name, counties)
-        summary.entities[ent.name] = entities.get(ent.name, 0)
+        summary.entities[ent.name] = truth_rows.get(ent.name, 0)
     shutil.copyfile(out / "truth" / "attendance.csv", out / "standard" / "attendance.csv")
     summary.files["standard/attendance.csv"] = summary.entities["attendance"]
     shutil.rmtree(parts, ignore_errors=True)
@@ -360,9 +361,9 @@ correct check digit. Nothing here describes a real person.
 ## Folders
 
 * `exports/<source>/` — what each source system exports, in its own layout (see
-  `edubrain/sources/mappings/<source>.yaml`): encodings, Chinese headers, local code spellings,
-  dates in several hands, one file per county (file names end with the county code; exam score
-  sheets with the exam id). These files contain the injected faults.
+  `edubrain/modules/<module>/mappings/<source>.yaml`): encodings, Chinese headers, local code
+  spellings, dates in several hands, one file per county (file names end with the county code;
+  exam score sheets with the exam id). These files contain the injected faults.
 * `standard/` — standard-format files (UTF-8, header = standard field names) for entities no
   source system exports: `region.csv`, `term.csv`, `attendance.csv`.
 * `truth/<entity>.csv` — for every entity of the standard, exactly what a perfect ingestion of

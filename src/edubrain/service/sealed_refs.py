@@ -7,8 +7,8 @@ encryption (the SIV construction, with HMAC-SHA256 as the PRF): the same key alw
 same ref, a ref cannot be forged or altered without the service key, and it reveals nothing
 about the number. Paging cursors over personal records are sealed the same way.
 
-The service key is 32 random bytes in `EDUBRAIN_HOME/service.key` (created on first use, mode
-0600); refs stay valid across restarts for as long as that file does.
+The service key is 32 random bytes in `EDUBRAIN_HOME/service.key` (`Workspace.service_key`,
+created on first use, mode 0600); refs stay valid across restarts for as long as that file does.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import hashlib
 import hmac
 import os
 import secrets
-from pathlib import Path
 
 from edubrain.errors import UnavailableError
+from edubrain.workspace import Workspace
 
 _TAG = 16  # bytes of synthetic IV: also the authentication tag
 _REMEMBERED = 1 << 18  # refs kept per process
@@ -31,7 +31,7 @@ class ServiceKeyError(UnavailableError):
     """The service key file exists but is not a key."""
 
 
-class RecordRefs:
+class SealedRefs:
     def __init__(self, key: bytes) -> None:
         if len(key) < 32:
             raise ServiceKeyError("the service key must be at least 32 bytes")
@@ -43,11 +43,11 @@ class RecordRefs:
         self._sealed: dict[str, str] = {}
 
     @classmethod
-    def for_home(cls, home: Path) -> RecordRefs:
-        """The refs of the service whose home is `home`, creating its key on first use."""
-        path = home / "service.key"
+    def for_workspace(cls, workspace: Workspace) -> SealedRefs:
+        """The refs of the service of `workspace`, creating its key on first use."""
+        path = workspace.service_key
         if not path.exists():
-            home.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(secrets.token_bytes(32))

@@ -1,0 +1,1 @@
+"""Domain modules: one folder per domain, each declaring its facts in a `MODULE` (see `spec`)."""

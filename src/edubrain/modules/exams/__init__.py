@@ -1,0 +1,34 @@
+"""考试与阅卷: exams, their items (with knowledge points) and every pupil's item scores."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from edubrain.govern.quality import NeededField
+from edubrain.govern.references import Reference
+from edubrain.modules.exams.entities import ENTITIES
+from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
+from edubrain.modules.spec import Module
+from edubrain.service.policy import of_person
+
+MODULE = Module(
+    name="exams",
+    label="考试与阅卷",
+    description="考试、小题（含知识点）与学生小题得分。",
+    requires=("roster",),
+    entities=ENTITIES,
+    references=(
+        Reference("exam_item", ("exam_id",), "exam"),
+        Reference("item_score", ("exam_id", "item_no"), "exam_item"),
+        Reference("item_score", ("student_number",), "student"),
+    ),
+    mappings=resources.files(__name__).joinpath("mappings"),
+    quality=(
+        NeededField(
+            "exam_item", "knowledge_points", "学情诊断 Q 矩阵", "learning diagnosis Q-matrix"
+        ),
+        EXAM_MAX_EQUALS_ITEMS,
+        ITEM_SCORE_WITHIN_ITEM_MAX,
+    ),
+    scope=(of_person("item_score", "student_number"),),
+)

@@ -1,0 +1,30 @@
+"""体质健康: the 国家学生体质健康标准 test results, one row per pupil per school year."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from edubrain.govern.quality import Agreement, NeededField
+from edubrain.govern.references import Reference
+from edubrain.modules.fitness.entities import ENTITIES
+from edubrain.modules.spec import Module
+from edubrain.service.policy import of_person
+
+MODULE = Module(
+    name="fitness",
+    label="体质健康",
+    description="国家学生体质健康标准测试成绩。",
+    requires=("roster",),
+    entities=ENTITIES,
+    references=(Reference("fitness_test", ("student_number",), "student"),),
+    mappings=resources.files(__name__).joinpath("mappings"),
+    quality=(
+        NeededField("fitness_test", "birth_date", "体测与学籍比对", "linking 体测 to 学籍"),
+        NeededField("fitness_test", "test_date", "体测时间序列", "fitness time series"),
+        Agreement("fitness_test", "sex", "sex"),
+        Agreement("fitness_test", "birth_date", "birth_date"),
+        Agreement("fitness_test", "student_name", "name"),
+        Agreement("fitness_test", "grade_code", "grade_code", also_equal=("school_year",)),
+    ),
+    scope=(of_person("fitness_test", "student_number"),),
+)

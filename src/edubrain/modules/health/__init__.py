@@ -1,0 +1,29 @@
+"""健康体检: pupils' health checks (vision, height, weight)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from edubrain.govern.quality import Agreement, NeededField
+from edubrain.govern.references import Reference
+from edubrain.modules.health.entities import ENTITIES
+from edubrain.modules.spec import Module
+from edubrain.service.policy import of_person
+
+MODULE = Module(
+    name="health",
+    label="健康体检",
+    description="学生健康体检记录。",
+    requires=("roster",),
+    entities=ENTITIES,
+    references=(Reference("health_check", ("student_number",), "student"),),
+    mappings=resources.files(__name__).joinpath("mappings"),
+    quality=(
+        NeededField("health_check", "sex", "近视/肥胖分性别统计", "myopia/obesity by sex"),
+        NeededField("health_check", "vision_left", "近视率指标", "myopia indicator"),
+        NeededField("health_check", "vision_right", "近视率指标", "myopia indicator"),
+        Agreement("health_check", "sex", "sex"),
+        Agreement("health_check", "student_name", "name"),
+    ),
+    scope=(of_person("health_check", "student_number"),),
+)

@@ -1,0 +1,53 @@
+"""学籍与人事: regions, schools, terms, classes, pupils, guardians, staff and who teaches whom.
+
+Every other pupil-bearing module requires it: its `student` table is the person registry
+(学籍) that linkage and consistency checks compare against.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from edubrain.govern.quality import DatesInOrder, NeededField, OneIdPerKey
+from edubrain.govern.references import Reference
+from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
+from edubrain.modules.roster.scope import SCOPES
+from edubrain.modules.spec import Module
+from edubrain.standard.entities import PersonRegistry
+
+MODULE = Module(
+    name="roster",
+    label="学籍与人事",
+    description="行政区划、学校、学年学期、班级、学生、监护人、教职工与任课安排。",
+    entities=(*ENTITIES, PersonRegistry("student", "student_number", "学籍")),
+    references=(
+        Reference("school", ("region_code",), "region"),
+        Reference("class", ("school_code",), "school"),
+        Reference("class", ("head_teacher_staff_number",), "teacher", ("staff_number",)),
+        Reference("student", CLASS_KEY, "class"),
+        Reference("guardian", ("student_number",), "student"),
+        Reference("teacher", ("school_code",), "school"),
+        Reference("teaching_assignment", ("staff_number",), "teacher"),
+        Reference("teaching_assignment", CLASS_KEY, "class"),
+    ),
+    mappings=resources.files(__name__).joinpath("mappings"),
+    quality=(
+        NeededField(
+            "student", "id_number", "一人一码比对依赖身份证件号", "one-person-one-ID linkage"
+        ),
+        NeededField(
+            "student", "hukou_region", "招生片区核验依赖户口所在地", "enrolment zone checks"
+        ),
+        NeededField("guardian", "phone", "家校联系与预警通知", "reaching the family for warnings"),
+        NeededField("teacher", "id_number", "教职工身份核验", "staff identity"),
+        NeededField("teacher", "title", "职称结构指标", "professional-title indicators"),
+        NeededField("school", "longitude", "教育一张图定位", "the education map"),
+        NeededField("school", "latitude", "教育一张图定位", "the education map"),
+        NeededField("school", "enrolment_zone", "按片区招生", "enrolment by zone"),
+        NeededField("class", "head_teacher_staff_number", "班主任视图", "head-teacher views"),
+        OneIdPerKey("student", "id_number"),
+        OneIdPerKey("teacher", "id_number"),
+        DatesInOrder("term", "start_date", "end_date", strict=True),
+    ),
+    scope=SCOPES,
+)

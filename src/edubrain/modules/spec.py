@@ -1,0 +1,74 @@
+"""What a domain module declares: one `Module` per domain, listed in `registry.MODULES`.
+
+A module is a folder under `edubrain/modules/` whose `__init__.py` defines `MODULE`. Its facts
+are objects of the core frameworks' own types, so each framework collects the ones it
+understands (`edubrain.installed.declared`) and none of them needs to know the domain:
+
+- `entities`: the data standard's entities (`standard.entities.Entity`), plus the person
+  registry when the module holds it (`PersonRegistry`);
+- `references`: foreign keys from this module's entities (`govern.references.Reference`);
+- `mappings`: the folder of source mappings (`*.yaml`) for the source systems it reads;
+- `quality`: rules on its entities — declared kinds (`NeededField`, `OneIdPerKey`,
+  `Agreement`, `DatesInOrder`) or whole `QualityRule`s; referential integrity and timeliness
+  are derived for every entity;
+- `indicators`: indicator families (`indicators.definitions.Family`);
+- `scope`: how a caller's scope reaches each of its tables (`service.policy.TableScope`);
+  a table without one is read by nobody (deny by default);
+- `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions
+  the surfaces call when they assemble themselves;
+- `requires`: the modules it builds on (usually `roster`); it may import nothing else of
+  `edubrain.modules`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from edubrain.govern.quality import (
+    Agreement,
+    DatesInOrder,
+    NeededField,
+    OneIdPerKey,
+    QualityRule,
+)
+from edubrain.govern.references import Reference
+from edubrain.indicators.definitions import Family
+from edubrain.service.policy import TableScope
+from edubrain.standard.entities import Entity, PersonRegistry
+
+QualityFact = NeededField | OneIdPerKey | Agreement | DatesInOrder | QualityRule
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    label: str
+    description: str
+    requires: tuple[str, ...] = ()
+    entities: tuple[Entity | PersonRegistry, ...] = ()
+    references: tuple[Reference, ...] = ()
+    mappings: Traversable | None = None
+    quality: tuple[QualityFact, ...] = ()
+    indicators: tuple[Family, ...] = ()
+    scope: tuple[TableScope, ...] = ()
+    routes: Callable[[], Any] | None = None
+    pages: Callable[[], Any] | None = None
+    commands: Callable[[Any], None] | None = None
+
+
+def check_registry(modules: tuple[Module, ...]) -> None:
+    """Each name once, and every module after the modules it requires."""
+    seen: set[str] = set()
+    for module in modules:
+        if module.name in seen:
+            raise ValueError(f"the module {module.name!r} is registered twice")
+        missing = [r for r in module.requires if r not in seen]
+        if missing:
+            raise ValueError(
+                f"the module {module.name!r} requires {', '.join(missing)}, "
+                "which must be registered before it"
+            )
+        seen.add(module.name)

@@ -1,0 +1,41 @@
+"""图书借阅: a small domain module that lives only in the tests.
+
+It shows that a new domain is one folder plus one registry line: this folder declares the
+entity, its source mapping, a quality rule, an indicator family, a scope rule, an API route, a
+cockpit page and a CLI command, and the tests install it beside the registry's modules
+(`edubrain.installed.installing`) — nothing outside this folder knows it exists.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from edubrain.govern.quality import DatesInOrder, NeededField
+from edubrain.govern.references import Reference
+from edubrain.modules.spec import Module
+from edubrain.service.policy import of_person
+
+from .cli import commands
+from .entities import LIBRARY_LOAN
+from .indicators import FAMILY
+from .pages import pages
+from .routes import routes
+
+MODULE = Module(
+    name="library_loans",
+    label="图书借阅",
+    description="学校图书馆的学生借阅记录。",
+    requires=("roster",),
+    entities=(LIBRARY_LOAN,),
+    references=(Reference("library_loan", ("student_number",), "student"),),
+    mappings=resources.files(__name__).joinpath("mappings"),
+    quality=(
+        DatesInOrder("library_loan", "loan_date", "return_date", strict=False),
+        NeededField("library_loan", "return_date", "借阅周期统计", "loan durations"),
+    ),
+    indicators=(FAMILY,),
+    scope=(of_person("library_loan", "student_number"),),
+    routes=routes,
+    pages=pages,
+    commands=commands,
+)
