@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from edubrain.errors import ConfigError, EdubrainError
+from edubrain.errors import ConfigError, UnavailableError
 from edubrain.settings import Settings
 from edubrain.standard.entities import Check, Entity
 from edubrain.standard.identifiers import id_number_problem
@@ -70,10 +70,8 @@ _G_SHAPE = r"^G\d{17}[\dX]$"
 _FILE_HEADER = "edubrain data keys v1"
 
 
-class SealingError(EdubrainError):
+class SealingError(UnavailableError):
     """A sealed value cannot be opened (wrong key file, unknown key, altered token)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,18 @@ import pytest
 import typer
 from fastapi.testclient import TestClient
 from library_loans import MODULE
+from library_loans.entities import LIBRARY_LOAN
 from library_loans.indicators import LOANS_PER_PUPIL
 from typer.testing import CliRunner
 
 from edubrain import installed
 from edubrain.cli import commands
+from edubrain.errors import ConfigError
 from edubrain.govern.quality import RuleContext, rule, rules
 from edubrain.indicators.run import compute_catalogue
 from edubrain.ingest import ingest_paths
+from edubrain.modules.registry import MODULES
+from edubrain.modules.spec import Module, check_registry
 from edubrain.sealing import sealer_for
 from edubrain.serve import create_app
 from edubrain.service.auth import token_hash
@@ -278,3 +282,16 @@ def test_the_page_needs_a_login(library) -> None:
     ):
         reply = client.get("/api/v1/library/loans")
     assert reply.status_code == 401
+
+
+def test_an_entity_declared_twice_is_refused() -> None:
+    twin = Module(name="twin", label="重复", description="", entities=(LIBRARY_LOAN,))
+    with installed.installing(MODULE, twin), pytest.raises(ConfigError, match="library_loan"):
+        entities()
+    assert "library_loan" not in {e.name for e in entities()}
+
+
+def test_a_module_comes_after_the_modules_it_requires() -> None:
+    with pytest.raises(ValueError, match="requires roster"):
+        check_registry((MODULE,))
+    check_registry((*MODULES, MODULE))

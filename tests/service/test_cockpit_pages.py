@@ -90,6 +90,19 @@ def test_a_page_outside_the_role_is_403_and_audited(client: Any) -> None:
     assert any(a["outcome"] == "denied" and a["resource"] == "audit:read" for a in denied)
 
 
+def test_a_problem_on_a_page_is_a_page_and_on_the_api_problem_json(client: Any) -> None:
+    login(client, "leader")
+    page = client.get("/students/no-such-ref")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "未找到" in page.text
+    api = client.get("/api/v1/students/no-such-ref")
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["title"] == "未找到"
+    assert client.get("/no-such-page").headers["content-type"].startswith("text/html")
+
+
 def test_pages_are_not_cached_and_versioned_assets_are(client: Any) -> None:
     login(client, "leader")
     page = client.get("/overview")

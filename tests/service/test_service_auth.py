@@ -80,6 +80,32 @@ def test_without_a_session_everything_but_login_is_refused(client: TestClient) -
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer forged"}).status_code == 401
 
 
+def test_refusals_are_problems_with_a_detail(client: TestClient) -> None:
+    """RFC 9457 bodies (`application/problem+json`), the `detail` clients read as before."""
+    refused = client.get("/api/v1/me")
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json() == {
+        "type": "urn:edubrain:problem:unauthenticated",
+        "title": "未登录",
+        "status": 401,
+        "detail": "not logged in, or the session expired",
+        "instance": "/api/v1/me",
+    }
+    failed = _login(client, "wrong")
+    assert failed.status_code == 401 and failed.headers["www-authenticate"] == "Bearer"
+    assert failed.json()["detail"] == "unknown user or wrong password"
+    malformed = client.post("/api/v1/auth/login", json={"username": "wang.li"})
+    assert malformed.status_code == 422
+    assert malformed.headers["content-type"] == "application/problem+json"
+    body = malformed.json()
+    assert (body["title"], body["status"]) == ("请求格式无效", 422)
+    assert body["errors"] == [
+        {"loc": ["body", "password"], "msg": "Field required", "type": "missing"}
+    ]
+    nowhere = client.get("/api/v1/no-such-thing")
+    assert nowhere.status_code == 404 and nowhere.json()["title"] == "未找到"
+
+
 def test_logout_ends_the_session_at_once(client: TestClient) -> None:
     token = _login(client).json()["token"]
     client.cookies.clear()

@@ -45,10 +45,29 @@ def _command_help(command: Any, path: str) -> list[str]:
     return lines
 
 
+def _exit_codes() -> list[str]:
+    from edubrain.cli.main import EXIT_CODES, MEANINGS
+
+    lines = [
+        "## Exit codes",
+        "",
+        "An error is one line on stderr (`edubrain: error: …`); the exit code follows from its "
+        "kind (`edubrain.errors`).",
+        "",
+        "| code | meaning | kinds |",
+        "|---|---|---|",
+    ]
+    for code, meaning in MEANINGS.items():
+        kinds = ", ".join(f"`{k.__name__}`" for k, c in EXIT_CODES.items() if c == code)
+        lines.append(f"| {code} | {meaning} | {kinds} |")
+    return [*lines, ""]
+
+
 def render_cli_reference(app: typer.Typer) -> str:
     root = typer.main.get_command(app)
     lines = [_NOTE, "# Command-line reference", ""]
     lines += _command_help(root, "edubrain")
+    lines += _exit_codes()
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,7 +1,8 @@
 """The `edubrain` command. Thin: each command parses options and calls one library function.
 
-Errors are translated here, once: an EdubrainError becomes one line on stderr and its exit code;
-`--debug` (or EDUBRAIN_DEBUG=1) re-raises for a traceback.
+Errors are translated here, once: an EdubrainError becomes one line on stderr and the exit code
+of its kind (`EXIT_CODES`, the table in `edubrain.errors`); `--debug` (or EDUBRAIN_DEBUG=1)
+re-raises for a traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +14,48 @@ from typing import Annotated
 import typer
 
 from edubrain import __version__
-from edubrain.errors import EdubrainError
+from edubrain.errors import (
+    ConflictError,
+    EdubrainError,
+    ForbiddenError,
+    GoneError,
+    InvalidInputError,
+    LockedError,
+    NotFoundError,
+    TooManyRequestsError,
+    UnauthenticatedError,
+    UnavailableError,
+    kind_of,
+)
+
+# Kind → exit code, the one table. 2: the command is wrong (as click's usage errors); 3: try
+# again later, or once an operator has fixed the store, warehouse or key; 4: not allowed.
+EXIT_CODES: dict[type[EdubrainError], int] = {
+    InvalidInputError: 2,
+    NotFoundError: 2,
+    ConflictError: 2,
+    GoneError: 2,
+    LockedError: 3,
+    TooManyRequestsError: 3,
+    UnavailableError: 3,
+    UnauthenticatedError: 4,
+    ForbiddenError: 4,
+}
+FAILED = 1  # an error of no kind: a bug or an engine failure
+MEANINGS: dict[int, str] = {
+    0: "done",
+    FAILED: "failed unexpectedly: a bug or an engine failure (`--debug` shows the traceback)",
+    2: "the command is wrong: fix what was asked (click's usage errors exit 2 too)",
+    3: "try again later, or once an operator has fixed the store, warehouse or key",
+    4: "not allowed",
+}
+
+
+def exit_code(exc: EdubrainError) -> int:
+    """The exit code of an error's kind."""
+    kind = kind_of(exc)
+    return FAILED if kind is None else EXIT_CODES[kind]
+
 
 app = typer.Typer(
     name="edubrain",
@@ -71,4 +113,4 @@ def run() -> None:
         if os.environ.get("EDUBRAIN_DEBUG") == "1":
             raise
         typer.echo(f"edubrain: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code(exc))

@@ -119,6 +119,16 @@ EN: dict[str, str] = {
     "审计员": "Auditor",
     "应用厂商": "App vendor",
     "出错了": "Something went wrong",
+    "输入无效": "Invalid input",
+    "未登录": "Not logged in",
+    "冲突": "Conflict",
+    "已失效": "No longer available",
+    "已锁定": "Locked",
+    "请求过于频繁": "Too many requests",
+    "暂不可用": "Unavailable",
+    "内部错误": "Internal error",
+    "请求格式无效": "Malformed request",
+    "不支持该请求方法": "Method not allowed",
     "待处理": "Open",
 }
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
-from fastapi.exception_handlers import http_exception_handler
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from edubrain import installed
@@ -22,8 +20,10 @@ from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import Deferred, page, static_response, streamed_page
+from edubrain.errors import InvalidInputError, NotFoundError
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
+from edubrain.service import problems
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
     SESSION_COOKIE,
@@ -54,23 +54,26 @@ def install(app: FastAPI) -> None:
             app.include_router(domain.pages())
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
-            return await http_exception_handler(request, exc)
-        if exc.status_code == status.HTTP_401_UNAUTHORIZED:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target)}", status.HTTP_303_SEE_OTHER)
-        title = {403: "没有权限", 404: "未找到"}.get(exc.status_code, "出错了")
-        return page(
-            request,
-            None,
-            "error.html",
-            {"title": title, "detail": exc.detail, "code": exc.status_code},
-            status_code=exc.status_code,
-        )
+    problems.render_pages_with(app, error_page)
 
-    app.add_exception_handler(StarletteHTTPException, http_error)
+
+def error_page(request: Request, problem: problems.Problem) -> Response | None:
+    """A problem on a page is a page (a missing login: to /login); the API's and the static
+    files' stay problem+json."""
+    if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+        return None
+    if problem.status == status.HTTP_401_UNAUTHORIZED:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status.HTTP_303_SEE_OTHER)
+    response = page(
+        request,
+        None,
+        "error.html",
+        {"title": problem.title, "detail": problem.detail, "code": problem.status},
+        status_code=problem.status,
+    )
+    response.headers.update(problem.headers)
+    return response
 
 
 def _safe_next(target: str | None) -> str:
@@ -175,7 +178,7 @@ def home(
     if school_code:
         try:
             context["school"] = places.get_school(school_code, services, actor)["school"]
-        except HTTPException:
+        except NotFoundError:
             context["school"] = None
     if scope.level is ScopeLevel.SELF and allowed(actor, Permission.STUDENTS_READ):
         context["children"] = people.students_page(services, trail, actor, limit=20)["items"]
@@ -318,13 +321,13 @@ async def warning_step(
     try:
         note = WarningNote(note=form.get("note", "").strip())
     except ValidationError:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "请填写备注") from None
+        raise InvalidInputError("请填写备注") from None
     if step == "acknowledge":
         indicator_routes.acknowledge_warning(warning_id, note, services, trail, actor)
     elif step == "resolve":
         indicator_routes.resolve_warning(warning_id, note, services, trail, actor)
     else:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no step {step}")
+        raise NotFoundError(f"no step {step}")
     back = _safe_next(form.get("back") or "/warnings")
     joiner = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{joiner}done={step}", status.HTTP_303_SEE_OTHER)
@@ -387,7 +390,7 @@ async def steward_decision(
             note=form.get("note", "").strip(),
         )
     except ValidationError:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "请选择裁决结果") from None
+        raise InvalidInputError("请选择裁决结果") from None
     operations.post_decision(body, services, trail, actor)
     return RedirectResponse("/data-office?tab=steward&done=decide", status.HTTP_303_SEE_OTHER)
 
@@ -431,7 +434,7 @@ def student_portrait(
     school = None
     try:
         school = places.get_school(found["student"]["school_code"], services, actor)["school"]
-    except HTTPException:
+    except NotFoundError:
         school = None
     return page(
         request,

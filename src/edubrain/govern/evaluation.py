@@ -14,15 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import InvalidInputError
 
 _VARIANT = re.compile(r"temporary L number (L\w+) instead of (G\w+)")
 
 
-class TruthError(EdubrainError):
+class TruthError(InvalidInputError):
     """The truth folder is missing or not in the generator's layout."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import InvalidInputError
 from edubrain.govern.identity import PERSON_TABLE
 from edubrain.govern.mentions import ROW_MENTION_ENTITIES, row_mention_key
 from edubrain.standard.entities import entity
@@ -132,10 +132,8 @@ VALUE_DECISION_SCHEMA = pa.schema(
 _CANDIDATE_COLUMNS = ("person_id", "value", "entity", "load_id", "mention_key", "recency")
 
 
-class GoldenError(EdubrainError):
+class GoldenError(InvalidInputError):
     """A value decision that cannot be recorded (unknown person or field, ill-typed value)."""
-
-    exit_code = 2
 
 
 @dataclass

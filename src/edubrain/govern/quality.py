@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import ibis
 
 from edubrain import installed
-from edubrain.errors import EdubrainError
+from edubrain.errors import ConfigError, NotFoundError
 from edubrain.govern.references import Reference, references, school_reference
 from edubrain.standard.entities import Entity, entities, entity, person_registry
 from edubrain.warehouse import LOADS_TABLE
@@ -49,10 +49,8 @@ class CachedTables:
         return self._tables[name]
 
 
-class UnknownRuleError(EdubrainError, ValueError):
+class UnknownRuleError(NotFoundError):
     """A rule id that is not in the catalogue."""
-
-    exit_code = 2
 
 
 class Dimension(StrEnum):
@@ -399,7 +397,7 @@ def rules() -> tuple[QualityRule, ...]:
     ids = [r.id for r in found]
     if len(set(ids)) != len(ids):
         twice = sorted({i for i in ids if ids.count(i) > 1})
-        raise UnknownRuleError(f"two quality rules share the id {', '.join(twice)}")
+        raise ConfigError(f"two quality rules share the id {', '.join(twice)}")
     return tuple(sorted(found, key=lambda r: r.id))
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import InvalidInputError
 from edubrain.govern.identity import ID_PREFIX, PERSON_MENTION_TABLE
 from edubrain.govern.linkage import Verdict
 from edubrain.warehouse import Warehouse
@@ -41,10 +41,8 @@ REVIEW_SCHEMA = pa.schema(
 VERDICTS = ("same", "different")
 
 
-class StewardError(EdubrainError):
+class StewardError(InvalidInputError):
     """A review decision that cannot be applied (unknown mention or person, bad verdict)."""
-
-    exit_code = 2
 
 
 def review_id(left: str, right: str) -> str:

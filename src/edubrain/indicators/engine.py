@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import EdubrainError, NotFoundError
 from edubrain.indicators.catalogue import indicators as catalogue_indicators
 from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.inputs import Inputs
@@ -39,8 +39,8 @@ class IndicatorError(EdubrainError):
     """An indicator could not be computed (names the indicator and the engine's message)."""
 
 
-class NoSchoolYearError(EdubrainError, ValueError):
-    exit_code = 2
+class NoSchoolYearError(NotFoundError):
+    """The warehouse has no school year to compute (no 学籍 rows yet)."""
 
 
 def _aggregates(k: int, ind: Indicator, base: ir.Table) -> dict[str, ir.Value]:

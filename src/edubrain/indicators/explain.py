@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import NotFoundError
 from edubrain.indicators.catalogue import indicator
 from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.engine import default_school_year
@@ -16,8 +16,8 @@ from edubrain.warehouse import Warehouse
 MAX_INPUT_ROWS = 30
 
 
-class NothingToExplainError(EdubrainError, ValueError):
-    exit_code = 2
+class NothingToExplainError(NotFoundError):
+    """The school to explain an indicator for is not in the warehouse."""
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:

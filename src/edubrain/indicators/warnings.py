@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import ConflictError, NotFoundError
 from edubrain.indicators.catalogue import indicator
 from edubrain.indicators.definitions import Direction, Grain
 from edubrain.indicators.plans import Plan
@@ -61,14 +61,12 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
-class WarningNotFoundError(EdubrainError, ValueError):
-    exit_code = 2
+class WarningNotFoundError(NotFoundError):
+    """A warning id that is not in the warning table."""
 
 
-class WarningStateError(EdubrainError, ValueError):
+class WarningStateError(ConflictError):
     """A lifecycle step that does not apply to the warning's status."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

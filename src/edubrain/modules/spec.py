@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from edubrain.errors import ConfigError
 from edubrain.govern.quality import (
     Agreement,
     DatesInOrder,
@@ -64,10 +65,10 @@ def check_registry(modules: tuple[Module, ...]) -> None:
     seen: set[str] = set()
     for module in modules:
         if module.name in seen:
-            raise ValueError(f"the module {module.name!r} is registered twice")
+            raise ConfigError(f"the module {module.name!r} is registered twice")
         missing = [r for r in module.requires if r not in seen]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f"the module {module.name!r} requires {', '.join(missing)}, "
                 "which must be registered before it"
             )

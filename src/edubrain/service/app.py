@@ -14,9 +14,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import BaseRoute
@@ -24,15 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from edubrain import __version__, installed
-from edubrain.errors import EdubrainError
-from edubrain.govern.steward import StewardError
-from edubrain.indicators.catalogue import UnknownIndicatorError
-from edubrain.indicators.warnings import WarningNotFoundError, WarningStateError
+from edubrain.errors import EdubrainError, InvalidInputError
 from edubrain.sealing import check_key, sealer_for
-from edubrain.service.auth import AccountLockedError, AuthError, PasswordPolicyError
+from edubrain.service import problems
 from edubrain.service.deps import Services, new_request_id, utc_now
-from edubrain.service.policy import ScopeError
-from edubrain.service.reads import BadCursorError, WarehouseReader
+from edubrain.service.reads import WarehouseReader
 from edubrain.service.routes import (
     audit,
     auth,
@@ -44,30 +39,19 @@ from edubrain.service.routes import (
     portrait,
 )
 from edubrain.service.sealed_refs import SealedRefs
-from edubrain.service.store import NotFoundError, open_store
+from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
 
-# EdubrainError → HTTP status, one table; anything unlisted is a 500 with a generic message.
-_STATUS: tuple[tuple[type[EdubrainError], int], ...] = (
-    (AccountLockedError, 423),
-    (AuthError, 401),
-    (NotFoundError, 404),
-    (UnknownIndicatorError, 404),
-    (WarningNotFoundError, 404),
-    (WarningStateError, 409),
-    (BadCursorError, 400),
-    (PasswordPolicyError, 400),
-    (ScopeError, 400),
-    (StewardError, 400),
-)
-
 
 class AccessNotDeclaredError(EdubrainError):
-    """A route that declares neither a permission nor that it is public."""
+    """A route that declares neither a permission nor that it is public.
+
+    Kindless on purpose (`edubrain.errors`): a bug in the app, found when it is built.
+    """
 
 
 def _declares_access(dependant: Dependant) -> bool:
@@ -133,9 +117,8 @@ class RequestIdMiddleware:
 
         if b"%00" in scope["query_string"] or "\x00" in scope["path"]:
             # No code, key or name holds a NUL; refused here, it never reaches a query.
-            await JSONResponse({"detail": "NUL in the request"}, status_code=400)(
-                scope, receive, send_with_id
-            )
+            refused = problems.problem_for(InvalidInputError("NUL in the request"))
+            await problems.problem_response(refused, None)(scope, receive, send_with_id)
             return
         await self.app(scope, receive, send_with_id)
 
@@ -207,16 +190,7 @@ def create_api(
 
     app.add_middleware(RequestIdMiddleware)
 
-    @app.exception_handler(EdubrainError)
-    async def edubrain_error(request: Request, exc: EdubrainError) -> JSONResponse:
-        for kind, code in _STATUS:
-            if isinstance(exc, kind):
-                return JSONResponse({"detail": str(exc)}, status_code=code)
-        if isinstance(exc, ValueError):
-            # 400, not 422: 422 is FastAPI's documented shape for malformed requests.
-            return JSONResponse({"detail": str(exc)}, status_code=400)
-        log.error("request %s failed: %s", getattr(request.state, "request_id", "-"), exc)
-        return JSONResponse({"detail": "internal error"}, status_code=500)
+    problems.install(app)
 
     return app
 

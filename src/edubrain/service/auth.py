@@ -19,7 +19,7 @@ from typing import Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import InvalidInputError, LockedError, UnauthenticatedError
 from edubrain.sealing import sealer_for
 from edubrain.service.policy import Actor, Role, Scope, ScopeLevel, check_role_scope
 from edubrain.service.store import Store, UserRecord
@@ -40,11 +40,11 @@ _COMMON = frozenset(
 )
 
 
-class AuthError(EdubrainError):
+class AuthError(UnauthenticatedError):
     """Login failed: unknown user or wrong password (never says which)."""
 
 
-class AccountLockedError(AuthError):
+class AccountLockedError(LockedError):
     """Too many failed logins in a row; the account is locked until `until`.
 
     The message is the same for every account, and for names that are no account (they lock
@@ -56,11 +56,11 @@ class AccountLockedError(AuthError):
         super().__init__("too many failed logins: try again later")
 
 
-class InvalidAccountError(EdubrainError, ValueError):
+class InvalidAccountError(InvalidInputError):
     """An account that cannot be created as asked (bad user name)."""
 
 
-class PasswordPolicyError(EdubrainError, ValueError):
+class PasswordPolicyError(InvalidInputError):
     """A new password the policy refuses; the message lists every problem."""
 
 

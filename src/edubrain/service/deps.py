@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from edubrain.errors import ForbiddenError, UnauthenticatedError
 from edubrain.service.auth import RecentSessions, UnknownNameFailures
 from edubrain.service.policy import (
     Actor,
@@ -209,11 +210,7 @@ async def current_actor(
     token = bearer.credentials if bearer is not None else cookie
     actor = services.sessions.actor(services.store, token, services.clock()) if token else None
     if actor is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "not logged in, or the session expired",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise UnauthenticatedError("not logged in, or the session expired")
     return actor
 
 
@@ -232,7 +229,7 @@ def require(permission: Permission) -> Any:
         if not allowed(actor, permission):
             trail.actor = actor
             trail.record("access", permission.value, outcome="denied")
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"your role may not {permission}")
+            raise ForbiddenError(f"your role may not {permission}")
         return actor
 
     check.declares_access = permission  # type: ignore[attr-defined]

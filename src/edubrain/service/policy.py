@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import ibis
 
 from edubrain import installed
-from edubrain.errors import EdubrainError
+from edubrain.errors import ConfigError, InvalidInputError
 from edubrain.indicators.saved_values import VALUES_TABLE
 from edubrain.standard.entities import DataClass, person_registry
 from edubrain.warehouse.api import OptionalTables
@@ -91,7 +91,7 @@ class Permission(StrEnum):
     WARNINGS_MANAGE = "warnings:manage"
 
 
-class ScopeError(EdubrainError, ValueError):
+class ScopeError(InvalidInputError):
     """A scope that is malformed or not allowed for the role."""
 
 
@@ -614,7 +614,7 @@ def _declared_scopes() -> dict[str, ScopeRule]:
     rules: dict[str, ScopeRule] = {VALUES_TABLE: _units_in_scope}
     for declared in installed.declared(TableScope):
         if declared.table in rules:
-            raise ScopeError(f"two scope rules for the table {declared.table!r}")
+            raise ConfigError(f"two scope rules for the table {declared.table!r}")
         rules[declared.table] = declared.rule
     return rules
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import EdubrainError, InvalidInputError
 from edubrain.service.masking import PROTECTED, key_in_clear, present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.sealed_refs import SealedRefs
@@ -36,7 +36,7 @@ MAX_PAGE = 500
 _SHOWN = 1 << 16  # masked records kept per process (about 1.5 KB each: ~100 MB)
 
 
-class BadCursorError(EdubrainError, ValueError):
+class BadCursorError(InvalidInputError):
     """A paging cursor that this API did not hand out."""
 
 

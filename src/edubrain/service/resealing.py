@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import ConflictError
 from edubrain.sealing import Sealer
 from edubrain.service.store import Store
 
 
-class ResealError(EdubrainError):
+class ResealError(ConflictError):
     """The operational store cannot be re-sealed as it is (a broken audit chain)."""
 
 

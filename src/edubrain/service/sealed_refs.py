@@ -20,14 +20,14 @@ import hmac
 import os
 import secrets
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import UnavailableError
 from edubrain.workspace import Workspace
 
 _TAG = 16  # bytes of synthetic IV: also the authentication tag
 _REMEMBERED = 1 << 18  # refs kept per process
 
 
-class ServiceKeyError(EdubrainError):
+class ServiceKeyError(UnavailableError):
     """The service key file exists but is not a key."""
 
 

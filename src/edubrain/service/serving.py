@@ -17,7 +17,7 @@ import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,8 @@ log = logging.getLogger(__name__)
 _BACKLOG = 2048
 
 
-class ServeError(EdubrainError):
+class ServeError(ConflictError):
     """The service cannot listen where it was asked to."""
-
-    exit_code = 2
 
 
 def refuse_taken_port(host: str, port: int) -> None:

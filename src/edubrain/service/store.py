@@ -30,7 +30,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import ConflictError, NotFoundError, UnavailableError
 from edubrain.service.policy import OperationalScope, UnitsInScope
 from edubrain.settings import Settings
 
@@ -195,11 +195,11 @@ def _in_units(table: sa.Table, units: OperationalScope) -> sa.ColumnElement[bool
     return sa.or_(*parts) if parts else sa.false()
 
 
-class StoreError(EdubrainError):
+class StoreError(UnavailableError):
     """The operational store cannot be opened or migrated."""
 
 
-class NotFoundError(EdubrainError, LookupError):
+class RecordNotFoundError(NotFoundError):
     """A user, session or export request that does not exist."""
 
 
@@ -471,7 +471,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.user_id == user_id)).one_or_none()
         if row is None:
-            raise NotFoundError(f"no user {user_id}")
+            raise RecordNotFoundError(f"no user {user_id}")
         return _user(row)
 
     def user_by_name(self, username: str) -> UserRecord | None:
@@ -770,7 +770,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(query).one_or_none()
         if row is None:
-            raise NotFoundError(f"no export request {export_id}")
+            raise RecordNotFoundError(f"no export request {export_id}")
         return _export(row)
 
     def list_exports(
@@ -1078,7 +1078,7 @@ def _row_of(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
     return {c.name: values[c.name] for c in table.columns if c.name in values}
 
 
-class DuplicateUserError(EdubrainError, ValueError):
+class DuplicateUserError(ConflictError):
     """A user name that is already taken."""
 
 

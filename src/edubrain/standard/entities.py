@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from edubrain import installed
-from edubrain.errors import UnknownEntityError
+from edubrain.errors import ConfigError, UnknownEntityError
 
 
 class DataClass(StrEnum):
@@ -106,7 +106,7 @@ def person_registry() -> PersonRegistry:
     """The one declared person registry."""
     found = installed.declared(PersonRegistry)
     if len(found) != 1:
-        raise UnknownEntityError(
+        raise ConfigError(
             f"the installed modules declare {len(found)} person registries; exactly one is needed"
         )
     return found[0]
@@ -119,7 +119,7 @@ def entities() -> tuple[Entity, ...]:
     names = [e.name for e in found]
     if len(set(names)) != len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
-        raise UnknownEntityError(f"two modules declare the entity {', '.join(twice)}")
+        raise ConfigError(f"two modules declare the entity {', '.join(twice)}")
     return found
 
 

@@ -7,7 +7,7 @@ The families here are the built-in ones; a domain module adds its own by declari
 from __future__ import annotations
 
 from edubrain import installed
-from edubrain.errors import EdubrainError
+from edubrain.errors import ConfigError, NotFoundError
 from edubrain.indicators.catalogue import (
     balance,
     class_size,
@@ -19,10 +19,8 @@ from edubrain.indicators.catalogue import (
 from edubrain.indicators.definitions import Family, Indicator
 
 
-class UnknownIndicatorError(EdubrainError, ValueError):
+class UnknownIndicatorError(NotFoundError):
     """An indicator id that is not in the catalogue."""
-
-    exit_code = 2
 
 
 BUILTIN_FAMILIES: tuple[Family, ...] = (
@@ -50,7 +48,7 @@ def indicators() -> tuple[Indicator, ...]:
 def _by_id() -> dict[str, Indicator]:
     by_id = {i.id: i for i in indicators()}
     if len(by_id) != len(indicators()):
-        raise UnknownIndicatorError("two indicators share an id")
+        raise ConfigError("two indicators share an id")
     return by_id
 
 

@@ -11,13 +11,20 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
+from edubrain.errors import (
+    ConflictError,
+    ForbiddenError,
+    GoneError,
+    InvalidInputError,
+    NotFoundError,
+)
 from edubrain.service import spreadsheet
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission, Scope, allowed, covers
 from edubrain.service.schemas import ExportCreate, ExportDecision, ExportOut, ScopeOut
-from edubrain.service.store import ExportRecord, NotFoundError
+from edubrain.service.store import ExportRecord, RecordNotFoundError
 from edubrain.standard.entities import entity
 
 router = APIRouter(tags=["exports"])
@@ -61,8 +68,8 @@ def _visible(services: ServicesDep, actor: Actor, export_id: str) -> ExportRecor
             requester_id=actor.user_id,
             units=services.units(actor) if approver else None,
         )
-    except NotFoundError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such export request") from None
+    except RecordNotFoundError:
+        raise NotFoundError("no such export request") from None
 
 
 @router.post("/exports", response_model=ExportOut, status_code=201)
@@ -74,11 +81,11 @@ def request_export(
 ) -> dict[str, Any]:
     """Ask to export fields of students or teachers in your scope; someone else must approve."""
     if not allowed(actor, _READ[body.entity]):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"your role may not read {body.entity}")
+        raise ForbiddenError(f"your role may not read {body.entity}")
     known = set(entity(body.entity).field_names)
     unknown = [f for f in body.fields if f not in known]
     if unknown:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{body.entity} has no field {unknown}")
+        raise InvalidInputError(f"{body.entity} has no field {unknown}")
     unit_school, unit_region = services.unit_of(actor.scope)
     record = services.store.create_export(
         unit_school=unit_school,
@@ -136,7 +143,7 @@ def _decide(
 ) -> dict[str, Any]:
     try:
         record = _visible(services, actor, export_id)
-    except HTTPException:
+    except NotFoundError:
         # Refused like a missing request; the id is not written to the caller's own trail,
         # which its scope's auditor reads.
         trail.record("approve" if approved else "reject", "export", outcome="not_found")
@@ -145,7 +152,7 @@ def _decide(
         trail.record(
             "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
         )
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a request is decided by someone else")
+        raise ForbiddenError("a request is decided by someone else")
     requested = Scope.parse(record.scope_level, record.scope_key)
 
     def region_of_school(school_code: str) -> str | None:
@@ -159,7 +166,7 @@ def _decide(
         trail.record(
             "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
         )
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the request's scope is outside yours")
+        raise ForbiddenError("the request's scope is outside yours")
     now = services.clock()
     expires = now + timedelta(minutes=services.settings.export_download_ttl_minutes)
     if not services.store.decide_export(
@@ -170,7 +177,7 @@ def _decide(
         now=now,
         expires_at=expires,
     ):
-        raise HTTPException(status.HTTP_409_CONFLICT, "the request was already decided")
+        raise ConflictError("the request was already decided")
     trail.record(
         "approve" if approved else "reject", "export", record_ids=[export_id], query={"note": note}
     )
@@ -228,10 +235,10 @@ def download_export(
     cells that a spreadsheet would read as a formula are neutralised (`service.spreadsheet`)."""
     record = _visible(services, actor, export_id)
     if record.requester_id != actor.user_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the requester downloads an export")
+        raise ForbiddenError("only the requester downloads an export")
     if not services.store.claim_export_download(export_id, now=services.clock()):
         trail.record("download", "export", record_ids=[export_id], outcome="refused")
-        raise HTTPException(status.HTTP_410_GONE, "not approved, already downloaded, or expired")
+        raise GoneError("not approved, already downloaded, or expired")
     scope = Scope.parse(record.scope_level, record.scope_key)
     rows = services.scoped.export_rows(scope, record.entity, record.fields)
     ent = entity(record.entity)

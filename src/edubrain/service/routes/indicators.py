@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import ibis
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
+from edubrain.errors import ForbiddenError, NotFoundError
 from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.definitions import Indicator
 from edubrain.indicators.saved_values import VALUES_TABLE, latest_of
@@ -268,9 +269,7 @@ def _warning_to_act_on(services: Services, actor: Actor, warning_id: str) -> Non
         severity=_SEVERITY,
     )
     if not rows:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "acting on this warning needs a scope over its unit"
-        )
+        raise ForbiddenError("acting on this warning needs a scope over its unit")
 
 
 def _warning(services: Services, actor: Actor, warning_id: str) -> dict[str, Any]:
@@ -280,7 +279,7 @@ def _warning(services: Services, actor: Actor, warning_id: str) -> dict[str, Any
         severity=_SEVERITY,
     )
     if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no warning {warning_id} in your scope")
+        raise NotFoundError(f"no warning {warning_id} in your scope")
     return {c: rows[0][c] for c in _WARNING_COLUMNS}
 
 

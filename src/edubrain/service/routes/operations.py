@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 
+from edubrain.errors import NotFoundError
 from edubrain.govern.identity import PERSON_MENTION_TABLE
 from edubrain.govern.quality import UNKNOWN_SCHOOL, RuleContext
 from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
@@ -207,7 +208,7 @@ def post_decision(
     )
     if left is None or right is None:
         trail.record("decide", "steward_decision", outcome="not_found")
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such mention or person in your scope")
+        raise NotFoundError("no such mention or person in your scope")
     if left == right:
         raise StewardError(f"{body.left} and {body.right} are the same mention")
     unit_school, unit_region = services.unit_of(actor.scope)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response
 
+from edubrain.errors import NotFoundError, TooManyRequestsError
 from edubrain.service.deps import AuditTrail, Services, ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission
 from edubrain.service.schemas import (
@@ -69,10 +70,8 @@ def open_record(
     waits = [w for w in (win.retry_after(key, now) for win, key in windows) if w is not None]
     if waits:
         trail.record("read", resource, record_ids=[ref_or_key], outcome="throttled")
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many lookups that found nothing; try again later",
-            headers={"Retry-After": str(max(waits))},
+        raise TooManyRequestsError(
+            "too many lookups that found nothing; try again later", retry_after=max(waits)
         )
     scoped = services.scoped
     key_value = scoped.address(actor, entity_name, ref_or_key)
@@ -99,7 +98,7 @@ def open_record(
                 },
                 outcome="flagged",
             )
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such {entity_name} in your scope")
+        raise NotFoundError(f"no such {entity_name} in your scope")
     return key_value, record
 
 

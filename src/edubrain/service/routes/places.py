@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import ibis
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 
+from edubrain.errors import NotFoundError
 from edubrain.service.deps import Services, ServicesDep, require
 from edubrain.service.policy import Actor, Directory, Permission, directory
 from edubrain.service.reads import MAX_PAGE, decode_cursor, encode_cursor
@@ -52,7 +53,7 @@ def get_region(
     regions = reader.table("region")
     found = reader.rows(regions.filter(regions.region_code == region_code))
     if not found or not shown.covers_region(region_code):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no region {region_code}")
+        raise NotFoundError(f"no region {region_code}")
     children = [
         r
         for r in reader.rows(
@@ -113,7 +114,7 @@ def get_school(
     schools = reader.table("school")
     found = reader.rows(schools.filter(schools.school_code == school_code))
     if not found or not directory_of(services, actor).covers_school(found[0]["region_code"]):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no school {school_code}")
+        raise NotFoundError(f"no school {school_code}")
     counts = {}
     for name in ("student", "class", "teacher"):
         t = reader.table(name)

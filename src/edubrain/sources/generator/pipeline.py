@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edubrain.errors import EdubrainError
+from edubrain.errors import InvalidInputError
 from edubrain.sources.generator import knowledge, learning, measures
 from edubrain.sources.generator.columns import STR, Table, length, truth_columns
 from edubrain.sources.generator.faults import (
@@ -48,7 +48,7 @@ MENTION_COLUMNS = ("file", "row", "true_student_number")
 STANDARD_ONLY = ("region", "term", "attendance")  # entities no source system exports
 
 
-class GeneratorError(EdubrainError):
+class GeneratorError(InvalidInputError):
     """The synthetic region cannot be generated as asked (bad size, unusable folder)."""
 
 
