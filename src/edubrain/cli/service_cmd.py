@@ -9,14 +9,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from edubrain.sealing import sealer_for
 from edubrain.service.auth import create_user
 from edubrain.service.policy import Role, Scope
 from edubrain.service.store import open_store
-from edubrain.settings import Settings, load_settings
+from edubrain.settings import load_settings
 
 users_app = typer.Typer(help="Local accounts of the service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
@@ -133,29 +130,6 @@ def audit_head() -> None:
     with open_store(load_settings()) as store:
         seq, digest = store.audit_head()
     typer.echo(f"{seq} {digest}")
-
-
-def show_demo_accounts(console: Console, settings: Settings) -> None:
-    """Create one demo account per role and print them (passwords are shown only here)."""
-    from edubrain.service.demo import create_demo_accounts
-
-    table = Table(title="Demo accounts (演示账号) — passwords are shown only once")
-    for column in ("user", "password", "role", "scope"):
-        table.add_column(column, no_wrap=True)
-    sealer = sealer_for(settings)
-    for account in create_demo_accounts(settings):
-        scope = account.scope.describe()  # self scopes are stored sealed; shown here in clear
-        table.add_row(
-            account.username,
-            account.password,
-            account.role.value,
-            sealer.open_text(scope) if sealer is not None else scope,
-        )
-    console.print(table)
-    console.print(
-        f"Serve the API and the cockpit: EDUBRAIN_HOME={settings.home} edubrain serve, then "
-        f"open http://{settings.service_host}:{settings.service_port}/ and log in as above"
-    )
 
 
 def register(app: typer.Typer) -> None:
