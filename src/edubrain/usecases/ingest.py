@@ -10,6 +10,7 @@ from typing import Any
 from edubrain.ingest import FileReport, ingest_paths, summarise
 from edubrain.settings import Settings
 from edubrain.usecases.progress import ByteProgress
+from edubrain.warehouse import QUARANTINE_TABLE, open_warehouse
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,41 @@ def ingest(
     return IngestResult(
         ingest_paths(paths, settings, source=source, entity=entity, progress=progress)
     )
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def quarantined(
+    settings: Settings,
+    *,
+    reason: str | None = None,
+    file: str | None = None,
+    entity: str | None = None,
+    limit: int = 20,
+    summary: bool = False,
+) -> Quarantined:
+    """Quarantined rows (file, row, field, reason, message), newest loads first, at most
+    `limit`; with `summary`, row counts by file and reason instead. `file` matches part of
+    the path."""
+    with open_warehouse(settings) as wh:
+        t = wh.table(QUARANTINE_TABLE)
+        if reason:
+            t = t.filter(t.reason == reason)
+        if file:
+            t = t.filter(t.file.contains(file))
+        if entity:
+            t = t.filter(t.entity == entity)
+        if summary:
+            grouped = (
+                t.group_by(["file", "reason"])
+                .aggregate(rows=t.row_number.nunique())
+                .order_by(["file", "reason"])
+            )
+            return Quarantined(["file", "reason", "rows"], grouped.to_pyarrow().to_pylist())
+        columns = ["file", "row_number", "field", "reason", "message"]
+        ordered = t.order_by([t.load_id.desc(), t.file, t.row_number]).limit(limit)
+        return Quarantined(columns, ordered.select(*columns).to_pyarrow().to_pylist())
