@@ -1,47 +1,38 @@
 """`edubrain demo`: generate a synthetic county, ingest every source, print what happened.
 
 Later layers (governance, indicators, the service) extend this command; it is the product's
-shortest honest tour.
+shortest honest tour. The tour itself is `edubrain.usecases.demo.run_demo`; this module prints
+each step as it finishes.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import date
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.cli.diagnose_cmd import demo_diagnosis
-from edubrain.cli.govern_cmd import stored_verdicts
-from edubrain.cli.indicators_cmd import fmt_value, headline_rows, run_compute
-from edubrain.cli.ingest_cmd import RichProgress
-from edubrain.cli.service_cmd import show_demo_accounts
-from edubrain.cli.warnings_cmd import warnings_table
-from edubrain.govern.quality import RuleContext
-from edubrain.govern.run import GovernSummary, govern
-from edubrain.govern.scorecard import (
-    ScoreRow,
-    interop_rates,
-    interop_summary,
-    linkage_resolver,
-    rollup,
-    scorecard,
-    store_scorecard,
-)
+from edubrain.cli.render import RichProgress, audit_tables, fmt_value, warnings_table
+from edubrain.govern.run import GovernSummary
+from edubrain.govern.scorecard import ScoreRow
 from edubrain.indicators.catalogue import indicator
-from edubrain.indicators.warnings import STAGE_LABELS, Level, Status, WarningStore
-from edubrain.ingest import FileReport, ingest_paths
-from edubrain.service.store import open_store
+from edubrain.indicators.warnings import STAGE_LABELS, Level
+from edubrain.ingest import FileReport
 from edubrain.settings import Settings
-from edubrain.sources.generator import generate_region
-from edubrain.warehouse import open_warehouse
+from edubrain.sources.generator import GenerationSummary
+from edubrain.usecases.demo import DemoIndicators, DemoLogin, run_demo
+from edubrain.usecases.ingest import IngestResult
+from edubrain.usecases.progress import ByteProgress
+from edubrain.usecases.quality import Interop, QualityReport
+
+if TYPE_CHECKING:
+    from edubrain.usecases.diagnose import DemoDiagnosis
 
 DEMO_HOME = Path("edubrain-demo")
 
@@ -71,13 +62,13 @@ def _summary_by_source(reports: list[FileReport]) -> Table:
     return table
 
 
-def _quality_by_source(rows: list[ScoreRow], interop: list[dict[str, Any]]) -> Table:
+def _quality_by_source(rows: list[ScoreRow], interop: Interop | None) -> Table:
     table = Table(title="Data quality by source (数据质量, 数据互通率)")
     for column in ("source", "records", "score", "worst dimension", "互通率 %"):
         numeric = column in {"records", "score", "互通率 %"}
         table.add_column(column, justify="right" if numeric else "left")
-    rates = {r["source"]: r["rate"] for r in interop_summary(interop, ["source"])}
-    for row in rollup(rows, ["source"]):
+    rates = {r["source"]: r["rate"] for r in (interop.summary(["source"]) if interop else [])}
+    for row in rows:
         worst = row.worst_dimension()
         rate = rates.get(row.source)
         table.add_row(
@@ -122,22 +113,106 @@ def _headline_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _indicators_step(console: Console, settings: Settings) -> None:
-    """Last year's facility survey first (so trends have a baseline), then this year."""
-    with open_warehouse(settings) as wh, open_store(settings) as store:
-        run_compute(settings, wh, school_year="2024-2025", families=["info"], warnings=store)
-        summary = run_compute(settings, wh, warnings=store)
-        headline = headline_rows(wh, summary.run.school_year)
-        warnings = WarningStore(store).query(status=[Status.OPEN.value])
-    console.print(
-        f"    {summary.run.indicators} indicators, {summary.run.values:,} values for "
-        f"{summary.run.school_year} in {summary.run.seconds:.1f} s"
-    )
-    console.print(_headline_table(headline))
-    counts = "  ".join(f"{lv.zh} {sum(1 for w in warnings if w.level == lv.value)}" for lv in Level)
-    console.print(f"Open warnings (预警): {len(warnings)} — {counts}")
-    regional = [w for w in warnings if w.grain in ("county", "stage_county")]
-    console.print(warnings_table(regional[:8], "most severe county-level warnings"))
+def _accounts_table(logins: list[DemoLogin]) -> Table:
+    table = Table(title="Demo accounts (演示账号) — passwords are shown only once")
+    for column in ("user", "password", "role", "scope"):
+        table.add_column(column, no_wrap=True)
+    for login in logins:
+        table.add_row(login.username, login.password, login.role, login.scope)
+    return table
+
+
+class _Tour:
+    """Prints each step of the demo as it finishes (`edubrain.usecases.demo.DemoEvents`)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.started = self.step = time.perf_counter()
+        self.region: GenerationSummary | None = None
+
+    def _done(self, where: object = None) -> None:
+        to = f" → {where}" if where is not None else ""
+        self.console.print(f"    done in {time.perf_counter() - self.step:.1f} s{to}")
+
+    def generating(self, students: int) -> None:
+        self.started = self.step = time.perf_counter()
+        self.console.print(
+            f"[bold]1/4[/] Generating a synthetic county of {students:,} students ..."
+        )
+
+    def generated(self, region: GenerationSummary) -> None:
+        self.region = region
+        self.console.print(f"    done in {time.perf_counter() - self.started:.1f} s → {region.out}")
+
+    def ingesting(self, settings: Settings) -> AbstractContextManager[ByteProgress | None]:
+        self.step = time.perf_counter()
+        self.console.print("[bold]2/4[/] Ingesting every export into the warehouse ...")
+        if settings.progress and sys.stderr.isatty():
+            return RichProgress(Console(stderr=True))
+        return nullcontext(None)
+
+    def ingested(self, result: IngestResult, settings: Settings) -> None:
+        self._done(settings.workspace.warehouse)
+        self.console.print(_summary_by_source(result.reports))
+        self.console.print(
+            f"{len(result.reports)} files, {result.rows_read:,} rows read = "
+            f"{result.rows_accepted:,} accepted + {result.rows_quarantined:,} quarantined "
+            + (
+                "[green](every file balances)[/]"
+                if result.balanced
+                else "[red](IMBALANCE: a bug)[/]"
+            )
+        )
+        faults = sum(self.region.faults.values()) if self.region else 0
+        self.console.print(f"Injected faults in truth/faults.csv: {faults:,}.")
+
+    def governing(self) -> None:
+        self.step = time.perf_counter()
+        self.console.print(
+            "[bold]3/4[/] Governing: quality scorecard, record linkage (一人一码) ..."
+        )
+
+    def governed(self, linkage: GovernSummary, scores: QualityReport) -> None:
+        self._done()
+        self.console.print(_quality_by_source(scores.rows(["source"]), scores.interop))
+        self.console.print(_linkage_line(linkage))
+
+    def diagnosing(self) -> None:
+        self.console.print(
+            "[bold]学情诊断[/]: BKT per knowledge point on the practice log, fairness audit"
+        )
+
+    def diagnosed(self, diagnosis: DemoDiagnosis) -> None:
+        summary = diagnosis.fit
+        self.console.print(
+            f"    {summary['students']:,} students × {summary['knowledge_points']} points from "
+            f"{summary['responses']:,} responses, one-step AUC {summary['one_step_auc']:.3f}, "
+            f"{summary['seconds']:.1f} s"
+        )
+        for table in audit_tables(diagnosis.audit):
+            self.console.print(table)
+
+    def computing(self) -> None:
+        self.step = time.perf_counter()
+        self.console.print(
+            "[bold]4/4[/] Computing the indicator catalogue (指标) and warnings (预警) ..."
+        )
+
+    def computed(self, indicators: DemoIndicators) -> None:
+        run = indicators.run.run
+        warnings = indicators.open_warnings
+        self.console.print(
+            f"    {run.indicators} indicators, {run.values:,} values for "
+            f"{run.school_year} in {run.seconds:.1f} s"
+        )
+        self.console.print(_headline_table(indicators.headline))
+        counts = "  ".join(
+            f"{lv.zh} {sum(1 for w in warnings if w.level == lv.value)}" for lv in Level
+        )
+        self.console.print(f"Open warnings (预警): {len(warnings)} — {counts}")
+        regional = [w for w in warnings if w.grain in ("county", "stage_county")]
+        self.console.print(warnings_table(regional[:8], "most severe county-level warnings"))
+        self._done()
 
 
 def _this_command() -> str:
@@ -165,71 +240,24 @@ def demo(
     """Generate a synthetic county, ingest all its exports, govern them, compute the indicator
     catalogue and its warnings, print a summary."""
     console = Console(width=None if sys.stdout.isatty() else 120)
-    if home.exists():
-        shutil.rmtree(home)
-    home.mkdir(parents=True)
-    settings = Settings(home=home)
-    region_dir = settings.workspace.demo_region
-
-    started = time.perf_counter()
-    console.print(f"[bold]1/4[/] Generating a synthetic county of {students:,} students ...")
-    summary = generate_region(region_dir, students=students, seed=seed)
-    console.print(f"    done in {time.perf_counter() - started:.1f} s → {region_dir}")
-    outline = region_dir / "map" / "outline.geojson"
-    if outline.is_file():  # the cockpit's map (教育一张图) draws it
-        settings.workspace.map_outline.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(outline, settings.workspace.map_outline)
-
-    step = time.perf_counter()
-    console.print("[bold]2/4[/] Ingesting every export into the warehouse ...")
-    folders = [region_dir / "standard", region_dir / "exports"]
-    if settings.progress and sys.stderr.isatty():
-        with RichProgress(Console(stderr=True)) as bar:
-            reports = ingest_paths(folders, settings, progress=bar)
-    else:
-        reports = ingest_paths(folders, settings)
-    console.print(
-        f"    done in {time.perf_counter() - step:.1f} s → {settings.workspace.warehouse}"
-    )
-
-    console.print(_summary_by_source(reports))
-    read = sum(r.rows_read for r in reports)
-    accepted = sum(r.rows_accepted for r in reports)
-    quarantined = sum(r.rows_quarantined for r in reports)
-    balanced = all(r.rows_read == r.rows_accepted + r.rows_quarantined for r in reports)
-    console.print(
-        f"{len(reports)} files, {read:,} rows read = {accepted:,} accepted + "
-        f"{quarantined:,} quarantined "
-        + ("[green](every file balances)[/]" if balanced else "[red](IMBALANCE: a bug)[/]")
-    )
-    console.print(f"Injected faults in truth/faults.csv: {sum(summary.faults.values()):,}.")
-    step = time.perf_counter()
-    console.print("[bold]3/4[/] Governing: quality scorecard, record linkage (一人一码) ...")
-    linkage = govern(settings, verdicts=stored_verdicts(settings), truth=region_dir / "truth")
-    with open_warehouse(settings) as wh:
-        ctx = RuleContext(date.today(), max_load_age_days=settings.quality_max_load_age_days)
-        quality = scorecard(wh, ctx)
-        store_scorecard(wh, quality, ctx)
-        interop = interop_rates(wh, resolver=linkage_resolver(wh)).to_pyarrow().to_pylist()
-    console.print(f"    done in {time.perf_counter() - step:.1f} s")
-    console.print(_quality_by_source(quality, interop))
-    console.print(_linkage_line(linkage))
-    demo_diagnosis(console, settings, region_dir)
-    step = time.perf_counter()
-    console.print("[bold]4/4[/] Computing the indicator catalogue (指标) and warnings (预警) ...")
-    _indicators_step(console, settings)
-    console.print(f"    done in {time.perf_counter() - step:.1f} s")
+    tour = _Tour(console)
+    result = run_demo(home, students=students, seed=seed, events=tour)
+    settings = result.settings
     console.print(
         f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
     )
     console.print(f"Drill into quality: EDUBRAIN_HOME={home} {_this_command()} quality --rules")
-    show_demo_accounts(console, settings)
+    console.print(_accounts_table(result.logins))
+    console.print(
+        f"Serve the API and the cockpit: EDUBRAIN_HOME={settings.home} edubrain serve, then "
+        f"open http://{settings.service_host}:{settings.service_port}/ and log in as above"
+    )
     console.print(
         f"Indicators and warnings: EDUBRAIN_HOME={home} {_this_command()} indicators show; "
         f"... warnings list; ... indicators explain ID --school CODE"
     )
-    console.print(f"Total time {time.perf_counter() - started:.1f} s.")
-    if not balanced:
+    console.print(f"Total time {time.perf_counter() - tour.started:.1f} s.")
+    if not result.balanced:
         raise typer.Exit(1)
 
 

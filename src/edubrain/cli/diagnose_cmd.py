@@ -6,18 +6,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.render import audit_tables
 from edubrain.errors import ConfigError
-from edubrain.settings import Settings, load_settings
+from edubrain.settings import load_settings
 
 if TYPE_CHECKING:  # the models (scipy, pandas) load only when a diagnose command runs
-    from edubrain.diagnosis.audit import Audit
     from edubrain.diagnosis.diagnose import PracticePolicy
-    from edubrain.diagnosis.run import FittedDiagnosis, StudentView
 
 app = typer.Typer(
     help="学情诊断: mastery per knowledge point, layered groups, next practice, fairness audit.",
@@ -53,7 +51,7 @@ def fit_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Fit BKT per knowledge point on the folder's responses and save the diagnosis."""
-    from edubrain.diagnosis.run import fit
+    from edubrain.usecases.diagnose import fit
 
     summary = fit(load_settings(), knowledge_dir, seed)
     if as_json:
@@ -65,32 +63,6 @@ def fit_cmd(
         f"one-step-ahead AUC {summary['one_step_auc']:.3f}; {summary['seconds']:.1f} s "
         f"→ {summary['file']}"
     )
-
-
-def _student_payload(view: StudentView, fitted: FittedDiagnosis) -> dict[str, Any]:
-    ids, codes = fitted.items.item_ids, fitted.diagnosis.kp_codes
-    return {
-        "student_number": view.student_number,
-        "class": view.class_key,
-        "mastery": view.mastery,
-        "recommendations": [
-            {
-                "item_id": str(ids[r.item]),
-                "target": str(codes[r.target_point]),
-                "success": round(r.success, 3),
-                "target_mastery": round(r.target_mastery, 3),
-            }
-            for r in view.recommendations
-        ],
-        "wrong_book": [
-            {
-                "item_id": str(ids[w.item]),
-                "wrong_times": w.wrong_times,
-                "similar": [str(ids[j]) for j in w.similar],
-            }
-            for w in view.wrong_items
-        ],
-    }
 
 
 def _student(payload: dict[str, Any], as_json: bool) -> None:
@@ -137,19 +109,16 @@ def show_cmd(
 ) -> None:
     """A student's mastery (with uncertainty), next practice and 错题本, or a class's heatmap
     and layered groups (分层教学); with neither, the classes in the diagnosis."""
-    from edubrain.diagnosis.run import open_diagnosis, student_view
+    from edubrain.usecases import diagnose
 
-    fitted = open_diagnosis(load_settings())
+    settings = load_settings()
     if student:
-        _student(_student_payload(student_view(fitted, student, _policy(band)), fitted), as_json)
+        _student(diagnose.student(settings, student, _policy(band)), as_json)
         return
     if class_key:
-        _class(fitted, class_key, groups, min_size, as_json)
+        _class(diagnose.class_groups(settings, class_key, groups, min_size), as_json)
         return
-    keys, counts = np.unique(fitted.roster.class_key, return_counts=True)
-    rows: list[dict[str, Any]] = [
-        {"class": str(k), "students": int(n)} for k, n in zip(keys, counts, strict=True)
-    ]
+    rows = diagnose.classes(settings)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -161,41 +130,17 @@ def show_cmd(
     _console().print(table)
 
 
-def _class(
-    fitted: FittedDiagnosis, class_key: str, groups: int, min_size: int, as_json: bool
-) -> None:
-    from edubrain.diagnosis.diagnose import LAYER_NAMES
-    from edubrain.diagnosis.run import class_view
-
-    view = class_view(fitted, class_key, groups, min_size)
-    codes = [str(c) for c in view.heatmap.kp_codes]
-    layers = view.layers
-    out: dict[str, Any] = {
-        "class": class_key,
-        "heatmap": {
-            "kp_codes": codes,
-            "names": [str(fitted.graph.names[k]) for k in view.points],
-            "mean_mastery": [round(float(v), 3) for v in view.heatmap.mean_mastery[0]],
-        },
-        "groups": [
-            {
-                "layer": LAYER_NAMES[j],
-                "students": [str(s) for s in view.students[layers.group == j]],
-                "focus": [codes[k] for k in layers.focus[j]],
-                "mean_mastery": round(float(layers.mean_mastery[j].mean()), 3),
-            }
-            for j in range(layers.mean_mastery.shape[0])
-        ],
-    }
+def _class(out: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     console = _console()
-    heat = Table(title=f"{class_key}: class mean mastery per knowledge point (heatmap)")
+    heat = Table(title=f"{out['class']}: class mean mastery per knowledge point (heatmap)")
     heat.add_column("knowledge point")
     heat.add_column("name")
     heat.add_column("mean mastery", justify="right")
-    for code, name, v in zip(codes, out["heatmap"]["names"], out["heatmap"]["mean_mastery"],
+    heatmap = out["heatmap"]
+    for code, name, v in zip(heatmap["kp_codes"], heatmap["names"], heatmap["mean_mastery"],
                              strict=True):  # fmt: skip
         heat.add_row(code, name, f"{v:.2f}")
     console.print(heat)
@@ -216,32 +161,9 @@ def recommend_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Next practice items on the weakest prerequisite-ready points, within the band."""
-    from edubrain.diagnosis.run import open_diagnosis, student_view
+    from edubrain.usecases import diagnose
 
-    fitted = open_diagnosis(load_settings())
-    _student(_student_payload(student_view(fitted, student, _policy(band, count)), fitted), as_json)
-
-
-def audit_tables(result: Audit) -> list[Table]:
-    """One table per attribute: a row per metric, a column per group, then the gap."""
-    from edubrain.diagnosis.audit import METRICS
-
-    tables = []
-    for attribute, gaps in result.gaps.items():
-        rows = [r for r in result.rows if r.attribute == attribute]
-        table = Table(title=f"Fairness audit by {attribute} (公平性审计)")
-        table.add_column("metric")
-        for r in rows:
-            table.add_column(f"{r.group} ({r.students})", justify="right")
-        table.add_column("gap", justify="right")
-        for metric in METRICS:
-            values = [r.metrics[metric] for r in rows]
-            if all(np.isnan(v) for v in values):
-                continue
-            cells = ["" if np.isnan(v) else f"{v:.3f}" for v in [*values, gaps[metric]]]
-            table.add_row(metric, *cells)
-        tables.append(table)
-    return tables
+    _student(diagnose.student(load_settings(), student, _policy(band, count)), as_json)
 
 
 @app.command("audit")
@@ -254,31 +176,13 @@ def audit_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Diagnosis accuracy and recommendation quality by 城乡 and sex, with the gaps."""
-    from edubrain.diagnosis.run import open_diagnosis, run_audit
+    from edubrain.usecases import diagnose
 
-    fitted = open_diagnosis(load_settings())
-    result = run_audit(fitted, _policy(band), truth)
+    result = diagnose.audit(load_settings(), _policy(band), truth)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
     console = _console()
-    for table in audit_tables(result):
-        console.print(table)
-
-
-def demo_diagnosis(console: Console, settings: Settings, region_dir: Path) -> None:
-    """The demo's 学情诊断 step: fit on the county's practice log, audit against its truth."""
-    from edubrain.diagnosis.diagnose import PracticePolicy
-    from edubrain.diagnosis.run import fit, open_diagnosis, run_audit
-
-    console.print("[bold]学情诊断[/]: BKT per knowledge point on the practice log, fairness audit")
-    summary = fit(settings, region_dir / "knowledge")
-    console.print(
-        f"    {summary['students']:,} students × {summary['knowledge_points']} points from "
-        f"{summary['responses']:,} responses, one-step AUC {summary['one_step_auc']:.3f}, "
-        f"{summary['seconds']:.1f} s"
-    )
-    result = run_audit(open_diagnosis(settings), PracticePolicy(), region_dir / "truth")
     for table in audit_tables(result):
         console.print(table)
 

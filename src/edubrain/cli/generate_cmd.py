@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Annotated
 
@@ -27,29 +26,20 @@ def generate(
     from rich.console import Console
     from rich.table import Table
 
-    from edubrain.sources.generator import GeneratorError, generate_region
+    from edubrain.usecases.generate import files_by_folder
+    from edubrain.usecases.generate import generate as run_generate
 
-    if out.exists() and not out.is_dir():
-        raise GeneratorError(f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise GeneratorError(f"{out} is not empty; use --force to write into it anyway")
     err = Console(stderr=True)
-    summary = generate_region(
-        out, students=students, seed=seed, progress=lambda m: err.print(f"[dim]{m}[/]")
+    summary = run_generate(
+        out, students=students, seed=seed, force=force, progress=lambda m: err.print(f"[dim]{m}[/]")
     )
 
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for path, rows in summary.files.items():
-        parts = path.split("/")
-        key = f"{parts[0]}/{parts[1]}" if parts[0] == "exports" else parts[0]
-        by_kind[key][0] += 1
-        by_kind[key][1] += rows
     console = Console()
     files = Table(title=f"{summary.students} students, {summary.counties} county/counties → {out}")
     files.add_column("folder")
     files.add_column("files", justify="right")
     files.add_column("rows", justify="right")
-    for key, (n, rows) in sorted(by_kind.items()):
+    for key, (n, rows) in sorted(files_by_folder(summary).items()):
         files.add_row(key, str(n), f"{rows:,}")
     console.print(files)
     truth = Table(title="truth rows per entity")

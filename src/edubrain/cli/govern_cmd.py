@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.govern.golden import (
-    CONFLICT_TABLE,
-    FIELDS,
-    LINEAGE_TABLE,
-    VALUE_DECISION_TABLE,
-    decide_value,
-    resolve_person,
-)
-from edubrain.govern.linkage import Verdict
-from edubrain.govern.run import govern as run_govern
-from edubrain.govern.steward import REVIEW_TABLE, check_decision, verdicts_from
-from edubrain.sealing import sealer_for
-from edubrain.service.store import open_store
-from edubrain.settings import Settings, load_settings
-from edubrain.warehouse import Warehouse, open_warehouse
+from edubrain.govern.golden import FIELDS
+from edubrain.settings import load_settings
+from edubrain.usecases import govern as usecase
 
 app = typer.Typer(
     help="Record linkage and persistent person IDs (一人一码); `review` for the steward.",
@@ -52,8 +39,7 @@ def govern(
     """Link every person mention, keep IDs stable, record merges/splits, refresh the queue."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings()
-    summary = run_govern(settings, verdicts=stored_verdicts(settings), truth=truth)
+    summary = usecase.link_persons(load_settings(), truth=truth)
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -68,24 +54,13 @@ def govern(
         console.print(f"pairwise precision {ev['precision']:.4f}, recall {ev['recall']:.4f}")
 
 
-def stored_verdicts(settings: Settings) -> list[Verdict]:
-    """The steward's decisions kept in the operational store, the newest on each pair."""
-    with open_store(settings) as store:
-        return verdicts_from(store.steward_decisions())
-
-
 @review_app.command("list")
 def review_list(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Doubtful pairs of the last run, most probable first."""
-    with open_warehouse(load_settings(), read_only=True) as wh:
-        if not wh.has_table(REVIEW_TABLE):
-            rows: list[dict[str, object]] = []
-        else:
-            t = wh.table(REVIEW_TABLE)
-            rows = t.order_by(t.match_probability.desc()).limit(limit).to_pyarrow().to_pylist()
+    rows = usecase.review_queue(load_settings(), limit=limit)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
@@ -105,12 +80,7 @@ def review_decide(
     note: Annotated[str, typer.Option("--note", help="Why.")] = "",
 ) -> None:
     """Record a decision; it wins on every later `edubrain govern` run."""
-    settings = load_settings()
-    with open_warehouse(settings, read_only=True) as wh:  # a person ID → one of its mentions
-        a, b = check_decision(wh, left, right, verdict, sealer_for(settings))
-    with open_store(settings) as store:
-        at = datetime.now(UTC).replace(tzinfo=None)  # the store keeps UTC
-        store.record_steward_decision(a, b, verdict, by=by, note=note, at=at)
+    a, b = usecase.decide_pair(load_settings(), left, right, verdict, by=by, note=note)
     typer.echo(f"recorded: {a} and {b} are {verdict}; applied on the next `edubrain govern`")
 
 
@@ -120,13 +90,9 @@ def golden_show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """One golden record: every field with its value, source, load, mention and deciding rule."""
-    with open_warehouse(load_settings(), read_only=True) as wh:
-        active = resolve_person(wh, person_id)
-        lineage = _rows(wh, LINEAGE_TABLE, active)
-        conflicts = _rows(wh, CONFLICT_TABLE, active)
-        decisions = _rows(wh, VALUE_DECISION_TABLE, active)
-    order = {f: i for i, f in enumerate(FIELDS)}
-    lineage.sort(key=lambda r: order.get(str(r["field"]), len(order)))
+    record = usecase.golden_record(load_settings(), person_id)
+    active, lineage = record.person_id, record.lineage
+    conflicts, decisions = record.conflicts, record.decisions
     if as_json:
         out = {"person_id": active, "lineage": lineage, "conflicts": conflicts,
                "decisions": decisions}  # fmt: skip
@@ -149,26 +115,13 @@ def golden_show(
                       f"at {d['decided_at']} {d['note'] or ''}")  # fmt: skip
 
 
-def _rows(wh: Warehouse, name: str, person_id: str) -> list[dict[str, Any]]:
-    if not wh.has_table(name):
-        return []
-    t = wh.table(name)
-    rows: list[dict[str, Any]] = t.filter(t.person_id == person_id).to_pyarrow().to_pylist()
-    return rows
-
-
 @golden_app.command("conflicts")
 def golden_conflicts(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Fields whose sources disagree and no steward has decided (the value review queue)."""
-    with open_warehouse(load_settings(), read_only=True) as wh:
-        if not wh.has_table(CONFLICT_TABLE):
-            rows: list[dict[str, object]] = []
-        else:
-            t = wh.table(CONFLICT_TABLE)
-            rows = t.order_by([t.person_id, t.field]).limit(limit).to_pyarrow().to_pylist()
+    rows = usecase.value_conflicts(load_settings(), limit=limit)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
@@ -193,11 +146,7 @@ def golden_decide(
     note: Annotated[str, typer.Option("--note", help="Why.")] = "",
 ) -> None:
     """Record a field's value; it beats survivorship on every later `edubrain govern` run."""
-    settings = load_settings()
-    sealer = sealer_for(settings)
-    stored = sealer.seal_text(value) if sealer is not None else value  # an ID number, sealed
-    with open_warehouse(settings) as wh:
-        active = decide_value(wh, person_id, field, stored, by=by, note=note, now=datetime.now())
+    active = usecase.decide_value(load_settings(), person_id, field, value, by=by, note=note)
     typer.echo(f"recorded: {field} of {active} is {value!r}; applied on the next `edubrain govern`")
 
 

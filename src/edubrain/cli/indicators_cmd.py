@@ -10,18 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.errors import ConfigError
-from edubrain.indicators.catalogue import families, family, indicator, indicators
-from edubrain.indicators.definitions import GRAIN_LABELS, Grain
-from edubrain.indicators.engine import default_school_year, select_indicators
-from edubrain.indicators.explain import explain as explain_value
-from edubrain.indicators.plans import Plan, load_plans
-from edubrain.indicators.run import RunSummary, compute_catalogue
-from edubrain.indicators.saved_values import latest_values, stored_years
-from edubrain.indicators.warnings import STAGE_LABELS, WarningBook
-from edubrain.service.store import open_store
-from edubrain.settings import Settings, load_settings
-from edubrain.warehouse import Warehouse, open_warehouse
+from edubrain.cli.render import fmt_value
+from edubrain.indicators.catalogue import families, indicator
+from edubrain.indicators.definitions import GRAIN_LABELS
+from edubrain.indicators.warnings import STAGE_LABELS
+from edubrain.settings import load_settings
+from edubrain.usecases import compute as usecase
 
 app = typer.Typer(
     help="Indicators (指标): compute the official catalogue, show values, explain one value.",
@@ -33,36 +27,8 @@ def _echo_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def fmt_value(value: float | None, decimals: int = 2) -> str:
-    return "—" if value is None else f"{value:,.{decimals}f}"
-
-
 def _console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 160)
-
-
-def run_compute(
-    settings: Settings,
-    wh: Warehouse,
-    *,
-    school_year: str | None = None,
-    ids: list[str] | None = None,
-    families: list[str] | None = None,
-    warnings: WarningBook | None = None,
-) -> RunSummary:
-    for f in families or []:
-        family(f)  # unknown family → one clear error
-    for i in ids or []:
-        indicator(i)
-    chosen = select_indicators(ids, families)
-    return compute_catalogue(
-        wh,
-        school_year=school_year,
-        indicators=chosen,
-        plans=load_plans(settings.workspace.plans),
-        max_load_age_days=settings.quality_max_load_age_days,
-        warnings=warnings,
-    )
 
 
 @app.command("compute")
@@ -84,12 +50,9 @@ def compute(
 ) -> None:
     """Compute the catalogue for a school year at every grain; store it with provenance and
     raise or clear warnings."""
-    settings = load_settings()
-    # Warnings live in the operational store, where people acknowledge and resolve them.
-    with open_warehouse(settings) as wh, open_store(settings) as store:
-        summary = run_compute(
-            settings, wh, school_year=year, ids=ids, families=families, warnings=store
-        )
+    summary = usecase.compute_indicators(
+        load_settings(), school_year=year, ids=ids, families=families
+    )
     run = summary.run
     w = summary.warnings
     payload = {
@@ -144,13 +107,7 @@ def show(
 ) -> None:
     """Show stored values (the latest run of each indicator), with thresholds."""
     if list_only:
-        catalogue: list[dict[str, Any]] = [
-            {
-                "id": i.id, "family": i.family, "name_zh": i.name_zh, "name_en": i.name_en,
-                "unit": i.unit, "grains": [g.value for g in i.grains], "version": i.version,
-            }
-            for i in indicators()
-        ]  # fmt: skip
+        catalogue = usecase.catalogue()
         if as_json:
             _echo_json(catalogue)
             return
@@ -159,27 +116,10 @@ def show(
             table.add_row(item["id"], item["name_zh"], item["unit"], ", ".join(item["grains"]))
         _console().print(table)
         return
-    try:
-        chosen = Grain(grain)
-    except ValueError:
-        raise ConfigError(
-            f"--grain {grain!r}: use one of {', '.join(g.value for g in Grain)}"
-        ) from None
-    wanted = list(ids or [])
-    for i in wanted:
-        indicator(i)
-    if family_id:
-        wanted += [i.id for i in family(family_id).indicators]
-    settings = load_settings()
-    with open_warehouse(settings) as wh:
-        years = stored_years(wh)
-        if not years:
-            raise ConfigError("no indicator values yet: run `edubrain indicators compute`")
-        school_year = year or years[-1]
-        rows = latest_values(
-            wh, school_year=school_year, grain=chosen.value, indicator_ids=wanted or None,
-            unit_code=unit,
-        )  # fmt: skip
+    stored = usecase.stored_values(
+        load_settings(), grain=grain, ids=ids, family_id=family_id, unit=unit, year=year
+    )
+    chosen, school_year, rows = stored.grain, stored.school_year, stored.rows
     if as_json:
         _echo_json(rows)
         return
@@ -213,9 +153,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """The inputs and the arithmetic of one school's value (or its county 学段's CV)."""
-    settings = load_settings()
-    with open_warehouse(settings) as wh:
-        out = explain_value(wh, indicator_id, school, year)
+    out = usecase.explain(load_settings(), indicator_id, school, year)
     if as_json:
         _echo_json(out)
         return
@@ -276,74 +214,14 @@ def _provenance(prov: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def checklist_rows(plans: list[Plan], values: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_key = {(v["indicator_id"], v["unit_code"]): v for v in values}
-    counties = sorted({(v["unit_code"], v["unit_name"]) for v in values})
-    out = []
-    for plan in plans:
-        for item in plan.checklist:
-            for code, name in counties:
-                row: dict[str, Any] = {
-                    "plan": plan.id, "item": item.item, "county_code": code, "county": name,
-                }  # fmt: skip
-                if not item.computable:
-                    row.update(result="not computable", reason=item.reason)
-                else:
-                    v = by_key.get((item.indicator_id, code))
-                    measured = v["value"] if v else None
-                    row.update(
-                        indicator=item.indicator_id, requirement=f"{item.op} {item.value:g}",
-                        value=measured,
-                        result="no value" if measured is None
-                        else ("pass" if item.passes(measured) else "fail"),
-                    )  # fmt: skip
-                out.append(row)
-    return out
-
-
-def progress_rows(plans: list[Plan], values: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for plan in plans:
-        for t in plan.targets:
-            for v in values:
-                if v["indicator_id"] != t.indicator_id or v["grain"] != t.grain.value:
-                    continue
-                year = int(v["school_year"][:4])
-                p = t.progress(v["value"]) if v["value"] is not None else None
-                out.append(
-                    {
-                        "plan": plan.id, "item": t.item, "indicator": t.indicator_id,
-                        "unit_code": v["unit_code"], "unit": v["unit_name"],
-                        "baseline": t.baseline, "baseline_year": t.baseline_year,
-                        "target": t.target, "target_year": t.target_year,
-                        "value": v["value"], "expected_now": t.expected(year),
-                        "progress": p,
-                        "reached": t.reached(v["value"]) if v["value"] is not None else None,
-                    }
-                )  # fmt: skip
-    return out
-
-
 @app.command("plans")
 def plans(
     year: Annotated[str | None, typer.Option("--year", help="School year; default latest.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Plan targets (baseline → target, progress) and the per-county 共性要求 checklist."""
-    settings = load_settings()
-    all_plans = load_plans(settings.workspace.plans)
-    with open_warehouse(settings) as wh:
-        years = stored_years(wh)
-        if not years:
-            raise ConfigError("no indicator values yet: run `edubrain indicators compute`")
-        school_year = year or years[-1]
-        ids = [t.indicator_id for p in all_plans for t in p.targets] + [
-            i.indicator_id for p in all_plans for i in p.checklist if i.indicator_id
-        ]
-        values = latest_values(wh, school_year=school_year, indicator_ids=ids)
-    county = [v for v in values if v["grain"] == Grain.COUNTY]
-    progress = progress_rows(all_plans, values)
-    checklist = checklist_rows(all_plans, county)
+    report = usecase.plan_report(load_settings(), year)
+    school_year, progress, checklist = report.school_year, report.progress, report.checklist
     if as_json:
         _echo_json({"school_year": school_year, "progress": progress, "checklist": checklist})
         return
@@ -365,21 +243,6 @@ def plans(
             r["result"] if r["result"] != "not computable" else f"n/a: {r['reason']}",
         )  # fmt: skip
     console.print(table)
-
-
-def headline_rows(wh: Warehouse, school_year: str | None = None) -> list[dict[str, Any]]:
-    """County values of the headline indicators (for `edubrain demo`)."""
-    ids = [i.id for i in indicators() if i.headline]
-    year = school_year or default_school_year(wh)
-    rows = latest_values(wh, school_year=year, indicator_ids=ids)
-    # County values; per 学段 only where an indicator has no county value (the 差异系数).
-    at_county = {r["indicator_id"] for r in rows if r["grain"] == Grain.COUNTY}
-    return [
-        r
-        for r in rows
-        if r["grain"] == Grain.COUNTY
-        or (r["grain"] == Grain.STAGE_COUNTY and r["indicator_id"] not in at_county)
-    ]
 
 
 def register(root: typer.Typer) -> None:

@@ -5,44 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from edubrain.ingest import FileReport, ingest_paths, summarise
+from edubrain.cli.render import RichProgress
+from edubrain.ingest import FileReport
 from edubrain.settings import load_settings
-
-
-class RichProgress:
-    """A byte-based bar on stderr."""
-
-    def __init__(self, console: Console) -> None:
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self._task: Any = None
-
-    def __enter__(self) -> RichProgress:
-        self._bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.__exit__(None, None, None)
-
-    def start(self, total_bytes: int) -> None:
-        self._task = self._bar.add_task("ingest", total=total_bytes)
-
-    def advance(self, n_bytes: int) -> None:
-        if self._task is not None:
-            self._bar.advance(self._task, n_bytes)
+from edubrain.usecases.ingest import ingest as run_ingest
 
 
 def _table(reports: list[FileReport]) -> Table:
@@ -111,20 +83,20 @@ def ingest(
     show_bar = settings.progress and not as_json and sys.stderr.isatty()
     if show_bar:
         with RichProgress(err) as bar:
-            reports = ingest_paths(paths, settings, source=source, entity=standard, progress=bar)
+            result = run_ingest(settings, paths, source=source, entity=standard, progress=bar)
     else:
-        reports = ingest_paths(paths, settings, source=source, entity=standard)
+        result = run_ingest(settings, paths, source=source, entity=standard)
     if as_json:
-        typer.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([r.to_dict() for r in result.reports], ensure_ascii=False, indent=2))
     else:
         out = Console()
-        out.print(_table(reports))
-        s = summarise(reports)
+        out.print(_table(result.reports))
+        s = result.summary()
         out.print(
             f"{s['loaded']} loaded, {s['failed']} failed, {s['skipped']} skipped; "
             f"{s['rows_read']:,} rows read, {s['rows_quarantined']:,} quarantined."
         )
-    failed = [r for r in reports if r.status == "failed"]
+    failed = result.failed
     for r in failed:
         # One line per failed file, naming it; no traceback.
         typer.echo(f"edubrain: error: {r.file}: {r.error}", err=True)

@@ -12,20 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.errors import ConfigError
-from edubrain.govern.quality import Dimension, RuleContext, offending_rows, rules
-from edubrain.govern.scorecard import (
-    GROUPINGS,
-    ScoreRow,
-    freshness,
-    interop_rates,
-    interop_summary,
-    linkage_resolver,
-    rollup,
-    scorecard,
-    store_scorecard,
-)
+from edubrain.govern.quality import Dimension
+from edubrain.govern.scorecard import GROUPINGS, ScoreRow
 from edubrain.settings import load_settings
-from edubrain.warehouse import open_warehouse
+from edubrain.usecases import quality as usecase
 
 # Short names users type for the scorecard's grouping fields.
 _BY_ALIASES = {"school": "school_code", "load": "load_id"}
@@ -108,20 +98,9 @@ def quality(
         when = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
         raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
-    ctx = RuleContext(as_of=when, max_load_age_days=settings.quality_max_load_age_days)
     console = Console(width=None if sys.stdout.isatty() else 200)
     if list_rules:
-        catalogue = [
-            {
-                "id": r.id,
-                "entity": r.entity,
-                "dimension": r.dimension.value,
-                "severity": r.severity.value,
-                "description_zh": r.description_zh,
-                "description_en": r.description_en,
-            }
-            for r in rules()
-        ]
+        catalogue = usecase.rule_catalogue()
         if as_json:
             _echo_json(catalogue)
             return
@@ -131,43 +110,39 @@ def quality(
         console.print(table)
         return
     grouping = _grouping(by)
-    with open_warehouse(settings) as wh:
-        if rule_id:
-            found = offending_rows(wh, rule_id, ctx, school=school, limit=limit)
-            rows = found.to_pyarrow().to_pylist()
-            if as_json:
-                _echo_json(rows)
-                return
-            table = Table(*found.columns, title=f"{rule_id} (first {limit})")
-            for row in rows:
-                table.add_row(*(str(row[c]) for c in found.columns))
-            console.print(table)
+    if rule_id:
+        found = usecase.offending(settings, rule_id, as_of=when, school=school, limit=limit)
+        if as_json:
+            _echo_json(found.rows)
             return
-        if interop:
-            resolver = linkage_resolver(wh)
-            rates = interop_rates(wh, resolver=resolver).to_pyarrow().to_pylist()
-            if as_json:
-                _echo_json(rates)
-                return
-            table = Table("source", "entity", "school", "records", "resolved", "rate %")
-            table.title = "数据互通率 (records resolving to a 学籍 pupil" + (
-                ", through record linkage)" if resolver is not None else ")"
+        table = Table(*found.columns, title=f"{rule_id} (first {limit})")
+        for row in found.rows:
+            table.add_row(*(str(row[c]) for c in found.columns))
+        console.print(table)
+        return
+    if interop:
+        rates = usecase.interop_report(settings)
+        if as_json:
+            _echo_json(rates.rates)
+            return
+        table = Table("source", "entity", "school", "records", "resolved", "rate %")
+        table.title = "数据互通率 (records resolving to a 学籍 pupil" + (
+            ", through record linkage)" if rates.through_linkage else ")"
+        )
+        for row in rates.summary(["source", "entity"]) + rates.rates:
+            table.add_row(
+                row["source"],
+                row["entity"],
+                row.get("school_code", "*"),
+                f"{row['records']:,}",
+                f"{row['resolved']:,}",
+                _fmt(row["rate"]),
             )
-            for row in interop_summary(rates, ["source", "entity"]) + rates:
-                table.add_row(
-                    row["source"],
-                    row["entity"],
-                    row.get("school_code", "*"),
-                    f"{row['records']:,}",
-                    f"{row['resolved']:,}",
-                    _fmt(row["rate"]),
-                )
-            console.print(table)
-            return
-        units = scorecard(wh, ctx)
-        store_scorecard(wh, units, ctx)
-        fresh = freshness(wh, ctx)
-    rows_by = rollup(units, grouping)
+        console.print(table)
+        return
+    report = usecase.score(settings, as_of=when)
+    ctx = report.ctx
+    rows_by = report.rows(grouping)
     if as_json:
         _echo_json(
             {
@@ -178,13 +153,12 @@ def quality(
                     {k: v for k, v in r.as_dict().items() if k not in GROUPINGS or k in grouping}
                     for r in rows_by
                 ],
-                "freshness": fresh,
+                "freshness": report.freshness,
             }
         )
         return
     console.print(scorecard_table(rows_by, grouping, f"data quality (数据质量) as of {when}"))
-    stale = [f for f in fresh if f["stale"]]
-    for f in stale:
+    for f in report.stale():
         console.print(
             f"[yellow]stale:[/] {f['source']}/{f['entity']} last loaded {f['last_loaded']} "
             f"({f['days_since']} days; limit {ctx.max_load_age_days})"

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edubrain.settings import load_settings
-from edubrain.warehouse import QUARANTINE_TABLE, open_warehouse
+from edubrain.usecases.ingest import quarantined
 
 
 def quarantine(
@@ -26,28 +26,10 @@ def quarantine(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Show quarantined rows (file, row, field, reason, message), newest loads first."""
-    settings = load_settings()
-    with open_warehouse(settings) as wh:
-        t = wh.table(QUARANTINE_TABLE)
-        if reason:
-            t = t.filter(t.reason == reason)
-        if file:
-            t = t.filter(t.file.contains(file))
-        if entity:
-            t = t.filter(t.entity == entity)
-        if summary:
-            grouped = (
-                t.group_by(["file", "reason"])
-                .aggregate(rows=t.row_number.nunique())
-                .order_by(["file", "reason"])
-            )
-            rows = grouped.to_pyarrow().to_pylist()
-            columns = ["file", "reason", "rows"]
-        else:
-            ordered = t.order_by([t.load_id.desc(), t.file, t.row_number]).limit(limit)
-            rows = ordered.select("file", "row_number", "field", "reason", "message")
-            rows = rows.to_pyarrow().to_pylist()
-            columns = ["file", "row_number", "field", "reason", "message"]
+    found = quarantined(
+        load_settings(), reason=reason, file=file, entity=entity, limit=limit, summary=summary
+    )
+    rows, columns = found.rows, found.columns
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -5,18 +5,13 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from edubrain.sealing import sealer_for
-from edubrain.service.auth import create_user
-from edubrain.service.policy import Role, Scope
-from edubrain.service.store import open_store
-from edubrain.settings import Settings, load_settings
+from edubrain.service.policy import Role
+from edubrain.settings import load_settings
+from edubrain.usecases import accounts
 
 users_app = typer.Typer(help="Local accounts of the service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
@@ -87,27 +82,24 @@ def users_add(
     """Add a local account; the password is read from EDUBRAIN_NEW_PASSWORD or a prompt."""
     settings = load_settings()
     password = os.environ.get("EDUBRAIN_NEW_PASSWORD") or getpass.getpass("Password: ")
-    with open_store(settings) as store:
-        user = create_user(
-            store,
-            settings,
-            username=username,
-            password=password,
-            role=role,
-            scope=Scope.parse(scope_level, scope_key),
-            display_name=display_name or username,
-            now=datetime.now(UTC),
-        )
+    user = accounts.add_user(
+        settings,
+        username=username,
+        password=password,
+        role=role,
+        scope_level=scope_level,
+        scope_key=scope_key,
+        display_name=display_name,
+    )
     typer.echo(f"added {user.username} ({user.role}, {user.scope_level}:{user.scope_key})")
 
 
 @users_app.command("list")
 def users_list() -> None:
     """List accounts (never passwords)."""
-    with open_store(load_settings()) as store:
-        for user in store.list_users():
-            locked = " locked" if user.locked_until else ""
-            typer.echo(f"{user.username}\t{user.role}\t{user.scope_level}:{user.scope_key}{locked}")
+    for user in accounts.list_users(load_settings()):
+        locked = " locked" if user.locked_until else ""
+        typer.echo(f"{user.username}\t{user.role}\t{user.scope_level}:{user.scope_key}{locked}")
 
 
 @audit_app.command("verify")
@@ -115,8 +107,7 @@ def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:
     """Check the audit chain; exit 1 naming the first record that was changed or deleted."""
-    with open_store(load_settings()) as store:
-        report = store.verify_audit_chain()
+    report = accounts.verify_audit_chain(load_settings())
     if as_json:
         typer.echo(json.dumps(report.__dict__ | {"ok": report.ok}))
     elif report.ok:
@@ -130,32 +121,8 @@ def audit_verify(
 @audit_app.command("head")
 def audit_head() -> None:
     """Print the chain's head (seq and hash): keep it elsewhere to anchor the chain."""
-    with open_store(load_settings()) as store:
-        seq, digest = store.audit_head()
+    seq, digest = accounts.audit_head(load_settings())
     typer.echo(f"{seq} {digest}")
-
-
-def show_demo_accounts(console: Console, settings: Settings) -> None:
-    """Create one demo account per role and print them (passwords are shown only here)."""
-    from edubrain.service.demo import create_demo_accounts
-
-    table = Table(title="Demo accounts (演示账号) — passwords are shown only once")
-    for column in ("user", "password", "role", "scope"):
-        table.add_column(column, no_wrap=True)
-    sealer = sealer_for(settings)
-    for account in create_demo_accounts(settings):
-        scope = account.scope.describe()  # self scopes are stored sealed; shown here in clear
-        table.add_row(
-            account.username,
-            account.password,
-            account.role.value,
-            sealer.open_text(scope) if sealer is not None else scope,
-        )
-    console.print(table)
-    console.print(
-        f"Serve the API and the cockpit: EDUBRAIN_HOME={settings.home} edubrain serve, then "
-        f"open http://{settings.service_host}:{settings.service_port}/ and log in as above"
-    )
 
 
 def register(app: typer.Typer) -> None:

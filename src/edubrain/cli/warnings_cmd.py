@@ -5,52 +5,24 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from edubrain.errors import ConfigError
-from edubrain.indicators.warnings import IndicatorWarning, Level, Status, WarningStore
-from edubrain.service.store import open_store
+from edubrain.cli.render import warnings_table
+from edubrain.indicators.warnings import Level
 from edubrain.settings import load_settings
+from edubrain.usecases import warnings as usecase
 
 app = typer.Typer(
     help="Warnings (预警) raised by indicator rules: list, acknowledge, resolve, history.",
     no_args_is_help=True,
 )
-LEVEL_STYLE = {"red": "bold red", "orange": "dark_orange", "yellow": "yellow"}
 
 
 def _echo_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-
-
-def _parse(values: list[str] | None, allowed: type[Level] | type[Status], flag: str) -> list[str]:
-    out = []
-    for v in values or []:
-        try:
-            out.append(allowed(v).value)
-        except ValueError:
-            names = ", ".join(m.value for m in allowed)
-            raise ConfigError(f"{flag} {v!r}: use one of {names}") from None
-    return out
-
-
-def warnings_table(rows: list[IndicatorWarning], title: str) -> Table:
-    table = Table("id", "级别", "status", "rule", "message", title=title)
-    for w in rows:
-        level = Level(w.level)
-        table.add_row(
-            w.warning_id,
-            f"[{LEVEL_STYLE[w.level]}]{level.zh}[/]",
-            w.status,
-            w.rule,
-            w.message,
-        )
-    return table
 
 
 @app.command("list")
@@ -70,12 +42,9 @@ def list_warnings(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout (no limit).")] = False,
 ) -> None:
     """Warnings, most severe first."""
-    statuses = _parse(status, Status, "--status") or (
-        [] if show_all else [Status.OPEN.value, Status.ACKNOWLEDGED.value]
+    rows = usecase.list_warnings(
+        load_settings(), statuses=status or [], levels=level or [], every_status=show_all
     )
-    levels = _parse(level, Level, "--level")
-    with open_store(load_settings()) as store:
-        rows = WarningStore(store).query(status=statuses, level=levels)
     if as_json:
         _echo_json([w.as_dict() for w in rows])
         return
@@ -104,8 +73,7 @@ def acknowledge(
     who: Annotated[str | None, typer.Option("--by", help="Who; default the OS user.")] = None,
 ) -> None:
     """open → acknowledged: someone has seen it and owns it."""
-    with open_store(load_settings()) as store:
-        w = WarningStore(store).acknowledge(warning_id, _who(who), note, datetime.now())
+    w = usecase.acknowledge(load_settings(), warning_id, by=_who(who), note=note)
     typer.echo(f"{w.warning_id} acknowledged by {w.acknowledged_by}")
 
 
@@ -116,8 +84,7 @@ def resolve(
     who: Annotated[str | None, typer.Option("--by", help="Who; default the OS user.")] = None,
 ) -> None:
     """→ resolved. If the next computation still finds the condition, it reopens."""
-    with open_store(load_settings()) as store:
-        w = WarningStore(store).resolve(warning_id, _who(who), note, datetime.now())
+    w = usecase.resolve(load_settings(), warning_id, by=_who(who), note=note)
     typer.echo(f"{w.warning_id} resolved by {w.resolved_by}")
 
 
@@ -127,10 +94,7 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Every event of one warning: opened, updated, acknowledged, resolved, reopened."""
-    with open_store(load_settings()) as opened:
-        store = WarningStore(opened)
-        w = store.get(warning_id)
-        events = store.events(warning_id)
+    w, events = usecase.history(load_settings(), warning_id)
     if as_json:
         _echo_json({"warning": w.as_dict(), "events": events})
         return

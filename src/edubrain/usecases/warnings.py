@@ -1,0 +1,59 @@
+"""Warnings (预警) raised by indicator rules: list, acknowledge, resolve, history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from edubrain.errors import ConfigError
+from edubrain.indicators.warnings import IndicatorWarning, Level, Status, WarningStore
+from edubrain.service.store import open_store
+from edubrain.settings import Settings
+
+
+def _parse(values: Sequence[str], allowed: type[Level] | type[Status], flag: str) -> list[str]:
+    out = []
+    for v in values:
+        try:
+            out.append(allowed(v).value)
+        except ValueError:
+            names = ", ".join(m.value for m in allowed)
+            raise ConfigError(f"{flag} {v!r}: use one of {names}") from None
+    return out
+
+
+def list_warnings(
+    settings: Settings,
+    *,
+    statuses: Sequence[str] = (),
+    levels: Sequence[str] = (),
+    every_status: bool = False,
+) -> list[IndicatorWarning]:
+    """Warnings, most severe first; with no status given, the open and acknowledged ones (or,
+    with `every_status`, all)."""
+    chosen = _parse(statuses, Status, "--status") or (
+        [] if every_status else [Status.OPEN.value, Status.ACKNOWLEDGED.value]
+    )
+    wanted = _parse(levels, Level, "--level")
+    with open_store(settings) as store:
+        return WarningStore(store).query(status=chosen, level=wanted)
+
+
+def acknowledge(settings: Settings, warning_id: str, *, by: str, note: str) -> IndicatorWarning:
+    """open → acknowledged: someone has seen it and owns it."""
+    with open_store(settings) as store:
+        return WarningStore(store).acknowledge(warning_id, by, note, datetime.now())
+
+
+def resolve(settings: Settings, warning_id: str, *, by: str, note: str) -> IndicatorWarning:
+    """→ resolved. If the next computation still finds the condition, it reopens."""
+    with open_store(settings) as store:
+        return WarningStore(store).resolve(warning_id, by, note, datetime.now())
+
+
+def history(settings: Settings, warning_id: str) -> tuple[IndicatorWarning, list[dict[str, Any]]]:
+    """One warning and every event of it: opened, updated, acknowledged, resolved, reopened."""
+    with open_store(settings) as opened:
+        store = WarningStore(opened)
+        return store.get(warning_id), store.events(warning_id)
