@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from edubrain.errors import ConfigError
@@ -47,9 +47,14 @@ class Settings(BaseSettings):
         description=(
             "Memory the warehouse may hold while it writes a writer's last changes into the "
             "file as it closes (the checkpoint); keeps a large ingest's close from doubling its "
-            "peak. Unset: the checkpoint runs under `warehouse_memory_limit`."
+            "peak. `off`: the checkpoint runs under `warehouse_memory_limit`."
         ),
     )
+
+    @field_validator("warehouse_checkpoint_memory_limit", mode="before")
+    @classmethod
+    def _off_means_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
     spark_partitions: int = Field(
         default=2,
         ge=1,

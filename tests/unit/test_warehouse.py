@@ -195,3 +195,8 @@ def test_closing_a_writer_checkpoints_under_the_small_limit_and_keeps_everything
 def test_a_checkpoint_limit_that_is_not_a_size_is_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="warehouse_checkpoint_memory_limit"):
         Settings(home=tmp_path, warehouse_checkpoint_memory_limit="half")
+
+
+def test_the_checkpoint_limit_can_be_turned_off(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("EDUBRAIN_WAREHOUSE_CHECKPOINT_MEMORY_LIMIT", "off")
+    assert Settings(home=tmp_path).warehouse_checkpoint_memory_limit is None
