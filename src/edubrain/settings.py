@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     @classmethod
     def _off_means_none(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
+
     spark_partitions: int = Field(
         default=2,
         ge=1,

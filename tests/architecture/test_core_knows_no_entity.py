@@ -38,13 +38,11 @@ NOT_YET_PORTED: dict[str, set[str]] = {
     "indicators/catalogue/informatization.py": {"facility_survey", "school", "student"},
     "indicators/catalogue/staffing.py": {"school", "student", "teacher", "teaching_assignment"},
     "indicators/definitions.py": {"school"},  # the grain
-    "indicators/engine.py": {"student"},
     "indicators/explain.py": {"school"},  # the grain
     "indicators/inputs.py": {"facility_survey", "homework_assignment", "homework_submission",
                              "region", "school", "student", "teacher", "teaching_assignment"},
     "indicators/run.py": {"region"},
     "service/demo.py": {"class", "school", "student"},
-    "service/deps.py": {"student"},
     "service/policy.py": {"class", "school", "student", "teacher"},
     "service/reads.py": {"school"},
     "service/routes/exports.py": {"school", "student", "teacher"},

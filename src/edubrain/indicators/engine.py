@@ -20,6 +20,7 @@ from edubrain.errors import EdubrainError, NotFoundError
 from edubrain.indicators.catalogue import indicators as catalogue_indicators
 from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.inputs import Inputs
+from edubrain.standard.entities import person_registry
 from edubrain.warehouse.api import Tables
 
 if TYPE_CHECKING:
@@ -141,7 +142,8 @@ class Computed:
 
 
 def school_years(tables: Tables) -> list[str]:
-    st = tables.table("student")
+    """The school years of the person registry (学籍), oldest first."""
+    st = tables.table(person_registry().entity)
     years = st.select("school_year").distinct().to_pyarrow().column("school_year").to_pylist()
     return sorted(y for y in years if y)
 

@@ -37,6 +37,7 @@ from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import AuditEntry, Store
 from edubrain.service.throttle import MissWindow
 from edubrain.settings import Settings
+from edubrain.standard.entities import person_registry
 
 SESSION_COOKIE = "edubrain_session"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -87,7 +88,8 @@ class Services:
         if found is None:
             reader = self.reader
             with reader.lock:
-                query = self.scoped.query(scope, "student", fields=["school_code"])
+                registry = person_registry().entity
+                query = self.scoped.query(scope, registry, fields=["school_code"])
                 schools = {str(r["school_code"]) for r in reader.rows(query)}
             regions = {reader.region_of_school().get(s) for s in schools}
             school = next(iter(schools)) if len(schools) == 1 else None
