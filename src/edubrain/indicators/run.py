@@ -31,6 +31,7 @@ from edubrain.indicators.warnings import (
     threshold_conditions,
     trend_conditions,
 )
+from edubrain.standard.entities import unit_registry
 from edubrain.warehouse import LOADS_TABLE, Warehouse
 from edubrain.warehouse.api import Tables
 
@@ -48,7 +49,12 @@ class RunSummary:
 def unit_lookup(inputs: Inputs) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """School code → {name, urban_rural}; region code → name."""
     schools = {r["school_code"]: r for r in inputs.schools().to_pyarrow().to_pylist()}
-    regions = inputs.table("region").select("region_code", "name").to_pyarrow().to_pylist()
+    regions = (
+        inputs.table(unit_registry().region_entity)
+        .select("region_code", "name")
+        .to_pyarrow()
+        .to_pylist()
+    )
     return schools, {r["region_code"]: r["name"] for r in regions}
 
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from edubrain.ingest.discover import FileSpec
 from edubrain.ingest.normalise import Column
 from edubrain.ingest.records import Records
-from edubrain.standard.entities import Entity, entity
+from edubrain.standard.entities import Entity, entity, person_registry, unit_registry
 from edubrain.warehouse import LOAD_UNITS_SCHEMA, Warehouse
 
 _SCHOOL_CODE = re.compile(r"\d{10}")
@@ -29,18 +29,20 @@ def _distinct(values: pa.Array | pa.ChunkedArray) -> set[str]:
 
 
 def _known_schools(wh: Warehouse, codes: set[str]) -> set[str]:
-    if not codes or not wh.has_table("school"):
+    schools = unit_registry().school_entity
+    if not codes or not wh.has_table(schools):
         return set()
-    t = wh.table("school")
+    t = wh.table(schools)
     found = t.filter(t.school_code.isin(sorted(codes))).school_code.to_pyarrow()
     return _distinct(found)
 
 
 def _pupils_schools(wh: Warehouse, numbers: set[str]) -> set[str]:
     """The schools of the pupils a file names by 学籍号 only (fitness, health, scores …)."""
-    if not numbers or not wh.has_table("student"):
+    registry = person_registry().entity
+    if not numbers or not wh.has_table(registry):
         return set()
-    pupils = wh.table("student")
+    pupils = wh.table(registry)
     wanted = ibis.memtable(pa.table({"student_number": sorted(numbers)}))
     joined = pupils.semi_join(wanted, "student_number")
     return _distinct(joined.school_code.to_pyarrow())
@@ -76,7 +78,7 @@ def load_units(
         schools |= _distinct(rows.column("school_code"))
     elif "student_number" in names:
         schools |= _pupils_schools(wh, _distinct(rows.column("student_number")))
-    if ent.name == "region":
+    if ent.name == unit_registry().region_entity:
         regions |= _distinct(rows.column("region_code"))
     per_row: dict[int, str] = {}
     if "school_code" in columns and quarantined.num_rows:

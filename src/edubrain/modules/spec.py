@@ -38,7 +38,7 @@ from edubrain.govern.quality import (
 from edubrain.govern.references import Reference
 from edubrain.indicators.definitions import Family
 from edubrain.service.policy import TableScope
-from edubrain.standard.entities import Entity, PersonRegistry
+from edubrain.standard.entities import Entity, PersonRegistry, UnitRegistry
 
 QualityFact = NeededField | OneIdPerKey | Agreement | DatesInOrder | QualityRule
 
@@ -49,7 +49,7 @@ class Module:
     label: str
     description: str
     requires: tuple[str, ...] = ()
-    entities: tuple[Entity | PersonRegistry, ...] = ()
+    entities: tuple[Entity | PersonRegistry | UnitRegistry, ...] = ()
     references: tuple[Reference, ...] = ()
     mappings: Traversable | None = None
     quality: tuple[QualityFact, ...] = ()

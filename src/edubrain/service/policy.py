@@ -19,7 +19,7 @@ import ibis
 from edubrain import installed
 from edubrain.errors import ConfigError, InvalidInputError
 from edubrain.indicators.saved_values import VALUES_TABLE
-from edubrain.standard.entities import DataClass, person_registry
+from edubrain.standard.entities import DataClass, person_registry, unit_registry
 from edubrain.warehouse.api import OptionalTables
 from edubrain.warehouse.schema import LOAD_UNITS_TABLE, LOADS_TABLE, QUARANTINE_TABLE
 
@@ -258,7 +258,7 @@ def clearance(role: Role) -> frozenset[DataClass]:
 
 
 def _schools_in_region(scope: Scope, tables: OptionalTables) -> ir.Column:
-    schools = tables.table("school")
+    schools = tables.table(unit_registry().school_entity)
     prefix = scope.region_prefix
     if scope.level is ScopeLevel.COUNTY:
         return schools.filter(schools.region_code == prefix).school_code
@@ -306,7 +306,7 @@ def _units_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.Boo
     school = _school_of(scope)
     if school is None:  # pupils and parents: no aggregates by this route
         return ibis.literal(False)
-    schools = tables.table("school")
+    schools = tables.table(unit_registry().school_entity)
     county = schools.filter(schools.school_code == school).region_code
     above = (
         t.unit_code.isin(county)

@@ -24,7 +24,7 @@ from edubrain.errors import EdubrainError, InvalidInputError
 from edubrain.service.masking import PROTECTED, key_in_clear, present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.sealed_refs import SealedRefs
-from edubrain.standard.entities import DataClass, entity
+from edubrain.standard.entities import DataClass, entity, unit_registry
 from edubrain.warehouse import PreparedRead, Warehouse
 
 if TYPE_CHECKING:
@@ -235,10 +235,11 @@ class WarehouseReader:
         if known is not None:  # every audit write asks; no lock once read
             return known
         with self._lock:
-            if self._schools is None and not self.has_table("school"):
+            schools = unit_registry().school_entity
+            if self._schools is None and not self.has_table(schools):
                 self._schools = {}
             if self._schools is None:
-                t = self.table("school")
+                t = self.table(schools)
                 rows = t.select("school_code", "region_code").to_pyarrow().to_pylist()
                 self._schools = {r["school_code"]: r["region_code"] for r in rows}
             return self._schools

@@ -101,6 +101,27 @@ class PersonRegistry:
     label_zh: str
 
 
+@dataclass(frozen=True)
+class UnitRegistry:
+    """The entities that name the units every record belongs to: the schools (keyed by
+    `school_code`, with their county's `region_code`) and the regions (keyed by `region_code`).
+    Scopes, load units and indicator grains are resolved through them. One module declares it."""
+
+    school_entity: str
+    region_entity: str
+
+
+@installed.per_installation
+def unit_registry() -> UnitRegistry:
+    """The one declared unit registry."""
+    found = installed.declared(UnitRegistry)
+    if len(found) != 1:
+        raise ConfigError(
+            f"the installed modules declare {len(found)} unit registries; exactly one is needed"
+        )
+    return found[0]
+
+
 @installed.per_installation
 def person_registry() -> PersonRegistry:
     """The one declared person registry."""

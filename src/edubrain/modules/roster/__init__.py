@@ -13,13 +13,17 @@ from edubrain.govern.references import Reference
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
 from edubrain.modules.roster.scope import SCOPES
 from edubrain.modules.spec import Module
-from edubrain.standard.entities import PersonRegistry
+from edubrain.standard.entities import PersonRegistry, UnitRegistry
 
 MODULE = Module(
     name="roster",
     label="学籍与人事",
     description="行政区划、学校、学年学期、班级、学生、监护人、教职工与任课安排。",
-    entities=(*ENTITIES, PersonRegistry("student", "student_number", "学籍")),
+    entities=(
+        *ENTITIES,
+        PersonRegistry("student", "student_number", "学籍"),
+        UnitRegistry("school", "region"),
+    ),
     references=(
         Reference("school", ("region_code",), "region"),
         Reference("class", ("school_code",), "school"),
