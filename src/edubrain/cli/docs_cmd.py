@@ -1,5 +1,5 @@
 """`edubrain docs`: write the documents generated from code (data standard, CLI, settings,
-indicators, service reference, quality rules).
+indicators, service reference, quality rules, domain modules).
 
 Each document has one source of truth in code; tests/unit/test_generated_docs.py fails when a
 committed copy differs from what this command writes.
@@ -14,6 +14,7 @@ import typer
 
 from edubrain.govern.docs import render_quality_catalogue
 from edubrain.indicators.docs import render_indicator_catalogue
+from edubrain.modules.docs import render_module_table
 from edubrain.serve import service_reference
 from edubrain.settings import Settings
 from edubrain.standard.docs import render_data_standard
@@ -100,6 +101,7 @@ def generated_documents(app: typer.Typer) -> dict[str, str]:
         "indicators.md": render_indicator_catalogue(),
         "service-reference.md": service_reference(),
         "quality-rules.md": render_quality_catalogue(),
+        "modules.md": render_module_table(),
     }
 
 
