@@ -331,3 +331,35 @@ def test_folders_are_searched_and_unmatched_files_skipped(
     ]  # fmt: skip
     summary = summarise(reports)
     assert (summary["loaded"], summary["skipped"], summary["rows_inserted"]) == (1, 1, 1)
+
+
+def test_the_next_files_first_chunk_is_read_while_this_file_commits() -> None:
+    """The look-ahead is a chunk, not an item: the markers between two files must not use it
+    up, or the reader idles through the writer's commit."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime
+
+    from edubrain.ingest.pipeline import _ahead, _FileEnd, _FileStart
+
+    second_chunk_read = threading.Event()
+
+    def items():
+        yield _FileStart(None, "a", datetime(2026, 1, 1))  # type: ignore[arg-type]
+        yield "chunk of a"
+        yield _FileEnd()
+        yield _FileStart(None, "b", datetime(2026, 1, 1))  # type: ignore[arg-type]
+        second_chunk_read.set()
+        yield "chunk of b"
+        yield _FileEnd()
+
+    seen = []
+    with ThreadPoolExecutor(1) as pool:
+        for item in _ahead(items(), pool):
+            seen.append(item)
+            if isinstance(item, _FileEnd) and len(seen) == 3:
+                # The writer commits file a now; b's chunk is being read meanwhile.
+                assert second_chunk_read.wait(timeout=10)
+    assert [s if isinstance(s, str) else type(s).__name__ for s in seen] == [
+        "_FileStart", "chunk of a", "_FileEnd", "_FileStart", "chunk of b", "_FileEnd"
+    ]  # fmt: skip

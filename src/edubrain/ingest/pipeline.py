@@ -244,12 +244,26 @@ def _one_load_units(load_id: str, parts: list[pa.Table]) -> pa.Table:
 
 
 def _ahead(items: Iterator[_Item], pool: ThreadPoolExecutor) -> Iterator[_Item]:
-    """`items`, each computed on the worker thread while the caller handles the previous one."""
-    end = _FileEnd()  # a sentinel distinct from every real item
-    future = pool.submit(next, items, end)
-    while (item := future.result()) is not end:
-        future = pool.submit(next, items, end)
-        yield item
+    """`items`, computed on the worker thread one step ahead of the caller.
+
+    A step runs up to and including the next chunk (or failure): the markers between two files
+    (one's end, the next one's start) cost nothing to make, so they must not use up the
+    look-ahead — the next file's first chunk is read and checked while this file commits, the
+    writer's longest wait. Still one chunk ahead at most, so memory follows two chunks.
+    """
+
+    def step() -> list[_Item]:
+        batch: list[_Item] = []
+        for item in items:
+            batch.append(item)
+            if not isinstance(item, _FileStart | _FileEnd):
+                break
+        return batch
+
+    future = pool.submit(step)
+    while batch := future.result():
+        future = pool.submit(step)
+        yield from batch
 
 
 def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse) -> FileReport:
