@@ -102,6 +102,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def in_clear(data_class: DataClass, seen_in_clear: frozenset[DataClass]) -> bool:
+    """Whether a value of this data class is shown in clear to this clearance (公开 and 内部
+    always are; 敏感 and 核心 only to roles cleared for them)."""
+    return data_class not in PROTECTED or data_class in seen_in_clear
+
+
 def key_in_clear(ent: Entity, key: str, seen_in_clear: Iterable[DataClass]) -> bool:
     """Whether a reader with this clearance sees the record key `key` of `ent` in clear.
 
@@ -114,7 +120,7 @@ def key_in_clear(ent: Entity, key: str, seen_in_clear: Iterable[DataClass]) -> b
             if f.check is Check.STUDENT_NUMBER:
                 if student_number_class(key) not in clear:
                     return False
-            elif f.data_class in PROTECTED and f.data_class not in clear:
+            elif not in_clear(f.data_class, clear):
                 return False
     return True
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from edubrain.errors import EdubrainError, InvalidInputError
-from edubrain.service.masking import PROTECTED, key_in_clear, present
+from edubrain.service.masking import in_clear, key_in_clear, present
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.standard.entities import DataClass, entity, unit_registry
@@ -451,7 +451,7 @@ class ScopedReader:
                 t = t.filter(t[name] == value)
             t = t.group_by(list(by)).aggregate(**{measure: t[measure].sum()}).order_by(list(by))
         rows = self._reader.rows(t)
-        if not _cleared(ent.field(measure).data_class, clearance(actor.role)):
+        if not in_clear(ent.field(measure).data_class, clearance(actor.role)):
             for row in rows:
                 row[measure] = None
         return rows
@@ -495,7 +495,3 @@ class ScopedReader:
                 shown[kept_as] = found
             out.append(dict(found))
         return out
-
-
-def _cleared(data_class: DataClass, seen: frozenset[DataClass]) -> bool:
-    return data_class not in PROTECTED or data_class in seen

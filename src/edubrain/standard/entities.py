@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from edubrain import installed
 from edubrain.errors import ConfigError, UnknownEntityError
+
+T = TypeVar("T")
 
 
 class DataClass(StrEnum):
@@ -111,26 +114,25 @@ class UnitRegistry:
     region_entity: str
 
 
+def _declared_once(kind: type[T], what: str) -> T:
+    found = installed.declared(kind)
+    if len(found) != 1:
+        raise ConfigError(
+            f"the installed modules declare {len(found)} {what}; exactly one is needed"
+        )
+    return found[0]
+
+
 @installed.per_installation
 def unit_registry() -> UnitRegistry:
     """The one declared unit registry."""
-    found = installed.declared(UnitRegistry)
-    if len(found) != 1:
-        raise ConfigError(
-            f"the installed modules declare {len(found)} unit registries; exactly one is needed"
-        )
-    return found[0]
+    return _declared_once(UnitRegistry, "unit registries")
 
 
 @installed.per_installation
 def person_registry() -> PersonRegistry:
     """The one declared person registry."""
-    found = installed.declared(PersonRegistry)
-    if len(found) != 1:
-        raise ConfigError(
-            f"the installed modules declare {len(found)} person registries; exactly one is needed"
-        )
-    return found[0]
+    return _declared_once(PersonRegistry, "person registries")
 
 
 @installed.per_installation
