@@ -10,6 +10,8 @@ LANGS = ("zh", "en")
 
 EN: dict[str, str] = {
     "区域教育数据大脑": "Regional education data platform",
+    "是": "Yes",
+    "否": "No",
     "驾驶舱": "Cockpit",
     "首页": "Home",
     "区域总览": "Region overview",
