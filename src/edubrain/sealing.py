@@ -187,6 +187,13 @@ def _unpack(data: bytes) -> str:
     return f"{digits:017d}" + ("X" if check == 10 else str(check))
 
 
+REMEMBERED_TOKENS = 250_000
+"""ID numbers a `Sealer` remembers the token of (about 50 MB). The files of one ingest name the
+same pupils again and again (every exam's scores, fitness, health, homework), and sealing is
+deterministic, so a token made once is reused instead of encrypted again. Past the bound the
+memory starts over rather than grow."""
+
+
 def is_token(value: str) -> bool:
     return _TOKEN.fullmatch(value) is not None
 
@@ -194,10 +201,12 @@ def is_token(value: str) -> bool:
 class Sealer:
     """Seals and opens ID numbers (and G 学籍号) with the keys of one `KeyProvider`."""
 
-    def __init__(self, keys: KeyProvider) -> None:
+    def __init__(self, keys: KeyProvider, *, remember: int | None = None) -> None:
         self.keys = keys
         self._current = keys.current()
         self._ciphers: dict[str, AESSIV] = {}
+        self._remember = REMEMBERED_TOKENS if remember is None else remember
+        self._tokens: dict[str, str] = {}
 
     @property
     def key_id(self) -> str:
@@ -225,8 +234,14 @@ class Sealer:
         return self._seal(plain)
 
     def _seal(self, plain: str) -> str:
-        ct = self._cipher(self._current.key_id).encrypt(_pack(plain), _AD)
-        return MARK + self._current.key_id + base64.urlsafe_b64encode(ct).decode()
+        token = self._tokens.get(plain)
+        if token is None:
+            ct = self._cipher(self._current.key_id).encrypt(_pack(plain), _AD)
+            token = MARK + self._current.key_id + base64.urlsafe_b64encode(ct).decode()
+            if len(self._tokens) >= self._remember:
+                self._tokens.clear()  # bounded: start again rather than grow
+            self._tokens[plain] = token
+        return token
 
     def open_id(self, token: str) -> str:
         """The ID number a token stands for; anything else is returned as it is."""

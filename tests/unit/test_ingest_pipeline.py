@@ -363,3 +363,36 @@ def test_the_next_files_first_chunk_is_read_while_this_file_commits() -> None:
     assert [s if isinstance(s, str) else type(s).__name__ for s in seen] == [
         "_FileStart", "chunk of a", "_FileEnd", "_FileStart", "chunk of b", "_FileEnd"
     ]  # fmt: skip
+
+
+def test_the_reader_runs_at_most_read_ahead_chunks_ahead_of_the_writer() -> None:
+    """Memory follows READ_AHEAD + 1 chunks: the reader runs on through quick files, but a
+    writer stuck on one chunk holds the reader at READ_AHEAD chunks ready."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime
+
+    from edubrain.ingest.pipeline import READ_AHEAD, _ahead, _FileStart
+
+    assert READ_AHEAD >= 2
+    produced = 0
+    ahead_full = threading.Event()
+
+    def items():
+        nonlocal produced
+        yield _FileStart(None, "a", datetime(2026, 1, 1))  # type: ignore[arg-type]
+        for n in range(10):
+            produced += 1
+            if produced == 1 + READ_AHEAD:
+                ahead_full.set()
+            yield f"chunk {n}"
+
+    with ThreadPoolExecutor(1) as pool:
+        stream = _ahead(items(), pool)
+        assert isinstance(next(stream), _FileStart)
+        assert next(stream) == "chunk 0"  # the writer now holds chunk 0 …
+        assert ahead_full.wait(timeout=10)  # … while the reader readies the next READ_AHEAD
+        time.sleep(0.2)  # and goes no further
+        assert produced == 1 + READ_AHEAD
+        assert list(stream) == [f"chunk {n}" for n in range(1, 10)]

@@ -237,3 +237,17 @@ def test_a_warehouse_written_in_clear_is_refused_until_rotation_seals_it(
     assert sorted(map(sealer.open_student_number, sealed)) == sorted(numbers)
     reports = ingest_paths([region / "exports" / "tice"], settings)
     assert all(r.status == "loaded" for r in reports), reports
+
+
+def test_remembered_tokens_are_the_tokens_and_the_memory_is_bounded(tmp_path: Path) -> None:
+    """A sealer reuses the token of a number it sealed before (sealing is deterministic), and
+    forgets rather than grows past its bound: the tokens are the same either way."""
+    provider = FileKeyProvider(tmp_path / "keys" / "data.key")
+    remembering = Sealer(provider, remember=2)
+    forgetting = Sealer(provider, remember=0)
+    numbers = ["11010519491231002X", "110105194912310029", "440524188001010014"] * 2
+    tokens = [remembering.seal_id(n) for n in numbers]
+    assert tokens == [forgetting.seal_id(n) for n in numbers]
+    assert tokens[:3] == tokens[3:]
+    assert [remembering.open_id(t) for t in tokens] == numbers
+    assert len(remembering._tokens) <= 2

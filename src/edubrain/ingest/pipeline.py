@@ -6,7 +6,7 @@ fails as a whole (UnreadableFileError) and the other files still load.
 
 Files are read in chunks (see `readers`). A worker thread reads, normalises and checks the next
 chunk (pyarrow releases the GIL) while this thread writes the current one: the warehouse keeps a
-single writer, and at most two chunks are in memory.
+single writer, and at most three chunks are in memory (`READ_AHEAD`).
 
 With a `Sealer` (the default), ID numbers and G 学籍号 are sealed on the worker thread before a
 chunk reaches the writer (`edubrain.sealing`, decision 0011): the warehouse never holds them in
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -68,6 +69,10 @@ QUARANTINE_WRITE_ROWS = 2 * 122_880
 are gathered up to this many. DuckDB writes an insert of whole row groups to the file as it
 goes; smaller inserts stay in the transaction's memory until commit, which for a file of junk
 rows (millions of records, read in small chunks) grows with the file."""
+
+
+READ_AHEAD = 2
+"""Chunks the reading thread may have ready before the writer takes them (`_ahead`)."""
 
 
 def _now() -> datetime:
@@ -244,12 +249,14 @@ def _one_load_units(load_id: str, parts: list[pa.Table]) -> pa.Table:
 
 
 def _ahead(items: Iterator[_Item], pool: ThreadPoolExecutor) -> Iterator[_Item]:
-    """`items`, computed on the worker thread one step ahead of the caller.
+    """`items`, computed on the worker thread up to `READ_AHEAD` steps ahead of the caller.
 
     A step runs up to and including the next chunk (or failure): the markers between two files
     (one's end, the next one's start) cost nothing to make, so they must not use up the
     look-ahead — the next file's first chunk is read and checked while this file commits, the
-    writer's longest wait. Still one chunk ahead at most, so memory follows two chunks.
+    writer's longest wait. Two steps rather than one let the reader run on through a file that
+    is quick to write (a small score sheet) while the writer is still busy with a slow one; the
+    pool's single thread runs the steps in order. Memory follows `READ_AHEAD + 1` chunks.
     """
 
     def step() -> list[_Item]:
@@ -260,9 +267,9 @@ def _ahead(items: Iterator[_Item], pool: ThreadPoolExecutor) -> Iterator[_Item]:
                 break
         return batch
 
-    future = pool.submit(step)
-    while batch := future.result():
-        future = pool.submit(step)
+    futures = deque(pool.submit(step) for _ in range(READ_AHEAD))
+    while batch := futures.popleft().result():
+        futures.append(pool.submit(step))
         yield from batch
 
 
