@@ -183,6 +183,10 @@ class Family:
     description: str
     indicators: tuple[Indicator, ...] = field(default=())
     sources: tuple[Source, ...] = field(default=())  # cited by the whole family
+    # The family's place in the catalogue: the families with one come first, by it (the six
+    # families of the first catalogue keep their order, a–f); the others follow in registry
+    # order.
+    order: int | None = None
 
 
 def cv_from_sums(p: float, sx: float, sxx: float) -> float | None:
