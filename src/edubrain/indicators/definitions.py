@@ -187,6 +187,8 @@ class Family:
     # families of the first catalogue keep their order, a–f); the others follow in registry
     # order.
     order: int | None = None
+    # Columns of a base row that `explain` shows beside the numerator and denominator.
+    explain_columns: tuple[str, ...] = ()
 
 
 def cv_from_sums(p: float, sx: float, sxx: float) -> float | None:

@@ -175,4 +175,5 @@ FAMILY = Family(
         ),
     ),
     order=4,
+    explain_columns=("homework_days", "written_minutes", "limit_minutes"),
 )

@@ -134,4 +134,5 @@ FAMILY = Family(
     ),
     (BAND_SOURCE,),
     order=2,
+    explain_columns=("size",),
 )  # fmt: skip

@@ -175,4 +175,5 @@ FAMILY = Family(
     ),
     (STAFFING_SOURCE,),
     order=3,
+    explain_columns=("students", "staff", "teachers", "standard_ratio", "qualified_teachers"),
 )
