@@ -29,8 +29,6 @@ NOT_YET_PORTED: dict[str, set[str]] = {
     "govern/run.py": {"teacher"},
     "govern/scorecard.py": {"fitness_test", "guardian", "health_check", "homework_submission",
                             "item_score", "student"},
-    "indicators/definitions.py": {"school"},  # the grain
-    "indicators/explain.py": {"school"},  # the grain
     "service/demo.py": {"class", "school", "student"},
     "service/policy.py": {"class", "school", "student", "teacher"},  # roles, scope levels, grain
     "service/routes/exports.py": {"school", "student", "teacher"},

@@ -38,7 +38,7 @@ def explain(
     out: dict[str, Any] = {
         "indicator": _definition(ind),
         "school_year": year,
-        "school": info,
+        Grain.SCHOOL.value: info,  # the unit explained, under its grain's name
     }
     if isinstance(ind.formula, WeightedCV):
         out.update(_explain_cv(ind.formula, inputs, info))
