@@ -29,17 +29,6 @@ NOT_YET_PORTED: dict[str, set[str]] = {
     "govern/run.py": {"teacher"},
     "govern/scorecard.py": {"fitness_test", "guardian", "health_check", "homework_submission",
                             "item_score", "student"},
-    "indicators/catalogue/balance.py": {"facility_survey", "school", "student", "teacher"},
-    "indicators/catalogue/class_size.py": {"school", "student"},
-    "indicators/catalogue/data.py": {"fitness_test", "guardian", "health_check",
-                                     "homework_submission", "item_score", "student"},
-    "indicators/catalogue/homework.py": {"homework_assignment", "homework_submission", "school"},
-    "indicators/catalogue/informatization.py": {"facility_survey", "school", "student"},
-    "indicators/catalogue/staffing.py": {"school", "student", "teacher", "teaching_assignment"},
-    "indicators/definitions.py": {"school"},  # the grain
-    "indicators/explain.py": {"school"},  # the grain
-    "indicators/inputs.py": {"facility_survey", "homework_assignment", "homework_submission",
-                             "region", "school", "student", "teacher", "teaching_assignment"},
     "service/demo.py": {"class", "school", "student"},
     "service/policy.py": {"class", "school", "student", "teacher"},  # roles, scope levels, grain
     "service/routes/exports.py": {"school", "student", "teacher"},

@@ -17,7 +17,6 @@ from typing import Any
 
 from edubrain.cockpit import format as fmt
 from edubrain.indicators.catalogue import indicator, indicators
-from edubrain.indicators.catalogue.balance import RESOURCES
 from edubrain.indicators.definitions import Direction, Grain, Indicator
 from edubrain.indicators.plans import Plan, load_plans
 from edubrain.indicators.warnings import Level
@@ -312,11 +311,17 @@ def _balance_checklist(
         return rows.get((ind_id, year or "", Grain.STAGE_COUNTY.value, stage))
 
     out = []
-    for r in RESOURCES:
-        line: dict[str, Any] = {"name": r.name_zh, "unit": r.unit, "stages": []}
-        for stage, requirement in (("primary", r.primary), ("junior", r.junior)):
-            share = row(f"balance.share_meeting.{r.key}", stage)
-            cv = row(f"balance.cv.{r.key}", stage)
+    shares = "balance.share_meeting."
+    # One line per resource indicator with a share-meeting indicator (the balance family's
+    # module declares them); its requirement is the resource indicator's school threshold.
+    for key in [i.id.removeprefix(shares) for i in indicators() if i.id.startswith(shares)]:
+        resource = indicator(f"balance.{key}")
+        [school_rule] = resource.thresholds_at(Grain.SCHOOL)
+        line: dict[str, Any] = {"name": resource.name_zh, "unit": resource.unit, "stages": []}
+        for stage in ("primary", "junior"):
+            requirement = school_rule.value_for(stage)
+            share = row(f"balance.share_meeting.{key}", stage)
+            cv = row(f"balance.cv.{key}", stage)
             line["stages"].append(
                 {
                     "stage": stage,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import StrEnum, auto
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,10 +29,14 @@ UNIT_COLUMNS = ("school_code", "stage", "county_code", "city_code")
 
 
 class Grain(StrEnum):
-    SCHOOL = "school"
-    STAGE_COUNTY = "stage_county"  # 学段 × 区县
-    COUNTY = "county"
-    CITY = "city"
+    """The units a value is computed for; the value is the member's name in lower case
+    ("school", "stage_county", …), as stored and shown. A school is a unit of the unit
+    registry's school table (`standard.entities.unit_registry`)."""
+
+    SCHOOL = auto()
+    STAGE_COUNTY = auto()  # 学段 × 区县
+    COUNTY = auto()
+    CITY = auto()
 
 
 GRAIN_LABELS = {
@@ -183,6 +187,12 @@ class Family:
     description: str
     indicators: tuple[Indicator, ...] = field(default=())
     sources: tuple[Source, ...] = field(default=())  # cited by the whole family
+    # The family's place in the catalogue: the families with one come first, by it (the six
+    # families of the first catalogue keep their order, a–f); the others follow in registry
+    # order.
+    order: int | None = None
+    # Columns of a base row that `explain` shows beside the numerator and denominator.
+    explain_columns: tuple[str, ...] = ()
 
 
 def cv_from_sums(p: float, sx: float, sxx: float) -> float | None:

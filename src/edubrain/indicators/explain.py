@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from edubrain.errors import NotFoundError
-from edubrain.indicators.catalogue import indicator
+from edubrain.indicators.catalogue import family, indicator
 from edubrain.indicators.definitions import Grain, Indicator, Ratio, WeightedCV, cv_from_sums
 from edubrain.indicators.engine import default_school_year
 from edubrain.indicators.inputs import Inputs
@@ -38,7 +38,7 @@ def explain(
     out: dict[str, Any] = {
         "indicator": _definition(ind),
         "school_year": year,
-        "school": info,
+        Grain.SCHOOL.value: info,  # the unit explained, under its grain's name
     }
     if isinstance(ind.formula, WeightedCV):
         out.update(_explain_cv(ind.formula, inputs, info))
@@ -138,7 +138,7 @@ def _explain_ratio(
         "arithmetic": arithmetic,
         "input_rows": len(data),
         "inputs": [
-            {c: r.get(c) for c in [*keep, *shown, *_extra_columns(ind, r)]}
+            {c: r.get(c) for c in [*keep, *shown, *_extra_columns(ind.family, r)]}
             for r in data[:MAX_INPUT_ROWS]
         ],
         "numerator": num,
@@ -146,13 +146,9 @@ def _explain_ratio(
     }
 
 
-def _extra_columns(ind: Indicator, row: dict[str, Any]) -> list[str]:
-    wanted = {
-        "homework": ["homework_days", "written_minutes", "limit_minutes"],
-        "class_size": ["size"],
-        "staffing": ["students", "staff", "teachers", "standard_ratio", "qualified_teachers"],
-    }.get(ind.family, [])
-    return [c for c in wanted if c in row]
+def _extra_columns(family_id: str, row: dict[str, Any]) -> list[str]:
+    """The columns the indicator's family asks `explain` to show, those the row has."""
+    return [c for c in family(family_id).explain_columns if c in row]
 
 
 def _explain_cv(f: WeightedCV, inputs: Inputs, info: dict[str, Any]) -> dict[str, Any]:

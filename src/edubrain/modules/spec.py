@@ -11,7 +11,9 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
 - `quality`: rules on its entities — declared kinds (`NeededField`, `OneIdPerKey`,
   `Agreement`, `DatesInOrder`) or whole `QualityRule`s; referential integrity and timeliness
   are derived for every entity;
-- `indicators`: indicator families (`indicators.definitions.Family`);
+- `indicators`: indicator families (`indicators.definitions.Family`) on the module's data;
+  their bases are built from `indicators.inputs.Inputs` (and the roster's `frames` for pupils,
+  classes and staff);
 - `scope`: how a caller's scope reaches each of its tables (`service.policy.TableScope`);
   a table without one is read by nobody (deny by default);
 - `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from edubrain.indicators.definitions import Direction, Family, Grain, Indicator, Ratio
 from edubrain.indicators.inputs import Inputs
+from edubrain.modules.roster.frames import enrolment_by_school
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 def _loans_by_school(inp: Inputs) -> ir.Table:
     loans = inp.table("library_loan")
     per_school = loans.group_by("school_code").aggregate(loans=loans.count())
-    pupils = inp.enrolment_by_school()
+    pupils = enrolment_by_school(inp)
     joined = pupils.left_join(per_school, pupils.school_code == per_school.school_code).select(
         school_code=pupils.school_code,
         students=pupils.students,

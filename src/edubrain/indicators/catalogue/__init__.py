@@ -1,21 +1,15 @@
-"""The indicator catalogue: one module per family, assembled into one registry.
+"""The indicator catalogue: the families the installed modules declare, in one registry.
 
-The families here are the built-in ones; a domain module adds its own by declaring them
-(`Module.indicators`), and `families()` / `indicators()` list both.
+A domain module declares the families of its data (`Module.indicators`); the data family
+(`data`), which measures every module's records, is governance's. `families()` lists them
+by their declared `order`, then in registry order; `indicators()` lists their indicators.
 """
 
 from __future__ import annotations
 
 from edubrain import installed
 from edubrain.errors import ConfigError, NotFoundError
-from edubrain.indicators.catalogue import (
-    balance,
-    class_size,
-    data,
-    homework,
-    informatization,
-    staffing,
-)
+from edubrain.indicators.catalogue import data
 from edubrain.indicators.definitions import Family, Indicator
 
 
@@ -23,20 +17,12 @@ class UnknownIndicatorError(NotFoundError):
     """An indicator id that is not in the catalogue."""
 
 
-BUILTIN_FAMILIES: tuple[Family, ...] = (
-    balance.FAMILY,
-    class_size.FAMILY,
-    staffing.FAMILY,
-    homework.FAMILY,
-    informatization.FAMILY,
-    data.FAMILY,
-)
-
-
 @installed.per_installation
 def families() -> tuple[Family, ...]:
-    """The built-in families, then those the installed modules declare."""
-    return (*BUILTIN_FAMILIES, *installed.declared(Family))
+    """The declared families and the data family: those with an `order` first, by it, then
+    the others in registry order."""
+    found = (*installed.declared(Family), data.family())
+    return tuple(sorted(found, key=lambda f: (f.order is None, f.order or 0)))
 
 
 @installed.per_installation
@@ -73,7 +59,6 @@ def family(family_id: str) -> Family:
 
 
 __all__ = [
-    "BUILTIN_FAMILIES",
     "UnknownIndicatorError",
     "families",
     "family",

@@ -7,6 +7,7 @@ from importlib import resources
 from edubrain.govern.quality import DatesInOrder, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.homework.entities import ENTITIES
+from edubrain.modules.homework.indicators import FAMILY
 from edubrain.modules.roster.entities import CLASS_KEY
 from edubrain.modules.spec import Module
 
@@ -26,4 +27,5 @@ MODULE = Module(
         NeededField("homework_submission", "submitted_at", "双减作业时长统计", "homework timing"),
         DatesInOrder("homework_assignment", "assigned_date", "due_date", strict=False),
     ),
+    indicators=(FAMILY,),
 )

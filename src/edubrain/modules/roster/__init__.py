@@ -10,6 +10,7 @@ from importlib import resources
 
 from edubrain.govern.quality import DatesInOrder, NeededField, OneIdPerKey
 from edubrain.govern.references import Reference
+from edubrain.modules.roster import class_size, staffing
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
 from edubrain.modules.roster.scope import SCOPES
 from edubrain.modules.spec import Module
@@ -53,5 +54,6 @@ MODULE = Module(
         OneIdPerKey("teacher", "id_number"),
         DatesInOrder("term", "start_date", "end_date", strict=True),
     ),
+    indicators=(class_size.FAMILY, staffing.FAMILY),
     scope=SCOPES,
 )

@@ -20,6 +20,7 @@ from edubrain.indicators.definitions import (
     Threshold,
 )
 from edubrain.indicators.inputs import Inputs
+from edubrain.modules.roster.frames import class_sizes
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -53,7 +54,7 @@ def classes(inp: Inputs) -> ir.Table:
 
 
 def _classes(inp: Inputs) -> ir.Table:
-    c = inp.class_sizes()
+    c = class_sizes(inp)
     standard = ibis.cases(
         *((c.stage == stage, float(n)) for stage, n in STANDARD_SIZE.items()), else_=None
     )
@@ -132,4 +133,6 @@ FAMILY = Family(
                               bands=(10, 30)),)),
     ),
     (BAND_SOURCE,),
+    order=2,
+    explain_columns=("size",),
 )  # fmt: skip

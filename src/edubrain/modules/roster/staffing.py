@@ -21,6 +21,11 @@ from edubrain.indicators.definitions import (
     Threshold,
 )
 from edubrain.indicators.inputs import Inputs
+from edubrain.modules.roster.frames import (
+    school_frame,
+    schools_short_of_subjects,
+    subject_staffing,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -45,7 +50,7 @@ def staff_schools(inp: Inputs) -> ir.Table:
 
 
 def _staff_schools(inp: Inputs) -> ir.Table:
-    t = inp.school_frame()
+    t = school_frame(inp)
     t = t.filter(t.students > 0)
     standard = ibis.cases(
         *((t.stage == stage, ratio) for stage, ratio in UNIFIED.items()), else_=None
@@ -126,7 +131,7 @@ FAMILY = Family(
             name_zh="缺少本学科专任教师的学科数",
             name_en="subjects taught with no teacher of that subject at the school",
             unit="门",
-            formula=Ratio(lambda inp: inp.subject_staffing(), "is_short"),
+            formula=Ratio(subject_staffing, "is_short"),
             formula_text=(
                 "count of (school, subject) pairs on this year's timetable (任课安排) where no "
                 "专任教师 of the school lists the subject among its 任教学科"
@@ -158,7 +163,7 @@ FAMILY = Family(
             name_zh="存在学科教师缺口的学校比例",
             name_en="share of schools with at least one subject short of its own teacher",
             unit="%",
-            formula=Ratio(lambda inp: inp.schools_short_of_subjects(), "has_short", "one", 100),
+            formula=Ratio(schools_short_of_subjects, "has_short", "one", 100),
             formula_text="schools with ≥ 1 subject short ÷ schools with a timetable × 100",
             grains=(Grain.STAGE_COUNTY, Grain.COUNTY, Grain.CITY),
             inputs=("teaching_assignment", "teacher", "school"),
@@ -169,4 +174,6 @@ FAMILY = Family(
         ),
     ),
     (STAFFING_SOURCE,),
+    order=3,
+    explain_columns=("students", "staff", "teachers", "standard_ratio", "qualified_teachers"),
 )

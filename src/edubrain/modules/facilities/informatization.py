@@ -23,6 +23,8 @@ from edubrain.indicators.definitions import (
     Threshold,
 )
 from edubrain.indicators.inputs import Inputs
+from edubrain.modules.facilities.frames import school_facility_frame
+from edubrain.modules.roster.frames import class_sizes
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -45,8 +47,8 @@ def surveyed_schools(inp: Inputs) -> ir.Table:
 
 
 def _surveyed_schools(inp: Inputs) -> ir.Table:
-    t = inp.school_facility_frame()
-    sizes = inp.class_sizes()
+    t = school_facility_frame(inp)
+    sizes = class_sizes(inp)
     per = sizes.group_by(_c_school=sizes.school_code).aggregate(classes=sizes.count())
     j = t.left_join(per, t.school_code == per._c_school)
     j = j.select(*t.columns, classes=j.classes.fill_null(0).cast("float64"))
@@ -183,4 +185,5 @@ FAMILY = Family(
             decimals=2,
         ),
     ),
+    order=5,
 )  # fmt: skip

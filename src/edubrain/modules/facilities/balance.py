@@ -26,7 +26,9 @@ from edubrain.indicators.definitions import (
     Threshold,
     WeightedCV,
 )
-from edubrain.indicators.inputs import COMPULSORY, Inputs
+from edubrain.indicators.inputs import Inputs
+from edubrain.modules.facilities.frames import school_facility_frame
+from edubrain.modules.roster.frames import COMPULSORY, school_frame
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -94,11 +96,11 @@ def _compulsory(t: ir.Table) -> ir.Table:
 
 
 def teacher_schools(inp: Inputs) -> ir.Table:
-    return _compulsory(inp.school_frame())
+    return _compulsory(school_frame(inp))
 
 
 def facility_schools(inp: Inputs) -> ir.Table:
-    return _compulsory(inp.school_facility_frame())
+    return _compulsory(school_facility_frame(inp))
 
 
 def _requirement(r: Resource, stage: ir.StringValue) -> ir.FloatingValue:
@@ -281,4 +283,5 @@ FAMILY = Family(
         *(_share_meeting(r) for r in RESOURCES),
         *(_cv(r) for r in RESOURCES),
     ),
+    order=1,
 )

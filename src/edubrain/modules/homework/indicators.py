@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ibis
+
 from edubrain.indicators.definitions import (
     Direction,
     Family,
@@ -18,6 +20,7 @@ from edubrain.indicators.definitions import (
     Threshold,
 )
 from edubrain.indicators.inputs import Inputs
+from edubrain.modules.roster.frames import stage_of_grade
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -36,9 +39,54 @@ DAILY_TEXT = (
 )
 
 
+def homework_limit(grade: ir.StringValue) -> ir.FloatingValue:
+    """双减 daily written-homework limit in minutes by grade (policy_thresholds.md §4)."""
+    return ibis.cases(
+        (grade.isin(["11", "12"]), 0.0),
+        (grade.isin(["13", "14", "15", "16"]), 60.0),
+        (grade.substr(0, 1) == "2", 90.0),
+        else_=ibis.null("float64"),
+    )
+
+
+def homework_classes(inp: Inputs) -> ir.Table:
+    """Per class on the homework platform: homework days and daily written minutes.
+
+    An assignment's completion time is the mean `minutes_spent` of its submissions (the
+    teacher's `expected_minutes` when nobody submitted). A class's daily written minutes
+    = Σ completion time of its written assignments ÷ the days it was set any homework.
+    """
+
+    def build() -> ir.Table:
+        a = inp.table("homework_assignment")
+        a = a.filter(a.school_year == inp.school_year)
+        s = inp.table("homework_submission")
+        per = s.group_by(_a_id=s.assignment_id).aggregate(mean_minutes=s.minutes_spent.mean())
+        j = a.left_join(per, a.assignment_id == per._a_id)
+        minutes = j.mean_minutes.fill_null(j.expected_minutes).fill_null(0.0)
+        j = j.mutate(written_minutes=ibis.ifelse(j.is_written, minutes, 0.0))
+        per_class = j.group_by("school_code", "grade_code", "class_no").aggregate(
+            homework_days=j.assigned_date.nunique(),
+            written_minutes=j.written_minutes.sum(),
+            written_assignments=j.is_written.cast("int64").sum(),
+        )
+        daily = per_class.written_minutes / per_class.homework_days
+        limit = homework_limit(per_class.grade_code)
+        per_class = per_class.mutate(
+            stage=stage_of_grade(per_class.grade_code),
+            daily_written_minutes=daily,
+            limit_minutes=limit,
+            over_limit=(limit.notnull() & (daily > limit)).cast("int64"),
+            one=ibis.literal(1.0),
+        )
+        return inp.attach_school(per_class, stage_from_school=False)
+
+    return inp.once("homework:classes", build, cache=True)
+
+
 def _band(grades: tuple[str, ...]) -> object:
     def base(inp: Inputs) -> ir.Table:
-        c = inp.homework_classes()
+        c = homework_classes(inp)
         return c.filter(c.grade_code.isin(list(grades)))
 
     return base
@@ -107,8 +155,8 @@ FAMILY = Family(
             name_en="share of classes over their daily written-homework limit",
             unit="%",
             formula=Ratio(
-                lambda inp: inp.homework_classes().filter(
-                    inp.homework_classes().limit_minutes.notnull()
+                lambda inp: homework_classes(inp).filter(
+                    homework_classes(inp).limit_minutes.notnull()
                 ),
                 "over_limit",
                 "one",
@@ -126,4 +174,6 @@ FAMILY = Family(
             decimals=1,
         ),
     ),
+    order=4,
+    explain_columns=("homework_days", "written_minutes", "limit_minutes"),
 )
