@@ -22,11 +22,6 @@ CORE = ("standard", "ingest", "warehouse", "govern", "indicators", "service", "s
 
 NOT_YET_PORTED: dict[str, set[str]] = {
     "standard/codes.py": {"school", "teacher", "term"},  # code values and a code-table name
-    "govern/golden.py": {"fitness_test", "health_check", "student"},
-    "govern/linkage.py": {"student"},
-    "govern/mentions.py": {"fitness_test", "health_check", "homework_assignment",
-                           "homework_submission", "item_score", "student", "teacher"},
-    "govern/run.py": {"teacher"},
     "govern/scorecard.py": {"fitness_test", "guardian", "health_check", "homework_submission",
                             "item_score", "student"},
     "indicators/catalogue/balance.py": {"facility_survey", "school", "student", "teacher"},
