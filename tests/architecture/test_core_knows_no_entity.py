@@ -22,8 +22,6 @@ CORE = ("standard", "ingest", "warehouse", "govern", "indicators", "service", "s
 
 NOT_YET_PORTED: dict[str, set[str]] = {
     "standard/codes.py": {"school", "teacher", "term"},  # code values and a code-table name
-    "govern/scorecard.py": {"fitness_test", "guardian", "health_check", "homework_submission",
-                            "item_score", "student"},
     "indicators/catalogue/balance.py": {"facility_survey", "school", "student", "teacher"},
     "indicators/catalogue/class_size.py": {"school", "student"},
     "indicators/catalogue/data.py": {"fitness_test", "guardian", "health_check",
