@@ -82,13 +82,6 @@ def row_sources() -> tuple[PersonSource, ...]:
     return tuple(s for s in linked_sources() if not s.by_number)
 
 
-def person_source(entity_name: str) -> PersonSource:
-    for source in person_sources():
-        if source.entity == entity_name:
-            return source
-    raise ConfigError(f"{entity_name!r} is declared as no person source")
-
-
 def secondary_sources() -> tuple[PersonSource, ...]:
     """Every source but the person registry: the records 数据互通率 resolves."""
     registry = person_registry().entity
