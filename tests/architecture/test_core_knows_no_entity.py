@@ -22,13 +22,6 @@ CORE = ("standard", "ingest", "warehouse", "govern", "indicators", "service", "s
 
 NOT_YET_PORTED: dict[str, set[str]] = {
     "standard/codes.py": {"school", "teacher", "term"},  # code values and a code-table name
-    "govern/golden.py": {"fitness_test", "health_check", "student"},
-    "govern/linkage.py": {"student"},
-    "govern/mentions.py": {"fitness_test", "health_check", "homework_assignment",
-                           "homework_submission", "item_score", "student", "teacher"},
-    "govern/run.py": {"teacher"},
-    "govern/scorecard.py": {"fitness_test", "guardian", "health_check", "homework_submission",
-                            "item_score", "student"},
     "service/demo.py": {"class", "school", "student"},
     "service/policy.py": {"class", "school", "student", "teacher"},  # roles, scope levels, grain
     "service/routes/exports.py": {"school", "student", "teacher"},

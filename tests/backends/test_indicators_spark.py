@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from edubrain.govern.quality import RuleContext
-from edubrain.govern.scorecard import PERSON_BEARING, scorecard
+from edubrain.govern.scorecard import person_bearing, scorecard
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.engine import compute_values, default_school_year
 from edubrain.indicators.inputs import Inputs
@@ -39,7 +39,7 @@ pytestmark = [
 
 TABLES = (
     "region", "school", "student", "teacher", "facility_survey", "class",
-    "homework_assignment", "homework_submission", "teaching_assignment", *PERSON_BEARING,
+    "homework_assignment", "homework_submission", "teaching_assignment", *person_bearing(),
 )  # fmt: skip
 
 

@@ -1,9 +1,10 @@
 """A new domain is one folder plus one registry line.
 
 `library_loans/` (a module that exists only in the tests) declares an entity, a source mapping,
-quality rules, an indicator, a scope rule, an API route, a cockpit page and a CLI command.
-Installed beside the registry's modules — the registry line — it is ingested, checked,
-computed, served (scoped and masked), audited and shown, with no edit anywhere else.
+quality rules, a person source, an indicator, a scope rule, an API route, a cockpit page and a
+CLI command. Installed beside the registry's modules — the registry line — it is ingested,
+checked, linked, computed, served (scoped and masked), audited and shown, with no edit anywhere
+else.
 Expected values are counted from the planted file and the warehouse's pupils, by hand.
 """
 
@@ -29,7 +30,9 @@ from typer.testing import CliRunner
 from edubrain import installed
 from edubrain.cli import commands
 from edubrain.errors import ConfigError
+from edubrain.govern.mentions import load_mentions
 from edubrain.govern.quality import RuleContext, rule, rules
+from edubrain.govern.scorecard import interop_rates
 from edubrain.indicators.run import compute_catalogue
 from edubrain.ingest import ingest_paths
 from edubrain.modules.registry import MODULES
@@ -170,6 +173,27 @@ def test_the_quality_rules_find_exactly_the_planted_rows(library) -> None:
         "completeness.library_loan.return_date": [library.open_loan],
         "referential_integrity.library_loan.student": [],
     }
+
+
+def test_loans_are_person_mentions_and_resolve_to_registry_pupils(library) -> None:
+    with installed.installing(MODULE), open_warehouse(library.settings, read_only=True) as wh:
+        mentions = load_mentions(wh, sealer_for(library.settings)).to_pylist()
+        rates = interop_rates(wh).to_pyarrow().to_pylist()
+    mine = [m for m in mentions if m["entity"] == "library_loan"]
+    # One mention per borrowing pupil, holding all of the pupil's loans and their school.
+    school_of = {loan["学籍号"]: loan["学校标识码"] for loan in library.loans.values()}
+    assert len(mine) == len(school_of) == 24
+    assert sum(m["rows"] for m in mine) == len(library.loans)
+    assert Counter(m["school_code"] for m in mine) == Counter(school_of.values())
+    # Every loan names a pupil of the registry, so every one resolves (数据互通率 100%).
+    per_school = Counter(loan["学校标识码"] for loan in library.loans.values())
+    loans = [r for r in rates if r["entity"] == "library_loan"]
+    assert {r["school_code"]: (r["records"], r["resolved"]) for r in loans} == {
+        school: (n, n) for school, n in per_school.items()
+    }
+    with open_warehouse(library.settings, read_only=True) as wh:
+        without = load_mentions(wh, sealer_for(library.settings))
+    assert "library_loan" not in set(without.column("entity").to_pylist())
 
 
 def test_the_indicator_is_loans_over_pupils_enrolled(library) -> None:

@@ -24,14 +24,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from edubrain import installed
 from edubrain.errors import InvalidInputError
 from edubrain.govern.identity import PERSON_TABLE
-from edubrain.govern.mentions import ROW_MENTION_ENTITIES, row_mention_key
-from edubrain.standard.entities import entity
+from edubrain.govern.mentions import row_mention_key
+from edubrain.govern.persons import PersonSource, row_sources
+from edubrain.standard.entities import entity, person_registry
 from edubrain.warehouse import LOADS_TABLE, Transaction, Warehouse, entity_schema
 
 if TYPE_CHECKING:
@@ -59,42 +62,64 @@ def source_priority(*entities: str) -> Rule:
     return Rule("source_priority", entities)
 
 
+# The sources' ranks come from the declared person sources (`source_order`).
+SOURCE_PRIORITY = Rule("source_priority")
 MAJORITY = Rule("majority")
 RECENCY = Rule("recency")
 
-# field → rules in order. The registry (学籍) is the system of record for who a pupil is.
+# field of the person registry → rules in order. The registry (学籍) is the system of record for
+# who a pupil is: its values rank first, then the other sources' (`source_order`).
 SURVIVORSHIP: dict[str, tuple[Rule, ...]] = {
-    "student_number": (source_priority("student"), MAJORITY, RECENCY),
-    "name": (source_priority("student", "fitness_test", "health_check"), MAJORITY, RECENCY),
-    "sex": (source_priority("student", "fitness_test", "health_check"), MAJORITY, RECENCY),
-    "birth_date": (source_priority("student"), MAJORITY, RECENCY),
-    "ethnicity": (source_priority("student"), MAJORITY, RECENCY),
-    "id_number": (source_priority("student"), MAJORITY, RECENCY),
-    "school_code": (source_priority("student"), RECENCY),
-    "grade_code": (source_priority("student"), RECENCY),
-    "class_no": (source_priority("student"), RECENCY),
+    "student_number": (SOURCE_PRIORITY, MAJORITY, RECENCY),
+    "name": (SOURCE_PRIORITY, MAJORITY, RECENCY),
+    "sex": (SOURCE_PRIORITY, MAJORITY, RECENCY),
+    "birth_date": (SOURCE_PRIORITY, MAJORITY, RECENCY),
+    "ethnicity": (SOURCE_PRIORITY, MAJORITY, RECENCY),
+    "id_number": (SOURCE_PRIORITY, MAJORITY, RECENCY),
+    "school_code": (SOURCE_PRIORITY, RECENCY),
+    "grade_code": (SOURCE_PRIORITY, RECENCY),
+    "class_no": (SOURCE_PRIORITY, RECENCY),
 }
 FIELDS = tuple(SURVIVORSHIP)
 
-# entity → {field: column}: where written values come from. `student_number` is every mention's
-# written number (阅卷 and 作业 included), taken from `person_mention`.
-FIELD_SOURCES: dict[str, dict[str, str]] = {
-    "student": {
-        f: f for f in FIELDS if f != "student_number"
-    },  # the registry has every field under its own name
-    "fitness_test": {
-        "name": "student_name",
-        "sex": "sex",
-        "birth_date": "birth_date",
-        "grade_code": "grade_code",
-    },
-    "health_check": {"name": "student_name", "sex": "sex"},
-}
 
-_STUDENT_TYPES = entity_schema(entity("student"))
-GOLDEN_SCHEMA = pa.schema(
-    [pa.field("person_id", pa.string())] + [_STUDENT_TYPES.field(f) for f in FIELDS]
-)
+def written_fields(source: PersonSource) -> dict[str, str]:
+    """field → the source's column: where its written values come from. The registry's key
+    (`student_number`) is every mention's written number (阅卷 and 作业 included), taken from
+    `person_mention`, not from here."""
+    key = person_registry().key
+    return {f: c for f, c in source.fields.items() if f in SURVIVORSHIP and f != key}
+
+
+@installed.per_installation
+def source_order(field: str) -> tuple[str, ...]:
+    """The sources of `field` from best to worst: the person registry, then every other row
+    source that writes it, in registry order (`source_priority(…)`)."""
+    registry = person_registry().entity
+    writers = [s.entity for s in row_sources() if field in written_fields(s)]
+    return (registry, *(w for w in writers if w != registry))
+
+
+def survivorship(field: str) -> tuple[Rule, ...]:
+    """The rules of `field`, the source priority with its order spelled out."""
+    return tuple(
+        source_priority(*source_order(field)) if r == SOURCE_PRIORITY else r
+        for r in SURVIVORSHIP[field]
+    )
+
+
+@installed.per_installation
+def _registry_types() -> pa.Schema:
+    return entity_schema(entity(person_registry().entity))
+
+
+@installed.per_installation
+def golden_schema() -> pa.Schema:
+    """One row per person: the person ID and the registry's fields, typed as the registry."""
+    types = _registry_types()
+    return pa.schema([pa.field("person_id", pa.string())] + [types.field(f) for f in FIELDS])
+
+
 LINEAGE_SCHEMA = pa.schema(
     [
         pa.field("person_id", pa.string()),
@@ -138,7 +163,7 @@ class GoldenError(InvalidInputError):
 
 @dataclass
 class Golden:
-    student: pa.Table  # GOLDEN_SCHEMA
+    student: pa.Table  # golden_schema()
     lineage: pa.Table  # LINEAGE_SCHEMA
     conflicts: pa.Table  # CONFLICT_SCHEMA
 
@@ -151,23 +176,24 @@ def _text(col: ir.Value) -> ir.StringValue:
     return out.nullif("")
 
 
-def _as_of(name: str, t: ir.Table) -> ir.StringValue:
+def _as_of(source: PersonSource, t: ir.Table) -> ir.StringValue:
     """The record's own date, for recency (a school year counts from 1 September)."""
-    if name == "health_check":
-        return _text(t.check_date)
+    own: ir.StringValue | None = _text(t[source.dated_by]) if source.dated_by else None
+    if "school_year" not in t.columns:  # the standard's 学年 (`standard.fields`)
+        return own if own is not None else ibis.null().cast("string")
     year_start: ir.StringValue = t.school_year.substr(0, 4) + "-09-01"
-    if name == "fitness_test":
-        return _text(t.test_date).fill_null(year_start)
-    return year_start
+    return year_start if own is None else own.fill_null(year_start)
 
 
 def _candidates(wh: Warehouse, person_mentions: pa.Table) -> dict[str, pa.Table]:
     """field → candidate rows (pidx, _CANDIDATE_COLUMNS, prio)."""
     fetched = {}
-    for name in ROW_MENTION_ENTITIES:
+    writes = {s.entity: written_fields(s) for s in row_sources()}
+    for source in row_sources():
+        name = source.entity
         t = wh.table(name)
-        cols = {f"v_{f}": _text(t[c]) for f, c in FIELD_SOURCES[name].items()}
-        rows = t.select(mention_key=row_mention_key(name, t), as_of=_as_of(name, t), **cols)
+        cols = {f"v_{f}": _text(t[c]) for f, c in writes[name].items()}
+        rows = t.select(mention_key=row_mention_key(name, t), as_of=_as_of(source, t), **cols)
         fetched[name] = rows.to_pyarrow()
     as_of = pa.concat_tables(v.select(["mention_key", "as_of"]) for v in fetched.values())
     # Per mention: newest = latest record date, then latest load (a load's finish time); a
@@ -192,13 +218,13 @@ def _candidates(wh: Warehouse, person_mentions: pa.Table) -> dict[str, pa.Table]
     parts["student_number"].append(pm.select(base).append_column("value", pm["student_number"]))
     for name, rows in fetched.items():
         values = rows.join(pm.select(base), "mention_key", join_type="inner")
-        for f in FIELD_SOURCES[name]:
+        for f in writes[name]:
             parts[f].append(values.select(base).append_column("value", values.column(f"v_{f}")))
     out: dict[str, pa.Table] = {}
     for f in FIELDS:
         part = pa.concat_tables(parts[f])
         part = part.filter(pc.is_valid(part.column("value")))
-        order = next((r.order for r in SURVIVORSHIP[f] if r.kind == "source_priority"), ())
+        order = next((r.order for r in survivorship(f) if r.kind == "source_priority"), ())
         rank = pc.fill_null(
             pc.index_in(part.column("entity"), value_set=pa.array(order, pa.string())), len(order)
         )
@@ -368,8 +394,8 @@ def build_golden(wh: Warehouse, person_mentions: pa.Table, persons: pa.Table) ->
     candidates = _candidates(wh, person_mentions)
     active = pc.unique(person_mentions.column("person_id"))
     lineage_parts, conflict_parts = [], []
-    for f, rules in SURVIVORSHIP.items():
-        chosen, contested = survive(candidates[f], rules)
+    for f in FIELDS:
+        chosen, contested = survive(candidates[f], survivorship(f))
         conflict_parts.append(_conflicts(f, contested, chosen))
         # A field no mention wrote still gets its lineage row, saying so.
         silent = active.filter(pc.invert(pc.is_in(active, chosen.column("person_id"))))
@@ -425,8 +451,9 @@ def _pivot(active: pa.Array, lineage: pa.Table) -> pa.Table:
     for f in FIELDS:
         part = lineage.filter(pc.equal(lineage.column("field"), f)).select(["person_id", "value"])
         wide = wide.join(part.rename_columns(["person_id", f]), "person_id", join_type="left outer")
-    wide = wide.sort_by("person_id").select(GOLDEN_SCHEMA.names)
-    return wide.cast(GOLDEN_SCHEMA)
+    schema = golden_schema()
+    wide = wide.sort_by("person_id").select(schema.names)
+    return wide.cast(schema)
 
 
 def write_golden(tx: Transaction, golden: Golden) -> None:
@@ -459,7 +486,7 @@ def decide_value(
         raise GoldenError(f"field must be one of {', '.join(FIELDS)}, not {field!r}")
     if not value.strip():
         raise GoldenError("the value is empty")
-    target = _STUDENT_TYPES.field(field).type
+    target = _registry_types().field(field).type
     try:
         # The value must fit the golden column it will land in (a date, a class number, …).
         if target == pa.date32():

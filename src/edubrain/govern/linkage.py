@@ -27,6 +27,7 @@ import splink.comparison_level_library as cll
 from splink import Linker, SettingsCreator, block_on
 from splink.comparison_library import CustomComparison
 
+from edubrain.standard.entities import person_registry
 from edubrain.warehouse.linkage_backend import splink_database
 
 LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
@@ -270,14 +271,17 @@ class _Components:
             self.apart.setdefault(ra, set()).update(moved)
 
 
-def identity_tokens(entity: str, id_key: str | None, student_number: str | None) -> set[str]:
+def identity_tokens(
+    entity: str, id_key: str | None, student_number: str | None, *, registry: str
+) -> set[str]:
     """Identifiers that name one person: the ID number, and a 学籍号 the registry holds.
 
-    The 学籍 registry holds one record per pupil, so two registry numbers are two pupils;
-    a number written in a secondary system is no such proof (it may be an old temporary one).
+    The 学籍 registry (the entity `registry`, `person_registry()`) holds one record per pupil,
+    so two registry numbers are two pupils; a number written in a secondary system is no such
+    proof (it may be an old temporary one).
     """
     tokens = {id_key} if id_key else set()
-    if entity == "student" and student_number:
+    if entity == registry and student_number:
         tokens.add("学籍:" + student_number)
     return tokens
 
@@ -367,9 +371,9 @@ def _conflict_possible(mentions: pa.Table, label: np.ndarray) -> np.ndarray:
     ident = mentions.column("id_key")
     ident = pc.if_else(pc.equal(ident, ""), pa.scalar(None, pa.string()), ident)
     number = mentions.column("student_number")
-    registry = pc.and_(pc.equal(mentions.column("entity"), "student"),
-                       pc.invert(pc.equal(number, "")))  # fmt: skip
-    reg = pc.if_else(pc.fill_null(registry, False), number, pa.scalar(None, pa.string()))
+    registered = pc.and_(pc.equal(mentions.column("entity"), person_registry().entity),
+                         pc.invert(pc.equal(number, "")))  # fmt: skip
+    reg = pc.if_else(pc.fill_null(registered, False), number, pa.scalar(None, pa.string()))
     table = pa.table(
         {
             "label": label,
@@ -447,8 +451,9 @@ def _cluster_once(
     ambiguous: frozenset[str],
 ) -> Clustering:
     keys: list[str] = mentions.column("mention_key").to_pylist()
+    registry = person_registry().entity
     tokens = [
-        identity_tokens(e, i, n)
+        identity_tokens(e, i, n, registry=registry)
         for e, i, n in zip(
             mentions.column("entity").to_pylist(),
             mentions.column("id_key").to_pylist(),

@@ -1,9 +1,9 @@
 """Person mentions: every place a source system speaks about a pupil, in one shape.
 
-A mention is one row of a person-bearing entity, keyed by (entity, natural key):
-学籍 `student`, 体测 `fitness_test`, 体检 `health_check`. 阅卷 `item_score` and 作业
-`homework_submission` carry nothing about the pupil but the 学籍号 they wrote, so all their rows
-with one written number are a single mention keyed by (entity, written number): rows that share
+The sources are declared by the domain modules (`govern.persons.PersonSource`). A mention is
+one row of a source, keyed by (entity, natural key) — the registry (学籍), 体测, 体检. A source
+whose rows carry nothing about the pupil but the 学籍号 they wrote (阅卷, 作业: `by_number`)
+gives one mention per written number, keyed by (entity, written number): rows that share
 every piece of evidence cannot be told apart, and one mention per number keeps linkage at the
 scale of people, not of item scores.
 
@@ -24,7 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pypinyin import Style, lazy_pinyin
 
+from edubrain.govern.persons import PersonSource, linked_sources, row_sources
 from edubrain.sealing import MARK as SEALED_MARK
+from edubrain.standard.entities import entity, person_registry, staff_registry
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -32,9 +34,6 @@ if TYPE_CHECKING:
     from edubrain.sealing import Sealer
     from edubrain.warehouse import Warehouse
 
-PERSON_ENTITIES = ("student", "fitness_test", "health_check", "item_score", "homework_submission")
-# Entities whose rows are linked one by one (they carry name, sex or birth date).
-ROW_MENTION_ENTITIES = ("student", "fitness_test", "health_check")
 KEY_SEPARATOR = "|"
 
 MENTION_SCHEMA = pa.schema(
@@ -82,6 +81,12 @@ def _sex_from_number(sn: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(sn.startswith("G"), ibis.ifelse(odd, "1", "2"), _null_str())
 
 
+def _reads_from_number(table: pa.Table, field: str) -> pa.ChunkedArray:
+    """Which mentions come from a source that reads `field` out of the written number."""
+    readers = [s.entity for s in linked_sources() if field in s.from_number]
+    return pc.is_in(table.column("entity"), value_set=pa.array(readers, pa.string()))
+
+
 def _number_evidence(table: pa.Table, sealer: Sealer | None) -> pa.Table:
     """Birth date and sex read out of sealed G numbers (opened in memory, never stored), and
     every mention's number region."""
@@ -103,12 +108,11 @@ def _number_evidence(table: pa.Table, sealer: Sealer | None) -> pa.Table:
             pc.utf8_slice_codeunits(plain, 13, 15),
             "-",
         )
-        fill("birth_date", birth, sealed)
+        fill("birth_date", birth, pc.and_(sealed, _reads_from_number(table, "birth_date")))
         digit = pc.utf8_slice_codeunits(plain, 17, 18)
         odd = pc.is_in(digit, value_set=pa.array(["1", "3", "5", "7", "9"]))
         sex = pc.if_else(odd, "1", "2")
-        not_student = pc.not_equal(table.column("entity"), "student")
-        fill("sex", sex, pc.and_(sealed, not_student))
+        fill("sex", sex, pc.and_(sealed, _reads_from_number(table, "sex")))
     else:
         plain = numbers
     # The region digits every 学籍号 carries (G: the ID number's, J/L: the issuing county's):
@@ -127,107 +131,97 @@ def _date_text(value: ir.Value) -> ir.StringValue:
     return value.cast("date").strftime("%Y-%m-%d")
 
 
-def row_mention_key(entity: str, t: ir.Table) -> ir.StringValue:
-    """The mention key of every row of a row-mention entity (ROW_MENTION_ENTITIES)."""
-    if entity == "student":
-        return _key("student", t.student_number)
-    if entity == "fitness_test":
-        return _key("fitness_test", t.student_number, t.school_year)
-    if entity == "health_check":
-        return _key("health_check", t.student_number, _date_text(t.check_date))
-    raise ValueError(f"{entity} has no row mentions")
+def _as_text(value: ir.Value) -> ir.StringValue:
+    if value.type().is_date():
+        return _date_text(value)
+    out: ir.StringValue = value.cast("string")
+    return out
+
+
+def row_mention_key(entity_name: str, t: ir.Table) -> ir.StringValue:
+    """The mention key of every row of a row-mention source (`persons.row_sources`):
+    `entity|natural key`, dates as YYYY-MM-DD."""
+    if entity_name not in {s.entity for s in row_sources()}:
+        raise ValueError(f"{entity_name} has no row mentions")
+    key = entity(entity_name).natural_key
+    return _key(entity_name, *(_date_text(t[k]) if t[k].type().is_date() else t[k] for k in key))
+
+
+# Mention column → the person registry field it holds (`PersonSource.fields` names these).
+EVIDENCE = {
+    "id_key": "id_number",
+    "name": "name",
+    "sex": "sex",
+    "birth_date": "birth_date",
+    "school_code": "school_code",
+    "grade_code": "grade_code",
+    "class_no": "class_no",
+}
+_READ_FROM_NUMBER = {
+    "id_number": _id_from_number,
+    "sex": _sex_from_number,
+    "birth_date": _birth_from_number,
+}
+
+
+def _evidence(
+    source: PersonSource, field: str, value: ir.StringValue | None, number: ir.StringValue
+) -> ir.StringValue:
+    """One piece of evidence: the source's own value, else what its written number says."""
+    if value is not None and field == "id_number":
+        value = value.nullif("")  # an empty ID number is no ID number
+    if field in source.from_number:
+        derived = _READ_FROM_NUMBER[field](number)
+        return derived if value is None else value.fill_null(derived)
+    return _null_str() if value is None else value
+
+
+def _mention_expression(wh: Warehouse, source: PersonSource) -> ir.Table:
+    number = person_registry().key
+    t = wh.table(source.entity)
+    if source.context is not None:
+        # The referencing entity's own columns keep their names; the referenced one's are
+        # reached by name where they are its alone.
+        ref = source.context
+        other = wh.table(ref.target)
+        on = [t[a] == other[b] for a, b in zip(ref.fields, ref.to_fields, strict=True)]
+        t = t.left_join(other, on)
+    fields = {m: f for m, f in EVIDENCE.items() if f in source.fields}
+    own = {f"e_{m}": _as_text(t[source.fields[f]]) for m, f in fields.items()}
+    if source.by_number:
+        # All rows with one written number are one mention.
+        g = t.group_by(number).aggregate(
+            m_load=t._load_id.max(),
+            m_rows=t.count().cast("int64"),
+            **{k: v.min() for k, v in own.items()},
+        )
+        key = _key(source.entity, g[number])
+    else:
+        g = t.select(
+            t[number],
+            m_key=row_mention_key(source.entity, t),
+            m_load=t._load_id,
+            m_rows=ibis.literal(1, "int64"),
+            **own,
+        )
+        key = g.m_key
+    sn = g[number]
+    return g.select(
+        mention_key=key,
+        entity=ibis.literal(source.entity),
+        student_number=sn,
+        **{
+            m: _evidence(source, f, g[f"e_{m}"] if m in fields else None, sn)
+            for m, f in EVIDENCE.items()
+        },
+        load_id=g.m_load,
+        rows=g.m_rows,
+    )
 
 
 def mention_expressions(wh: Warehouse) -> list[ir.Table]:
-    """One Ibis expression per person-bearing entity, all with MENTION_SCHEMA's columns."""
-    s = wh.table("student")
-    student = s.select(
-        mention_key=row_mention_key("student", s),
-        entity=ibis.literal("student"),
-        student_number=s.student_number,
-        id_key=s.id_number.nullif("").fill_null(_id_from_number(s.student_number)),
-        name=s.name,
-        sex=s.sex,
-        birth_date=_date_text(s.birth_date).fill_null(_birth_from_number(s.student_number)),
-        school_code=s.school_code,
-        grade_code=s.grade_code,
-        class_no=s.class_no.cast("string"),
-        load_id=s._load_id,
-        rows=ibis.literal(1, "int64"),
-    )
-    f = wh.table("fitness_test")
-    fitness = f.select(
-        mention_key=row_mention_key("fitness_test", f),
-        entity=ibis.literal("fitness_test"),
-        student_number=f.student_number,
-        id_key=_id_from_number(f.student_number),
-        name=f.student_name,
-        sex=f.sex.fill_null(_sex_from_number(f.student_number)),
-        birth_date=_date_text(f.birth_date).fill_null(_birth_from_number(f.student_number)),
-        school_code=_null_str(),
-        grade_code=f.grade_code,
-        class_no=_null_str(),
-        load_id=f._load_id,
-        rows=ibis.literal(1, "int64"),
-    )
-    h = wh.table("health_check")
-    health = h.select(
-        mention_key=row_mention_key("health_check", h),
-        entity=ibis.literal("health_check"),
-        student_number=h.student_number,
-        id_key=_id_from_number(h.student_number),
-        name=h.student_name,
-        sex=h.sex.fill_null(_sex_from_number(h.student_number)),
-        birth_date=_birth_from_number(h.student_number),
-        school_code=_null_str(),
-        grade_code=_null_str(),
-        class_no=_null_str(),
-        load_id=h._load_id,
-        rows=ibis.literal(1, "int64"),
-    )
-    i = wh.table("item_score")
-    items = i.group_by("student_number").aggregate(
-        load_id=i._load_id.max(), rows=i.count().cast("int64")
-    )
-    item_mentions = items.select(
-        mention_key=_key("item_score", items.student_number),
-        entity=ibis.literal("item_score"),
-        student_number=items.student_number,
-        id_key=_id_from_number(items.student_number),
-        name=_null_str(),
-        sex=_sex_from_number(items.student_number),
-        birth_date=_birth_from_number(items.student_number),
-        school_code=_null_str(),
-        grade_code=_null_str(),
-        class_no=_null_str(),
-        load_id=items.load_id,
-        rows=items.rows,
-    )
-    hw, a = wh.table("homework_submission"), wh.table("homework_assignment")
-    joined = hw.left_join(a, hw.assignment_id == a.assignment_id)
-    work = joined.group_by("student_number").aggregate(
-        # The class of the submitter's assignments: the only context a homework row has.
-        school_code=joined.school_code.min(),
-        grade_code=joined.grade_code.min(),
-        class_no=joined.class_no.cast("string").min(),
-        load_id=joined._load_id.max(),
-        rows=joined.count().cast("int64"),
-    )
-    homework = work.select(
-        mention_key=_key("homework_submission", work.student_number),
-        entity=ibis.literal("homework_submission"),
-        student_number=work.student_number,
-        id_key=_id_from_number(work.student_number),
-        name=_null_str(),
-        sex=_sex_from_number(work.student_number),
-        birth_date=_birth_from_number(work.student_number),
-        school_code=work.school_code,
-        grade_code=work.grade_code,
-        class_no=work.class_no,
-        load_id=work.load_id,
-        rows=work.rows,
-    )
-    return [student, fitness, health, item_mentions, homework]
+    """One Ibis expression per linked person source, all with MENTION_SCHEMA's columns."""
+    return [_mention_expression(wh, source) for source in linked_sources()]
 
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -235,16 +229,18 @@ _HAN_OR_WORD = re.compile(f"[{_HAN}]|[^\\s{_HAN}]+")  # one character, or a run 
 
 
 def staff_mentions(wh: Warehouse) -> pa.Table:
-    """Every 人事 staff record as a mention: key `teacher|<教职工号>`, with its ID number.
+    """Every record of the staff registry (人事) as a mention: key `entity|<key>` (the
+    教职工号), with its ID number.
 
     Teaching assignments and head-teacher posts name staff only by 教职工号, so they resolve
     through this mention's person; there is nothing fuzzy to link them by.
     """
-    t = wh.table("teacher")
+    staff = staff_registry()
+    t = wh.table(staff.entity)
     return t.select(
-        mention_key=_key("teacher", t.staff_number),
-        entity=ibis.literal("teacher"),
-        staff_number=t.staff_number,
+        mention_key=_key(staff.entity, t[staff.key]),
+        entity=ibis.literal(staff.entity),
+        staff_number=t[staff.key],
         id_key=t.id_number.nullif(""),
         load_id=t._load_id,
     ).to_pyarrow()
@@ -278,6 +274,7 @@ def load_mentions(wh: Warehouse, sealer: Sealer | None = None) -> pa.Table:
     `sealer` opens sealed G numbers in memory for what they say (birth date, sex, region).
     """
     parts = [expr.to_pyarrow().cast(MENTION_SCHEMA) for expr in mention_expressions(wh)]
+    parts = parts or [MENTION_SCHEMA.empty_table()]
     table = pa.concat_tables(parts).sort_by("mention_key")
     pinyin = _pinyin_column(table.column("name"))
     surname = pc.list_element(pc.split_pattern(pinyin, " ", max_splits=1), 0)

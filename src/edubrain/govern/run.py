@@ -169,8 +169,8 @@ def govern(
     entity_counts: dict[str, int] = defaultdict(int)
     for ent in mentions.column("entity").to_pylist():
         entity_counts[ent] += 1
-    if staff_keys:
-        entity_counts["teacher"] = len(staff_keys)
+    for ent in staff.column("entity").to_pylist():
+        entity_counts[ent] += 1
     seconds["total"] = time.perf_counter() - started
     return GovernSummary(
         run_id=run_id,

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from edubrain.errors import ConfigError
 from edubrain.govern.identity import PERSON_MENTION_TABLE
+from edubrain.govern.persons import secondary_sources
 from edubrain.govern.quality import (
     UNKNOWN_SCHOOL,
     CachedTables,
@@ -35,7 +36,7 @@ from edubrain.govern.quality import (
     with_school,
 )
 from edubrain.govern.references import school_reference
-from edubrain.standard.entities import entities, entity
+from edubrain.standard.entities import entities, entity, person_registry
 from edubrain.warehouse import LOADS_TABLE, Warehouse
 from edubrain.warehouse.api import Tables
 
@@ -261,7 +262,11 @@ def freshness(wh: Tables, ctx: RuleContext) -> list[dict[str, Any]]:
 
 # ---- 数据互通率: how many of a source's person records resolve to a registry pupil ---------
 
-PERSON_BEARING = ("fitness_test", "health_check", "item_score", "homework_submission", "guardian")
+
+def person_bearing() -> tuple[str, ...]:
+    """The entities whose records 数据互通率 resolves: every declared person source but the
+    registry itself (`govern.persons.secondary_sources`)."""
+    return tuple(s.entity for s in secondary_sources())
 
 
 def _unique_resolver(resolver: ir.Table) -> ir.Table:
@@ -339,12 +344,13 @@ def linkage_resolver(wh: Warehouse) -> ir.Table | None:
     """Record linkage's answer as an `interop_rates` resolver, or None before `edubrain govern`.
 
     Each mention's written student_number maps to the 学籍 registry number of the person it was
-    linked to (the person's `student` mention), per entity.
+    linked to (the person's mention in the registry, `person_registry()`), per entity.
     """
     if not wh.has_table(PERSON_MENTION_TABLE):
         return None
     mentions = wh.table(PERSON_MENTION_TABLE)
-    registered = mentions.filter(mentions.entity == "student").select(
+    registry = person_registry().entity
+    registered = mentions.filter(mentions.entity == registry).select(
         reg_person_id="person_id", registry_number="student_number"
     )
     linked = mentions.join(registered, mentions.person_id == registered.reg_person_id)
@@ -357,7 +363,7 @@ def linkage_resolver(wh: Warehouse) -> ir.Table | None:
 
 def interop_rates(wh: Tables, *, resolver: ir.Table | None = None) -> ir.Table:
     """数据互通率: per source, entity and school, the share of person-bearing records whose
-    student_number resolves to a pupil in the 学籍 registry (`student`).
+    student_number resolves to a pupil in the 学籍 registry (`person_registry()`).
 
     A record resolves when its written student_number is a registry pupil, or when `resolver`
     maps it to one. `resolver` (e.g. the result of record linkage) has columns
@@ -367,17 +373,20 @@ def interop_rates(wh: Tables, *, resolver: ir.Table | None = None) -> ir.Table:
 
     Columns: source, entity, school_code, records, resolved, rate (0–100).
     """
-    students = wh.table("student")
-    registry = students.select(reg_person=students.student_number, reg_school=students.school_code)
+    person = person_registry()
+    students = wh.table(person.entity)
+    registry = students.select(reg_person=students[person.key], reg_school=students.school_code)
     mapping = _unique_resolver(resolver) if resolver is not None else None
     parts = []
-    for name in PERSON_BEARING:
+    for name in person_bearing():
         ent = entity(name)
         t = wh.table(name)
         ref = school_reference(name)
-        own_school = ref is not None and ref.target != "student"
+        own_school = ref is not None and ref.target != person.entity
         base = with_school(wh, ent, t) if own_school else t.mutate(school_code=ibis.null("string"))
-        base = base.select("_source", "student_number", own_school_code="school_code")
+        base = base.select(
+            "_source", student_number=base[person.key], own_school_code="school_code"
+        )
         if mapping is not None:
             m = mapping.filter(mapping.entity == name) if "entity" in mapping.columns else mapping
             m = m.select(map_number="student_number", map_person="person_id")

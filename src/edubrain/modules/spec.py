@@ -4,13 +4,16 @@ A module is a folder under `edubrain/modules/` whose `__init__.py` defines `MODU
 are objects of the core frameworks' own types, so each framework collects the ones it
 understands (`edubrain.installed.declared`) and none of them needs to know the domain:
 
-- `entities`: the data standard's entities (`standard.entities.Entity`), plus the person
-  registry when the module holds it (`PersonRegistry`);
+- `entities`: the data standard's entities (`standard.entities.Entity`), plus the person,
+  staff and unit registries when the module holds them (`PersonRegistry`, `StaffRegistry`,
+  `UnitRegistry`);
 - `references`: foreign keys from this module's entities (`govern.references.Reference`);
 - `mappings`: the folder of source mappings (`*.yaml`) for the source systems it reads;
 - `quality`: rules on its entities — declared kinds (`NeededField`, `OneIdPerKey`,
   `Agreement`, `DatesInOrder`) or whole `QualityRule`s; referential integrity and timeliness
   are derived for every entity;
+- `persons`: the entities whose rows speak about a pupil (`govern.persons.PersonSource`):
+  where record linkage finds mentions, golden records find values, and 数据互通率 counts;
 - `indicators`: indicator families (`indicators.definitions.Family`) on the module's data;
   their bases are built from `indicators.inputs.Inputs` (and the roster's `frames` for pupils,
   classes and staff);
@@ -30,6 +33,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from edubrain.errors import ConfigError
+from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import (
     Agreement,
     DatesInOrder,
@@ -40,7 +44,7 @@ from edubrain.govern.quality import (
 from edubrain.govern.references import Reference
 from edubrain.indicators.definitions import Family
 from edubrain.service.policy import TableScope
-from edubrain.standard.entities import Entity, PersonRegistry, UnitRegistry
+from edubrain.standard.entities import Entity, PersonRegistry, StaffRegistry, UnitRegistry
 
 QualityFact = NeededField | OneIdPerKey | Agreement | DatesInOrder | QualityRule
 
@@ -51,10 +55,11 @@ class Module:
     label: str
     description: str
     requires: tuple[str, ...] = ()
-    entities: tuple[Entity | PersonRegistry | UnitRegistry, ...] = ()
+    entities: tuple[Entity | PersonRegistry | StaffRegistry | UnitRegistry, ...] = ()
     references: tuple[Reference, ...] = ()
     mappings: Traversable | None = None
     quality: tuple[QualityFact, ...] = ()
+    persons: tuple[PersonSource, ...] = ()
     indicators: tuple[Family, ...] = ()
     scope: tuple[TableScope, ...] = ()
     routes: Callable[[], Any] | None = None

@@ -105,6 +105,19 @@ class PersonRegistry:
 
 
 @dataclass(frozen=True)
+class StaffRegistry:
+    """The entity that registers staff, and its key: for teachers, 人事 (`teacher` by 教职工号).
+
+    Teaching assignments and head-teacher posts name staff by this key alone; identity
+    governance gives each staff record a person ID from it. One module declares it.
+    """
+
+    entity: str
+    key: str
+    label_zh: str
+
+
+@dataclass(frozen=True)
 class UnitRegistry:
     """The entities that name the units every record belongs to: the schools (keyed by
     `school_code`, with their county's `region_code`) and the regions (keyed by `region_code`).
@@ -133,6 +146,12 @@ def unit_registry() -> UnitRegistry:
 def person_registry() -> PersonRegistry:
     """The one declared person registry."""
     return _declared_once(PersonRegistry, "person registries")
+
+
+@installed.per_installation
+def staff_registry() -> StaffRegistry:
+    """The one declared staff registry."""
+    return _declared_once(StaffRegistry, "staff registries")
 
 
 @installed.per_installation

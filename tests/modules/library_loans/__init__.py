@@ -1,15 +1,16 @@
 """图书借阅: a small domain module that lives only in the tests.
 
 It shows that a new domain is one folder plus one registry line: this folder declares the
-entity, its source mapping, a quality rule, an indicator family, a scope rule, an API route, a
-cockpit page and a CLI command, and the tests install it beside the registry's modules
-(`edubrain.installed.installing`) — nothing outside this folder knows it exists.
+entity, its source mapping, a quality rule, a person source, an indicator family, a scope rule,
+an API route, a cockpit page and a CLI command, and the tests install it beside the registry's
+modules (`edubrain.installed.installing`) — nothing outside this folder knows it exists.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 
+from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import DatesInOrder, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.spec import Module
@@ -32,6 +33,12 @@ MODULE = Module(
     quality=(
         DatesInOrder("library_loan", "loan_date", "return_date", strict=False),
         NeededField("library_loan", "return_date", "借阅周期统计", "loan durations"),
+    ),
+    # A loan names its pupil by the 学籍号 alone: one person mention per borrowing pupil.
+    persons=(
+        PersonSource(
+            "library_loan", "图书借阅", fields={"school_code": "school_code"}, by_number=True
+        ),
     ),
     indicators=(FAMILY,),
     scope=(of_person("library_loan", "student_number"),),

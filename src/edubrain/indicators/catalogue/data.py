@@ -13,7 +13,7 @@ city.
 
 from __future__ import annotations
 
-from edubrain.govern.scorecard import PERSON_BEARING
+from edubrain.govern.scorecard import person_bearing
 from edubrain.indicators.definitions import Direction, Family, Grain, Indicator, Ratio
 from edubrain.standard.entities import person_registry
 
@@ -42,7 +42,7 @@ def family() -> Family:
                     "such records × 100"
                 ),
                 grains=GRAINS,
-                inputs=(person_registry().entity, *PERSON_BEARING),
+                inputs=(person_registry().entity, *person_bearing()),
                 direction=Direction.HIGHER,
                 filters="all loaded records (not limited to the school year)",
                 headline=True,

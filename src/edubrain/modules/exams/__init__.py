@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
@@ -30,5 +31,7 @@ MODULE = Module(
         EXAM_MAX_EQUALS_ITEMS,
         ITEM_SCORE_WITHIN_ITEM_MAX,
     ),
+    # An item score carries nothing about the pupil but the 学籍号 written on the paper.
+    persons=(PersonSource("item_score", "阅卷", by_number=True),),
     scope=(of_person("item_score", "student_number"),),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import Agreement, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.fitness.entities import ENTITIES
@@ -25,6 +26,19 @@ MODULE = Module(
         Agreement("fitness_test", "birth_date", "birth_date"),
         Agreement("fitness_test", "student_name", "name"),
         Agreement("fitness_test", "grade_code", "grade_code", also_equal=("school_year",)),
+    ),
+    persons=(
+        PersonSource(
+            "fitness_test",
+            "体测",
+            fields={
+                "name": "student_name",
+                "sex": "sex",
+                "birth_date": "birth_date",
+                "grade_code": "grade_code",
+            },
+            dated_by="test_date",
+        ),
     ),
     scope=(of_person("fitness_test", "student_number"),),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import Agreement, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.health.entities import ENTITIES
@@ -24,6 +25,14 @@ MODULE = Module(
         NeededField("health_check", "vision_right", "近视率指标", "myopia indicator"),
         Agreement("health_check", "sex", "sex"),
         Agreement("health_check", "student_name", "name"),
+    ),
+    persons=(
+        PersonSource(
+            "health_check",
+            "体检",
+            fields={"name": "student_name", "sex": "sex"},
+            dated_by="check_date",
+        ),
     ),
     scope=(of_person("health_check", "student_number"),),
 )

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from importlib import resources
 
+from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import DatesInOrder, NeededField, OneIdPerKey
 from edubrain.govern.references import Reference
 from edubrain.modules.roster import class_size, staffing
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
 from edubrain.modules.roster.scope import SCOPES
 from edubrain.modules.spec import Module
-from edubrain.standard.entities import PersonRegistry, UnitRegistry
+from edubrain.standard.entities import PersonRegistry, StaffRegistry, UnitRegistry
+
+# What 学籍 records about who a pupil is, besides the 学籍号 itself: linkage evidence and the
+# values of golden records (黄金记录).
+PERSON_FIELDS = ("name", "sex", "birth_date", "ethnicity", "id_number", "school_code",
+                 "grade_code", "class_no")  # fmt: skip
 
 MODULE = Module(
     name="roster",
@@ -23,6 +29,7 @@ MODULE = Module(
     entities=(
         *ENTITIES,
         PersonRegistry("student", "student_number", "学籍"),
+        StaffRegistry("teacher", "staff_number", "人事"),
         UnitRegistry("school", "region"),
     ),
     references=(
@@ -53,6 +60,18 @@ MODULE = Module(
         OneIdPerKey("student", "id_number"),
         OneIdPerKey("teacher", "id_number"),
         DatesInOrder("term", "start_date", "end_date", strict=True),
+    ),
+    persons=(
+        # The registry holds every field under its own name. Its sex is its own (a required
+        # field), never read out of the 学籍号.
+        PersonSource(
+            "student",
+            "学籍",
+            fields={f: f for f in PERSON_FIELDS},
+            from_number=("id_number", "birth_date"),
+        ),
+        # A guardian's row is about the pupil whose 学籍号 it carries, but names the guardian.
+        PersonSource("guardian", "监护人", linked=False),
     ),
     indicators=(class_size.FAMILY, staffing.FAMILY),
     scope=SCOPES,
