@@ -30,12 +30,17 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 SEED_000_T1 = Source(
-    "缙云县教育信息化“十四五”规划 (seed 000) 表1 “十三五”规划主要指标", Reliability.VERIFIED
+    "缙云县教育信息化“十四五”发展规划（2021—2025年） (seed 000) 表1 “十三五”规划主要指标",
+    Reliability.VERIFIED,
 )
 SEED_000_T2 = Source(
-    "缙云县教育信息化“十四五”规划 (seed 000) 表2 “十四五”规划主要指标", Reliability.VERIFIED
+    "缙云县教育信息化“十四五”发展规划（2021—2025年） (seed 000) 表2 “十四五”规划主要指标",
+    Reliability.VERIFIED,
 )
-SEED_002 = Source("浙江省智慧教育样板区建设指南 (seed 002) 一、(一) 共性要求", Reliability.VERIFIED)
+SEED_002 = Source(
+    "江苏省智慧教育样板区建设指南（苏教信函〔2023〕2号） (seed 002) 一、(一) 共性要求",
+    Reliability.VERIFIED,
+)
 GRAINS = (Grain.SCHOOL, Grain.COUNTY, Grain.CITY)
 REGION = (Grain.COUNTY, Grain.CITY)
 INPUTS = ("facility_survey", "school")
