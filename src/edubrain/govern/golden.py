@@ -50,7 +50,9 @@ STEWARD = "steward"  # the `source` of a value a steward decided
 
 
 @dataclass(frozen=True)
-class Rule:
+class SurvivorshipRule:
+    """How a golden record picks one value among its sources (not a quality rule)."""
+
     kind: str  # source_priority | majority | recency
     order: tuple[str, ...] = ()
 
@@ -58,18 +60,18 @@ class Rule:
         return f"{self.kind}({' > '.join(self.order)})" if self.order else self.kind
 
 
-def source_priority(*entities: str) -> Rule:
-    return Rule("source_priority", entities)
+def source_priority(*entities: str) -> SurvivorshipRule:
+    return SurvivorshipRule("source_priority", entities)
 
 
 # The sources' ranks come from the declared person sources (`source_order`).
-SOURCE_PRIORITY = Rule("source_priority")
-MAJORITY = Rule("majority")
-RECENCY = Rule("recency")
+SOURCE_PRIORITY = SurvivorshipRule("source_priority")
+MAJORITY = SurvivorshipRule("majority")
+RECENCY = SurvivorshipRule("recency")
 
 # field of the person registry → rules in order. The registry (学籍) is the system of record for
 # who a pupil is: its values rank first, then the other sources' (`source_order`).
-SURVIVORSHIP: dict[str, tuple[Rule, ...]] = {
+SURVIVORSHIP: dict[str, tuple[SurvivorshipRule, ...]] = {
     "student_number": (SOURCE_PRIORITY, MAJORITY, RECENCY),
     "name": (SOURCE_PRIORITY, MAJORITY, RECENCY),
     "sex": (SOURCE_PRIORITY, MAJORITY, RECENCY),
@@ -100,7 +102,7 @@ def source_order(field: str) -> tuple[str, ...]:
     return (registry, *(w for w in writers if w != registry))
 
 
-def survivorship(field: str) -> tuple[Rule, ...]:
+def survivorship(field: str) -> tuple[SurvivorshipRule, ...]:
     """The rules of `field`, the source priority with its order spelled out."""
     return tuple(
         source_priority(*source_order(field)) if r == SOURCE_PRIORITY else r
@@ -243,7 +245,7 @@ def _keep(cands: pa.Table, column: str, how: str) -> pa.Table:
     return kept.drop_columns([f"{column}_{how}"])
 
 
-def _apply(cands: pa.Table, rule: Rule) -> pa.Table:
+def _apply(cands: pa.Table, rule: SurvivorshipRule) -> pa.Table:
     if rule.kind == "source_priority":
         return _keep(cands, "prio", "min")
     if rule.kind == "recency":
@@ -273,7 +275,7 @@ def _best_mention(cands: pa.Table) -> pa.Table:
     return ordered.take(pa.array(starts))
 
 
-def survive(cands: pa.Table, rules: tuple[Rule, ...]) -> tuple[pa.Table, pa.Table]:
+def survive(cands: pa.Table, rules: tuple[SurvivorshipRule, ...]) -> tuple[pa.Table, pa.Table]:
     """The survivor of every person (candidate columns + `rule`), and the contested candidates.
 
     `cands` has _CANDIDATE_COLUMNS + pidx + prio (rank of the candidate's source for the field).
