@@ -43,12 +43,6 @@ NOT_YET_PORTED: dict[str, set[str]] = {
     "service/demo.py": {"class", "school", "student"},
     "service/policy.py": {"class", "school", "student", "teacher"},  # roles, scope levels, grain
     "service/routes/exports.py": {"school", "student", "teacher"},
-    "service/routes/people.py": {"student", "teacher"},
-    "service/routes/places.py": {"class", "region", "school", "student", "teacher"},
-    "service/routes/portrait.py": {"exam", "fitness_test", "health_check", "item_score",
-                                   "student"},
-    "service/schemas.py": {"fitness_test", "health_check", "region", "school", "student",
-                           "teacher"},
     "service/store.py": {"school"},
 }  # fmt: skip
 

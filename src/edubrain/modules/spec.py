@@ -14,6 +14,9 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
 - `indicators`: indicator families (`indicators.definitions.Family`);
 - `scope`: how a caller's scope reaches each of its tables (`service.policy.TableScope`);
   a table without one is read by nobody (deny by default);
+- `tallies`: what a school's (and a region's) profile counts of its records
+  (`service.units.Tally`);
+- `portrait`: its section of a pupil's portrait (`service.portrait.PortraitSection`);
 - `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions
   the surfaces call when they assemble themselves;
 - `requires`: the modules it builds on (usually `roster`); it may import nothing else of
@@ -38,6 +41,8 @@ from edubrain.govern.quality import (
 from edubrain.govern.references import Reference
 from edubrain.indicators.definitions import Family
 from edubrain.service.policy import TableScope
+from edubrain.service.portrait import PortraitSection
+from edubrain.service.units import Tally
 from edubrain.standard.entities import Entity, PersonRegistry, UnitRegistry
 
 QualityFact = NeededField | OneIdPerKey | Agreement | DatesInOrder | QualityRule
@@ -55,6 +60,8 @@ class Module:
     quality: tuple[QualityFact, ...] = ()
     indicators: tuple[Family, ...] = ()
     scope: tuple[TableScope, ...] = ()
+    tallies: tuple[Tally, ...] = ()
+    portrait: tuple[PortraitSection, ...] = ()
     routes: Callable[[], Any] | None = None
     pages: Callable[[], Any] | None = None
     commands: Callable[[Any], None] | None = None

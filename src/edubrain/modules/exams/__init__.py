@@ -7,6 +7,7 @@ from importlib import resources
 from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
+from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
@@ -31,4 +32,5 @@ MODULE = Module(
         ITEM_SCORE_WITHIN_ITEM_MAX,
     ),
     scope=(of_person("item_score", "student_number"),),
+    portrait=(SECTION,),
 )

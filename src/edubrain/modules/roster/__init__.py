@@ -11,8 +11,10 @@ from importlib import resources
 from edubrain.govern.quality import DatesInOrder, NeededField, OneIdPerKey
 from edubrain.govern.references import Reference
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
+from edubrain.modules.roster.routes import routes
 from edubrain.modules.roster.scope import SCOPES
 from edubrain.modules.spec import Module
+from edubrain.service.units import Tally
 from edubrain.standard.entities import PersonRegistry, UnitRegistry
 
 MODULE = Module(
@@ -54,4 +56,10 @@ MODULE = Module(
         DatesInOrder("term", "start_date", "end_date", strict=True),
     ),
     scope=SCOPES,
+    tallies=(
+        Tally("students", "student", in_regions=True),
+        Tally("classes", "class"),
+        Tally("teachers", "teacher"),
+    ),
+    routes=routes,
 )
