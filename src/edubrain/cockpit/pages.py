@@ -33,7 +33,15 @@ from edubrain.service.deps import (
     public_route,
     require,
 )
-from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed, units_to_act_on
+from edubrain.service.policy import (
+    Actor,
+    Permission,
+    ScopeLevel,
+    allowed,
+    may_read,
+    reading,
+    units_to_act_on,
+)
 from edubrain.service.routes import audit as audit_routes
 from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
@@ -50,6 +58,7 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 def install(app: FastAPI) -> None:
     """Mount the pages on the app: routes, gzip for pages and JSON, the login redirect."""
     app.include_router(router)
+    app.include_router(people_pages())
     for domain in installed.modules():
         if domain.pages is not None:
             app.include_router(domain.pages())
@@ -181,8 +190,8 @@ def home(
             context["school"] = units.school_profile(services, actor, school_code)["school"]
         except NotFoundError:
             context["school"] = None
-    if scope.level is ScopeLevel.SELF and allowed(actor, Permission.STUDENTS_READ):
-        pupils = person_registry().entity
+    pupils = person_registry().entity
+    if scope.level is ScopeLevel.SELF and may_read(actor, pupils):
         context["children"] = records.records_page(
             services, trail, actor, pupils, {}, cursor=None, limit=20
         )["items"]
@@ -402,60 +411,76 @@ async def steward_decision(
 # ---- people ------------------------------------------------------------------------------------
 
 
-@router.get("/students", response_class=HTMLResponse)
-def student_list(
-    request: Request,
-    services: ServicesDep,
-    trail: Trail,
-    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
-    school_code: Text = None,
-    cursor: Cursor = None,
-) -> Response:
-    """Pupils in the caller's scope (a class, a school, one's own children), masked by role."""
-    filters = {"school_code": school_code or None}
-    result = records.records_page(
-        services, trail, actor, person_registry().entity, filters, cursor=cursor, limit=50
-    )
-    return page(
-        request,
-        actor,
-        "students.html",
-        {"items": result["items"], "next_cursor": result["next_cursor"]},
-    )
+def people_pages() -> APIRouter:
+    """The pupils' list and portrait pages, behind the permission that opens the person
+    registry's records (a module's, so known once the modules are installed)."""
+    people = APIRouter(include_in_schema=False)
+    pupils = person_registry().entity
+    reads_pupils = reading(pupils)
+    if reads_pupils is None:
+        return people
 
+    # The permission is a local name, so its dependency is the parameter's default rather than
+    # part of its annotation (FastAPI reads string annotations in the module's globals).
+    needs_pupils = require(reads_pupils)
 
-@router.get("/students/{student_ref}", response_class=HTMLResponse)
-def student_portrait(
-    student_ref: str,
-    request: Request,
-    services: ServicesDep,
-    trail: Trail,
-    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
-) -> Response:
-    """A pupil's portrait, read, masked and audited by the API's `GET /students/{ref}/portrait`
-    (a `ref` from a list, or the 学籍号): basic information, exam totals (trend), fitness tests
-    and health checks when present."""
-    found = portrait.portrait(services, trail, actor, student_ref)
-    school = None
-    try:
-        school = units.school_profile(services, actor, found["student"]["school_code"])["school"]
-    except NotFoundError:
+    @people.get("/students", response_class=HTMLResponse)
+    def student_list(
+        request: Request,
+        services: ServicesDep,
+        trail: Trail,
+        school_code: Text = None,
+        cursor: Cursor = None,
+        actor: Actor = needs_pupils,
+    ) -> Response:
+        """Pupils in the caller's scope (a class, a school, one's own children), masked by
+        role."""
+        filters = {"school_code": school_code or None}
+        result = records.records_page(
+            services, trail, actor, pupils, filters, cursor=cursor, limit=50
+        )
+        return page(
+            request,
+            actor,
+            "students.html",
+            {"items": result["items"], "next_cursor": result["next_cursor"]},
+        )
+
+    @people.get("/students/{student_ref}", response_class=HTMLResponse)
+    def student_portrait(
+        student_ref: str,
+        request: Request,
+        services: ServicesDep,
+        trail: Trail,
+        actor: Actor = needs_pupils,
+    ) -> Response:
+        """A pupil's portrait, read, masked and audited by the API's
+        `GET /students/{ref}/portrait` (a `ref` from a list, or the 学籍号): basic information,
+        exam totals (trend), fitness tests and health checks when present."""
+        found = portrait.portrait(services, trail, actor, student_ref)
+        record = found[pupils]
         school = None
-    return page(
-        request,
-        actor,
-        "student.html",
-        {
-            "p": found["student"],
-            "school": school,
-            "exams": found["exams"],
-            "fitness": found["fitness"],
-            "health": found["health"],
-            "scores_masked": found["scores_masked"],
-            "score_chart": views.score_chart(found["exams"]),
-            "fitness_fields": views.FITNESS_FIELDS,
-        },
-    )
+        try:
+            school = units.school_profile(services, actor, record["school_code"])["school"]
+        except NotFoundError:
+            school = None
+        return page(
+            request,
+            actor,
+            "student.html",
+            {
+                "p": record,
+                "school": school,
+                "exams": found["exams"],
+                "fitness": found["fitness"],
+                "health": found["health"],
+                "scores_masked": found["scores_masked"],
+                "score_chart": views.score_chart(found["exams"]),
+                "fitness_fields": views.FITNESS_FIELDS,
+            },
+        )
+
+    return people
 
 
 # ---- the audit trail ---------------------------------------------------------------------------

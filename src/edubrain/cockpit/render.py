@@ -28,9 +28,9 @@ from markupsafe import Markup
 
 from edubrain.cockpit import format as fmt
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
-from edubrain.service.policy import ROLE_LABELS, Actor, Permission, allowed
+from edubrain.service.policy import ROLE_LABELS, Actor, Permission, allowed, may_read
 from edubrain.standard.codes import code_tables
-from edubrain.standard.entities import entity
+from edubrain.standard.entities import entity, person_registry
 
 log = logging.getLogger(__name__)
 FLUSH = "<!--flush-->"  # base.html: everything before it is sent before the page's data is read
@@ -45,7 +45,13 @@ ROLE_ZH = ROLE_LABELS
 class NavItem:
     href: str
     label: str
-    permission: Permission
+    permission: Permission | None = None
+    reads: Callable[[], str] | None = None  # … or the permission that opens this entity's records
+
+    def open_to(self, actor: Actor) -> bool:
+        if self.reads is not None:
+            return may_read(actor, self.reads())
+        return self.permission is not None and allowed(actor, self.permission)
 
 
 NAV = (
@@ -54,7 +60,7 @@ NAV = (
     NavItem("/map", "教育一张图", Permission.INDICATORS_READ),
     NavItem("/warnings", "预警", Permission.WARNINGS_READ),
     NavItem("/data-office", "数据办", Permission.INGEST_READ),
-    NavItem("/students", "学生画像", Permission.STUDENTS_READ),
+    NavItem("/students", "学生画像", reads=lambda: person_registry().entity),
     NavItem("/audit", "审计日志", Permission.AUDIT_READ),
 )
 
@@ -62,7 +68,7 @@ NAV = (
 def nav_for(actor: Actor | None) -> list[NavItem]:
     if actor is None:
         return []
-    return [item for item in NAV if allowed(actor, item.permission)]
+    return [item for item in NAV if item.open_to(actor)]
 
 
 @cache

@@ -31,9 +31,11 @@ from edubrain.service.policy import (
     ScopeLevel,
     allowed,
     covers,
+    may_read,
 )
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.standard.codes import code_tables
+from edubrain.standard.entities import person_registry
 
 CODES = code_tables()
 LEVEL_COLOURS = {"red": "#c62828", "orange": "#e65100", "yellow": "#f9a825"}
@@ -562,7 +564,7 @@ def school_profile(
             profile.trend_chart = _trend_chart(profile.trend, keyed, years)
     if in_scope:
         profile.facility = _facility(services, school_code)
-        if allowed(actor, Permission.STUDENTS_READ):
+        if may_read(actor, person_registry().entity):
             profile.class_sizes = _class_sizes(services, actor, school_code)
     return profile
 

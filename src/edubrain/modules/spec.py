@@ -17,6 +17,8 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
 - `tallies`: what a school's (and a region's) profile counts of its records
   (`service.units.Tally`);
 - `portrait`: its section of a pupil's portrait (`service.portrait.PortraitSection`);
+- `permissions`: its own permissions, each with the roles that hold it and the entities it
+  opens (`service.policy.DomainPermission`); its routes declare them like the core's;
 - `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions
   the surfaces call when they assemble themselves;
 - `requires`: the modules it builds on (usually `roster`); it may import nothing else of
@@ -40,7 +42,7 @@ from edubrain.govern.quality import (
 )
 from edubrain.govern.references import Reference
 from edubrain.indicators.definitions import Family
-from edubrain.service.policy import TableScope
+from edubrain.service.policy import DomainPermission, TableScope
 from edubrain.service.portrait import PortraitSection
 from edubrain.service.units import Tally
 from edubrain.standard.entities import Entity, PersonRegistry, UnitRegistry
@@ -62,6 +64,7 @@ class Module:
     scope: tuple[TableScope, ...] = ()
     tallies: tuple[Tally, ...] = ()
     portrait: tuple[PortraitSection, ...] = ()
+    permissions: tuple[DomainPermission, ...] = ()
     routes: Callable[[], Any] | None = None
     pages: Callable[[], Any] | None = None
     commands: Callable[[Any], None] | None = None

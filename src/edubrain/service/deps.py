@@ -23,8 +23,8 @@ from edubrain.errors import ForbiddenError, UnauthenticatedError
 from edubrain.service.auth import RecentSessions, UnknownNameFailures
 from edubrain.service.policy import (
     Actor,
+    AnyPermission,
     OperationalScope,
-    Permission,
     Scope,
     ScopeError,
     ScopeLevel,
@@ -219,7 +219,7 @@ async def current_actor(
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def require(permission: Permission) -> Any:
+def require(permission: AnyPermission) -> Any:
     """A dependency that lets the request through only if the caller holds `permission`.
 
     Refusals are audited too. The light dependencies are `async` so that FastAPI runs them on

@@ -1,15 +1,15 @@
 """Who may do what, over which records: the one place that decides access.
 
-Routes only *declare* the permission they need (`require(Permission.STUDENTS_READ)`); this
-module answers whether a role has it, which data classes it sees in clear, and — as an Ibis
-predicate applied inside the query — which records a scope covers. Anything not granted here is
-denied.
+Routes only *declare* the permission they need (`require(Permission.AUDIT_READ)`, or a domain
+module's own `DomainPermission`); this module answers whether a role has it, which data classes
+it sees in clear, and — as an Ibis predicate applied inside the query — which records a scope
+covers. Anything not granted here is denied.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -74,11 +74,15 @@ _REGION_PREFIX = {ScopeLevel.PROVINCE: 2, ScopeLevel.CITY: 4, ScopeLevel.COUNTY:
 
 
 class Permission(StrEnum):
+    """The core's permissions: the directory, the data office, audit, exports, indicators.
+
+    A domain module declares its own (`DomainPermission`: reading pupils, staff …) with the
+    roles that hold them; `ROLE_PERMISSIONS` is both.
+    """
+
     ME_READ = "me:read"
     REGIONS_READ = "regions:read"
     SCHOOLS_READ = "schools:read"
-    STUDENTS_READ = "students:read"
-    TEACHERS_READ = "teachers:read"
     INGEST_READ = "ingest:read"
     QUALITY_READ = "quality:read"
     STEWARD_READ = "steward:read"
@@ -162,6 +166,21 @@ class Actor:
     scope: Scope
 
 
+@dataclass(frozen=True)
+class DomainPermission:
+    """A permission a domain module declares (`MODULE.permissions`): its name, the roles that
+    hold it, and the entities whose records it opens (asking to export them needs it too)."""
+
+    value: str
+    roles: frozenset[Role]
+    reads: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.value
+
+
+AnyPermission = Permission | DomainPermission
+
 _EVERYONE = frozenset({Permission.ME_READ, Permission.REGIONS_READ, Permission.SCHOOLS_READ})
 _P = Permission
 # Indicators are aggregates (no person in them) for everyone who plans or runs schools;
@@ -169,15 +188,12 @@ _P = Permission
 _INDICATORS = frozenset({_P.INDICATORS_READ})
 _WARNINGS = _INDICATORS | {_P.WARNINGS_READ}
 _WARNINGS_WORK = _WARNINGS | {_P.WARNINGS_MANAGE}
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.BUREAU_LEADER: _EVERYONE
-    | _WARNINGS_WORK
-    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST, _P.EXPORTS_APPROVE},
+# The core's grants; each module's permissions name their roles themselves.
+_CORE_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.BUREAU_LEADER: _EVERYONE | _WARNINGS_WORK | {_P.EXPORTS_REQUEST, _P.EXPORTS_APPROVE},
     Role.DATA_ADMIN: _EVERYONE
     | _WARNINGS_WORK
     | {
-        _P.STUDENTS_READ,
-        _P.TEACHERS_READ,
         _P.INGEST_READ,
         _P.QUALITY_READ,
         _P.STEWARD_READ,
@@ -185,21 +201,66 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _P.EXPORTS_REQUEST,
         _P.EXPORTS_APPROVE,
     },
-    Role.SCHOOL_ADMIN: _EVERYONE
-    | _WARNINGS_WORK
-    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
-    Role.TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.TEACHERS_READ},
-    Role.HEAD_TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.TEACHERS_READ},
-    Role.TEACHING_RESEARCHER: _EVERYONE
-    | _WARNINGS
-    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
-    Role.PARENT: _EVERYONE | {_P.STUDENTS_READ},
-    Role.STUDENT: _EVERYONE | {_P.STUDENTS_READ},
-    Role.ENROLMENT_OFFICER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
-    Role.PSYCH_TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
+    Role.SCHOOL_ADMIN: _EVERYONE | _WARNINGS_WORK | {_P.EXPORTS_REQUEST},
+    Role.TEACHER: _EVERYONE | _INDICATORS,
+    Role.HEAD_TEACHER: _EVERYONE | _INDICATORS,
+    Role.TEACHING_RESEARCHER: _EVERYONE | _WARNINGS | {_P.EXPORTS_REQUEST},
+    Role.PARENT: _EVERYONE,
+    Role.STUDENT: _EVERYONE,
+    Role.ENROLMENT_OFFICER: _EVERYONE | _INDICATORS | {_P.EXPORTS_REQUEST},
+    Role.PSYCH_TEACHER: _EVERYONE | _INDICATORS | {_P.EXPORTS_REQUEST},
     Role.AUDITOR: _EVERYONE | {_P.AUDIT_READ},
-    Role.APP_VENDOR: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
+    Role.APP_VENDOR: _EVERYONE,
 }
+
+
+@installed.per_installation
+def domain_permissions() -> tuple[DomainPermission, ...]:
+    """The installed modules' permissions, in registry order (each name once, none a core
+    permission's)."""
+    found = installed.declared(DomainPermission)
+    names = [p.value for p in found]
+    taken = {p.value for p in Permission}
+    twice = sorted({n for n in names if names.count(n) > 1 or n in taken})
+    if twice:
+        raise ConfigError(f"the permission {', '.join(twice)} is declared twice")
+    return found
+
+
+def permissions() -> tuple[AnyPermission, ...]:
+    """Every permission: the core's, then the modules'."""
+    return (*Permission, *domain_permissions())
+
+
+@installed.per_installation
+def _role_permissions(role: Role) -> frozenset[AnyPermission]:
+    mine = frozenset(p for p in domain_permissions() if role in p.roles)
+    return _CORE_GRANTS.get(role, frozenset()) | mine
+
+
+class _RolePermissions(Mapping[Role, frozenset[AnyPermission]]):
+    """Role → every permission it holds: the core's grants and the roles each module's
+    permissions name, read when asked (the modules are installed by then)."""
+
+    def __getitem__(self, role: Role) -> frozenset[AnyPermission]:
+        if role not in _CORE_GRANTS:
+            raise KeyError(role)
+        return _role_permissions(role)
+
+    def __iter__(self) -> Iterator[Role]:
+        return iter(_CORE_GRANTS)
+
+    def __len__(self) -> int:
+        return len(_CORE_GRANTS)
+
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[AnyPermission]] = _RolePermissions()
+
+
+def reading(entity_name: str) -> DomainPermission | None:
+    """The permission that opens records of `entity_name` (None: no module declares one)."""
+    return next((p for p in domain_permissions() if entity_name in p.reads), None)
+
 
 # The scope levels a role may hold. Region-wide work (ingestion, quality, the steward's queue,
 # audit, approving exports) needs a region scope; its rows are still divided by unit and seen
@@ -239,12 +300,18 @@ CLEARANCE: dict[Role, frozenset[DataClass]] = {
 }
 
 
-def allowed(actor: Actor, permission: Permission) -> bool:
+def allowed(actor: Actor, permission: AnyPermission) -> bool:
     """Deny by default: only what ROLE_PERMISSIONS grants, at a scope the role may hold."""
     return (
         permission in ROLE_PERMISSIONS.get(actor.role, frozenset())
         and actor.scope.level in ROLE_SCOPE_LEVELS[actor.role]
     )
+
+
+def may_read(actor: Actor, entity_name: str) -> bool:
+    """Whether the caller holds the permission that opens records of `entity_name`."""
+    permission = reading(entity_name)
+    return permission is not None and allowed(actor, permission)
 
 
 def check_role_scope(role: Role, scope: Scope) -> None:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from edubrain.cockpit.render import records_page
+from edubrain.modules.roster import STUDENTS_READ
 from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission
+from edubrain.service.policy import Actor
 
 from .routes import loans_page
 
@@ -22,7 +23,7 @@ def pages() -> APIRouter:
         request: Request,
         services: ServicesDep,
         trail: Trail,
-        actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+        actor: Annotated[Actor, require(STUDENTS_READ)],
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse:
         result = loans_page(services, trail, actor, cursor=cursor)

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from edubrain.modules.roster import STUDENTS_READ
 from edubrain.service.deps import AuditTrail, Services, ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission
+from edubrain.service.policy import Actor
 from edubrain.service.schemas import as_json
 
 
@@ -35,7 +36,7 @@ def routes() -> APIRouter:
     def list_loans(
         services: ServicesDep,
         trail: Trail,
-        actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+        actor: Annotated[Actor, require(STUDENTS_READ)],
         school_code: Annotated[str | None, Query(max_length=40)] = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -11,6 +11,7 @@ from importlib import resources
 from edubrain.govern.quality import DatesInOrder, NeededField, OneIdPerKey
 from edubrain.govern.references import Reference
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
+from edubrain.modules.roster.permissions import PERMISSIONS, STUDENTS_READ, TEACHERS_READ
 from edubrain.modules.roster.routes import routes
 from edubrain.modules.roster.scope import SCOPES
 from edubrain.modules.spec import Module
@@ -61,5 +62,8 @@ MODULE = Module(
         Tally("classes", "class"),
         Tally("teachers", "teacher"),
     ),
+    permissions=PERMISSIONS,
     routes=routes,
 )
+
+__all__ = ["MODULE", "STUDENTS_READ", "TEACHERS_READ"]

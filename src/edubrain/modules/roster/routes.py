@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
+from edubrain.modules.roster.permissions import STUDENTS_READ, TEACHERS_READ
 from edubrain.service import portrait, records, units
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, Permission
@@ -67,7 +68,7 @@ def get_school(
 def list_students(
     services: ServicesDep,
     trail: Trail,
-    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+    actor: Annotated[Actor, require(STUDENTS_READ)],
     school_code: Code = None,
     school_year: Code = None,
     grade_code: Code = None,
@@ -91,7 +92,7 @@ def get_student(
     student_ref: Annotated[str, Path(description="The `ref` from a list, or the 学籍号.")],
     services: ServicesDep,
     trail: Trail,
-    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+    actor: Annotated[Actor, require(STUDENTS_READ)],
 ) -> dict[str, Any]:
     """One student, if inside the caller's scope (404 otherwise: existence is not revealed)."""
     return records.open_record(services, trail, actor, "student", student_ref)[1]
@@ -100,7 +101,7 @@ def get_student(
 def list_teachers(
     services: ServicesDep,
     trail: Trail,
-    actor: Annotated[Actor, require(Permission.TEACHERS_READ)],
+    actor: Annotated[Actor, require(TEACHERS_READ)],
     school_code: Code = None,
     post: Code = None,
     cursor: Cursor = None,
@@ -115,7 +116,7 @@ def get_teacher(
     staff_ref: Annotated[str, Path(description="The `ref` from a list, or the 教职工号.")],
     services: ServicesDep,
     trail: Trail,
-    actor: Annotated[Actor, require(Permission.TEACHERS_READ)],
+    actor: Annotated[Actor, require(TEACHERS_READ)],
 ) -> dict[str, Any]:
     """One member of staff, if inside the caller's scope."""
     return records.open_record(services, trail, actor, "teacher", staff_ref)[1]
@@ -125,7 +126,7 @@ def get_portrait(
     student_ref: Annotated[str, Path(description="The `ref` from a list, or the 学籍号.")],
     services: ServicesDep,
     trail: Trail,
-    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+    actor: Annotated[Actor, require(STUDENTS_READ)],
 ) -> dict[str, Any]:
     """The pupil's record with exam totals, fitness tests and health checks, if in scope."""
     return portrait.portrait(services, trail, actor, student_ref)
