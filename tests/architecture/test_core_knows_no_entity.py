@@ -42,7 +42,6 @@ NOT_YET_PORTED: dict[str, set[str]] = {
                              "region", "school", "student", "teacher", "teaching_assignment"},
     "service/demo.py": {"class", "school", "student"},
     "service/policy.py": {"class", "school", "student", "teacher"},  # roles, scope levels, grain
-    "service/store.py": {"school"},
 }  # fmt: skip
 
 
