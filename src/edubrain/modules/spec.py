@@ -17,6 +17,7 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
 - `tallies`: what a school's (and a region's) profile counts of its records
   (`service.units.Tally`);
 - `portrait`: its section of a pupil's portrait (`service.portrait.PortraitSection`);
+- `demo`: how the demo picks its accounts' scopes (`service.demo.DemoScopes`; the roster);
 - `permissions`: its own permissions, each with the roles that hold it and the entities it
   opens (`service.policy.DomainPermission`); its routes declare them like the core's;
 - `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions
@@ -42,6 +43,7 @@ from edubrain.govern.quality import (
 )
 from edubrain.govern.references import Reference
 from edubrain.indicators.definitions import Family
+from edubrain.service.demo import DemoScopes
 from edubrain.service.policy import DomainPermission, TableScope
 from edubrain.service.portrait import PortraitSection
 from edubrain.service.units import Tally
@@ -65,6 +67,7 @@ class Module:
     tallies: tuple[Tally, ...] = ()
     portrait: tuple[PortraitSection, ...] = ()
     permissions: tuple[DomainPermission, ...] = ()
+    demo: tuple[DemoScopes, ...] = ()
     routes: Callable[[], Any] | None = None
     pages: Callable[[], Any] | None = None
     commands: Callable[[Any], None] | None = None

@@ -10,6 +10,7 @@ from importlib import resources
 
 from edubrain.govern.quality import DatesInOrder, NeededField, OneIdPerKey
 from edubrain.govern.references import Reference
+from edubrain.modules.roster.demo import DEMO_SCOPES
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
 from edubrain.modules.roster.permissions import PERMISSIONS, STUDENTS_READ, TEACHERS_READ
 from edubrain.modules.roster.routes import routes
@@ -63,6 +64,7 @@ MODULE = Module(
         Tally("teachers", "teacher"),
     ),
     permissions=PERMISSIONS,
+    demo=(DEMO_SCOPES,),
     routes=routes,
 )
 
