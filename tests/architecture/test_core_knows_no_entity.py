@@ -40,7 +40,7 @@ NOT_YET_PORTED: dict[str, set[str]] = {
     "indicators/explain.py": {"school"},  # the grain
     "indicators/inputs.py": {"facility_survey", "homework_assignment", "homework_submission",
                              "region", "school", "student", "teacher", "teaching_assignment"},
-    "service/policy.py": {"class", "school", "student", "teacher"},  # roles, scope levels, grain
+    "service/policy.py": {"class", "school", "student", "teacher"},  # roles and scope levels
 }  # fmt: skip
 
 

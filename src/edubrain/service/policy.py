@@ -18,6 +18,7 @@ import ibis
 
 from edubrain import installed
 from edubrain.errors import ConfigError, InvalidInputError
+from edubrain.indicators.definitions import Grain
 from edubrain.indicators.saved_values import VALUES_TABLE
 from edubrain.standard.entities import DataClass, person_registry, unit_registry
 from edubrain.warehouse.api import OptionalTables
@@ -303,7 +304,8 @@ CLEARANCE: dict[Role, frozenset[DataClass]] = {
 def allowed(actor: Actor, permission: AnyPermission) -> bool:
     """Deny by default: only what ROLE_PERMISSIONS grants, at a scope the role may hold."""
     return (
-        permission in ROLE_PERMISSIONS.get(actor.role, frozenset())
+        actor.role in _CORE_GRANTS
+        and permission in _role_permissions(actor.role)
         and actor.scope.level in ROLE_SCOPE_LEVELS[actor.role]
     )
 
@@ -363,7 +365,7 @@ def _units_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.Boo
     学段×county, city) are seen inside a region scope and by everyone below them, so a
     principal reads the county's figures beside the school's own.
     """
-    at_school = t.grain == "school"
+    at_school = t.grain == Grain.SCHOOL.value
     if scope.level in REGION_LEVELS:
         inside = t.unit_code.startswith(scope.region_prefix) | t.unit_code.isin(
             _region_and_ancestors(scope.key)
@@ -393,7 +395,7 @@ class UnitsInScope:
     regions: frozenset[str]  # … or is one of these
 
     def covers(self, grain: str, unit_code: str) -> bool:
-        if grain == "school":
+        if grain == Grain.SCHOOL:
             return unit_code in self.schools
         prefixed = self.region_prefix is not None and unit_code.startswith(self.region_prefix)
         return prefixed or unit_code in self.regions
