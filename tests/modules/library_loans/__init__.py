@@ -1,9 +1,10 @@
 """图书借阅: a small domain module that lives only in the tests.
 
 It shows that a new domain is one folder plus one registry line: this folder declares the
-entity, its source mapping, a quality rule, an indicator family, a scope rule, an API route, a
-cockpit page and a CLI command, and the tests install it beside the registry's modules
-(`edubrain.installed.installing`) — nothing outside this folder knows it exists.
+entity, its source mapping, a quality rule, an indicator family, a scope rule, a permission, a
+section of the pupil's portrait, an API route, a cockpit page and a CLI command, and the tests
+install it beside the registry's modules (`edubrain.installed.installing`) — nothing outside
+this folder knows it exists.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from edubrain.govern.quality import DatesInOrder, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
+from edubrain.service.portrait import PortraitSection, records_of
+from edubrain.service.schemas import record_model
 
 from .cli import commands
 from .entities import LIBRARY_LOAN
 from .indicators import FAMILY
 from .pages import pages
-from .routes import routes
+from .routes import LIBRARY_READ, routes
 
 MODULE = Module(
     name="library_loans",
@@ -35,6 +38,15 @@ MODULE = Module(
     ),
     indicators=(FAMILY,),
     scope=(of_person("library_loan", "student_number"),),
+    permissions=(LIBRARY_READ,),
+    portrait=(
+        PortraitSection(
+            "library",
+            "library loans",
+            records_of("library_loan", "student_number"),
+            lambda: record_model("library_loan", "LibraryLoanPublic"),
+        ),
+    ),
     routes=routes,
     pages=pages,
     commands=commands,

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from edubrain.cockpit.render import records_page
-from edubrain.modules.roster import STUDENTS_READ
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor
 
-from .routes import loans_page
+from .routes import LIBRARY_READ, loans_page
 
 
 def pages() -> APIRouter:
@@ -23,7 +22,7 @@ def pages() -> APIRouter:
         request: Request,
         services: ServicesDep,
         trail: Trail,
-        actor: Annotated[Actor, require(STUDENTS_READ)],
+        actor: Annotated[Actor, require(LIBRARY_READ)],
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse:
         result = loans_page(services, trail, actor, cursor=cursor)
