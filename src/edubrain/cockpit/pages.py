@@ -19,7 +19,7 @@ from edubrain import installed
 from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
-from edubrain.cockpit.render import Deferred, page, static_response, streamed_page
+from edubrain.cockpit.render import PUPILS, Deferred, page, static_response, streamed_page
 from edubrain.errors import InvalidInputError, NotFoundError
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
@@ -38,8 +38,6 @@ from edubrain.service.policy import (
     Permission,
     ScopeLevel,
     allowed,
-    may_read,
-    reading,
     units_to_act_on,
 )
 from edubrain.service.routes import audit as audit_routes
@@ -58,7 +56,6 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 def install(app: FastAPI) -> None:
     """Mount the pages on the app: routes, gzip for pages and JSON, the login redirect."""
     app.include_router(router)
-    app.include_router(people_pages())
     for domain in installed.modules():
         if domain.pages is not None:
             app.include_router(domain.pages())
@@ -190,8 +187,8 @@ def home(
             context["school"] = units.school_profile(services, actor, school_code)["school"]
         except NotFoundError:
             context["school"] = None
-    pupils = person_registry().entity
-    if scope.level is ScopeLevel.SELF and may_read(actor, pupils):
+    if scope.level is ScopeLevel.SELF and allowed(actor, PUPILS):
+        pupils = person_registry().entity
         context["children"] = records.records_page(
             services, trail, actor, pupils, {}, cursor=None, limit=20
         )["items"]
@@ -411,76 +408,60 @@ async def steward_decision(
 # ---- people ------------------------------------------------------------------------------------
 
 
-def people_pages() -> APIRouter:
-    """The pupils' list and portrait pages, behind the permission that opens the person
-    registry's records (a module's, so known once the modules are installed)."""
-    people = APIRouter(include_in_schema=False)
+@router.get("/students", response_class=HTMLResponse)
+def student_list(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(PUPILS)],
+    school_code: Text = None,
+    cursor: Cursor = None,
+) -> Response:
+    """Pupils in the caller's scope (a class, a school, one's own children), masked by role."""
+    filters = {"school_code": school_code or None}
     pupils = person_registry().entity
-    reads_pupils = reading(pupils)
-    if reads_pupils is None:
-        return people
+    result = records.records_page(services, trail, actor, pupils, filters, cursor, limit=50)
+    return page(
+        request,
+        actor,
+        "students.html",
+        {"items": result["items"], "next_cursor": result["next_cursor"]},
+    )
 
-    # The permission is a local name, so its dependency is the parameter's default rather than
-    # part of its annotation (FastAPI reads string annotations in the module's globals).
-    needs_pupils = require(reads_pupils)
 
-    @people.get("/students", response_class=HTMLResponse)
-    def student_list(
-        request: Request,
-        services: ServicesDep,
-        trail: Trail,
-        school_code: Text = None,
-        cursor: Cursor = None,
-        actor: Actor = needs_pupils,
-    ) -> Response:
-        """Pupils in the caller's scope (a class, a school, one's own children), masked by
-        role."""
-        filters = {"school_code": school_code or None}
-        result = records.records_page(
-            services, trail, actor, pupils, filters, cursor=cursor, limit=50
-        )
-        return page(
-            request,
-            actor,
-            "students.html",
-            {"items": result["items"], "next_cursor": result["next_cursor"]},
-        )
-
-    @people.get("/students/{student_ref}", response_class=HTMLResponse)
-    def student_portrait(
-        student_ref: str,
-        request: Request,
-        services: ServicesDep,
-        trail: Trail,
-        actor: Actor = needs_pupils,
-    ) -> Response:
-        """A pupil's portrait, read, masked and audited by the API's
-        `GET /students/{ref}/portrait` (a `ref` from a list, or the 学籍号): basic information,
-        exam totals (trend), fitness tests and health checks when present."""
-        found = portrait.portrait(services, trail, actor, student_ref)
-        record = found[pupils]
+@router.get("/students/{student_ref}", response_class=HTMLResponse)
+def student_portrait(
+    student_ref: str,
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(PUPILS)],
+) -> Response:
+    """A pupil's portrait, read, masked and audited by the API's `GET /students/{ref}/portrait`
+    (a `ref` from a list, or the 学籍号): basic information, exam totals (trend), fitness tests
+    and health checks when present."""
+    found = portrait.portrait(services, trail, actor, student_ref)
+    record = found[person_registry().entity]
+    school = None
+    try:
+        school = units.school_profile(services, actor, record["school_code"])["school"]
+    except NotFoundError:
         school = None
-        try:
-            school = units.school_profile(services, actor, record["school_code"])["school"]
-        except NotFoundError:
-            school = None
-        return page(
-            request,
-            actor,
-            "student.html",
-            {
-                "p": record,
-                "school": school,
-                "exams": found["exams"],
-                "fitness": found["fitness"],
-                "health": found["health"],
-                "scores_masked": found["scores_masked"],
-                "score_chart": views.score_chart(found["exams"]),
-                "fitness_fields": views.FITNESS_FIELDS,
-            },
-        )
-
-    return people
+    return page(
+        request,
+        actor,
+        "student.html",
+        {
+            "p": record,
+            "school": school,
+            "exams": found["exams"],
+            "fitness": found["fitness"],
+            "health": found["health"],
+            "scores_masked": found["scores_masked"],
+            "score_chart": views.score_chart(found["exams"]),
+            "fitness_fields": views.FITNESS_FIELDS,
+        },
+    )
 
 
 # ---- the audit trail ---------------------------------------------------------------------------

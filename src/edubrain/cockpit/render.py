@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from edubrain.cockpit import format as fmt
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
-from edubrain.service.policy import ROLE_LABELS, Actor, Permission, allowed, may_read
+from edubrain.service.policy import ROLE_LABELS, Actor, Permission, Reading, allowed
 from edubrain.standard.codes import code_tables
 from edubrain.standard.entities import entity, person_registry
 
@@ -41,17 +41,15 @@ YEAR = 365 * 24 * 3600
 ROLE_ZH = ROLE_LABELS
 
 
+# Reading the pupils (the person registry's records): a module's permission, found when asked.
+PUPILS = Reading(lambda: person_registry().entity)
+
+
 @dataclass(frozen=True)
 class NavItem:
     href: str
     label: str
-    permission: Permission | None = None
-    reads: Callable[[], str] | None = None  # … or the permission that opens this entity's records
-
-    def open_to(self, actor: Actor) -> bool:
-        if self.reads is not None:
-            return may_read(actor, self.reads())
-        return self.permission is not None and allowed(actor, self.permission)
+    permission: Permission | Reading
 
 
 NAV = (
@@ -60,7 +58,7 @@ NAV = (
     NavItem("/map", "教育一张图", Permission.INDICATORS_READ),
     NavItem("/warnings", "预警", Permission.WARNINGS_READ),
     NavItem("/data-office", "数据办", Permission.INGEST_READ),
-    NavItem("/students", "学生画像", reads=lambda: person_registry().entity),
+    NavItem("/students", "学生画像", PUPILS),
     NavItem("/audit", "审计日志", Permission.AUDIT_READ),
 )
 
@@ -68,7 +66,7 @@ NAV = (
 def nav_for(actor: Actor | None) -> list[NavItem]:
     if actor is None:
         return []
-    return [item for item in NAV if item.open_to(actor)]
+    return [item for item in NAV if allowed(actor, item.permission)]
 
 
 @cache

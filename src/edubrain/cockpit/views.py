@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edubrain.cockpit import format as fmt
+from edubrain.cockpit.render import PUPILS
 from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.catalogue.balance import RESOURCES
 from edubrain.indicators.definitions import Direction, Grain, Indicator
@@ -31,11 +32,9 @@ from edubrain.service.policy import (
     ScopeLevel,
     allowed,
     covers,
-    may_read,
 )
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.standard.codes import code_tables
-from edubrain.standard.entities import person_registry
 
 CODES = code_tables()
 LEVEL_COLOURS = {"red": "#c62828", "orange": "#e65100", "yellow": "#f9a825"}
@@ -564,7 +563,7 @@ def school_profile(
             profile.trend_chart = _trend_chart(profile.trend, keyed, years)
     if in_scope:
         profile.facility = _facility(services, school_code)
-        if may_read(actor, person_registry().entity):
+        if allowed(actor, PUPILS):
             profile.class_sizes = _class_sizes(services, actor, school_code)
     return profile
 

@@ -263,6 +263,23 @@ def reading(entity_name: str) -> DomainPermission | None:
     return next((p for p in domain_permissions() if entity_name in p.reads), None)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """The permission that opens an entity's records, looked up when asked: for the surfaces
+    below the modules (the cockpit), which name the entity through a registry
+    (`Reading(lambda: person_registry().entity)`) and cannot import the module's permission.
+    `require` and `allowed` take it like a permission; no module declaring one denies."""
+
+    entity: Callable[[], str]
+
+    def resolve(self) -> DomainPermission | None:
+        return reading(self.entity())
+
+    def __str__(self) -> str:
+        found = self.resolve()
+        return found.value if found is not None else f"read:{self.entity()}"
+
+
 # The scope levels a role may hold. Region-wide work (ingestion, quality, the steward's queue,
 # audit, approving exports) needs a region scope; its rows are still divided by unit and seen
 # only inside that region (`operational_predicate`, `operational_scope`; decision 0012).
@@ -301,19 +318,18 @@ CLEARANCE: dict[Role, frozenset[DataClass]] = {
 }
 
 
-def allowed(actor: Actor, permission: AnyPermission) -> bool:
+def allowed(actor: Actor, permission: AnyPermission | Reading) -> bool:
     """Deny by default: only what ROLE_PERMISSIONS grants, at a scope the role may hold."""
+    if isinstance(permission, Reading):
+        found = permission.resolve()
+        if found is None:
+            return False
+        permission = found
     return (
         actor.role in _CORE_GRANTS
         and permission in _role_permissions(actor.role)
         and actor.scope.level in ROLE_SCOPE_LEVELS[actor.role]
     )
-
-
-def may_read(actor: Actor, entity_name: str) -> bool:
-    """Whether the caller holds the permission that opens records of `entity_name`."""
-    permission = reading(entity_name)
-    return permission is not None and allowed(actor, permission)
 
 
 def check_role_scope(role: Role, scope: Scope) -> None:

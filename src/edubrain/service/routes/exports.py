@@ -22,7 +22,7 @@ from edubrain.errors import (
 )
 from edubrain.service import spreadsheet
 from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission, Scope, allowed, covers, may_read
+from edubrain.service.policy import Actor, Permission, Reading, Scope, allowed, covers
 from edubrain.service.schemas import ExportCreate, ExportDecision, ExportOut, ScopeOut
 from edubrain.service.store import ExportRecord, RecordNotFoundError
 from edubrain.standard.entities import entity
@@ -78,7 +78,7 @@ def request_export(
     actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
 ) -> dict[str, Any]:
     """Ask to export fields of students or teachers in your scope; someone else must approve."""
-    if not may_read(actor, body.entity):
+    if not allowed(actor, Reading(lambda: body.entity)):
         raise ForbiddenError(f"your role may not read {body.entity}")
     known = set(entity(body.entity).field_names)
     unknown = [f for f in body.fields if f not in known]
