@@ -289,6 +289,52 @@ def test_served_scoped_masked_and_audited(library) -> None:
     assert in_class <= listed and set(library.loans) <= listed
 
 
+def test_the_portrait_shows_the_loans_behind_the_modules_permission(library) -> None:
+    """The module's section of the portrait and its own permission, declared in its folder."""
+    _, pupil_class = next(iter(library.class_of.items()))
+    in_class = {k for k, c in library.class_of.items() if c == pupil_class}
+    class_key = "/".join(str(part) for part in pupil_class)
+    county = Scope(ScopeLevel.COUNTY, library.county)
+    with installed.installing(MODULE):
+        head = _bearer(
+            library.settings, "head_p", Role.HEAD_TEACHER, Scope(ScopeLevel.CLASS, class_key)
+        )
+        leader = _bearer(library.settings, "leader_p", Role.BUREAU_LEADER, county)
+        auditor = _bearer(library.settings, "auditor_p", Role.AUDITOR, county)
+        with TestClient(create_app(library.settings), base_url="http://127.0.0.1") as client:
+            assert "library:read" in client.get("/api/v1/me", headers=head).json()["permissions"]
+            assert (
+                "library:read"
+                not in client.get("/api/v1/me", headers=auditor).json()["permissions"]
+            )
+            assert client.get("/api/v1/library/loans", headers=auditor).status_code == 403
+
+            shown: dict[str, dict] = {}
+            borrowers = []
+            for pupil in _all_pages(client, "/api/v1/students", head):
+                reply = client.get(f"/api/v1/students/{pupil['ref']}/portrait", headers=head)
+                assert reply.status_code == 200, reply.text
+                loans = reply.json()["library"]
+                shown |= {loan["loan_id"]: loan for loan in loans}
+                borrowers += [pupil["ref"]] if loans else []
+            assert set(shown) == in_class
+            # The head teacher may read 敏感 data: the titles are in clear.
+            assert all(
+                loan["book_title"] == library.loans[loan_id]["书名"]
+                for loan_id, loan in shown.items()
+            )
+            # A bureau leader's portrait of the same pupil has the titles masked.
+            reply = client.get(f"/api/v1/students/{borrowers[0]}/portrait", headers=leader)
+            assert reply.status_code == 200, reply.text
+            masked = reply.json()["library"]
+            assert masked and all("book_title" in loan["masked"] for loan in masked)
+            assert not {loan["book_title"] for loan in masked} & set(TITLES)
+    # Uninstalled, the portrait has no such section.
+    with TestClient(create_app(library.settings), base_url="http://127.0.0.1") as client:
+        schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "library" not in schema["Portrait"]["properties"]
+
+
 def test_the_module_command_runs_from_the_cli(library, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDUBRAIN_HOME", str(library.settings.home))
     app = typer.Typer()

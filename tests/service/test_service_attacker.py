@@ -33,10 +33,11 @@ from hypothesis import strategies as st
 from test_service_trust import _with_planted_rows
 
 from conftest import NOW, County, bearer_for
+from edubrain.modules.roster import STUDENTS_READ
 from edubrain.sealing import sealer_for
 from edubrain.serve import create_app
 from edubrain.service import masking
-from edubrain.service.policy import CLEARANCE, ROLE_PERMISSIONS, Permission, Role, Scope, ScopeLevel
+from edubrain.service.policy import CLEARANCE, ROLE_PERMISSIONS, Role, Scope, ScopeLevel
 from edubrain.settings import Settings
 from edubrain.standard.entities import DataClass
 from edubrain.standard.identifiers import id_check_char
@@ -335,7 +336,7 @@ def test_no_role_rebuilds_a_value_it_sees_masked(attacker: Attacker) -> None:
     rebuilt: dict[str, list[str]] = {}
     for role in ORDER:
         seen = attacker.collect(role)
-        assert bool(seen.students) == (Permission.STUDENTS_READ in ROLE_PERMISSIONS[role]), role
+        assert bool(seen.students) == (STUDENTS_READ in ROLE_PERMISSIONS[role]), role
         findings = attack(seen, attacker.county)
         if findings:
             rebuilt[role.value] = [*findings[:8], f"… {len(findings)} in all"]

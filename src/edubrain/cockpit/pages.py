@@ -19,11 +19,11 @@ from edubrain import installed
 from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
-from edubrain.cockpit.render import Deferred, page, static_response, streamed_page
+from edubrain.cockpit.render import PUPILS, Deferred, page, static_response, streamed_page
 from edubrain.errors import InvalidInputError, NotFoundError
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
-from edubrain.service import problems
+from edubrain.service import portrait, problems, records, units
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
     SESSION_COOKIE,
@@ -33,12 +33,19 @@ from edubrain.service.deps import (
     public_route,
     require,
 )
-from edubrain.service.policy import Actor, Permission, ScopeLevel, allowed, units_to_act_on
+from edubrain.service.policy import (
+    Actor,
+    Permission,
+    ScopeLevel,
+    allowed,
+    units_to_act_on,
+)
 from edubrain.service.routes import audit as audit_routes
 from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
-from edubrain.service.routes import operations, people, places, portrait
+from edubrain.service.routes import operations
 from edubrain.service.schemas import LoginRequest, StewardDecision, WarningNote
+from edubrain.standard.entities import person_registry
 
 router = APIRouter(include_in_schema=False)
 Public = Depends(public_route)
@@ -177,11 +184,14 @@ def home(
     )
     if school_code:
         try:
-            context["school"] = places.get_school(school_code, services, actor)["school"]
+            context["school"] = units.school_profile(services, actor, school_code)["school"]
         except NotFoundError:
             context["school"] = None
-    if scope.level is ScopeLevel.SELF and allowed(actor, Permission.STUDENTS_READ):
-        context["children"] = people.students_page(services, trail, actor, limit=20)["items"]
+    if scope.level is ScopeLevel.SELF and allowed(actor, PUPILS):
+        pupils = person_registry().entity
+        context["children"] = records.records_page(
+            services, trail, actor, pupils, {}, cursor=None, limit=20
+        )["items"]
     if allowed(actor, Permission.INDICATORS_READ):
         region = views.region_of(services, actor)
         if region is not None:
@@ -403,14 +413,14 @@ def student_list(
     request: Request,
     services: ServicesDep,
     trail: Trail,
-    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+    actor: Annotated[Actor, require(PUPILS)],
     school_code: Text = None,
     cursor: Cursor = None,
 ) -> Response:
     """Pupils in the caller's scope (a class, a school, one's own children), masked by role."""
-    result = people.students_page(
-        services, trail, actor, school_code=school_code or None, cursor=cursor, limit=50
-    )
+    filters = {"school_code": school_code or None}
+    pupils = person_registry().entity
+    result = records.records_page(services, trail, actor, pupils, filters, cursor, limit=50)
     return page(
         request,
         actor,
@@ -425,15 +435,16 @@ def student_portrait(
     request: Request,
     services: ServicesDep,
     trail: Trail,
-    actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+    actor: Annotated[Actor, require(PUPILS)],
 ) -> Response:
     """A pupil's portrait, read, masked and audited by the API's `GET /students/{ref}/portrait`
     (a `ref` from a list, or the 学籍号): basic information, exam totals (trend), fitness tests
     and health checks when present."""
-    found = portrait.get_portrait(student_ref, services, trail, actor)
+    found = portrait.portrait(services, trail, actor, student_ref)
+    record = found[person_registry().entity]
     school = None
     try:
-        school = places.get_school(found["student"]["school_code"], services, actor)["school"]
+        school = units.school_profile(services, actor, record["school_code"])["school"]
     except NotFoundError:
         school = None
     return page(
@@ -441,7 +452,7 @@ def student_portrait(
         actor,
         "student.html",
         {
-            "p": found["student"],
+            "p": record,
             "school": school,
             "exams": found["exams"],
             "fitness": found["fitness"],

@@ -28,9 +28,9 @@ from markupsafe import Markup
 
 from edubrain.cockpit import format as fmt
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
-from edubrain.service.policy import ROLE_LABELS, Actor, Permission, allowed
+from edubrain.service.policy import ROLE_LABELS, Actor, Permission, Reading, allowed
 from edubrain.standard.codes import code_tables
-from edubrain.standard.entities import entity
+from edubrain.standard.entities import entity, person_registry
 
 log = logging.getLogger(__name__)
 FLUSH = "<!--flush-->"  # base.html: everything before it is sent before the page's data is read
@@ -41,11 +41,15 @@ YEAR = 365 * 24 * 3600
 ROLE_ZH = ROLE_LABELS
 
 
+# Reading the pupils (the person registry's records): a module's permission, found when asked.
+PUPILS = Reading(lambda: person_registry().entity)
+
+
 @dataclass(frozen=True)
 class NavItem:
     href: str
     label: str
-    permission: Permission
+    permission: Permission | Reading
 
 
 NAV = (
@@ -54,7 +58,7 @@ NAV = (
     NavItem("/map", "教育一张图", Permission.INDICATORS_READ),
     NavItem("/warnings", "预警", Permission.WARNINGS_READ),
     NavItem("/data-office", "数据办", Permission.INGEST_READ),
-    NavItem("/students", "学生画像", Permission.STUDENTS_READ),
+    NavItem("/students", "学生画像", PUPILS),
     NavItem("/audit", "审计日志", Permission.AUDIT_READ),
 )
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edubrain.cockpit import format as fmt
+from edubrain.cockpit.render import PUPILS
 from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.definitions import Direction, Grain, Indicator
 from edubrain.indicators.plans import Plan, load_plans
 from edubrain.indicators.warnings import Level
+from edubrain.service import units
 from edubrain.service.deps import Services
 from edubrain.service.policy import (
     REGION_LEVELS,
@@ -31,7 +33,6 @@ from edubrain.service.policy import (
     covers,
 )
 from edubrain.service.routes import indicators as indicator_routes
-from edubrain.service.routes import places
 from edubrain.standard.codes import code_tables
 
 CODES = code_tables()
@@ -80,7 +81,7 @@ def warnings(services: Services, actor: Actor, **filters: str | None) -> list[di
 
 def schools(services: Services, actor: Actor) -> list[dict[str, Any]]:
     return all_pages(
-        lambda cursor: places.list_schools(
+        lambda cursor: units.schools_page(
             services, actor, region_code=None, cursor=cursor, limit=500
         )
     )
@@ -117,7 +118,7 @@ def region_of(services: Services, actor: Actor) -> RegionView | None:
     )
     if school is None:
         return None
-    found = places.get_school(school, services, actor)
+    found = units.school_profile(services, actor, school)
     return RegionView(Grain.COUNTY, found["school"]["region_code"])
 
 
@@ -534,7 +535,7 @@ class SchoolProfile:
 def school_profile(
     services: Services, actor: Actor, school_code: str, trend_id: str | None
 ) -> SchoolProfile:
-    found = places.get_school(school_code, services, actor)  # 404: unknown or not the caller's
+    found = units.school_profile(services, actor, school_code)  # 404: unknown or not the caller's
     school = found["school"]
     in_scope = school_in_scope(actor, school_code, lambda _code: school["region_code"])
     profile = SchoolProfile(school, found["students"], found["classes"], found["teachers"],
@@ -567,7 +568,7 @@ def school_profile(
             profile.trend_chart = _trend_chart(profile.trend, keyed, years)
     if in_scope:
         profile.facility = _facility(services, school_code)
-        if allowed(actor, Permission.STUDENTS_READ):
+        if allowed(actor, PUPILS):
             profile.class_sizes = _class_sizes(services, actor, school_code)
     return profile
 

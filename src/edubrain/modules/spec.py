@@ -19,6 +19,12 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
   classes and staff);
 - `scope`: how a caller's scope reaches each of its tables (`service.policy.TableScope`);
   a table without one is read by nobody (deny by default);
+- `tallies`: what a school's (and a region's) profile counts of its records
+  (`service.units.Tally`);
+- `portrait`: its section of a pupil's portrait (`service.portrait.PortraitSection`);
+- `demo`: how the demo picks its accounts' scopes (`service.demo.DemoScopes`; the roster);
+- `permissions`: its own permissions, each with the roles that hold it and the entities it
+  opens (`service.policy.DomainPermission`); its routes declare them like the core's;
 - `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions
   the surfaces call when they assemble themselves;
 - `requires`: the modules it builds on (usually `roster`); it may import nothing else of
@@ -43,7 +49,10 @@ from edubrain.govern.quality import (
 )
 from edubrain.govern.references import Reference
 from edubrain.indicators.definitions import Family
-from edubrain.service.policy import TableScope
+from edubrain.service.demo import DemoScopes
+from edubrain.service.policy import DomainPermission, TableScope
+from edubrain.service.portrait import PortraitSection
+from edubrain.service.units import Tally
 from edubrain.standard.entities import Entity, PersonRegistry, StaffRegistry, UnitRegistry
 
 QualityFact = NeededField | OneIdPerKey | Agreement | DatesInOrder | QualityRule
@@ -62,6 +71,10 @@ class Module:
     persons: tuple[PersonSource, ...] = ()
     indicators: tuple[Family, ...] = ()
     scope: tuple[TableScope, ...] = ()
+    tallies: tuple[Tally, ...] = ()
+    portrait: tuple[PortraitSection, ...] = ()
+    permissions: tuple[DomainPermission, ...] = ()
+    demo: tuple[DemoScopes, ...] = ()
     routes: Callable[[], Any] | None = None
     pages: Callable[[], Any] | None = None
     commands: Callable[[Any], None] | None = None

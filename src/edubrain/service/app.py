@@ -28,16 +28,7 @@ from edubrain.sealing import check_key, sealer_for
 from edubrain.service import problems
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.reads import WarehouseReader
-from edubrain.service.routes import (
-    audit,
-    auth,
-    exports,
-    indicators,
-    operations,
-    people,
-    places,
-    portrait,
-)
+from edubrain.service.routes import audit, auth, exports, indicators, operations
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
@@ -179,11 +170,14 @@ def create_api(
         redoc_url=None,
         lifespan=lifespan,
     )
-    for module in (auth, places, people, portrait, indicators, operations, exports, audit):
-        app.include_router(module.router, prefix=API_PREFIX)
+    # Logging in, then each domain module's routes (the roster's directory, people and
+    # portrait first), then the routes over every domain.
+    app.include_router(auth.router, prefix=API_PREFIX)
     for domain in installed.modules():
         if domain.routes is not None:
             app.include_router(domain.routes(), prefix=API_PREFIX)
+    for module in (indicators, operations, exports, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
     for install in surfaces:
         install(app)
     check_routes_declare_access(app)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from edubrain.errors import EdubrainError
+from edubrain import installed
+from edubrain.errors import ConfigError
 from edubrain.service.auth import create_user, generate_password
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
-from edubrain.warehouse import open_warehouse
+from edubrain.warehouse import Warehouse, open_warehouse
 
 
 @dataclass(frozen=True)
@@ -21,50 +23,20 @@ class DemoAccount:
     scope: Scope
 
 
+@dataclass(frozen=True)
+class DemoScopes:
+    """How the demo picks one scope per level from the warehouse (a county, a school, a class,
+    a pupil): declared by the module that holds the units and the persons (the roster)."""
+
+    pick: Callable[[Warehouse], dict[ScopeLevel, Scope]]
+
+
 def _pick_scopes(settings: Settings) -> dict[ScopeLevel, Scope]:
+    found = installed.declared(DemoScopes)
+    if len(found) != 1:
+        raise ConfigError(f"the installed modules declare {len(found)} demo scopes; one is needed")
     with open_warehouse(settings) as wh:
-        classes = wh.table("class")
-        first_class = (
-            classes.order_by([classes.school_code, classes.grade_code, classes.class_no])
-            .limit(1)
-            .to_pyarrow()
-            .to_pylist()
-        )
-        if not first_class:
-            raise EdubrainError("no classes in the warehouse: ingest a region first")
-        c = first_class[0]
-        students = wh.table("student")
-        pupil = (
-            students.filter(
-                (students.school_code == c["school_code"])
-                & (students.school_year == c["school_year"])
-                & (students.grade_code == c["grade_code"])
-                & (students.class_no == c["class_no"])
-            )
-            .order_by(students.student_number)
-            .limit(1)
-            .to_pyarrow()
-            .to_pylist()
-        )
-        schools = wh.table("school")
-        region = (
-            schools.filter(schools.school_code == c["school_code"])
-            .region_code.max()
-            .to_pyarrow()
-            .as_py()
-        )
-    county = Scope(ScopeLevel.COUNTY, str(region))
-    scopes = {
-        ScopeLevel.COUNTY: county,
-        ScopeLevel.SCHOOL: Scope(ScopeLevel.SCHOOL, c["school_code"]),
-        ScopeLevel.CLASS: Scope(
-            ScopeLevel.CLASS,
-            f"{c['school_code']}/{c['school_year']}/{c['grade_code']}/{c['class_no']}",
-        ),
-    }
-    if pupil:
-        scopes[ScopeLevel.SELF] = Scope(ScopeLevel.SELF, pupil[0]["student_number"])
-    return scopes
+        return found[0].pick(wh)
 
 
 _DEMO_LEVEL = {

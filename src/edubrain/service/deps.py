@@ -23,8 +23,9 @@ from edubrain.errors import ForbiddenError, UnauthenticatedError
 from edubrain.service.auth import RecentSessions, UnknownNameFailures
 from edubrain.service.policy import (
     Actor,
+    AnyPermission,
     OperationalScope,
-    Permission,
+    Reading,
     Scope,
     ScopeError,
     ScopeLevel,
@@ -219,7 +220,7 @@ async def current_actor(
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def require(permission: Permission) -> Any:
+def require(permission: AnyPermission | Reading) -> Any:
     """A dependency that lets the request through only if the caller holds `permission`.
 
     Refusals are audited too. The light dependencies are `async` so that FastAPI runs them on
@@ -230,7 +231,7 @@ def require(permission: Permission) -> Any:
     async def check(actor: ActorDep, trail: Annotated[AuditTrail, Depends(_trail)]) -> Actor:
         if not allowed(actor, permission):
             trail.actor = actor
-            trail.record("access", permission.value, outcome="denied")
+            trail.record("access", str(permission), outcome="denied")
             raise ForbiddenError(f"your role may not {permission}")
         return actor
 

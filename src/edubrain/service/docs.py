@@ -1,7 +1,8 @@
 """Renders docs/service-reference.md — roles, permissions and endpoints — from the code.
 
-The role × permission matrix comes from `policy.ROLE_PERMISSIONS`, `ROLE_SCOPE_LEVELS` and
-`CLEARANCE`; the endpoint list from the app's own routes and the access each declares
+The role × permission matrix comes from `policy.ROLE_PERMISSIONS` (the core's grants and the
+permissions the modules declare, with their roles), `ROLE_SCOPE_LEVELS` and `CLEARANCE`; the
+endpoint list from the app's own routes and the access each declares
 (`require(Permission.X)` or `public_route`). `edubrain docs` writes it and
 tests/unit/test_generated_docs.py fails when the committed copy differs, so a route or a grant
 cannot be added without the document changing with it.
@@ -18,9 +19,9 @@ from edubrain.service.policy import (
     ROLE_LABELS,
     ROLE_PERMISSIONS,
     ROLE_SCOPE_LEVELS,
-    Permission,
     Role,
     ScopeLevel,
+    permissions,
 )
 from edubrain.standard.entities import DataClass
 
@@ -136,7 +137,7 @@ def _matrix_section() -> list[str]:
         "| permission | " + " | ".join(_role_heading(r) for r in Role) + " |",
         "|---|" + "---|" * len(Role),
     ]
-    for permission in Permission:
+    for permission in permissions():
         marks = " | ".join("✓" if permission in ROLE_PERMISSIONS[r] else "" for r in Role)
         lines.append(f"| `{permission.value}` | {marks} |")
     return [*lines, ""]

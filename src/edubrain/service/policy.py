@@ -1,15 +1,15 @@
 """Who may do what, over which records: the one place that decides access.
 
-Routes only *declare* the permission they need (`require(Permission.STUDENTS_READ)`); this
-module answers whether a role has it, which data classes it sees in clear, and — as an Ibis
-predicate applied inside the query — which records a scope covers. Anything not granted here is
-denied.
+Routes only *declare* the permission they need (`require(Permission.AUDIT_READ)`, or a domain
+module's own `DomainPermission`); this module answers whether a role has it, which data classes
+it sees in clear, and — as an Ibis predicate applied inside the query — which records a scope
+covers. Anything not granted here is denied.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ import ibis
 
 from edubrain import installed
 from edubrain.errors import ConfigError, InvalidInputError
+from edubrain.indicators.definitions import Grain
 from edubrain.indicators.saved_values import VALUES_TABLE
 from edubrain.standard.entities import DataClass, person_registry, unit_registry
 from edubrain.warehouse.api import OptionalTables
@@ -74,11 +75,15 @@ _REGION_PREFIX = {ScopeLevel.PROVINCE: 2, ScopeLevel.CITY: 4, ScopeLevel.COUNTY:
 
 
 class Permission(StrEnum):
+    """The core's permissions: the directory, the data office, audit, exports, indicators.
+
+    A domain module declares its own (`DomainPermission`: reading pupils, staff …) with the
+    roles that hold them; `ROLE_PERMISSIONS` is both.
+    """
+
     ME_READ = "me:read"
     REGIONS_READ = "regions:read"
     SCHOOLS_READ = "schools:read"
-    STUDENTS_READ = "students:read"
-    TEACHERS_READ = "teachers:read"
     INGEST_READ = "ingest:read"
     QUALITY_READ = "quality:read"
     STEWARD_READ = "steward:read"
@@ -162,6 +167,21 @@ class Actor:
     scope: Scope
 
 
+@dataclass(frozen=True)
+class DomainPermission:
+    """A permission a domain module declares (`MODULE.permissions`): its name, the roles that
+    hold it, and the entities whose records it opens (asking to export them needs it too)."""
+
+    value: str
+    roles: frozenset[Role]
+    reads: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.value
+
+
+AnyPermission = Permission | DomainPermission
+
 _EVERYONE = frozenset({Permission.ME_READ, Permission.REGIONS_READ, Permission.SCHOOLS_READ})
 _P = Permission
 # Indicators are aggregates (no person in them) for everyone who plans or runs schools;
@@ -169,15 +189,12 @@ _P = Permission
 _INDICATORS = frozenset({_P.INDICATORS_READ})
 _WARNINGS = _INDICATORS | {_P.WARNINGS_READ}
 _WARNINGS_WORK = _WARNINGS | {_P.WARNINGS_MANAGE}
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.BUREAU_LEADER: _EVERYONE
-    | _WARNINGS_WORK
-    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST, _P.EXPORTS_APPROVE},
+# The core's grants; each module's permissions name their roles themselves.
+_CORE_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.BUREAU_LEADER: _EVERYONE | _WARNINGS_WORK | {_P.EXPORTS_REQUEST, _P.EXPORTS_APPROVE},
     Role.DATA_ADMIN: _EVERYONE
     | _WARNINGS_WORK
     | {
-        _P.STUDENTS_READ,
-        _P.TEACHERS_READ,
         _P.INGEST_READ,
         _P.QUALITY_READ,
         _P.STEWARD_READ,
@@ -185,21 +202,83 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _P.EXPORTS_REQUEST,
         _P.EXPORTS_APPROVE,
     },
-    Role.SCHOOL_ADMIN: _EVERYONE
-    | _WARNINGS_WORK
-    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
-    Role.TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.TEACHERS_READ},
-    Role.HEAD_TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.TEACHERS_READ},
-    Role.TEACHING_RESEARCHER: _EVERYONE
-    | _WARNINGS
-    | {_P.STUDENTS_READ, _P.TEACHERS_READ, _P.EXPORTS_REQUEST},
-    Role.PARENT: _EVERYONE | {_P.STUDENTS_READ},
-    Role.STUDENT: _EVERYONE | {_P.STUDENTS_READ},
-    Role.ENROLMENT_OFFICER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
-    Role.PSYCH_TEACHER: _EVERYONE | _INDICATORS | {_P.STUDENTS_READ, _P.EXPORTS_REQUEST},
+    Role.SCHOOL_ADMIN: _EVERYONE | _WARNINGS_WORK | {_P.EXPORTS_REQUEST},
+    Role.TEACHER: _EVERYONE | _INDICATORS,
+    Role.HEAD_TEACHER: _EVERYONE | _INDICATORS,
+    Role.TEACHING_RESEARCHER: _EVERYONE | _WARNINGS | {_P.EXPORTS_REQUEST},
+    Role.PARENT: _EVERYONE,
+    Role.STUDENT: _EVERYONE,
+    Role.ENROLMENT_OFFICER: _EVERYONE | _INDICATORS | {_P.EXPORTS_REQUEST},
+    Role.PSYCH_TEACHER: _EVERYONE | _INDICATORS | {_P.EXPORTS_REQUEST},
     Role.AUDITOR: _EVERYONE | {_P.AUDIT_READ},
-    Role.APP_VENDOR: _EVERYONE | {_P.STUDENTS_READ, _P.TEACHERS_READ},
+    Role.APP_VENDOR: _EVERYONE,
 }
+
+
+@installed.per_installation
+def domain_permissions() -> tuple[DomainPermission, ...]:
+    """The installed modules' permissions, in registry order (each name once, none a core
+    permission's)."""
+    found = installed.declared(DomainPermission)
+    names = [p.value for p in found]
+    taken = {p.value for p in Permission}
+    twice = sorted({n for n in names if names.count(n) > 1 or n in taken})
+    if twice:
+        raise ConfigError(f"the permission {', '.join(twice)} is declared twice")
+    return found
+
+
+def permissions() -> tuple[AnyPermission, ...]:
+    """Every permission: the core's, then the modules'."""
+    return (*Permission, *domain_permissions())
+
+
+@installed.per_installation
+def _role_permissions(role: Role) -> frozenset[AnyPermission]:
+    mine = frozenset(p for p in domain_permissions() if role in p.roles)
+    return _CORE_GRANTS.get(role, frozenset()) | mine
+
+
+class _RolePermissions(Mapping[Role, frozenset[AnyPermission]]):
+    """Role → every permission it holds: the core's grants and the roles each module's
+    permissions name, read when asked (the modules are installed by then)."""
+
+    def __getitem__(self, role: Role) -> frozenset[AnyPermission]:
+        if role not in _CORE_GRANTS:
+            raise KeyError(role)
+        return _role_permissions(role)
+
+    def __iter__(self) -> Iterator[Role]:
+        return iter(_CORE_GRANTS)
+
+    def __len__(self) -> int:
+        return len(_CORE_GRANTS)
+
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[AnyPermission]] = _RolePermissions()
+
+
+def reading(entity_name: str) -> DomainPermission | None:
+    """The permission that opens records of `entity_name` (None: no module declares one)."""
+    return next((p for p in domain_permissions() if entity_name in p.reads), None)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The permission that opens an entity's records, looked up when asked: for the surfaces
+    below the modules (the cockpit), which name the entity through a registry
+    (`Reading(lambda: person_registry().entity)`) and cannot import the module's permission.
+    `require` and `allowed` take it like a permission; no module declaring one denies."""
+
+    entity: Callable[[], str]
+
+    def resolve(self) -> DomainPermission | None:
+        return reading(self.entity())
+
+    def __str__(self) -> str:
+        found = self.resolve()
+        return found.value if found is not None else f"read:{self.entity()}"
+
 
 # The scope levels a role may hold. Region-wide work (ingestion, quality, the steward's queue,
 # audit, approving exports) needs a region scope; its rows are still divided by unit and seen
@@ -239,10 +318,16 @@ CLEARANCE: dict[Role, frozenset[DataClass]] = {
 }
 
 
-def allowed(actor: Actor, permission: Permission) -> bool:
+def allowed(actor: Actor, permission: AnyPermission | Reading) -> bool:
     """Deny by default: only what ROLE_PERMISSIONS grants, at a scope the role may hold."""
+    if isinstance(permission, Reading):
+        found = permission.resolve()
+        if found is None:
+            return False
+        permission = found
     return (
-        permission in ROLE_PERMISSIONS.get(actor.role, frozenset())
+        actor.role in _CORE_GRANTS
+        and permission in _role_permissions(actor.role)
         and actor.scope.level in ROLE_SCOPE_LEVELS[actor.role]
     )
 
@@ -296,7 +381,7 @@ def _units_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.Boo
     学段×county, city) are seen inside a region scope and by everyone below them, so a
     principal reads the county's figures beside the school's own.
     """
-    at_school = t.grain == "school"
+    at_school = t.grain == Grain.SCHOOL.value
     if scope.level in REGION_LEVELS:
         inside = t.unit_code.startswith(scope.region_prefix) | t.unit_code.isin(
             _region_and_ancestors(scope.key)
@@ -326,7 +411,7 @@ class UnitsInScope:
     regions: frozenset[str]  # … or is one of these
 
     def covers(self, grain: str, unit_code: str) -> bool:
-        if grain == "school":
+        if grain == Grain.SCHOOL:
             return unit_code in self.schools
         prefixed = self.region_prefix is not None and unit_code.startswith(self.region_prefix)
         return prefixed or unit_code in self.regions

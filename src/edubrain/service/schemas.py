@@ -15,6 +15,7 @@ import orjson
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
+from edubrain import installed
 from edubrain.service.masking import PROTECTED
 from edubrain.standard.entities import FieldType, entity
 
@@ -66,14 +67,31 @@ def page_model(item: type[BaseModel], model_name: str) -> type[BaseModel]:
     )
 
 
-StudentPublic = entity_model("student", "StudentPublic", masked=True)
-StudentPage = page_model(StudentPublic, "StudentPage")
-TeacherPublic = entity_model("teacher", "TeacherPublic", masked=True)
-TeacherPage = page_model(TeacherPublic, "TeacherPage")
-SchoolPublic = entity_model("school", "SchoolPublic", masked=False)
-SchoolPage = page_model(SchoolPublic, "SchoolPage")
-RegionPublic = entity_model("region", "RegionPublic", masked=False)
-RegionList = list[RegionPublic]  # type: ignore[valid-type]
+def record_model(entity_name: str, model_name: str, *, masked: bool = True) -> type[BaseModel]:
+    """`entity_model`, made once per installation: the one class of that name in the OpenAPI
+    document however many routes and models use it (a pupil's record in a list, its detail
+    and its portrait). Called when routers are built, not at import (the standard's entities
+    are the installed modules')."""
+    return _record_model(entity_name, model_name, masked)
+
+
+@installed.per_installation
+def _record_model(entity_name: str, model_name: str, masked: bool) -> type[BaseModel]:
+    return entity_model(entity_name, model_name, masked=masked)
+
+
+def record_page_model(
+    entity_name: str, model_name: str, item_name: str, *, masked: bool = True
+) -> type[BaseModel]:
+    """A page of `record_model(entity_name, item_name, masked=masked)`, made once too."""
+    return _record_page_model(entity_name, model_name, item_name, masked)
+
+
+@installed.per_installation
+def _record_page_model(
+    entity_name: str, model_name: str, item_name: str, masked: bool
+) -> type[BaseModel]:
+    return page_model(record_model(entity_name, item_name, masked=masked), model_name)
 
 
 class Closed(BaseModel):
@@ -103,20 +121,6 @@ class Me(BaseModel):
     scope: ScopeOut
     permissions: list[str]
     sees_in_clear: list[str] = Field(description="Data classes this role reads unmasked.")
-
-
-class SchoolProfile(BaseModel):
-    school: SchoolPublic  # type: ignore[valid-type]
-    students: int
-    classes: int
-    teachers: int
-
-
-class RegionProfile(BaseModel):
-    region: RegionPublic  # type: ignore[valid-type]
-    children: list[RegionPublic]  # type: ignore[valid-type]
-    schools: int
-    students: int
 
 
 class LoadRun(BaseModel):
@@ -386,32 +390,6 @@ class WarningEventOut(BaseModel):
 
 class WarningNote(Closed):
     note: str = Field(min_length=1, max_length=2000, description="Why; kept in the history.")
-
-
-FitnessPublic = entity_model("fitness_test", "FitnessPublic", masked=True)
-HealthPublic = entity_model("health_check", "HealthPublic", masked=True)
-
-
-class ExamTotal(BaseModel):
-    exam_id: str
-    name: str | None
-    subject: str | None
-    school_year: str | None
-    exam_date: date | None
-    max_score: float | None
-    score: float | None = Field(
-        description="The pupil's total; null when the caller does not see 敏感 scores."
-    )
-
-
-class Portrait(BaseModel):
-    """学生画像: the record, exam totals, fitness tests and health checks, masked by role."""
-
-    student: StudentPublic  # type: ignore[valid-type]
-    exams: list[ExamTotal]
-    fitness: list[FitnessPublic]  # type: ignore[valid-type]
-    health: list[HealthPublic]  # type: ignore[valid-type]
-    scores_masked: bool
 
 
 def as_json(payload: Any) -> Response:

@@ -31,6 +31,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from edubrain.errors import ConflictError, NotFoundError, UnavailableError
+from edubrain.indicators.definitions import Grain
 from edubrain.service.policy import OperationalScope, UnitsInScope
 from edubrain.settings import Settings
 
@@ -885,7 +886,7 @@ class Store:
         `severity_key` (the level's rank under `severity` as one digit, `|`, the id), from
         after `after`. Scope and filters are conditions of the query itself."""
         w = warnings.c
-        at_school = w.grain == "school"
+        at_school = w.grain == Grain.SCHOOL.value
         regional: list[sa.ColumnElement[bool]] = (
             [w.unit_code.in_(sorted(units.regions))] if units.regions else []
         )

@@ -2,8 +2,9 @@
 
 It shows that a new domain is one folder plus one registry line: this folder declares the
 entity, its source mapping, a quality rule, a person source, an indicator family, a scope rule,
-an API route, a cockpit page and a CLI command, and the tests install it beside the registry's
-modules (`edubrain.installed.installing`) — nothing outside this folder knows it exists.
+a permission, a section of the pupil's portrait, an API route, a cockpit page and a CLI command,
+and the tests install it beside the registry's modules (`edubrain.installed.installing`) —
+nothing outside this folder knows it exists.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from edubrain.govern.quality import DatesInOrder, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
+from edubrain.service.portrait import PortraitSection, records_of
+from edubrain.service.schemas import record_model
 
 from .cli import commands
 from .entities import LIBRARY_LOAN
 from .indicators import FAMILY
 from .pages import pages
-from .routes import routes
+from .routes import LIBRARY_READ, routes
 
 MODULE = Module(
     name="library_loans",
@@ -42,6 +45,15 @@ MODULE = Module(
     ),
     indicators=(FAMILY,),
     scope=(of_person("library_loan", "student_number"),),
+    permissions=(LIBRARY_READ,),
+    portrait=(
+        PortraitSection(
+            "library",
+            "library loans",
+            records_of("library_loan", "student_number"),
+            lambda: record_model("library_loan", "LibraryLoanPublic"),
+        ),
+    ),
     routes=routes,
     pages=pages,
     commands=commands,

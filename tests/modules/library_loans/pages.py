@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse
 
 from edubrain.cockpit.render import records_page
 from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission
+from edubrain.service.policy import Actor
 
-from .routes import loans_page
+from .routes import LIBRARY_READ, loans_page
 
 
 def pages() -> APIRouter:
@@ -22,7 +22,7 @@ def pages() -> APIRouter:
         request: Request,
         services: ServicesDep,
         trail: Trail,
-        actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+        actor: Annotated[Actor, require(LIBRARY_READ)],
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse:
         result = loans_page(services, trail, actor, cursor=cursor)

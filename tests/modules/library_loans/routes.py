@@ -6,9 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from edubrain.modules.roster import STUDENTS_READ
 from edubrain.service.deps import AuditTrail, Services, ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission
+from edubrain.service.policy import Actor, DomainPermission
 from edubrain.service.schemas import as_json
+
+# Whoever reads pupils reads their loans (the module requires the roster and builds on it).
+LIBRARY_READ = DomainPermission("library:read", STUDENTS_READ.roles, reads=("library_loan",))
 
 
 def loans_page(
@@ -35,7 +39,7 @@ def routes() -> APIRouter:
     def list_loans(
         services: ServicesDep,
         trail: Trail,
-        actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+        actor: Annotated[Actor, require(LIBRARY_READ)],
         school_code: Annotated[str | None, Query(max_length=40)] = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,

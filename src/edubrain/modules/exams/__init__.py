@@ -8,6 +8,7 @@ from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
+from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
@@ -34,4 +35,5 @@ MODULE = Module(
     # An item score carries nothing about the pupil but the 学籍号 written on the paper.
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
     scope=(of_person("item_score", "student_number"),),
+    portrait=(SECTION,),
 )

@@ -10,6 +10,8 @@ from edubrain.govern.references import Reference
 from edubrain.modules.fitness.entities import ENTITIES
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
+from edubrain.service.portrait import PortraitSection, records_of
+from edubrain.service.schemas import record_model
 
 MODULE = Module(
     name="fitness",
@@ -41,4 +43,12 @@ MODULE = Module(
         ),
     ),
     scope=(of_person("fitness_test", "student_number"),),
+    portrait=(
+        PortraitSection(
+            "fitness",
+            "fitness tests",
+            records_of("fitness_test", "student_number"),
+            lambda: record_model("fitness_test", "FitnessPublic"),
+        ),
+    ),
 )

@@ -10,6 +10,8 @@ from edubrain.govern.references import Reference
 from edubrain.modules.health.entities import ENTITIES
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
+from edubrain.service.portrait import PortraitSection, records_of
+from edubrain.service.schemas import record_model
 
 MODULE = Module(
     name="health",
@@ -35,4 +37,12 @@ MODULE = Module(
         ),
     ),
     scope=(of_person("health_check", "student_number"),),
+    portrait=(
+        PortraitSection(
+            "health",
+            "health checks",
+            records_of("health_check", "student_number"),
+            lambda: record_model("health_check", "HealthPublic"),
+        ),
+    ),
 )

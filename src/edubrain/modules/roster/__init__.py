@@ -12,9 +12,13 @@ from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import DatesInOrder, NeededField, OneIdPerKey
 from edubrain.govern.references import Reference
 from edubrain.modules.roster import class_size, staffing
+from edubrain.modules.roster.demo import DEMO_SCOPES
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
+from edubrain.modules.roster.permissions import PERMISSIONS, STUDENTS_READ, TEACHERS_READ
+from edubrain.modules.roster.routes import routes
 from edubrain.modules.roster.scope import SCOPES
 from edubrain.modules.spec import Module
+from edubrain.service.units import Tally
 from edubrain.standard.entities import PersonRegistry, StaffRegistry, UnitRegistry
 
 # What 学籍 records about who a pupil is, besides the 学籍号 itself: linkage evidence and the
@@ -75,4 +79,14 @@ MODULE = Module(
     ),
     indicators=(class_size.FAMILY, staffing.FAMILY),
     scope=SCOPES,
+    tallies=(
+        Tally("students", "student", in_regions=True),
+        Tally("classes", "class"),
+        Tally("teachers", "teacher"),
+    ),
+    permissions=PERMISSIONS,
+    demo=(DEMO_SCOPES,),
+    routes=routes,
 )
+
+__all__ = ["MODULE", "STUDENTS_READ", "TEACHERS_READ"]

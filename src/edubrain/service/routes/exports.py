@@ -22,14 +22,12 @@ from edubrain.errors import (
 )
 from edubrain.service import spreadsheet
 from edubrain.service.deps import ServicesDep, Trail, require
-from edubrain.service.policy import Actor, Permission, Scope, allowed, covers
+from edubrain.service.policy import Actor, Permission, Reading, Scope, allowed, covers
 from edubrain.service.schemas import ExportCreate, ExportDecision, ExportOut, ScopeOut
 from edubrain.service.store import ExportRecord, RecordNotFoundError
 from edubrain.standard.entities import entity
 
 router = APIRouter(tags=["exports"])
-
-_READ = {"student": Permission.STUDENTS_READ, "teacher": Permission.TEACHERS_READ}
 
 
 def _out(services: ServicesDep, record: ExportRecord) -> dict[str, Any]:
@@ -80,7 +78,7 @@ def request_export(
     actor: Annotated[Actor, require(Permission.EXPORTS_REQUEST)],
 ) -> dict[str, Any]:
     """Ask to export fields of students or teachers in your scope; someone else must approve."""
-    if not allowed(actor, _READ[body.entity]):
+    if not allowed(actor, Reading(lambda: body.entity)):
         raise ForbiddenError(f"your role may not read {body.entity}")
     known = set(entity(body.entity).field_names)
     unknown = [f for f in body.fields if f not in known]
@@ -155,14 +153,7 @@ def _decide(
         raise ForbiddenError("a request is decided by someone else")
     requested = Scope.parse(record.scope_level, record.scope_key)
 
-    def region_of_school(school_code: str) -> str | None:
-        schools = services.reader.table("school")
-        rows = services.reader.rows(
-            schools.filter(schools.school_code == school_code).select("region_code")
-        )
-        return rows[0]["region_code"] if rows else None
-
-    if not covers(actor.scope, requested, region_of_school):
+    if not covers(actor.scope, requested, services.reader.region_of_school().get):
         trail.record(
             "approve" if approved else "reject", "export", record_ids=[export_id], outcome="denied"
         )
