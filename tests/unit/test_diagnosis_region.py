@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,15 @@ from test_cli import edubrain
 
 from edubrain.diagnosis.diagnose import diagnose
 from edubrain.diagnosis.graph import load_knowledge, load_practice
+from edubrain.govern.quality import RuleContext, rules_for
+from edubrain.ingest import ingest_paths
+from edubrain.modules.diagnosis.entities import ENTITIES
+from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.sources.generator import knowledge as kg
 from edubrain.sources.generator.plan import plan_counties
 from edubrain.sources.generator.region import build_world
+from edubrain.warehouse import QUARANTINE_TABLE, open_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +44,34 @@ def test_graph_is_junior_maths_and_covers_every_exam_knowledge_point(region: Pat
     junior = {c for c in codes if c[:2] in {"M7", "M8", "M9"}}
     assert junior and junior <= set(graph.codes.tolist())
     assert items.q_matrix.shape == (graph.size * kg.ITEMS_PER_POINT, graph.size)
+
+
+@pytest.fixture(scope="module")
+def ingested(region: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A warehouse holding only the region's knowledge folder."""
+    settings = Settings(home=tmp_path_factory.mktemp("knowledge") / "home", progress=False)
+    reports = ingest_paths([region / "knowledge"], settings)
+    assert sorted(r.entity for r in reports) == sorted(e.name for e in ENTITIES)
+    assert all(r.status == "loaded" for r in reports), reports
+    return settings
+
+
+def test_the_knowledge_folder_is_four_standard_entities_ingested_clean(
+    region: Path, ingested: Settings
+):
+    """`edubrain ingest FOLDER` recognises the files by name; the graph's own rules (codes an
+    item lists, cycles, references inside the graph) find nothing in the generator's graph."""
+    with open_warehouse(ingested) as wh:
+        for ent in ENTITIES:
+            written = pd.read_csv(region / "knowledge" / f"{ent.name}.csv", dtype=str)
+            assert wh.count(ent.name) == len(written), ent.name
+            truth = pd.read_csv(region / "truth" / f"{ent.name}.csv", dtype=str)
+            assert truth.equals(written), ent.name  # no faults: the folder is its own truth
+        assert wh.count(QUARANTINE_TABLE) == 0
+        ctx = RuleContext(as_of=date.today())
+        for ent in ENTITIES[:3]:  # the pupils are not in this warehouse: only the graph's rules
+            for r in rules_for(ent.name):
+                assert r.offending(wh, ctx).count().to_pyarrow().as_py() == 0, r.id
 
 
 def test_practice_is_deterministic_for_a_seed():

@@ -384,8 +384,10 @@ correct check digit. Nothing here describes a real person.
   is not the student's current one (an old temporary L number): `true_student_number` is who
   the row is about. The truth files keep the number as written.
 * `knowledge/` — the junior-middle mathematics knowledge graph, its practice item bank and the
-  platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md (no
-  injected faults); `truth/knowledge_mastery.csv` (each pupil's true mastery of every practised
+  platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md: the
+  standard files of the entities knowledge_point, knowledge_prerequisite, practice_item and
+  practice_response (no injected faults, so they are also their truth files);
+  `truth/knowledge_mastery.csv` (each pupil's true mastery of every practised
   point at the start and end of term) and `truth/practice_item_parameters.csv` (each item's
   guess and slip) are the learner model's hidden state.
 

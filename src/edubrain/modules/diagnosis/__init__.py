@@ -1,0 +1,34 @@
+"""学情诊断: the knowledge graph, its practice items and the pupils' practice responses.
+
+The four files of a knowledge folder (docs/diagnosis.md) are standard entities: ingested
+(`edubrain ingest FOLDER` recognises them by name), quality-checked and linked like any other.
+"""
+
+from __future__ import annotations
+
+from edubrain.govern.references import Reference
+from edubrain.modules.diagnosis.entities import ENTITIES
+from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
+from edubrain.modules.spec import Module
+from edubrain.service.policy import of_person
+
+MODULE = Module(
+    name="diagnosis",
+    label="学情诊断",
+    description="学科知识图谱、练习题（知识点标注）与学生练习作答。",
+    requires=("roster",),
+    entities=ENTITIES,
+    references=(
+        Reference("knowledge_prerequisite", ("kp_code",), "knowledge_point"),
+        Reference(
+            "knowledge_prerequisite",
+            ("prerequisite_code",),
+            "knowledge_point",
+            ("kp_code",),
+        ),
+        Reference("practice_response", ("student_number",), "student"),
+        Reference("practice_response", ("item_id",), "practice_item"),
+    ),
+    quality=(ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC),
+    scope=(of_person("practice_response", "student_number"),),
+)
