@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -11,11 +12,14 @@ import pandas as pd
 import pytest
 from test_cli import edubrain
 
+from edubrain.diagnosis import run
 from edubrain.diagnosis.diagnose import diagnose
-from edubrain.diagnosis.graph import load_knowledge, load_practice
+from edubrain.diagnosis.graph import load_knowledge, load_practice, read_knowledge, read_practice
 from edubrain.govern.quality import RuleContext, rules_for
 from edubrain.ingest import ingest_paths
-from edubrain.modules.diagnosis.entities import ENTITIES
+from edubrain.modules.diagnosis import MODULE
+from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
+from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.sources.generator import knowledge as kg
@@ -74,6 +78,48 @@ def test_the_knowledge_folder_is_four_standard_entities_ingested_clean(
                 assert r.offending(wh, ctx).count().to_pyarrow().as_py() == 0, r.id
 
 
+def test_the_warehouse_gives_the_fit_the_same_input_as_the_folder(region: Path, ingested: Settings):
+    graph, items = load_knowledge(region / "knowledge")
+    practice = load_practice(region / "knowledge", items)
+    with open_warehouse(ingested, read_only=True) as wh:
+        w_graph, w_items, grade = read_knowledge(wh)
+        w_practice = read_practice(wh, w_items)
+    assert np.array_equal(w_graph.codes, graph.codes)
+    # Ingestion normalises text (NFKC: 'y=ax²' is stored as 'y=ax2'); nothing else differs.
+    assert w_graph.names.tolist() == [unicodedata.normalize("NFKC", n) for n in graph.names]
+    for a, b in zip(w_graph.prerequisites, graph.prerequisites, strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(w_items.item_ids, items.item_ids)
+    assert np.array_equal(w_items.primary, items.primary)
+    assert (w_items.q_matrix != items.q_matrix).nnz == 0
+    assert set(grade.tolist()) == {"21", "22", "23"}
+    # The same log, pupil by pupil; the warehouse names G pupils by their sealed number.
+    sealer = sealer_for(ingested)
+    assert sealer is not None
+    opened = np.array([sealer.open_student_number(str(n)) for n in w_practice.student_numbers])
+    assert w_practice.skipped == 0
+    assert sorted(opened.tolist()) == sorted(practice.student_numbers.tolist())
+    w_rows = sorted(
+        zip(
+            opened[w_practice.log.student].tolist(),
+            w_practice.answered_at.astype(str).tolist(),
+            w_practice.log.item.tolist(),
+            w_practice.log.correct.tolist(),
+            strict=True,
+        )
+    )
+    rows = sorted(
+        zip(
+            practice.student_numbers[practice.log.student].tolist(),
+            practice.answered_at.astype(str).tolist(),
+            practice.log.item.tolist(),
+            practice.log.correct.tolist(),
+            strict=True,
+        )
+    )
+    assert w_rows == rows
+
+
 def test_practice_is_deterministic_for_a_seed():
     counties = plan_counties(400, np.random.default_rng(1))
     world = build_world(counties[0], np.random.default_rng(2).spawn(5), 1)
@@ -105,6 +151,11 @@ def test_diagnosed_mastery_correlates_with_the_true_mastery(region: Path):
     assert np.allclose(d.uncertainty, np.sqrt(d.mastery * (1 - d.mastery)))
 
 
+def wh_rows(settings: Settings) -> int:
+    with open_warehouse(settings, read_only=True) as wh:
+        return wh.count(MASTERY_TABLE)
+
+
 def test_cli_fit_show_recommend_audit(region: Path, tmp_path: Path):
     home = tmp_path / "home"
     fit = edubrain(home, "diagnose", "fit", str(region / "knowledge"), "--json")
@@ -123,6 +174,21 @@ def test_cli_fit_show_recommend_audit(region: Path, tmp_path: Path):
         assert 0.6 <= r["success"] <= 0.8
     values = [m["mastery"] for m in payload["mastery"]]  # the student's grade, weakest first
     assert values and values == sorted(values)
+    # The fit wrote the same mastery to the warehouse, by the pupil's number as stored.
+    settings = Settings(home=home, progress=False)
+    sealer = sealer_for(settings)
+    assert sealer is not None
+    with open_warehouse(settings, read_only=True) as wh:
+        t = wh.table(MASTERY_TABLE)
+        stored = t.filter(t.student_number == sealer.seal_student_number(number)).to_pyarrow()
+    assert summary["mastery_rows"] == wh_rows(settings)
+    by_code = {r["kp_code"]: r for r in stored.to_pylist()}
+    assert set(by_code) == {m["kp_code"] for m in payload["mastery"]}
+    for m in payload["mastery"]:
+        row = by_code[m["kp_code"]]
+        assert (row["mastery"], row["uncertainty"], row["attempts"]) == (
+            m["mastery"], m["uncertainty"], m["attempts"],
+        )  # fmt: skip
 
     audit = edubrain(home, "diagnose", "audit", "--truth", str(region / "truth"), "--json")
     assert audit.returncode == 0, audit.stderr
@@ -140,3 +206,8 @@ def test_cli_fit_show_recommend_audit(region: Path, tmp_path: Path):
     reversed_band = edubrain(home, "diagnose", "recommend", number, "--band", "0.8,0.6")
     assert reversed_band.returncode == 2
     assert "band" in reversed_band.stderr
+
+
+def test_the_module_scopes_the_table_the_fit_writes():
+    assert run.MASTERY_TABLE == MASTERY_TABLE
+    assert MASTERY_TABLE in {s.table for s in MODULE.scope}

@@ -2,12 +2,14 @@
 
 The four files of a knowledge folder (docs/diagnosis.md) are standard entities: ingested
 (`edubrain ingest FOLDER` recognises them by name), quality-checked and linked like any other.
+The diagnosis (`edubrain.diagnosis`) reads them from the warehouse and writes each pupil's
+fitted mastery back (`MASTERY_TABLE`), a table read in scope by the pupil's 学籍号.
 """
 
 from __future__ import annotations
 
 from edubrain.govern.references import Reference
-from edubrain.modules.diagnosis.entities import ENTITIES
+from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
 from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
@@ -21,14 +23,14 @@ MODULE = Module(
     references=(
         Reference("knowledge_prerequisite", ("kp_code",), "knowledge_point"),
         Reference(
-            "knowledge_prerequisite",
-            ("prerequisite_code",),
-            "knowledge_point",
-            ("kp_code",),
+            "knowledge_prerequisite", ("prerequisite_code",), "knowledge_point", ("kp_code",)
         ),
         Reference("practice_response", ("student_number",), "student"),
         Reference("practice_response", ("item_id",), "practice_item"),
     ),
     quality=(ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC),
-    scope=(of_person("practice_response", "student_number"),),
+    scope=(
+        of_person("practice_response", "student_number"),
+        of_person(MASTERY_TABLE, "student_number"),
+    ),
 )

@@ -1,5 +1,6 @@
 """The entities of this domain: the knowledge graph, its practice items (the Q-matrix) and the
-pupils' practice responses — the four files of a knowledge folder (docs/diagnosis.md)."""
+pupils' practice responses — the four files of a knowledge folder (docs/diagnosis.md) — and the
+fitted mastery the diagnosis derives from them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from edubrain.standard.entities import DataClass, Entity, Field, FieldType
 from edubrain.standard.fields import student_number_field
 
 T, D = FieldType, DataClass
+
+# Not an entity: the diagnosis's output, each pupil's fitted mastery of each point of their
+# grade, which `edubrain diagnose fit` writes (as `edubrain.diagnosis.run.MASTERY_TABLE`).
+# Its scope rule is this module's; `routes` serves it.
+MASTERY_TABLE = "diagnosis_mastery"
 
 
 def _kp_code(name: str = "kp_code", label: str = "知识点编码") -> Field:
