@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import secrets
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from test_cli import edubrain
 
 from edubrain.diagnosis import run
@@ -20,6 +22,10 @@ from edubrain.ingest import ingest_paths
 from edubrain.modules.diagnosis import MODULE
 from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
 from edubrain.sealing import sealer_for
+from edubrain.serve import create_app
+from edubrain.service.auth import token_hash
+from edubrain.service.policy import Role, Scope, ScopeLevel
+from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.sources.generator import knowledge as kg
@@ -211,3 +217,83 @@ def test_cli_fit_show_recommend_audit(region: Path, tmp_path: Path):
 def test_the_module_scopes_the_table_the_fit_writes():
     assert run.MASTERY_TABLE == MASTERY_TABLE
     assert MASTERY_TABLE in {s.table for s in MODULE.scope}
+
+
+def _bearer(settings: Settings, name: str, role: Role, scope: Scope) -> dict[str, str]:
+    now = datetime.now(UTC)
+    with open_store(settings) as store:
+        user = store.create_user(
+            username=name,
+            display_name=name,
+            role=role.value,
+            scope_level=scope.level.value,
+            scope_key=scope.key,
+            password_hash="-",
+            now=now,
+        )
+        token = secrets.token_urlsafe(16)
+        store.create_session(
+            user.user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=1)
+        )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_pupils_mastery_is_served_in_scope_masked_and_audited(region: Path, tmp_path: Path):
+    settings = Settings(home=tmp_path / "home", progress=False)
+    folders = [region / "standard", region / "exports", region / "knowledge"]
+    assert all(r.status != "failed" for r in ingest_paths(folders, settings))
+    summary = run.fit(settings)
+    assert summary["responses_skipped"] == 0
+    sealer = sealer_for(settings)
+    assert sealer is not None
+    with open_warehouse(settings, read_only=True) as wh:
+        mastery = wh.to_arrow(MASTERY_TABLE).to_pylist()
+        pupils = {p["student_number"]: p for p in wh.to_arrow("student").to_pylist()}
+        county = {s["school_code"]: s["region_code"] for s in wh.to_arrow("school").to_pylist()}
+    # A practising pupil the roster knows (a J/L number: what every role may see in clear):
+    # every point of their grade, for them alone.
+    number = next(
+        m["student_number"]
+        for m in mastery
+        if m["student_number"] in pupils and not m["student_number"].startswith("G")
+    )
+    pupil = pupils[number]
+    mine = {m["kp_code"]: m for m in mastery if m["student_number"] == number}
+    assert {c[:2] for c in mine} == {f"M{int(pupil['grade_code']) - 14}"}
+    class_key = "/".join(
+        str(pupil[f]) for f in ("school_code", "school_year", "grade_code", "class_no")
+    )
+    head = _bearer(settings, "head", Role.HEAD_TEACHER, Scope(ScopeLevel.CLASS, class_key))
+    leader = _bearer(
+        settings,
+        "leader",
+        Role.BUREAU_LEADER,
+        Scope(ScopeLevel.COUNTY, county[pupil["school_code"]]),
+    )
+    outsider = _bearer(settings, "outsider", Role.BUREAU_LEADER, Scope(ScopeLevel.COUNTY, "339999"))
+    path = f"/api/v1/students/{number}/mastery"
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        seen = client.get(path, headers=head)
+        assert seen.status_code == 200, seen.text
+        body = seen.json()
+        assert body["student"]["student_number"] == number and not body["mastery_masked"]
+        assert {p["kp_code"]: p["mastery"] for p in body["points"]} == {
+            k: m["mastery"] for k, m in mine.items()
+        }
+        assert all(p["name"] for p in body["points"])
+        # A bureau leader (who sees 学籍号 masked, so names the pupil by ref) sees which points,
+        # and how often practised, but no mastery.
+        ref = body["student"]["ref"]
+        masked = client.get(f"/api/v1/students/{ref}/mastery", headers=leader)
+        assert masked.status_code == 200, masked.text
+        body = masked.json()
+        assert body["mastery_masked"]
+        assert {p["mastery"] for p in body["points"]} == {None}
+        assert [p["attempts"] for p in body["points"]] == [
+            mine[p["kp_code"]]["attempts"] for p in body["points"]
+        ]
+        assert len(body["points"]) == len(mine)
+        assert client.get(path, headers=outsider).status_code == 404
+    with open_store(settings) as store:
+        trail = [r.entry for r in store.audit_records(resource="student_mastery")]
+    assert {e.outcome for e in trail} >= {"ok", "not_found"}

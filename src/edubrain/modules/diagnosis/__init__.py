@@ -3,16 +3,27 @@
 The four files of a knowledge folder (docs/diagnosis.md) are standard entities: ingested
 (`edubrain ingest FOLDER` recognises them by name), quality-checked and linked like any other.
 The diagnosis (`edubrain.diagnosis`) reads them from the warehouse and writes each pupil's
-fitted mastery back (`MASTERY_TABLE`), a table read in scope by the pupil's 学籍号.
+fitted mastery back (`MASTERY_TABLE`), which `GET /students/{ref}/mastery` serves in scope,
+masked and audited.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from edubrain.govern.references import Reference
 from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
 from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
+
+
+def routes() -> Any:
+    """The API router, imported only when the service assembles itself."""
+    from edubrain.modules.diagnosis.routes import routes as router
+
+    return router()
+
 
 MODULE = Module(
     name="diagnosis",
@@ -33,4 +44,5 @@ MODULE = Module(
         of_person("practice_response", "student_number"),
         of_person(MASTERY_TABLE, "student_number"),
     ),
+    routes=routes,
 )
