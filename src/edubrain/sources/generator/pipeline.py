@@ -133,6 +133,8 @@ def generate_region(
     summary.files["standard/attendance.csv"] = summary.entities["attendance"]
     shutil.rmtree(parts, ignore_errors=True)
     summary.files.update(knowledge.write_region_files(out, [c.code for c in counties]))
+    for name in knowledge.KNOWLEDGE_ENTITIES:  # their truth is the knowledge folder
+        summary.entities[name] = summary.files[f"knowledge/{name}.csv"]
 
     faults = sorted((f for r in results for f in r.faults), key=lambda f: (f[0], f[1]))
     _write_table(out / "truth" / "faults.csv", FAULT_COLUMNS, [[str(x) for x in f] for f in faults])
