@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import shutil
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -34,7 +35,9 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings, li
     region = root / "region"
     generate_region(region, students=STUDENTS, seed=7)
     settings = Settings(home=root / "home", progress=False)
-    reports = ingest_paths([region / "standard", region / "exports"], settings)
+    # The knowledge folder holds the diagnosis module's entities (graph, items, practice).
+    folders = [region / "standard", region / "exports", region / "knowledge"]
+    reports = ingest_paths(folders, settings)
     return region, settings, reports
 
 
@@ -92,7 +95,7 @@ def _normalised(value: object, kind: FieldType) -> object:
         return str(value).lower() in ("true", "1")
     if kind in (FieldType.DATE, FieldType.DATETIME):
         return str(value).replace(" ", "T")[: 10 if kind is FieldType.DATE else 19]
-    return str(value)
+    return unicodedata.normalize("NFKC", str(value))  # as ingestion stores text (y=ax² → y=ax2)
 
 
 def _as_rows(table: pa.Table, name: str) -> Counter[tuple]:

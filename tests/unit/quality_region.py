@@ -18,6 +18,7 @@ from edubrain.standard.identifiers import id_check_char
 AS_OF_INGEST = date(2026, 3, 1)  # birth date vs grade is judged on this day
 S1, S2, NO_SCHOOL = "4301020001", "4301020002", "4301020009"
 YEAR = "2025-2026"
+PRACTISED = "2025-10-10 19:00:00"
 
 
 def idn(birth: str, seq: int) -> str:
@@ -252,6 +253,32 @@ def clean() -> dict[str, list[dict]]:
             for n in (1, 2, 3, 4)
         ],
         "attendance": [{"student_number": A[1], "date": "2025-10-20", "status": "sick_leave"}],
+        "knowledge_point": [
+            {
+                "kp_code": f"K{k}",
+                "subject": "math",
+                "grade_code": "12",
+                "chapter_no": "1",
+                "point_no": str(k),
+                "chapter_name": "数与运算",
+                "name": f"知识点{k}",
+            }
+            for k in (1, 2, 3)
+        ],
+        "knowledge_prerequisite": [
+            {"kp_code": "K2", "prerequisite_code": "K1"},
+            {"kp_code": "K3", "prerequisite_code": "K2"},
+        ],
+        "practice_item": [
+            {"item_id": "P1", "subject": "math", "grade_code": "12", "knowledge_points": "K1"},
+            {"item_id": "P2", "subject": "math", "grade_code": "12", "knowledge_points": "K2;K1"},
+            {"item_id": "P3", "subject": "math", "grade_code": "12", "knowledge_points": "K3"},
+        ],
+        "practice_response": [
+            {"student_number": A[1], "item_id": "P1", "answered_at": PRACTISED, "correct": "1"},
+            {"student_number": A[1], "item_id": "P2", "answered_at": PRACTISED, "correct": "0"},
+            {"student_number": A[2], "item_id": "P3", "answered_at": PRACTISED, "correct": "1"},
+        ],
     }
 
 
@@ -340,6 +367,21 @@ def defective() -> dict[str, list[dict]]:
         {"student_number": X, "relation": "father", "name": "某父", "phone": "13800000009"}
     )
     d["attendance"].append({"student_number": X, "date": "2025-10-21", "status": "absent"})
+
+    kp = d["knowledge_prerequisite"]
+    kp += [
+        {"kp_code": "K1", "prerequisite_code": "K3"},  # K1 ← K3 ← K2 ← K1: a cycle
+        {"kp_code": "K3", "prerequisite_code": "K9"},  # no such point
+        {"kp_code": "K8", "prerequisite_code": "K1"},  # no such point
+    ]
+    d["practice_item"] += [
+        {"item_id": "P4", "subject": "math", "grade_code": "12", "knowledge_points": "K1;K7"},
+        {"item_id": "P5", "subject": "math", "grade_code": "12", "knowledge_points": " ; "},
+    ]
+    d["practice_response"] += [
+        {"student_number": X, "item_id": "P1", "answered_at": PRACTISED, "correct": "1"},
+        {"student_number": A[3], "item_id": "P9", "answered_at": PRACTISED, "correct": "0"},
+    ]
     return d
 
 

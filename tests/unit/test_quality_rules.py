@@ -10,7 +10,19 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from quality_region import B1, C1, NO_SCHOOL, S1, S2, A, X, clean, defective, write_and_ingest
+from quality_region import (
+    B1,
+    C1,
+    NO_SCHOOL,
+    PRACTISED,
+    S1,
+    S2,
+    A,
+    X,
+    clean,
+    defective,
+    write_and_ingest,
+)
 
 from edubrain.govern.quality import (
     UNKNOWN_SCHOOL,
@@ -37,6 +49,12 @@ CLASS_S1 = (S1, Y, "12", "1")
 EXPECTED: dict[str, set[tuple[tuple[str, ...], str]]] = {
     "completeness.class.head_teacher_staff_number": {((S1, Y, "12", "3"), S1)},
     "completeness.exam_item.knowledge_points": {(("E1", "2"), UNKNOWN_SCHOOL)},
+    # K1 ← K3 ← K2 ← K1: every edge of the cycle, none of the edges that only touch it.
+    "consistency.knowledge_prerequisite.cycle": {
+        (("K2", "K1"), UNKNOWN_SCHOOL),
+        (("K3", "K2"), UNKNOWN_SCHOOL),
+        (("K1", "K3"), UNKNOWN_SCHOOL),
+    },
     "completeness.fitness_test.birth_date": {(("A6", Y), S1)},
     "completeness.fitness_test.test_date": {(("A5", Y), S1)},
     "completeness.guardian.phone": {(("A2", "mother"), S1)},
@@ -74,6 +92,20 @@ EXPECTED: dict[str, set[tuple[tuple[str, ...], str]]] = {
     "referential_integrity.homework_submission.student": {(("H1", "X"), S1)},
     "referential_integrity.item_score.exam_item": {(("E1", "A2", "3"), S1)},
     "referential_integrity.item_score.student": {(("E1", "X", "1"), UNKNOWN_SCHOOL)},
+    "referential_integrity.knowledge_prerequisite.knowledge_point": {
+        (("K8", "K1"), UNKNOWN_SCHOOL)
+    },
+    "referential_integrity.knowledge_prerequisite.prerequisite_code": {
+        (("K3", "K9"), UNKNOWN_SCHOOL)
+    },
+    # P4 lists an unknown code; P5 lists none.
+    "referential_integrity.practice_item.knowledge_points": {
+        (("P4",), UNKNOWN_SCHOOL),
+        (("P5",), UNKNOWN_SCHOOL),
+    },
+    # A response belongs to its pupil's school.
+    "referential_integrity.practice_response.practice_item": {(("A3", "P9", PRACTISED), S1)},
+    "referential_integrity.practice_response.student": {(("X", "P1", PRACTISED), UNKNOWN_SCHOOL)},
     "referential_integrity.school.region": {((S2,), S2)},
     "referential_integrity.student.class": {(("C1",), S1)},
     "referential_integrity.teacher.school": {(("T5",), NO_SCHOOL)},

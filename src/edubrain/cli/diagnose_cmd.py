@@ -45,12 +45,17 @@ def _console() -> Console:
 @app.command("fit")
 def fit_cmd(
     knowledge_dir: Annotated[
-        Path, typer.Argument(help="Knowledge folder: graph, items and practice responses.")
-    ],
+        Path | None,
+        typer.Argument(
+            help="A knowledge folder (graph, items, practice responses) to ingest first; "
+            "without it, the warehouse's are used."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the EM restarts.")] = 20251,
     as_json: JsonOption = False,
 ) -> None:
-    """Fit BKT per knowledge point on the folder's responses and save the diagnosis."""
+    """Fit BKT per knowledge point on the warehouse's practice responses and save the
+    diagnosis (ingesting KNOWLEDGE_DIR first when given)."""
     from edubrain.usecases.diagnose import fit
 
     summary = fit(load_settings(), knowledge_dir, seed)

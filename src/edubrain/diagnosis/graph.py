@@ -10,28 +10,43 @@ A knowledge folder holds UTF-8 CSV files with a header row (docs/diagnosis.md):
                                 first) — the Q-matrix
     practice_response.csv       student_number, item_id, answered_at (ISO), correct (0/1)
 
+The four files are the standard entities of the same names (the `diagnosis` module declares
+them), so `edubrain ingest FOLDER` loads a knowledge folder into the warehouse, where it is
+quality-checked like any other data; `read_knowledge` and `read_practice` read it back from
+there (the fit's input). `load_knowledge` and `load_practice` read a folder directly.
+
 Loading checks every reference (unknown codes, items without points, cycles) and reports all
 problems of a file at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 from edubrain.diagnosis.responses import IntArray, ResponseLog
 from edubrain.errors import DiagnosisInputError
+from edubrain.warehouse.api import Tables
 
 StrArray = npt.NDArray[np.str_]
-POINT_FILE = "knowledge_point.csv"
-PREREQUISITE_FILE = "knowledge_prerequisite.csv"
-ITEM_FILE = "practice_item.csv"
-RESPONSE_FILE = "practice_response.csv"
+# The warehouse tables (standard entities) and the files of a knowledge folder named after them.
+POINT_TABLE = "knowledge_point"
+PREREQUISITE_TABLE = "knowledge_prerequisite"
+ITEM_TABLE = "practice_item"
+RESPONSE_TABLE = "practice_response"
+POINT_FILE = f"{POINT_TABLE}.csv"
+PREREQUISITE_FILE = f"{PREREQUISITE_TABLE}.csv"
+ITEM_FILE = f"{ITEM_TABLE}.csv"
+RESPONSE_FILE = f"{RESPONSE_TABLE}.csv"
+UNKNOWN_GRADE = "unknown"
 REQUIRED = {
     POINT_FILE: ("kp_code", "subject", "grade_code", "name"),
     PREREQUISITE_FILE: ("kp_code", "prerequisite_code"),
@@ -79,6 +94,7 @@ class Practice:
     log: ResponseLog
     student_numbers: StrArray  # log.student indexes this
     answered_at: npt.NDArray[np.datetime64]
+    skipped: int = 0  # responses left out: their item is not in the item bank
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:
@@ -223,3 +239,69 @@ def load_practice(folder: Path, items: ItemBank) -> Practice:
         items.q_matrix,
     )
     return Practice(log, numbers.astype(np.str_), when[order])
+
+
+# ---- from the warehouse ----------------------------------------------------------------------
+
+
+def _text_frame(
+    wh: Tables, name: str, columns: Sequence[str], order: Sequence[str]
+) -> pd.DataFrame:
+    """Columns of a warehouse table as text (empty for null), in a fixed order."""
+    t = wh.table(name)
+    data = t.select(*dict.fromkeys([*columns, *order])).order_by(list(order)).to_pyarrow()
+    return pd.DataFrame(
+        {
+            c: pc.fill_null(pc.cast(data.column(c), pa.string()), "").to_numpy(zero_copy_only=False)
+            for c in columns
+        },
+        dtype=object,
+    )
+
+
+def read_knowledge(wh: Tables) -> tuple[KnowledgeGraph, ItemBank, StrArray]:
+    """The graph, the item bank and each item's grade (UNKNOWN_GRADE where not given), from the
+    warehouse's knowledge tables. Points are taken in curriculum order (grade, chapter, point)
+    before the topological sort, as a knowledge folder lists them."""
+    curriculum = ("grade_code", "chapter_no", "point_no", "kp_code")
+    points = _text_frame(wh, POINT_TABLE, ("kp_code", "subject", "grade_code", "name"), curriculum)
+    if points.empty:
+        raise DiagnosisInputError(
+            "the warehouse holds no knowledge graph: ingest a knowledge folder first "
+            "(`edubrain ingest FOLDER`, or `edubrain diagnose fit FOLDER`)"
+        )
+    edges = _text_frame(
+        wh, PREREQUISITE_TABLE, ("kp_code", "prerequisite_code"), ("kp_code", "prerequisite_code")
+    )
+    graph = build_graph(points, edges, where="warehouse: ")
+    items = _text_frame(wh, ITEM_TABLE, ("item_id", "grade_code", "knowledge_points"), ("item_id",))
+    bank = build_items(items, graph, where="warehouse: ")
+    grade = items["grade_code"].replace("", UNKNOWN_GRADE).to_numpy(dtype=np.str_)
+    return graph, bank, grade
+
+
+def read_practice(wh: Tables, items: ItemBank) -> Practice:
+    """The practice responses in the warehouse, by student and time; a response whose item is
+    not in the bank is left out (and counted: the quality rules list it)."""
+    data = (
+        wh.table(RESPONSE_TABLE)
+        .select("student_number", "item_id", "answered_at", "correct")
+        .order_by(["student_number", "answered_at", "item_id"])
+        .to_pyarrow()
+    )
+    if data.num_rows == 0:
+        raise DiagnosisInputError(
+            "the warehouse holds no practice responses: ingest a knowledge folder first "
+            "(`edubrain ingest FOLDER`, or `edubrain diagnose fit FOLDER`)"
+        )
+    ids = data.column("item_id").to_numpy(zero_copy_only=False).astype(np.str_)
+    item = pd.Index(items.item_ids.astype(str)).get_indexer(ids).astype(np.int64)
+    known = item >= 0
+    numbers_all = data.column("student_number").to_numpy(zero_copy_only=False).astype(np.str_)
+    correct = pc.cast(data.column("correct"), pa.int64()).to_numpy(zero_copy_only=False)
+    when = data.column("answered_at").to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    numbers, student = np.unique(numbers_all[known], return_inverse=True)
+    item, correct, when = item[known], correct[known].astype(np.int64), when[known]
+    order = np.lexsort((np.arange(item.size), when, student))
+    log = ResponseLog(student[order].astype(np.int64), item[order], correct[order], items.q_matrix)
+    return Practice(log, numbers.astype(np.str_), when[order], int((~known).sum()))

@@ -1,20 +1,26 @@
-"""Entry points the CLI, the service and the cockpit call: fit a diagnosis for a knowledge
-folder, open it again, and ask it for a student, a class or an audit.
+"""Entry points the CLI, the service and the cockpit call: fit a diagnosis on the knowledge
+graph and practice responses in the warehouse, open it again, and ask it for a student, a
+class or an audit.
 
-The fitted diagnosis is one file, `settings.workspace.diagnosis` (no pickles). The roster
-(class, grade, sex, 城乡 of each student) is read from the warehouse's `student` and `school`
-tables when they are there; students the warehouse does not know are reported as "unknown".
+The fitted diagnosis is one file, `settings.workspace.diagnosis` (no pickles). Its input is
+read from the warehouse (the `diagnosis` module's entities; `edubrain ingest` a knowledge
+folder first), as is the roster (class, grade, sex, 城乡 of each student, from the `student`
+and `school` tables); students the warehouse's roster does not know are reported as "unknown".
+Student numbers are the warehouse's, so a G 学籍号 is sealed (decision 0011): a number given in
+clear is sealed to look it up, and numbers are opened again for display.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from edubrain.diagnosis.audit import Audit, Truth, audit, one_step_predictions
 from edubrain.diagnosis.diagnose import (
@@ -31,20 +37,25 @@ from edubrain.diagnosis.diagnose import (
     wrong_book,
 )
 from edubrain.diagnosis.graph import (
+    UNKNOWN_GRADE,
     ItemBank,
     KnowledgeGraph,
     Practice,
     StrArray,
-    load_knowledge,
-    load_practice,
+    read_knowledge,
+    read_practice,
 )
 from edubrain.diagnosis.responses import IntArray, roc_auc
 from edubrain.errors import DiagnosisInputError
+from edubrain.sealing import Sealer, sealer_for
 from edubrain.settings import Settings
-from edubrain.warehouse import open_warehouse
+from edubrain.warehouse import OptionalTables, Warehouse, open_warehouse
 
+# Each pupil's fitted mastery, a derived table of the warehouse: read in scope (the
+# `diagnosis` module declares its scope rule, by the pupil's 学籍号) and masked like scores.
+MASTERY_TABLE = "diagnosis_mastery"
 SEX_LABEL = {"1": "男", "2": "女"}
-UNKNOWN = "unknown"
+UNKNOWN = UNKNOWN_GRADE
 
 
 @dataclass
@@ -65,12 +76,19 @@ class FittedDiagnosis:
     practice: Practice
     roster: Roster
     item_grade: StrArray
+    sealer: Sealer | None = None  # student numbers are the warehouse's: G 学籍号 sealed
 
     def student_index(self, student_number: str) -> int:
-        hits = np.flatnonzero(self.diagnosis.student_numbers == student_number)
+        """The index of a student given by the 学籍号 in clear (or as stored)."""
+        key = self.sealer.seal_student_number(student_number) if self.sealer else student_number
+        hits = np.flatnonzero(self.diagnosis.student_numbers == key)
         if hits.size == 0:
             raise DiagnosisInputError(f"student {student_number} has no practice in the diagnosis")
         return int(hits[0])
+
+    def in_clear(self, student_number: str) -> str:
+        """A stored student number as the operator knows it."""
+        return self.sealer.open_student_number(student_number) if self.sealer else student_number
 
     def grade_of(self, student: int) -> str:
         """The roster's grade, else the grade of most of the items the student practised."""
@@ -92,17 +110,16 @@ class FittedDiagnosis:
         return np.flatnonzero(self.item_grade == grade).astype(np.int64)
 
 
-def read_roster(settings: Settings, student_numbers: StrArray) -> Roster:
+def read_roster(wh: OptionalTables, student_numbers: StrArray) -> Roster:
     n = student_numbers.size
     roster = Roster(*(np.full(n, UNKNOWN).astype(np.str_) for _ in range(4)))
-    if not settings.workspace.warehouse.exists():
+    if not (wh.has_table("student") and wh.has_table("school")):
         return roster
-    with open_warehouse(settings) as wh:
-        if not (wh.has_table("student") and wh.has_table("school")):
-            return roster
-        cols = ["student_number", "sex", "school_code", "grade_code", "class_no"]
-        students = wh.table("student").select(*cols).to_pyarrow().to_pandas()
-        schools = wh.table("school").select("school_code", "urban_rural").to_pyarrow().to_pandas()
+    cols = ["student_number", "sex", "school_code", "grade_code", "class_no"]
+    students = wh.table("student").select(*cols).to_pyarrow().to_pandas()
+    schools = wh.table("school").select("school_code", "urban_rural").to_pyarrow().to_pandas()
+    if students.empty:
+        return roster
     frame = students.astype(str).merge(schools.astype(str), on="school_code", how="left")
     frame = frame.drop_duplicates("student_number").set_index("student_number")
     found = frame.reindex(pd.Index(student_numbers.astype(str)))
@@ -123,15 +140,31 @@ def read_roster(settings: Settings, student_numbers: StrArray) -> Roster:
     )
 
 
-def fit(settings: Settings, knowledge_dir: Path, seed: int = 20251) -> dict[str, Any]:
-    """Fit the diagnosis on a knowledge folder and save it; returns a summary."""
+def _warehouse(settings: Settings) -> Warehouse:
+    if not settings.workspace.warehouse.exists():
+        raise DiagnosisInputError(
+            f"{settings.workspace.warehouse}: no warehouse yet; ingest a knowledge folder first "
+            "(`edubrain ingest FOLDER`, or `edubrain diagnose fit FOLDER`)"
+        )
+    return open_warehouse(settings, read_only=True)
+
+
+def fit(settings: Settings, seed: int = 20251) -> dict[str, Any]:
+    """Fit the diagnosis on the warehouse's knowledge graph and practice, save it, and write
+    each pupil's mastery to the warehouse (`MASTERY_TABLE`); returns a summary."""
     started = time.perf_counter()
-    graph, items = load_knowledge(knowledge_dir)
-    practice = load_practice(knowledge_dir, items)
+    with _warehouse(settings) as wh:
+        graph, items, item_grade = read_knowledge(wh)
+        practice = read_practice(wh, items)
+        roster = read_roster(wh, practice.student_numbers)
     diagnosis = diagnose(practice, graph, items, np.random.default_rng(seed))
-    diagnosis.settings = {"knowledge_dir": str(Path(knowledge_dir).resolve()), "seed": seed}
+    diagnosis.settings = {"source": "warehouse", "seed": seed}
     path = settings.workspace.diagnosis
     diagnosis.save(path)
+    fitted = FittedDiagnosis(diagnosis, graph, items, practice, roster, item_grade)
+    rows = mastery_rows(fitted, datetime.now(UTC).replace(tzinfo=None, microsecond=0))
+    with open_warehouse(settings) as wh, wh.transaction() as tx:
+        tx.replace_table(MASTERY_TABLE, rows)
     p = one_step_predictions(diagnosis, practice, items)
     return {
         "file": str(path),
@@ -139,9 +172,61 @@ def fit(settings: Settings, knowledge_dir: Path, seed: int = 20251) -> dict[str,
         "knowledge_points": int(graph.size),
         "items": int(items.item_ids.size),
         "responses": int(practice.log.size),
+        "responses_skipped": practice.skipped,
+        "mastery_rows": rows.num_rows,
         "one_step_auc": roc_auc(practice.log.correct, p),
         "seconds": time.perf_counter() - started,
     }
+
+
+def grades(fitted: FittedDiagnosis) -> StrArray:
+    """`grade_of` of every student at once."""
+    n = fitted.diagnosis.student_numbers.size
+    log = fitted.practice.log
+    counts = (
+        pd.DataFrame({"s": log.student, "g": fitted.item_grade[log.item].astype(str)})
+        .value_counts()
+        .reset_index(name="n")
+        .sort_values(["s", "n", "g"], ascending=[True, False, True])
+        .drop_duplicates("s")
+    )
+    practised = np.full(n, UNKNOWN).astype(object)
+    practised[counts["s"].to_numpy()] = counts["g"].to_numpy()
+    roster = fitted.roster.grade_code.astype(object)
+    out: StrArray = np.where(roster != UNKNOWN, roster, practised).astype(np.str_)
+    return out
+
+
+def mastery_rows(fitted: FittedDiagnosis, fitted_at: datetime) -> pa.Table:
+    """Each student's mastery of every point of the items of their grade (all points when the
+    grade is unknown) — the points `student_view` lists — as rows of `MASTERY_TABLE`."""
+    d = fitted.diagnosis
+    grade = grades(fitted)
+    students: list[IntArray] = []
+    points: list[IntArray] = []
+    for g in np.unique(grade):
+        who = np.flatnonzero(grade == g)
+        if g == UNKNOWN:
+            kps = np.arange(d.kp_codes.size, dtype=np.int64)
+        else:
+            allowed = np.flatnonzero(fitted.item_grade == g)
+            kps = np.unique(fitted.items.q_matrix[allowed].indices).astype(np.int64)
+        students.append(np.repeat(who, kps.size))
+        points.append(np.tile(kps, who.size))
+    s = np.concatenate(students) if students else np.zeros(0, np.int64)
+    k = np.concatenate(points) if points else np.zeros(0, np.int64)
+    return pa.table(
+        {
+            "student_number": pa.array(d.student_numbers[s].astype(object), pa.string()),
+            "kp_code": pa.array(d.kp_codes[k].astype(object), pa.string()),
+            "mastery": pa.array(d.mastery[s, k].astype(np.float64)),
+            "uncertainty": pa.array(d.uncertainty[s, k].astype(np.float64)),
+            "attempts": pa.array(d.attempts[s, k].astype(np.int64)),
+            "fitted_at": pa.array(
+                np.full(s.size, np.datetime64(fitted_at, "s")), pa.timestamp("s")
+            ),
+        }
+    )
 
 
 def open_diagnosis(settings: Settings) -> FittedDiagnosis:
@@ -149,21 +234,20 @@ def open_diagnosis(settings: Settings) -> FittedDiagnosis:
     if not path.exists():
         raise DiagnosisInputError(f"{path}: no diagnosis yet; run `edubrain diagnose fit` first")
     diagnosis = Diagnosis.load(path)
-    folder = Path(str(diagnosis.settings["knowledge_dir"]))
-    graph, items = load_knowledge(folder)
-    practice = load_practice(folder, items)
-    if not np.array_equal(graph.codes, diagnosis.kp_codes) or not np.array_equal(
-        practice.student_numbers, diagnosis.student_numbers
-    ):
-        raise DiagnosisInputError(f"{folder} changed since the diagnosis was fitted; fit again")
-    item_file = pd.read_csv(folder / "practice_item.csv", dtype=str, keep_default_na=False)
-    item_grade = (
-        item_file["grade_code"].to_numpy(dtype=np.str_)
-        if "grade_code" in item_file
-        else np.full(items.item_ids.size, UNKNOWN).astype(np.str_)
+    with _warehouse(settings) as wh:
+        graph, items, item_grade = read_knowledge(wh)
+        practice = read_practice(wh, items)
+        if not np.array_equal(graph.codes, diagnosis.kp_codes) or not np.array_equal(
+            practice.student_numbers, diagnosis.student_numbers
+        ):
+            raise DiagnosisInputError(
+                "the warehouse's knowledge graph or practice changed since the diagnosis was "
+                "fitted; fit again (`edubrain diagnose fit`)"
+            )
+        roster = read_roster(wh, diagnosis.student_numbers)
+    return FittedDiagnosis(
+        diagnosis, graph, items, practice, roster, item_grade, sealer_for(settings)
     )
-    roster = read_roster(settings, diagnosis.student_numbers)
-    return FittedDiagnosis(diagnosis, graph, items, practice, roster, item_grade)
 
 
 @dataclass
@@ -233,6 +317,10 @@ def read_truth(truth_dir: Path, fitted: FittedDiagnosis) -> Truth:
         if not f.exists():
             raise DiagnosisInputError(f"{f}: missing (not a generator truth folder?)")
     m = pd.read_csv(mastery_file, dtype=str)
+    if fitted.sealer is not None:  # the truth names pupils in clear, the warehouse sealed
+        numbers = pa.array(m["student_number"].to_numpy(dtype=object), pa.string())
+        sealed = fitted.sealer.seal_student_number_column(numbers)
+        m["student_number"] = sealed.to_numpy(zero_copy_only=False)
     student = pd.Series(np.arange(fitted.diagnosis.student_numbers.size),
                         index=fitted.diagnosis.student_numbers.astype(str))  # fmt: skip
     s = m["student_number"].map(student)

@@ -6,7 +6,16 @@ standard's entities and of the declared references.
 
 from __future__ import annotations
 
-from edubrain.modules import attendance, exams, facilities, fitness, health, homework, roster
+from edubrain.modules import (
+    attendance,
+    diagnosis,
+    exams,
+    facilities,
+    fitness,
+    health,
+    homework,
+    roster,
+)
 from edubrain.modules.spec import Module, check_registry
 
 MODULES: tuple[Module, ...] = (
@@ -17,5 +26,6 @@ MODULES: tuple[Module, ...] = (
     fitness.MODULE,
     health.MODULE,
     attendance.MODULE,
+    diagnosis.MODULE,
 )
 check_registry(MODULES)

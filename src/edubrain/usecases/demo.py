@@ -149,7 +149,8 @@ def run_demo(
         settings.workspace.map_outline.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(outline, settings.workspace.map_outline)
 
-    folders = [region_dir / "standard", region_dir / "exports"]
+    # The knowledge folder holds the diagnosis module's entities (graph, items, practice).
+    folders = [region_dir / "standard", region_dir / "exports", region_dir / "knowledge"]
     with events.ingesting(settings) as bar:
         loaded = ingest(settings, folders, progress=bar)
     events.ingested(loaded, settings)

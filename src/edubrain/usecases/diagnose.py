@@ -11,16 +11,18 @@ from typing import Any
 
 import numpy as np
 
+from edubrain.diagnosis import run
 from edubrain.diagnosis.audit import Audit
 from edubrain.diagnosis.diagnose import LAYER_NAMES, PracticePolicy
 from edubrain.diagnosis.run import (
     class_view,
-    fit,
     open_diagnosis,
     run_audit,
     student_view,
 )
+from edubrain.errors import DiagnosisInputError
 from edubrain.settings import Settings
+from edubrain.usecases.ingest import ingest
 
 __all__ = [
     "DemoDiagnosis",
@@ -32,6 +34,18 @@ __all__ = [
     "fit_and_audit",
     "student",
 ]
+
+
+def fit(settings: Settings, knowledge_dir: Path | None = None, seed: int = 20251) -> dict[str, Any]:
+    """Fit the diagnosis on the warehouse's knowledge graph and practice responses; with
+    `knowledge_dir`, ingest that knowledge folder first (its four files are standard entities,
+    quality-checked like any other data). Returns a summary."""
+    if knowledge_dir is not None:
+        loaded = ingest(settings, [knowledge_dir])
+        if loaded.failed:
+            problems = "; ".join(f"{r.file}: {r.error}" for r in loaded.failed)
+            raise DiagnosisInputError(f"{knowledge_dir}: not ingested ({problems})")
+    return run.fit(settings, seed)
 
 
 def student(settings: Settings, student_number: str, policy: PracticePolicy) -> dict[str, Any]:
@@ -88,7 +102,7 @@ def class_groups(
         "groups": [
             {
                 "layer": LAYER_NAMES[j],
-                "students": [str(s) for s in view.students[layers.group == j]],
+                "students": [ws.in_clear(str(s)) for s in view.students[layers.group == j]],
                 "focus": [codes[k] for k in layers.focus[j]],
                 "mean_mastery": round(float(layers.mean_mastery[j].mean()), 3),
             }
@@ -109,6 +123,7 @@ class DemoDiagnosis:
 
 
 def fit_and_audit(settings: Settings, region_dir: Path) -> DemoDiagnosis:
-    """Fit on a generated region's practice log and audit against its truth (the demo's step)."""
-    summary = fit(settings, region_dir / "knowledge")
+    """Fit on a generated region's practice log, ingested with the rest of the region, and
+    audit against its truth (the demo's step)."""
+    summary = fit(settings)
     return DemoDiagnosis(summary, audit(settings, PracticePolicy(), region_dir / "truth"))

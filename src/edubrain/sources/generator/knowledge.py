@@ -26,6 +26,7 @@ content); the pupils' responses come from the county's own random stream.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,13 @@ POINT_COLUMNS = (
 PREREQUISITE_COLUMNS = ("kp_code", "prerequisite_code")
 ITEM_COLUMNS = ("item_id", "subject", "grade_code", "knowledge_points")
 RESPONSE_COLUMNS = ("student_number", "item_id", "answered_at", "correct")
+# The standard entities of these files (the diagnosis module's), each written as <name>.csv.
+KNOWLEDGE_ENTITIES = (
+    "knowledge_point",
+    "knowledge_prerequisite",
+    "practice_item",
+    "practice_response",
+)
 # Truth (OUT/truth/): the learner model's hidden state and item parameters.
 MASTERY_COLUMNS = ("student_number", "kp_code", "mastered_start", "mastered_end")
 ITEM_TRUTH_COLUMNS = ("item_id", "guess", "slip")
@@ -393,4 +401,15 @@ def write_region_files(out: Path, county_codes: list[str]) -> dict[str, int]:
         if name == "practice_response":
             files["knowledge/practice_response.csv"] = rows
     shutil.rmtree(k / ".parts", ignore_errors=True)
+    # The knowledge folder carries no injected faults: it is also the truth of its entities.
+    for name in KNOWLEDGE_ENTITIES:
+        _link_or_copy(k / f"{name}.csv", out / "truth" / f"{name}.csv")
     return files
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

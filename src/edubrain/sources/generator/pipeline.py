@@ -133,6 +133,8 @@ def generate_region(
     summary.files["standard/attendance.csv"] = summary.entities["attendance"]
     shutil.rmtree(parts, ignore_errors=True)
     summary.files.update(knowledge.write_region_files(out, [c.code for c in counties]))
+    for name in knowledge.KNOWLEDGE_ENTITIES:  # their truth is the knowledge folder
+        summary.entities[name] = summary.files[f"knowledge/{name}.csv"]
 
     faults = sorted((f for r in results for f in r.faults), key=lambda f: (f[0], f[1]))
     _write_table(out / "truth" / "faults.csv", FAULT_COLUMNS, [[str(x) for x in f] for f in faults])
@@ -384,8 +386,10 @@ correct check digit. Nothing here describes a real person.
   is not the student's current one (an old temporary L number): `true_student_number` is who
   the row is about. The truth files keep the number as written.
 * `knowledge/` — the junior-middle mathematics knowledge graph, its practice item bank and the
-  platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md (no
-  injected faults); `truth/knowledge_mastery.csv` (each pupil's true mastery of every practised
+  platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md: the
+  standard files of the entities knowledge_point, knowledge_prerequisite, practice_item and
+  practice_response (no injected faults, so they are also their truth files);
+  `truth/knowledge_mastery.csv` (each pupil's true mastery of every practised
   point at the start and end of term) and `truth/practice_item_parameters.csv` (each item's
   guess and slip) are the learner model's hidden state.
 
