@@ -17,10 +17,11 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from edubrain.modules.diagnosis.entities import KNOWLEDGE_POINT, MASTERY_TABLE
+from edubrain.modules.roster import STUDENTS_READ
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.masking import in_clear
-from edubrain.service.policy import Actor, Permission, clearance, scope_predicate
-from edubrain.service.routes.people import open_record
+from edubrain.service.policy import Actor, clearance, scope_predicate
+from edubrain.service.records import open_record
 from edubrain.standard.entities import DataClass, person_registry
 
 POINT_TABLE = KNOWLEDGE_POINT.name
@@ -82,7 +83,7 @@ def routes() -> APIRouter:
         student_ref: Annotated[str, Path(description="The `ref` from a list, or the 学籍号.")],
         services: ServicesDep,
         trail: Trail,
-        actor: Annotated[Actor, require(Permission.STUDENTS_READ)],
+        actor: Annotated[Actor, require(STUDENTS_READ)],
     ) -> dict[str, Any]:
         """The pupil's mastery of each knowledge point of their grade (学情诊断), if in scope."""
         number, record = open_record(
