@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import csv
 import json
-import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pyarrow.compute as pc
 import pytest
@@ -27,6 +26,7 @@ from library_loans.entities import LIBRARY_LOAN
 from library_loans.indicators import LOANS_PER_PUPIL
 from typer.testing import CliRunner
 
+from accounts import bearer_for
 from edubrain import installed
 from edubrain.cli import commands
 from edubrain.errors import ConfigError
@@ -39,7 +39,6 @@ from edubrain.modules.registry import MODULES
 from edubrain.modules.spec import Module, check_registry
 from edubrain.sealing import sealer_for
 from edubrain.serve import create_app
-from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
@@ -217,22 +216,8 @@ def test_the_indicator_is_loans_over_pupils_enrolled(library) -> None:
 
 
 def _bearer(settings: Settings, name: str, role: Role, scope: Scope) -> dict[str, str]:
-    now = datetime.now(UTC)
     with open_store(settings) as store:
-        user = store.create_user(
-            username=name,
-            display_name=name,
-            role=role.value,
-            scope_level=scope.level.value,
-            scope_key=scope.key,
-            password_hash="-",
-            now=now,
-        )
-        token = secrets.token_urlsafe(16)
-        store.create_session(
-            user.user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=1)
-        )
-    return {"Authorization": f"Bearer {token}"}
+        return bearer_for(store, name, role, scope)
 
 
 def _all_pages(client: TestClient, path: str, headers: dict[str, str]) -> list[dict]:

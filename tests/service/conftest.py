@@ -9,24 +9,23 @@ CI=true, where they fail.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+import accounts
 from edubrain.govern.identity import PERSON_MENTION_SCHEMA, PERSON_MENTION_TABLE
 from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, review_id
 from edubrain.indicators.run import compute_catalogue
 from edubrain.ingest import ingest_paths
 from edubrain.sealing import sealer_for
-from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
@@ -190,13 +189,8 @@ def add_user(store: Store, username: str, role: Role, scope: Scope, password_has
 
 
 def bearer_for(store: Store, username: str, role: Role, scope: Scope) -> dict[str, str]:
-    """A new user with this role and scope and a live session (no password round trip): the
-    headers that act as them."""
-    user_id = add_user(store, username, role, scope, "-")
-    token = secrets.token_urlsafe(16)
-    now = datetime.now(UTC)
-    store.create_session(user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=1))
-    return {"Authorization": f"Bearer {token}"}
+    """A new user with this role and scope and a live session: the headers that act as them."""
+    return accounts.bearer_for(store, username, role, scope, created=NOW)
 
 
 def steward_tables(county: County, settings: Settings) -> tuple[list[str], list[str]]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import secrets
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_cli import edubrain
 
+from accounts import bearer_for
 from edubrain.diagnosis import run
 from edubrain.diagnosis.diagnose import diagnose
 from edubrain.diagnosis.graph import load_knowledge, load_practice, read_knowledge, read_practice
@@ -23,7 +23,6 @@ from edubrain.modules.diagnosis import MODULE
 from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
 from edubrain.sealing import sealer_for
 from edubrain.serve import create_app
-from edubrain.service.auth import token_hash
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
@@ -220,22 +219,8 @@ def test_the_module_scopes_the_table_the_fit_writes():
 
 
 def _bearer(settings: Settings, name: str, role: Role, scope: Scope) -> dict[str, str]:
-    now = datetime.now(UTC)
     with open_store(settings) as store:
-        user = store.create_user(
-            username=name,
-            display_name=name,
-            role=role.value,
-            scope_level=scope.level.value,
-            scope_key=scope.key,
-            password_hash="-",
-            now=now,
-        )
-        token = secrets.token_urlsafe(16)
-        store.create_session(
-            user.user_id, token_hash(token), now=now, expires_at=now + timedelta(hours=1)
-        )
-    return {"Authorization": f"Bearer {token}"}
+        return bearer_for(store, name, role, scope)
 
 
 def test_a_pupils_mastery_is_served_in_scope_masked_and_audited(region: Path, tmp_path: Path):
