@@ -51,6 +51,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    warehouse_wait_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description=(
+            "How long a command that only reads the warehouse waits for a job writing it in "
+            "place (one started while nothing read it) before it gives up with a message. "
+            "The service waits as long as it takes; writers wait for each other in turn."
+        ),
+    )
+
     @field_validator("warehouse_checkpoint_memory_limit", mode="before")
     @classmethod
     def _off_means_none(cls, value: object) -> object:
@@ -181,8 +191,9 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Memory `edubrain serve` may use per process to keep warehouse query results (a "
-            "scope's records, sorted for paging); 0 keeps none. The warehouse does not change "
-            "while the service holds it, so kept results stay true."
+            "scope's records, sorted for paging); 0 keeps none. A version of the warehouse "
+            "never changes, so kept results stay true until the service switches to a newer "
+            "version and drops them."
         ),
     )
     service_access_log: bool = Field(

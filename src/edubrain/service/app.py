@@ -137,24 +137,39 @@ def create_api(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings, checkpoint_in_background=serving)
-        warehouse = open_warehouse(settings, read_only=True)
         sealer = sealer_for(settings)
-        check_key(warehouse, sealer, write=False)
+
+        def open_reader() -> WarehouseReader:
+            # The service waits as long as a job writing the warehouse in place needs.
+            warehouse = open_warehouse(
+                settings,
+                read_only=True,
+                wait_seconds=float("inf"),
+                on_wait=lambda: log.warning("等待正在写入数据仓库的任务完成 …"),
+            )
+            try:
+                check_key(warehouse, sealer, write=False)
+            except BaseException:
+                warehouse.close()
+                raise
+            return WarehouseReader(
+                warehouse, cache_bytes=settings.service_cache_mb << 20, sealer=sealer
+            )
+
         app.state.services = Services(
             settings=settings,
             store=store,
-            reader=WarehouseReader(
-                warehouse, cache_bytes=settings.service_cache_mb << 20, sealer=sealer
-            ),
+            reader=open_reader(),
             refs=SealedRefs.for_workspace(settings.workspace),
             clock=clock or utc_now,
+            open_reader=open_reader,
         )
         if serving:
             gc.freeze()
         try:
             yield
         finally:
-            warehouse.close()
+            app.state.services.close()
             store.close()
 
     app = FastAPI(

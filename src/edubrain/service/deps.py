@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +22,7 @@ from urllib.parse import unquote
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from edubrain.errors import ForbiddenError, UnauthenticatedError
+from edubrain.errors import EdubrainError, ForbiddenError, UnauthenticatedError
 from edubrain.service.auth import RecentSessions, UnknownNameFailures
 from edubrain.service.policy import (
     Actor,
@@ -41,6 +44,9 @@ from edubrain.settings import Settings
 from edubrain.standard.entities import person_registry
 
 SESSION_COOKIE = "edubrain_session"
+# A replaced warehouse version stays open this long for requests that began on it.
+RETIRED_READER_SECONDS = 120.0
+_log = logging.getLogger("edubrain.service")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -65,11 +71,56 @@ class Services:
     misses_by_address: MissWindow = field(init=False)
     # Failed logins under names that are no account, so they lock like real ones.
     unknown_logins: UnknownNameFailures = field(default_factory=UnknownNameFailures)
+    # Opens a reader on the warehouse's current version (the app sets it; tests may not).
+    open_reader: Callable[[], WarehouseReader] | None = None
+    _switching: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _retired: list[tuple[float, WarehouseReader]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         window = timedelta(seconds=self.settings.lookup_miss_window_seconds)
         self.misses_by_account = MissWindow(self.settings.lookup_miss_limit, window)
         self.misses_by_address = MissWindow(self.settings.lookup_miss_limit_per_address, window)
+
+    def follow_warehouse(self) -> None:
+        """Switch to the warehouse's newest version once a writer has published one.
+
+        Called before each request: a stat of the warehouse's name. Results kept from the old
+        version are dropped with it; the old version closes once no request can still be
+        reading it (`RETIRED_READER_SECONDS`). A version that cannot be opened yet (a writer
+        holds the file in place) is tried again at the next request.
+        """
+        if self._retired:
+            self._close_retired()
+        if self.open_reader is None or self.reader.warehouse.is_current():
+            return
+        with self._switching:
+            if self.reader.warehouse.is_current():
+                return
+            try:
+                fresh = self.open_reader()
+            except EdubrainError as exc:
+                _log.warning("the warehouse's new version cannot be opened yet: %s", exc)
+                return
+            old, self.reader = self.reader, fresh
+            self.memo.clear()
+            self.shown.clear()
+            self._retired.append((time.monotonic(), old))
+            _log.info("now serving the warehouse's new version")
+
+    def _close_retired(self) -> None:
+        with self._switching:
+            due = time.monotonic() - RETIRED_READER_SECONDS
+            for retired in [r for r in self._retired if r[0] < due]:
+                self._retired.remove(retired)
+                retired[1].warehouse.close()
+
+    def close(self) -> None:
+        """Close the warehouse versions this app holds (the current one and any retired)."""
+        with self._switching:
+            for _, retired in self._retired:
+                retired.warehouse.close()
+            self._retired.clear()
+        self.reader.warehouse.close()
 
     @property
     def scoped(self) -> ScopedReader:
@@ -101,6 +152,7 @@ class Services:
 
 async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
+    services.follow_warehouse()
     return services
 
 

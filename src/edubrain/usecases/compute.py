@@ -91,7 +91,7 @@ def stored_values(
         indicator(i)
     if family_id:
         wanted += [i.id for i in family(family_id).indicators]
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         school_year = _latest_year(wh, year)
         rows = latest_values(
             wh, school_year=school_year, grain=chosen.value, indicator_ids=wanted or None,
@@ -104,7 +104,7 @@ def explain(
     settings: Settings, indicator_id: str, school: str, year: str | None = None
 ) -> dict[str, Any]:
     """The inputs and the arithmetic of one school's value (or its county 学段's CV)."""
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         return _explain(wh, indicator_id, school, year)
 
 
@@ -112,7 +112,7 @@ def headline_rows(settings: Settings, school_year: str | None = None) -> list[di
     """County values of the headline indicators; per 学段 only where an indicator has no county
     value (the 差异系数)."""
     ids = [i.id for i in indicators() if i.headline]
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         year = school_year or default_school_year(wh)
         rows = latest_values(wh, school_year=year, indicator_ids=ids)
     at_county = {r["indicator_id"] for r in rows if r["grain"] == Grain.COUNTY}
@@ -136,7 +136,7 @@ class PlanReport:
 def plan_report(settings: Settings, year: str | None = None) -> PlanReport:
     """Plan targets (baseline → target, progress) and the per-county 共性要求 checklist."""
     all_plans = load_plans(settings.workspace.plans)
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         school_year = _latest_year(wh, year)
         ids = [t.indicator_id for p in all_plans for t in p.targets] + [
             i.indicator_id for p in all_plans for i in p.checklist if i.indicator_id

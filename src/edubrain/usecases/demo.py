@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from edubrain.errors import ConflictError
 from edubrain.govern.run import GovernSummary
 from edubrain.indicators.run import RunSummary
 from edubrain.indicators.warnings import IndicatorWarning
@@ -23,6 +24,7 @@ from edubrain.sources.generator import GenerationSummary, generate_region
 from edubrain.usecases import compute, govern, quality, warnings
 from edubrain.usecases.ingest import IngestResult, ingest
 from edubrain.usecases.progress import ByteProgress
+from edubrain.warehouse import warehouse_in_use
 
 if TYPE_CHECKING:  # the models (scipy, pandas) load only when the diagnosis step runs
     from edubrain.usecases.diagnose import DemoDiagnosis
@@ -112,6 +114,10 @@ class NoEvents:
         pass
 
 
+class WorkspaceInUseError(ConflictError):
+    """The demo would delete a home that a running service (or a command) still reads."""
+
+
 @dataclass(frozen=True)
 class DemoResult:
     settings: Settings
@@ -135,6 +141,13 @@ def run_demo(
     from edubrain.usecases.diagnose import fit_and_audit
 
     events = events or NoEvents()
+    if home.exists() and warehouse_in_use(Settings(home=home)):
+        # Deleting the home under a running service would leave it serving what it had open
+        # (its store, its version of the warehouse) while the demo builds another one.
+        raise WorkspaceInUseError(
+            f"{home} 正被运行中的服务（edubrain serve）或另一个命令使用：请先停止它，"
+            "再重建演示数据；the demo deletes and rebuilds this home"
+        )
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)

@@ -77,7 +77,7 @@ def quarantined(
     """Quarantined rows (file, row, field, reason, message), newest loads first, at most
     `limit`; with `summary`, row counts by file and reason instead. `file` matches part of
     the path."""
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         t = wh.table(QUARANTINE_TABLE)
         if reason:
             t = t.filter(t.reason == reason)

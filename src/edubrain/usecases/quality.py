@@ -86,7 +86,7 @@ def score(settings: Settings, *, as_of: date | None = None, interop: bool = Fals
 
 
 def interop_report(settings: Settings) -> Interop:
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         return _interop(wh)
 
 
@@ -112,7 +112,7 @@ def offending(
 ) -> Offending:
     """The rows a rule finds wrong, optionally of one school, at most `limit`."""
     ctx = rule_context(settings, as_of)
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         found = offending_rows(wh, rule_id, ctx, school=school, limit=limit)
         return Offending(list(found.columns), found.to_pyarrow().to_pylist())
 

@@ -5,6 +5,8 @@ A Spark backend would be a sibling module implementing the same `Warehouse` prot
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import threading
 import uuid
@@ -36,6 +38,7 @@ from edubrain.warehouse.schema import (
     entity_schema,
     history_table,
 )
+from edubrain.warehouse.versions import Version
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -78,6 +81,35 @@ def _key_join(ent: Entity, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in ent.natural_key)
 
 
+_ALIASES = itertools.count(1)
+
+
+def _open_this_version(
+    path: Path, config: dict[str, Any]
+) -> tuple[duckdb.DuckDBPyConnection, Version | None]:
+    """Open the file `path` names now, read-only, and say which version that is.
+
+    DuckDB keeps one database per path in a process: opening the same path again after a
+    writer published a new version would give the old one. So the file is opened under a
+    name of its own (a hard link, removed once open), which also pins down the version.
+    """
+    alias = path.with_name(f"{path.name}.{os.getpid()}-{next(_ALIASES)}.reading")
+    try:
+        os.link(path, alias)
+    except OSError:  # no hard links here: the path itself (a version switch reopens late)
+        return duckdb.connect(str(path), read_only=True, config=config), Version.of(path)
+    wal = path.with_name(path.name + ".wal")
+    wal_alias = alias.with_name(alias.name + ".wal")
+    try:
+        if wal.exists():
+            os.link(wal, wal_alias)
+        version = Version.of(alias)
+        return duckdb.connect(str(alias), read_only=True, config=config), version
+    finally:
+        alias.unlink(missing_ok=True)
+        wal_alias.unlink(missing_ok=True)
+
+
 class DuckDBWarehouse:
     """The warehouse in one DuckDB file. Use as a context manager; one writer process at a time."""
 
@@ -89,7 +121,11 @@ class DuckDBWarehouse:
         memory_limit: str | None = None,
         checkpoint_memory_limit: str | None = None,
         read_only: bool = False,
+        on_close: Callable[[], None] | None = None,
+        published_as: Path | None = None,
     ) -> None:
+        """`on_close` runs after the file is closed (a writer publishes its version there);
+        `published_as`: the name readers know this file by, when it is a writer's copy."""
         if read_only and not path.exists():
             # A first start before any ingest: make the empty warehouse, then read it.
             DuckDBWarehouse(path, threads=threads, memory_limit=memory_limit).close()
@@ -102,11 +138,17 @@ class DuckDBWarehouse:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
+        self._published = published_as or path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(str(path), read_only=read_only, config=config)
+            if read_only:
+                self._con, self.version = _open_this_version(path, config)
+            else:
+                self._con = duckdb.connect(str(path), config=config)
+                self.version = Version.of(path)
         except (duckdb.Error, OSError) as exc:
             raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
+        self._on_close = on_close
         # DuckDB draws a bar on stdout for queries over 2 s; stdout is for `--json`.
         self._con.execute("SET enable_progress_bar = false")
         self.path = path
@@ -134,6 +176,13 @@ class DuckDBWarehouse:
         if not self._read_only and self._checkpoint_memory_limit:
             self._bounded_checkpoint(self._checkpoint_memory_limit)
         self._con.close()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+
+    def is_current(self) -> bool:
+        """False once a writer has published a newer version under this warehouse's name."""
+        return self._published != self.path or Version.of(self.path) == self.version
 
     def _bounded_checkpoint(self, limit: str) -> None:
         """Write the last changes into the file under a small buffer limit, before closing.
