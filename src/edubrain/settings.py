@@ -51,6 +51,19 @@ class Settings(BaseSettings):
         ),
     )
 
+    jobs_schedule: str = Field(
+        default="30 2 * * *",
+        max_length=100,
+        description=(
+            "When `edubrain serve` queues the nightly jobs (govern, compute, scorecard): a "
+            "crontab line (minute hour day month weekday) in `timezone`; empty: no schedule."
+        ),
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        max_length=64,
+        description="The bureau's time zone: the schedule, and times shown to people.",
+    )
     warehouse_wait_seconds: float = Field(
         default=60.0,
         ge=0,

@@ -49,6 +49,11 @@ class Workspace:
         return self.home / "linkage.tmp"
 
     @property
+    def uploads(self) -> Path:
+        """Files the data office uploaded, one folder per upload (an ingest job reads it)."""
+        return self.home / "uploads"
+
+    @property
     def mappings(self) -> Path:
         """The bureau's own source mappings (`*.yaml`)."""
         return self.mappings_dir if self.mappings_dir is not None else self.home / "mappings"

@@ -28,7 +28,11 @@ from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.settings import Settings
 
 # The document alone (nothing opens until the app starts); the calls go to the live app below.
-schema = schemathesis.openapi.from_dict(create_app(Settings(home=Path("unused"))).openapi())
+# The upload takes files, which the generated cases cannot build (httpx refuses their bodies);
+# tests/service/test_service_jobs.py tries it with real files, bounds and escapes.
+schema = schemathesis.openapi.from_dict(
+    create_app(Settings(home=Path("unused"))).openapi()
+).exclude(path="/api/v1/jobs/uploads")
 
 
 class LiveApp:
@@ -47,7 +51,12 @@ def live(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     home = tmp_path_factory.mktemp("openapi-home")
     shutil.copy(county.warehouse, home / "warehouse.duckdb")
     settings = Settings(home=home, password_hash_time_cost=1, password_hash_memory_kib=64)
-    with TestClient(create_app(settings)) as client:
+    # Generated jobs are queued, not run: a runner would change the warehouse under the test.
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        TestClient(create_app(settings)) as client,
+    ):
+        patch.setattr("edubrain.service.routes.jobs.start_runner", lambda settings: None)
         store = client.app.state.services.store  # type: ignore[attr-defined]
         region = county.schools[0]["region_code"]
         users = {

@@ -90,6 +90,7 @@ class Workspace:
     second_loads: set[str]
     users: dict[str, dict[str, str]] = field(default_factory=dict)
     export_id: str = ""
+    job_id: str = ""
 
     @property
     def first(self) -> str:
@@ -121,7 +122,7 @@ class Workspace:
         found |= {p["name"] for p in c.students + c.teachers if p["name"] and len(p["name"]) >= 3}
         found |= {w["warning_id"] for w in self.warnings_of_first()}
         found |= set(self.mentions) | set(self.reviews)
-        found |= {"c1_admin", "c1_school", "c1_leader", "c1_auditor", self.export_id}
+        found |= {"c1_admin", "c1_school", "c1_leader", "c1_auditor", self.export_id, self.job_id}
         with self.client.app.state.services.reader.lock:  # type: ignore[attr-defined]
             wh = self.client.app.state.services.reader.warehouse  # type: ignore[attr-defined]
             found |= set(wh.table("loads").load_id.to_pyarrow().to_pylist()) - self.second_loads
@@ -141,8 +142,14 @@ class Workspace:
 
 @pytest.fixture
 def workspace(
-    backend: str, make_settings: Callable[..., Settings], county: County, tmp_path: Path
+    backend: str,
+    make_settings: Callable[..., Settings],
+    county: County,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Workspace]:
+    # Jobs are queued, not run: a runner would publish new warehouse versions mid-test.
+    monkeypatch.setattr("edubrain.service.routes.jobs.start_runner", lambda settings: None)
     settings = make_settings(backend, county=county)
     mentions, reviews = steward_tables(county, settings)
     second = _second_county(county, settings, tmp_path)
@@ -172,6 +179,9 @@ def workspace(
         )
         assert made.status_code == 201, made.text
         ws.export_id = made.json()["export_id"]
+        job = client.post("/api/v1/jobs", json={"kind": "govern"}, headers=ws.users["c1_admin"])
+        assert job.status_code == 202, job.text
+        ws.job_id = job.json()["job_id"]
         yield ws
 
 
@@ -191,6 +201,7 @@ def _path_values(ws: Workspace) -> dict[str, list[str]]:
         "warning_id": [w["warning_id"] for w in ws.warnings_of_first()[:3]]
         + [ws.county_warning()["warning_id"]],
         "export_id": [ws.export_id],
+        "job_id": [ws.job_id],
         "indicator_id": ["class.large_share"],
         "school_code": [ws.county.schools[0]["school_code"]],
         "region_code": [ws.first],
@@ -292,7 +303,16 @@ ACTS_ON_OBJECTS = {
     "/warnings/{warning_id}/{step}",
     "/data-office/steward",
 }
-OWN_ONLY = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/exports", "/login", "/logout"}
+OWN_ONLY = {
+    "/api/v1/auth/login",
+    "/api/v1/auth/logout",
+    "/api/v1/exports",
+    "/login",
+    "/logout",
+    # A job and an upload belong to the unit of whoever starts them.
+    "/api/v1/jobs",
+    "/api/v1/jobs/uploads",
+}
 
 
 def test_every_write_route_is_tried(workspace: Workspace) -> None:

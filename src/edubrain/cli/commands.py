@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
         govern_cmd,
         indicators_cmd,
         ingest_cmd,
+        jobs_cmd,
         keys_cmd,
         quality_cmd,
         quarantine_cmd,
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
     diagnose_cmd.register(app)
     indicators_cmd.register(app)
     warnings_cmd.register(app)
+    jobs_cmd.register(app)
     docs_cmd.register(app)
     service_cmd.register(app)
     keys_cmd.register(app)

@@ -27,8 +27,9 @@ from edubrain.errors import EdubrainError, InvalidInputError
 from edubrain.sealing import check_key, sealer_for
 from edubrain.service import problems
 from edubrain.service.deps import Services, new_request_id, utc_now
+from edubrain.service.jobs import JobsInService
 from edubrain.service.reads import WarehouseReader
-from edubrain.service.routes import audit, auth, exports, indicators, operations
+from edubrain.service.routes import audit, auth, exports, indicators, jobs, operations
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
@@ -164,11 +165,16 @@ def create_api(
             clock=clock or utc_now,
             open_reader=open_reader,
         )
+        beside = JobsInService(settings, store) if serving else None
+        if beside is not None:
+            beside.start()
         if serving:
             gc.freeze()
         try:
             yield
         finally:
+            if beside is not None:
+                beside.stop()
             app.state.services.close()
             store.close()
 
@@ -191,7 +197,7 @@ def create_api(
     for domain in installed.modules():
         if domain.routes is not None:
             app.include_router(domain.routes(), prefix=API_PREFIX)
-    for module in (indicators, operations, exports, audit):
+    for module in (indicators, operations, jobs, exports, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     for install in surfaces:
         install(app)

@@ -94,6 +94,8 @@ class Permission(StrEnum):
     INDICATORS_READ = "indicators:read"
     WARNINGS_READ = "warnings:read"
     WARNINGS_MANAGE = "warnings:manage"
+    JOBS_READ = "jobs:read"
+    JOBS_RUN = "jobs:run"
 
 
 class ScopeError(InvalidInputError):
@@ -201,6 +203,8 @@ _CORE_GRANTS: dict[Role, frozenset[Permission]] = {
         _P.STEWARD_DECIDE,
         _P.EXPORTS_REQUEST,
         _P.EXPORTS_APPROVE,
+        _P.JOBS_READ,
+        _P.JOBS_RUN,
     },
     Role.SCHOOL_ADMIN: _EVERYONE | _WARNINGS_WORK | {_P.EXPORTS_REQUEST},
     Role.TEACHER: _EVERYONE | _INDICATORS,

@@ -143,6 +143,33 @@ class LoadRun(BaseModel):
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+class JobOut(BaseModel):
+    """A job (任务) as the data office sees it; times in UTC."""
+
+    job_id: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    seconds: float | None
+    progress: float | None
+    stage: str
+    log: str
+    outcome: dict[str, Any] | None
+    error: str | None
+
+
+class JobRequest(Closed):
+    kind: str = Field(
+        pattern="^(govern|compute|scorecard|fit)$",
+        description="govern, compute, scorecard or fit; an ingest job starts with an upload.",
+    )
+
+
 class QuarantineRow(BaseModel):
     load_id: str | None
     source: str | None

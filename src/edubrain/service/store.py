@@ -178,6 +178,30 @@ steward_decisions = sa.Table(
     sa.Column("unit_region", sa.String(6), nullable=True),
 )
 
+# Jobs (任务): ingest, govern, compute, fit and the scorecard, queued and run one writer at a
+# time by `edubrain.usecases.jobs`; started from the UI, the CLI or the schedule.
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("progress", sa.Float, nullable=True),
+    sa.Column("stage", sa.String(200), nullable=False, server_default=""),
+    sa.Column("log", sa.Text, nullable=False, server_default=""),
+    sa.Column("outcome", sa.Text, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("runner_pid", sa.Integer, nullable=True),
+    sa.Column("unit_school", sa.String(10), nullable=True),
+    sa.Column("unit_region", sa.String(6), nullable=True),
+)
+JOB_LOG_CHARS = 20_000  # a job keeps the end of its log
+
 _UNIT_FIELDS = ("unit_school", "unit_region")
 
 
@@ -951,6 +975,135 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
+    # -- jobs ------------------------------------------------------------------------------
+    def create_job(
+        self,
+        *,
+        job_id: str,
+        kind: str,
+        params: Mapping[str, Any],
+        requested_by: str,
+        now: datetime,
+        status: str = "queued",
+        unit_school: str | None = None,
+        unit_region: str | None = None,
+    ) -> dict[str, Any]:
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs.insert().values(
+                    job_id=job_id,
+                    kind=kind,
+                    params=json.dumps(dict(params), ensure_ascii=False),
+                    status=status,
+                    requested_by=requested_by,
+                    requested_at=_must_utc(now),
+                    unit_school=unit_school,
+                    unit_region=unit_region,
+                )
+            )
+        return self.job(job_id)
+
+    def job(self, job_id: str, *, units: OperationalScope | None = None) -> dict[str, Any]:
+        """One job; with `units`, only if the scope covers its unit (else, like a missing one,
+        RecordNotFoundError)."""
+        query = sa.select(jobs).where(jobs.c.job_id == job_id)
+        if units is not None:
+            query = query.where(_in_units(jobs, units))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            raise RecordNotFoundError(f"no job {job_id}")
+        return _job(row)
+
+    def jobs(
+        self,
+        *,
+        units: OperationalScope | None = None,
+        status: Sequence[str] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """Jobs, newest first (of the units a scope covers)."""
+        query = sa.select(jobs).order_by(jobs.c.requested_at.desc(), jobs.c.job_id).limit(limit)
+        if units is not None:
+            query = query.where(_in_units(jobs, units))
+        if status is not None:
+            query = query.where(jobs.c.status.in_(list(status)))
+        with self.engine.connect() as conn:
+            return [_job(r) for r in conn.execute(query)]
+
+    def claim_job(
+        self, *, now: datetime, runner_pid: int, job_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """Mark the oldest queued job (or `job_id`, if queued) running for this runner; None
+        when there is none. One claimant wins each job."""
+        for _ in range(5):
+            query = sa.select(jobs.c.job_id).where(jobs.c.status == "queued")
+            if job_id is not None:
+                query = query.where(jobs.c.job_id == job_id)
+            query = query.order_by(jobs.c.requested_at, jobs.c.job_id).limit(1)
+            with self.engine.begin() as conn:
+                found = conn.execute(query).scalar_one_or_none()
+                if found is None:
+                    return None
+                claimed = conn.execute(
+                    jobs.update()
+                    .where(jobs.c.job_id == found, jobs.c.status == "queued")
+                    .values(status="running", started_at=_must_utc(now), runner_pid=runner_pid)
+                ).rowcount
+            if claimed:
+                return self.job(found)
+        return None
+
+    def note_job(
+        self,
+        job_id: str,
+        *,
+        stage: str | None = None,
+        progress: float | None = None,
+        log_lines: Sequence[str] = (),
+    ) -> None:
+        """Record a running job's progress: its stage, fraction done and new log lines."""
+        values: dict[str, Any] = {}
+        if stage is not None:
+            values["stage"] = stage[:200]
+        if progress is not None:
+            values["progress"] = max(0.0, min(1.0, progress))
+        with self.engine.begin() as conn:
+            if log_lines:
+                log = conn.execute(
+                    sa.select(jobs.c.log).where(jobs.c.job_id == job_id)
+                ).scalar_one_or_none()
+                text = (log or "") + "".join(f"{line}\n" for line in log_lines)
+                values["log"] = text[-JOB_LOG_CHARS:]
+            if values:
+                conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(**values))
+
+    def finish_job(
+        self,
+        job_id: str,
+        *,
+        status: str,
+        now: datetime,
+        outcome: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        was: Sequence[str] = ("running",),
+    ) -> bool:
+        """End a job (succeeded, failed, interrupted, cancelled) if it is still in `was`."""
+        values: dict[str, Any] = {"status": status, "finished_at": _must_utc(now)}
+        if outcome is not None:
+            values["outcome"] = json.dumps(dict(outcome), ensure_ascii=False, default=str)
+        if error is not None:
+            values["error"] = error
+        if status == "succeeded":
+            values["progress"] = 1.0
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                jobs.update()
+                .where(jobs.c.job_id == job_id, jobs.c.status.in_(list(was)))
+                .values(**values)
+            ).rowcount
+        return bool(changed)
+
     def rewrite_text_values(
         self,
         rewrite: Callable[[str], str],
@@ -1103,6 +1256,15 @@ def _audit_record(row: sa.Row[Any]) -> AuditRecord:
     mapping = row._mapping
     entry = AuditEntry(**{name: mapping[name] for name in _AUDIT_ENTRY_FIELDS})
     return AuditRecord(int(row.seq), entry, row.prev_hash, row.hash)
+
+
+def _job(row: sa.Row[Any]) -> dict[str, Any]:
+    job = dict(row._mapping)
+    job["params"] = json.loads(job["params"])
+    job["outcome"] = json.loads(job["outcome"]) if job["outcome"] else None
+    for name in ("requested_at", "started_at", "finished_at"):
+        job[name] = _utc(job[name])
+    return job
 
 
 def _export(row: sa.Row[Any]) -> ExportRecord:

@@ -1,0 +1,290 @@
+"""Jobs (任务): the work that writes the warehouse, queued and run one at a time.
+
+Ingest, govern, indicator computation, the diagnosis fit and the scorecard each run as a job:
+a row in the operational store (`jobs`) with who asked, when, its stage, progress, log,
+duration and outcome, kept across restarts. The data office starts them from the UI (the
+service queues them and starts a runner process), the bureau's schedule queues them nightly,
+and `edubrain jobs start` queues one from a shell. `edubrain jobs run` is the runner: it takes
+the queued jobs oldest first and runs them one after another in its own process — the
+warehouse allows one writer at a time anyway (decision 0016), and a runner of its own keeps the
+work off the serving processes.
+
+A job that was running when its runner died (a restart, a kill) is marked `interrupted` by the
+next runner, never left `running`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import portalocker
+
+from edubrain.errors import ConflictError, EdubrainError
+from edubrain.service.jobs import (
+    JOB_KIND_LABELS,
+    JOB_STATUSES,
+    NIGHTLY,
+    UnknownJobKindError,
+    queue_job,
+    runner_lock_path,
+)
+from edubrain.service.store import Store, open_store
+from edubrain.settings import Settings
+from edubrain.usecases import compute, govern, quality
+from edubrain.usecases.ingest import ingest
+
+NOTE_EVERY_SECONDS = 1.0
+
+
+class JobReport:
+    """What a running job tells its row: stage lines (also logged) and the fraction done.
+
+    Progress writes are throttled to one per `NOTE_EVERY_SECONDS`; log lines are never lost.
+    """
+
+    def __init__(self, store: Store, job_id: str) -> None:
+        self._store = store
+        self._job_id = job_id
+        self._pending: list[str] = []
+        self._progress: float | None = None
+        self._stage: str | None = None
+        self._last = 0.0
+
+    def note(self, line: str) -> None:
+        self._stage = line
+        self._pending.append(f"{datetime.now(UTC):%H:%M:%S} {line}")
+        self.flush(force=True)
+
+    def fraction(self, done: float) -> None:
+        self._progress = done
+        self.flush()
+
+    def flush(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < NOTE_EVERY_SECONDS:
+            return
+        self._last = now
+        lines, self._pending = self._pending, []
+        self._store.note_job(
+            self._job_id, stage=self._stage, progress=self._progress, log_lines=lines
+        )
+
+
+class _BytesDone:
+    """The ingest's byte progress as a job's fraction done."""
+
+    def __init__(self, report: JobReport) -> None:
+        self._report = report
+        self._total = 0
+        self._done = 0
+
+    def start(self, total_bytes: int) -> None:
+        self._total = max(total_bytes, 1)
+
+    def advance(self, n_bytes: int) -> None:
+        self._done += n_bytes
+        self._report.fraction(self._done / self._total)
+
+
+def _ingest(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    paths = [Path(p) for p in params.get("paths", [])]
+    report.note(f"导入 {len(paths)} 个文件或文件夹")
+    result = ingest(settings, paths, progress=_BytesDone(report))
+    summary = result.summary()
+    report.note(
+        f"读入 {result.rows_read} 行：入库 {result.rows_accepted} 行，"
+        f"隔离 {result.rows_quarantined} 行"
+    )
+    return {
+        "summary": summary,
+        "files": [
+            {
+                "file": r.file,
+                "status": r.status,
+                "rows_read": r.rows_read,
+                "rows_accepted": r.rows_accepted,
+                "rows_quarantined": r.rows_quarantined,
+                "error": r.error,
+            }
+            for r in result.reports
+        ],
+    }
+
+
+def _govern(settings: Settings, _params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    report.note("记录关联与主数据治理（一人一码）")
+    summary = govern.link_persons(settings)
+    return {k: v for k, v in vars(summary).items() if isinstance(v, int | float | str)}
+
+
+def _compute(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    report.note("计算指标与预警")
+    run = compute.compute_indicators(settings, school_year=params.get("school_year"))
+    return {k: v for k, v in vars(run).items() if isinstance(v, int | float | str)}
+
+
+def _scorecard(settings: Settings, _params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    report.note("数据质量评分")
+    scored = quality.score(settings, interop=True)
+    return {"units": len(scored.units), "stale_sources": len(scored.stale())}
+
+
+def _fit(settings: Settings, _params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    from edubrain.usecases.diagnose import fit  # the models load only for this job
+
+    report.note("学情诊断模型拟合")
+    return {k: v for k, v in fit(settings).items() if isinstance(v, int | float | str)}
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    run: Callable[[Settings, Mapping[str, Any], JobReport], dict[str, Any]]
+
+    @property
+    def label_zh(self) -> str:
+        return JOB_KIND_LABELS[self.name]
+
+
+JOB_KINDS: dict[str, JobKind] = {
+    k.name: k
+    for k in (
+        JobKind("ingest", _ingest),
+        JobKind("govern", _govern),
+        JobKind("compute", _compute),
+        JobKind("scorecard", _scorecard),
+        JobKind("fit", _fit),
+    )
+}
+
+
+def submit(
+    settings: Settings,
+    kind: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    by: str,
+    unit_school: str | None = None,
+    unit_region: str | None = None,
+) -> dict[str, Any]:
+    """Queue a job (paths of an ingest made absolute); the runner takes it in turn."""
+    values = dict(params or {})
+    if kind == "ingest" and isinstance(values.get("paths"), list):
+        values["paths"] = [str(Path(p).absolute()) for p in values["paths"]]
+    with open_store(settings) as store:
+        return queue_job(
+            store, kind, values, by=by, unit_school=unit_school, unit_region=unit_region
+        )
+
+
+def run_queued(
+    settings: Settings,
+    *,
+    only: str | None = None,
+    on_job: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run the queued jobs (or only the job `only`), oldest first, in this process; returns
+    their final rows. Returns at once with nothing when another runner is at work."""
+    lock_path = runner_lock_path(settings)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a", encoding="utf-8") as handle:
+        try:
+            portalocker.lock(
+                handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
+            )
+        except portalocker.exceptions.LockException:
+            return []
+        try:
+            with open_store(settings) as store:
+                _interrupt_orphans(store)
+                done: list[dict[str, Any]] = []
+                while job := store.claim_job(
+                    now=datetime.now(UTC), runner_pid=os.getpid(), job_id=only
+                ):
+                    if on_job is not None:
+                        on_job(job)
+                    done.append(_run(settings, store, job))
+                    if only is not None:
+                        break
+                return done
+        finally:
+            portalocker.unlock(handle)
+
+
+def _interrupt_orphans(store: Store) -> None:
+    """Jobs still marked running end as interrupted: the runner lock is ours, so the runner
+    that took them is gone."""
+    for job in store.jobs(status=["running"], limit=1000):
+        store.finish_job(
+            job["job_id"],
+            status="interrupted",
+            now=datetime.now(UTC),
+            error="运行任务的进程已退出（服务重启或进程被终止）；可重新提交该任务",
+        )
+
+
+def _run(settings: Settings, store: Store, job: dict[str, Any]) -> dict[str, Any]:
+    report = JobReport(store, job["job_id"])
+    kind = JOB_KINDS.get(job["kind"])
+    try:
+        if kind is None:
+            raise UnknownJobKindError(f"未知的任务类型 {job['kind']!r}")
+        report.note(f"开始：{kind.label_zh}")
+        outcome = kind.run(settings, job["params"], report)
+    except EdubrainError as exc:
+        report.note(f"失败：{exc}")
+        store.finish_job(job["job_id"], status="failed", now=datetime.now(UTC), error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, the runner goes on
+        report.note(f"失败（程序错误）：{type(exc).__name__}: {exc}")
+        store.finish_job(
+            job["job_id"],
+            status="failed",
+            now=datetime.now(UTC),
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    else:
+        report.note("完成")
+        store.finish_job(job["job_id"], status="succeeded", now=datetime.now(UTC), outcome=outcome)
+    return store.job(job["job_id"])
+
+
+def run_now(
+    settings: Settings,
+    kind: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    by: str,
+) -> dict[str, Any]:
+    """Queue a job and run it in this process (`edubrain jobs start --wait`); when another
+    runner is at work, the job stays queued for it."""
+    job = submit(settings, kind, params, by=by)
+    finished = run_queued(settings, only=job["job_id"])
+    if not finished:
+        raise ConflictError(
+            f"另一个任务运行器正在工作，任务 {job['job_id']} 已排队，由它按顺序运行"
+        )
+    return finished[0]
+
+
+def list_jobs(settings: Settings, *, limit: int = 50) -> list[dict[str, Any]]:
+    with open_store(settings) as store:
+        return store.jobs(limit=limit)
+
+
+__all__: Sequence[str] = [
+    "JOB_KINDS",
+    "JOB_STATUSES",
+    "NIGHTLY",
+    "JobKind",
+    "JobReport",
+    "list_jobs",
+    "run_now",
+    "run_queued",
+    "submit",
+]

@@ -1,0 +1,142 @@
+"""Jobs through the API: the data office uploads exports and starts govern while the service
+serves; jobs are scoped by unit and audited; uploads are bounded and keep to their folder."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import accounts
+from conftest import County
+from edubrain.serve import create_app
+from edubrain.service import jobs as service_jobs
+from edubrain.service.policy import Role, Scope, ScopeLevel
+from edubrain.settings import Settings
+from edubrain.standard.entities import entity
+from edubrain.usecases import jobs
+
+
+@pytest.fixture
+def office(
+    make_settings: Callable[..., Settings], county: County, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, Settings, dict[str, str]]]:
+    # The runner process is started by hand in these tests (one test starts the real one).
+    monkeypatch.setattr(service_jobs, "start_runner", lambda settings: None)
+    monkeypatch.setattr("edubrain.service.routes.jobs.start_runner", lambda settings: None)
+    settings = make_settings("sqlite", county=county, ingest_max_file_mb=1)
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.services.store  # type: ignore[attr-defined]
+        region = county.schools[0]["region_code"]
+        headers = accounts.bearer_for(
+            store, "office", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, region)
+        )
+        yield client, settings, headers
+
+
+def _csv(county: County) -> bytes:
+    """The county's first school as a standard-format school.csv (one row)."""
+    fields = entity("school").field_names
+    school = county.schools[0]
+    row = ",".join("" if school[f] is None else str(school[f]) for f in fields)
+    return (",".join(fields) + "\n" + row + "\n").encode("utf-8")
+
+
+def test_an_upload_is_kept_queued_and_ingested(
+    office: tuple[TestClient, Settings, dict[str, str]], county: County
+) -> None:
+    client, settings, headers = office
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("exports/school.csv", _csv(county))
+        z.writestr("../../escape.csv", b"a,b\n")
+        z.writestr("notes.exe", b"MZ")
+    response = client.post(
+        "/api/v1/jobs/uploads",
+        headers=headers,
+        files=[
+            ("files", ("school.csv", _csv(county), "text/csv")),
+            ("files", ("more.zip", packed.getvalue(), "application/zip")),
+        ],
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["kind_label"] == "数据导入" and job["status_label"] == "排队中"
+    (folder,) = [p for p in settings.workspace.uploads.iterdir() if p.is_dir()]
+    kept = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert kept == ["1/school.csv", "school.csv"]  # the escape and the .exe are skipped
+    assert not (settings.home.parent / "escape.csv").exists()
+    (done,) = jobs.run_queued(settings)
+    assert done["status"] == "succeeded", done["error"]
+    seen = client.get(f"/api/v1/jobs/{job['job_id']}", headers=headers).json()
+    assert seen["status"] == "succeeded" and seen["progress"] == 1.0
+    assert [f["rows_read"] for f in seen["outcome"]["files"]] == [1, 1]
+    trail = client.app.state.services.store.audit_records()  # type: ignore[attr-defined]
+    assert any(r.entry.action == "upload" and job["job_id"] in r.entry.record_ids for r in trail)
+
+
+def test_an_upload_over_the_bound_is_refused_and_nothing_is_kept(
+    office: tuple[TestClient, Settings, dict[str, str]],
+) -> None:
+    client, settings, headers = office
+    big = b"a,b\n" + b"1,2\n" * 300_000  # 1.2 MB against a 1 MB bound
+    response = client.post(
+        "/api/v1/jobs/uploads", headers=headers, files=[("files", ("big.csv", big, "text/csv"))]
+    )
+    assert response.status_code == 400, response.text
+    assert "上限" in response.json()["detail"]
+    assert not any(settings.workspace.uploads.iterdir())
+    assert client.get("/api/v1/jobs", headers=headers).json() == []
+
+
+def test_jobs_are_for_the_data_office_and_its_scope(
+    office: tuple[TestClient, Settings, dict[str, str]], county: County
+) -> None:
+    client, _, headers = office
+    started = client.post("/api/v1/jobs", headers=headers, json={"kind": "govern"})
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    teacher = accounts.bearer_for(
+        store, "teacher", Role.TEACHER, Scope(ScopeLevel.SCHOOL, county.schools[0]["school_code"])
+    )
+    assert client.get("/api/v1/jobs", headers=teacher).status_code == 403
+    assert client.post("/api/v1/jobs", headers=teacher, json={"kind": "govern"}).status_code == 403
+    elsewhere = accounts.bearer_for(
+        store, "office2", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, "339999")
+    )
+    assert client.get("/api/v1/jobs", headers=elsewhere).json() == []
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=elsewhere).status_code == 404
+    assert [j["job_id"] for j in client.get("/api/v1/jobs", headers=headers).json()] == [job_id]
+    refused = client.post("/api/v1/jobs", headers=headers, json={"kind": "ingest"})
+    assert refused.status_code == 422  # an ingest starts with an upload, never a server path
+
+
+def test_the_service_starts_a_runner_that_does_the_job(
+    make_settings: Callable[..., Settings], county: County
+) -> None:
+    settings = make_settings("sqlite", county=county)
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.services.store  # type: ignore[attr-defined]
+        headers = accounts.bearer_for(
+            store,
+            "office",
+            Role.DATA_ADMIN,
+            Scope(ScopeLevel.COUNTY, county.schools[0]["region_code"]),
+        )
+        job_id = client.post("/api/v1/jobs", headers=headers, json={"kind": "scorecard"}).json()[
+            "job_id"
+        ]
+        status = "queued"
+        for _ in range(240):  # the runner is a new Python process: give it up to two minutes
+            status = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()["status"]
+            if status not in ("queued", "running"):
+                break
+            time.sleep(0.5)
+        assert status == "succeeded"
+        assert Path(settings.home, "jobs.runner.lock").exists()
