@@ -71,7 +71,7 @@ def test_birth_date_consistency_is_exactly_the_swapped_rows(county) -> None:
     assert set(got) == expected
     for key, detail in got.items():
         true, written = swapped[key].split(" → ")
-        assert detail == f"birth_date {written} ≠ 学籍 {true}"
+        assert detail == f"出生日期(体测系统) {written} ≠ 学籍 {true}"
     assert sex == 0  # the generator never changes a pupil's sex
 
 
