@@ -134,7 +134,7 @@ def test_default_county_meets_the_bar(tmp_path: Path) -> None:
     region = tmp_path / "region"
     generate_region(region)  # the defaults `edubrain generate` uses
     settings = Settings(home=tmp_path / "home", progress=False)
-    ingest_paths([region / "standard", region / "exports"], settings)
+    ingest_paths([region / "standard", region / "exports", region / "knowledge"], settings)
     summary = govern(settings, truth=region / "truth")
     assert summary.evaluation is not None
     assert summary.evaluation["precision"] >= 0.995, summary.evaluation
