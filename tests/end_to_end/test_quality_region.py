@@ -1,5 +1,6 @@
 """On a generated county, the consistency rule finds exactly the 体测 rows whose birth date the
-generator swapped (day ↔ month, accepted at ingest), wherever the pupil has a 学籍 record."""
+generator swapped (day ↔ month, accepted at ingest), wherever the pupil has a 学籍 record, and
+数据互通率 of the practice responses (练习作答) is what the generator's truth says."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from practice_truth import practice_interop_from_truth
 
-from edubrain.govern.quality import RuleContext, offending_rows
-from edubrain.govern.scorecard import scorecard
+from edubrain.govern.quality import UNKNOWN_SCHOOL, RuleContext, offending_rows
+from edubrain.govern.scorecard import interop_rates, scorecard
 from edubrain.ingest import ingest_paths
 from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
@@ -26,7 +28,8 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
     region = root / "region"
     generate_region(region, students=3000, seed=7)
     settings = Settings(home=root / "home", progress=False)
-    ingest_paths([region / "standard", region / "exports"], settings)
+    # The knowledge folder holds the diagnosis module's entities (graph, items, practice).
+    ingest_paths([region / "standard", region / "exports", region / "knowledge"], settings)
     return region, settings
 
 
@@ -68,7 +71,7 @@ def test_birth_date_consistency_is_exactly_the_swapped_rows(county) -> None:
     assert set(got) == expected
     for key, detail in got.items():
         true, written = swapped[key].split(" → ")
-        assert detail == f"birth_date {written} ≠ 学籍 {true}"
+        assert detail == f"出生日期(体测系统) {written} ≠ 学籍 {true}"
     assert sex == 0  # the generator never changes a pupil's sex
 
 
@@ -80,3 +83,20 @@ def test_scorecard_accounts_for_every_row_read(county) -> None:
     # Each file was loaded once: records + quarantined add up to what ingestion read.
     assert sum(r.records for r in rows) == sum(load["rows_read"] for load in loads)
     assert all(0 <= (r.score or 0) <= 100 for r in rows)
+
+
+def test_practice_responses_interop_is_the_truths(county) -> None:
+    region, settings = county
+    expected = practice_interop_from_truth(region / "truth")
+    unknown = expected.get(UNKNOWN_SCHOOL, (0, 0))
+    total = sum(n for n, _ in expected.values())
+    # The truth has both kinds: pupils whose 学籍 row was rejected, and most that resolve.
+    assert total > 0 and unknown[0] > 0 and unknown[1] == 0 and unknown[0] < 0.1 * total
+    with open_warehouse(settings) as wh:
+        rates = interop_rates(wh).to_pyarrow().to_pylist()
+    got = {
+        r["school_code"]: (r["records"], r["resolved"])
+        for r in rates
+        if r["entity"] == "practice_response"
+    }
+    assert got == expected

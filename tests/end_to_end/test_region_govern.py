@@ -10,12 +10,14 @@ import csv
 from pathlib import Path
 
 import pytest
+from practice_truth import practice_interop_from_truth
 from typer.testing import CliRunner
 
 from edubrain.cli.main import build_app
 from edubrain.govern.golden import GOLDEN_TABLE, LINEAGE_TABLE, STEWARD
 from edubrain.govern.identity import PERSON_EVENT_TABLE, PERSON_MENTION_TABLE
 from edubrain.govern.run import govern
+from edubrain.govern.scorecard import interop_rates, linkage_resolver
 from edubrain.ingest import ingest_paths
 from edubrain.sealing import sealer_for
 from edubrain.service.store import open_store
@@ -56,7 +58,9 @@ def test_linkage_meets_the_bar_and_ids_stay_stable(region: Path, tmp_path: Path)
     before = _person_of(settings)
     assert before_run.events == {"create": len(set(before.values()))}
 
-    ingest_paths([exports / "yuejuan", exports / "zuoye", region / "standard"], settings)
+    # The knowledge folder's practice responses (练习作答) are mentions too, one per number.
+    rest = [exports / "yuejuan", exports / "zuoye", region / "standard", region / "knowledge"]
+    ingest_paths(rest, settings)
     summary = govern(settings, truth=region / "truth")
     after = _person_of(settings)
 
@@ -71,6 +75,18 @@ def test_linkage_meets_the_bar_and_ids_stay_stable(region: Path, tmp_path: Path)
         if e["event"] in ("merge", "split") and e["run_id"] == summary.run_id
     }
     assert moved <= recorded, sorted(moved - recorded)[:5]
+
+    # Through linkage, a response resolves exactly when its pupil has a 学籍 record: the
+    # number it was written with is the pupil's current one, so linkage adds no pupil to the
+    # plain number match, and must map none of the others (their pupil has no 学籍 record).
+    with open_warehouse(settings) as wh:
+        rates = interop_rates(wh, resolver=linkage_resolver(wh)).to_pyarrow().to_pylist()
+    practice = {
+        r["school_code"]: (r["records"], r["resolved"])
+        for r in rates
+        if r["entity"] == "practice_response"
+    }
+    assert practice == practice_interop_from_truth(region / "truth")
 
     # Staff: one person per ID number of the 人事 records, each record's key a mention of it.
     with open_warehouse(settings) as wh:
@@ -118,7 +134,7 @@ def test_default_county_meets_the_bar(tmp_path: Path) -> None:
     region = tmp_path / "region"
     generate_region(region)  # the defaults `edubrain generate` uses
     settings = Settings(home=tmp_path / "home", progress=False)
-    ingest_paths([region / "standard", region / "exports"], settings)
+    ingest_paths([region / "standard", region / "exports", region / "knowledge"], settings)
     summary = govern(settings, truth=region / "truth")
     assert summary.evaluation is not None
     assert summary.evaluation["precision"] >= 0.995, summary.evaluation

@@ -36,7 +36,7 @@ from edubrain.govern.quality import (
 )
 from edubrain.sealing import sealer_for
 from edubrain.settings import Settings
-from edubrain.standard.entities import entity
+from edubrain.standard.entities import entities, entity
 from edubrain.warehouse import LOADS_TABLE, Warehouse, open_warehouse
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -191,11 +191,63 @@ def test_offending_rows_have_the_common_shape(defective_region: Region) -> None:
         assert tuple(r.offending(defective_region.wh, ctx).columns) == offending_columns(r.entity)
 
 
+# The diagnosis module's rules as people read them (issue 15): entities and fields by their
+# Chinese labels, the codes as written.
+DIAGNOSIS_DETAILS = {
+    "referential_integrity.practice_item.knowledge_points": {
+        ("P4",): "知识点中没有 K7（共 1 个未知编码）",  # K1;K7: K1 exists
+        ("P5",): "未标注知识点",  # " ; ": no code at all
+    },
+    "consistency.knowledge_prerequisite.cycle": {
+        ("K2", "K1"): "知识点先修关系成环：K1 最终又以 K2 为先修",
+        ("K3", "K2"): "知识点先修关系成环：K2 最终又以 K3 为先修",
+        ("K1", "K3"): "知识点先修关系成环：K3 最终又以 K1 为先修",
+    },
+    "referential_integrity.knowledge_prerequisite.knowledge_point": {
+        ("K8", "K1"): "知识点中没有知识点编码 K8"
+    },
+    "referential_integrity.knowledge_prerequisite.prerequisite_code": {
+        ("K3", "K9"): "知识点中没有先修知识点编码 K9"
+    },
+    "referential_integrity.practice_response.practice_item": {
+        ("A3", "P9", PRACTISED): "练习题中没有练习题编号 P9"
+    },
+}
+
+
+def _details(region: Region, rule_id: str) -> dict[tuple[str, ...], str]:
+    r = rule(rule_id)
+    rows = r.offending(region.wh, RuleContext(as_of=region.day)).to_pyarrow().to_pylist()
+    sealer = sealer_for(Settings())
+    assert sealer is not None
+    key = entity(r.entity).natural_key
+    return {
+        tuple(NAMES.get(sealer.open_text(str(row[k])), str(row[k])) for k in key): row["detail"]
+        for row in rows
+    }
+
+
+@pytest.mark.parametrize("rule_id", sorted(DIAGNOSIS_DETAILS))
+def test_diagnosis_details_are_chinese(defective_region: Region, rule_id: str) -> None:
+    assert _details(defective_region, rule_id) == DIAGNOSIS_DETAILS[rule_id]
+
+
+def test_no_detail_shows_an_internal_name(defective_region: Region) -> None:
+    """Every row rule's message starts in Chinese and names no entity or field by its code."""
+    codes = {e.name for e in entities()} | {f for e in entities() for f in e.field_names}
+    snake = re.compile(r"[a-z]+(?:_[a-z]+)+")  # `knowledge_point`, `student_number` …
+    for rule_id in ROW_RULES:
+        for key, detail in _details(defective_region, rule_id).items():
+            assert re.match(r"[\u4e00-\u9fff]", detail), (rule_id, key, detail)
+            named = {w for w in snake.findall(detail) if w in codes}
+            assert not named, (rule_id, key, detail)
+
+
 def test_detail_says_what_disagrees(defective_region: Region) -> None:
     ctx = RuleContext(as_of=defective_region.day)
     rows = offending_rows(defective_region.wh, "consistency.fitness_test.birth_date", ctx)
     (row,) = rows.to_pyarrow().to_pylist()
-    assert row["detail"] == "birth_date 2018-03-13 ≠ 学籍 2018-03-03"
+    assert row["detail"] == "出生日期(体测系统) 2018-03-13 ≠ 学籍 2018-03-03"
     assert (row["_source"], row["school_code"]) == ("standard", S1)
 
 

@@ -189,6 +189,11 @@ def test_interop_rate_without_resolver(wh: Warehouse) -> None:
     assert got[("homework_submission", UNKNOWN_SCHOOL)] == (1, 1, 100.0)
     assert got[("item_score", S1)] == (5, 5, 100.0)
     assert got[("guardian", UNKNOWN_SCHOOL)] == (1, 0, 0.0)
+    # 练习作答 (quality_region): the clean A1·P1, A1·P2, A2·P3 plus the defective A3·P9 (an
+    # unknown item, but A3 is registered) resolve and count in their pupil's school S1; X·P1
+    # names nobody and practice_response has no school of its own.
+    assert got[("practice_response", S1)] == (4, 4, 100.0)
+    assert got[("practice_response", UNKNOWN_SCHOOL)] == (1, 0, 0.0)
     summary = interop_summary(interop_rates(wh).to_pyarrow().to_pylist(), ["source", "entity"])
     fit = next(s for s in summary if s["entity"] == "fitness_test")
     assert (fit["records"], fit["resolved"], fit["rate"]) == (9, 8, 88.89)
@@ -204,6 +209,9 @@ def test_interop_rate_with_a_resolver(wh: Warehouse) -> None:
     assert got[("fitness_test", S1)] == (9, 9, 100.0)
     assert ("fitness_test", UNKNOWN_SCHOOL) not in got
     assert got[("homework_submission", S1)] == (3, 3, 100.0)
+    # X·P1 now resolves to A7, of S1: 4 + 1 records there, none left unknown.
+    assert got[("practice_response", S1)] == (5, 5, 100.0)
+    assert ("practice_response", UNKNOWN_SCHOOL) not in got
     # Per entity, and an ambiguous number (two pupils) resolves to neither.
     per_entity = ibis.memtable(
         pa.table(
@@ -218,6 +226,7 @@ def test_interop_rate_with_a_resolver(wh: Warehouse) -> None:
     assert got[("fitness_test", S1)] == (9, 9, 100.0)
     assert got[("guardian", UNKNOWN_SCHOOL)] == (1, 0, 0.0)
     assert got[("health_check", UNKNOWN_SCHOOL)] == (1, 0, 0.0)
+    assert got[("practice_response", UNKNOWN_SCHOOL)] == (1, 0, 0.0)  # mapped for others only
 
 
 # ---- the command ----------------------------------------------------------------------------
@@ -268,6 +277,7 @@ def test_cli_table_drill_down_rules_and_interop(home: Path) -> None:
     interop = json.loads(quality(home, "--interop", "--json").stdout)
     assert {r["entity"] for r in interop} == {
         "fitness_test", "health_check", "item_score", "homework_submission", "guardian",
+        "practice_response",
     }  # fmt: skip
 
 

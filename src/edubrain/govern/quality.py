@@ -159,7 +159,7 @@ def _completeness(need: NeededField) -> QualityRule:
 
     def query(wh: Tables, _ctx: RuleContext) -> ir.Table:
         t = wh.table(ent.name)
-        return finish(ent, t.filter(t[need.field].isnull()), ibis.literal(f"{need.field} 为空"))
+        return finish(ent, t.filter(t[need.field].isnull()), ibis.literal(f"{label}为空"))
 
     return QualityRule(
         id=f"completeness.{ent.name}.{need.field}",
@@ -197,7 +197,7 @@ def _one_id_one_key(fact: OneIdPerKey) -> QualityRule:
         )
         rows = t.inner_join(shared, t[id_field] == shared.qr_id).select(*t.columns, "qr_keys")
         detail = (
-            ibis.literal(f"{id_field} 同时出现在 ")
+            ibis.literal(f"{ent.field(id_field).label}同时出现在 ")
             + text(rows.qr_keys)
             + ibis.literal(f" 个{ent.field(key).label}下")
         )
@@ -247,7 +247,7 @@ def _agreement(a: Agreement) -> QualityRule:
         j = t.inner_join(lookup, preds).select(*t.columns, "qr_value")
         rows = j.filter(j[a.field].notnull() & j.qr_value.notnull() & (j[a.field] != j.qr_value))
         detail = (
-            ibis.literal(f"{a.field} ")
+            ibis.literal(f"{ent.field(a.field).label} ")
             + text(rows[a.field])
             + ibis.literal(f" ≠ {person.label_zh} ")
             + text(rows.qr_value)
@@ -287,7 +287,12 @@ def _dates_in_order(fact: DatesInOrder) -> QualityRule:
         t = wh.table(ent.name)
         wrong = t[then] <= t[first] if strict else t[then] < t[first]
         rows = t.filter(wrong)
-        detail = ibis.literal(f"{then} ") + text(rows[then]) + f" 早于 {first} " + text(rows[first])
+        detail = (
+            ibis.literal(f"{ent.field(then).label} ")
+            + text(rows[then])
+            + f" 早于{ent.field(first).label} "
+            + text(rows[first])
+        )
         return finish(ent, rows, detail)
 
     word_zh = "晚于" if strict else "不早于"
@@ -318,17 +323,19 @@ def _reference(ref: Reference) -> QualityRule:
         rows = filled.anti_join(
             lookup, [filled[f] == lookup[f"qr_ref{i}"] for i, f in enumerate(ref.fields)]
         )
-        detail: ir.StringValue = ibis.literal(f"{target.name} 中没有 ")
+        # 学生中没有学籍号 G…; 班级中没有学校标识码 …、年级编号 …、班号 …
+        detail: ir.StringValue = ibis.literal(f"{target.label}中没有")
         for i, f in enumerate(ref.fields):
-            detail = detail + ("" if i == 0 else ", ") + f"{f}=" + text(rows[f])
+            detail = detail + ("" if i == 0 else "、") + f"{ent.field(f).label} " + text(rows[f])
         return finish(ent, rows, detail)
 
     fields = ", ".join(ref.fields)
+    labels = "、".join(ent.field(f).label for f in ref.fields)
     return QualityRule(
         id=f"referential_integrity.{ent.name}.{ref.name}",
         entity=ent.name,
         dimension=Dimension.REFERENTIAL_INTEGRITY,
-        description_zh=f"{ent.label}的 {fields} 在{target.label}中存在",
+        description_zh=f"{ent.label}的{labels}在{target.label}中存在",
         description_en=f"{ent.name}.({fields}) exists in {target.name}",
         severity=Severity.ERROR,
         query=query,

@@ -227,9 +227,10 @@ class ReviewPage(BaseModel):
 
 
 # A mention key (`entity|key[|part]`, docs/governance.md) or a person ID (`P…`); anything else
-# is malformed (422) before any lookup.
+# is malformed (422) before any lookup. The entity is any entity-shaped name: the person sources
+# are the installed modules' (`govern.persons`), and a key naming no mention is a 404.
 MENTION_OR_PERSON = (
-    r"^(?:(?:student|fitness_test|health_check|item_score|homework_submission|teacher)"
+    r"^(?:[a-z][a-z0-9_]{0,63}"
     r"\|[0-9A-Za-z_.~-]{1,64}(?:\|[0-9A-Za-z_.-]{1,32})?|P[0-9A-Za-z_-]{1,64}"
     # … or a sealed mention ref from the queue (`mention_ref_l`/`_r`, urlsafe base64)
     r"|[0-9A-Za-z_-]{22,200})$"

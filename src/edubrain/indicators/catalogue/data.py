@@ -13,6 +13,7 @@ city.
 
 from __future__ import annotations
 
+from edubrain.govern.persons import secondary_sources
 from edubrain.govern.scorecard import person_bearing
 from edubrain.indicators.definitions import Direction, Family, Grain, Indicator, Ratio
 from edubrain.standard.entities import person_registry
@@ -24,6 +25,8 @@ ORDER = 6
 def family() -> Family:
     """The data family, its 数据互通率 reading the person registry and the person-bearing
     records governance resolves to it."""
+    # The sources as their users call them, the installed modules' own (体测, 阅卷 …).
+    sources = ", ".join(s.label_zh for s in secondary_sources())
     return Family(
         "data",
         "数据质量与互通 (data)",
@@ -37,7 +40,7 @@ def family() -> Family:
                 unit="%",
                 formula=Ratio(lambda inp: inp.interop(), "resolved", "records", 100),
                 formula_text=(
-                    "person-bearing records (体测, 体检, 阅卷, 作业, 监护人) whose 学籍号 "
+                    f"person-bearing records ({sources}) whose 学籍号 "
                     "resolves to a registry pupil, directly or through record linkage ÷ all "
                     "such records × 100"
                 ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edubrain.govern.persons import PersonSource
 from edubrain.govern.references import Reference
 from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
 from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
@@ -40,6 +41,10 @@ MODULE = Module(
         Reference("practice_response", ("item_id",), "practice_item"),
     ),
     quality=(ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC),
+    # A response row says nothing about the pupil but the 学籍号 the practice platform wrote
+    # (the generator writes the pupil's current number, `sources/generator/knowledge.py`):
+    # one mention per written number, like 阅卷.
+    persons=(PersonSource("practice_response", "练习作答", by_number=True),),
     scope=(
         of_person("practice_response", "student_number"),
         of_person(MASTERY_TABLE, "student_number"),

@@ -47,10 +47,12 @@ def _item_points_known(wh: Tables, _ctx: RuleContext) -> ir.Table:
         *j.columns, "qr_first", "qr_unknown"
     )
     rows = j.filter(j.qr_named.isnull() | j.qr_first.notnull())
+    # Messages for people: the entities by their Chinese labels, the codes as written.
+    points = KNOWLEDGE_POINT.label
     detail = ibis.ifelse(
         rows.qr_named.isnull(),
-        ibis.literal("没有知识点"),
-        ibis.literal("knowledge_point 中没有 ")
+        ibis.literal(f"未标注{points}"),
+        ibis.literal(f"{points}中没有 ")
         + rows.qr_first.fill_null("")
         + "（共 "
         + rows.qr_unknown.cast("string").fill_null("0")
@@ -113,8 +115,14 @@ def _prerequisites_acyclic(wh: Tables, _ctx: RuleContext) -> ir.Table:
     )
     pair = t.kp_code + "\x1f" + t.prerequisite_code
     rows = t.filter(pair.isin(bad)) if bad else t.filter(ibis.literal(False))
-    detail = ibis.literal("先修关系成环：") + rows.prerequisite_code + " 最终又以 " + rows.kp_code
-    return finish(KNOWLEDGE_PREREQUISITE, rows, detail + " 为先修")
+    detail = (
+        ibis.literal(f"{KNOWLEDGE_PREREQUISITE.label}成环：")
+        + rows.prerequisite_code
+        + " 最终又以 "
+        + rows.kp_code
+        + " 为先修"
+    )
+    return finish(KNOWLEDGE_PREREQUISITE, rows, detail)
 
 
 PREREQUISITES_ACYCLIC = QualityRule(
