@@ -10,6 +10,7 @@ from edubrain.govern.references import Reference
 from edubrain.modules.homework.entities import ENTITIES
 from edubrain.modules.homework.indicators import FAMILY
 from edubrain.modules.roster.entities import CLASS_KEY
+from edubrain.modules.homework.generator import PART as GENERATOR
 from edubrain.modules.spec import Module
 
 SUBMITTED_FOR = Reference("homework_submission", ("assignment_id",), "homework_assignment")
@@ -46,4 +47,5 @@ MODULE = Module(
         ),
     ),
     indicators=(FAMILY,),
+    generator=GENERATOR,
 )

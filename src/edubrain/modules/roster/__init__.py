@@ -17,6 +17,7 @@ from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
 from edubrain.modules.roster.permissions import PERMISSIONS, STUDENTS_READ, TEACHERS_READ
 from edubrain.modules.roster.routes import routes
 from edubrain.modules.roster.scope import SCOPES
+from edubrain.modules.roster.generator import PART as GENERATOR
 from edubrain.modules.spec import Module
 from edubrain.service.units import Tally
 from edubrain.standard.entities import PersonRegistry, StaffRegistry, UnitRegistry
@@ -87,6 +88,7 @@ MODULE = Module(
     permissions=PERMISSIONS,
     demo=(DEMO_SCOPES,),
     routes=routes,
+    generator=GENERATOR,
 )
 
 __all__ = ["MODULE", "STUDENTS_READ", "TEACHERS_READ"]
