@@ -13,8 +13,8 @@ from typing import Any
 
 from edubrain.govern.references import Reference
 from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
-from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
 from edubrain.modules.diagnosis.generator import PART as GENERATOR
+from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
 

@@ -438,7 +438,8 @@ def region(draw: RegionDraw) -> None:
 
 
 PLATFORM_SCHOOLS = "homework platform schools"  # what the homework part leaves, if installed
-README = """* `knowledge/` — the junior-middle mathematics knowledge graph, its practice item bank and the
+README = """\
+* `knowledge/` — the junior-middle mathematics knowledge graph, its practice item bank and the
   platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md: the
   standard files of the entities knowledge_point, knowledge_prerequisite, practice_item and
   practice_response (no injected faults, so they are also their truth files);

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edubrain.sources.generator.columns import STR, Array, Table, cat, zpad
+from edubrain.sources.generator.columns import STR, Array, Table, cat
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart, WideSheet
 from edubrain.sources.generator.plan import SCHOOL_YEAR, County
 from edubrain.sources.generator.region import GRADE_NAME, YEAR_INDEX

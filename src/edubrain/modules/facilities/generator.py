@@ -8,6 +8,7 @@ from edubrain.sources.generator.columns import STR, Table
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 from edubrain.sources.generator.plan import SURVEY_YEARS
 
+
 def survey(schools: Table, rng: np.random.Generator) -> Table:
     """The 办学条件 survey per school and year, spread around the 优质均衡 thresholds."""
     n = len(schools["school_code"])

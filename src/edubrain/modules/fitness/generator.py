@@ -6,6 +6,7 @@ shared/reference/fitness_standard_2014/item_scores.csv. A latent fitness factor 
 items places ~6% of students below the 60-point level and ~27% above the 80-point level on a
 typical item, so totals land at roughly 25–30% 优秀/良好 and 5–10% 不及格.
 """
+
 from __future__ import annotations
 
 import numpy as np
