@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edubrain.sources.generator.columns import STR, Array, Table, cat
+from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart, WideSheet
 from edubrain.sources.generator.plan import SCHOOL_YEAR, County
 from edubrain.sources.generator.region import GRADE_NAME, YEAR_INDEX
@@ -153,4 +154,8 @@ def county(draw: CountyDraw) -> None:
     ]
 
 
-PART = GeneratorPart(county, streams=(6,))
+PART = GeneratorPart(
+    county,
+    streams=(6,),
+    faults=(EntityFaults("exam", clean=True), EntityFaults("exam_item", clean=True)),
+)

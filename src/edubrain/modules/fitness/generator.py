@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from edubrain.sources.generator.columns import STR, Array, Table
+from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.measures import school_dates
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 from edubrain.sources.generator.plan import SCHOOL_YEAR, YEAR_START
@@ -145,4 +146,13 @@ def county(draw: CountyDraw) -> None:
 
 
 # Stream 5 continues after the roster's bodies and the health checks (the seed contract).
-PART = GeneratorPart(county, streams=(5,), after=("health",))
+PART = GeneratorPart(
+    county,
+    streams=(5,),
+    after=("health",),
+    faults=(
+        EntityFaults(
+            "fitness_test", name_variants=True, swapped_birth_dates=True, old_numbers=True
+        ),
+    ),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from edubrain.sources.generator.columns import Array, Table
+from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.measures import school_dates
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 from edubrain.sources.generator.plan import YEAR_START
@@ -74,4 +75,8 @@ def county(draw: CountyDraw) -> None:
 
 
 # Stream 5 continues after the roster's bodies; the fitness part continues it after this one.
-PART = GeneratorPart(county, streams=(5,))
+PART = GeneratorPart(
+    county,
+    streams=(5,),
+    faults=(EntityFaults("health_check", name_variants=True, old_numbers=True),),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from edubrain.sources.generator.columns import STR, Array, Table, cat, zpad
+from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 from edubrain.sources.generator.plan import HOMEWORK_DAYS, County
 
@@ -140,4 +141,11 @@ def county(draw: CountyDraw) -> None:
 
 
 PLATFORM_SCHOOLS = "homework platform schools"  # the schools on the platform (indices)
-PART = GeneratorPart(county, streams=(7,))
+PART = GeneratorPart(
+    county,
+    streams=(7,),
+    faults=(
+        EntityFaults("homework_assignment", clean=True),
+        EntityFaults("homework_submission", old_numbers=True),
+    ),
+)

@@ -9,6 +9,7 @@ region: the region and term tables, which no source system exports.
 from __future__ import annotations
 
 from edubrain.sources.generator import measures
+from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart, RegionDraw
 from edubrain.sources.generator.pipeline import write_table
 from edubrain.sources.generator.plan import (
@@ -58,4 +59,9 @@ PART = GeneratorPart(
     streams=(0, 1, 2, 3, 5),
     standard=("region", "term"),
     own_truth=("region", "term"),
+    faults=(
+        EntityFaults("school", clean=True),
+        EntityFaults("class", clean=True),
+        EntityFaults("student", missing_ids=True),
+    ),
 )

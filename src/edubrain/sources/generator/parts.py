@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from edubrain.sources.generator.columns import Table
+from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.plan import County
 from edubrain.sources.generator.render import Wide
 
@@ -76,6 +77,7 @@ class GeneratorPart:
     own_truth: tuple[str, ...] = ()  # entities whose truth files its `region` writes
     folders: tuple[str, ...] = ()  # folders under OUT it writes (replaced, like exports/)
     readme: str = ""  # its bullet(s) of the truth README's folder list
+    faults: tuple[EntityFaults, ...] = ()  # its entities' faults, where not the default
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from edubrain.errors import InvalidInputError
 from edubrain.sources.generator.columns import STR, Table, length, truth_columns
 from edubrain.sources.generator.faults import (
     EXPECTED_REASON,
+    EntityFaults,
     FaultRates,
     apply_rejects,
     apply_variants,
@@ -182,7 +183,8 @@ def _county_job(
         if p.part.county is not None:
             p.part.county(draw)
 
-    emitter = _Emitter(out, county, rates, streams[FAULT_STREAM])
+    profiles = {f.entity: f for p in parts for f in p.part.faults}
+    emitter = _Emitter(out, county, rates, streams[FAULT_STREAM], profiles)
     for source, mapping in sorted(builtin_mappings().items()):
         done: set[str] = set()
         for export in mapping.exports:
@@ -213,9 +215,15 @@ class _Emitter:
     """Renders, corrupts and writes one county's exports and collects what the truth keeps."""
 
     def __init__(
-        self, out: Path, county: County, rates: FaultRates, rng: np.random.Generator
+        self,
+        out: Path,
+        county: County,
+        rates: FaultRates,
+        rng: np.random.Generator,
+        profiles: dict[str, EntityFaults],
     ) -> None:
         self.out = out
+        self.profiles = profiles
         self.county = county
         self.rates = rates
         self.rng = rng
@@ -235,11 +243,14 @@ class _Emitter:
         table = {k: v.copy() for k, v in table.items()}
         n = length(table)
         used = np.zeros(n, dtype=bool)
+        profile = self.profiles.get(export.entity, EntityFaults(export.entity))
         variants = (
-            [] if wide else apply_variants(export, table, rng, self.rates, used, self.county.code)
+            []
+            if wide
+            else apply_variants(export, table, rng, self.rates, used, self.county.code, profile)
         )
         sheet = render(export, f"{source}/{export.name}", table, int(rng.integers(2**32)), wide)
-        injected = apply_rejects(export, sheet, rng, self.rates, used)
+        injected = apply_rejects(export, sheet, rng, self.rates, used, profile)
         dups = np.array(sorted(injected.duplicates), dtype=np.int64)
         pos = np.arange(n) + np.searchsorted(dups, np.arange(n), side="left")
         order = np.sort(np.concatenate([np.arange(n), dups]), kind="stable")
