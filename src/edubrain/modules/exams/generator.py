@@ -16,7 +16,7 @@ from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart, WideSheet
 from edubrain.sources.generator.plan import SCHOOL_YEAR, County
 from edubrain.sources.generator.region import GRADE_NAME, YEAR_INDEX
-from edubrain.sources.generator.render import Wide
+from edubrain.sources.generator.render import ExportLook, Wide
 
 _SUBJECT_LABEL = {"chinese": "语文", "math": "数学", "english": "英语", "science": "科学"}
 _SUBJECT_ABBR = {"chinese": ("YW", "C"), "math": ("SX", "M"), "english": ("YY", "E")}
@@ -158,4 +158,14 @@ PART = GeneratorPart(
     county,
     streams=(6,),
     faults=(EntityFaults("exam", clean=True), EntityFaults("exam_item", clean=True)),
+    looks=(
+        ExportLook(
+            "item_score",
+            extras=(
+                ("yuejuan/scores", "姓名", "_name", "学籍号"),
+                ("yuejuan/scores", "学校", "_school_name", "姓名"),
+                ("yuejuan/scores", "班级", "_class_name", "学校"),
+            ),
+        ),
+    ),
 )

@@ -16,6 +16,7 @@ from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.measures import school_dates
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 from edubrain.sources.generator.plan import SCHOOL_YEAR, YEAR_START
+from edubrain.sources.generator.render import ExportLook
 from edubrain.standard.entities import entity
 
 _GRADES = ("11", "12", "13", "14", "15", "16", "21", "22", "23", "31", "32", "33")
@@ -153,6 +154,13 @@ PART = GeneratorPart(
     faults=(
         EntityFaults(
             "fitness_test", name_variants=True, swapped_birth_dates=True, old_numbers=True
+        ),
+    ),
+    looks=(
+        ExportLook(
+            "fitness_test",
+            keep_decimal=("height_cm", "weight_kg", "run_50m", "sit_and_reach"),
+            extras=(("tice/results", "班级名称", "_class_name", "学籍号"),),
         ),
     ),
 )

@@ -10,6 +10,7 @@ from edubrain.sources.generator.measures import school_dates
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 from edubrain.sources.generator.plan import YEAR_START
 from edubrain.sources.generator.region import YEAR_INDEX
+from edubrain.sources.generator.render import ExportLook
 
 # Share with 筛查性近视 by years of schooling 1..12 (~35% primary, ~70% junior, ~80% senior).
 _MYOPIA = np.array([0.0, 0.14, 0.20, 0.28, 0.36, 0.43, 0.50, 0.62, 0.69, 0.75, 0.78, 0.81, 0.84])
@@ -79,4 +80,11 @@ PART = GeneratorPart(
     county,
     streams=(5,),
     faults=(EntityFaults("health_check", name_variants=True, old_numbers=True),),
+    looks=(
+        ExportLook(
+            "health_check",
+            keep_decimal=("height_cm", "weight_kg", "vision_left", "vision_right"),
+            extras=(("tijian/checks", "班级", "_class_name", "姓名"),),
+        ),
+    ),
 )

@@ -12,6 +12,7 @@ from edubrain.sources.generator.columns import STR, Array, Table, cat, zpad
 from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 from edubrain.sources.generator.plan import HOMEWORK_DAYS, County
+from edubrain.sources.generator.render import ExportLook
 
 _DAILY = {  # grade band → (subject, share of days, written, expected minutes range)
     "low": (("chinese", 1.0, False, (10, 15)), ("math", 0.3, False, (5, 10))),
@@ -147,5 +148,15 @@ PART = GeneratorPart(
     faults=(
         EntityFaults("homework_assignment", clean=True),
         EntityFaults("homework_submission", old_numbers=True),
+    ),
+    looks=(
+        ExportLook(
+            "homework_assignment",
+            extras=(("zuoye/assignments", "school.name", "_school_name", "school.code"),),
+        ),
+        ExportLook(
+            "homework_submission",
+            extras=(("zuoye/submissions", "student.name", "_name", "student.xjh"),),
+        ),
     ),
 )

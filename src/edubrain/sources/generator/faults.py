@@ -430,7 +430,8 @@ def _out_of_range(f: Field, sheet: Sheet, j: int, rng: np.random.Generator) -> s
     arr = np.array([value])
     if rule is not None and rule.parse == "minsec":
         return str(minsec(arr)[0])
-    return str(number_text(f, arr, rule.scale if rule is not None else None)[0])
+    scale = rule.scale if rule is not None else None
+    return str(number_text(f, arr, scale, sheet.keep_decimal)[0])
 
 
 def _date_fault(

@@ -27,7 +27,7 @@ import numpy as np
 from edubrain.sources.generator.columns import Table
 from edubrain.sources.generator.faults import EntityFaults
 from edubrain.sources.generator.plan import County
-from edubrain.sources.generator.render import Wide
+from edubrain.sources.generator.render import ExportLook, Wide
 
 FAULT_STREAM = 9  # the stream the faults of a county's exports are drawn from
 
@@ -78,6 +78,7 @@ class GeneratorPart:
     folders: tuple[str, ...] = ()  # folders under OUT it writes (replaced, like exports/)
     readme: str = ""  # its bullet(s) of the truth README's folder list
     faults: tuple[EntityFaults, ...] = ()  # its entities' faults, where not the default
+    looks: tuple[ExportLook, ...] = ()  # how its entities' exports are printed, beyond mappings
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from edubrain.sources.generator.parts import (
     stream_count,
 )
 from edubrain.sources.generator.plan import County, plan_counties
-from edubrain.sources.generator.render import Wide, csv_lines, render, write_sheet
+from edubrain.sources.generator.render import ExportLook, Wide, csv_lines, render, write_sheet
 from edubrain.sources.mapping import Export, builtin_mappings
 from edubrain.standard.entities import entities as standard_entities
 from edubrain.standard.entities import entity
@@ -184,7 +184,8 @@ def _county_job(
             p.part.county(draw)
 
     profiles = {f.entity: f for p in parts for f in p.part.faults}
-    emitter = _Emitter(out, county, rates, streams[FAULT_STREAM], profiles)
+    looks = {look.entity: look for p in parts for look in p.part.looks}
+    emitter = _Emitter(out, county, rates, streams[FAULT_STREAM], profiles, looks)
     for source, mapping in sorted(builtin_mappings().items()):
         done: set[str] = set()
         for export in mapping.exports:
@@ -221,9 +222,11 @@ class _Emitter:
         rates: FaultRates,
         rng: np.random.Generator,
         profiles: dict[str, EntityFaults],
+        looks: dict[str, ExportLook],
     ) -> None:
         self.out = out
         self.profiles = profiles
+        self.looks = looks
         self.county = county
         self.rates = rates
         self.rng = rng
@@ -249,7 +252,9 @@ class _Emitter:
             if wide
             else apply_variants(export, table, rng, self.rates, used, self.county.code, profile)
         )
-        sheet = render(export, f"{source}/{export.name}", table, int(rng.integers(2**32)), wide)
+        look = self.looks.get(export.entity)
+        salt = int(rng.integers(2**32))
+        sheet = render(export, f"{source}/{export.name}", table, salt, wide, look)
         injected = apply_rejects(export, sheet, rng, self.rates, used, profile)
         dups = np.array(sorted(injected.duplicates), dtype=np.int64)
         pos = np.arange(n) + np.searchsorted(dups, np.arange(n), side="left")
