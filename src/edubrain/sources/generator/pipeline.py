@@ -280,12 +280,17 @@ class _Emitter:
         for r, item in injected.rejected_cells:
             cells[r, col_of[item]] = False
         rows, cols = np.nonzero(cells)
+        unpivot = export.unpivot
+        if unpivot is None:
+            raise GeneratorError(f"{rel}: a wide sheet for an export without `unpivot`")
+        # One truth row per accepted (row, item): the row's own fields, the item's key and value.
         long: Table = {
-            "exam_id": table["exam_id"][rows],
-            "student_number": table["student_number"][rows],
-            "item_no": np.array(wide.keys, dtype=np.float64)[cols],
-            "score": wide.values[rows, cols],
+            f.name: table[f.name][rows]
+            for f in entity(export.entity).fields
+            if f.name in table and f.name not in (unpivot.key, unpivot.value)
         }
+        long[unpivot.key] = np.array(wide.keys, dtype=np.float64)[cols]
+        long[unpivot.value] = wide.values[rows, cols]
         self.write_truth(export.entity, long)
 
     def write_truth(self, name: str, table: Table) -> None:
