@@ -82,9 +82,11 @@ def generate_region(
 ) -> GenerationSummary:
     """Generate a synthetic county (or a city of counties) into `out`.
 
-    Writes OUT/exports/<source>/…, OUT/standard/…, OUT/truth/… (see truth/README.md) and
-    OUT/map/outline.geojson (a synthetic outline per county). The folders exports/, standard/
-    and truth/ and that file under `out` are replaced; nothing else is touched.
+    Writes OUT/exports/<source>/…, OUT/standard/…, OUT/truth/… (see truth/README.md), the
+    folders the installed modules' generator parts declare (the diagnosis module's
+    knowledge/) and OUT/map/outline.geojson (a synthetic outline per county). Those folders
+    and that file under `out` are replaced; nothing else is touched. What is generated is
+    the installed modules' parts (`generator_parts`), called county by county.
     """
     if students < 200:
         raise GeneratorError(f"--students must be at least 200 (got {students})")
