@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 from library_loans import MODULE
 
@@ -21,12 +22,14 @@ from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.sources.generator.parts import (
     FAULT_STREAM,
+    CountyDraw,
     GeneratorPart,
     NamedPart,
     call_order,
     stream_count,
 )
 from edubrain.sources.generator.pipeline import generator_parts
+from edubrain.sources.generator.plan import County
 from edubrain.warehouse import open_warehouse
 
 
@@ -65,6 +68,15 @@ def test_streams_are_numbered_and_the_faults_stream_is_the_generators() -> None:
         stream_count([NamedPart("x", GeneratorPart(streams=(FAULT_STREAM,)))])
     with installed.installing(MODULE):
         assert stream_count(generator_parts()) == 12
+
+
+def test_a_part_draws_only_from_the_streams_it_declares(tmp_path: Path) -> None:
+    streams = np.random.default_rng(1).spawn(3)
+    draw = CountyDraw(tmp_path, County(0, "339901", "示范一县", 300), 1, streams)
+    draw.drawing = NamedPart("x", GeneratorPart(streams=(2,)))
+    assert draw.stream(2) is streams[2]
+    with pytest.raises(ValueError, match="does not declare"):
+        draw.stream(1)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -18,7 +18,7 @@ STREAM = 11
 def county(draw: CountyDraw) -> None:
     world = draw.shared["world"]
     pupils = world.students
-    rng = draw.streams[STREAM]
+    rng = draw.stream(STREAM)
     enrolled = np.flatnonzero(pupils["status"] == "enrolled")
     who = enrolled[rng.random(enrolled.size) < 0.3]
     n = who.size

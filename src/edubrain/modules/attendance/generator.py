@@ -42,7 +42,7 @@ def attendance(students: Table, rng: np.random.Generator) -> Table:
 
 
 def county(draw: CountyDraw) -> None:
-    draw.truth["attendance"] = attendance(draw.shared["world"].students, draw.streams[8])
+    draw.truth["attendance"] = attendance(draw.shared["world"].students, draw.stream(8))
 
 
 # No source system exports attendance: its truth is also its standard-format file.

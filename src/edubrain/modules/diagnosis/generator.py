@@ -425,7 +425,7 @@ def county(draw: CountyDraw) -> None:
     if platform is None:
         platform = np.arange(len(world.schools["school_code"]))
     responses, mastery = practice(
-        item_bank(), world.students, world.schools, platform, draw.streams[10]
+        item_bank(), world.students, world.schools, platform, draw.stream(10)
     )
     write_county_parts(draw.out, draw.county.code, responses, mastery)
 

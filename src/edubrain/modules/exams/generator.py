@@ -146,7 +146,7 @@ def _scores(theta: Array, items: Table, subject: str, rng: np.random.Generator) 
 
 def county(draw: CountyDraw) -> None:
     world = draw.shared["world"]
-    made = exams(draw.county, world.students, world.schools["name"], draw.streams[6])
+    made = exams(draw.county, world.students, world.schools["name"], draw.stream(6))
     draw.tables["exam"] = made.exams
     draw.tables["exam_item"] = made.items
     draw.sheets["item_score"] = [

@@ -76,7 +76,7 @@ def survey(schools: Table, rng: np.random.Generator) -> Table:
 
 def county(draw: CountyDraw) -> None:
     world = draw.shared["world"]
-    draw.tables["facility_survey"] = survey(world.schools, draw.streams[4])
+    draw.tables["facility_survey"] = survey(world.schools, draw.stream(4))
 
 
 PART = GeneratorPart(county, streams=(4,))

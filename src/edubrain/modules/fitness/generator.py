@@ -143,7 +143,7 @@ def fitness_tests(students: Table, height: Array, bmi: Array, rng: np.random.Gen
 def county(draw: CountyDraw) -> None:
     height, bmi = draw.shared["body"]
     students = draw.shared["world"].students
-    draw.tables["fitness_test"] = fitness_tests(students, height, bmi, draw.streams[5])
+    draw.tables["fitness_test"] = fitness_tests(students, height, bmi, draw.stream(5))
 
 
 # Stream 5 continues after the roster's bodies and the health checks (the seed contract).

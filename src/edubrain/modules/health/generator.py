@@ -72,7 +72,7 @@ def _vision(year_index: Array, rng: np.random.Generator) -> tuple[Array, Array, 
 def county(draw: CountyDraw) -> None:
     height, bmi = draw.shared["body"]
     students = draw.shared["world"].students
-    draw.tables["health_check"] = health_checks(students, height, bmi, draw.streams[5])
+    draw.tables["health_check"] = health_checks(students, height, bmi, draw.stream(5))
 
 
 # Stream 5 continues after the roster's bodies; the fitness part continues it after this one.

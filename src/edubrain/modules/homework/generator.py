@@ -134,7 +134,7 @@ def _submissions(
 def county(draw: CountyDraw) -> None:
     world = draw.shared["world"]
     assignments, submissions = homework(
-        draw.county, world.schools, world.classes, world.students, draw.streams[7]
+        draw.county, world.schools, world.classes, world.students, draw.stream(7)
     )
     draw.tables["homework_assignment"] = assignments
     draw.tables["homework_submission"] = submissions

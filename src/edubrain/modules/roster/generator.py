@@ -24,9 +24,9 @@ from edubrain.standard.entities import entity
 
 
 def county(draw: CountyDraw) -> None:
-    world = build_world(draw.county, list(draw.streams[:4]), draw.n_counties)
+    world = build_world(draw.county, [draw.stream(i) for i in range(4)], draw.n_counties)
     draw.shared["world"] = world
-    draw.shared["body"] = measures.body(world.students, draw.streams[5])
+    draw.shared["body"] = measures.body(world.students, draw.stream(5))
     draw.tables.update(
         {
             "school": world.schools,

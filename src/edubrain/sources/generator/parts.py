@@ -48,11 +48,21 @@ class CountyDraw:
     out: Path
     county: County
     n_counties: int
-    streams: Sequence[np.random.Generator]
+    streams: Sequence[np.random.Generator]  # all of the county's; a part asks `stream(i)`
     shared: dict[str, Any] = field(default_factory=dict)  # what a part leaves for later parts
     tables: dict[str, Table] = field(default_factory=dict)  # entity → rows for its exports
     sheets: dict[str, list[WideSheet]] = field(default_factory=dict)  # entity → wide files
     truth: dict[str, Table] = field(default_factory=dict)  # entity → rows no source exports
+    drawing: NamedPart | None = None  # the part being called (set by the generator)
+
+    def stream(self, number: int) -> np.random.Generator:
+        """The county's stream `number`, which the part being called must declare."""
+        if self.drawing is not None and number not in self.drawing.part.streams:
+            raise ValueError(
+                f"the generator part of {self.drawing.module} draws from stream {number}, "
+                f"which it does not declare (it declares {self.drawing.part.streams})"
+            )
+        return self.streams[number]
 
 
 @dataclass

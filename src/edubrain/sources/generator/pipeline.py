@@ -183,7 +183,9 @@ def _county_job(
     draw = CountyDraw(out, county, n_counties, streams)
     for p in parts:
         if p.part.county is not None:
+            draw.drawing = p
             p.part.county(draw)
+    draw.drawing = None
 
     profiles = {f.entity: f for p in parts for f in p.part.faults}
     looks = {look.entity: look for p in parts for look in p.part.looks}
