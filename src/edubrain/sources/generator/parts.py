@@ -10,9 +10,11 @@ faults, and kept in the truth), `sheets` (wide score sheets, one export file eac
 `standard`). After the counties, each part's `region` function writes its region-level files.
 
 Randomness: a county has numbered random streams spawned from its seed. A part draws only
-from the streams it lists in `streams`; the numbers are part of the seed contract (the same
-seed gives the same bytes), so a new part takes a number no part uses. Parts that share a
-stream draw from it in call order. Stream `FAULT_STREAM` is the generator's own (the faults).
+from the streams it lists in `streams` (`CountyDraw.stream` refuses others); the numbers are
+part of the seed contract (the same seed gives the same bytes), so a new part takes a number
+no part uses. Parts that share a stream draw from it in call order. Stream `FAULT_STREAM` is
+the generator's own: each export's faults are drawn from it in turn, source by source, so a
+new module's export changes the faults of the exports whose source sorts after its own.
 """
 
 from __future__ import annotations
