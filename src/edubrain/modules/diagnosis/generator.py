@@ -1,6 +1,7 @@
 """The diagnosis part of the synthetic region: a knowledge graph, item bank and practice log.
 
-The junior-middle mathematics knowledge graph, a practice item bank, and practice responses.
+It writes the junior-middle mathematics knowledge graph, a practice item bank and the pupils'
+practice responses (OUT/knowledge/), and the learner model's hidden state (OUT/truth/).
 
 The graph follows the 人教版 junior-middle mathematics chapters (七/八/九年级, six chapters a
 grade, eight knowledge points a chapter) and uses the codes the exam papers already carry
