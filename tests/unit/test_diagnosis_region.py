@@ -20,6 +20,7 @@ from edubrain.diagnosis.graph import load_knowledge, load_practice, read_knowled
 from edubrain.govern.quality import RuleContext, rules_for
 from edubrain.ingest import ingest_paths
 from edubrain.modules.diagnosis import MODULE
+from edubrain.modules.diagnosis import generator as kg
 from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
 from edubrain.sealing import sealer_for
 from edubrain.serve import create_app
@@ -27,7 +28,6 @@ from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
-from edubrain.sources.generator import knowledge as kg
 from edubrain.sources.generator.plan import plan_counties
 from edubrain.sources.generator.region import build_world
 from edubrain.warehouse import QUARANTINE_TABLE, open_warehouse

@@ -28,6 +28,15 @@ def _code(names: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in names) if names else "—"
 
 
+def _streams(module: Module) -> str:
+    part = module.generator
+    if part is None:
+        return "—"
+    return ", ".join(str(s) for s in part.streams) + (
+        f" (after {', '.join(part.after)})" if part.after else ""
+    )
+
+
 def _row(module: Module) -> str:
     entities = [e.name for e in module.entities if isinstance(e, Entity)]
     registries = [
@@ -57,6 +66,7 @@ def _row(module: Module) -> str:
         _code([f.id for f in module.indicators]),
         _code(scoped),
         ", ".join(surfaces) or "—",
+        _streams(module),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -72,11 +82,14 @@ def render_module_table() -> str:
         "`docs/architecture.md` for a worked example of adding one). Quality facts are the "
         "module's own rules; referential integrity (one rule per reference) and timeliness "
         "(one per entity) are derived on top of them. A table without a scope rule is read "
-        "by nobody through the API (deny by default).",
+        "by nobody through the API (deny by default). Each module's generator part writes its "
+        "entities' data into the synthetic region (`edubrain generate`), drawing from the "
+        "numbered random streams of each county listed here; parts run in this order, a part "
+        "listed with *after* once those modules' parts have run. Stream 9 is the faults'.",
         "",
         "| module | 名称 | requires | entities | sources (mappings) | references "
-        "| quality facts | indicator families | scoped tables | surfaces |",
-        "|---|---|---|---|---|---:|---:|---|---|---|",
+        "| quality facts | indicator families | scoped tables | surfaces | generator streams |",
+        "|---|---|---|---|---|---:|---:|---|---|---|---|",
         *(_row(m) for m in MODULES),
     ]
     return "\n".join(lines) + "\n"

@@ -25,6 +25,9 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
 - `demo`: how the demo picks its accounts' scopes (`service.demo.DemoScopes`; the roster);
 - `permissions`: its own permissions, each with the roles that hold it and the entities it
   opens (`service.policy.DomainPermission`); its routes declare them like the core's;
+- `generator`: its part of the synthetic-region generator (`sources.generator.parts.
+  GeneratorPart`): what it adds to each county (drawn from its own numbered random streams)
+  and to the region, so `edubrain generate` writes its entities' source files and truth;
 - `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions
   the surfaces call when they assemble themselves;
 - `requires`: the modules it builds on (usually `roster`); it may import nothing else of
@@ -53,6 +56,7 @@ from edubrain.service.demo import DemoScopes
 from edubrain.service.policy import DomainPermission, TableScope
 from edubrain.service.portrait import PortraitSection
 from edubrain.service.units import Tally
+from edubrain.sources.generator.parts import GeneratorPart
 from edubrain.standard.entities import Entity, PersonRegistry, StaffRegistry, UnitRegistry
 
 QualityFact = NeededField | OneIdPerKey | Agreement | DatesInOrder | QualityRule
@@ -75,6 +79,7 @@ class Module:
     portrait: tuple[PortraitSection, ...] = ()
     permissions: tuple[DomainPermission, ...] = ()
     demo: tuple[DemoScopes, ...] = ()
+    generator: GeneratorPart | None = None
     routes: Callable[[], Any] | None = None
     pages: Callable[[], Any] | None = None
     commands: Callable[[Any], None] | None = None

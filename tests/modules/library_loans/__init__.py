@@ -2,9 +2,9 @@
 
 It shows that a new domain is one folder plus one registry line: this folder declares the
 entity, its source mapping, a quality rule, a person source, an indicator family, a scope rule,
-a permission, a section of the pupil's portrait, an API route, a cockpit page and a CLI command,
-and the tests install it beside the registry's modules (`edubrain.installed.installing`) —
-nothing outside this folder knows it exists.
+a permission, a section of the pupil's portrait, an API route, a cockpit page, a CLI command and
+its part of the synthetic-region generator, and the tests install it beside the registry's
+modules (`edubrain.installed.installing`) — nothing outside this folder knows it exists.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from edubrain.service.schemas import record_model
 
 from .cli import commands
 from .entities import LIBRARY_LOAN
+from .generator import PART as GENERATOR
 from .indicators import FAMILY
 from .pages import pages
 from .routes import LIBRARY_READ, routes
@@ -57,4 +58,5 @@ MODULE = Module(
     routes=routes,
     pages=pages,
     commands=commands,
+    generator=GENERATOR,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from edubrain.govern.references import Reference
 from edubrain.modules.attendance.entities import ENTITIES
+from edubrain.modules.attendance.generator import PART as GENERATOR
 from edubrain.modules.spec import Module
 
 MODULE = Module(
@@ -13,4 +14,5 @@ MODULE = Module(
     requires=("roster",),
     entities=ENTITIES,
     references=(Reference("attendance", ("student_number",), "student"),),
+    generator=GENERATOR,
 )

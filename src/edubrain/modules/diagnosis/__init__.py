@@ -14,6 +14,7 @@ from typing import Any
 from edubrain.govern.persons import PersonSource
 from edubrain.govern.references import Reference
 from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
+from edubrain.modules.diagnosis.generator import PART as GENERATOR
 from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
@@ -50,4 +51,5 @@ MODULE = Module(
         of_person(MASTERY_TABLE, "student_number"),
     ),
     routes=routes,
+    generator=GENERATOR,
 )

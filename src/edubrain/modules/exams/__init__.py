@@ -8,6 +8,7 @@ from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
+from edubrain.modules.exams.generator import PART as GENERATOR
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
 from edubrain.modules.spec import Module
@@ -36,4 +37,5 @@ MODULE = Module(
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
     scope=(of_person("item_score", "student_number"),),
     portrait=(SECTION,),
+    generator=GENERATOR,
 )

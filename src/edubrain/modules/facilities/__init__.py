@@ -11,6 +11,7 @@ from importlib import resources
 from edubrain.govern.references import Reference
 from edubrain.modules.facilities import balance, informatization
 from edubrain.modules.facilities.entities import ENTITIES
+from edubrain.modules.facilities.generator import PART as GENERATOR
 from edubrain.modules.spec import Module
 
 MODULE = Module(
@@ -22,4 +23,5 @@ MODULE = Module(
     references=(Reference("facility_survey", ("school_code",), "school"),),
     mappings=resources.files(__name__).joinpath("mappings"),
     indicators=(balance.FAMILY, informatization.FAMILY),
+    generator=GENERATOR,
 )

@@ -8,6 +8,7 @@ from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import Agreement, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.fitness.entities import ENTITIES
+from edubrain.modules.fitness.generator import PART as GENERATOR
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
 from edubrain.service.portrait import PortraitSection, records_of
@@ -51,4 +52,5 @@ MODULE = Module(
             lambda: record_model("fitness_test", "FitnessPublic"),
         ),
     ),
+    generator=GENERATOR,
 )

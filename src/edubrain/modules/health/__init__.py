@@ -8,6 +8,7 @@ from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import Agreement, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.health.entities import ENTITIES
+from edubrain.modules.health.generator import PART as GENERATOR
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
 from edubrain.service.portrait import PortraitSection, records_of
@@ -45,4 +46,5 @@ MODULE = Module(
             lambda: record_model("health_check", "HealthPublic"),
         ),
     ),
+    generator=GENERATOR,
 )

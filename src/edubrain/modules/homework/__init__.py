@@ -8,6 +8,7 @@ from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import DatesInOrder, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.homework.entities import ENTITIES
+from edubrain.modules.homework.generator import PART as GENERATOR
 from edubrain.modules.homework.indicators import FAMILY
 from edubrain.modules.roster.entities import CLASS_KEY
 from edubrain.modules.spec import Module
@@ -46,4 +47,5 @@ MODULE = Module(
         ),
     ),
     indicators=(FAMILY,),
+    generator=GENERATOR,
 )

@@ -14,6 +14,7 @@ from edubrain.govern.references import Reference
 from edubrain.modules.roster import class_size, staffing
 from edubrain.modules.roster.demo import DEMO_SCOPES
 from edubrain.modules.roster.entities import CLASS_KEY, ENTITIES
+from edubrain.modules.roster.generator import PART as GENERATOR
 from edubrain.modules.roster.permissions import PERMISSIONS, STUDENTS_READ, TEACHERS_READ
 from edubrain.modules.roster.routes import routes
 from edubrain.modules.roster.scope import SCOPES
@@ -87,6 +88,7 @@ MODULE = Module(
     permissions=PERMISSIONS,
     demo=(DEMO_SCOPES,),
     routes=routes,
+    generator=GENERATOR,
 )
 
 __all__ = ["MODULE", "STUDENTS_READ", "TEACHERS_READ"]

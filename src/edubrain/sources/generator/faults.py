@@ -71,10 +71,27 @@ EXPECTED_REASON: dict[str, str] = {
     "student_number_variant": "",
 }
 REJECT_KINDS = (*(k for k, v in EXPECTED_REASON.items() if v), "full_width_digits")
-# Dimension exports stay clean: a lost school or exam would orphan thousands of rows, and
-# those files are small enough that a real bureau fixes them by hand.
-CLEAN_ENTITIES = {"school", "class", "exam", "exam_item", "homework_assignment"}
-SECONDARY = {"fitness_test", "health_check", "homework_submission"}
+
+
+@dataclass(frozen=True)
+class EntityFaults:
+    """Which faults an entity's exports get, besides the reject faults every export gets.
+
+    A module's generator part declares one for each of its entities that differs from the
+    default (reject faults only).
+    """
+
+    entity: str
+    # No faults at all: a dimension export (a lost school or exam would orphan thousands of
+    # rows, and such files are small enough that a real bureau fixes them by hand).
+    clean: bool = False
+    name_variants: bool = False  # student_name written with a homophone or a typo
+    swapped_birth_dates: bool = False  # birth_date with day and month swapped
+    missing_ids: bool = False  # the optional id_number left empty
+    # A secondary system: some rows carry the pupil's old temporary L number.
+    old_numbers: bool = False
+
+
 PHONE_PATTERN = r"1\d{10}"
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII only: \d matches ０-９
 
@@ -134,13 +151,15 @@ def apply_variants(
     rates: FaultRates,
     used: Array,
     county_code: str,
+    profile: EntityFaults | None = None,
 ) -> list[Fault]:
-    if export.entity in CLEAN_ENTITIES:
+    profile = profile or EntityFaults(export.entity)
+    if profile.clean:
         return []
     n = length(table)
     out: list[Fault] = []
     names = table.get("student_name")
-    if names is not None and export.entity in ("fitness_test", "health_check"):
+    if names is not None and profile.name_variants:
         k = _count(rng, n, rates.name_homophone)
         for i in _pick_where(rng, ~used, k, lambda i: _has_any(str(names[i]), people.HOMOPHONE_OF)):
             old = str(names[i])
@@ -155,7 +174,7 @@ def apply_variants(
             used[i] = True
             out.append(Fault(int(i), "student_name", "", "name_typo", f"{old} → {new}"))
     birth = table.get("birth_date")
-    if birth is not None and export.entity == "fitness_test":
+    if birth is not None and profile.swapped_birth_dates:
         _, m, d = date_parts(birth)
         ok = ~np.isnat(birth) & (d <= 12) & (d != m)
         for i in _pick(rng, ok & ~used, _count(rng, n, rates.birth_date_day_month_swapped)):
@@ -169,7 +188,7 @@ def apply_variants(
                 )
             )
     ids = table.get("id_number")
-    if ids is not None and export.entity == "student":
+    if ids is not None and profile.missing_ids:
         for i in _pick(rng, (ids != "") & ~used, _count(rng, n, rates.id_missing)):
             used[i] = True
             out.append(
@@ -177,7 +196,7 @@ def apply_variants(
             )
             ids[i] = ""
     sn = table.get("student_number")
-    if sn is not None and export.entity in SECONDARY:
+    if sn is not None and profile.old_numbers:
         ok = np.strings.startswith(sn, "G") & ~used
         for i in _pick(rng, ok, _count(rng, n, rates.student_number_variant)):
             old = str(sn[i])
@@ -239,10 +258,15 @@ def _typo(name: str, rng: np.random.Generator) -> str:
 
 
 def apply_rejects(
-    export: Export, sheet: Sheet, rng: np.random.Generator, rates: FaultRates, used: Array
+    export: Export,
+    sheet: Sheet,
+    rng: np.random.Generator,
+    rates: FaultRates,
+    used: Array,
+    profile: EntityFaults | None = None,
 ) -> Injected:
     result = Injected()
-    if export.entity in CLEAN_ENTITIES:
+    if profile is not None and profile.clean:
         return result
     n = sheet.rows
     ent = entity(export.entity)
@@ -406,7 +430,8 @@ def _out_of_range(f: Field, sheet: Sheet, j: int, rng: np.random.Generator) -> s
     arr = np.array([value])
     if rule is not None and rule.parse == "minsec":
         return str(minsec(arr)[0])
-    return str(number_text(f, arr, rule.scale if rule is not None else None)[0])
+    scale = rule.scale if rule is not None else None
+    return str(number_text(f, arr, scale, sheet.keep_decimal)[0])
 
 
 def _date_fault(

@@ -18,34 +18,34 @@ from pathlib import Path
 
 import numpy as np
 
+from edubrain import installed
 from edubrain.errors import InvalidInputError
-from edubrain.sources.generator import knowledge, learning, measures
 from edubrain.sources.generator.columns import STR, Table, length, truth_columns
 from edubrain.sources.generator.faults import (
     EXPECTED_REASON,
+    EntityFaults,
     FaultRates,
     apply_rejects,
     apply_variants,
 )
 from edubrain.sources.generator.outline import write_outline
-from edubrain.sources.generator.plan import (
-    PREFECTURE_CODE,
-    PREFECTURE_NAME,
-    PROVINCE_CODE,
-    PROVINCE_NAME,
-    TERMS,
-    County,
-    plan_counties,
+from edubrain.sources.generator.parts import (
+    FAULT_STREAM,
+    CountyDraw,
+    GeneratorPart,
+    NamedPart,
+    RegionDraw,
+    call_order,
+    stream_count,
 )
-from edubrain.sources.generator.region import World, build_world
-from edubrain.sources.generator.render import Wide, csv_lines, render, write_sheet
+from edubrain.sources.generator.plan import County, plan_counties
+from edubrain.sources.generator.render import ExportLook, Wide, csv_lines, render, write_sheet
 from edubrain.sources.mapping import Export, builtin_mappings
 from edubrain.standard.entities import entities as standard_entities
 from edubrain.standard.entities import entity
 
 FAULT_COLUMNS = ("file", "row", "field", "item", "fault", "expected_reason", "detail")
 MENTION_COLUMNS = ("file", "row", "true_student_number")
-STANDARD_ONLY = ("region", "term", "attendance")  # entities no source system exports
 
 
 class GeneratorError(InvalidInputError):
@@ -82,9 +82,11 @@ def generate_region(
 ) -> GenerationSummary:
     """Generate a synthetic county (or a city of counties) into `out`.
 
-    Writes OUT/exports/<source>/…, OUT/standard/…, OUT/truth/… (see truth/README.md) and
-    OUT/map/outline.geojson (a synthetic outline per county). The folders exports/, standard/
-    and truth/ and that file under `out` are replaced; nothing else is touched.
+    Writes OUT/exports/<source>/…, OUT/standard/…, OUT/truth/… (see truth/README.md), the
+    folders the installed modules' generator parts declare (the diagnosis module's
+    knowledge/) and OUT/map/outline.geojson (a synthetic outline per county). Those folders
+    and that file under `out` are replaced; nothing else is touched. What is generated is
+    the installed modules' parts (`generator_parts`), called county by county.
     """
     if students < 200:
         raise GeneratorError(f"--students must be at least 200 (got {students})")
@@ -92,7 +94,9 @@ def generate_region(
     say = progress or (lambda _msg: None)
     rates = fault_rates or FaultRates()
     out = Path(out)
-    for sub in ("exports", "standard", "truth", "knowledge"):
+    parts_in_order = call_order(generator_parts())
+    own_folders = [f for p in parts_in_order for f in p.part.folders]
+    for sub in ("exports", "standard", "truth", *own_folders):
         shutil.rmtree(out / sub, ignore_errors=True)
     parts = out / "truth" / ".parts"
     parts.mkdir(parents=True, exist_ok=True)
@@ -103,7 +107,10 @@ def generate_region(
     streams = rng.spawn(len(counties))
     say(f"{students} students in {len(counties)} count{'y' if len(counties) == 1 else 'ies'}")
     n_workers = min(workers or os.cpu_count() or 1, len(counties))
-    jobs = [(out, c, s, rates, len(counties)) for c, s in zip(counties, streams, strict=True)]
+    jobs = [
+        (out, c, s, rates, len(counties), parts_in_order)
+        for c, s in zip(counties, streams, strict=True)
+    ]
     results: list[_CountyResult] = []
     if n_workers > 1:
         ctx = multiprocessing.get_context("spawn")
@@ -119,22 +126,23 @@ def generate_region(
     summary = GenerationSummary(out, students, len(counties))
     for r in results:
         summary.files.update(r.files)
-    _write_standard_only(out, counties, summary)
     truth_rows: Counter[str] = Counter()
     for r in results:
         truth_rows.update(r.entities)
     say("merging truth files")
+    own_truth = {name for p in parts_in_order for name in p.part.own_truth}
+    region = RegionDraw(out, counties, summary.files, dict(truth_rows))
+    for p in parts_in_order:
+        if p.part.region is not None:
+            p.part.region(region)
     for ent in standard_entities():
-        if ent.name in ("region", "term"):
-            continue
-        _merge_parts(out, ent.name, counties)
-        summary.entities[ent.name] = truth_rows.get(ent.name, 0)
-    shutil.copyfile(out / "truth" / "attendance.csv", out / "standard" / "attendance.csv")
-    summary.files["standard/attendance.csv"] = summary.entities["attendance"]
+        if ent.name not in own_truth:
+            _merge_parts(out, ent.name, counties)
+        summary.entities[ent.name] = region.entities.get(ent.name, 0)
+    for name in (name for p in parts_in_order for name in p.part.standard):
+        shutil.copyfile(out / "truth" / f"{name}.csv", out / "standard" / f"{name}.csv")
+        summary.files[f"standard/{name}.csv"] = summary.entities[name]
     shutil.rmtree(parts, ignore_errors=True)
-    summary.files.update(knowledge.write_region_files(out, [c.code for c in counties]))
-    for name in knowledge.KNOWLEDGE_ENTITIES:  # their truth is the knowledge folder
-        summary.entities[name] = summary.files[f"knowledge/{name}.csv"]
 
     faults = sorted((f for r in results for f in r.faults), key=lambda f: (f[0], f[1]))
     _write_table(out / "truth" / "faults.csv", FAULT_COLUMNS, [[str(x) for x in f] for f in faults])
@@ -145,82 +153,57 @@ def generate_region(
         [[str(x) for x in m] for m in mentions],
     )
     summary.faults = dict(sorted(Counter(f[4] for f in faults).items()))
-    (out / "truth" / "README.md").write_text(_readme(summary, rates), encoding="utf-8")
+    (out / "truth" / "README.md").write_text(
+        _readme(summary, rates, [p.part for p in parts_in_order]), encoding="utf-8"
+    )
     write_outline(out, counties, seed)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
+def generator_parts() -> list[NamedPart]:
+    """The generator parts of the installed modules, in registry order."""
+    found: list[NamedPart] = []
+    for module in installed.modules():
+        part = getattr(module, "generator", None)
+        if isinstance(part, GeneratorPart):
+            found.append(NamedPart(module.name, part))
+    return found
+
+
 # ---- one county -------------------------------------------------------------------------
 
 
-def _county_job(job: tuple[Path, County, np.random.Generator, FaultRates, int]) -> _CountyResult:
-    out, county, rng, rates, n_counties = job
-    streams = rng.spawn(11)  # the first ten are the same as before stream 10 was added
-    world = build_world(county, streams[:5], n_counties)
-    height, bmi = measures.body(world.students, streams[5])
-    health = measures.health_checks(world.students, height, bmi, streams[5])
-    fitness = measures.fitness_tests(world.students, height, bmi, streams[5])
-    exams = learning.exams(county, world.students, world.schools["name"], streams[6])
-    hw_assign, hw_submit = learning.homework(
-        county, world.schools, world.classes, world.students, streams[7]
-    )
-    attendance = learning.attendance(world.students, streams[8])
-    responses, mastery = knowledge.practice(
-        knowledge.item_bank(),
-        world.students,
-        world.schools,
-        np.unique(hw_assign["_school"]),
-        streams[10],
-    )
-    knowledge.write_county_parts(out, county.code, responses, mastery)
-    data = _entity_data(world, exams, hw_assign, hw_submit, fitness, health)
+def _county_job(
+    job: tuple[Path, County, np.random.Generator, FaultRates, int, list[NamedPart]],
+) -> _CountyResult:
+    out, county, rng, rates, n_counties, parts = job
+    # The numbered streams: a part draws from its own (see `parts`), the faults from theirs.
+    streams = rng.spawn(stream_count(parts))
+    draw = CountyDraw(out, county, n_counties, streams)
+    for p in parts:
+        if p.part.county is not None:
+            draw.drawing = p
+            p.part.county(draw)
+    draw.drawing = None
 
-    emitter = _Emitter(out, county, rates, streams[9])
+    profiles = {f.entity: f for p in parts for f in p.part.faults}
+    looks = {look.entity: look for p in parts for look in p.part.looks}
+    emitter = _Emitter(out, county, rates, streams[FAULT_STREAM], profiles, looks)
     for source, mapping in sorted(builtin_mappings().items()):
         done: set[str] = set()
         for export in mapping.exports:
             if export.entity in done:
                 continue
             done.add(export.entity)
-            if export.entity == "item_score":
-                for sheet in exams.sheets:
-                    emitter.emit(
-                        source,
-                        export,
-                        sheet.rows,
-                        sheet.exam_id,
-                        Wide(sheet.item_nos, sheet.scores),
-                    )
-            elif export.entity in data:
-                emitter.emit(source, export, data[export.entity], county.code)
-    emitter.write_truth("attendance", attendance)
+            if export.entity in draw.sheets:
+                for sheet in draw.sheets[export.entity]:
+                    emitter.emit(source, export, sheet.rows, sheet.suffix, sheet.wide)
+            elif export.entity in draw.tables:
+                emitter.emit(source, export, draw.tables[export.entity], county.code)
+    for name, table in draw.truth.items():
+        emitter.write_truth(name, table)
     return _CountyResult(emitter.files, emitter.entities, emitter.faults, emitter.mentions)
-
-
-def _entity_data(
-    world: World,
-    exams: learning.Exams,
-    hw_assign: Table,
-    hw_submit: Table,
-    fitness: Table,
-    health: Table,
-) -> dict[str, Table]:
-    return {
-        "school": world.schools,
-        "class": world.classes,
-        "student": world.students,
-        "guardian": world.guardians,
-        "teacher": world.teachers,
-        "teaching_assignment": world.assignments,
-        "facility_survey": world.facilities,
-        "exam": exams.exams,
-        "exam_item": exams.items,
-        "homework_assignment": hw_assign,
-        "homework_submission": hw_submit,
-        "fitness_test": fitness,
-        "health_check": health,
-    }
 
 
 def export_file_name(export: Export, suffix: str) -> str:
@@ -237,9 +220,17 @@ class _Emitter:
     """Renders, corrupts and writes one county's exports and collects what the truth keeps."""
 
     def __init__(
-        self, out: Path, county: County, rates: FaultRates, rng: np.random.Generator
+        self,
+        out: Path,
+        county: County,
+        rates: FaultRates,
+        rng: np.random.Generator,
+        profiles: dict[str, EntityFaults],
+        looks: dict[str, ExportLook],
     ) -> None:
         self.out = out
+        self.profiles = profiles
+        self.looks = looks
         self.county = county
         self.rates = rates
         self.rng = rng
@@ -259,11 +250,16 @@ class _Emitter:
         table = {k: v.copy() for k, v in table.items()}
         n = length(table)
         used = np.zeros(n, dtype=bool)
+        profile = self.profiles.get(export.entity, EntityFaults(export.entity))
         variants = (
-            [] if wide else apply_variants(export, table, rng, self.rates, used, self.county.code)
+            []
+            if wide
+            else apply_variants(export, table, rng, self.rates, used, self.county.code, profile)
         )
-        sheet = render(export, f"{source}/{export.name}", table, int(rng.integers(2**32)), wide)
-        injected = apply_rejects(export, sheet, rng, self.rates, used)
+        look = self.looks.get(export.entity)
+        salt = int(rng.integers(2**32))
+        sheet = render(export, f"{source}/{export.name}", table, salt, wide, look)
+        injected = apply_rejects(export, sheet, rng, self.rates, used, profile)
         dups = np.array(sorted(injected.duplicates), dtype=np.int64)
         pos = np.arange(n) + np.searchsorted(dups, np.arange(n), side="left")
         order = np.sort(np.concatenate([np.arange(n), dups]), kind="stable")
@@ -288,12 +284,17 @@ class _Emitter:
         for r, item in injected.rejected_cells:
             cells[r, col_of[item]] = False
         rows, cols = np.nonzero(cells)
+        unpivot = export.unpivot
+        if unpivot is None:
+            raise GeneratorError(f"{rel}: a wide sheet for an export without `unpivot`")
+        # One truth row per accepted (row, item): the row's own fields, the item's key and value.
         long: Table = {
-            "exam_id": table["exam_id"][rows],
-            "student_number": table["student_number"][rows],
-            "item_no": np.array(wide.keys, dtype=np.float64)[cols],
-            "score": wide.values[rows, cols],
+            f.name: table[f.name][rows]
+            for f in entity(export.entity).fields
+            if f.name in table and f.name not in (unpivot.key, unpivot.value)
         }
+        long[unpivot.key] = np.array(wide.keys, dtype=np.float64)[cols]
+        long[unpivot.value] = wide.values[rows, cols]
         self.write_truth(export.entity, long)
 
     def write_truth(self, name: str, table: Table) -> None:
@@ -325,20 +326,6 @@ def _merge_parts(out: Path, name: str, counties: list[County]) -> None:
                     shutil.copyfileobj(src, fh, 16 * 1024 * 1024)
 
 
-def _write_standard_only(out: Path, counties: list[County], summary: GenerationSummary) -> None:
-    regions = [
-        [PROVINCE_CODE, PROVINCE_NAME, "province", ""],
-        [PREFECTURE_CODE, PREFECTURE_NAME, "prefecture", PROVINCE_CODE],
-    ]
-    regions += [[c.code, c.name, "county", PREFECTURE_CODE] for c in counties]
-    terms = [list(t) for t in TERMS]
-    for name, rows in (("region", regions), ("term", terms)):
-        for folder in ("standard", "truth"):
-            _write_table(out / folder / f"{name}.csv", entity(name).field_names, rows)
-        summary.files[f"standard/{name}.csv"] = len(rows)
-        summary.entities[name] = len(rows)
-
-
 def _write_table(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if rows:
@@ -349,7 +336,14 @@ def _write_table(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> 
     path.write_bytes((",".join(header) + "\n" + body).encode("utf-8"))
 
 
-def _readme(summary: GenerationSummary, rates: FaultRates) -> str:
+def write_table(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
+    """A small CSV file (UTF-8, header) from rows of strings."""
+    _write_table(path, header, rows)
+
+
+def _readme(summary: GenerationSummary, rates: FaultRates, parts: list[GeneratorPart]) -> str:
+    standard = ", ".join(f"`{name}.csv`" for p in parts for name in p.standard)
+    own = "".join(p.readme for p in parts)
     kinds = "\n".join(
         f"| `{k}` | {('`' + v + '`') if v else 'accepted'} | {getattr(rates, k)} |"
         for k, v in EXPECTED_REASON.items()
@@ -367,7 +361,7 @@ correct check digit. Nothing here describes a real person.
   spellings, dates in several hands, one file per county (file names end with the county code;
   exam score sheets with the exam id). These files contain the injected faults.
 * `standard/` — standard-format files (UTF-8, header = standard field names) for entities no
-  source system exports: `region.csv`, `term.csv`, `attendance.csv`.
+  source system exports: {standard}.
 * `truth/<entity>.csv` — for every entity of the standard, exactly what a perfect ingestion of
   `exports/` and `standard/` holds: every accepted row, normalised (codes, ISO dates
   `YYYY-MM-DD`, datetimes `YYYY-MM-DDTHH:MM:SS`, booleans `true`/`false`, numbers after
@@ -385,14 +379,7 @@ correct check digit. Nothing here describes a real person.
 * `truth/person_mentions.csv` — rows of secondary systems (体测, 体检, 作业) whose written 学籍号
   is not the student's current one (an old temporary L number): `true_student_number` is who
   the row is about. The truth files keep the number as written.
-* `knowledge/` — the junior-middle mathematics knowledge graph, its practice item bank and the
-  platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md: the
-  standard files of the entities knowledge_point, knowledge_prerequisite, practice_item and
-  practice_response (no injected faults, so they are also their truth files);
-  `truth/knowledge_mastery.csv` (each pupil's true mastery of every practised
-  point at the start and end of term) and `truth/practice_item_parameters.csv` (each item's
-  guess and slip) are the learner model's hidden state.
-
+{own}
 ## Fault kinds
 
 | fault | expected reason | rate (share of rows) |

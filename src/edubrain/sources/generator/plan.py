@@ -82,3 +82,13 @@ def allocate(total: int, weights: np.ndarray) -> np.ndarray:
         order = np.argsort(-(exact - base), kind="stable")
         base[order[:short]] += 1
     return base
+
+
+# Two school weeks in November: the homework platform's log, attendance and practice.
+HOMEWORK_DAYS = np.array(
+    [
+        d
+        for d in np.arange("2025-11-03", "2025-11-15", dtype="datetime64[D]")
+        if (d.astype(np.int64) + 3) % 7 < 5
+    ]
+)

@@ -1,9 +1,9 @@
-"""Schools, classes, students, guardians, teachers, teaching assignments and facilities of a county.
+"""The shared world of a county: schools, classes, students, guardians, teachers, assignments.
 
 The numbers follow the reference documents (shared/reference/policy_thresholds.md): class sizes
-around 35–50 with some 大班额 (≥56) and a few 超大班额 (≥66) classes, staffing near the unified
-编制 ratios (小学 1:19, 初中 1:13.5, 高中 1:12.5) with some schools short, and facilities around
-the 优质均衡 thresholds so that some schools miss them.
+around 35–50 with some 大班额 (≥56) and a few 超大班额 (≥66) classes and staffing near the
+unified 编制 ratios (小学 1:19, 初中 1:13.5, 高中 1:12.5) with some schools short. The domain
+modules' generator parts build on it (each school's facilities, exams, homework, …).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from edubrain.sources.generator import people
 from edubrain.sources.generator.columns import STR, Array, Table, cat, text, zpad
-from edubrain.sources.generator.plan import SCHOOL_YEAR, SURVEY_YEARS, YEAR_START, County, allocate
+from edubrain.sources.generator.plan import SCHOOL_YEAR, YEAR_START, County, allocate
 
 STAGES: dict[str, tuple[str, ...]] = {
     "primary": ("11", "12", "13", "14", "15", "16"),
@@ -206,7 +206,6 @@ class World:
     guardians: Table
     teachers: Table
     assignments: Table
-    facilities: Table
     towns: list[str] = field(default_factory=list)
 
 
@@ -218,16 +217,13 @@ def _choice(
 
 
 def build_world(county: County, rngs: list[np.random.Generator], n_counties: int = 1) -> World:
-    r_school, r_student, r_guardian, r_teacher, r_facility = rngs[:5]
+    r_school, r_student, r_guardian, r_teacher = rngs[:4]
     ids = people.IdAllocator(county.code, county.index)
     schools, towns = _schools(county, r_school)
     classes, students = _classes_and_students(county, schools, towns, r_student, ids, n_counties)
     guardians = _guardians(county, students, r_guardian, ids)
     teachers, assignments = _teachers(county, schools, classes, r_teacher, ids)
-    facilities = _facilities(schools, r_facility)
-    return World(
-        county, schools, classes, students, guardians, teachers, assignments, facilities, towns
-    )
+    return World(county, schools, classes, students, guardians, teachers, assignments, towns)
 
 
 # Schools lie within ±SCHOOL_SPREAD (longitude, latitude) of their county's centre.
@@ -692,68 +688,3 @@ def _assignments(classes: Table, teachers: Table) -> Table:
         "weekly_periods": np.array(periods, dtype=np.float64),
         "_school": classes["_school"][cls],
     }
-
-
-def _facilities(schools: Table, rng: np.random.Generator) -> Table:
-    """The 办学条件 survey per school and year, spread around the 优质均衡 thresholds."""
-    n = len(schools["school_code"])
-    stage = schools["stages"]
-    ur = schools["urban_rural"]
-    pupils = schools["_students"].astype(np.float64)
-    ur_space = np.select([ur == "urban", ur == "town"], [0.85, 1.0], 1.3)
-    ur_field = np.select([ur == "urban", ur == "town"], [0.62, 1.0], 1.5)
-    ur_money = np.select([ur == "urban", ur == "town"], [1.1, 1.0], 0.8)
-    area_base = np.select([stage == "primary", stage == "junior"], [5.3, 6.8], 8.5)
-    sport_base = np.select([stage == "primary", stage == "junior"], [9.0, 11.5], 12.5)
-    equip_base = np.select([stage == "primary", stage == "junior"], [2500, 3000], 4000)
-    books_base = np.select([stage == "primary", stage == "junior"], [32, 45], 60)
-    labs_base = np.select([stage == "primary", stage == "junior"], [2, 5], 12)
-    classes = np.maximum(1, np.round(pupils / 45))
-    tables: list[Table] = []
-    area = pupils * area_base * ur_space * rng.lognormal(0, 0.18, n)
-    sport = pupils * sport_base * ur_field * rng.lognormal(0, 0.25, n)
-    equip = pupils * equip_base * ur_money * rng.lognormal(0, 0.25, n)
-    media = np.round(classes * rng.uniform(0.85, 1.25, n)) + rng.integers(0, 3, n)
-    tiers = np.array([100, 200, 300, 500, 1000, 2000, 10000], dtype=np.float64)
-    tier_p = {
-        "urban": (0, 0, 0.02, 0.08, 0.45, 0.35, 0.10),
-        "town": (0, 0.03, 0.07, 0.2, 0.5, 0.2, 0),
-        "rural": (0.05, 0.15, 0.2, 0.25, 0.35, 0, 0),
-    }
-    tier = np.zeros(n, dtype=np.int64)
-    for k, p in tier_p.items():
-        rows = np.flatnonzero(ur == k)
-        tier[rows] = rng.choice(len(tiers), size=rows.size, p=np.asarray(p) / sum(p))
-    wireless = np.clip(rng.uniform(0.55, 1.05, n) - np.where(ur == "rural", 0.15, 0.0), 0.3, 1.0)
-    ipv6 = rng.random(n) < np.where(ur == "rural", 0.55, 0.85)
-    for year in SURVEY_YEARS:
-        back = 2025 - year  # the year before: a little less equipment, slower network
-        grow = 0.93**back
-        tables.append(
-            {
-                "school_code": schools["school_code"],
-                "survey_year": np.full(n, float(year)),
-                "teaching_aux_area_m2": np.round(area, 1),
-                "sports_area_m2": np.round(sport, 1),
-                "equipment_value_yuan": np.round(equip * grow, -2),
-                "multimedia_classrooms": np.maximum(0, media - back * rng.integers(0, 3, n)),
-                "computers": np.round((pupils * rng.uniform(0.08, 0.2, n) + 20) * grow),
-                "books": np.round(pupils * books_base * rng.uniform(0.75, 1.3, n) * (0.97**back)),
-                "outbound_bandwidth_mbps": tiers[
-                    np.maximum(0, tier - back * (rng.random(n) < 0.3))
-                ],
-                "wireless_coverage": np.round(np.clip(wireless - 0.06 * back, 0.0, 1.0), 3),
-                "ipv6_enabled": np.where(
-                    ipv6 & ~((back > 0) & (rng.random(n) < 0.3)), "true", "false"
-                ).astype(STR),
-                "new_type_spaces": np.maximum(
-                    0, rng.poisson(np.where(ur == "urban", 2.0, 0.7)) - back
-                ).astype(np.float64),
-                "labs": np.maximum(1, np.round(labs_base * rng.uniform(0.6, 1.5, n))),
-                "recording_classrooms": np.maximum(
-                    0, rng.poisson(np.where(ur == "rural", 0.4, 1.2)) - back
-                ).astype(np.float64),
-                "_school": schools["_school"],
-            }
-        )
-    return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}

@@ -34,23 +34,22 @@ from edubrain.standard.codes import code_tables
 from edubrain.standard.entities import Entity, Field, FieldType, entity
 
 EXCEL_EPOCH = np.datetime64("1899-12-30")
-# Measures that systems print with their decimal even when it is zero (152.0 cm, 5.0).
-KEEP_DECIMAL = {"height_cm", "weight_kg", "vision_left", "vision_right", "run_50m", "sit_and_reach"}
 _STYLES = 16  # per-school style buckets for label choice
 
-# Columns a system has that the standard does not map: header → hidden column (or a computed
-# one), inserted after the given header. Realism only; ingestion ignores them.
-EXTRAS: dict[str, list[tuple[str, str, str]]] = {
-    "tice/results": [("班级名称", "_class_name", "学籍号")],
-    "tijian/checks": [("班级", "_class_name", "姓名")],
-    "yuejuan/scores": [
-        ("姓名", "_name", "学籍号"),
-        ("学校", "_school_name", "姓名"),
-        ("班级", "_class_name", "学校"),
-    ],
-    "zuoye/assignments": [("school.name", "_school_name", "school.code")],
-    "zuoye/submissions": [("student.name", "_name", "student.xjh")],
-}
+
+@dataclass(frozen=True)
+class ExportLook:
+    """How the source systems print an entity's exports beyond its mapping: realism only.
+
+    A module's generator part declares one for each of its entities that needs it.
+    """
+
+    entity: str
+    # Measures printed with their decimal even when it is zero (152.0 cm, 5.0).
+    keep_decimal: tuple[str, ...] = ()
+    # Columns a system has that the standard does not map: (export as "source/name", header,
+    # hidden column, the header it follows). Ingestion ignores them.
+    extras: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass
@@ -66,6 +65,7 @@ class Sheet:
     formats: list[Array | None]  # per-row date format of date columns
     forced_text: list[Array] = field(default_factory=list)  # cells to write as text anyway
     utf8_rows: set[int] = field(default_factory=set)  # rows written in the wrong encoding
+    keep_decimal: tuple[str, ...] = ()  # measures printed with their decimal (ExportLook)
 
     @property
     def rows(self) -> int:
@@ -197,7 +197,9 @@ def minsec(seconds: Array) -> Array:
     return np.where(missing, "", out).astype(STR)
 
 
-def number_text(f: Field, values: Array, scale: float | None) -> Array:
+def number_text(
+    f: Field, values: Array, scale: float | None, keep_decimal: tuple[str, ...] = ()
+) -> Array:
     v = np.asarray(values, dtype=np.float64)
     if scale:
         v = np.round(v / scale, 6)
@@ -205,7 +207,7 @@ def number_text(f: Field, values: Array, scale: float | None) -> Array:
     if f.type is FieldType.INTEGER:
         return int_text(v)
     t = float_text(v)
-    return t if f.name in KEEP_DECIMAL else drop_point_zero(t)
+    return t if f.name in keep_decimal else drop_point_zero(t)
 
 
 # ---- a whole export ---------------------------------------------------------------------
@@ -219,21 +221,29 @@ class Wide:
     values: Array
 
 
-def render(export: Export, key: str, table: Table, salt: int, wide: Wide | None = None) -> Sheet:
+def render(
+    export: Export,
+    key: str,
+    table: Table,
+    salt: int,
+    wide: Wide | None = None,
+    look: ExportLook | None = None,
+) -> Sheet:
     ent = entity(export.entity)
+    look = look or ExportLook(export.entity)
     n = length(table)
     school = table.get("_school", np.zeros(n, dtype=np.int64)).astype(np.int64)
-    sheet = Sheet([], [], [], [], [], [], [])
+    sheet = Sheet([], [], [], [], [], [], [], keep_decimal=look.keep_decimal)
     for name, rule in export.columns.items():
         if rule.source is None:  # const: the value is implied, the column not written
             continue
         f = ent.field(name)
         cells, kind, fmt = _render_column(
-            f, rule, table.get(name), n, school, _salt(salt, name), export.format == "jsonl"
+            f, rule, table.get(name), n, school, _salt(salt, name), export.format == "jsonl", look
         )
         _append(sheet, rule.source, cells, kind, f, "", rule, fmt)
-    for header, hidden, after in EXTRAS.get(key, []):
-        if hidden in table:
+    for of_export, header, hidden, after in look.extras:
+        if of_export == key and hidden in table:
             pos = sheet.headers.index(after) + 1 if after in sheet.headers else len(sheet.headers)
             _insert(sheet, pos, header, text(table[hidden]))
     if wide is not None and export.unpivot is not None:
@@ -297,7 +307,14 @@ def _insert(sheet: Sheet, pos: int, header: str, cells: Array) -> None:
 
 
 def _render_column(
-    f: Field, rule: ColumnRule, values: Array | None, n: int, school: Array, salt: int, json: bool
+    f: Field,
+    rule: ColumnRule,
+    values: Array | None,
+    n: int,
+    school: Array,
+    salt: int,
+    json: bool,
+    look: ExportLook,
 ) -> tuple[Array, str, Array | None]:
     if values is None:
         return np.full(n, "", dtype=STR), "text", None
@@ -319,7 +336,7 @@ def _render_column(
     if rule.parse == "minsec":
         return minsec(values), "text", None
     if f.type in (FieldType.INTEGER, FieldType.DECIMAL):
-        return number_text(f, values, rule.scale), "number", None
+        return number_text(f, values, rule.scale, look.keep_decimal), "number", None
     if f.type is FieldType.BOOLEAN:
         if json:
             return text(values), "bool", None

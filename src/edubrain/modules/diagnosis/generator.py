@@ -1,4 +1,7 @@
-"""Junior-middle mathematics knowledge graph, a practice item bank, and practice responses.
+"""The diagnosis part of the synthetic region: a knowledge graph, item bank and practice log.
+
+It writes the junior-middle mathematics knowledge graph, a practice item bank and the pupils'
+practice responses (OUT/knowledge/), and the learner model's hidden state (OUT/truth/).
 
 The graph follows the 人教版 junior-middle mathematics chapters (七/八/九年级, six chapters a
 grade, eight knowledge points a chapter) and uses the codes the exam papers already carry
@@ -34,7 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from edubrain.sources.generator.columns import STR, Array, Table, cat, zpad
-from edubrain.sources.generator.learning import HOMEWORK_DAYS
+from edubrain.sources.generator.parts import CountyDraw, GeneratorPart, RegionDraw
+from edubrain.sources.generator.plan import HOMEWORK_DAYS
 from edubrain.sources.generator.render import csv_lines
 
 # Files of the knowledge-graph standard format (docs/diagnosis.md), written to OUT/knowledge/.
@@ -413,3 +417,43 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def county(draw: CountyDraw) -> None:
+    world = draw.shared["world"]
+    # The pupils on the homework platform practise; without the homework module, every school.
+    platform = draw.shared.get(PLATFORM_SCHOOLS)
+    if platform is None:
+        platform = np.arange(len(world.schools["school_code"]))
+    responses, mastery = practice(
+        item_bank(), world.students, world.schools, platform, draw.stream(10)
+    )
+    write_county_parts(draw.out, draw.county.code, responses, mastery)
+
+
+def region(draw: RegionDraw) -> None:
+    files = write_region_files(draw.out, [c.code for c in draw.counties])
+    draw.files.update(files)
+    for name in KNOWLEDGE_ENTITIES:  # their truth is the knowledge folder
+        draw.entities[name] = files[f"knowledge/{name}.csv"]
+
+
+PLATFORM_SCHOOLS = "homework platform schools"  # what the homework part leaves, if installed
+README = """\
+* `knowledge/` — the junior-middle mathematics knowledge graph, its practice item bank and the
+  platform pupils' practice responses in the knowledge-folder format of docs/diagnosis.md: the
+  standard files of the entities knowledge_point, knowledge_prerequisite, practice_item and
+  practice_response (no injected faults, so they are also their truth files);
+  `truth/knowledge_mastery.csv` (each pupil's true mastery of every practised
+  point at the start and end of term) and `truth/practice_item_parameters.csv` (each item's
+  guess and slip) are the learner model's hidden state.
+"""
+PART = GeneratorPart(
+    county,
+    region,
+    streams=(10,),
+    after=("homework",),
+    own_truth=KNOWLEDGE_ENTITIES,
+    folders=("knowledge",),
+    readme=README,
+)
