@@ -328,9 +328,22 @@ def _utf8_blocks(fh: IO[bytes], encoding: str, scan: _Scan) -> Iterator[bytes]:
         return
     codec = "utf-8-sig" if _is_utf8_family(encoding) else encoding
     decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    gb = codec == "gb18030"
     while block := fh.read(_READ_BLOCK):
-        yield decoder.decode(block).encode("utf-8")
-    yield decoder.decode(b"", final=True).encode("utf-8")
+        out = decoder.decode(block).encode("utf-8")
+        yield _user_defined_as_bad(out) if gb and b"\xee" in out else out
+    out = decoder.decode(b"", final=True).encode("utf-8")
+    yield _user_defined_as_bad(out) if gb and b"\xee" in out else out
+
+
+_USER_DEFINED = re.compile(b"\xee[\x80-\xbf][\x80-\xbf]")  # U+E000..U+EFFF in UTF-8
+
+
+def _user_defined_as_bad(text: bytes) -> bytes:
+    """GB18030 maps GBK's user-defined areas to private-use characters (U+E000...): no export
+    writes them, but UTF-8 text in a GBK file decodes to them, so they count as bad bytes
+    (U+FFFD), as GBK would have it. Only a block holding such a character pays for this."""
+    return _USER_DEFINED.sub("\ufffd".encode(), text)
 
 
 def _row_boundary(text: bytes, end: int) -> int | None:
@@ -905,11 +918,16 @@ def _xlsx_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[Ra
         _check_workbook_size(path, bounds)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
-        if spec.sheet is not None and spec.sheet not in book.sheet_names:
-            raise UnreadableFileError(
-                path, f"has no sheet {spec.sheet!r} (it has: {', '.join(book.sheet_names)})"
-            )
-        sheet = book.get_sheet_by_name(spec.sheet or book.sheet_names[0])
+        name = spec.sheet
+        if name is not None and name not in book.sheet_names:
+            if len(book.sheet_names) != 1:
+                raise UnreadableFileError(
+                    path,
+                    f"没有名为 {name!r} 的工作表 (has no sheet {name!r}; it has: "
+                    f"{', '.join(book.sheet_names)})",
+                )
+            name = None  # a workbook of one sheet: that sheet, whatever it is called
+        sheet = book.get_sheet_by_name(name or book.sheet_names[0])
         _check_shape(path, sheet.width, max(sheet.height - 1, 0), bounds)
         rows = iter(sheet.iter_rows())
         top: list[list[Any]] = [row for _, row in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]

@@ -158,6 +158,10 @@ def _check_against_standard(mapping: SourceMapping, origin: str) -> None:
         for f in ent.fields:
             if f.required and f.name not in produced:
                 problems.append(f"export {export.name}: required field {f.name!r} is not mapped")
+        aliases = [a for r in export.columns.values() for a in r.aliases]
+        sources = {r.source for r in export.columns.values()}
+        for alias in sorted({a for a in aliases if a in sources or aliases.count(a) > 1}):
+            problems.append(f"export {export.name}: alias {alias!r} names another column too")
         for name, rule in export.columns.items():
             if name not in ent.field_names:
                 continue
