@@ -15,7 +15,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from edubrain.cli import ingest_cmd
 from edubrain.ingest import FileReport, ingest_paths
 from edubrain.settings import Settings
 from edubrain.sources.mapping import parse_mapping
@@ -247,3 +250,28 @@ exports:
 """
     with pytest.raises(Exception, match="alias '学校名称' names another column"):
         parse_mapping(text, "x.yaml")
+
+
+def test_the_cli_prints_what_it_did_with_the_file_under_its_table(tmp_path: Path) -> None:
+    app = typer.Typer()
+    ingest_cmd.register(app)
+
+    @app.callback()
+    def main() -> None:
+        """Keep `ingest` a sub-command."""
+
+    text = [
+        "XX县2025学年学籍信息导出",
+        *lines([*HEADER, "备注"], [r | {"备注": ""} for r in THREE]),
+    ]
+    path = tmp_path / "学籍_学生信息_cli.csv"
+    path.write_bytes(("\r\n".join([*text, "合计,3"]) + "\r\n").encode("utf-8-sig"))
+    result = CliRunner().invoke(
+        app, ["ingest", str(path)], env={"EDUBRAIN_HOME": str(tmp_path / "home")}
+    )
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert (
+        "学籍_学生信息_cli.csv：编码：UTF-8 (带 BOM)；跳过表头上方 1 行（第 1 行），表头在第 2 行；"
+        "跳过 1 个合计行（第 6 行）；1 个未映射的列未导入：备注"
+    ) in flat

@@ -42,15 +42,19 @@ def _column(raw: RawTable, name: str) -> pa.Array:
 
 
 def _missing_columns_error(spec: FileSpec, missing: list[str], raw: RawTable) -> None:
-    shown = ", ".join(missing)
+    aliases = {r.source: r.aliases for r in (spec.columns or {}).values() if r.source}
+    shown = ", ".join(f"{m}（或 {'/'.join(aliases[m])}）" if aliases.get(m) else m for m in missing)
     hint = ""
     if len(missing) == len({r.source for r in (spec.columns or {}).values() if r.source}):
-        hint = " (none of the expected headers is there: wrong file, or wrong encoding?)"
+        hint = "（一个都没有：文件不对？编码不对？）"
+    where = f"（第 {raw.layout.header_row} 行）" if raw.layout is not None else ""
     raise UnreadableFileError(
         spec.path,
-        f"its header lacks required column(s) {shown}{hint}; it has: "
+        f"表头{where}缺少必需列 {shown}{hint}；现有列："
         + ", ".join(raw.header[:12])
-        + (" …" if len(raw.header) > 12 else ""),
+        + (" …" if len(raw.header) > 12 else "")
+        + f" (its header lacks required column(s) {', '.join(missing)}; a mapping rule may list"
+        " other names of a column under `aliases`)",
     )
 
 
