@@ -862,7 +862,7 @@ def _inflated_size(
     return total
 
 
-def _check_workbook_size(path: Path, bounds: ReadBounds) -> None:
+def check_workbook_size(path: Path, bounds: ReadBounds) -> None:
     """Refuse an xlsx (a zip) whose members inflate past the bound or whose sheets hold more
     rows than allowed, before calamine builds the sheet in memory."""
     limit = bounds.max_uncompressed_bytes
@@ -914,8 +914,14 @@ def _xlsx_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[Ra
                 path, "不是可读的 xlsx 工作簿 (is not a readable xlsx workbook: not a zip file)"
             )
         kind = "xls"
+        if scan.size > bounds.max_uncompressed_bytes:  # not compressed: its size is its data
+            raise FileBoundError(
+                path,
+                f"is {scan.size:,} bytes, over the limit of {bounds.max_uncompressed_bytes:,} "
+                "(EDUBRAIN_INGEST_MAX_UNCOMPRESSED_MB)",
+            )
     else:
-        _check_workbook_size(path, bounds)
+        check_workbook_size(path, bounds)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         name = spec.sheet

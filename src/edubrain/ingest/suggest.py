@@ -1,8 +1,8 @@
 """What an unrecognised file looks like: the mapping whose headers it shares most.
 
 Only the first bytes of a text file (and the first rows of a workbook's first sheet, for a
-workbook within `SUGGEST_MAX_WORKBOOK_BYTES`) are read, so a folder of large unrelated files
-costs little.
+workbook within `SUGGEST_MAX_WORKBOOK_BYTES` that inflates to at most four times that) are
+read, so a folder of large unrelated files costs little.
 """
 
 from __future__ import annotations
@@ -10,17 +10,21 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import python_calamine
 
-from edubrain.ingest.readers import HEADER_SCAN_ROWS
+from edubrain.ingest.readers import HEADER_SCAN_ROWS, ReadBounds, check_workbook_size
 from edubrain.sources.mapping import TABLE_SUFFIXES, Export, SourceMapping
 
 SUGGEST_PROBE_BYTES = 64 << 10
 SUGGEST_MAX_WORKBOOK_BYTES = 32 << 20
 INGESTED_SUFFIXES = (*TABLE_SUFFIXES, ".jsonl", ".parquet")
+_SUGGEST_BOUNDS = replace(
+    ReadBounds.defaults(), max_uncompressed_bytes=SUGGEST_MAX_WORKBOOK_BYTES * 4
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ def _workbook_rows(path: Path) -> list[list[str]]:
     if path.stat().st_size > SUGGEST_MAX_WORKBOOK_BYTES:
         return []
     try:
+        if zipfile.is_zipfile(path):  # what it inflates to is counted before calamine sees it
+            check_workbook_size(path, _SUGGEST_BOUNDS)
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_name(book.sheet_names[0])
         rows = []
