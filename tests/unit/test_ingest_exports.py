@@ -145,14 +145,15 @@ def test_csv_title_row_and_total_rows_are_skipped_and_counted(
     text = [
         "XX县2025学年学籍信息导出,,",  # row 1
         *lines(HEADER, THREE),  # header row 2, data rows 3-5
-        "合计,3",  # row 6: fewer fields — a total, not a bad_format row
-        ",总计：3人",  # row 7: total in the second cell
+        "," * (len(HEADER) - 1),  # row 6: Excel's empty row, skipped like a workbook's
+        "合计,3",  # row 7: fewer fields — a total, not a bad_format row
+        ",总计：3人",  # row 8: total in the second cell
     ]
     path = tmp_path / "学籍_学生信息_title.csv"
     path.write_bytes(("\r\n".join(text) + "\r\n").encode("gbk"))
     report = ingest(path, settings)
     assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (3, 2, 1)
-    assert (report.header_row, report.title_rows, report.total_rows) == (2, [1], [6, 7])
+    assert (report.header_row, report.title_rows, report.total_rows) == (2, [1], [7, 8])
     assert quarantined(settings) == {(4, "unknown_code")}
 
 

@@ -495,10 +495,25 @@ def _csv_header(spec: FileSpec, encoding: str, header: list[str]) -> list[str]:
     return _unique_names([h.strip() for h in header])
 
 
+def _as_mask(flags: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.bool_]:
+    return np.asarray(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _blank_rows(raw: RawTable) -> npt.NDArray[np.bool_]:
+    """Rows whose every cell is empty (",,,,": Excel saving a sheet's formatted empty rows)."""
+    blank = _as_mask(pc.equal(raw.table.column(0), ""))
+    for name in raw.header[1:]:
+        if not blank.any():
+            break
+        blank &= _as_mask(pc.equal(raw.table.column(name), ""))
+    return blank
+
+
 def _without_totals(chunks: Iterator[RawTable]) -> Iterator[RawTable]:
     """Chunks with their total rows (合计, 总计, 小计 in the first cell, or in the second
-    after an empty first) left out and named in `total_rows`. Vectorised over two columns:
-    no Python work per row."""
+    after an empty first) left out and named in `total_rows`, and rows of empty cells left
+    out (as a workbook's empty rows are). Vectorised over the first columns: no Python work
+    per row."""
     for raw in chunks:
         table = raw.table
         if table.num_rows == 0 or table.num_columns == 0:
@@ -509,7 +524,8 @@ def _without_totals(chunks: Iterator[RawTable]) -> Iterator[RawTable]:
         if len(raw.header) > 1:
             second = pc.match_substring_regex(table.column(1), TOTAL_ROW)
             total = pc.or_(total, pc.and_(pc.equal(first, ""), second))
-        mask = np.asarray(pc.fill_null(total, False).to_numpy(zero_copy_only=False), dtype=bool)
+        totals = _as_mask(total)
+        mask = totals | _blank_rows(raw)
         if not mask.any():
             yield raw
             continue
@@ -528,7 +544,7 @@ def _without_totals(chunks: Iterator[RawTable]) -> Iterator[RawTable]:
             table=table.take(pa.array(keep)),
             row_numbers=raw.row_numbers[keep],
             raw_json=raw_json,
-            total_rows=tuple(int(n) for n in raw.row_numbers[mask]),
+            total_rows=tuple(int(n) for n in raw.row_numbers[totals]),
         )
 
 
