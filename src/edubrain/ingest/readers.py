@@ -64,6 +64,7 @@ HEADER_SCAN_ROWS = 20
 """Rows looked at for the header: an export may put a title (and blank rows) above it."""
 
 TOTAL_ROW = r"^\s*(合\s*计|总\s*计|小\s*计)"
+_TOTAL_MARK = "计".encode()
 """A row whose first cell (or second, after an empty first) starts so is a total, not data."""
 
 GB_ENCODINGS = ("gbk", "gb2312", "gb18030", "hz")
@@ -132,6 +133,8 @@ class RawTable:
     layout: Layout | None = None
     total_rows: tuple[int, ...] = ()
     """Row numbers of this chunk's total rows (合计, 总计, 小计), left out of `table`."""
+    may_hold_totals: bool = True
+    """False when the chunk's text holds no 计 at all: no total row to look for."""
 
     @property
     def num_rows(self) -> int:
@@ -470,10 +473,11 @@ def _csv_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[Raw
         )
         first_data = first_number = header + 2  # rows as a spreadsheet numbers them
         for text in _row_aligned_chunks(blocks, head[lines[header][1] + 1 :], CSV_CHUNK_BYTES):
+            may_hold_totals = _TOTAL_MARK in text  # a byte search: most chunks have none
             for raw in _parse_csv_chunk(spec, text, names, first_number, scan, bounds):
                 first_number += raw.num_rows
                 _check_shape(path, len(names), first_number - first_data, bounds)
-                yield replace(raw, layout=layout)
+                yield replace(raw, layout=layout, may_hold_totals=may_hold_totals)
         if first_number == first_data:  # a header and no rows: still one (empty) chunk
             empty = pa.table([pa.array([], pa.string()) for _ in names], names=names)
             no_rows = np.zeros(0, dtype=np.int64)
@@ -519,12 +523,14 @@ def _without_totals(chunks: Iterator[RawTable]) -> Iterator[RawTable]:
         if table.num_rows == 0 or table.num_columns == 0:
             yield raw
             continue
-        first = table.column(0)
-        total = pc.match_substring_regex(first, TOTAL_ROW)
-        if len(raw.header) > 1:
-            second = pc.match_substring_regex(table.column(1), TOTAL_ROW)
-            total = pc.or_(total, pc.and_(pc.equal(first, ""), second))
-        totals = _as_mask(total)
+        totals = np.zeros(table.num_rows, dtype=bool)
+        if raw.may_hold_totals:
+            first = table.column(0)
+            total = pc.match_substring_regex(first, TOTAL_ROW)
+            if len(raw.header) > 1:
+                second = pc.match_substring_regex(table.column(1), TOTAL_ROW)
+                total = pc.or_(total, pc.and_(pc.equal(first, ""), second))
+            totals = _as_mask(total)
         mask = totals | _blank_rows(raw)
         if not mask.any():
             yield raw
