@@ -276,3 +276,25 @@ def test_the_cli_prints_what_it_did_with_the_file_under_its_table(tmp_path: Path
         "学籍_学生信息_cli.csv：编码：UTF-8 (带 BOM)；跳过表头上方 1 行（第 1 行），表头在第 2 行；"
         "跳过 1 个合计行（第 6 行）；1 个未映射的列未导入：备注"
     ) in flat
+
+
+def test_a_utf8_row_in_a_gbk_file_is_still_an_encoding_error(
+    tmp_path: Path, settings: Settings
+) -> None:
+    header, first, second, third = lines(HEADER, [student(1), student(2, 姓名="赵磊"), student(3)])
+    # Row 3 saved as UTF-8: read as GB18030, 赵磊's bytes end in a user-defined character
+    # (U+E5CF), which counts as a bad byte as GBK would have it — in 姓名, before 性别's U+FFFD.
+    data = b"\r\n".join(
+        [header.encode("gbk"), first.encode("gbk"), second.encode(), third.encode("gbk")]
+    )
+    path = tmp_path / "学籍_学生信息_mixed.csv"
+    path.write_bytes(data + b"\r\n")
+    report = ingest(path, settings)
+    assert report.encoding == "GBK/GB18030"
+    assert (report.rows_read, report.rows_accepted, report.reasons) == (
+        3,
+        2,
+        {"encoding_error": 1, "unknown_code": 1},
+    )
+    (bad,) = [r for r in table(settings, "quarantine") if r["reason"] == "encoding_error"]
+    assert bad["row_number"] == 3 and bad["message"].startswith("column 姓名 ")
