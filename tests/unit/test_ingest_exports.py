@@ -298,3 +298,21 @@ def test_a_utf8_row_in_a_gbk_file_is_still_an_encoding_error(
     )
     (bad,) = [r for r in table(settings, "quarantine") if r["reason"] == "encoding_error"]
     assert bad["row_number"] == 3 and bad["message"].startswith("column 姓名 ")
+
+
+def test_xlsx_rows_keep_their_numbers_when_the_sheet_starts_lower(
+    tmp_path: Path, settings: Settings
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for j, name in enumerate(HEADER, start=2):  # header in row 3, from column B
+        sheet.cell(row=3, column=j, value=name)
+    for i, row in enumerate(THREE, start=4):  # data rows 4-6; row 5 has 性别 未知
+        for j, name in enumerate(HEADER, start=2):
+            sheet.cell(row=i, column=j, value=row[name])
+    path = tmp_path / "学籍_学生信息_low.xlsx"
+    book.save(path)
+    report = ingest(path, settings)
+    assert (report.rows_read, report.rows_accepted, report.header_row) == (3, 2, 3)
+    assert report.title_rows == [] and report.extra_columns == []
+    assert quarantined(settings) == {(5, "unknown_code")}

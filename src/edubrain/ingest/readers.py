@@ -970,8 +970,8 @@ def _xlsx_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[Ra
         raise UnreadableFileError(
             path, f"不是可读的 {what}: {type(exc).__name__}: {exc})"
         ) from None
-    first_row = (sheet.start or (0, 0))[0] + 1  # calamine's range starts at the first used row
     texts = [[_cell_text(c) for c in row] for row in top]
+    first_row = _first_row_number(sheet.start, texts)
     index = _header_index(spec, texts)
     header = texts[index] if texts else []
     if not any(c.strip() for c in header):
@@ -990,6 +990,16 @@ def _xlsx_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[Ra
             batch, chunks = [], chunks + 1
     if batch or not chunks:
         yield replace(_xlsx_chunk(spec, names, width, batch, scan, bounds), layout=layout)
+
+
+def _first_row_number(start: tuple[int, int] | None, rows: list[list[str]]) -> int:
+    """The sheet row number of the first row calamine yields. Its range starts at the first
+    row holding data (`start`); some versions yield from the sheet's row 1 (blank rows up to
+    `start`), others from `start`: a blank first row tells which."""
+    offset = start[0] if start else 0
+    if offset and rows and not any(c.strip() for c in rows[0]):
+        return 1
+    return offset + 1
 
 
 def _xlsx_chunk(
