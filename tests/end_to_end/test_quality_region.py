@@ -44,7 +44,7 @@ def _swapped_rows(region: Path) -> dict[tuple[str, str], str]:
             rows = list(csv.DictReader(fh))
         for f in faults:
             if f["file"] == file:
-                row = rows[int(f["row"]) - 1]  # faults.csv rows are 1-based data rows
+                row = rows[int(f["row"]) - 2]  # faults.csv rows as a spreadsheet shows them
                 out[(row["学籍号"], row["学年"])] = f["detail"]
     return out
 

@@ -59,7 +59,7 @@ def test_quarantine_lists_rejected_rows_with_reasons(tmp_path: Path) -> None:
     result = edubrain(home, "quarantine", "--json")
     assert result.returncode == 0, result.stderr
     (record,) = json.loads(result.stdout)
-    assert record["row_number"] == 2
+    assert record["row_number"] == 3  # as a spreadsheet shows it: the header is row 1
     assert record["field"] == "student_number"
     assert record["reason"] == "bad_check_digit"
     assert Path(record["file"]).name == export.name

@@ -209,7 +209,8 @@ def test_random_text_under_a_valid_header_is_quarantined_row_by_row_in_chunks(
     with open_warehouse(Settings(home=home)) as wh:
         quarantined = wh.to_arrow("quarantine").to_pylist()
     numbers = {r["row_number"] for r in quarantined if r["file"] == str(path)}
-    assert numbers == set(range(1, non_blank + 1))  # every row, numbered across chunks
+    # every row, numbered across chunks as a spreadsheet shows them (the header is row 1)
+    assert numbers == set(range(2, non_blank + 2))
 
 
 def test_junk_rows_read_in_small_parts_load_as_in_one(
@@ -301,8 +302,8 @@ def test_chunked_reading_finds_duplicates_across_chunks_like_a_whole_read(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [student_row(seq, name=f"王{seq}") for seq in range(2, 602)]
-    rows.append(rows[10])  # an exact copy of data row 11, in the last chunk
-    rows.append(rows[20].replace("王22", "李22"))  # same 学籍号 as row 21, other content
+    rows.append(rows[10])  # an exact copy of sheet row 12, in the last chunk
+    rows.append(rows[20].replace("王22", "李22"))  # same 学籍号 as row 22, other content
     path = tmp_path / "学籍_学生信息_dups.csv"
     path.write_bytes("\n".join([HEADER, *rows, ""]).encode("gbk"))
 
@@ -315,8 +316,8 @@ def test_chunked_reading_finds_duplicates_across_chunks_like_a_whole_read(
     with open_warehouse(Settings(home=tmp_path / "chunked")) as wh:
         messages = {r["row_number"]: r["message"] for r in wh.to_arrow("quarantine").to_pylist()}
     assert messages == {
-        601: "row is an exact copy of row 11",
-        602: "natural key (student_number) is the same as in row 21 but the content differs",
+        602: "row is an exact copy of row 12",
+        603: "natural key (student_number) is the same as in row 22 but the content differs",
     }
 
 

@@ -69,12 +69,9 @@ GARBAGE = {
     "truncated xlsx": (
         "人事_教职工信息_cut.xlsx", lambda tmp: _xlsx_bytes(tmp)[:700], (), "xlsx"
     ),
-    "gbk given as standard utf-8": (
-        "students.csv", lambda tmp: f"{HEADER}\n{ROW}\n".encode("gbk"), ("--standard", "student"),
-        "header does not decode",
-    ),
-    "utf-8 where gbk is declared": (
-        "学籍_学生信息_u8.csv", lambda tmp: f"{HEADER}\n{ROW}\n".encode(), (), "UTF-8 encoded",
+    "utf-16 without its byte-order mark": (
+        "学籍_学生信息_u16.csv", lambda tmp: f"{HEADER}\n{ROW}\n".encode("utf-16-le"), (),
+        "binary",
     ),
     "10 MB field": (
         "阅卷_考试信息_big.csv",

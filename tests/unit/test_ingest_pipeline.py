@@ -90,10 +90,10 @@ def test_gbk_students_with_three_bad_rows(tmp_path: Path, settings: Settings) ->
     }  # fmt: skip
     quarantine = sorted(table(settings, "quarantine"), key=lambda r: r["row_number"])
     assert [(r["row_number"], r["field"], r["reason"]) for r in quarantine] == [
-        (3, "birth_date", "bad_date"),
-        (5, "id_number", "bad_check_digit"),
-        (7, "name", "missing_required"),  # priority: missing_required before unknown_code
-        (7, "sex", "unknown_code"),
+        (4, "birth_date", "bad_date"),  # rows as a spreadsheet shows them: the header is row 1
+        (6, "id_number", "bad_check_digit"),
+        (8, "name", "missing_required"),  # priority: missing_required before unknown_code
+        (8, "sex", "unknown_code"),
     ]
     assert "'2018.2.30'" in quarantine[0]["message"] and "birth_date" in quarantine[0]["message"]
     assert json.loads(quarantine[0]["raw"])["出生日期"] == "2018.2.30"
@@ -197,7 +197,7 @@ def test_xlsx_teachers(tmp_path: Path, settings: Settings) -> None:
     assert teachers["T002"]["education"] == "postgraduate" and teachers["T002"]["title"] == "senior"
     assert teachers["T001"]["training_hours"] == 72.0
     rows = {(r["row_number"], r["reason"]) for r in table(settings, "quarantine")}
-    assert rows == {(3, "implausible_birth_date"), (5, "unknown_code")}  # 博士后 is no label
+    assert rows == {(4, "implausible_birth_date"), (6, "unknown_code")}  # 博士后 is no label
 
 
 def test_jsonl_submissions_with_nested_fields_and_mixed_types(
@@ -266,7 +266,7 @@ def test_wide_score_sheet_is_unpivoted_one_record_per_item(
     assert scores[(sn[0], 3)] == 8.5 and scores[(sn[2], 3)] == 0.0 and len(scores) == 6
     quarantine = {(r["row_number"], r["reason"]) for r in table(settings, "quarantine")}
     assert quarantine == {
-        (2, "bad_number"), (2, "missing_required"), (3, "out_of_range"), (4, "duplicate_row"),
+        (3, "bad_number"), (3, "missing_required"), (4, "out_of_range"), (5, "duplicate_row"),
     }  # fmt: skip
     assert ingest(path, settings).rows_unchanged == 6
 

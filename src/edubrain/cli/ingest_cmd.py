@@ -68,7 +68,7 @@ def ingest(
         typer.Option(
             "--standard",
             metavar="ENTITY",
-            help="The files are standard-format (UTF-8 CSV or Parquet) of this entity.",
+            help="The files are standard-format (CSV or Parquet) of this entity.",
         ),
     ] = None,
     as_json: Annotated[
@@ -96,10 +96,15 @@ def ingest(
             f"{s['loaded']} loaded, {s['failed']} failed, {s['skipped']} skipped; "
             f"{s['rows_read']:,} rows read, {s['rows_quarantined']:,} quarantined."
         )
+        for r in result.reports:
+            notes = r.layout_notes() if r.status != "failed" else []
+            if notes:
+                out.print(f"{Path(r.file).name}：" + "；".join(notes), markup=False)
     failed = result.failed
     for r in failed:
         # One line per failed file, naming it; no traceback.
-        typer.echo(f"edubrain: error: {r.file}: {r.error}", err=True)
+        hint = f" — {r.note}" if r.note else ""
+        typer.echo(f"edubrain: error: {r.file}: {r.error}{hint}", err=True)
     if failed:
         raise typer.Exit(2)
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from edubrain.errors import UnreadableFileError, UnrecognisedFileError
 from edubrain.sources.mapping import (
+    SPREADSHEET_FORMATS,
     ColumnRule,
     Export,
     SourceMapping,
@@ -22,7 +23,7 @@ from edubrain.sources.mapping import (
 from edubrain.standard.entities import FieldType, entities, entity
 
 STANDARD_SOURCE = "standard"
-FileFormat = Literal["csv", "xlsx", "jsonl", "parquet"]
+FileFormat = Literal["csv", "xlsx", "xls", "jsonl", "parquet"]
 
 # How the canonical interchange format writes dates and times.
 STANDARD_DATE_FORMATS = ["%Y-%m-%d"]
@@ -52,7 +53,7 @@ class FileSpec:
             source=source,
             export=export.name,
             entity=export.entity,
-            format=export.format,
+            format=format_of(path, export.format),
             encoding=export.encoding,
             delimiter=export.delimiter,
             sheet=export.sheet,
@@ -70,6 +71,22 @@ class FileSpec:
             )
         fmt: FileFormat = "csv" if suffix == ".csv" else "parquet"
         return cls(path, STANDARD_SOURCE, entity_name, entity_name, fmt, encoding="utf-8")
+
+
+def format_of(path: Path, declared: str) -> FileFormat:
+    """How to read `path` for an export declared as `declared`: a spreadsheet export is read as
+    the file was saved (.xlsx, .xls, or text: .csv, .txt, .tsv), whatever the mapping says."""
+    if declared in SPREADSHEET_FORMATS:
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            return "xlsx"
+        if suffix == ".xls":
+            return "xls"
+        if suffix in (".csv", ".txt", ".tsv"):
+            return "csv"
+    if declared == "jsonl":
+        return "jsonl"
+    return "xlsx" if declared == "xlsx" else "csv"
 
 
 def rule(source: str, **options: object) -> ColumnRule:

@@ -29,18 +29,25 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from edubrain.errors import UnreadableFileError
+from edubrain.errors import UnreadableFileError, UnrecognisedFileError
 from edubrain.ingest.discover import FileSpec, discover
 from edubrain.ingest.normalise import Column, normalise, null_column
 from edubrain.ingest.quarantine import PRIORITY, Quarantine, build_quarantine
-from edubrain.ingest.readers import RAGGED_COLUMN, RawTable, ReadBounds, read_chunks
-from edubrain.ingest.records import Records, to_records
+from edubrain.ingest.readers import (
+    RAGGED_COLUMN,
+    RawTable,
+    ReadBounds,
+    encoding_name,
+    read_chunks,
+)
+from edubrain.ingest.records import Records, column_use, to_records
 from edubrain.ingest.report import FileReport
 from edubrain.ingest.rules import Context, EarlierChunks, check_rows, duplicates, ragged_rows
+from edubrain.ingest.suggest import likeness, why_skipped
 from edubrain.ingest.units import by_pupils_last, load_units
 from edubrain.sealing import Sealer, check_key, seal_core_fields, seal_text_columns, sealer_for
 from edubrain.settings import Settings
-from edubrain.sources.mapping import available_mappings
+from edubrain.sources.mapping import SourceMapping, available_mappings
 from edubrain.standard.entities import Entity, entity
 from edubrain.warehouse import (
     LOAD_UNITS_SCHEMA,
@@ -121,7 +128,7 @@ def _split(raw: RawTable, keep: npt.NDArray[np.bool_]) -> RawTable:
     def raw_json(indices: npt.NDArray[np.int64]) -> list[str]:
         return raw.raw_json(positions[indices])
 
-    return RawTable(raw.header, table, raw.row_numbers[positions], raw.sha256, raw.size, raw_json)
+    return replace(raw, table=table, row_numbers=raw.row_numbers[positions], raw_json=raw_json)
 
 
 def _misshapen_chunk(raw: RawTable, spec: FileSpec, load_id: str, as_of: date) -> _Chunk:
@@ -286,6 +293,7 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
     )
     units: list[pa.Table] = []
     held: list[pa.Table] = []  # quarantine records not yet written
+    totals: set[int] = set()
 
     def write_held(tx: Transaction) -> None:
         if held:
@@ -299,6 +307,9 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
             if isinstance(item, _FileFailed):
                 raise item.error  # the transaction rolls back every chunk already written
             assert isinstance(item, _Chunk)
+            if report.sha256 is None:
+                _describe_layout(report, item.raw, spec, ent)
+            totals.update(item.raw.total_rows)
             report.sha256 = item.raw.sha256
             report.rows_read += item.n_records
             report.rows_accepted += item.rows.num_rows
@@ -327,6 +338,7 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
             report.rows_updated += counts.updated
             report.rows_unchanged += counts.unchanged
         write_held(tx)
+        report.total_rows = sorted(totals)
         report.reasons = dict(sorted(report.reasons.items(), key=lambda r: PRIORITY[r[0]]))
         report.check_counts()
         tx.append_rows(LOAD_UNITS_TABLE, _one_load_units(start.load_id, units))
@@ -350,6 +362,18 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
             )
         )
     return report
+
+
+def _describe_layout(report: FileReport, raw: RawTable, spec: FileSpec, ent: Entity) -> None:
+    """What the report says about the file's shape, from its first chunk."""
+    if raw.layout is not None:
+        report.format = raw.layout.format
+        report.encoding = encoding_name(raw.layout.encoding)
+        report.header_row = raw.layout.header_row
+        report.title_rows = list(raw.layout.title_rows)
+    use = column_use(spec, ent, raw.header)
+    report.extra_columns = use.extra
+    report.renamed_columns = use.renamed
 
 
 def ingest_file(
@@ -390,14 +414,13 @@ def ingest_paths(
     entity) do.
     """
     # Absolute paths: the quarantine and the loads table must say which file, wherever it ran.
+    mappings = available_mappings(settings.workspace.mappings)
     found = discover(
-        [Path(p).absolute() for p in paths],
-        source=source,
-        entity_name=entity,
-        mappings=available_mappings(settings.workspace.mappings),
+        [Path(p).absolute() for p in paths], source=source, entity_name=entity, mappings=mappings
     )
-    reports = [FileReport(file=e.path, status="failed", error=e.problem) for e in found.failed] + [
-        FileReport(file=str(p), status="skipped") for p in found.skipped
+    reports = [_failed_report(e, mappings) for e in found.failed] + [
+        FileReport(file=str(p), status="skipped", note=why_skipped(p, mappings))
+        for p in found.skipped
     ]
     if not found.specs:
         return reports
@@ -437,6 +460,14 @@ def ingest_paths(
                 if progress:
                     progress.advance(_size(spec.path))
     return reports
+
+
+def _failed_report(error: UnreadableFileError, mappings: dict[str, SourceMapping]) -> FileReport:
+    note = None
+    if isinstance(error, UnrecognisedFileError):
+        found = likeness(Path(error.path), mappings)
+        note = found.sentence() if found else None
+    return FileReport(file=error.path, status="failed", error=error.problem, note=note)
 
 
 def _size(path: Path) -> int:

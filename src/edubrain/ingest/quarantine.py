@@ -39,7 +39,7 @@ PRIORITY = {reason.value: rank for rank, reason in enumerate(Reason)}
 # When each reason applies: the data office's reading of a quarantine row, and the reason-code
 # table of the generated docs/quality-rules.md.
 REASON_WHEN: dict[Reason, str] = {
-    Reason.ENCODING_ERROR: "a value holds bytes that do not decode in the declared encoding "
+    Reason.ENCODING_ERROR: "a value holds bytes that do not decode in the file's encoding "
     "(e.g. a UTF-8 row inside a GBK export)",
     Reason.MISSING_REQUIRED: "a required field of the standard is empty",
     Reason.BAD_FORMAT: "a value does not have the required shape (学籍号 length, 10-digit "

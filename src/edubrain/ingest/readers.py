@@ -17,12 +17,14 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
+import re
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +41,7 @@ import python_calamine
 from edubrain.errors import FileBoundError, UnreadableFileError, WarehouseError
 from edubrain.ingest.discover import FileSpec
 from edubrain.settings import Settings
+from edubrain.standard.entities import entity
 from edubrain.warehouse import read_json_lines_as_text
 
 CSV_CHUNK_BYTES = 16 << 20
@@ -53,6 +56,25 @@ _READ_BLOCK = 16 << 20  # bytes read from disk at a time
 _CSV_PARSE_BLOCK = 16 << 20  # pyarrow block: a row must fit in one
 _BINARY_PROBE = 8192
 _INFLATE_STEP = 16 << 20  # most bytes one zlib call may produce while counting an xlsx
+_ENCODING_PROBE = 64 << 10  # bytes looked at to tell GB18030 text from broken UTF-8
+
+_BLANK_BYTES = b" \t\r\n\x00" + codecs.BOM_UTF8 + codecs.BOM_UTF16_LE  # a BOM alone is blank
+
+HEADER_SCAN_ROWS = 20
+"""Rows looked at for the header: an export may put a title (and blank rows) above it."""
+
+TOTAL_ROW = r"^\s*(合\s*计|总\s*计|小\s*计)"
+_TOTAL_MARK = "计".encode()
+"""A row whose first cell (or second, after an empty first) starts so is a total, not data."""
+
+GB_ENCODINGS = ("gbk", "gb2312", "gb18030", "hz")
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (带 BOM)",
+    "utf-16": "UTF-16 (Unicode 文本)",
+    "gb18030": "GBK/GB18030",
+}
+"""How a report names the encodings ingest detects (others: their codec name)."""
 
 
 @dataclass(frozen=True)
@@ -82,16 +104,37 @@ class ReadBounds:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """What the reader found around a file's rows: how it is encoded and where the header is."""
+
+    format: str
+    encoding: str | None = None
+    """Text files: the codec the file was decoded with (detected, see `detect_encoding`)."""
+    delimiter: str | None = None
+    header_row: int = 1
+    """The header's row number as a spreadsheet shows it (1 unless rows sit above it)."""
+    title_rows: tuple[int, ...] = ()
+    """Non-blank rows above the header (a title such as "XX县2025学年学籍信息导出"): skipped."""
+
+
+@dataclass(frozen=True)
 class RawTable:
     header: list[str]
     table: pa.Table
     """All-string columns, named by `header` (duplicates made unique with a `.N` suffix)."""
     row_numbers: npt.NDArray[np.int64]
-    """1-based data-row number of each table row in the file (header excluded)."""
+    """Row number of each table row as the file shows it: for CSV and spreadsheets the row a
+    spreadsheet shows (header and title rows counted, so the first data row under a header in
+    row 1 is 2); for JSON lines the line; for Parquet the 1-based row."""
     sha256: str
     size: int
     raw_json: Callable[[npt.NDArray[np.int64]], list[str]]
     """The given table rows as JSON texts, the way the source holds them."""
+    layout: Layout | None = None
+    total_rows: tuple[int, ...] = ()
+    """Row numbers of this chunk's total rows (合计, 总计, 小计), left out of `table`."""
+    may_hold_totals: bool = True
+    """False when the chunk's text holds no 计 at all: no total row to look for."""
 
     @property
     def num_rows(self) -> int:
@@ -108,21 +151,32 @@ class _Scan:
     binary: bool
     utf8: bool
     ascii: bool
+    bom: str | None = None
+    """"utf-8" or "utf-16" when the file starts with that byte-order mark."""
+    head: bytes = b""
+    """The file's first bytes (up to `_ENCODING_PROBE`)."""
 
 
 def _scan(path: Path, *, text: bool) -> _Scan:
     sha = hashlib.sha256()
     size, blank, binary, utf8, ascii_ = 0, True, False, True, True
+    bom: str | None = None
+    head = b""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as fh:
             while block := fh.read(_READ_BLOCK):
                 if size == 0:
-                    binary = b"\x00" in block[:_BINARY_PROBE]
+                    head = block[:_ENCODING_PROBE]
+                    if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                        bom, utf8, ascii_ = "utf-16", False, False  # Excel's "Unicode 文本"
+                    elif block.startswith(codecs.BOM_UTF8):
+                        bom = "utf-8"
+                    binary = bom != "utf-16" and b"\x00" in block[:_BINARY_PROBE]
                 sha.update(block)
                 size += len(block)
-                blank = blank and not block.strip()
-                if text and not binary:
+                blank = blank and not block.strip(_BLANK_BYTES)
+                if text and not binary and bom != "utf-16":
                     ascii_ = ascii_ and block.isascii()
                     if utf8 and not block.isascii():
                         try:
@@ -136,7 +190,7 @@ def _scan(path: Path, *, text: bool) -> _Scan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return _Scan(sha.hexdigest(), size, blank, binary, utf8, ascii_)
+    return _Scan(sha.hexdigest(), size, blank, binary, utf8, ascii_, bom, head)
 
 
 def read_chunks(spec: FileSpec, bounds: ReadBounds) -> Iterator[RawTable]:
@@ -162,11 +216,11 @@ def read_chunks(spec: FileSpec, bounds: ReadBounds) -> Iterator[RawTable]:
     if scan.blank:
         raise UnreadableFileError(path, "is empty (no header, no rows)")
     if spec.format == "csv":
-        yield from _csv_chunks(spec, bounds, scan)
+        yield from _without_totals(_csv_chunks(spec, bounds, scan))
     elif spec.format == "jsonl":
         yield _read_jsonl(spec, _read_bytes(path), scan, bounds)
-    elif spec.format == "xlsx":
-        yield from _xlsx_chunks(spec, bounds, scan)
+    elif spec.format in ("xlsx", "xls"):
+        yield from _without_totals(_xlsx_chunks(spec, bounds, scan))
     else:
         yield _read_parquet(spec, scan.sha256, scan.size, bounds)
 
@@ -230,22 +284,45 @@ def _is_utf8_family(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def _check_encoding(path: Path, encoding: str, scan: _Scan) -> None:
+def detect_encoding(path: Path, declared: str, scan: _Scan) -> str:
+    """The codec to decode a text file with, from its first bytes and the one streaming pass.
+
+    A byte-order mark decides (UTF-16 is Excel's "Unicode 文本", UTF-8 with BOM is what Excel and
+    Notepad write as "UTF-8"); a file that is valid UTF-8 is UTF-8 whatever the mapping
+    declares; otherwise the declared encoding, GBK read as its superset GB18030 (names with rare
+    characters). A UTF-8 declaration on text that is not UTF-8 but reads as GB18030 is GB18030.
+    """
+    if scan.bom == "utf-16":
+        return "utf-16"
+    if scan.bom == "utf-8" and scan.utf8:
+        return "utf-8-sig"
+    if scan.utf8:
+        return "utf-8"
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(declared).name
     except LookupError:
-        raise UnreadableFileError(path, f"declares an unknown encoding {encoding!r}") from None
-    if not _is_utf8_family(encoding) and scan.utf8 and not scan.ascii:
-        # Chinese text in GBK practically never forms valid UTF-8: the declaration is wrong.
         raise UnreadableFileError(
-            path,
-            f"is UTF-8 encoded, but its source declares {encoding}; re-export it as {encoding}",
-        )
+            path, f"其映射声明了未知编码 {declared!r} (declares an unknown encoding)"
+        ) from None
+    if codec in GB_ENCODINGS or codec == "cp936":
+        return "gb18030"
+    if codec in ("utf-8", "utf-8-sig") and scan.bom is None:
+        try:
+            codecs.getincrementaldecoder("gb18030")().decode(scan.head)
+        except UnicodeDecodeError:
+            return "utf-8"  # broken UTF-8: bad bytes become U+FFFD, flagged per row
+        return "gb18030"
+    return codec
+
+
+def encoding_name(codec: str | None) -> str | None:
+    """How a report names a detected codec."""
+    return None if codec is None else ENCODING_NAMES.get(codec, codec)
 
 
 def _utf8_blocks(fh: IO[bytes], encoding: str, scan: _Scan) -> Iterator[bytes]:
-    """The file as UTF-8, block by block: decoded as declared, bad bytes as U+FFFD (flagged
-    per row later), a UTF-8 byte-order mark dropped."""
+    """The file as UTF-8, block by block: decoded as `encoding` (detected), bad bytes as U+FFFD
+    (flagged per row later), a byte-order mark dropped."""
     if _is_utf8_family(encoding) and scan.utf8:
         first = True
         while block := fh.read(_READ_BLOCK):
@@ -254,9 +331,22 @@ def _utf8_blocks(fh: IO[bytes], encoding: str, scan: _Scan) -> Iterator[bytes]:
         return
     codec = "utf-8-sig" if _is_utf8_family(encoding) else encoding
     decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    gb = codec == "gb18030"
     while block := fh.read(_READ_BLOCK):
-        yield decoder.decode(block).encode("utf-8")
-    yield decoder.decode(b"", final=True).encode("utf-8")
+        out = decoder.decode(block).encode("utf-8")
+        yield _user_defined_as_bad(out) if gb and b"\xee" in out else out
+    out = decoder.decode(b"", final=True).encode("utf-8")
+    yield _user_defined_as_bad(out) if gb and b"\xee" in out else out
+
+
+_USER_DEFINED = re.compile(b"\xee[\x80-\xbf][\x80-\xbf]")  # U+E000..U+EFFF in UTF-8
+
+
+def _user_defined_as_bad(text: bytes) -> bytes:
+    """GB18030 maps GBK's user-defined areas to private-use characters (U+E000...): no export
+    writes them, but UTF-8 text in a GBK file decodes to them, so they count as bad bytes
+    (U+FFFD), as GBK would have it. Only a block holding such a character pays for this."""
+    return _USER_DEFINED.sub("\ufffd".encode(), text)
 
 
 def _row_boundary(text: bytes, end: int) -> int | None:
@@ -291,52 +381,177 @@ def _row_aligned_chunks(blocks: Iterator[bytes], first: bytes, target: int) -> I
         yield text
 
 
+def _expected_headers(spec: FileSpec) -> tuple[set[str], re.Pattern[str] | None]:
+    """Header names the file's mapping reads (synonyms included), and its item-column regex."""
+    if spec.columns is None:
+        return set(entity(spec.entity).field_names), None
+    known = {h for r in spec.columns.values() if r.source for h in (r.source, *r.aliases)}
+    return known, re.compile(spec.unpivot.columns) if spec.unpivot else None
+
+
+def _header_index(spec: FileSpec, rows: Sequence[Sequence[str]]) -> int:
+    """Which of a file's first rows is the header: the one naming most of the columns the
+    mapping reads (the earliest on a tie), else the first non-blank row."""
+    known, items = _expected_headers(spec)
+    best, best_score = -1, 0
+    for i, cells in enumerate(rows):
+        names = [c.strip() for c in cells]
+        score = sum(1 for c in names if c and (c in known or (items and items.search(c))))
+        if score > best_score:
+            best, best_score = i, score
+    if best < 0:
+        best = next((i for i, cells in enumerate(rows) if any(c.strip() for c in cells)), 0)
+    return best
+
+
+def _title_rows(rows: Sequence[Sequence[str]], header: int, first_row: int) -> tuple[int, ...]:
+    return tuple(first_row + i for i in range(header) if any(c.strip() for c in rows[i]))
+
+
+def _sniff_delimiter(declared: str, head: bytes) -> str:
+    """Excel's "Unicode 文本" (and .txt/.tsv exports) separate by tabs, whatever is declared."""
+    if declared != "\t" and head.count(b"\t") > head.count(declared.encode()):
+        return "\t"
+    return declared
+
+
+def _cells(line: bytes, delimiter: str) -> list[str]:
+    """One of the first lines as cells (a line the csv module cannot split: one cell)."""
+    text = line.decode("utf-8", "replace").rstrip("\r")
+    try:
+        return next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:
+        return [text]
+
+
 def _csv_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[RawTable]:
     path = spec.path
     if scan.binary:
-        raise UnreadableFileError(path, "is binary, not a CSV text file")
-    _check_encoding(path, spec.encoding, scan)
+        raise UnreadableFileError(
+            path,
+            "是二进制文件，不是 CSV 文本；Excel 工作簿请保存为 .xlsx "
+            "(is binary, not a CSV text file)",
+        )
+    encoding = detect_encoding(path, spec.encoding, scan)
     header_limit = max(1 << 16, bounds.max_columns * (bounds.max_field_bytes + 3))
     with path.open("rb") as fh:
-        blocks = _utf8_blocks(fh, spec.encoding, scan)
-        head = b""
-        while (newline := head.find(b"\n")) < 0 and len(head) <= header_limit:
+        blocks = _utf8_blocks(fh, encoding, scan)
+        head, exhausted = b"", False
+        while head.count(b"\n") < HEADER_SCAN_ROWS and len(head) <= header_limit:
             block = next(blocks, None)
             if block is None:
-                newline = len(head)
+                exhausted = True
                 break
             head += block
-        if newline < 0 or newline > header_limit:
+        lines: list[tuple[int, int]] = []  # where the first rows start and end in `head`
+        start = 0
+        while len(lines) < HEADER_SCAN_ROWS:
+            newline = head.find(b"\n", start)
+            if newline < 0:
+                if exhausted and start < len(head) and len(head) - start <= header_limit:
+                    lines.append((start, len(head)))
+                break
+            if newline - start > header_limit:
+                break
+            lines.append((start, newline))
+            start = newline + 1
+        if not lines:
             raise FileBoundError(
                 path,
                 f"its first line (the header) is longer than {header_limit:,} bytes; "
                 "the file is not a plain export",
             )
-        names = _csv_header(spec, head[:newline])
+        delimiter = _sniff_delimiter(spec.delimiter, head[: lines[-1][1]])
+        if delimiter != spec.delimiter:
+            spec = replace(spec, delimiter=delimiter)
+        rows = [_cells(head[a:b], delimiter) for a, b in lines]
+        header = _header_index(spec, rows)
+        names = _csv_header(spec, encoding, rows[header])
         _check_shape(path, len(names), 0, bounds)
-        first_number = 1
-        for text in _row_aligned_chunks(blocks, head[newline + 1 :], CSV_CHUNK_BYTES):
+        layout = Layout(
+            "csv", encoding, delimiter, header + 1, _title_rows(rows, header, first_row=1)
+        )
+        first_data = first_number = header + 2  # rows as a spreadsheet numbers them
+        for text in _row_aligned_chunks(blocks, head[lines[header][1] + 1 :], CSV_CHUNK_BYTES):
+            may_hold_totals = _TOTAL_MARK in text  # a byte search: most chunks have none
             for raw in _parse_csv_chunk(spec, text, names, first_number, scan, bounds):
                 first_number += raw.num_rows
-                _check_shape(path, len(names), first_number - 1, bounds)
-                yield raw
-        if first_number == 1:  # a header and no rows: still one (empty) chunk to check
+                _check_shape(path, len(names), first_number - first_data, bounds)
+                yield replace(raw, layout=layout, may_hold_totals=may_hold_totals)
+        if first_number == first_data:  # a header and no rows: still one (empty) chunk
             empty = pa.table([pa.array([], pa.string()) for _ in names], names=names)
             no_rows = np.zeros(0, dtype=np.int64)
-            yield RawTable(names, empty, no_rows, scan.sha256, scan.size, _rows_as_json(empty))
+            yield RawTable(
+                names, empty, no_rows, scan.sha256, scan.size, _rows_as_json(empty), layout
+            )
 
 
-def _csv_header(spec: FileSpec, line: bytes) -> list[str]:
+def _csv_header(spec: FileSpec, encoding: str, header: list[str]) -> list[str]:
     path = spec.path
-    first_line = line.decode("utf-8", errors="replace").rstrip("\r")
-    if "\ufffd" in first_line:
+    if any("\ufffd" in h for h in header):
         raise UnreadableFileError(
-            path, f"its header does not decode as {spec.encoding}; is the file in another encoding?"
+            path,
+            f"表头无法按 {encoding_name(encoding)} 解码，文件是否为其他编码？"
+            f" (its header does not decode as {encoding})",
         )
-    header = next(csv.reader([first_line], delimiter=spec.delimiter), [])
     if not any(h.strip() for h in header):
-        raise UnreadableFileError(path, "has no header row")
+        raise UnreadableFileError(path, "没有表头行 (has no header row)")
     return _unique_names([h.strip() for h in header])
+
+
+def _as_mask(flags: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.bool_]:
+    return np.asarray(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _blank_rows(raw: RawTable) -> npt.NDArray[np.bool_]:
+    """Rows whose every cell is empty (",,,,": Excel saving a sheet's formatted empty rows)."""
+    blank = _as_mask(pc.equal(raw.table.column(0), ""))
+    for name in raw.header[1:]:
+        if not blank.any():
+            break
+        blank &= _as_mask(pc.equal(raw.table.column(name), ""))
+    return blank
+
+
+def _without_totals(chunks: Iterator[RawTable]) -> Iterator[RawTable]:
+    """Chunks with their total rows (合计, 总计, 小计 in the first cell, or in the second
+    after an empty first) left out and named in `total_rows`, and rows of empty cells left
+    out (as a workbook's empty rows are). Vectorised over the first columns: no Python work
+    per row."""
+    for raw in chunks:
+        table = raw.table
+        if table.num_rows == 0 or table.num_columns == 0:
+            yield raw
+            continue
+        totals = np.zeros(table.num_rows, dtype=bool)
+        if raw.may_hold_totals:
+            first = table.column(0)
+            total = pc.match_substring_regex(first, TOTAL_ROW)
+            if len(raw.header) > 1:
+                second = pc.match_substring_regex(table.column(1), TOTAL_ROW)
+                total = pc.or_(total, pc.and_(pc.equal(first, ""), second))
+            totals = _as_mask(total)
+        mask = totals | _blank_rows(raw)
+        if not mask.any():
+            yield raw
+            continue
+        keep = np.flatnonzero(~mask)
+        render = raw.raw_json
+
+        def raw_json(
+            indices: npt.NDArray[np.int64],
+            keep: npt.NDArray[np.int64] = keep,
+            render: Callable[[npt.NDArray[np.int64]], list[str]] = render,
+        ) -> list[str]:
+            return render(keep[indices])
+
+        yield replace(
+            raw,
+            table=table.take(pa.array(keep)),
+            row_numbers=raw.row_numbers[keep],
+            raw_json=raw_json,
+            total_rows=tuple(int(n) for n in raw.row_numbers[totals]),
+        )
 
 
 def _parse_csv_chunk(
@@ -508,8 +723,8 @@ def _read_jsonl(spec: FileSpec, data: bytes, scan: _Scan, bounds: ReadBounds) ->
     path = spec.path
     if scan.binary:
         raise UnreadableFileError(path, "is binary, not a JSON-lines text file")
-    _check_encoding(path, spec.encoding, scan)
-    text = b"".join(_utf8_blocks(io.BytesIO(data), spec.encoding, scan))
+    encoding = detect_encoding(path, spec.encoding, scan)
+    text = b"".join(_utf8_blocks(io.BytesIO(data), encoding, scan))
     lines = [line for line in text.split(b"\n") if line.strip()]
 
     def raw_json(idx: npt.NDArray[np.int64]) -> list[str]:
@@ -534,7 +749,8 @@ def _read_jsonl(spec: FileSpec, data: bytes, scan: _Scan, bounds: ReadBounds) ->
     _check_shape(path, table.num_columns, table.num_rows, bounds)
     _check_field_sizes(path, table, bounds.max_field_bytes)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    return RawTable(table.column_names, table, rows, scan.sha256, len(data), raw_json)
+    layout = Layout("jsonl", encoding)
+    return RawTable(table.column_names, table, rows, scan.sha256, len(data), raw_json, layout)
 
 
 def _is_temporal(kind: pa.DataType) -> bool:
@@ -668,7 +884,7 @@ def _inflated_size(
     return total
 
 
-def _check_workbook_size(path: Path, bounds: ReadBounds) -> None:
+def check_workbook_size(path: Path, bounds: ReadBounds) -> None:
     """Refuse an xlsx (a zip) whose members inflate past the bound or whose sheets hold more
     rows than allowed, before calamine builds the sheet in memory."""
     limit = bounds.max_uncompressed_bytes
@@ -710,38 +926,80 @@ def _check_workbook_size(path: Path, bounds: ReadBounds) -> None:
 
 
 def _xlsx_chunks(spec: FileSpec, bounds: ReadBounds, scan: _Scan) -> Iterator[RawTable]:
+    """An .xlsx (a zip, its inflated size checked first) or .xls (Excel 97-2003, a compound
+    file that is not compressed: its size is bounded by the file's) workbook, read by calamine."""
     path = spec.path
-    _check_workbook_size(path, bounds)
+    kind = "xlsx"
+    if spec.format == "xls" or not zipfile.is_zipfile(path):
+        if spec.format == "xlsx":
+            raise UnreadableFileError(
+                path, "不是可读的 xlsx 工作簿 (is not a readable xlsx workbook: not a zip file)"
+            )
+        kind = "xls"
+        if scan.size > bounds.max_uncompressed_bytes:  # not compressed: its size is its data
+            raise FileBoundError(
+                path,
+                f"is {scan.size:,} bytes, over the limit of {bounds.max_uncompressed_bytes:,} "
+                "(EDUBRAIN_INGEST_MAX_UNCOMPRESSED_MB)",
+            )
+    else:
+        check_workbook_size(path, bounds)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
-        if spec.sheet is not None and spec.sheet not in book.sheet_names:
-            raise UnreadableFileError(
-                path, f"has no sheet {spec.sheet!r} (it has: {', '.join(book.sheet_names)})"
-            )
-        sheet = book.get_sheet_by_name(spec.sheet or book.sheet_names[0])
+        name = spec.sheet
+        if name is not None and name not in book.sheet_names:
+            if len(book.sheet_names) != 1:
+                raise UnreadableFileError(
+                    path,
+                    f"没有名为 {name!r} 的工作表 (has no sheet {name!r}; it has: "
+                    f"{', '.join(book.sheet_names)})",
+                )
+            name = None  # a workbook of one sheet: that sheet, whatever it is called
+        sheet = book.get_sheet_by_name(name or book.sheet_names[0])
         _check_shape(path, sheet.width, max(sheet.height - 1, 0), bounds)
         rows = iter(sheet.iter_rows())
-        header: list[Any] = next(rows, [])
+        top: list[list[Any]] = [row for _, row in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
     except UnreadableFileError:
         raise
     except Exception as exc:  # noqa: BLE001 — calamine raises several unrelated types
+        what = (
+            "xlsx 工作簿 (xlsx workbook"
+            if kind == "xlsx"
+            else ("Excel 97-2003 (.xls) 工作簿，请在 Excel 中另存为 .xlsx 后再导入 (.xls workbook")
+        )
         raise UnreadableFileError(
-            path, f"is not a readable xlsx workbook ({type(exc).__name__}: {exc})"
+            path, f"不是可读的 {what}: {type(exc).__name__}: {exc})"
         ) from None
-    if not any(_cell_text(c).strip() for c in header):
-        raise UnreadableFileError(path, "has no header row in its sheet")
-    names = _unique_names([_cell_text(c).strip() for c in header])
+    texts = [[_cell_text(c) for c in row] for row in top]
+    first_row = _first_row_number(sheet.start, texts)
+    index = _header_index(spec, texts)
+    header = texts[index] if texts else []
+    if not any(c.strip() for c in header):
+        raise UnreadableFileError(path, "工作表没有表头行 (has no header row in its sheet)")
+    layout = Layout(kind, None, None, first_row + index, _title_rows(texts, index, first_row))
+    names = _unique_names([c.strip() for c in header])
     width = len(names)
     batch: list[tuple[int, list[Any]]] = []
     chunks = 0
-    for number, row in enumerate(rows, start=1):
+    body = itertools.chain(top[index + 1 :], rows)
+    for number, row in enumerate(body, start=first_row + index + 1):
         if any(c != "" for c in row):
             batch.append((number, row))
         if len(batch) == XLSX_CHUNK_ROWS:
-            yield _xlsx_chunk(spec, names, width, batch, scan, bounds)
+            yield replace(_xlsx_chunk(spec, names, width, batch, scan, bounds), layout=layout)
             batch, chunks = [], chunks + 1
     if batch or not chunks:
-        yield _xlsx_chunk(spec, names, width, batch, scan, bounds)
+        yield replace(_xlsx_chunk(spec, names, width, batch, scan, bounds), layout=layout)
+
+
+def _first_row_number(start: tuple[int, int] | None, rows: list[list[str]]) -> int:
+    """The sheet row number of the first row calamine yields. Its range starts at the first
+    row holding data (`start`); some versions yield from the sheet's row 1 (blank rows up to
+    `start`), others from `start`: a blank first row tells which."""
+    offset = start[0] if start else 0
+    if offset and rows and not any(c.strip() for c in rows[0]):
+        return 1
+    return offset + 1
 
 
 def _xlsx_chunk(
@@ -792,4 +1050,4 @@ def _read_parquet(spec: FileSpec, sha: str, size: int, bounds: ReadBounds) -> Ra
     _check_field_sizes(path, table, bounds.max_field_bytes)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     names = table.column_names
-    return RawTable(names, table, rows, sha, size, _rows_as_json(table))
+    return RawTable(names, table, rows, sha, size, _rows_as_json(table), Layout("parquet"))

@@ -30,7 +30,7 @@ class Records:
     source_row: npt.NDArray[np.int64]
     """Record → row index in the raw table."""
     row_number: npt.NDArray[np.int64]
-    """Record → 1-based data-row number in the file."""
+    """Record → the source row's number as the file shows it (see `RawTable.row_numbers`)."""
 
     @property
     def num_records(self) -> int:
@@ -42,22 +42,70 @@ def _column(raw: RawTable, name: str) -> pa.Array:
 
 
 def _missing_columns_error(spec: FileSpec, missing: list[str], raw: RawTable) -> None:
-    shown = ", ".join(missing)
+    aliases = {r.source: r.aliases for r in (spec.columns or {}).values() if r.source}
+    shown = ", ".join(f"{m}（或 {'/'.join(aliases[m])}）" if aliases.get(m) else m for m in missing)
     hint = ""
     if len(missing) == len({r.source for r in (spec.columns or {}).values() if r.source}):
-        hint = " (none of the expected headers is there: wrong file, or wrong encoding?)"
+        hint = "（一个都没有：文件不对？编码不对？）"
+    where = f"（第 {raw.layout.header_row} 行）" if raw.layout is not None else ""
     raise UnreadableFileError(
         spec.path,
-        f"its header lacks required column(s) {shown}{hint}; it has: "
+        f"表头{where}缺少必需列 {shown}{hint}；现有列："
         + ", ".join(raw.header[:12])
-        + (" …" if len(raw.header) > 12 else ""),
+        + (" …" if len(raw.header) > 12 else "")
+        + f" (its header lacks required column(s) {', '.join(missing)}; a mapping rule may list"
+        " other names of a column under `aliases`)",
     )
+
+
+def resolve_synonyms(rules: dict[str, ColumnRule], header: list[str]) -> dict[str, ColumnRule]:
+    """`rules` reading, for each column absent under its `from` name, the first of its
+    `aliases` the header has (a renamed header: 学生姓名 for 姓名)."""
+    present = set(header)
+    resolved = dict(rules)
+    for name, r in rules.items():
+        if r.source is None or r.source in present or not r.aliases:
+            continue
+        found = next((a for a in r.aliases if a in present), None)
+        if found is not None:
+            resolved[name] = r.model_copy(update={"source": found})
+    return resolved
+
+
+@dataclass(frozen=True)
+class ColumnUse:
+    """How a file's header meets its mapping."""
+
+    renamed: dict[str, str]
+    """Header in the file → the mapping's name for it, where a synonym was used."""
+    extra: list[str]
+    """Headers no rule reads: kept in the quarantine's raw rows, not loaded; the report names
+    them so nothing disappears unnoticed."""
+
+
+def column_use(spec: FileSpec, ent: Entity, header: list[str]) -> ColumnUse:
+    if spec.columns is None:
+        return ColumnUse({}, [h for h in header if h not in ent.field_names])
+    resolved = resolve_synonyms(spec.columns, header)
+    renamed = {
+        r.source: spec.columns[name].source or ""
+        for name, r in resolved.items()
+        if r.source is not None and r.source != spec.columns[name].source
+    }
+    read = {r.source for r in resolved.values() if r.source is not None}
+    items = re.compile(spec.unpivot.columns) if spec.unpivot else None
+    extra = [h for h in header if h not in read and h.strip() and not (items and items.search(h))]
+    return ColumnUse(renamed, extra)
 
 
 def to_records(raw: RawTable, spec: FileSpec, ent: Entity) -> Records:
     """Select and (for wide exports) unpivot the mapped columns; refuse headers that lack
     the source column of a required field."""
-    rules = spec.columns if spec.columns is not None else standard_rules(ent.name, raw.header)
+    rules = (
+        resolve_synonyms(spec.columns, raw.header)
+        if spec.columns is not None
+        else standard_rules(ent.name, raw.header)
+    )
     present = set(raw.header)
     produced = set(rules) | ({spec.unpivot.key, spec.unpivot.value} if spec.unpivot else set())
     missing = sorted(

@@ -77,7 +77,7 @@ def _violation(
 
 
 def encoding_errors(ctx: Context) -> Iterator[Violation]:
-    """A source cell holds U+FFFD: bytes that did not decode in the declared encoding."""
+    """A source cell holds U+FFFD: bytes that did not decode in the file's (detected) encoding."""
     seen = np.zeros(ctx.raw.num_rows, dtype=bool)
     for name in ctx.raw.header:
         column = ctx.raw.table.column(name)

@@ -27,6 +27,18 @@ from edubrain.standard.entities import FieldType, entity
 
 DateFormat = str  # strftime pattern, or "excel_serial" for Excel day numbers
 
+SPREADSHEET_FORMATS = ("csv", "xlsx")
+"""Export formats a bureau may save as any of `TABLE_SUFFIXES` (the reader follows the file)."""
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
+
+
+def _without_table_suffix(pattern: str) -> str:
+    lowered = pattern.lower()
+    for suffix in TABLE_SUFFIXES:
+        if lowered.endswith(suffix):
+            return pattern[: -len(suffix)]
+    return pattern
+
 
 class ColumnRule(BaseModel):
     """Where one standard field comes from in an export, and how its value is transformed.
@@ -38,6 +50,9 @@ class ColumnRule(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     source: str | None = Field(default=None, alias="from")
+    aliases: list[str] = Field(default_factory=list)
+    """Other headers the same column goes by in some exports (a renamed header: 学生姓名 for 姓名).
+    The first of `source` and `aliases` present in a file's header is read."""
     const: str | None = None
     values: dict[str, str] | None = None
     """Local value → standard code. Values not listed must already be standard codes."""
@@ -52,6 +67,8 @@ class ColumnRule(BaseModel):
     def _one_origin(self) -> ColumnRule:
         if (self.source is None) == (self.const is None):
             raise ValueError("give exactly one of 'from' or 'const'")
+        if self.aliases and self.source is None:
+            raise ValueError("'aliases' name other headers of a 'from' column")
         if self.parse in ("date", "datetime") and not self.formats:
             raise ValueError("parse: date needs at least one entry in 'formats'")
         return self
@@ -85,12 +102,27 @@ class Export(BaseModel):
     unpivot: Unpivot | None = None
 
     def matches(self, file_name: str) -> bool:
-        return any(fnmatch.fnmatch(file_name, pattern) for pattern in self.files)
+        """Whether a file's name fits one of `files`. A spreadsheet export matches whatever
+        table format it was saved in: "学籍_学生信息*.csv" also matches "学籍_学生信息2025.xlsx"
+        (and .xls, .txt, .tsv), so a mapping needs no per-format copy."""
+        if any(fnmatch.fnmatch(file_name, pattern) for pattern in self.files):
+            return True
+        if self.format not in SPREADSHEET_FORMATS:
+            return False
+        stem, dot, suffix = file_name.rpartition(".")
+        if not dot or f".{suffix.lower()}" not in TABLE_SUFFIXES:
+            return False
+        return any(fnmatch.fnmatch(stem, _without_table_suffix(p)) for p in self.files)
 
     @property
     def source_headers(self) -> list[str]:
         """Headers this export must contain (unpivoted item columns excluded)."""
         return [r.source for r in self.columns.values() if r.source is not None]
+
+    @property
+    def known_headers(self) -> set[str]:
+        """Every header name the mapping reads, synonyms included."""
+        return {h for r in self.columns.values() if r.source for h in (r.source, *r.aliases)}
 
 
 class SourceMapping(BaseModel):
@@ -126,6 +158,10 @@ def _check_against_standard(mapping: SourceMapping, origin: str) -> None:
         for f in ent.fields:
             if f.required and f.name not in produced:
                 problems.append(f"export {export.name}: required field {f.name!r} is not mapped")
+        aliases = [a for r in export.columns.values() for a in r.aliases]
+        sources = {r.source for r in export.columns.values()}
+        for alias in sorted({a for a in aliases if a in sources or aliases.count(a) > 1}):
+            problems.append(f"export {export.name}: alias {alias!r} names another column too")
         for name, rule in export.columns.items():
             if name not in ent.field_names:
                 continue

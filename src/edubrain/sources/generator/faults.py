@@ -471,14 +471,16 @@ def _parse_cell_date(cell: str, fmt: str) -> tuple[int, int, int]:
 
 
 def _encoding_rows(sheet: Sheet, rng: np.random.Generator, free: Array, k: int) -> list[int]:
-    """Rows whose UTF-8 bytes are not valid GBK, so a GBK reader sees replacement characters."""
+    """Rows whose UTF-8 bytes are not valid GBK and read as GB18030 (ingest's reader of GBK
+    files) hold bad bytes or user-defined characters, so ingest sees replacement characters."""
 
     def not_gbk(i: int) -> bool:
-        line = ",".join(str(c[i]) for c in sheet.cells)
+        line = ",".join(str(c[i]) for c in sheet.cells).encode("utf-8")
         try:
-            line.encode("utf-8").decode("gbk")
+            line.decode("gbk")
         except UnicodeDecodeError:
-            return True
+            text = line.decode("gb18030", errors="replace")
+            return "\ufffd" in text or any("\ue000" <= c <= "\uefff" for c in text)
         return False
 
     return _pick_where(rng, free, k, not_gbk)

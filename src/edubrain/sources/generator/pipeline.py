@@ -266,8 +266,9 @@ class _Emitter:
         sheet.utf8_rows = {int(pos[i]) for i in sheet.utf8_rows}
         write_sheet(path, export, sheet, order)
         self.files[rel] = int(order.size)
+        first_row = 1 if export.format == "jsonl" else 2  # as a spreadsheet numbers rows
         for f in [*variants, *injected.faults]:
-            row = int(pos[f.row]) + 1 + int(f.duplicate)
+            row = int(pos[f.row]) + first_row + int(f.duplicate)
             self.faults.append(
                 (rel, row, f.field, f.item, f.kind, EXPECTED_REASON[f.kind], f.detail)
             )
@@ -369,9 +370,10 @@ correct check digit. Nothing here describes a real person.
   Decimals are written with the precision the export has; a number that went through a
   `scale` (万元 → 元, % → ratio, seconds → minutes) should be compared with a relative
   tolerance of 1e-9, as binary floating point may differ in the last bit.
-* `truth/faults.csv` — every injected fault: `file` (path under this folder), `row` (1-based
-  data row, header excluded; for jsonl the line), `field` (standard field; `score` for an item
-  column of a wide score sheet, with the item number in `item`), `fault`, `expected_reason`
+* `truth/faults.csv` — every injected fault: `file` (path under this folder), `row` (the row
+  number as a spreadsheet shows it, the header being row 1; for jsonl the line), `field`
+  (standard field; `score` for an item column of a wide score sheet, with the item number in
+  `item`), `fault`, `expected_reason`
   (the reason code ingestion must give; empty = the row must be accepted) and `detail`. At most
   one fault per source row. A reject fault in an item column of a score sheet rejects only that
   item's row; a fault in any other column rejects the whole source row (all its items).
