@@ -140,3 +140,32 @@ def test_the_service_starts_a_runner_that_does_the_job(
             time.sleep(0.5)
         assert status == "succeeded"
         assert Path(settings.home, "jobs.runner.lock").exists()
+
+
+def test_the_data_office_uploads_and_starts_jobs_from_the_cockpit(
+    office: tuple[TestClient, Settings, dict[str, str]], county: County
+) -> None:
+    client, settings, headers = office
+    page = client.get("/data-office?tab=jobs", headers=headers)
+    assert page.status_code == 200, page.text
+    assert 'enctype="multipart/form-data"' in page.text and "还没有任务" in page.text
+    sent = client.post(
+        "/data-office/upload",
+        headers=headers,
+        files=[("files", ("school.csv", _csv(county), "text/csv"))],
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and sent.headers["location"].endswith("done=upload")
+    started = client.post(
+        "/data-office/jobs", headers=headers, data={"kind": "compute"}, follow_redirects=False
+    )
+    assert started.status_code == 303
+    listed = client.get("/data-office?tab=jobs&done=upload", headers=headers).text
+    assert listed.count('data-status="queued"') == 2
+    assert "数据导入" in listed and "指标计算与预警" in listed and "排队中" in listed
+    assert 'http-equiv="refresh"' in listed  # queued work: the page follows it
+    jobs.run_queued(settings)
+    finished = client.get("/data-office?tab=jobs", headers=headers).text
+    assert finished.count('data-status="succeeded"') == 2, finished
+    assert "各文件导入结果" in finished and "school.csv" in finished
+    assert 'http-equiv="refresh"' not in finished

@@ -132,6 +132,16 @@ EN: dict[str, str] = {
     "请求格式无效": "Malformed request",
     "不支持该请求方法": "Method not allowed",
     "待处理": "Open",
+    "任务与上传": "Jobs and uploads",
+    "上传数据": "Upload data",
+    "上传并导入": "Upload and ingest",
+    "运行任务": "Run a job",
+    "任务": "Job",
+    "进度": "Progress",
+    "当前步骤": "Step",
+    "提交人": "Requested by",
+    "提交时间": "Requested at",
+    "用时（秒）": "Seconds",
 }
 
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile as FormFile
 from starlette.middleware.gzip import GZipMiddleware
 
 from edubrain import installed
@@ -43,8 +44,10 @@ from edubrain.service.policy import (
 from edubrain.service.routes import audit as audit_routes
 from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
+from edubrain.service.routes import jobs as job_routes
 from edubrain.service.routes import operations
-from edubrain.service.schemas import LoginRequest, StewardDecision, WarningNote
+from edubrain.service.jobs import JOB_KIND_LABELS
+from edubrain.service.schemas import JobRequest, LoginRequest, StewardDecision, WarningNote
 from edubrain.standard.entities import person_registry
 
 router = APIRouter(include_in_schema=False)
@@ -345,6 +348,8 @@ async def warning_step(
 
 # ---- the data office ---------------------------------------------------------------------------
 
+STARTABLE = ("govern", "compute", "scorecard", "fit")  # an ingest starts with an upload
+
 
 @router.get("/data-office", response_class=HTMLResponse)
 def data_office(
@@ -373,6 +378,11 @@ def data_office(
     elif tab == "quality" and allowed(actor, Permission.QUALITY_READ):
         context["quality"] = operations.get_quality(services, actor, by=["source"])
         context["quality_entity"] = operations.get_quality(services, actor, by=["entity"])
+    elif tab == "jobs" and allowed(actor, Permission.JOBS_READ):
+        context["jobs"] = job_routes.list_jobs(services, actor, limit=50)
+        context["startable"] = [(k, JOB_KIND_LABELS[k]) for k in STARTABLE]
+        context["done"] = request.query_params.get("done", "")
+        context["busy"] = any(j["status"] in ("queued", "running") for j in context["jobs"])
     elif tab == "steward" and allowed(actor, Permission.STEWARD_READ):
         result = operations.list_review_queue(services, trail, actor, cursor=cursor, limit=50)
         context["queue"] = result["items"]
@@ -403,6 +413,40 @@ async def steward_decision(
         raise InvalidInputError("请选择裁决结果") from None
     operations.post_decision(body, services, trail, actor)
     return RedirectResponse("/data-office?tab=steward&done=decide", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/data-office/jobs")
+async def start_job(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.JOBS_RUN)],
+) -> Response:
+    """Start govern, compute, the scorecard or the fit, through `POST /api/v1/jobs`."""
+    form = await _form(request)
+    try:
+        body = JobRequest(kind=form.get("kind", ""))
+    except ValidationError:
+        raise InvalidInputError("请选择要运行的任务") from None
+    job_routes.start_job(body, services, trail, actor)
+    return RedirectResponse("/data-office?tab=jobs&done=start", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/data-office/upload")
+async def upload_files(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.JOBS_RUN)],
+) -> Response:
+    """Upload exports (several files or a zip) and queue their ingest, through
+    `POST /api/v1/jobs/uploads`."""
+    async with request.form() as form:
+        files = [f for f in form.getlist("files") if isinstance(f, FormFile) and f.filename]
+        if not files:
+            raise InvalidInputError("请选择要上传的文件")
+        job_routes.receive_upload(services, trail, actor, files)
+    return RedirectResponse("/data-office?tab=jobs&done=upload", status.HTTP_303_SEE_OTHER)
 
 
 # ---- people ------------------------------------------------------------------------------------

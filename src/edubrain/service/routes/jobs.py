@@ -4,12 +4,14 @@ or the fit, and upload files (or a zip) to ingest. Each job belongs to the calle
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
+from starlette.datastructures import UploadFile as FormFile
 
 from edubrain.service import uploads
-from edubrain.service.deps import ServicesDep, Trail, require
+from edubrain.service.deps import AuditTrail, Services, ServicesDep, Trail, require
 from edubrain.service.jobs import JOB_KIND_LABELS, JOB_STATUSES, queue_job, start_runner
 from edubrain.service.policy import Actor, Permission
 from edubrain.service.schemas import JobOut, JobRequest
@@ -80,6 +82,14 @@ def upload(
 ) -> dict[str, Any]:
     """Upload exports (several files or a zip) and queue their ingest; each file's report is
     in the job's outcome when it is done."""
+    return receive_upload(services, trail, actor, files)
+
+
+def receive_upload(
+    services: Services, trail: AuditTrail, actor: Actor, files: Sequence[FormFile]
+) -> dict[str, Any]:
+    """Keep the files, queue their ingest, audit it and start a runner (the API's upload and
+    the cockpit's upload form)."""
     unit_school, unit_region = services.unit_of(actor.scope)
     received = uploads.receive(
         services.settings,
