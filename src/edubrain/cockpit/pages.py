@@ -34,6 +34,7 @@ from edubrain.service.deps import (
     public_route,
     require,
 )
+from edubrain.service.jobs import JOB_KIND_LABELS
 from edubrain.service.policy import (
     Actor,
     Permission,
@@ -46,7 +47,6 @@ from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import jobs as job_routes
 from edubrain.service.routes import operations
-from edubrain.service.jobs import JOB_KIND_LABELS
 from edubrain.service.schemas import JobRequest, LoginRequest, StewardDecision, WarningNote
 from edubrain.standard.entities import person_registry
 
