@@ -32,6 +32,8 @@ from edubrain.warehouse.linkage_backend import splink_database
 
 LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
 GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the review queue
+AMBIGUITY_BITS = 3.0  # a mention whose links to two people are this close in weight is torn
+STEWARD_APART = "steward decided different"
 _HAMMING_ONE = (
     "length(name_l) = length(name_r) AND list_sum(list_transform(range(1, length(name_l) + 1), "
     "lambda i: CASE WHEN substring(name_l, i, 1) <> substring(name_r, i, 1) THEN 1 ELSE 0 END)"
@@ -255,7 +257,7 @@ class _Components:
             return "different permanent identifiers"
         for key in self._apart_of(ra):
             if self.find(key) == rb:
-                return "steward decided different"
+                return STEWARD_APART
         return ""
 
     def _apart_of(self, root: str) -> set[str]:
@@ -286,7 +288,8 @@ def identity_tokens(
     return tokens
 
 
-def _weight(probability: float) -> float:
+def weight(probability: float) -> float:
+    """The match weight (log2 odds) of a match probability."""
     return math.log2(probability / (1 - probability)) if probability < 1 else math.inf
 
 
@@ -296,7 +299,7 @@ def cluster(
     verdicts: list[Verdict],
     *,
     threshold: float = LINK_THRESHOLD,
-    ambiguity_bits: float = 3.0,
+    ambiguity_bits: float = AMBIGUITY_BITS,
 ) -> Clustering:
     """Join mentions along edges ≥ threshold, strongest first, under the hard constraints.
 
@@ -403,7 +406,7 @@ def cluster_exactly(
     verdicts: list[Verdict],
     *,
     threshold: float = LINK_THRESHOLD,
-    ambiguity_bits: float = 3.0,
+    ambiguity_bits: float = AMBIGUITY_BITS,
 ) -> Clustering:
     """Join mentions along edges ≥ threshold, strongest first, refusing joins one by one.
 
@@ -417,15 +420,16 @@ def cluster_exactly(
     for left, right, prob in _edge_rows(edges):
         if prob >= threshold and first.cluster_of[left] == first.cluster_of[right]:
             for key in (left, right):
-                best_own[key] = max(best_own.get(key, -math.inf), _weight(prob))
+                best_own[key] = max(best_own.get(key, -math.inf), weight(prob))
     decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
     ambiguous: set[str] = set()
-    for left, right, prob, _ in first.refused:
-        if frozenset((left, right)) in decided:
+    for left, right, prob, why in first.refused:
+        # A candidate the steward ruled out does not make a mention torn.
+        if why == STEWARD_APART or frozenset((left, right)) in decided:
             continue
         for key in (left, right):
             # Only a mention that did join someone can be torn between two people.
-            if key in best_own and _weight(prob) >= best_own[key] - ambiguity_bits:
+            if key in best_own and weight(prob) >= best_own[key] - ambiguity_bits:
                 ambiguous.add(key)
     if not ambiguous:
         return first
