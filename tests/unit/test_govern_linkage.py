@@ -22,7 +22,7 @@ from edubrain.govern.identity import (
 )
 from edubrain.govern.linkage import Verdict, cluster, cluster_exactly, staff_clusters
 from edubrain.govern.mentions import MENTION_SCHEMA, name_pinyin
-from edubrain.govern.steward import StewardError, check_decision, verdicts_from
+from edubrain.govern.steward import StewardError, check_decision, review_items, verdicts_from
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
@@ -238,3 +238,75 @@ def test_a_decision_is_checked_against_the_warehouse(tmp_path) -> None:
         ):
             with pytest.raises(StewardError):
                 check_decision(wh, left, right, verdict)
+
+
+# The steward's queue (steward.review_items): only questions the identifiers cannot answer.
+REG_C = ("student|G110101201001010038", "G110101201001010038", "110101201001010038")
+FIT_C = ("fitness_test|G110101201001010038|2025-2026", "G110101201001010038", "110101201001010038")
+HW_A = ("homework_submission|G110101201001010011", "G110101201001010011", "110101201001010011")
+HW_L = ("homework_submission|L110101201001019876", "L110101201001019876", None)
+REGISTRY = frozenset({REG_A[0], REG_B[0], REG_C[0]})
+
+
+def _queue(
+    rows: list[tuple[str, str, str | None]],
+    edges: pa.Table,
+    verdicts: list[Verdict] | None = None,
+) -> list[tuple[str, str, str]]:
+    mentions = _mentions(rows)
+    clustering = cluster(mentions, edges, verdicts or [])
+    person_of = clustering.cluster_of
+    table = review_items(edges, clustering.refused, person_of, REGISTRY, verdicts or [], "run")
+    return sorted((r["mention_key_l"], r["mention_key_r"], r["reason"]) for r in table.to_pylist())
+
+
+def test_a_resemblance_weaker_than_both_own_links_is_not_asked() -> None:
+    # A's 作业 and C's 体测 carry their own pupils' numbers (p ≈ 1 to the registry record); that
+    # they also share a birth date (0.55, or even 0.99 refused for two ID numbers) asks nothing.
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (FIT_C[0], REG_C[0], 0.99999),
+        (HW_A[0], FIT_C[0], 0.55),
+        (HW_A[0], REG_C[0], 0.99),
+    )
+    assert _queue([REG_A, REG_C, HW_A, FIT_C], edges) == []
+
+
+def test_a_torn_mention_is_asked_once_per_candidate_pupil() -> None:
+    # An old temporary number on a 作业 row fits A and C equally (birth date and class).
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (FIT_C[0], REG_C[0], 0.99999),
+        (HW_L[0], REG_A[0], 0.99),
+        (HW_L[0], HW_A[0], 0.99),
+        (HW_L[0], REG_C[0], 0.99),
+        (HW_L[0], FIT_C[0], 0.99),
+    )
+    queue = _queue([REG_A, REG_C, HW_A, FIT_C, HW_L], edges)
+    # One item per candidate, naming the registry record.
+    assert queue == [(HW_L[0], REG_A[0], "ambiguous"), (HW_L[0], REG_C[0], "ambiguous")]
+    # The steward rules A out: the row joins C and nothing is asked any more.
+    decided = [Verdict(HW_L[0], REG_A[0], same=False)]
+    mentions = _mentions([REG_A, REG_C, HW_A, FIT_C, HW_L])
+    clustering = cluster(mentions, edges, decided)
+    assert clustering.cluster_of[HW_L[0]] == clustering.cluster_of[REG_C[0]]
+    assert _queue([REG_A, REG_C, HW_A, FIT_C, HW_L], edges, decided) == []
+
+
+def test_a_lone_mention_with_a_grey_link_is_asked() -> None:
+    edges = _edges((FIT_A[0], REG_A[0], 0.7))
+    assert _queue([REG_A, FIT_A], edges) == [(FIT_A[0], REG_A[0], "grey band: not linked")]
+
+
+def test_two_look_alike_registrations_are_asked_once() -> None:
+    # Possible 重复学籍: the registry records (and their 体测 rows) look alike; the registry
+    # holds one record per pupil, so only a steward can merge them. One item, the records'.
+    edges = _edges(
+        (FIT_C[0], REG_C[0], 0.99999),
+        (REG_B[0], REG_C[0], 0.995),
+        (REG_B[0], FIT_C[0], 0.995),
+    )
+    queue = _queue([REG_B, REG_C, FIT_C], edges)
+    assert queue == [(REG_B[0], REG_C[0], "different permanent identifiers")]
+    apart = [Verdict(REG_B[0], REG_C[0], same=False)]
+    assert _queue([REG_B, REG_C, FIT_C], edges, apart) == []

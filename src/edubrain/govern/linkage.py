@@ -34,6 +34,7 @@ LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
 GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the review queue
 AMBIGUITY_BITS = 3.0  # a mention whose links to two people are this close in weight is torn
 STEWARD_APART = "steward decided different"
+ONE_OCCASION = "both answer one occasion"  # one pupil, one row per assignment/item/year
 _HAMMING_ONE = (
     "length(name_l) = length(name_r) AND list_sum(list_transform(range(1, length(name_l) + 1), "
     "lambda i: CASE WHEN substring(name_l, i, 1) <> substring(name_r, i, 1) THEN 1 ELSE 0 END)"
@@ -238,6 +239,7 @@ class _Components:
         self.parent = {k: k for k in keys}
         self.ids: dict[str, set[str]] = dict(zip(keys, tokens, strict=True))
         self.apart: dict[str, set[str]] = {}
+        self.distinct: dict[str, set[str]] = {}
 
     def find(self, key: str) -> str:
         root = key
@@ -247,30 +249,30 @@ class _Components:
             self.parent[key], key = root, self.parent[key]
         return root
 
-    def keep_apart(self, a: str, b: str) -> None:
-        self.apart.setdefault(a, set()).add(b)
-        self.apart.setdefault(b, set()).add(a)
+    def keep_apart(self, a: str, b: str, *, by_steward: bool = True) -> None:
+        apart = self.apart if by_steward else self.distinct
+        apart.setdefault(a, set()).add(b)
+        apart.setdefault(b, set()).add(a)
 
     def conflict(self, ra: str, rb: str) -> str:
         ids_a, ids_b = self.ids[ra], self.ids[rb]
         if ids_a and ids_b and ids_a.isdisjoint(ids_b):
             return "different permanent identifiers"
-        for key in self._apart_of(ra):
-            if self.find(key) == rb:
-                return STEWARD_APART
+        for apart, why in ((self.apart, STEWARD_APART), (self.distinct, ONE_OCCASION)):
+            for key in apart.get(ra, set()):
+                if self.find(key) == rb:
+                    return why
         return ""
-
-    def _apart_of(self, root: str) -> set[str]:
-        return self.apart.get(root, set())
 
     def union(self, ra: str, rb: str) -> None:
         if len(self.ids[ra]) < len(self.ids[rb]):
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.ids[ra] |= self.ids.pop(rb)
-        moved = self.apart.pop(rb, set())
-        if moved:
-            self.apart.setdefault(ra, set()).update(moved)
+        for apart in (self.apart, self.distinct):
+            moved = apart.pop(rb, set())
+            if moved:
+                apart.setdefault(ra, set()).update(moved)
 
 
 def identity_tokens(
@@ -320,10 +322,11 @@ def cluster(
         right = np.concatenate([right, _positions(pa.array([v.mention_key_r for v in same]), keys)])
     label = _components(len(keys), left, right)
     doubtful = _conflict_possible(mentions, label)
-    apart = [v for v in decided if not v.same]
+    apart = [(v.mention_key_l, v.mention_key_r) for v in decided if not v.same]
+    apart += occasion_conflicts(mentions, edges)
     if apart:
-        pairs_l = label[_positions(pa.array([v.mention_key_l for v in apart]), keys)]
-        pairs_r = label[_positions(pa.array([v.mention_key_r for v in apart]), keys)]
+        pairs_l = label[_positions(pa.array([a for a, _ in apart]), keys)]
+        pairs_r = label[_positions(pa.array([b for _, b in apart]), keys)]
         doubtful[pairs_l[pairs_l == pairs_r]] = True
     representative: list[str] = pc.take(keys, pa.array(label)).to_pylist()
     cluster_of = dict(zip(keys.to_pylist(), representative, strict=True))
@@ -341,6 +344,37 @@ def cluster(
     )
     cluster_of.update(exact.cluster_of)
     return Clustering(cluster_of, exact.refused)
+
+
+def occasion_conflicts(mentions: pa.Table, edges: pa.Table) -> list[tuple[str, str]]:
+    """Linked pairs of one source's mentions that share an occasion: two different pupils.
+
+    A source's natural key holds one row per pupil and occasion (`作业`: assignment + 学籍号,
+    `阅卷`: exam + 学籍号 + item, `体测`: 学籍号 + school year), so two mentions of one source
+    that both answer the same assignment, item or year under different numbers are two pupils,
+    as surely as two registry records are. Typical case: an old temporary number on one 作业
+    row, whose birth date and class fit two classmates — the one who handed in that very
+    assignment under their own number did not hand it in twice.
+    """
+    if "occasions" not in mentions.schema.names or not len(edges):
+        return []
+    keys: list[str] = mentions.column("mention_key").to_pylist()
+    entity_of = dict(zip(keys, mentions.column("entity").to_pylist(), strict=True))
+    occasions: dict[str, list[str | None] | None] = dict(
+        zip(keys, mentions.column("occasions").to_pylist(), strict=True)
+    )
+    out: list[tuple[str, str]] = []
+    for left, right in zip(
+        edges.column("mention_key_l").to_pylist(),
+        edges.column("mention_key_r").to_pylist(),
+        strict=True,
+    ):
+        if entity_of[left] != entity_of[right]:
+            continue
+        mine, theirs = occasions[left], occasions[right]
+        if mine and theirs and not {o for o in mine if o}.isdisjoint(theirs):
+            out.append((left, right))
+    return out
 
 
 def _positions(values: pa.Array | pa.ChunkedArray, keys: pa.ChunkedArray) -> np.ndarray:
@@ -424,8 +458,8 @@ def cluster_exactly(
     decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
     ambiguous: set[str] = set()
     for left, right, prob, why in first.refused:
-        # A candidate the steward ruled out does not make a mention torn.
-        if why == STEWARD_APART or frozenset((left, right)) in decided:
+        # A candidate the steward or the source's own key ruled out does not make it torn.
+        if why in (STEWARD_APART, ONE_OCCASION) or frozenset((left, right)) in decided:
             continue
         for key in (left, right):
             # Only a mention that did join someone can be torn between two people.
@@ -470,6 +504,8 @@ def _cluster_once(
     for v in verdicts:
         if v.mention_key_l in known and v.mention_key_r in known and not v.same:
             comps.keep_apart(v.mention_key_l, v.mention_key_r)
+    for left, right in occasion_conflicts(mentions, edges):
+        comps.keep_apart(left, right, by_steward=False)
     # Every mention is still its own root here, so each "apart" set starts at its root and
     # travels with it through every union.
     for v in verdicts:

@@ -34,6 +34,7 @@ from edubrain.govern.linkage import (
     LINK_THRESHOLD,
     Verdict,
     cluster,
+    occasion_conflicts,
     predict_links,
     staff_clusters,
 )
@@ -146,7 +147,13 @@ def govern(
             if e == registry
         )  # fmt: skip
         review = review_items(
-            linkage.edges, clustering.refused, person_of, registry_keys, list(verdicts), run_id
+            linkage.edges,
+            clustering.refused,
+            person_of,
+            registry_keys,
+            list(verdicts),
+            run_id,
+            distinct=occasion_conflicts(mentions, linkage.edges),
         )
         t = time.perf_counter()
         persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)

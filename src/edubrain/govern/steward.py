@@ -19,7 +19,14 @@ import pyarrow as pa
 
 from edubrain.errors import InvalidInputError
 from edubrain.govern.identity import ID_PREFIX, PERSON_MENTION_TABLE
-from edubrain.govern.linkage import AMBIGUITY_BITS, GREY_HIGH, STEWARD_APART, Verdict, weight
+from edubrain.govern.linkage import (
+    AMBIGUITY_BITS,
+    GREY_HIGH,
+    ONE_OCCASION,
+    STEWARD_APART,
+    Verdict,
+    weight,
+)
 from edubrain.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -60,6 +67,7 @@ def review_items(
     verdicts: Sequence[Verdict],
     run_id: str,
     *,
+    distinct: Sequence[tuple[str, str]] = (),
     ambiguity_bits: float = AMBIGUITY_BITS,
 ) -> pa.Table:
     """The pairs a steward is asked about: only those whose answer the data cannot give.
@@ -97,6 +105,7 @@ def review_items(
     apart = {frozenset((person_of[v.mention_key_l], person_of[v.mention_key_r]))
              for v in verdicts if not v.same
              and v.mention_key_l in person_of and v.mention_key_r in person_of}  # fmt: skip
+    apart |= {frozenset((person_of[a], person_of[b])) for a, b in distinct}
     decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
     rows = list(
         zip(
@@ -119,7 +128,7 @@ def review_items(
         return w >= own_best.get(key, -math.inf) - ambiguity_bits
 
     candidates = [(left, right, prob, why) for left, right, prob, why in refused
-                  if why != STEWARD_APART]  # fmt: skip
+                  if why not in (STEWARD_APART, ONE_OCCASION)]  # fmt: skip
     candidates += [
         (left, right, prob, "grey band: not linked")
         for left, right, prob in rows
