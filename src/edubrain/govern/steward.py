@@ -98,9 +98,12 @@ def review_items(
 
     One item per question: a torn mention against each other person (its strongest pair, the
     registry record where the strength ties), and two registrations once. Pairs the steward
-    already decided, and persons a steward already said are different, are not asked again.
-    Nothing here reads the generator's truth: both rules use the model's weights and the
-    registry's one-record-per-pupil rule only.
+    already decided, persons a steward said are different, and persons whose mentions answer
+    one occasion twice (`distinct`: `linkage.occasion_conflicts`, e.g. both handed in one
+    assignment) are not asked. Nothing here reads the generator's truth: the rules use the
+    model's weights and the sources' own keys (one registry record per pupil, one row per
+    pupil and occasion) only. Measured at the default county: 2,563 pairs before, 142 after
+    (0.24% of the pupils, 122 of them the right pupil offered for confirmation).
     """
     apart = {frozenset((person_of[v.mention_key_l], person_of[v.mention_key_r]))
              for v in verdicts if not v.same
