@@ -129,10 +129,51 @@ def _blocking_rules() -> list[Any]:
 
 @dataclass
 class LinkageResult:
-    """Predicted pairwise links (probability ≥ GREY_LOW) and how long each stage took."""
+    """Predicted pairwise links (probability ≥ GREY_LOW) and how long each stage took.
 
-    edges: pa.Table  # mention_key_l, mention_key_r, match_probability
+    `edges` also carries each comparison's match weight (log2 Bayes factor) as `mw_<name>`
+    (float32): why the model scored the pair. `levels` names, per comparison, the weight of
+    each of its levels, so a weight can be told by its level's label (`explain_weights`).
+    """
+
+    edges: pa.Table  # mention_key_l, mention_key_r, match_probability, mw_<comparison>…
     seconds: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+
+
+WEIGHT_PREFIX = "mw_"
+
+
+def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
+    """Comparison → (match weight, label) of each level, from Splink's saved model."""
+    out: dict[str, list[tuple[float, str]]] = {}
+    for comparison in model.get("comparisons", []):
+        levels: list[tuple[float, str]] = []
+        for level in comparison.get("comparison_levels", []):
+            label = str(level.get("label_for_charts", ""))
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level"):
+                levels.append((0.0, label))
+            elif m and u:
+                levels.append((math.log2(float(m) / float(u)), label))
+        out[str(comparison["output_column_name"])] = levels
+    return out
+
+
+def explain_weights(
+    weights: dict[str, float], levels: dict[str, list[tuple[float, str]]]
+) -> list[dict[str, object]]:
+    """Each comparison's match weight with the label of the level it came from (the level
+    whose weight it is; "" when no level's weight matches)."""
+    out: list[dict[str, object]] = []
+    for name, w in weights.items():
+        label = ""
+        candidates = levels.get(name, [])
+        if candidates and not math.isnan(w):
+            best_w, best_label = min(candidates, key=lambda lv: abs(lv[0] - w))
+            label = best_label if abs(best_w - w) <= 1e-3 * max(1.0, abs(w)) else ""
+        out.append({"comparison": name, "level": label, "weight": round(float(w), 3)})
+    return out
 
 
 SPLINK_COLUMNS = (
@@ -173,6 +214,8 @@ def predict_links(
             comparisons=_comparisons(),
             blocking_rules_to_generate_predictions=_blocking_rules(),
             retain_matching_columns=False,
+            # Per-comparison match weights (mw_<name>): the steward sees why a pair scored.
+            retain_intermediate_calculation_columns=True,
         )
         linker = Linker(frame, settings, log_level=logging.ERROR)
         seconds["setup"] = time.perf_counter() - started
@@ -196,8 +239,12 @@ def predict_links(
         predicted = linker.inference.predict(threshold_match_probability=GREY_LOW)
         table: pa.Table = predicted.as_pyarrow_table()  # type: ignore[no-untyped-call]  # Splink
         edges = table.select(["mention_key_l", "mention_key_r", "match_probability"])
+        for name in table.schema.names:
+            if name.startswith(WEIGHT_PREFIX):
+                edges = edges.append_column(name, table.column(name).cast(pa.float32()))
+        levels = _level_weights(linker.misc.save_model_to_json())
         seconds["predict"] = time.perf_counter() - t
-    return LinkageResult(edges=edges, seconds=seconds)
+    return LinkageResult(edges=edges, seconds=seconds, levels=levels)
 
 
 def staff_clusters(staff: pa.Table) -> dict[str, list[str]]:

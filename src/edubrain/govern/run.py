@@ -154,6 +154,7 @@ def govern(
             list(verdicts),
             run_id,
             distinct=occasion_conflicts(mentions, linkage.edges),
+            levels=linkage.levels,
         )
         t = time.perf_counter()
         persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)

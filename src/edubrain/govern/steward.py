@@ -24,7 +24,9 @@ from edubrain.govern.linkage import (
     GREY_HIGH,
     ONE_OCCASION,
     STEWARD_APART,
+    WEIGHT_PREFIX,
     Verdict,
+    explain_weights,
     weight,
 )
 from edubrain.warehouse import Warehouse
@@ -44,6 +46,19 @@ REVIEW_SCHEMA = pa.schema(
         pa.field("match_probability", pa.float64()),
         pa.field("reason", pa.string()),
         pa.field("run_id", pa.string()),
+        # Why the model scored the pair: each comparison's match weight and level.
+        pa.field(
+            "match_weights",
+            pa.list_(
+                pa.struct(
+                    [
+                        pa.field("comparison", pa.string()),
+                        pa.field("level", pa.string()),
+                        pa.field("weight", pa.float64()),
+                    ]
+                )
+            ),
+        ),
     ]
 )
 VERDICTS = ("same", "different")
@@ -68,6 +83,7 @@ def review_items(
     run_id: str,
     *,
     distinct: Sequence[tuple[str, str]] = (),
+    levels: Mapping[str, list[tuple[float, str]]] | None = None,
     ambiguity_bits: float = AMBIGUITY_BITS,
 ) -> pa.Table:
     """The pairs a steward is asked about: only those whose answer the data cannot give.
@@ -170,7 +186,28 @@ def review_items(
             },
         )
     items = sorted((item for _, item in chosen.values()), key=lambda i: str(i["review_id"]))
+    _attach_weights(items, edges, dict(levels or {}))
     return pa.Table.from_pylist(items, REVIEW_SCHEMA)
+
+
+def _attach_weights(
+    items: list[dict[str, object]], edges: pa.Table, levels: dict[str, list[tuple[float, str]]]
+) -> None:
+    """Each item's per-comparison match weights (`linkage.explain_weights`), where the edges
+    carry them."""
+    names = [n for n in edges.schema.names if n.startswith(WEIGHT_PREFIX)]
+    wanted = {frozenset((str(i["mention_key_l"]), str(i["mention_key_r"]))): i for i in items}
+    if not names or not wanted:
+        return
+    lefts = edges.column("mention_key_l").to_pylist()
+    rights = edges.column("mention_key_r").to_pylist()
+    for row, (left, right) in enumerate(zip(lefts, rights, strict=True)):
+        item = wanted.get(frozenset((left, right)))
+        if item is None:
+            continue
+        values = {n.removeprefix(WEIGHT_PREFIX): edges.column(n)[row].as_py() for n in names}
+        weights = {n: 0.0 if v is None else float(v) for n, v in values.items()}
+        item["match_weights"] = explain_weights(weights, levels)
 
 
 def verdicts_from(rows: Iterable[Mapping[str, Any]]) -> list[Verdict]:
