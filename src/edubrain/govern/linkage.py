@@ -405,22 +405,28 @@ def occasion_conflicts(mentions: pa.Table, edges: pa.Table) -> list[tuple[str, s
     """
     if "occasions" not in mentions.schema.names or not len(edges):
         return []
-    keys: list[str] = mentions.column("mention_key").to_pylist()
-    entity_of = dict(zip(keys, mentions.column("entity").to_pylist(), strict=True))
-    occasions: dict[str, list[str | None] | None] = dict(
-        zip(keys, mentions.column("occasions").to_pylist(), strict=True)
+    keys = mentions.column("mention_key")
+    left = _positions(edges.column("mention_key_l"), keys)
+    right = _positions(edges.column("mention_key_r"), keys)
+    entity = mentions.column("entity").to_numpy(zero_copy_only=False)
+    same = np.flatnonzero(entity[left] == entity[right])  # only one source's mentions can clash
+    if not len(same):
+        return []
+    involved = np.unique(np.concatenate([left[same], right[same]]))
+    occasions = dict(
+        zip(
+            involved.tolist(),
+            mentions.column("occasions").take(pa.array(involved)).to_pylist(),
+            strict=True,
+        )
     )
+    names: list[str] = keys.take(pa.array(involved)).to_pylist()
+    name_of = dict(zip(involved.tolist(), names, strict=True))
     out: list[tuple[str, str]] = []
-    for left, right in zip(
-        edges.column("mention_key_l").to_pylist(),
-        edges.column("mention_key_r").to_pylist(),
-        strict=True,
-    ):
-        if entity_of[left] != entity_of[right]:
-            continue
-        mine, theirs = occasions[left], occasions[right]
-        if mine and theirs and not {o for o in mine if o}.isdisjoint(theirs):
-            out.append((left, right))
+    for a, b in zip(left[same].tolist(), right[same].tolist(), strict=True):
+        mine, theirs = occasions[a], occasions[b]
+        if mine and theirs and not {o for o in mine if o is not None}.isdisjoint(theirs):
+            out.append((name_of[a], name_of[b]))
     return out
 
 

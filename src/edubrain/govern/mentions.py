@@ -51,8 +51,8 @@ MENTION_SCHEMA = pa.schema(
         pa.field("load_id", pa.string()),
         pa.field("rows", pa.int64()),
         # What the source's natural key holds besides the number (the assignment, the exam
-        # item, the school year …): a pupil appears once per occasion in a source.
-        pa.field("occasions", pa.list_(pa.string())),
+        # item, the school year …), hashed: a pupil appears once per occasion in a source.
+        pa.field("occasions", pa.list_(pa.int64())),
     ]
 )
 
@@ -226,16 +226,18 @@ def _mention_expression(wh: Warehouse, source: PersonSource) -> ir.Table:
     )
 
 
-def _occasion(source: PersonSource, t: ir.Table) -> ir.StringValue:
-    """The row's natural key without the 学籍号: one pupil, one row per occasion (the
-    registry's own rows have none: their key is the number)."""
+def _occasion(source: PersonSource, t: ir.Table) -> ir.IntegerValue:
+    """The row's natural key without the 学籍号, as a 64-bit hash (a city's 阅卷 items are tens
+    of millions): one pupil, one row per occasion. The registry's own rows have none (their
+    key is the number)."""
     parts = [k for k in entity(source.entity).natural_key if k != person_registry().key]
     if not parts:
-        return _null_str()
+        return ibis.null().cast("int64")
     out: ir.StringValue = _as_text(t[parts[0]])
     for part in parts[1:]:
         out = out + KEY_SEPARATOR + _as_text(t[part])
-    return out
+    hashed: ir.IntegerValue = out.hash()
+    return hashed
 
 
 def mention_expressions(wh: Warehouse) -> list[ir.Table]:
