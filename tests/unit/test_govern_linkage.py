@@ -20,7 +20,13 @@ from edubrain.govern.identity import (
     assign_ids,
     format_person_id,
 )
-from edubrain.govern.linkage import Verdict, cluster, cluster_exactly, staff_clusters
+from edubrain.govern.linkage import (
+    Verdict,
+    cluster,
+    cluster_exactly,
+    occasion_conflicts,
+    staff_clusters,
+)
 from edubrain.govern.mentions import MENTION_SCHEMA, name_pinyin
 from edubrain.govern.steward import StewardError, check_decision, review_items, verdicts_from
 from edubrain.service.store import open_store
@@ -310,3 +316,36 @@ def test_two_look_alike_registrations_are_asked_once() -> None:
     assert queue == [(REG_B[0], REG_C[0], "different permanent identifiers")]
     apart = [Verdict(REG_B[0], REG_C[0], same=False)]
     assert _queue([REG_B, REG_C, FIT_C], edges, apart) == []
+
+
+def test_one_pupil_answers_an_assignment_once() -> None:
+    # A 作业 row with an old temporary number answers assignment 7; its birth date and class
+    # fit A and C alike (0.99 each). C handed in assignment 7 under C's own number, A did not:
+    # the row is A's — no guess, no question.
+    mentions = _mentions([REG_A, REG_C, HW_A, HW_L, FIT_C])
+    hw_c = ("homework_submission|G110101201001010038", "G110101201001010038", REG_C[2])
+    mentions = pa.concat_tables([mentions, _mentions([hw_c])])
+    occasions = {HW_A[0]: [5, 6], HW_L[0]: [7], hw_c[0]: [5, 6, 7], FIT_C[0]: [2025]}
+    keys = mentions.column("mention_key").to_pylist()
+    column = pa.array([occasions.get(k) for k in keys], pa.list_(pa.int64()))
+    mentions = mentions.set_column(
+        mentions.schema.get_field_index("occasions"), "occasions", column
+    )
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (hw_c[0], REG_C[0], 0.99999),
+        (FIT_C[0], REG_C[0], 0.99999),
+        (HW_L[0], REG_A[0], 0.99),
+        (HW_L[0], HW_A[0], 0.99),
+        (HW_L[0], REG_C[0], 0.99),
+        (HW_L[0], hw_c[0], 0.99),
+    )
+    assert occasion_conflicts(mentions, edges) == [(HW_L[0], hw_c[0])]
+    result = cluster(mentions, edges, [])
+    assert result.cluster_of[HW_L[0]] == result.cluster_of[REG_A[0]]
+    assert result.cluster_of[HW_L[0]] != result.cluster_of[REG_C[0]]
+    assert {r[3] for r in result.refused} == {"both answer one occasion"}
+    distinct = occasion_conflicts(mentions, edges)
+    queue = review_items(edges, result.refused, result.cluster_of, REGISTRY, [], "run",
+                         distinct=distinct)  # fmt: skip
+    assert queue.num_rows == 0

@@ -302,13 +302,15 @@ class _Components:
         apart.setdefault(b, set()).add(a)
 
     def conflict(self, ra: str, rb: str) -> str:
-        ids_a, ids_b = self.ids[ra], self.ids[rb]
-        if ids_a and ids_b and ids_a.isdisjoint(ids_b):
-            return "different permanent identifiers"
+        # Settled answers first (a steward's, the sources' own keys): a link they refuse is no
+        # doubt, whatever the identifiers say.
         for apart, why in ((self.apart, STEWARD_APART), (self.distinct, ONE_OCCASION)):
             for key in apart.get(ra, set()):
                 if self.find(key) == rb:
                     return why
+        ids_a, ids_b = self.ids[ra], self.ids[rb]
+        if ids_a and ids_b and ids_a.isdisjoint(ids_b):
+            return "different permanent identifiers"
         return ""
 
     def union(self, ra: str, rb: str) -> None:
