@@ -6,8 +6,9 @@ compared as characters, as toneless pinyin (同音字 are equal) and by one chan
 
 Clustering is not plain connected components: edges are added strongest first into a
 union-find that refuses a join when the two sides hold different ID numbers (an ID number is
-one person, and its check digit was validated at ingest) or when a steward said the two are
-different people. Steward "same" decisions are joined first, unconditionally. So one stray
+one person, and its check digit was validated at ingest), when a steward said the two are
+different people, or when two mentions of one source answer the same occasion (one pupil, one
+row per assignment, exam item or school year: `occasion_conflicts`, decision 0016). Steward "same" decisions are joined first, unconditionally. So one stray
 edge cannot glue two pupils' whole histories together.
 """
 
