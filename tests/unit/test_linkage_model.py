@@ -155,6 +155,6 @@ def test_model_links_planted_variants_and_never_two_pupils() -> None:
         else:
             assert joined, (kind, number)
     # Nothing else: every other row is tied to its pupil far more strongly than to anyone
-    # else, so each question is about a row left alone (decision 0016).
+    # else, so each question is about a row left alone (decision 0017).
     alone = {n for n in kind_of if person_of_number[n] != person_of_number[true_number[n]]}
     assert all(pair & alone for pair in asked), sorted(asked)

@@ -8,7 +8,7 @@ Clustering is not plain connected components: edges are added strongest first in
 union-find that refuses a join when the two sides hold different ID numbers (an ID number is
 one person, and its check digit was validated at ingest), when a steward said the two are
 different people, or when two mentions of one source answer the same occasion (one pupil, one
-row per assignment, exam item or school year: `occasion_conflicts`, decision 0016). Steward
+row per assignment, exam item or school year: `occasion_conflicts`, decision 0017). Steward
 "same" decisions are joined first, unconditionally. So one stray edge cannot glue two pupils'
 whole histories together.
 """
