@@ -118,16 +118,23 @@ _IDS = st.sampled_from(["110101201001010011", "110101201001010029", "", None])
     ),
     raw_verdicts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.booleans()),
                           max_size=3),
+    occasions=st.lists(st.sampled_from([None, [1], [2], [1, 2]]), min_size=12, max_size=12),
 )  # fmt: skip
 def test_bulk_clustering_equals_edge_by_edge(
     rows: list[tuple[str, str | None, str | None]],
     raw_edges: list[tuple[int, int, float]],
     raw_verdicts: list[tuple[int, int, bool]],
+    occasions: list[list[int] | None],
 ) -> None:
     """The bulk path only skips work: same partition and same refusals as the exact loop."""
     keys = [f"{entity}|{i}" for i, (entity, _, _) in enumerate(rows)]
     mentions = _mentions(
         [(k, number, ident) for k, (_, number, ident) in zip(keys, rows, strict=True)]
+    )
+    # Mentions of one source answering one occasion are two pupils (`occasion_conflicts`).
+    column = pa.array(occasions[: len(keys)], pa.list_(pa.int64()))
+    mentions = mentions.set_column(
+        mentions.schema.get_field_index("occasions"), "occasions", column
     )
     n = len(keys)
     edges = _edges(*[(keys[a % n], keys[b % n], p) for a, b, p in raw_edges if a % n != b % n])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -373,8 +374,8 @@ def cluster(
         right = np.concatenate([right, _positions(pa.array([v.mention_key_r for v in same]), keys)])
     label = _components(len(keys), left, right)
     doubtful = _conflict_possible(mentions, label)
-    apart = [(v.mention_key_l, v.mention_key_r) for v in decided if not v.same]
-    apart += occasion_conflicts(mentions, edges)
+    distinct = occasion_conflicts(mentions, edges)
+    apart = [(v.mention_key_l, v.mention_key_r) for v in decided if not v.same] + distinct
     if apart:
         pairs_l = label[_positions(pa.array([a for a, _ in apart]), keys)]
         pairs_r = label[_positions(pa.array([b for _, b in apart]), keys)]
@@ -391,7 +392,12 @@ def cluster(
     members = set(subset_keys.to_pylist())
     sub_verdicts = [v for v in decided if v.mention_key_l in members]
     exact = cluster_exactly(
-        subset, sub_edges, sub_verdicts, threshold=threshold, ambiguity_bits=ambiguity_bits
+        subset,
+        sub_edges,
+        sub_verdicts,
+        threshold=threshold,
+        ambiguity_bits=ambiguity_bits,
+        distinct=[(a, b) for a, b in distinct if a in members and b in members],
     )
     cluster_of.update(exact.cluster_of)
     return Clustering(cluster_of, exact.refused)
@@ -498,15 +504,21 @@ def cluster_exactly(
     *,
     threshold: float = LINK_THRESHOLD,
     ambiguity_bits: float = AMBIGUITY_BITS,
+    distinct: Sequence[tuple[str, str]] | None = None,
 ) -> Clustering:
     """Join mentions along edges ≥ threshold, strongest first, refusing joins one by one.
+
+    `distinct`: pairs of mentions that are two pupils by their sources' keys
+    (`occasion_conflicts`); by default found among `edges`.
 
     A mention whose links to two different people are about equally strong (within
     `ambiguity_bits` of match weight) is not guessed: it stays on its own and its links are
     refused as "ambiguous" (they go to the review queue). Typical case: an old temporary number
     on a homework row, whose only evidence is a birth date shared by two classmates.
     """
-    first = _cluster_once(mentions, edges, verdicts, threshold, frozenset())
+    if distinct is None:
+        distinct = occasion_conflicts(mentions, edges)
+    first = _cluster_once(mentions, edges, verdicts, threshold, frozenset(), distinct)
     best_own: dict[str, float] = {}
     for left, right, prob in _edge_rows(edges):
         if prob >= threshold and first.cluster_of[left] == first.cluster_of[right]:
@@ -524,7 +536,7 @@ def cluster_exactly(
                 ambiguous.add(key)
     if not ambiguous:
         return first
-    return _cluster_once(mentions, edges, verdicts, threshold, frozenset(ambiguous))
+    return _cluster_once(mentions, edges, verdicts, threshold, frozenset(ambiguous), distinct)
 
 
 def _edge_rows(edges: pa.Table) -> list[tuple[str, str, float]]:
@@ -544,6 +556,7 @@ def _cluster_once(
     verdicts: list[Verdict],
     threshold: float,
     ambiguous: frozenset[str],
+    distinct: Sequence[tuple[str, str]],
 ) -> Clustering:
     keys: list[str] = mentions.column("mention_key").to_pylist()
     registry = person_registry().entity
@@ -561,8 +574,9 @@ def _cluster_once(
     for v in verdicts:
         if v.mention_key_l in known and v.mention_key_r in known and not v.same:
             comps.keep_apart(v.mention_key_l, v.mention_key_r)
-    for left, right in occasion_conflicts(mentions, edges):
-        comps.keep_apart(left, right, by_steward=False)
+    for left, right in distinct:
+        if left in known and right in known:
+            comps.keep_apart(left, right, by_steward=False)
     # Every mention is still its own root here, so each "apart" set starts at its root and
     # travels with it through every union.
     for v in verdicts:
