@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,9 @@ GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the 
 AMBIGUITY_BITS = 3.0  # a mention whose links to two people are this close in weight is torn
 STEWARD_APART = "steward decided different"
 ONE_OCCASION = "both answer one occasion"  # one pupil, one row per assignment/item/year
+# The same, between two rows that neither carries its pupil's own number: both rows are placed
+# by resemblance alone, so the refusal settles nothing about where either belongs.
+ONE_OCCASION_UNPLACED = "both answer one occasion, neither by its own number"
 _HAMMING_ONE = (
     "length(name_l) = length(name_r) AND list_sum(list_transform(range(1, length(name_l) + 1), "
     "lambda i: CASE WHEN substring(name_l, i, 1) <> substring(name_r, i, 1) THEN 1 ELSE 0 END)"
@@ -290,6 +293,7 @@ class _Components:
         self.ids: dict[str, set[str]] = dict(zip(keys, tokens, strict=True))
         self.apart: dict[str, set[str]] = {}
         self.distinct: dict[str, set[str]] = {}
+        self.loose: dict[str, set[str]] = {}
 
     def find(self, key: str) -> str:
         root = key
@@ -299,15 +303,19 @@ class _Components:
             self.parent[key], key = root, self.parent[key]
         return root
 
-    def keep_apart(self, a: str, b: str, *, by_steward: bool = True) -> None:
-        apart = self.apart if by_steward else self.distinct
+    def keep_apart(self, a: str, b: str, *, by_steward: bool = True, settled: bool = True) -> None:
+        apart = self.apart if by_steward else self.distinct if settled else self.loose
         apart.setdefault(a, set()).add(b)
         apart.setdefault(b, set()).add(a)
 
     def conflict(self, ra: str, rb: str) -> str:
         # Settled answers first (a steward's, the sources' own keys): a link they refuse is no
         # doubt, whatever the identifiers say.
-        for apart, why in ((self.apart, STEWARD_APART), (self.distinct, ONE_OCCASION)):
+        for apart, why in (
+            (self.apart, STEWARD_APART),
+            (self.distinct, ONE_OCCASION),
+            (self.loose, ONE_OCCASION_UNPLACED),
+        ):
             for key in apart.get(ra, set()):
                 if self.find(key) == rb:
                     return why
@@ -321,7 +329,7 @@ class _Components:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.ids[ra] |= self.ids.pop(rb)
-        for apart in (self.apart, self.distinct):
+        for apart in (self.apart, self.distinct, self.loose):
             moved = apart.pop(rb, set())
             if moved:
                 apart.setdefault(ra, set()).update(moved)
@@ -398,6 +406,7 @@ def cluster(
         threshold=threshold,
         ambiguity_bits=ambiguity_bits,
         distinct=[(a, b) for a, b in distinct if a in members and b in members],
+        own=own_numbered(mentions) if distinct else set(),
     )
     cluster_of.update(exact.cluster_of)
     return Clustering(cluster_of, exact.refused)
@@ -438,6 +447,41 @@ def occasion_conflicts(mentions: pa.Table, edges: pa.Table) -> list[tuple[str, s
         if mine and theirs and not {o for o in mine if o is not None}.isdisjoint(theirs):
             out.append((name_of[a], name_of[b]))
     return out
+
+
+def occasion_partners(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
+    """Mention → the mentions it shares an occasion with (both ways)."""
+    out: dict[str, set[str]] = {}
+    for a, b in pairs:
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return out
+
+
+def ruled_out(
+    left: str, right: str, group_of: Mapping[str, str], partners: Mapping[str, set[str]]
+) -> bool:
+    """Does either mention itself share an occasion with a member of the other's group?"""
+    return any(group_of[p] == group_of[right] for p in partners.get(left, ())) or any(
+        group_of[p] == group_of[left] for p in partners.get(right, ())
+    )
+
+
+def own_numbered(mentions: pa.Table) -> set[str]:
+    """Mentions written with their pupil's own number: an ID number (a G 学籍号 carries one), or
+    the 学籍号 of a registry record. The others (old temporary numbers) are placed by
+    resemblance alone, so a clash of occasions between two of them settles nothing."""
+    registry = person_registry().entity
+    keys: list[str] = mentions.column("mention_key").to_pylist()
+    entities: list[str] = mentions.column("entity").to_pylist()
+    idents: list[str | None] = mentions.column("id_key").to_pylist()
+    numbers: list[str | None] = mentions.column("student_number").to_pylist()
+    registered = {n for e, n in zip(entities, numbers, strict=True) if e == registry and n}
+    return {
+        k
+        for k, i, n in zip(keys, idents, numbers, strict=True)
+        if i or (n is not None and n in registered)
+    }
 
 
 def _positions(values: pa.Array | pa.ChunkedArray, keys: pa.ChunkedArray) -> np.ndarray:
@@ -505,11 +549,13 @@ def cluster_exactly(
     threshold: float = LINK_THRESHOLD,
     ambiguity_bits: float = AMBIGUITY_BITS,
     distinct: Sequence[tuple[str, str]] | None = None,
+    own: set[str] | None = None,
 ) -> Clustering:
     """Join mentions along edges ≥ threshold, strongest first, refusing joins one by one.
 
     `distinct`: pairs of mentions that are two pupils by their sources' keys
-    (`occasion_conflicts`); by default found among `edges`.
+    (`occasion_conflicts`); by default found among `edges`. `own`: the mentions written with
+    their pupil's own number (`own_numbered`), by default found among `mentions`.
 
     A mention whose links to two different people are about equally strong (within
     `ambiguity_bits` of match weight) is not guessed: it stays on its own and its links are
@@ -518,17 +564,25 @@ def cluster_exactly(
     """
     if distinct is None:
         distinct = occasion_conflicts(mentions, edges)
-    first = _cluster_once(mentions, edges, verdicts, threshold, frozenset(), distinct)
+    if own is None:
+        own = own_numbered(mentions)
+    pairs = [(a, b, a in own or b in own) for a, b in distinct]
+    first = _cluster_once(mentions, edges, verdicts, threshold, frozenset(), pairs)
     best_own: dict[str, float] = {}
     for left, right, prob in _edge_rows(edges):
         if prob >= threshold and first.cluster_of[left] == first.cluster_of[right]:
             for key in (left, right):
                 best_own[key] = max(best_own.get(key, -math.inf), weight(prob))
     decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
+    partners = occasion_partners([(a, b) for a, b, settled in pairs if settled])
     ambiguous: set[str] = set()
     for left, right, prob, why in first.refused:
-        # A candidate the steward or the source's own key ruled out does not make it torn.
-        if why in (STEWARD_APART, ONE_OCCASION) or frozenset((left, right)) in decided:
+        # A candidate the steward or the source's own key ruled out does not make it torn —
+        # but only a clash of the mention itself: one through another row placed by
+        # resemblance settles nothing.
+        if why == STEWARD_APART or frozenset((left, right)) in decided:
+            continue
+        if why == ONE_OCCASION and ruled_out(left, right, first.cluster_of, partners):
             continue
         for key in (left, right):
             # Only a mention that did join someone can be torn between two people.
@@ -536,7 +590,7 @@ def cluster_exactly(
                 ambiguous.add(key)
     if not ambiguous:
         return first
-    return _cluster_once(mentions, edges, verdicts, threshold, frozenset(ambiguous), distinct)
+    return _cluster_once(mentions, edges, verdicts, threshold, frozenset(ambiguous), pairs)
 
 
 def _edge_rows(edges: pa.Table) -> list[tuple[str, str, float]]:
@@ -556,7 +610,7 @@ def _cluster_once(
     verdicts: list[Verdict],
     threshold: float,
     ambiguous: frozenset[str],
-    distinct: Sequence[tuple[str, str]],
+    distinct: Sequence[tuple[str, str, bool]],  # left, right, settled
 ) -> Clustering:
     keys: list[str] = mentions.column("mention_key").to_pylist()
     registry = person_registry().entity
@@ -574,9 +628,9 @@ def _cluster_once(
     for v in verdicts:
         if v.mention_key_l in known and v.mention_key_r in known and not v.same:
             comps.keep_apart(v.mention_key_l, v.mention_key_r)
-    for left, right in distinct:
+    for left, right, settled in distinct:
         if left in known and right in known:
-            comps.keep_apart(left, right, by_steward=False)
+            comps.keep_apart(left, right, by_steward=False, settled=settled)
     # Every mention is still its own root here, so each "apart" set starts at its root and
     # travels with it through every union.
     for v in verdicts:

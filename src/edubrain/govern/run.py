@@ -35,6 +35,7 @@ from edubrain.govern.linkage import (
     Verdict,
     cluster,
     occasion_conflicts,
+    own_numbered,
     predict_links,
     staff_clusters,
 )
@@ -146,6 +147,7 @@ def govern(
             k for k, e in zip(keys, mentions.column("entity").to_pylist(), strict=True)
             if e == registry
         )  # fmt: skip
+        own = own_numbered(mentions)
         review = review_items(
             linkage.edges,
             clustering.refused,
@@ -153,7 +155,11 @@ def govern(
             registry_keys,
             list(verdicts),
             run_id,
-            distinct=occasion_conflicts(mentions, linkage.edges),
+            distinct=[
+                (a, b)
+                for a, b in occasion_conflicts(mentions, linkage.edges)
+                if a in own or b in own
+            ],
             levels=linkage.levels,
         )
         t = time.perf_counter()
