@@ -356,3 +356,31 @@ def test_one_pupil_answers_an_assignment_once() -> None:
     queue = review_items(edges, result.refused, result.cluster_of, REGISTRY, [], "run",
                          distinct=distinct)  # fmt: skip
     assert queue.num_rows == 0
+
+
+def test_two_temporary_rows_for_one_assignment_settle_nothing() -> None:
+    # Two classmates born on one day (A, C) each wrote assignment 7 under an old temporary
+    # number. The two rows are two pupils, but which is whose the data cannot say: each stays
+    # torn and is asked, rather than the first guess confirming the second.
+    l2 = ("homework_submission|L110101201001015555", "L110101201001015555", None)
+    hw_c = ("homework_submission|G110101201001010038", "G110101201001010038", REG_C[2])
+    rows = [REG_A, REG_C, HW_A, hw_c, HW_L, l2]
+    mentions = _mentions(rows)
+    occasions = {HW_A[0]: [5, 6], hw_c[0]: [5, 6], HW_L[0]: [7], l2[0]: [7]}
+    keys = mentions.column("mention_key").to_pylist()
+    column = pa.array([occasions.get(k) for k in keys], pa.list_(pa.int64()))
+    mentions = mentions.set_column(
+        mentions.schema.get_field_index("occasions"), "occasions", column
+    )
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (hw_c[0], REG_C[0], 0.99999),
+        *[(row, pupil, 0.99) for row in (HW_L[0], l2[0]) for pupil in (REG_A[0], REG_C[0])],
+        (HW_L[0], l2[0], 0.99),
+    )
+    result = cluster(mentions, edges, [])
+    for row in (HW_L[0], l2[0]):
+        assert result.cluster_of[row] == row  # left alone, not guessed
+    queue = review_items(edges, result.refused, result.cluster_of, REGISTRY, [], "run")
+    asked = {(r["mention_key_l"], r["mention_key_r"]) for r in queue.to_pylist()}
+    assert {(row, pupil) for row in (HW_L[0], l2[0]) for pupil in (REG_A[0], REG_C[0])} <= asked
