@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from edubrain.cli.main import build_app
 from edubrain.govern.golden import GOLDEN_TABLE, LINEAGE_TABLE, STEWARD
 from edubrain.govern.identity import PERSON_EVENT_TABLE, PERSON_MENTION_TABLE
-from edubrain.govern.run import govern
+from edubrain.govern.run import GovernSummary, govern
 from edubrain.govern.scorecard import interop_rates, linkage_resolver
 from edubrain.ingest import ingest_paths
 from edubrain.sealing import sealer_for
@@ -64,9 +64,7 @@ def test_linkage_meets_the_bar_and_ids_stay_stable(region: Path, tmp_path: Path)
     summary = govern(settings, truth=region / "truth")
     after = _person_of(settings)
 
-    assert summary.evaluation is not None
-    assert summary.evaluation["precision"] >= 0.995, summary.evaluation
-    assert summary.evaluation["recall"] >= 0.99, summary.evaluation
+    _meets_the_bar(summary, STUDENTS)
     # Every mention known before keeps its ID unless a recorded merge or split moved it.
     moved = {(before[k], after[k]) for k in before if before[k] != after[k]}
     recorded = {
@@ -136,10 +134,17 @@ def test_default_county_meets_the_bar(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", progress=False)
     ingest_paths([region / "standard", region / "exports", region / "knowledge"], settings)
     summary = govern(settings, truth=region / "truth")
-    assert summary.evaluation is not None
-    assert summary.evaluation["precision"] >= 0.995, summary.evaluation
-    assert summary.evaluation["recall"] >= 0.99, summary.evaluation
+    _meets_the_bar(summary, 60_000)
     _golden_matches_truth(settings, region / "truth")
+
+
+def _meets_the_bar(summary: GovernSummary, students: int) -> None:
+    """Pairwise precision ≥ 0.999 and recall ≥ 0.995 against the generator's truth, and at
+    most 1% of the pupils in front of a steward (one queue item per question)."""
+    assert summary.evaluation is not None
+    assert summary.evaluation["precision"] >= 0.999, summary.evaluation
+    assert summary.evaluation["recall"] >= 0.995, summary.evaluation
+    assert summary.review_items <= students // 100, summary.review_items
 
 
 def _golden_matches_truth(settings: Settings, truth: Path) -> None:

@@ -230,6 +230,14 @@ def steward_tables(county: County, settings: Settings) -> tuple[list[str], list[
                 "match_probability": 0.5,
                 "reason": "doubtful",
                 "run_id": "run-1",
+                "match_weights": [
+                    {
+                        "comparison": "birth_date",
+                        "level": "Exact match on birth_date",
+                        "weight": 10.9,
+                    },
+                    {"comparison": "name", "level": "same pinyin (同音字)", "weight": 6.5},
+                ],
             }
             for a, b in pairs
         ],

@@ -110,6 +110,16 @@ def _with_planted_rows(settings: Settings, county: County) -> dict[str, str]:
                 "match_probability": 0.5,
                 "reason": "grey band: not linked",
                 "run_id": "run",
+                # A level names a relation, never a value; were one ever to carry a number,
+                # it is free text and masked like the keys.
+                "match_weights": [
+                    {
+                        "comparison": "birth_date",
+                        "level": "Exact match on birth_date",
+                        "weight": 10.9,
+                    },
+                    {"comparison": "name", "level": f"odd {g[i]}", "weight": 6.5},
+                ],
             }
             for i in range(3)
         ]
@@ -255,6 +265,12 @@ def test_the_steward_queue_masks_g_numbers_and_decides_by_ref(site: Site) -> Non
     for item in items:
         for side in ("l", "r"):
             assert "|G" + "*" * 18 in item[f"mention_key_{side}"], item
+        # Why the model scored the pair: levels and weights, no value of either record.
+        assert [(w["comparison"], w["weight"]) for w in item["match_weights"]] == [
+            ("birth_date", 10.9),
+            ("name", 6.5),
+        ]
+        assert item["match_weights"][1]["level"] == "odd G" + "*" * 18
     numbers = [s["student_number"] for s in site.county.students if s["student_number"][0] == "G"]
     for number in numbers[:5]:
         assert number[1:] not in response.text
@@ -274,6 +290,7 @@ def test_the_steward_queue_masks_g_numbers_and_decides_by_ref(site: Site) -> Non
     page = site.client.get("/data-office", params={"tab": "steward"}, headers=admin)
     assert page.status_code == 200
     assert all(n[1:] not in page.text for n in numbers[:5])
+    assert "Exact match on birth_date" in page.text  # the weights, shown per pair
 
 
 def test_the_quarantine_masks_id_numbers_in_the_message_as_in_the_raw_row(site: Site) -> None:

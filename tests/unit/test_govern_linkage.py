@@ -20,9 +20,15 @@ from edubrain.govern.identity import (
     assign_ids,
     format_person_id,
 )
-from edubrain.govern.linkage import Verdict, cluster, cluster_exactly, staff_clusters
+from edubrain.govern.linkage import (
+    Verdict,
+    cluster,
+    cluster_exactly,
+    occasion_conflicts,
+    staff_clusters,
+)
 from edubrain.govern.mentions import MENTION_SCHEMA, name_pinyin
-from edubrain.govern.steward import StewardError, check_decision, verdicts_from
+from edubrain.govern.steward import StewardError, check_decision, review_items, verdicts_from
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import open_warehouse
@@ -112,16 +118,23 @@ _IDS = st.sampled_from(["110101201001010011", "110101201001010029", "", None])
     ),
     raw_verdicts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.booleans()),
                           max_size=3),
+    occasions=st.lists(st.sampled_from([None, [1], [2], [1, 2]]), min_size=12, max_size=12),
 )  # fmt: skip
 def test_bulk_clustering_equals_edge_by_edge(
     rows: list[tuple[str, str | None, str | None]],
     raw_edges: list[tuple[int, int, float]],
     raw_verdicts: list[tuple[int, int, bool]],
+    occasions: list[list[int] | None],
 ) -> None:
     """The bulk path only skips work: same partition and same refusals as the exact loop."""
     keys = [f"{entity}|{i}" for i, (entity, _, _) in enumerate(rows)]
     mentions = _mentions(
         [(k, number, ident) for k, (_, number, ident) in zip(keys, rows, strict=True)]
+    )
+    # Mentions of one source answering one occasion are two pupils (`occasion_conflicts`).
+    column = pa.array(occasions[: len(keys)], pa.list_(pa.int64()))
+    mentions = mentions.set_column(
+        mentions.schema.get_field_index("occasions"), "occasions", column
     )
     n = len(keys)
     edges = _edges(*[(keys[a % n], keys[b % n], p) for a, b, p in raw_edges if a % n != b % n])
@@ -238,3 +251,136 @@ def test_a_decision_is_checked_against_the_warehouse(tmp_path) -> None:
         ):
             with pytest.raises(StewardError):
                 check_decision(wh, left, right, verdict)
+
+
+# The steward's queue (steward.review_items): only questions the identifiers cannot answer.
+REG_C = ("student|G110101201001010038", "G110101201001010038", "110101201001010038")
+FIT_C = ("fitness_test|G110101201001010038|2025-2026", "G110101201001010038", "110101201001010038")
+HW_A = ("homework_submission|G110101201001010011", "G110101201001010011", "110101201001010011")
+HW_L = ("homework_submission|L110101201001019876", "L110101201001019876", None)
+REGISTRY = frozenset({REG_A[0], REG_B[0], REG_C[0]})
+
+
+def _queue(
+    rows: list[tuple[str, str, str | None]],
+    edges: pa.Table,
+    verdicts: list[Verdict] | None = None,
+) -> list[tuple[str, str, str]]:
+    mentions = _mentions(rows)
+    clustering = cluster(mentions, edges, verdicts or [])
+    person_of = clustering.cluster_of
+    table = review_items(edges, clustering.refused, person_of, REGISTRY, verdicts or [], "run")
+    return sorted((r["mention_key_l"], r["mention_key_r"], r["reason"]) for r in table.to_pylist())
+
+
+def test_a_resemblance_weaker_than_both_own_links_is_not_asked() -> None:
+    # A's 作业 and C's 体测 carry their own pupils' numbers (p ≈ 1 to the registry record); that
+    # they also share a birth date (0.55, or even 0.99 refused for two ID numbers) asks nothing.
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (FIT_C[0], REG_C[0], 0.99999),
+        (HW_A[0], FIT_C[0], 0.55),
+        (HW_A[0], REG_C[0], 0.99),
+    )
+    assert _queue([REG_A, REG_C, HW_A, FIT_C], edges) == []
+
+
+def test_a_torn_mention_is_asked_once_per_candidate_pupil() -> None:
+    # An old temporary number on a 作业 row fits A and C equally (birth date and class).
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (FIT_C[0], REG_C[0], 0.99999),
+        (HW_L[0], REG_A[0], 0.99),
+        (HW_L[0], HW_A[0], 0.99),
+        (HW_L[0], REG_C[0], 0.99),
+        (HW_L[0], FIT_C[0], 0.99),
+    )
+    queue = _queue([REG_A, REG_C, HW_A, FIT_C, HW_L], edges)
+    # One item per candidate, naming the registry record.
+    assert queue == [(HW_L[0], REG_A[0], "ambiguous"), (HW_L[0], REG_C[0], "ambiguous")]
+    # The steward rules A out: the row joins C and nothing is asked any more.
+    decided = [Verdict(HW_L[0], REG_A[0], same=False)]
+    mentions = _mentions([REG_A, REG_C, HW_A, FIT_C, HW_L])
+    clustering = cluster(mentions, edges, decided)
+    assert clustering.cluster_of[HW_L[0]] == clustering.cluster_of[REG_C[0]]
+    assert _queue([REG_A, REG_C, HW_A, FIT_C, HW_L], edges, decided) == []
+
+
+def test_a_lone_mention_with_a_grey_link_is_asked() -> None:
+    edges = _edges((FIT_A[0], REG_A[0], 0.7))
+    assert _queue([REG_A, FIT_A], edges) == [(FIT_A[0], REG_A[0], "grey band: not linked")]
+
+
+def test_two_look_alike_registrations_are_asked_once() -> None:
+    # Possible 重复学籍: the registry records (and their 体测 rows) look alike; the registry
+    # holds one record per pupil, so only a steward can merge them. One item, the records'.
+    edges = _edges(
+        (FIT_C[0], REG_C[0], 0.99999),
+        (REG_B[0], REG_C[0], 0.995),
+        (REG_B[0], FIT_C[0], 0.995),
+    )
+    queue = _queue([REG_B, REG_C, FIT_C], edges)
+    assert queue == [(REG_B[0], REG_C[0], "different permanent identifiers")]
+    apart = [Verdict(REG_B[0], REG_C[0], same=False)]
+    assert _queue([REG_B, REG_C, FIT_C], edges, apart) == []
+
+
+def test_one_pupil_answers_an_assignment_once() -> None:
+    # A 作业 row with an old temporary number answers assignment 7; its birth date and class
+    # fit A and C alike (0.99 each). C handed in assignment 7 under C's own number, A did not:
+    # the row is A's — no guess, no question.
+    mentions = _mentions([REG_A, REG_C, HW_A, HW_L, FIT_C])
+    hw_c = ("homework_submission|G110101201001010038", "G110101201001010038", REG_C[2])
+    mentions = pa.concat_tables([mentions, _mentions([hw_c])])
+    occasions = {HW_A[0]: [5, 6], HW_L[0]: [7], hw_c[0]: [5, 6, 7], FIT_C[0]: [2025]}
+    keys = mentions.column("mention_key").to_pylist()
+    column = pa.array([occasions.get(k) for k in keys], pa.list_(pa.int64()))
+    mentions = mentions.set_column(
+        mentions.schema.get_field_index("occasions"), "occasions", column
+    )
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (hw_c[0], REG_C[0], 0.99999),
+        (FIT_C[0], REG_C[0], 0.99999),
+        (HW_L[0], REG_A[0], 0.99),
+        (HW_L[0], HW_A[0], 0.99),
+        (HW_L[0], REG_C[0], 0.99),
+        (HW_L[0], hw_c[0], 0.99),
+    )
+    assert occasion_conflicts(mentions, edges) == [(HW_L[0], hw_c[0])]
+    result = cluster(mentions, edges, [])
+    assert result.cluster_of[HW_L[0]] == result.cluster_of[REG_A[0]]
+    assert result.cluster_of[HW_L[0]] != result.cluster_of[REG_C[0]]
+    assert {r[3] for r in result.refused} == {"both answer one occasion"}
+    distinct = occasion_conflicts(mentions, edges)
+    queue = review_items(edges, result.refused, result.cluster_of, REGISTRY, [], "run",
+                         distinct=distinct)  # fmt: skip
+    assert queue.num_rows == 0
+
+
+def test_two_temporary_rows_for_one_assignment_settle_nothing() -> None:
+    # Two classmates born on one day (A, C) each wrote assignment 7 under an old temporary
+    # number. The two rows are two pupils, but which is whose the data cannot say: each stays
+    # torn and is asked, rather than the first guess confirming the second.
+    l2 = ("homework_submission|L110101201001015555", "L110101201001015555", None)
+    hw_c = ("homework_submission|G110101201001010038", "G110101201001010038", REG_C[2])
+    rows = [REG_A, REG_C, HW_A, hw_c, HW_L, l2]
+    mentions = _mentions(rows)
+    occasions = {HW_A[0]: [5, 6], hw_c[0]: [5, 6], HW_L[0]: [7], l2[0]: [7]}
+    keys = mentions.column("mention_key").to_pylist()
+    column = pa.array([occasions.get(k) for k in keys], pa.list_(pa.int64()))
+    mentions = mentions.set_column(
+        mentions.schema.get_field_index("occasions"), "occasions", column
+    )
+    edges = _edges(
+        (HW_A[0], REG_A[0], 0.99999),
+        (hw_c[0], REG_C[0], 0.99999),
+        *[(row, pupil, 0.99) for row in (HW_L[0], l2[0]) for pupil in (REG_A[0], REG_C[0])],
+        (HW_L[0], l2[0], 0.99),
+    )
+    result = cluster(mentions, edges, [])
+    for row in (HW_L[0], l2[0]):
+        assert result.cluster_of[row] == row  # left alone, not guessed
+    queue = review_items(edges, result.refused, result.cluster_of, REGISTRY, [], "run")
+    asked = {(r["mention_key_l"], r["mention_key_r"]) for r in queue.to_pylist()}
+    assert {(row, pupil) for row in (HW_L[0], l2[0]) for pupil in (REG_A[0], REG_C[0])} <= asked

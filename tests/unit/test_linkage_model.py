@@ -19,6 +19,7 @@ import pyarrow as pa
 from edubrain.govern.evaluation import pairwise_score
 from edubrain.govern.linkage import GREY_LOW, LINK_THRESHOLD, cluster, predict_links
 from edubrain.govern.mentions import name_pinyin
+from edubrain.govern.steward import review_items
 from edubrain.standard.identifiers import id_check_char
 
 REGION = "320102"
@@ -138,11 +139,22 @@ def test_model_links_planted_variants_and_never_two_pupils() -> None:
             number = mine.split("|")[1]
             if number in true_number and other == f"student|{true_number[number]}":
                 own_link[number] = p
+    registry = frozenset(k for k in keys if k.startswith("student|"))
+    queue = review_items(links.edges, clustering.refused, clustering.cluster_of, registry, [], "r")
+    asked = {
+        frozenset((r["mention_key_l"].split("|")[1], r["mention_key_r"].split("|")[1]))
+        for r in queue.to_pylist()
+    }
     for number, kind in kind_of.items():
         joined = person_of_number[number] == person_of_number[true_number[number]]
         if kind == "typo":
             # Two of three characters, birth date, sex and grade: strong, yet not proof. It
-            # must reach the steward's grey band (or be joined outright).
+            # must reach the steward's grey band and queue (or be joined outright).
             assert joined or GREY_LOW <= own_link.get(number, 0.0) < LINK_THRESHOLD, number
+            assert joined or frozenset((number, true_number[number])) in asked, number
         else:
             assert joined, (kind, number)
+    # Nothing else: every other row is tied to its pupil far more strongly than to anyone
+    # else, so each question is about a row left alone (decision 0017).
+    alone = {n for n in kind_of if person_of_number[n] != person_of_number[true_number[n]]}
+    assert all(pair & alone for pair in asked), sorted(asked)

@@ -65,9 +65,15 @@ def review_list(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
     columns = ["review_id", "mention_key_l", "mention_key_r", "match_probability", "reason"]
-    table = Table(*columns, title="review queue (待审核)")
+    table = Table(*columns, "match weights", title="review queue (待审核)")
     for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
+        # Why the model scored the pair: each comparison that counted, for (+) or against (−).
+        why = ", ".join(
+            f"{w['comparison']} {w['weight']:+.1f}"
+            for w in row.get("match_weights") or []
+            if w["weight"]
+        )
+        table.add_row(*(str(row[c]) for c in columns), why)
     Console(width=180).print(table)
 
 

@@ -6,9 +6,11 @@ compared as characters, as toneless pinyin (同音字 are equal) and by one chan
 
 Clustering is not plain connected components: edges are added strongest first into a
 union-find that refuses a join when the two sides hold different ID numbers (an ID number is
-one person, and its check digit was validated at ingest) or when a steward said the two are
-different people. Steward "same" decisions are joined first, unconditionally. So one stray
-edge cannot glue two pupils' whole histories together.
+one person, and its check digit was validated at ingest), when a steward said the two are
+different people, or when two mentions of one source answer the same occasion (one pupil, one
+row per assignment, exam item or school year: `occasion_conflicts`, decision 0017). Steward
+"same" decisions are joined first, unconditionally. So one stray edge cannot glue two pupils'
+whole histories together.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,12 @@ from edubrain.warehouse.linkage_backend import splink_database
 
 LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
 GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the review queue
+AMBIGUITY_BITS = 3.0  # a mention whose links to two people are this close in weight is torn
+STEWARD_APART = "steward decided different"
+ONE_OCCASION = "both answer one occasion"  # one pupil, one row per assignment/item/year
+# The same, between two rows that neither carries its pupil's own number: both rows are placed
+# by resemblance alone, so the refusal settles nothing about where either belongs.
+ONE_OCCASION_UNPLACED = "both answer one occasion, neither by its own number"
 _HAMMING_ONE = (
     "length(name_l) = length(name_r) AND list_sum(list_transform(range(1, length(name_l) + 1), "
     "lambda i: CASE WHEN substring(name_l, i, 1) <> substring(name_r, i, 1) THEN 1 ELSE 0 END)"
@@ -126,10 +135,51 @@ def _blocking_rules() -> list[Any]:
 
 @dataclass
 class LinkageResult:
-    """Predicted pairwise links (probability ≥ GREY_LOW) and how long each stage took."""
+    """Predicted pairwise links (probability ≥ GREY_LOW) and how long each stage took.
 
-    edges: pa.Table  # mention_key_l, mention_key_r, match_probability
+    `edges` also carries each comparison's match weight (log2 Bayes factor) as `mw_<name>`
+    (float32): why the model scored the pair. `levels` names, per comparison, the weight of
+    each of its levels, so a weight can be told by its level's label (`explain_weights`).
+    """
+
+    edges: pa.Table  # mention_key_l, mention_key_r, match_probability, mw_<comparison>…
     seconds: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+
+
+WEIGHT_PREFIX = "mw_"
+
+
+def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
+    """Comparison → (match weight, label) of each level, from Splink's saved model."""
+    out: dict[str, list[tuple[float, str]]] = {}
+    for comparison in model.get("comparisons", []):
+        levels: list[tuple[float, str]] = []
+        for level in comparison.get("comparison_levels", []):
+            label = str(level.get("label_for_charts", ""))
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level"):
+                levels.append((0.0, label))
+            elif m and u:
+                levels.append((math.log2(float(m) / float(u)), label))
+        out[str(comparison["output_column_name"])] = levels
+    return out
+
+
+def explain_weights(
+    weights: dict[str, float], levels: dict[str, list[tuple[float, str]]]
+) -> list[dict[str, object]]:
+    """Each comparison's match weight with the label of the level it came from (the level
+    whose weight it is; "" when no level's weight matches)."""
+    out: list[dict[str, object]] = []
+    for name, w in weights.items():
+        label = ""
+        candidates = levels.get(name, [])
+        if candidates and not math.isnan(w):
+            best_w, best_label = min(candidates, key=lambda lv: abs(lv[0] - w))
+            label = best_label if abs(best_w - w) <= 1e-3 * max(1.0, abs(w)) else ""
+        out.append({"comparison": name, "level": label, "weight": round(float(w), 3)})
+    return out
 
 
 SPLINK_COLUMNS = (
@@ -170,6 +220,8 @@ def predict_links(
             comparisons=_comparisons(),
             blocking_rules_to_generate_predictions=_blocking_rules(),
             retain_matching_columns=False,
+            # Per-comparison match weights (mw_<name>): the steward sees why a pair scored.
+            retain_intermediate_calculation_columns=True,
         )
         linker = Linker(frame, settings, log_level=logging.ERROR)
         seconds["setup"] = time.perf_counter() - started
@@ -193,8 +245,12 @@ def predict_links(
         predicted = linker.inference.predict(threshold_match_probability=GREY_LOW)
         table: pa.Table = predicted.as_pyarrow_table()  # type: ignore[no-untyped-call]  # Splink
         edges = table.select(["mention_key_l", "mention_key_r", "match_probability"])
+        for name in table.schema.names:
+            if name.startswith(WEIGHT_PREFIX):
+                edges = edges.append_column(name, table.column(name).cast(pa.float32()))
+        levels = _level_weights(linker.misc.save_model_to_json())
         seconds["predict"] = time.perf_counter() - t
-    return LinkageResult(edges=edges, seconds=seconds)
+    return LinkageResult(edges=edges, seconds=seconds, levels=levels)
 
 
 def staff_clusters(staff: pa.Table) -> dict[str, list[str]]:
@@ -236,6 +292,8 @@ class _Components:
         self.parent = {k: k for k in keys}
         self.ids: dict[str, set[str]] = dict(zip(keys, tokens, strict=True))
         self.apart: dict[str, set[str]] = {}
+        self.distinct: dict[str, set[str]] = {}
+        self.loose: dict[str, set[str]] = {}
 
     def find(self, key: str) -> str:
         root = key
@@ -245,30 +303,36 @@ class _Components:
             self.parent[key], key = root, self.parent[key]
         return root
 
-    def keep_apart(self, a: str, b: str) -> None:
-        self.apart.setdefault(a, set()).add(b)
-        self.apart.setdefault(b, set()).add(a)
+    def keep_apart(self, a: str, b: str, *, by_steward: bool = True, settled: bool = True) -> None:
+        apart = self.apart if by_steward else self.distinct if settled else self.loose
+        apart.setdefault(a, set()).add(b)
+        apart.setdefault(b, set()).add(a)
 
     def conflict(self, ra: str, rb: str) -> str:
+        # Settled answers first (a steward's, the sources' own keys): a link they refuse is no
+        # doubt, whatever the identifiers say.
+        for apart, why in (
+            (self.apart, STEWARD_APART),
+            (self.distinct, ONE_OCCASION),
+            (self.loose, ONE_OCCASION_UNPLACED),
+        ):
+            for key in apart.get(ra, set()):
+                if self.find(key) == rb:
+                    return why
         ids_a, ids_b = self.ids[ra], self.ids[rb]
         if ids_a and ids_b and ids_a.isdisjoint(ids_b):
             return "different permanent identifiers"
-        for key in self._apart_of(ra):
-            if self.find(key) == rb:
-                return "steward decided different"
         return ""
-
-    def _apart_of(self, root: str) -> set[str]:
-        return self.apart.get(root, set())
 
     def union(self, ra: str, rb: str) -> None:
         if len(self.ids[ra]) < len(self.ids[rb]):
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.ids[ra] |= self.ids.pop(rb)
-        moved = self.apart.pop(rb, set())
-        if moved:
-            self.apart.setdefault(ra, set()).update(moved)
+        for apart in (self.apart, self.distinct, self.loose):
+            moved = apart.pop(rb, set())
+            if moved:
+                apart.setdefault(ra, set()).update(moved)
 
 
 def identity_tokens(
@@ -286,7 +350,8 @@ def identity_tokens(
     return tokens
 
 
-def _weight(probability: float) -> float:
+def weight(probability: float) -> float:
+    """The match weight (log2 odds) of a match probability."""
     return math.log2(probability / (1 - probability)) if probability < 1 else math.inf
 
 
@@ -296,7 +361,7 @@ def cluster(
     verdicts: list[Verdict],
     *,
     threshold: float = LINK_THRESHOLD,
-    ambiguity_bits: float = 3.0,
+    ambiguity_bits: float = AMBIGUITY_BITS,
 ) -> Clustering:
     """Join mentions along edges ≥ threshold, strongest first, under the hard constraints.
 
@@ -317,10 +382,11 @@ def cluster(
         right = np.concatenate([right, _positions(pa.array([v.mention_key_r for v in same]), keys)])
     label = _components(len(keys), left, right)
     doubtful = _conflict_possible(mentions, label)
-    apart = [v for v in decided if not v.same]
+    distinct = occasion_conflicts(mentions, edges)
+    apart = [(v.mention_key_l, v.mention_key_r) for v in decided if not v.same] + distinct
     if apart:
-        pairs_l = label[_positions(pa.array([v.mention_key_l for v in apart]), keys)]
-        pairs_r = label[_positions(pa.array([v.mention_key_r for v in apart]), keys)]
+        pairs_l = label[_positions(pa.array([a for a, _ in apart]), keys)]
+        pairs_r = label[_positions(pa.array([b for _, b in apart]), keys)]
         doubtful[pairs_l[pairs_l == pairs_r]] = True
     representative: list[str] = pc.take(keys, pa.array(label)).to_pylist()
     cluster_of = dict(zip(keys.to_pylist(), representative, strict=True))
@@ -334,10 +400,88 @@ def cluster(
     members = set(subset_keys.to_pylist())
     sub_verdicts = [v for v in decided if v.mention_key_l in members]
     exact = cluster_exactly(
-        subset, sub_edges, sub_verdicts, threshold=threshold, ambiguity_bits=ambiguity_bits
+        subset,
+        sub_edges,
+        sub_verdicts,
+        threshold=threshold,
+        ambiguity_bits=ambiguity_bits,
+        distinct=[(a, b) for a, b in distinct if a in members and b in members],
+        own=own_numbered(mentions) if distinct else set(),
     )
     cluster_of.update(exact.cluster_of)
     return Clustering(cluster_of, exact.refused)
+
+
+def occasion_conflicts(mentions: pa.Table, edges: pa.Table) -> list[tuple[str, str]]:
+    """Linked pairs of one source's mentions that share an occasion: two different pupils.
+
+    A source's natural key holds one row per pupil and occasion (`作业`: assignment + 学籍号,
+    `阅卷`: exam + 学籍号 + item, `体测`: 学籍号 + school year), so two mentions of one source
+    that both answer the same assignment, item or year under different numbers are two pupils,
+    as surely as two registry records are. Typical case: an old temporary number on one 作业
+    row, whose birth date and class fit two classmates — the one who handed in that very
+    assignment under their own number did not hand it in twice.
+    """
+    if "occasions" not in mentions.schema.names or not len(edges):
+        return []
+    keys = mentions.column("mention_key")
+    left = _positions(edges.column("mention_key_l"), keys)
+    right = _positions(edges.column("mention_key_r"), keys)
+    entity = mentions.column("entity").to_numpy(zero_copy_only=False)
+    same = np.flatnonzero(entity[left] == entity[right])  # only one source's mentions can clash
+    if not len(same):
+        return []
+    involved = np.unique(np.concatenate([left[same], right[same]]))
+    occasions = dict(
+        zip(
+            involved.tolist(),
+            mentions.column("occasions").take(pa.array(involved)).to_pylist(),
+            strict=True,
+        )
+    )
+    names: list[str] = keys.take(pa.array(involved)).to_pylist()
+    name_of = dict(zip(involved.tolist(), names, strict=True))
+    out: list[tuple[str, str]] = []
+    for a, b in zip(left[same].tolist(), right[same].tolist(), strict=True):
+        mine, theirs = occasions[a], occasions[b]
+        if mine and theirs and not {o for o in mine if o is not None}.isdisjoint(theirs):
+            out.append((name_of[a], name_of[b]))
+    return out
+
+
+def occasion_partners(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
+    """Mention → the mentions it shares an occasion with (both ways)."""
+    out: dict[str, set[str]] = {}
+    for a, b in pairs:
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return out
+
+
+def ruled_out(
+    left: str, right: str, group_of: Mapping[str, str], partners: Mapping[str, set[str]]
+) -> bool:
+    """Does either mention itself share an occasion with a member of the other's group?"""
+    return any(group_of[p] == group_of[right] for p in partners.get(left, ())) or any(
+        group_of[p] == group_of[left] for p in partners.get(right, ())
+    )
+
+
+def own_numbered(mentions: pa.Table) -> set[str]:
+    """Mentions written with their pupil's own number: an ID number (a G 学籍号 carries one), or
+    the 学籍号 of a registry record. The others (old temporary numbers) are placed by
+    resemblance alone, so a clash of occasions between two of them settles nothing."""
+    registry = person_registry().entity
+    keys: list[str] = mentions.column("mention_key").to_pylist()
+    entities: list[str] = mentions.column("entity").to_pylist()
+    idents: list[str | None] = mentions.column("id_key").to_pylist()
+    numbers: list[str | None] = mentions.column("student_number").to_pylist()
+    registered = {n for e, n in zip(entities, numbers, strict=True) if e == registry and n}
+    return {
+        k
+        for k, i, n in zip(keys, idents, numbers, strict=True)
+        if i or (n is not None and n in registered)
+    }
 
 
 def _positions(values: pa.Array | pa.ChunkedArray, keys: pa.ChunkedArray) -> np.ndarray:
@@ -403,33 +547,50 @@ def cluster_exactly(
     verdicts: list[Verdict],
     *,
     threshold: float = LINK_THRESHOLD,
-    ambiguity_bits: float = 3.0,
+    ambiguity_bits: float = AMBIGUITY_BITS,
+    distinct: Sequence[tuple[str, str]] | None = None,
+    own: set[str] | None = None,
 ) -> Clustering:
     """Join mentions along edges ≥ threshold, strongest first, refusing joins one by one.
+
+    `distinct`: pairs of mentions that are two pupils by their sources' keys
+    (`occasion_conflicts`); by default found among `edges`. `own`: the mentions written with
+    their pupil's own number (`own_numbered`), by default found among `mentions`.
 
     A mention whose links to two different people are about equally strong (within
     `ambiguity_bits` of match weight) is not guessed: it stays on its own and its links are
     refused as "ambiguous" (they go to the review queue). Typical case: an old temporary number
     on a homework row, whose only evidence is a birth date shared by two classmates.
     """
-    first = _cluster_once(mentions, edges, verdicts, threshold, frozenset())
+    if distinct is None:
+        distinct = occasion_conflicts(mentions, edges)
+    if own is None:
+        own = own_numbered(mentions)
+    pairs = [(a, b, a in own or b in own) for a, b in distinct]
+    first = _cluster_once(mentions, edges, verdicts, threshold, frozenset(), pairs)
     best_own: dict[str, float] = {}
     for left, right, prob in _edge_rows(edges):
         if prob >= threshold and first.cluster_of[left] == first.cluster_of[right]:
             for key in (left, right):
-                best_own[key] = max(best_own.get(key, -math.inf), _weight(prob))
+                best_own[key] = max(best_own.get(key, -math.inf), weight(prob))
     decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
+    partners = occasion_partners([(a, b) for a, b, settled in pairs if settled])
     ambiguous: set[str] = set()
-    for left, right, prob, _ in first.refused:
-        if frozenset((left, right)) in decided:
+    for left, right, prob, why in first.refused:
+        # A candidate the steward or the source's own key ruled out does not make it torn —
+        # but only a clash of the mention itself: one through another row placed by
+        # resemblance settles nothing.
+        if why == STEWARD_APART or frozenset((left, right)) in decided:
+            continue
+        if why == ONE_OCCASION and ruled_out(left, right, first.cluster_of, partners):
             continue
         for key in (left, right):
             # Only a mention that did join someone can be torn between two people.
-            if key in best_own and _weight(prob) >= best_own[key] - ambiguity_bits:
+            if key in best_own and weight(prob) >= best_own[key] - ambiguity_bits:
                 ambiguous.add(key)
     if not ambiguous:
         return first
-    return _cluster_once(mentions, edges, verdicts, threshold, frozenset(ambiguous))
+    return _cluster_once(mentions, edges, verdicts, threshold, frozenset(ambiguous), pairs)
 
 
 def _edge_rows(edges: pa.Table) -> list[tuple[str, str, float]]:
@@ -449,6 +610,7 @@ def _cluster_once(
     verdicts: list[Verdict],
     threshold: float,
     ambiguous: frozenset[str],
+    distinct: Sequence[tuple[str, str, bool]],  # left, right, settled
 ) -> Clustering:
     keys: list[str] = mentions.column("mention_key").to_pylist()
     registry = person_registry().entity
@@ -466,6 +628,9 @@ def _cluster_once(
     for v in verdicts:
         if v.mention_key_l in known and v.mention_key_r in known and not v.same:
             comps.keep_apart(v.mention_key_l, v.mention_key_r)
+    for left, right, settled in distinct:
+        if left in known and right in known:
+            comps.keep_apart(left, right, by_steward=False, settled=settled)
     # Every mention is still its own root here, so each "apart" set starts at its root and
     # travels with it through every union.
     for v in verdicts:

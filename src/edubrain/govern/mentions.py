@@ -50,6 +50,9 @@ MENTION_SCHEMA = pa.schema(
         pa.field("class_no", pa.string()),
         pa.field("load_id", pa.string()),
         pa.field("rows", pa.int64()),
+        # What the source's natural key holds besides the number (the assignment, the exam
+        # item, the school year …), hashed: a pupil appears once per occasion in a source.
+        pa.field("occasions", pa.list_(pa.int64())),
     ]
 )
 
@@ -188,11 +191,13 @@ def _mention_expression(wh: Warehouse, source: PersonSource) -> ir.Table:
         t = t.left_join(other, on)
     fields = {m: f for m, f in EVIDENCE.items() if f in source.fields}
     own = {f"e_{m}": _as_text(t[source.fields[f]]) for m, f in fields.items()}
+    occasion = _occasion(source, t)
     if source.by_number:
         # All rows with one written number are one mention.
         g = t.group_by(number).aggregate(
             m_load=t._load_id.max(),
             m_rows=t.count().cast("int64"),
+            m_occasions=occasion.collect(),
             **{k: v.min() for k, v in own.items()},
         )
         key = _key(source.entity, g[number])
@@ -202,6 +207,7 @@ def _mention_expression(wh: Warehouse, source: PersonSource) -> ir.Table:
             m_key=row_mention_key(source.entity, t),
             m_load=t._load_id,
             m_rows=ibis.literal(1, "int64"),
+            m_occasions=ibis.array([occasion]),
             **own,
         )
         key = g.m_key
@@ -216,7 +222,22 @@ def _mention_expression(wh: Warehouse, source: PersonSource) -> ir.Table:
         },
         load_id=g.m_load,
         rows=g.m_rows,
+        occasions=g.m_occasions,
     )
+
+
+def _occasion(source: PersonSource, t: ir.Table) -> ir.IntegerValue:
+    """The row's natural key without the 学籍号, as a 64-bit hash (a city's 阅卷 items are tens
+    of millions): one pupil, one row per occasion. The registry's own rows have none (their
+    key is the number)."""
+    parts = [k for k in entity(source.entity).natural_key if k != person_registry().key]
+    if not parts:
+        return ibis.null().cast("int64")
+    out: ir.StringValue = _as_text(t[parts[0]])
+    for part in parts[1:]:
+        out = out + KEY_SEPARATOR + _as_text(t[part])
+    hashed: ir.IntegerValue = out.hash()
+    return hashed
 
 
 def mention_expressions(wh: Warehouse) -> list[ir.Table]:

@@ -31,17 +31,19 @@ from edubrain.govern.identity import (
     assign_ids,
 )
 from edubrain.govern.linkage import (
-    GREY_HIGH,
     LINK_THRESHOLD,
     Verdict,
     cluster,
+    occasion_conflicts,
+    own_numbered,
     predict_links,
     staff_clusters,
 )
 from edubrain.govern.mentions import load_mentions, staff_mentions
-from edubrain.govern.steward import REVIEW_SCHEMA, REVIEW_TABLE, review_id
+from edubrain.govern.steward import REVIEW_TABLE, review_items
 from edubrain.sealing import check_key, sealer_for
 from edubrain.settings import Settings
+from edubrain.standard.entities import person_registry
 from edubrain.warehouse import Warehouse, open_warehouse
 
 
@@ -140,7 +142,26 @@ def govern(
         staff = staff.append_column("student_number", pa.nulls(len(staff_keys), pa.string()))
         person_mentions = _person_mentions(mentions, person_of, run_id)
         staff_person_mentions = _person_mentions(staff, person_of, run_id)
-        review = _review_items(linkage.edges, clustering.refused, person_of, verdicts, run_id)
+        registry = person_registry().entity
+        registry_keys = frozenset(
+            k for k, e in zip(keys, mentions.column("entity").to_pylist(), strict=True)
+            if e == registry
+        )  # fmt: skip
+        own = own_numbered(mentions)
+        review = review_items(
+            linkage.edges,
+            clustering.refused,
+            person_of,
+            registry_keys,
+            list(verdicts),
+            run_id,
+            distinct=[
+                (a, b)
+                for a, b in occasion_conflicts(mentions, linkage.edges)
+                if a in own or b in own
+            ],
+            levels=linkage.levels,
+        )
         t = time.perf_counter()
         persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)
         golden = build_golden(wh, person_mentions, persons_table)  # pupils' golden records
@@ -202,47 +223,3 @@ def _person_mentions(mentions: pa.Table, person_of: dict[str, str], run_id: str)
         },
         PERSON_MENTION_SCHEMA,
     )
-
-
-def _review_items(
-    edges: pa.Table,
-    refused: list[tuple[str, str, float, str]],
-    person_of: dict[str, str],
-    verdicts: Sequence[Verdict],
-    run_id: str,
-) -> pa.Table:
-    """Grey-band links and refused links that a steward has not yet decided."""
-    decided = {frozenset((v.mention_key_l, v.mention_key_r)) for v in verdicts}
-    items: dict[str, dict[str, object]] = {}
-
-    def add(left: str, right: str, prob: float, reason: str) -> None:
-        if frozenset((left, right)) in decided:
-            return
-        rid = review_id(left, right)
-        items.setdefault(
-            rid,
-            {
-                "review_id": rid,
-                "mention_key_l": left,
-                "mention_key_r": right,
-                "person_id_l": person_of[left],
-                "person_id_r": person_of[right],
-                "match_probability": prob,
-                "reason": reason,
-                "run_id": run_id,
-            },
-        )
-
-    for left, right, prob, why in refused:
-        if why != "steward decided different":
-            add(left, right, prob, why)
-    for left, right, prob in zip(
-        edges.column("mention_key_l").to_pylist(),
-        edges.column("mention_key_r").to_pylist(),
-        edges.column("match_probability").to_pylist(),
-        strict=True,
-    ):
-        # A grey-band pair that ended up in one person has stronger support elsewhere.
-        if prob < GREY_HIGH and person_of[left] != person_of[right]:
-            add(left, right, prob, "grey band: not linked")
-    return pa.Table.from_pylist(list(items.values()), REVIEW_SCHEMA)

@@ -209,6 +209,12 @@ class QualityRow(BaseModel):
     dimensions: dict[str, DimensionScore]
 
 
+class MatchWeight(BaseModel):
+    comparison: str = Field(description="The model's comparison: identifier, name, birth_date …")
+    level: str = Field(description="The level the pair fell into (e.g. 'same pinyin (同音字)').")
+    weight: float = Field(description="Its match weight, log2 Bayes factor: > 0 for, < 0 against.")
+
+
 class ReviewItem(BaseModel):
     review_id: str
     mention_key_l: str = Field(description="The mention key; its 学籍号 masked for the caller.")
@@ -219,6 +225,12 @@ class ReviewItem(BaseModel):
     person_id_r: str | None
     match_probability: float | None
     reason: str | None
+    match_weights: list[MatchWeight] = Field(
+        default_factory=list,
+        description="Why the model scored the pair: each comparison's level and match weight "
+        "(they sum, with the prior, to the pair's match weight). Levels name relations, never "
+        "values.",
+    )
 
 
 class ReviewPage(BaseModel):

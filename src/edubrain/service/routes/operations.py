@@ -180,6 +180,10 @@ def _review_item(
         item[f"mention_ref_{side}"] = services.refs.seal(f"mention:{key}")
         item[f"mention_key_{side}"] = mask_free_text(key, seen)
     item["reason"] = mask_free_text(row["reason"], seen) if row["reason"] else row["reason"]
+    item["match_weights"] = [
+        {**w, "level": mask_free_text(w["level"], seen) if w.get("level") else ""}
+        for w in row.get("match_weights") or []
+    ]
     return item
 
 
