@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -379,7 +380,12 @@ def data_office(
         context["quality"] = operations.get_quality(services, actor, by=["source"])
         context["quality_entity"] = operations.get_quality(services, actor, by=["entity"])
     elif tab == "jobs" and allowed(actor, Permission.JOBS_READ):
-        context["jobs"] = job_routes.list_jobs(services, actor, limit=50)
+        # Times in the bureau's zone (EDUBRAIN_TIMEZONE), as people read a clock.
+        zone = ZoneInfo(services.settings.timezone)
+        context["jobs"] = [
+            j | {"requested_at": j["requested_at"].astimezone(zone)}
+            for j in job_routes.list_jobs(services, actor, limit=50)
+        ]
         context["startable"] = [(k, JOB_KIND_LABELS[k]) for k in STARTABLE]
         context["done"] = request.query_params.get("done", "")
         context["busy"] = any(j["status"] in ("queued", "running") for j in context["jobs"])
