@@ -15,6 +15,12 @@ authenticated and scoped; the student reads are masked and audited.
 In the same run it times the same page as one plain DuckDB query on the warehouse file (no
 HTTP, no auth, no masking, no audit): the floor any API sits above.
 
+With `--while-ingesting DIR`, an ingest job of DIR is queued and its runner started as the
+measured load begins (decision 0016: the job writes a copy of the warehouse and publishes it
+when done; the service switches to it between requests). The result then says when the job
+ran against the load's window, and any request that failed or returned no rows counts as an
+error: serving must not stop, and no request may see a half-loaded warehouse.
+
 Prints a markdown table for docs/performance.md and writes the raw numbers as JSON.
 """
 
@@ -234,6 +240,12 @@ def main() -> int:
         "--workers", type=int, default=None, help="Server processes (default: one per core)."
     )
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--while-ingesting",
+        type=Path,
+        default=None,
+        help="Run an ingest job of this folder during the measured load.",
+    )
     args = parser.parse_args()
     home: Path = args.home
     tokens, numbers, indicators = prepare(home)
@@ -263,17 +275,35 @@ def main() -> int:
         started = time.perf_counter()
         asyncio.run(load(base, tokens, numbers, indicators, refs, 640, 64))
         warm_up_s = time.perf_counter() - started
+        runner = None
+        if args.while_ingesting:
+            queued = subprocess.run(
+                [edubrain, "jobs", "start", "ingest", str(args.while_ingesting.absolute())],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            job_id = queued.stdout.split()[0]
+            runner = subprocess.Popen(
+                [edubrain, "jobs", "run"], env=env, stdout=subprocess.DEVNULL, stderr=log
+            )
         cpu_before = process_cpu_seconds(server.pid)
+        load_began = datetime.now(UTC)
         latencies, by_path, errors, elapsed = asyncio.run(
             load(base, tokens, numbers, indicators, refs, args.requests, args.concurrency)
         )
+        load_ended = datetime.now(UTC)
         server_cpu = process_cpu_seconds(server.pid) - cpu_before
+        if runner is not None:
+            runner.wait(timeout=3600)
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
     with open_store(Settings(home=home)) as store:
         chain = store.verify_audit_chain()
+        job = store.job(job_id) if args.while_ingesting else None
     result = {
         "machine": machine(),
         "students": students,
@@ -300,6 +330,18 @@ def main() -> int:
         "raw_duckdb_page_p50_ms": round(1000 * statistics.median(floor), 2),
         "raw_duckdb_page_p99_ms": round(1000 * percentile(floor, 0.99), 2),
     }
+    if job is not None:
+        started_at, finished_at = job["started_at"], job["finished_at"]
+        result["ingest_job"] = {
+            "folder": str(args.while_ingesting),
+            "status": job["status"],
+            "rows_read": job["outcome"]["summary"].get("rows_read") if job["outcome"] else None,
+            "seconds": round((finished_at - started_at).total_seconds(), 1),
+            "began_after_load_start_s": round((started_at - load_began).total_seconds(), 1),
+            "ended_after_load_start_s": round((finished_at - load_began).total_seconds(), 1),
+            "load_seconds": round((load_ended - load_began).total_seconds(), 1),
+            "published_during_load": started_at >= load_began and finished_at <= load_ended,
+        }
     print(json.dumps(result, indent=2))
     print()
     print("| measure | value |")
@@ -310,7 +352,10 @@ def main() -> int:
         print(f"| {key} | {result[key]} |")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
-    return 0 if errors == 0 and chain.ok else 1
+    if job is not None:
+        print(f"| ingest job | {json.dumps(result['ingest_job'], ensure_ascii=False)} |")
+    ok_job = job is None or job["status"] == "succeeded"
+    return 0 if errors == 0 and chain.ok and ok_job else 1
 
 
 if __name__ == "__main__":
