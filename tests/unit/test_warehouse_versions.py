@@ -103,10 +103,20 @@ def test_a_reader_waits_for_a_writer_in_place_then_says_why_it_gave_up(
     settings: Settings,
 ) -> None:
     _write(settings, [1])
+    refused: list[Exception] = []
+
+    def another_reader() -> None:  # another thread waits like another process
+        try:
+            open_warehouse(settings, read_only=True, wait_seconds=0.5).close()
+        except WarehouseBusyError as exc:
+            refused.append(exc)
+
     with open_warehouse(settings) as wh:
         assert Path(wh.path) == settings.workspace.warehouse  # type: ignore[attr-defined]
-        with pytest.raises(WarehouseBusyError, match="正在写入"):
-            open_warehouse(settings, read_only=True, wait_seconds=0.5)
+        thread = threading.Thread(target=another_reader)
+        thread.start()
+        thread.join(timeout=60)
+    assert len(refused) == 1 and "正在写入" in str(refused[0])
     with open_warehouse(settings, read_only=True, wait_seconds=0.5) as reader:
         assert _numbers(reader) == [1]
 
@@ -119,3 +129,20 @@ def test_the_demo_refuses_to_delete_a_home_a_service_reads(settings: Settings) -
         with pytest.raises(WorkspaceInUseError, match="edubrain serve"):
             run_demo(settings.home, students=200)
         assert settings.workspace.warehouse.exists()  # nothing was deleted
+
+
+def test_a_thread_that_writes_can_open_the_warehouse_again(settings: Settings) -> None:
+    _write(settings, [1])
+    with open_warehouse(settings, read_only=True) as reader:  # a service: the writer copies
+        with open_warehouse(settings) as outer:
+            with outer.transaction() as tx:
+                tx.replace_table("numbers", pa.table({"n": [1, 2]}))
+            # A use case inside the write (reading, then writing) shares the writer's file.
+            with open_warehouse(settings, read_only=True, wait_seconds=0) as inner:
+                assert _numbers(inner) == [1, 2]
+            with open_warehouse(settings) as inner, inner.transaction() as tx:
+                tx.replace_table("numbers", pa.table({"n": [1, 2, 3]}))
+            assert reader.is_current()  # nothing is published before the outer write closes
+        assert not reader.is_current()
+    with open_warehouse(settings, read_only=True) as after:
+        assert _numbers(after) == [1, 2, 3]

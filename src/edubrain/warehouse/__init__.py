@@ -35,7 +35,13 @@ from edubrain.warehouse.schema import (
     history_table,
 )
 from edubrain.warehouse.spark_backend import SparkTables
-from edubrain.warehouse.versions import ReadingHold, WarehouseBusyError, Writing, being_read
+from edubrain.warehouse.versions import (
+    ReadingHold,
+    WarehouseBusyError,
+    Writing,
+    being_read,
+    writing_in_this_thread,
+)
 
 _log = logging.getLogger("edubrain.warehouse")
 
@@ -66,6 +72,16 @@ def open_warehouse(
         "threads": settings.warehouse_threads,
         "memory_limit": settings.warehouse_memory_limit,
     }
+    outer = writing_in_this_thread(path)
+    if outer is not None:
+        # This thread already writes the warehouse: read and write what it writes (DuckDB
+        # gives the same database); the outermost hold publishes when it closes.
+        outer.enter()
+        try:
+            return DuckDBWarehouse(outer.target, on_close=outer.leave, published_as=path, **options)
+        except BaseException:
+            outer.leave()
+            raise
     if read_only:
         hold = ReadingHold(
             path,
@@ -84,7 +100,7 @@ def open_warehouse(
         return DuckDBWarehouse(
             writing.target,
             checkpoint_memory_limit=settings.warehouse_checkpoint_memory_limit,
-            on_close=writing.publish,
+            on_close=writing.leave,
             published_as=path,
             **options,
         )

@@ -16,11 +16,17 @@ stop. Instead (decision 0016):
   version, and what a failed writer left half done is never published.
 
 The locks are advisory file locks (`portalocker`): a process that dies lets go of them.
+
+Within one thread the holds nest: a thread that already writes the warehouse and opens it
+again (to read or to write — a command run inside a test's open warehouse, a use case calling
+another) shares the writer's file, as DuckDB shares one database per file in a process; the
+version is published when the outermost hold closes. Other threads wait like other processes.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +38,18 @@ import portalocker
 from edubrain.errors import WarehouseError
 
 WAIT_STEP_SECONDS = 0.2
+_WRITING: dict[tuple[str, int], Writing] = {}
+_WRITING_LOCK = threading.Lock()
+
+
+def _thread_key(warehouse: Path) -> tuple[str, int]:
+    return str(warehouse.absolute()), threading.get_ident()
+
+
+def writing_in_this_thread(warehouse: Path) -> Writing | None:
+    """The write hold this thread already has on `warehouse`, if any."""
+    with _WRITING_LOCK:
+        return _WRITING.get(_thread_key(warehouse))
 
 
 @dataclass(frozen=True)
@@ -146,10 +164,13 @@ class Writing:
         on_wait: Callable[[], None] | None = None,
     ) -> None:
         self.warehouse = warehouse
+        self.depth = 1
         self._writer: IO[str] | None = _lock_file(writer_lock_path(warehouse))
         _wait_for_lock(self._writer, portalocker.LockFlags.EXCLUSIVE, None, on_wait)
         self._readers: IO[str] | None = _lock_file(readers_lock_path(warehouse))
         self.in_place = _try_lock(self._readers, portalocker.LockFlags.EXCLUSIVE)
+        with _WRITING_LOCK:
+            _WRITING[_thread_key(warehouse)] = self
         if self.in_place:
             self.target = warehouse
             return
@@ -168,6 +189,16 @@ class Writing:
         except OSError as exc:
             self.release()
             raise WarehouseError(f"cannot copy the warehouse to {self.target}: {exc}") from None
+
+    def enter(self) -> None:
+        """One more hold of this thread on the same write (a nested open)."""
+        self.depth += 1
+
+    def leave(self) -> None:
+        """A hold closed: the outermost one publishes."""
+        self.depth -= 1
+        if self.depth == 0:
+            self.publish()
 
     def publish(self) -> None:
         """Make what this writer committed the warehouse, then let go of the locks.
@@ -188,6 +219,9 @@ class Writing:
             self.release()
 
     def release(self) -> None:
+        with _WRITING_LOCK:
+            if _WRITING.get(_thread_key(self.warehouse)) is self:
+                del _WRITING[_thread_key(self.warehouse)]
         for handle in (self._readers, self._writer):
             if handle is not None:
                 portalocker.unlock(handle)
