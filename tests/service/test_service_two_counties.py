@@ -312,6 +312,8 @@ OWN_ONLY = {
     # A job and an upload belong to the unit of whoever starts them.
     "/api/v1/jobs",
     "/api/v1/jobs/uploads",
+    "/data-office/jobs",
+    "/data-office/upload",
 }
 
 
