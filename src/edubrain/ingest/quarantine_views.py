@@ -188,8 +188,8 @@ def raw_cells(raw: str | None) -> dict[str, Any]:
 def rejected_rows(
     records: Sequence[Mapping[str, Any]], lang: str = "zh"
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """The rejected source rows of quarantine `records` (already masked for the reader), one
-    per file row in file and row order: the columns as the files had them, then 行号 and 原因
+    """The rejected source rows of quarantine `records` (already masked for the reader; their
+    source cells as `cells`, else parsed from `raw`), one per file row in file and row order: the columns as the files had them, then 行号 and 原因
     (every reason of the row with its message) — and 文件 when they come from several files."""
     rows: dict[tuple[str, str, int], dict[str, Any]] = {}
     reasons: dict[tuple[str, str, int], list[str]] = {}
@@ -197,7 +197,7 @@ def rejected_rows(
     for r in sorted(records, key=lambda r: (r["file"], r["load_id"], r["row_number"])):
         key = (r["file"], r["load_id"], r["row_number"])
         if key not in rows:
-            cells = raw_cells(r.get("raw"))
+            cells = dict(r["cells"]) if "cells" in r else raw_cells(r.get("raw"))
             columns.update(dict.fromkeys(cells))
             rows[key] = cells
             reasons[key] = []

@@ -71,12 +71,13 @@ def date_format_hint(formats: list[str] | None) -> str:
         spelled = fmt
         for code, word in _STRFTIME_PARTS.items():
             spelled = spelled.replace(code, word)
-        readable = (
-            "%" not in spelled
-            and not any(ch in fmt for ch in "年月日时分秒")
-            and any(ch in fmt for ch in "-/. :")
-        )
-        hints.append(f"{spelled}（如 {example}）" if readable else f"如 {example}")
+        plain = "%" not in spelled and not any(ch in fmt for ch in "年月日时分秒")
+        if plain and any(ch in fmt for ch in "-/. :"):
+            hints.append(f"{spelled}（如 {example}）")
+        elif plain:
+            hints.append(f"{spelled}连写（如 {example}）")
+        else:
+            hints.append(f"如 {example}")
     return "、".join(dict.fromkeys(hints))
 
 
@@ -271,7 +272,7 @@ def codes(ctx: Context) -> Iterator[Violation]:
         else:
             rows = _indices(pc.invert(pc.is_in(col.text, value_set=known)))
             rows = rows[np.asarray(col.text.is_valid().to_numpy(zero_copy_only=False))[rows]]
-        yield _violation(rows, f, Reason.UNKNOWN_CODE, _name(f), col.text, suffix)
+        yield _violation(rows, f, Reason.UNKNOWN_CODE, _name(f) + " ", col.text, suffix)
 
 
 def ranges(ctx: Context) -> Iterator[Violation]:

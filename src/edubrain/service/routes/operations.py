@@ -24,6 +24,7 @@ from edubrain.ingest.quarantine_views import (
     OPEN,
     RESOLVED,
     filtered,
+    raw_cells,
     rejected_rows,
     summary_exprs,
     summary_from,
@@ -32,7 +33,7 @@ from edubrain.ingest.quarantine_views import (
 )
 from edubrain.service import spreadsheet
 from edubrain.service.deps import Services, ServicesDep, Trail, require
-from edubrain.service.masking import mask_free_text, quarantine_row
+from edubrain.service.masking import mask_free_text, quarantine_cells, quarantine_row
 from edubrain.service.policy import (
     Actor,
     Permission,
@@ -209,7 +210,10 @@ def download_quarantine(
     ordered = t.order_by([t.file, t.load_id, t.row_number, t.field, t.reason])
     records = services.reader.rows(ordered.limit(MAX_DOWNLOAD_RECORDS))
     seen = clearance(actor.role)
-    masked = [quarantine_row(r, seen) for r in records]
+    masked = [
+        quarantine_row(r, seen) | {"cells": quarantine_cells(raw_cells(r["raw"]), seen)}
+        for r in records
+    ]
     header, rows = rejected_rows(masked, lang)
     body = spreadsheet.xlsx_sheet("被拒绝的行", header, rows)
     trail.record(
