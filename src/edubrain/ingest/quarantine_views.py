@@ -188,9 +188,10 @@ def raw_cells(raw: str | None) -> dict[str, Any]:
 def rejected_rows(
     records: Sequence[Mapping[str, Any]], lang: str = "zh"
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """The rejected source rows of quarantine `records` (already masked for the reader; their
-    source cells as `cells`, else parsed from `raw`), one per file row in file and row order: the columns as the files had them, then 行号 and 原因
-    (every reason of the row with its message) — and 文件 when they come from several files."""
+    """The rejected source rows of quarantine `records` (already masked for the reader;
+    their source cells as `cells`, else parsed from `raw`), one per file row in file and row
+    order: the columns as the files had them, then 行号 and 原因 (every reason of the row with
+    its message) — and 文件 when they come from several files."""
     rows: dict[tuple[str, str, int], dict[str, Any]] = {}
     reasons: dict[tuple[str, str, int], list[str]] = {}
     columns: dict[str, None] = {}
