@@ -129,21 +129,35 @@ def _rows(t: ir.Table) -> ir.Table:
 
 
 def summary_exprs(t: ir.Table, with_schools: ir.Table) -> dict[str, ir.Table]:
-    """Row counts of `t` (records with `resolved`) by reason, file, school and status:
+    """Row counts of `t` (records with `resolved`) by main reason, file, school and status:
     a row counts once per group, however many of its fields broke a rule.
     `with_schools` is `t` passed through `with_school`."""
-    by_reason = t.select("load_id", "row_number", "reason").distinct()
+    # A row counts under its main reason, the most fundamental one (`quarantine.PRIORITY`):
+    # the later ones are often its consequences (a mis-decoded code is also an unknown code),
+    # and so the counts add up to the rows.
+    ranked = t.mutate(rank=t.reason.cases(*PRIORITY.items(), else_=len(PRIORITY)))
+    first = ranked.group_by(["load_id", "row_number"]).aggregate(rank=ranked.rank.min())
+    by_reason = (
+        ranked.join(first, ["load_id", "row_number", "rank"])
+        .select("load_id", "row_number", "reason")
+        .distinct()
+    )
     by_file = _rows(t)
     by_school = with_schools.select("load_id", "row_number", "school_code").distinct()
-    rows = _rows(t)
     return {
         "reason": by_reason.group_by("reason").aggregate(rows=by_reason.count()),
         "file": by_file.group_by("file").aggregate(rows=by_file.count()).order_by("file"),
         "school": by_school.group_by("school_code")
         .aggregate(rows=by_school.count())
         .order_by("school_code"),
-        "status": rows.group_by("resolved").aggregate(rows=rows.count()),
+        "status": status_expr(t),
     }
+
+
+def status_expr(t: ir.Table) -> ir.Table:
+    """Row counts of `t` (records with `resolved`) by status."""
+    rows = _rows(t)
+    return rows.group_by("resolved").aggregate(rows=rows.count())
 
 
 def summary_from(

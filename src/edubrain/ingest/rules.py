@@ -66,7 +66,7 @@ def date_format_hint(formats: list[str] | None) -> str:
     No strftime codes: each format is spelled with 年/月/日 where its separators allow it,
     and always shown by an example."""
     hints: list[str] = []
-    for fmt in formats or ["%Y-%m-%d"]:
+    for fmt in [f for f in formats or [] if "%" in f] or ["%Y-%m-%d"]:
         example = _EXAMPLE_MOMENT.strftime(fmt.replace("%f", "")).strip()
         spelled = fmt
         for code, word in _STRFTIME_PARTS.items():
@@ -275,6 +275,19 @@ def codes(ctx: Context) -> Iterator[Violation]:
         yield _violation(rows, f, Reason.UNKNOWN_CODE, _name(f) + " ", col.text, suffix)
 
 
+# Units of measure as a message names them (the standard writes them as symbols).
+_UNIT_NAMES = {
+    "s": "秒",
+    "min": "分钟",
+    "h": "小时",
+    "cm": "厘米",
+    "kg": "千克",
+    "ml": "毫升",
+    "D": "屈光度",
+    "ratio": "",
+}
+
+
 def ranges(ctx: Context) -> Iterator[Violation]:
     for f, col in _fields(ctx):
         if f.minimum is None and f.maximum is None:
@@ -283,7 +296,7 @@ def ranges(ctx: Context) -> Iterator[Violation]:
         high = pc.greater(col.typed, f.maximum) if f.maximum is not None else None
         outside = low if high is None else high if low is None else pc.or_(low, high)
         rows = _indices(outside)
-        unit = f" {f.unit}" if f.unit else ""
+        unit = _UNIT_NAMES.get(f.unit or "", f.unit or "")
         lo = "-∞" if f.minimum is None else f"{f.minimum:g}"
         hi = "∞" if f.maximum is None else f"{f.maximum:g}"
         yield _violation(

@@ -26,6 +26,7 @@ from edubrain.ingest.quarantine_views import (
     filtered,
     raw_cells,
     rejected_rows,
+    status_expr,
     summary_exprs,
     summary_from,
     with_school,
@@ -167,8 +168,8 @@ def quarantine_summary(
     status: Status = None,
     lang: Lang = "zh",
 ) -> dict[str, Any]:
-    """Quarantined rows in the caller's scope counted by reason, file, school and status (a
-    row counts once per group). The status counts ignore the `status` filter, the others
+    """Quarantined rows in the caller's scope counted by main reason (the most fundamental of
+    a row's reasons), file, school and status: a row counts once in each. The status counts ignore the `status` filter, the others
     apply every filter. Counts only: no personal data, no audit entry."""
     scoped = _scoped_quarantine(services, actor)
     t = filtered(scoped, **_filters(reason, file, entity, load_id, status))
@@ -176,7 +177,7 @@ def quarantine_summary(
     reader = services.reader
     with reader.lock:
         exprs = summary_exprs(t, with_school(t, reader))
-        exprs["status"] = summary_exprs(any_status, any_status)["status"]
+        exprs["status"] = status_expr(any_status)
     results = {name: reader.rows(expr) for name, expr in exprs.items()}
     return summary_from(results, lang)
 
