@@ -169,8 +169,9 @@ def quarantine_summary(
     lang: Lang = "zh",
 ) -> dict[str, Any]:
     """Quarantined rows in the caller's scope counted by main reason (the most fundamental of
-    a row's reasons), file, school and status: a row counts once in each. The status counts ignore the `status` filter, the others
-    apply every filter. Counts only: no personal data, no audit entry."""
+    a row's reasons), file, school and status: a row counts once in each. The status counts
+    ignore the `status` filter, the others apply every filter. Counts only: no personal data,
+    no audit entry."""
     scoped = _scoped_quarantine(services, actor)
     t = filtered(scoped, **_filters(reason, file, entity, load_id, status))
     any_status = filtered(scoped, **_filters(reason, file, entity, load_id, None))
