@@ -181,6 +181,7 @@ class QuarantineRow(BaseModel):
     message: str | None
     raw: str | None = Field(description="The source row; ID and phone numbers masked.")
     reason_name: str | None = Field(default=None, description="The reason's name (原因).")
+    field_label: str | None = Field(default=None, description="The field's label (字段).")
     status: Literal["open", "resolved"] = Field(
         default="open",
         description="open (未处理), or resolved (已解决): a later load of the same source "

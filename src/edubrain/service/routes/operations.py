@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from edubrain.errors import NotFoundError
+from edubrain.errors import NotFoundError, UnknownEntityError
 from edubrain.govern.identity import PERSON_MENTION_TABLE
 from edubrain.govern.quality import UNKNOWN_SCHOOL, RuleContext
 from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
@@ -53,6 +53,7 @@ from edubrain.service.schemas import (
     StewardDecisionOut,
 )
 from edubrain.standard.entities import DataClass
+from edubrain.standard.entities import entity as standard_entity
 from edubrain.warehouse import LOADS_TABLE, QUARANTINE_TABLE
 
 if TYPE_CHECKING:
@@ -114,9 +115,20 @@ def _filters(
             "status": status}  # fmt: skip
 
 
+def _field_label(entity_name: str | None, field: str | None) -> str | None:
+    """A standard field's Chinese label; a source column (an encoding error's) as it is."""
+    if not entity_name or not field:
+        return field
+    try:
+        return standard_entity(entity_name).field(field).label
+    except (KeyError, UnknownEntityError):
+        return field
+
+
 def _item(row: dict[str, Any], seen: frozenset[DataClass], lang: str) -> dict[str, Any]:
     item = quarantine_row(row, seen)
     item["reason_name"] = reason_name(item["reason"] or "", lang)
+    item["field_label"] = _field_label(item.get("entity"), item.get("field"))
     item["status"] = RESOLVED if item.pop("resolved", False) else OPEN
     item.pop("natural_key", None)
     return item
