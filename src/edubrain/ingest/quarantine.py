@@ -89,6 +89,14 @@ def reason_name(code: str, lang: str = "zh") -> str:
     return en if lang == "en" else zh
 
 
+def reason_code(given: str) -> str:
+    """A reason code from a code or a name (Chinese or English); anything else as given."""
+    for reason, names in REASON_NAMES.items():
+        if given == reason.value or given in names:
+            return reason.value
+    return given
+
+
 @dataclass(frozen=True)
 class Violation:
     """Records that break one rule: their indices, the field, the reason and a message each."""
