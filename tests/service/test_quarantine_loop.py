@@ -281,3 +281,42 @@ def test_a_corrected_reupload_resolves_the_rows(region: tuple[Path, Path], tmp_p
         ).json()
         counts = {s["status"]: s["rows"] for s in summary["status"]}
         assert counts["resolved"] == len(fixed)
+
+
+# -- the cockpit's quarantine tab ---------------------------------------------------------
+
+PASSWORD = "Quarantine-test-2026!"
+
+
+def test_the_quarantine_tab(api: Client, region: tuple[Path, Path]) -> None:
+    from edubrain.cockpit.i18n import LANG_COOKIE
+    from edubrain.service.auth import password_hasher
+
+    services = api.client.app.state.services  # type: ignore[attr-defined]
+    hashed = password_hasher(api.settings).hash(PASSWORD)
+    add_user(services.store, "office", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, "339901"), hashed)
+    r = api.client.post(
+        "/login",
+        data={"username": "office", "password": PASSWORD, "next": "/data-office"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    page = api.client.get("/data-office", params={"tab": "quarantine"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    # Status, reasons by name and files are select boxes; 未处理 is chosen by default.
+    assert re.search(r'<option value="open" selected>未处理（\d+）</option>', html)
+    for reason in {f["expected_reason"] for f in _faults(region[0])}:
+        assert re.search(rf'<option value="{reason}">{reason_name(reason)}（\d+）</option>', html)
+    assert '<select id="q-file" name="file">' in html and "学籍_学生信息_339901.csv（" in html
+    assert 'id="q-entity"' not in html and 'id="q-load"' not in html
+    assert "<code>bad_date</code>" not in html and "下载被拒绝的行" in html
+    assert 'id="quarantine-by-reason"' in html and 'id="quarantine-by-school"' in html
+    # A filter that matches nothing says so.
+    empty = api.client.get("/data-office", params={"tab": "quarantine", "status": "resolved"})
+    assert "没有符合条件的隔离记录" in empty.text and "下载被拒绝的行" not in empty.text
+    # English with the language switch: reason and status names too.
+    api.client.cookies.set(LANG_COOKIE, "en")
+    english = api.client.get("/data-office", params={"tab": "quarantine"}).text
+    assert re.search(r'<option value="open" selected>Open（\d+）</option>', english)
+    assert "Invalid date" in english and "Download the rejected rows" in english
