@@ -255,7 +255,13 @@ def _pages(ws: Workspace, who: str) -> list[str]:
     )
     pages = [item.href for item in nav_for(actor)]
     more = {
-        "/data-office": ["?tab=quarantine", "?tab=quarantine&status=all", "?tab=quality", "?tab=steward", "?tab=runs"],
+        "/data-office": [
+            "?tab=quarantine",
+            "?tab=quarantine&status=all",
+            "?tab=quality",
+            "?tab=steward",
+            "?tab=runs",
+        ],
         "/warnings": ["?status=", "?status=&show=" + ws.county_warning()["warning_id"]],
         "/audit": ["?verify=1", "?user=c1_admin"],
         "/students": [f"/{ws.county.students[0]['student_number']}"],
