@@ -312,6 +312,11 @@ def test_the_quarantine_tab(api: Client, region: tuple[Path, Path]) -> None:
     assert 'id="q-entity"' not in html and 'id="q-load"' not in html
     assert "<code>bad_date</code>" not in html and "下载被拒绝的行" in html
     assert 'id="quarantine-by-reason"' in html and 'id="quarantine-by-school"' in html
+    # The download link works with the cockpit's session.
+    link = re.search(r'<a href="([^"]+)" download>下载被拒绝的行</a>', html)
+    assert link
+    got = api.client.get(link.group(1).replace("&amp;", "&"))
+    assert got.status_code == 200 and got.content[:2] == b"PK"
     # A filter that matches nothing says so.
     empty = api.client.get("/data-office", params={"tab": "quarantine", "status": "resolved"})
     assert "没有符合条件的隔离记录" in empty.text and "下载被拒绝的行" not in empty.text
