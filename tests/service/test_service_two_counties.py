@@ -218,7 +218,9 @@ def _urls(ws: Workspace) -> list[str]:
         "/indicators/values": ["", f"unit_code={school}", f"unit_code={ws.first}"],
         "/warnings": ["", f"unit_code={ws.first}", f"unit_code={school}"],
         "/quality": ["", "by=school_code", "by=load_id", "by=entity"],
-        "/ingest/quarantine": ["", "limit=500"],
+        "/ingest/quarantine": ["", "limit=500", "status=all&limit=500"],
+        "/ingest/quarantine/summary": ["", "status=all"],
+        "/ingest/quarantine/download": ["", "status=all"],
         "/students": ["", f"school_code={school}"],
         "/teachers": ["", f"school_code={school}"],
     }
@@ -253,7 +255,13 @@ def _pages(ws: Workspace, who: str) -> list[str]:
     )
     pages = [item.href for item in nav_for(actor)]
     more = {
-        "/data-office": ["?tab=quarantine", "?tab=quality", "?tab=steward", "?tab=runs"],
+        "/data-office": [
+            "?tab=quarantine",
+            "?tab=quarantine&status=all",
+            "?tab=quality",
+            "?tab=steward",
+            "?tab=runs",
+        ],
         "/warnings": ["?status=", "?status=&show=" + ws.county_warning()["warning_id"]],
         "/audit": ["?verify=1", "?user=c1_admin"],
         "/students": [f"/{ws.county.students[0]['student_number']}"],
@@ -462,6 +470,9 @@ def test_each_county_sees_its_own_operational_rows(workspace: Workspace) -> None
     rows = _get(ws, "c2_admin", "/ingest/quarantine")["items"]
     # the third pupil, under the header: row 4 as a spreadsheet shows it
     assert [(r["load_id"] in ws.second_loads, r["row_number"]) for r in rows] == [(True, 4)]
+    summary = _get(ws, "c2_admin", "/ingest/quarantine/summary")
+    assert sum(r["rows"] for r in summary["reason"]) == 1
+    assert [f["file"] for f in summary["file"]] == [rows[0]["file"]]
     first_rows = _get(ws, "c1_admin", "/ingest/quarantine", limit=500)["items"]
     assert first_rows and all(r["load_id"] in first_loads for r in first_rows)
     queue = _get(ws, "c1_admin", "/steward/queue")["items"]

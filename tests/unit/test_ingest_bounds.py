@@ -316,8 +316,8 @@ def test_chunked_reading_finds_duplicates_across_chunks_like_a_whole_read(
     with open_warehouse(Settings(home=tmp_path / "chunked")) as wh:
         messages = {r["row_number"]: r["message"] for r in wh.to_arrow("quarantine").to_pylist()}
     assert messages == {
-        602: "row is an exact copy of row 12",
-        603: "natural key (student_number) is the same as in row 22 but the content differs",
+        602: "与第 12 行完全相同（重复行）",
+        603: "学籍号与第 22 行相同，但其他内容不同",
     }
 
 

@@ -297,7 +297,7 @@ def test_a_utf8_row_in_a_gbk_file_is_still_an_encoding_error(
         {"encoding_error": 1, "unknown_code": 1},
     )
     (bad,) = [r for r in table(settings, "quarantine") if r["reason"] == "encoding_error"]
-    assert bad["row_number"] == 3 and bad["message"].startswith("column 姓名 ")
+    assert bad["row_number"] == 3 and bad["message"].startswith("列“姓名”")
 
 
 def test_xlsx_rows_keep_their_numbers_when_the_sheet_starts_lower(

@@ -95,7 +95,7 @@ def test_gbk_students_with_three_bad_rows(tmp_path: Path, settings: Settings) ->
         (8, "name", "missing_required"),  # priority: missing_required before unknown_code
         (8, "sex", "unknown_code"),
     ]
-    assert "'2018.2.30'" in quarantine[0]["message"] and "birth_date" in quarantine[0]["message"]
+    assert "'2018.2.30'" in quarantine[0]["message"] and "出生日期" in quarantine[0]["message"]
     assert json.loads(quarantine[0]["raw"])["出生日期"] == "2018.2.30"
     assert {r["file_sha256"] for r in quarantine} == {report.sha256}
     students = {r["name"]: r for r in table(settings, "student")}

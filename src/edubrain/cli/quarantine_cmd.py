@@ -14,20 +14,37 @@ from edubrain.usecases.ingest import quarantined
 
 
 def quarantine(
-    reason: Annotated[str | None, typer.Option("--reason", help="Only this reason code.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Only this reason (code or name, 日期无效).")
+    ] = None,
     file: Annotated[
         str | None, typer.Option("--file", help="Only files whose path contains this text.")
     ] = None,
     entity: Annotated[str | None, typer.Option("--entity", help="Only this entity.")] = None,
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help="open (未处理: no later load accepted the row's key), resolved (已解决) or all.",
+        ),
+    ] = "all",
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to show.")] = 20,
     summary: Annotated[
-        bool, typer.Option("--summary", help="Counts by file and reason instead of rows.")
+        bool, typer.Option("--summary", help="Counts by file, reason and status instead.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
-    """Show quarantined rows (file, row, field, reason, message), newest loads first."""
+    """Show quarantined rows (file, row, field, reason, status, message), newest loads first."""
+    if status not in ("open", "resolved", "all"):
+        raise typer.BadParameter("open, resolved or all", param_hint="--status")
     found = quarantined(
-        load_settings(), reason=reason, file=file, entity=entity, limit=limit, summary=summary
+        load_settings(),
+        reason=reason,
+        file=file,
+        entity=entity,
+        status=None if status == "all" else status,
+        limit=limit,
+        summary=summary,
     )
     rows, columns = found.rows, found.columns
     if as_json:

@@ -7,8 +7,8 @@ login sends the browser to /login; a refused permission is a 403 page, audited b
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import parse_qs, quote, urlsplit
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
@@ -21,7 +21,14 @@ from edubrain import installed
 from edubrain.cockpit import views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
-from edubrain.cockpit.render import PUPILS, Deferred, page, static_response, streamed_page
+from edubrain.cockpit.render import (
+    PUPILS,
+    Deferred,
+    lang_of,
+    page,
+    static_response,
+    streamed_page,
+)
 from edubrain.errors import InvalidInputError, NotFoundError
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
@@ -362,6 +369,8 @@ def data_office(
     entity: Text = None,
     reason: Text = None,
     load_id: Text = None,
+    file: Annotated[str | None, Query(max_length=1000)] = None,
+    status: Text = None,
     cursor: Cursor = None,
 ) -> Response:
     """Ingestion runs, the quarantine browser, quality scorecards, the steward's queue."""
@@ -370,12 +379,8 @@ def data_office(
     runs = operations.list_runs(services, actor, limit=200)
     context["runs"] = runs
     if tab == "quarantine":
-        result = operations.list_quarantine(
-            services, trail, actor, entity=entity or None, reason=reason or None,
-            load_id=load_id or None, cursor=cursor, limit=50,
-        )  # fmt: skip
-        context["quarantine"] = result["items"]
-        context["next_cursor"] = result["next_cursor"]
+        context.update(_quarantine_tab(request, services, trail, actor, entity, reason,
+                                       load_id, file, status, cursor))  # fmt: skip
     elif tab == "quality" and allowed(actor, Permission.QUALITY_READ):
         context["quality"] = operations.get_quality(services, actor, by=["source"])
         context["quality_entity"] = operations.get_quality(services, actor, by=["entity"])
@@ -397,6 +402,46 @@ def data_office(
     else:
         context["tab"] = "runs"
     return page(request, actor, "data_office.html", context)
+
+
+def _quarantine_tab(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Actor,
+    entity: str | None,
+    reason: str | None,
+    load_id: str | None,
+    file: str | None,
+    status: str | None,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """The quarantine browser: 未处理 rows by default, select boxes of reasons (by name) and
+    files with their counts, the counts by status and school, and the download of the rows."""
+    lang: Literal["zh", "en"] = "en" if lang_of(request) == "en" else "zh"
+    chosen: Literal["open", "resolved", "all"] = (
+        "resolved" if status == "resolved" else "all" if status == "all" else "open"
+    )
+    filters = {"entity": entity or None, "reason": reason or None,
+               "load_id": load_id or None, "file": file or None}  # fmt: skip
+    result = operations.list_quarantine(
+        services, trail, actor, **filters, status=chosen, lang=lang, cursor=cursor, limit=50
+    )
+    summary = operations.quarantine_summary(services, actor, **filters, status=chosen, lang=lang)
+    # The select boxes offer every reason and file of the caller's quarantine (in this status).
+    options = operations.quarantine_summary(services, actor, status=chosen, lang=lang)
+    query = {k: v for k, v in {**filters, "status": chosen}.items() if v}
+    return {
+        "quarantine": result["items"],
+        "next_cursor": result["next_cursor"],
+        "q_summary": summary,
+        "q_reasons": options["reason"],
+        "q_files": options["file"],
+        "q_file": file or "",
+        "q_status": chosen,
+        "q_query": urlencode(query),
+        "q_download": "/api/v1/ingest/quarantine/download?" + urlencode({**query, "lang": lang}),
+    }
 
 
 @router.post("/data-office/steward")

@@ -32,7 +32,12 @@ import pyarrow as pa
 from edubrain.errors import UnreadableFileError, UnrecognisedFileError
 from edubrain.ingest.discover import FileSpec, discover
 from edubrain.ingest.normalise import Column, normalise, null_column
-from edubrain.ingest.quarantine import PRIORITY, Quarantine, build_quarantine
+from edubrain.ingest.quarantine import (
+    PRIORITY,
+    Quarantine,
+    build_quarantine,
+    with_natural_key,
+)
 from edubrain.ingest.readers import (
     RAGGED_COLUMN,
     RawTable,
@@ -193,6 +198,7 @@ def _check_chunk(
         raw=raw,
         spec=spec,
         load_id=load_id,
+        keys=_key_columns(ent, columns),
     )
     accepted = pa.array(np.flatnonzero(~quarantine.bad))
     rows = pa.table(
@@ -207,14 +213,25 @@ def _check_chunk(
     return _Chunk(raw, records.num_records, quarantine, rows, records, columns)
 
 
+def _key_columns(ent: Entity, columns: Mapping[str, Column]) -> pa.Table | None:
+    """The natural key's typed columns of a chunk's records; None when the file lacks one."""
+    if not all(k in columns for k in ent.natural_key):
+        return None
+    return pa.table([columns[k].typed for k in ent.natural_key], names=list(ent.natural_key))
+
+
 def _sealed(chunk: _Chunk, ent: Entity, sealer: Sealer | None) -> _Chunk:
-    """`chunk` with ID numbers and G 学籍号 sealed, in its rows and in quarantined text."""
+    """`chunk` with ID numbers and G 学籍号 sealed, in its rows and in quarantined text (and
+    in the quarantined records' natural keys, sealed as the entity table stores them)."""
     if sealer is None:
         return chunk
+    keys = chunk.quarantine.keys
     quarantine = replace(
         chunk.quarantine,
         records=seal_text_columns(chunk.quarantine.records, _QUARANTINE_TEXT, sealer),
     )
+    if keys is not None:
+        quarantine = with_natural_key(quarantine, seal_core_fields(keys, ent, sealer))
     return replace(chunk, rows=seal_core_fields(chunk.rows, ent, sealer), quarantine=quarantine)
 
 

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from edubrain.ingest.discover import FileSpec
 from edubrain.ingest.readers import RawTable
 from edubrain.ingest.records import Records
-from edubrain.warehouse.schema import QUARANTINE_SCHEMA
+from edubrain.warehouse.schema import NATURAL_KEY_SEPARATOR, QUARANTINE_SCHEMA
 
 
 class Reason(StrEnum):
@@ -63,6 +63,40 @@ REASON_WHEN: dict[Reason, str] = {
 }
 
 
+# The reason codes' names as the data office reads them: Chinese, and English for the cockpit's
+# language switch. The browser, the CLI, the downloads and the summaries name reasons from here.
+REASON_NAMES: dict[Reason, tuple[str, str]] = {
+    Reason.ENCODING_ERROR: ("编码错误", "Encoding error"),
+    Reason.MISSING_REQUIRED: ("必填项为空", "Required value missing"),
+    Reason.BAD_FORMAT: ("格式错误", "Wrong format"),
+    Reason.BAD_CHECK_DIGIT: ("校验位错误", "Wrong check digit"),
+    Reason.BAD_DATE: ("日期无效", "Invalid date"),
+    Reason.BAD_NUMBER: ("数字无效", "Invalid number"),
+    Reason.UNKNOWN_CODE: ("代码未知", "Unknown code"),
+    Reason.OUT_OF_RANGE: ("超出范围", "Out of range"),
+    Reason.IMPLAUSIBLE_BIRTH_DATE: ("出生日期不合理", "Implausible birth date"),
+    Reason.DUPLICATE_ROW: ("重复行", "Duplicate row"),
+    Reason.DUPLICATE_KEY: ("主键重复", "Duplicate key"),
+}
+
+
+def reason_name(code: str, lang: str = "zh") -> str:
+    """A reason code's name in `lang` ("zh" or "en"); an unknown code as it is."""
+    try:
+        zh, en = REASON_NAMES[Reason(code)]
+    except ValueError:
+        return code
+    return en if lang == "en" else zh
+
+
+def reason_code(given: str) -> str:
+    """A reason code from a code or a name (Chinese or English); anything else as given."""
+    for reason, names in REASON_NAMES.items():
+        if given == reason.value or given in names:
+            return reason.value
+    return given
+
+
 @dataclass(frozen=True)
 class Violation:
     """Records that break one rule: their indices, the field, the reason and a message each."""
@@ -89,6 +123,36 @@ class Quarantine:
     records: pa.Table  # QUARANTINE_SCHEMA
     bad: npt.NDArray[np.bool_]  # per record: quarantined?
     reasons: dict[str, int]  # reason → records (rows) carrying it
+    keys: pa.Table | None = None
+    """Per quarantine record, its natural key's typed values (None: the file lacks a key field):
+    sealed with the chunk, then written as the `natural_key` column (`with_natural_key`)."""
+
+
+def key_text(keys: pa.Table | None, n: int) -> pa.Array:
+    """The natural key of each row as one text: the values as the warehouse prints them (SQL
+    `CAST(… AS VARCHAR)`), joined by NATURAL_KEY_SEPARATOR; null when a value is missing.
+    `edubrain.ingest.quarantine_views` builds the same text from the entity tables."""
+    if keys is None or keys.num_columns == 0:
+        return pa.nulls(n, pa.string())
+    parts = []
+    for column in keys.columns:
+        if pa.types.is_timestamp(column.type):
+            parts.append(pc.strftime(column, format="%Y-%m-%d %H:%M:%S"))
+        else:
+            parts.append(pc.cast(column, pa.string()))
+    if len(parts) == 1:
+        return parts[0].combine_chunks() if isinstance(parts[0], pa.ChunkedArray) else parts[0]
+    joined = pc.binary_join_element_wise(*parts, NATURAL_KEY_SEPARATOR)
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def with_natural_key(quarantine: Quarantine, keys: pa.Table | None) -> Quarantine:
+    """`quarantine` with its `natural_key` column made from `keys` (e.g. sealed ones)."""
+    records = quarantine.records
+    i = records.schema.get_field_index("natural_key")
+    text = key_text(keys, records.num_rows)
+    records = records.set_column(i, records.schema.field(i), text)
+    return Quarantine(records, quarantine.bad, quarantine.reasons, keys)
 
 
 def build_quarantine(
@@ -99,7 +163,10 @@ def build_quarantine(
     raw: RawTable,
     spec: FileSpec,
     load_id: str,
+    keys: pa.Table | None = None,
 ) -> Quarantine:
+    """The quarantine records of `violations`, most fundamental reason first; `keys` are the
+    records' natural-key columns (typed), kept to tell later whether a row was resolved."""
     bad = np.zeros(n_records, dtype=bool)
     violations = [v for v in violations if len(v.rows)]
     by_reason: dict[str, list[npt.NDArray[np.int64]]] = {}
@@ -144,7 +211,9 @@ def build_quarantine(
             pa.array(reason_names[order], pa.string()),
             messages,
             pa.array(raw_text, pa.string()),
+            pa.nulls(n, pa.string()),
         ],
         schema=QUARANTINE_SCHEMA,
     )
-    return Quarantine(table, bad, reasons)
+    taken = keys.take(pa.array(rows)) if keys is not None else None
+    return with_natural_key(Quarantine(table, bad, reasons), taken)

@@ -640,7 +640,7 @@ def _read_csv_ragged(
         if len(record) == width:
             ragged.append(None)
         else:
-            ragged.append(f"{len(record)} fields, header has {width}")
+            ragged.append(f"该行有 {len(record)} 列，表头有 {width} 列")
             misshapen += 1
         padded = (record + [""] * width)[:width]
         for column, value in zip(columns, padded, strict=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -52,7 +52,33 @@ def _indices(mask: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
 
 
 def _name(f: Field) -> str:
-    return f"{f.name} ({f.label}) "
+    """A field as the data office knows it: its Chinese label in the data standard."""
+    return f"{f.label}"
+
+
+_STRFTIME_PARTS = {"%Y": "年", "%m": "月", "%d": "日", "%H": "时", "%M": "分", "%S": "秒"}
+_EXAMPLE_MOMENT = datetime(2019, 4, 30, 8, 30, 0)
+
+
+def date_format_hint(formats: list[str] | None) -> str:
+    """The date formats a mapping accepts, as people read them: 年-月-日（如 2019-04-30）.
+
+    No strftime codes: each format is spelled with 年/月/日 where its separators allow it,
+    and always shown by an example."""
+    hints: list[str] = []
+    for fmt in [f for f in formats or [] if "%" in f] or ["%Y-%m-%d"]:
+        example = _EXAMPLE_MOMENT.strftime(fmt.replace("%f", "")).strip()
+        spelled = fmt
+        for code, word in _STRFTIME_PARTS.items():
+            spelled = spelled.replace(code, word)
+        plain = "%" not in spelled and not any(ch in fmt for ch in "年月日时分秒")
+        if plain and any(ch in fmt for ch in "-/. :"):
+            hints.append(f"{spelled}（如 {example}）")
+        elif plain:
+            hints.append(f"{spelled}连写（如 {example}）")
+        else:
+            hints.append(f"如 {example}")
+    return "、".join(dict.fromkeys(hints))
 
 
 def _fields(ctx: Context) -> Iterator[tuple[Field, Column]]:
@@ -68,9 +94,17 @@ def _violation(
     prefix: str,
     values: pa.Array | None,
     suffix: str,
+    *,
+    quote: bool = True,
 ) -> Violation:
     taken = values.take(pa.array(rows)) if values is not None else None
-    return Violation(rows, f.name if f else None, reason, message(prefix, taken, suffix, len(rows)))
+    text = message(prefix, taken, suffix, len(rows), quote=quote)
+    return Violation(rows, f.name if f else None, reason, text)
+
+
+def key_labels(ent: Entity) -> str:
+    """The natural key of `ent` by its fields' Chinese labels: 学籍号、学年."""
+    return "、".join(ent.field(k).label for k in ent.natural_key)
 
 
 # -- rules ---------------------------------------------------------------------------------
@@ -90,7 +124,9 @@ def encoding_errors(ctx: Context) -> Iterator[Violation]:
         seen |= new
         rows = np.flatnonzero(new[ctx.records.source_row])
         values = column.combine_chunks().take(pa.array(ctx.records.source_row[rows]))
-        msg = message(f"column {name} ", values, " holds bytes that do not decode", len(rows))
+        msg = message(
+            f"列“{name}”的值 ", values, " 含有无法按文件编码识别的字符（乱码）", len(rows)
+        )
         yield Violation(rows, name, Reason.ENCODING_ERROR, msg)
 
 
@@ -102,7 +138,7 @@ def ragged_rows(ctx: Context) -> Iterator[Violation]:
         ctx.raw.table.column(RAGGED_COLUMN).combine_chunks().take(pa.array(ctx.records.source_row))
     )
     rows = _indices(problem.is_valid())
-    yield _violation(rows, None, Reason.BAD_FORMAT, "row has ", problem, "")
+    yield _violation(rows, None, Reason.BAD_FORMAT, "", problem, "", quote=False)
 
 
 def missing_required(ctx: Context) -> Iterator[Violation]:
@@ -113,7 +149,7 @@ def missing_required(ctx: Context) -> Iterator[Violation]:
             rows = np.arange(ctx.n, dtype=np.int64)
         else:
             rows = _indices(ctx.columns[f.name].text.is_null())
-        yield _violation(rows, f, Reason.MISSING_REQUIRED, _name(f), None, "is required but empty")
+        yield _violation(rows, f, Reason.MISSING_REQUIRED, _name(f), None, "为必填项，但为空")
 
 
 _PARSE_REASON = {
@@ -134,14 +170,14 @@ def unparseable(ctx: Context) -> Iterator[Violation]:
         rule = ctx.records.rules[f.name]
         rows = _indices(pc.and_(col.text.is_valid(), col.typed.is_null()))
         if f.type in (FieldType.DATE, FieldType.DATETIME):
-            what = "is not a real date in the format(s) " + ", ".join(rule.formats or ["%Y-%m-%d"])
+            what = "不是有效日期，应为 " + date_format_hint(rule.formats)
         elif f.type is FieldType.BOOLEAN:
-            what = "is not a yes/no value (是/否, true/false, 1/0, Y/N)"
+            what = "不是“是”或“否”"
         elif rule.parse == "minsec":
-            what = "is not a time such as 3'35\" or 215"
+            what = "不是有效的用时，应如 3'35\" 或 215（秒）"
         else:
-            what = "is not a whole number" if f.type is FieldType.INTEGER else "is not a number"
-        yield _violation(rows, f, reason, _name(f), col.text, " " + what)
+            what = "不是整数" if f.type is FieldType.INTEGER else "不是数字"
+        yield _violation(rows, f, reason, _name(f) + " ", col.text, " " + what)
 
 
 def patterns(ctx: Context) -> Iterator[Violation]:
@@ -154,20 +190,27 @@ def patterns(ctx: Context) -> Iterator[Violation]:
             rows,
             f,
             Reason.BAD_FORMAT,
-            _name(f),
+            _name(f) + " ",
             col.text,
-            f" does not match the pattern {f.pattern}",
+            " 格式不对，应为 " + _PATTERN_HINTS.get(f.pattern, "标准规定的格式"),
         )
 
 
+# What a pattern asks for, in words (a regular expression is no help to the data office).
+_PATTERN_HINTS = {
+    r"\d{10}": "10 位数字（学校标识码）",
+    r"20\d{2}-20\d{2}": "“起始年-结束年”，如 2025-2026",
+    r"1\d{10}": "以 1 开头的 11 位手机号码",
+}
+
 _ID_RULE = {
-    Check.ID_NUMBER: (id_number_problems, "an 18-character ID number (GB 11643)"),
-    Check.STUDENT_NUMBER: (student_number_problems, "a 学籍号 (G/J/L + 18 characters)"),
+    Check.ID_NUMBER: (id_number_problems, "18 位身份证件号"),
+    Check.STUDENT_NUMBER: (student_number_problems, "学籍号（G、J 或 L 加 18 位）"),
 }
 _ID_WHY = {
-    "bad_format": "is not ",
-    "bad_date": "holds an impossible birth date for ",
-    "bad_check_digit": "has a wrong check digit for ",
+    "bad_format": "不是",
+    "bad_date": "中的出生日期不存在，不是有效的",
+    "bad_check_digit": "校验位错误，不是有效的",
 }
 
 
@@ -189,7 +232,7 @@ def identifiers(ctx: Context) -> Iterator[Violation]:
         )
         for code, why in _ID_WHY.items():
             rows = _indices(pc.equal(per_record, code))
-            yield _violation(rows, f, Reason(code), _name(f), col.text, f" {why}{what}")
+            yield _violation(rows, f, Reason(code), _name(f) + " ", col.text, f" {why}{what}")
 
 
 def region_codes(ctx: Context) -> Iterator[Violation]:
@@ -199,7 +242,7 @@ def region_codes(ctx: Context) -> Iterator[Violation]:
         shaped = pc.match_substring_regex(col.text, r"^\d{6}$")
         rows = _indices(pc.invert(shaped))
         yield _violation(
-            rows, f, Reason.BAD_FORMAT, _name(f), col.text, " is not a 6-digit GB/T 2260 code"
+            rows, f, Reason.BAD_FORMAT, _name(f) + " ", col.text, " 不是 6 位行政区划代码"
         )
         province = pc.utf8_slice_codeunits(col.text, 0, 2)
         known = pc.is_in(province, value_set=pa.array(list(PROVINCE_CODES)))
@@ -208,9 +251,9 @@ def region_codes(ctx: Context) -> Iterator[Violation]:
             rows,
             f,
             Reason.UNKNOWN_CODE,
-            _name(f),
+            _name(f) + " ",
             col.text,
-            " is not under a known province (GB/T 2260)",
+            " 不属于任何已知的省份（行政区划代码前两位）",
         )
 
 
@@ -219,7 +262,8 @@ def codes(ctx: Context) -> Iterator[Violation]:
         if f.code_table is None:
             continue
         known = pa.array(list(code_table(f.code_table).codes), pa.string())
-        suffix = f" is not a code of {f.code_table} (nor a label the mapping accepts)"
+        table = code_table(f.code_table).label
+        suffix = f" 不是{table}中的代码或名称"
         if f.type is FieldType.CODE_LIST:
             parts = pc.split_pattern(col.text, ";")
             unknown = pc.invert(pc.is_in(pc.list_flatten(parts), value_set=known))
@@ -228,7 +272,20 @@ def codes(ctx: Context) -> Iterator[Violation]:
         else:
             rows = _indices(pc.invert(pc.is_in(col.text, value_set=known)))
             rows = rows[np.asarray(col.text.is_valid().to_numpy(zero_copy_only=False))[rows]]
-        yield _violation(rows, f, Reason.UNKNOWN_CODE, _name(f), col.text, suffix)
+        yield _violation(rows, f, Reason.UNKNOWN_CODE, _name(f) + " ", col.text, suffix)
+
+
+# Units of measure as a message names them (the standard writes them as symbols).
+_UNIT_NAMES = {
+    "s": "秒",
+    "min": "分钟",
+    "h": "小时",
+    "cm": "厘米",
+    "kg": "千克",
+    "ml": "毫升",
+    "D": "屈光度",
+    "ratio": "",
+}
 
 
 def ranges(ctx: Context) -> Iterator[Violation]:
@@ -239,11 +296,11 @@ def ranges(ctx: Context) -> Iterator[Violation]:
         high = pc.greater(col.typed, f.maximum) if f.maximum is not None else None
         outside = low if high is None else high if low is None else pc.or_(low, high)
         rows = _indices(outside)
-        unit = f" {f.unit}" if f.unit else ""
+        unit = _UNIT_NAMES.get(f.unit or "", f.unit or "")
         lo = "-∞" if f.minimum is None else f"{f.minimum:g}"
         hi = "∞" if f.maximum is None else f"{f.maximum:g}"
         yield _violation(
-            rows, f, Reason.OUT_OF_RANGE, _name(f), col.typed, f" is outside {lo}–{hi}{unit}"
+            rows, f, Reason.OUT_OF_RANGE, _name(f) + " ", col.typed, f" 超出范围 {lo}–{hi}{unit}"
         )
 
 
@@ -294,10 +351,10 @@ def _birth_date_fits_grade(ctx: Context) -> Iterator[Violation]:
         rows,
         f,
         Reason.IMPLAUSIBLE_BIRTH_DATE,
-        _name(f),
+        _name(f) + " ",
         birth,
-        f" is {IMPLAUSIBLE_GRADE_AGE_GAP}+ years off the typical age for the grade "
-        "on 1 September of the school year",
+        f" 与年级不符：按学年 9 月 1 日计，年龄与该年级的一般年龄相差 "
+        f"{IMPLAUSIBLE_GRADE_AGE_GAP} 岁或以上",
     )
 
 
@@ -315,9 +372,9 @@ def _teacher_working_age(ctx: Context) -> Iterator[Violation]:
         rows,
         f,
         Reason.IMPLAUSIBLE_BIRTH_DATE,
-        _name(f),
+        _name(f) + " ",
         birth,
-        f" gives an age outside {lo}–{hi} on {ctx.as_of.isoformat()}",
+        f" 不合理：到 {ctx.as_of.isoformat()} 年龄不在 {lo}–{hi} 岁之间",
     )
 
 
@@ -404,7 +461,7 @@ def duplicates(ctx: Context, rejected: npt.NDArray[np.bool_]) -> list[Violation]
     dup = np.flatnonzero(~is_first)
     if len(dup):
         earlier = pa.array(row_number[keep[first[dup]]])
-        msg = message("row is an exact copy of row ", earlier, "", len(dup), quote=False)
+        msg = message("与第 ", earlier, " 行完全相同（重复行）", len(dup), quote=False)
         out.append(Violation(keep[dup], None, Reason.DUPLICATE_ROW, msg))
     distinct = keep[is_first]
     key_cols = [ctx.columns[k].typed.take(pa.array(distinct)) for k in ctx.entity.natural_key]
@@ -412,14 +469,10 @@ def duplicates(ctx: Context, rejected: npt.NDArray[np.bool_]) -> list[Violation]
     clash = np.flatnonzero(~key_first)
     if len(clash):
         earlier = pa.array(row_number[distinct[key_first_index[clash]]])
-        key = ", ".join(ctx.entity.natural_key)
         msg = message(
-            f"natural key ({key}) is the same as in row ",
-            earlier,
-            " but the content differs",
-            len(clash),
+            f"{key_labels(ctx.entity)}与第 ", earlier, " 行相同，但其他内容不同", len(clash),
             quote=False,
-        )
+        )  # fmt: skip
         out.append(Violation(distinct[clash], None, Reason.DUPLICATE_KEY, msg))
     return out
 
@@ -486,15 +539,14 @@ class EarlierChunks:
         out: list[Violation] = []
         if copy.any():
             earlier = same_row.filter(pa.array(copy))
-            msg = message("row is an exact copy of row ", earlier, "", int(copy.sum()), quote=False)
+            msg = message("与第 ", earlier, " 行完全相同（重复行）", int(copy.sum()), quote=False)
             out.append(Violation(idx[copy], None, Reason.DUPLICATE_ROW, msg))
         if (~copy).any():
             earlier = found.column("same_key").combine_chunks().filter(pa.array(~copy))
-            key_names = ", ".join(self._key)
             msg = message(
-                f"natural key ({key_names}) is the same as in row ",
+                f"{key_labels(ctx.entity)}与第 ",
                 earlier,
-                " but the content differs",
+                " 行相同，但其他内容不同",
                 int((~copy).sum()),
                 quote=False,
             )

@@ -234,6 +234,26 @@ def quarantine_row(row: Mapping[str, Any], seen_in_clear: Iterable[DataClass]) -
     return out
 
 
+def quarantine_cells(
+    cells: Mapping[str, Any], seen_in_clear: Iterable[DataClass]
+) -> dict[str, Any]:
+    """A quarantined row's source cells (column → value) masked as `quarantine_row` masks the
+    raw row, cell by cell: without 敏感 clearance every value is withheld (the columns stay, so
+    the file's shape does), else ID and phone numbers in each text are masked."""
+    clear = frozenset(seen_in_clear)
+    if DataClass.SENSITIVE not in clear:
+        return {k: (None if v is None or v == "" else REDACTED) for k, v in cells.items()}
+
+    def one(value: Any) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value)  # a number too: an ID number read from a spreadsheet as one
+        masked = mask_free_text(text, clear)
+        return value if masked == text else masked
+
+    return {k: one(v) for k, v in cells.items()}
+
+
 _STUDENT_NUMBER = re.compile(r"[GJL]\d{17}[\dX]")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import Response
@@ -180,11 +180,49 @@ class QuarantineRow(BaseModel):
     reason: str | None
     message: str | None
     raw: str | None = Field(description="The source row; ID and phone numbers masked.")
+    reason_name: str | None = Field(default=None, description="The reason's name (原因).")
+    field_label: str | None = Field(default=None, description="The field's label (字段).")
+    status: Literal["open", "resolved"] = Field(
+        default="open",
+        description="open (未处理), or resolved (已解决): a later load of the same source "
+        "accepted a row with the same natural key.",
+    )
 
 
 class QuarantinePage(BaseModel):
     items: list[QuarantineRow]
     next_cursor: str | None
+
+
+class ReasonCount(BaseModel):
+    reason: str
+    name: str
+    rows: int
+
+
+class FileCount(BaseModel):
+    file: str
+    rows: int
+
+
+class SchoolCount(BaseModel):
+    school_code: str = Field(description="'' for rows that name no school.")
+    rows: int
+
+
+class StatusCount(BaseModel):
+    status: Literal["open", "resolved"]
+    name: str
+    rows: int
+
+
+class QuarantineSummary(BaseModel):
+    """Quarantined rows counted by reason, file, school and status (未处理/已解决)."""
+
+    reason: list[ReasonCount]
+    file: list[FileCount]
+    school: list[SchoolCount]
+    status: list[StatusCount]
 
 
 class DimensionScore(BaseModel):

@@ -93,3 +93,34 @@ def xlsx_bytes(ent: Entity, fields: Sequence[str], rows: Sequence[Mapping[str, A
                 sheet.write_string(r, col, value)
     book.close()
     return out.getvalue()
+
+
+def xlsx_sheet(title: str, header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """An .xlsx workbook of any rows (no entity: e.g. rejected source rows as their file had
+    them): numbers as numbers, everything else as neutralised text."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    sheet = book.add_worksheet(title[:31])
+    for col, name in enumerate(header):
+        sheet.write_string(0, col, neutralise(name))
+    for r, row in enumerate(rows, start=1):
+        for col, name in enumerate(header):
+            value = row.get(name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(r, col, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(r, col, value)
+            else:
+                sheet.write_string(r, col, neutralise(str(value)))
+    book.close()
+    return out.getvalue()

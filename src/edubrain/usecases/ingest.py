@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from edubrain.ingest import FileReport, ingest_paths, summarise
+from edubrain.ingest.quarantine import reason_code, reason_name
+from edubrain.ingest.quarantine_views import (
+    OPEN,
+    RESOLVED,
+    filtered,
+    status_name,
+    with_status,
+)
 from edubrain.settings import Settings
 from edubrain.usecases.progress import ByteProgress
 from edubrain.warehouse import QUARANTINE_TABLE, open_warehouse
@@ -71,27 +79,54 @@ def quarantined(
     reason: str | None = None,
     file: str | None = None,
     entity: str | None = None,
+    status: str | None = None,
     limit: int = 20,
     summary: bool = False,
 ) -> Quarantined:
-    """Quarantined rows (file, row, field, reason, message), newest loads first, at most
-    `limit`; with `summary`, row counts by file and reason instead. `file` matches part of
-    the path."""
+    """Quarantined rows (file, row, field, reason and its name, status, message), newest loads
+    first, at most `limit`; with `summary`, row counts by file, main reason and status instead.
+    `file` matches part of the path; `reason` is a code or its Chinese name; `status` is open
+    (未处理), resolved (已解决) or None for both (`ingest.quarantine_views`)."""
+    code = reason_code(reason) if reason else None
     with open_warehouse(settings, read_only=True) as wh:
         t = wh.table(QUARANTINE_TABLE)
-        if reason:
-            t = t.filter(t.reason == reason)
         if file:
             t = t.filter(t.file.contains(file))
-        if entity:
-            t = t.filter(t.entity == entity)
+        names = [r["entity"] for r in wh_rows(t.select("entity").distinct())]
+        t = filtered(with_status(t, wh, [n for n in names if n]), reason=code, entity=entity,
+                     status=status)  # fmt: skip
         if summary:
-            grouped = (
-                t.group_by(["file", "reason"])
-                .aggregate(rows=t.row_number.nunique())
-                .order_by(["file", "reason"])
+            distinct = t.select("file", "load_id", "row_number", "reason", "resolved").distinct()
+            per_file = (
+                distinct.group_by(["file", "reason", "resolved"])
+                .aggregate(rows=distinct.count())
+                .order_by(["file", "reason", "resolved"])
             )
-            return Quarantined(["file", "reason", "rows"], grouped.to_pyarrow().to_pylist())
+            rows = [
+                {
+                    "file": r["file"],
+                    "reason": r["reason"],
+                    "原因": reason_name(r["reason"]),
+                    "status": status_name(RESOLVED if r["resolved"] else OPEN),
+                    "rows": r["rows"],
+                }
+                for r in wh_rows(per_file)
+            ]
+            return Quarantined(["file", "reason", "原因", "status", "rows"], rows)
         columns = ["file", "row_number", "field", "reason", "message"]
         ordered = t.order_by([t.load_id.desc(), t.file, t.row_number]).limit(limit)
-        return Quarantined(columns, ordered.select(*columns).to_pyarrow().to_pylist())
+        found = wh_rows(ordered.select(*columns, "resolved"))
+        rows = [
+            {
+                **{c: r[c] for c in columns},
+                "原因": reason_name(r["reason"]),
+                "status": status_name(RESOLVED if r["resolved"] else OPEN),
+            }
+            for r in found
+        ]
+        return Quarantined(["file", "row_number", "field", "原因", "status", "message"], rows)
+
+
+def wh_rows(expr: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
+    return rows

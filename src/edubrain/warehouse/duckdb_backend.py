@@ -213,6 +213,10 @@ class DuckDBWarehouse:
             "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
         ).fetchall():
             have.setdefault(table, set()).add(column)
+        # A column added to the quarantine later becomes a NULL column on old warehouses.
+        for f in QUARANTINE_SCHEMA:
+            if f.name not in have.get(QUARANTINE_TABLE, set()):
+                con.execute(f"ALTER TABLE {q(QUARANTINE_TABLE)} ADD COLUMN {q(f.name)} VARCHAR")
         for ent in entities():
             current = pa.unify_schemas([entity_schema(ent), LINEAGE_SCHEMA])
             history = pa.unify_schemas([current, HISTORY_EXTRA_SCHEMA])

@@ -74,8 +74,13 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("reason", pa.string()),
         pa.field("message", pa.string()),
         pa.field("raw", pa.string()),
+        # The record's natural key as the entity table stores it (sealed like it), values joined
+        # by NATURAL_KEY_SEPARATOR; null when a key value could not be read. A later load that
+        # stores this key resolves the row (`edubrain.ingest.quarantine_views`).
+        pa.field("natural_key", pa.string()),
     ]
 )
+NATURAL_KEY_SEPARATOR = "\x1f"
 
 LOADS_SCHEMA = pa.schema(
     [

@@ -9,16 +9,32 @@ caller's scope; any other is a 404, as if it did not exist.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from edubrain.errors import NotFoundError
+from edubrain.errors import NotFoundError, UnknownEntityError
 from edubrain.govern.identity import PERSON_MENTION_TABLE
 from edubrain.govern.quality import UNKNOWN_SCHOOL, RuleContext
 from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
 from edubrain.govern.steward import REVIEW_TABLE, StewardError, is_mention_key
+from edubrain.ingest.quarantine import reason_name
+from edubrain.ingest.quarantine_views import (
+    OPEN,
+    RESOLVED,
+    filtered,
+    raw_cells,
+    rejected_rows,
+    status_expr,
+    summary_exprs,
+    summary_from,
+    with_school,
+    with_status,
+)
+from edubrain.service import spreadsheet
 from edubrain.service.deps import Services, ServicesDep, Trail, require
-from edubrain.service.masking import mask_free_text, quarantine_row
+from edubrain.service.masking import mask_free_text, quarantine_cells, quarantine_row
 from edubrain.service.policy import (
     Actor,
     Permission,
@@ -31,11 +47,13 @@ from edubrain.service.schemas import (
     LoadRun,
     QualityRow,
     QuarantinePage,
+    QuarantineSummary,
     ReviewPage,
     StewardDecision,
     StewardDecisionOut,
 )
 from edubrain.standard.entities import DataClass
+from edubrain.standard.entities import entity as standard_entity
 from edubrain.warehouse import LOADS_TABLE, QUARANTINE_TABLE
 
 if TYPE_CHECKING:
@@ -68,37 +86,166 @@ def list_runs(
     return services.reader.rows(t.order_by(t.started_at.desc()).limit(limit))
 
 
+Status = Annotated[
+    Literal["open", "resolved", "all"] | None,
+    Query(description="open (未处理), resolved (已解决) or all; default all."),
+]
+Lang = Annotated[Literal["zh", "en"], Query(description="Language of reason names.")]
+QText = Annotated[str | None, Query(max_length=64)]
+QFile = Annotated[str | None, Query(max_length=1000, description="A file's path as stored.")]
+
+
+def _scoped_quarantine(services: Services, actor: Actor) -> ir.Table:
+    """The caller's quarantine records with `resolved` (`ingest.quarantine_views`)."""
+    t = scoped_table(services, actor, QUARANTINE_TABLE)
+    reader = services.reader
+    names = [r["entity"] for r in reader.rows(t.select("entity").distinct())]
+    with reader.lock:
+        return with_status(t, reader, [n for n in names if n])
+
+
+def _filters(
+    reason: str | None,
+    file: str | None,
+    entity: str | None,
+    load_id: str | None,
+    status: str | None,
+) -> dict[str, str | None]:
+    return {"reason": reason, "file": file, "entity": entity, "load_id": load_id,
+            "status": status}  # fmt: skip
+
+
+def _field_label(entity_name: str | None, field: str | None) -> str | None:
+    """A standard field's Chinese label; a source column (an encoding error's) as it is."""
+    if not entity_name or not field:
+        return field
+    try:
+        return standard_entity(entity_name).field(field).label
+    except (KeyError, UnknownEntityError):
+        return field
+
+
+def _item(row: dict[str, Any], seen: frozenset[DataClass], lang: str) -> dict[str, Any]:
+    item = quarantine_row(row, seen)
+    item["reason_name"] = reason_name(item["reason"] or "", lang)
+    item["field_label"] = _field_label(item.get("entity"), item.get("field"))
+    item["status"] = RESOLVED if item.pop("resolved", False) else OPEN
+    item.pop("natural_key", None)
+    return item
+
+
 @router.get("/ingest/quarantine", response_model=QuarantinePage)
 def list_quarantine(
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.INGEST_READ)],
-    entity: Annotated[str | None, Query(max_length=64)] = None,
-    reason: Annotated[str | None, Query(max_length=64)] = None,
-    load_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity: QText = None,
+    reason: QText = None,
+    load_id: QText = None,
+    file: QFile = None,
+    status: Status = None,
+    lang: Lang = "zh",
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Rejected rows in the caller's scope with their reason; the raw source row has ID and
-    phone numbers masked."""
-    t = scoped_table(services, actor, QUARANTINE_TABLE)
-    for column, value in (("entity", entity), ("reason", reason), ("load_id", load_id)):
-        if value is not None:
-            t = t.filter(t[column] == value)
+    """Rejected rows in the caller's scope with their reason (code and name) and whether they
+    are still open (未处理) or resolved (已解决: a later load of the same source accepted a row
+    with the same natural key); the raw source row has ID and phone numbers masked."""
+    t = filtered(_scoped_quarantine(services, actor),
+                 **_filters(reason, file, entity, load_id, status))  # fmt: skip
     offset = int(decode_cursor(cursor)) if cursor and decode_cursor(cursor).isdigit() else 0
     ordered = t.order_by([t.load_id, t.row_number, t.field, t.reason])
     rows = services.reader.rows(ordered.limit(limit + 1, offset=offset))
     seen = clearance(actor.role)
-    rows = [quarantine_row(row, seen) for row in rows]
+    rows = [_item(row, seen, lang) for row in rows]
     more = len(rows) > limit
     items = rows[:limit]
     trail.record(
         "list",
         "quarantine",
         record_ids=[f"{r['load_id']}#{r['row_number']}" for r in items],
-        query={"entity": entity, "reason": reason, "load_id": load_id, "cursor": cursor},
+        query={**_filters(reason, file, entity, load_id, status), "cursor": cursor},
     )
     return {"items": items, "next_cursor": encode_cursor(str(offset + limit)) if more else None}
+
+
+@router.get("/ingest/quarantine/summary", response_model=QuarantineSummary)
+def quarantine_summary(
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.INGEST_READ)],
+    entity: QText = None,
+    reason: QText = None,
+    load_id: QText = None,
+    file: QFile = None,
+    status: Status = None,
+    lang: Lang = "zh",
+) -> dict[str, Any]:
+    """Quarantined rows in the caller's scope counted by main reason (the most fundamental of
+    a row's reasons), file, school and status: a row counts once in each. The status counts
+    ignore the `status` filter, the others apply every filter. Counts only: no personal data,
+    no audit entry."""
+    scoped = _scoped_quarantine(services, actor)
+    t = filtered(scoped, **_filters(reason, file, entity, load_id, status))
+    any_status = filtered(scoped, **_filters(reason, file, entity, load_id, None))
+    reader = services.reader
+    with reader.lock:
+        exprs = summary_exprs(t, with_school(t, reader))
+        exprs["status"] = status_expr(any_status)
+    results = {name: reader.rows(expr) for name, expr in exprs.items()}
+    return summary_from(results, lang)
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_DOWNLOAD_RECORDS = 200_000
+
+
+@router.get(
+    "/ingest/quarantine/download",
+    response_class=Response,
+    responses={200: {"content": {_XLSX: {}}, "description": "The rejected rows as .xlsx."}},
+)
+def download_quarantine(
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.INGEST_READ)],
+    entity: QText = None,
+    reason: QText = None,
+    load_id: QText = None,
+    file: QFile = None,
+    status: Status = None,
+    lang: Lang = "zh",
+) -> Response:
+    """下载被拒绝的行: the rejected rows of a file (or of any filter) in the caller's scope as an
+    .xlsx workbook — the columns as the file had them, then 行号 and 原因 — to fix in Excel
+    and upload again. Masked as the quarantine browser masks the raw row; text a spreadsheet
+    would read as a formula is neutralised; audited like the list."""
+    t = filtered(_scoped_quarantine(services, actor),
+                 **_filters(reason, file, entity, load_id, status))  # fmt: skip
+    ordered = t.order_by([t.file, t.load_id, t.row_number, t.field, t.reason])
+    records = services.reader.rows(ordered.limit(MAX_DOWNLOAD_RECORDS))
+    seen = clearance(actor.role)
+    masked = [
+        quarantine_row(r, seen) | {"cells": quarantine_cells(raw_cells(r["raw"]), seen)}
+        for r in records
+    ]
+    header, rows = rejected_rows(masked, lang)
+    body = spreadsheet.xlsx_sheet("被拒绝的行", header, rows)
+    trail.record(
+        "download",
+        "quarantine",
+        record_ids=sorted({f"{r['load_id']}#{r['row_number']}" for r in records}),
+        query={**_filters(reason, file, entity, load_id, status), "rows": len(rows)},
+    )
+    stem = (file or "").replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "quarantine"
+    name = f"{stem}-被拒绝的行.xlsx"
+    return Response(
+        body,
+        media_type=_XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="quarantine.xlsx"; '
+            f"filename*=UTF-8''{quote(name)}"
+        },
+    )
 
 
 def _units_in_scope(services: Services, actor: Actor, rows: list[ScoreRow]) -> list[ScoreRow]:
