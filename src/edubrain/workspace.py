@@ -54,6 +54,11 @@ class Workspace:
         return self.home / "uploads"
 
     @property
+    def jobs_runner_lock(self) -> Path:
+        """Held by the one job runner at work on this home (`edubrain jobs run`)."""
+        return self.home / "jobs.runner.lock"
+
+    @property
     def mappings(self) -> Path:
         """The bureau's own source mappings (`*.yaml`)."""
         return self.mappings_dir if self.mappings_dir is not None else self.home / "mappings"

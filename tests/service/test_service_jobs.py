@@ -7,7 +7,6 @@ import io
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -139,7 +138,7 @@ def test_the_service_starts_a_runner_that_does_the_job(
                 break
             time.sleep(0.5)
         assert status == "succeeded"
-        assert Path(settings.home, "jobs.runner.lock").exists()
+        assert settings.workspace.jobs_runner_lock.exists()
 
 
 def test_the_data_office_uploads_and_starts_jobs_from_the_cockpit(

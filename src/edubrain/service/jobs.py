@@ -93,7 +93,7 @@ def queue_job(
 
 def runner_lock_path(settings: Settings) -> Path:
     """Held by the one runner at work on this workspace's jobs."""
-    return settings.home / "jobs.runner.lock"
+    return settings.workspace.jobs_runner_lock
 
 
 def runner_busy(settings: Settings) -> bool:
