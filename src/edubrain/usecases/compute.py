@@ -16,6 +16,7 @@ from edubrain.indicators.run import RunSummary, compute_catalogue
 from edubrain.indicators.saved_values import latest_values, stored_years
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.usecases.ready import require_data
 from edubrain.warehouse import Warehouse, open_warehouse
 
 
@@ -33,6 +34,7 @@ def compute_indicators(
     for i in ids or []:
         indicator(i)
     chosen = select_indicators(ids, families)
+    require_data(settings)
     # Warnings live in the operational store, where people acknowledge and resolve them.
     with open_warehouse(settings) as wh, open_store(settings) as store:
         return compute_catalogue(
@@ -91,6 +93,7 @@ def stored_values(
         indicator(i)
     if family_id:
         wanted += [i.id for i in family(family_id).indicators]
+    require_data(settings)
     with open_warehouse(settings, read_only=True) as wh:
         school_year = _latest_year(wh, year)
         rows = latest_values(
@@ -104,6 +107,7 @@ def explain(
     settings: Settings, indicator_id: str, school: str, year: str | None = None
 ) -> dict[str, Any]:
     """The inputs and the arithmetic of one school's value (or its county 学段's CV)."""
+    require_data(settings)
     with open_warehouse(settings, read_only=True) as wh:
         return _explain(wh, indicator_id, school, year)
 

@@ -21,6 +21,7 @@ from edubrain.govern.scorecard import (
     store_scorecard,
 )
 from edubrain.settings import Settings
+from edubrain.usecases.ready import require_data
 from edubrain.warehouse import Warehouse, open_warehouse
 
 
@@ -77,6 +78,7 @@ def score(settings: Settings, *, as_of: date | None = None, interop: bool = Fals
     """Compute the scorecard, store it (the service reads it from the warehouse) and measure
     freshness; with `interop`, also 数据互通率."""
     ctx = rule_context(settings, as_of)
+    require_data(settings)
     with open_warehouse(settings) as wh:
         units = scorecard(wh, ctx)
         store_scorecard(wh, units, ctx)
@@ -86,6 +88,7 @@ def score(settings: Settings, *, as_of: date | None = None, interop: bool = Fals
 
 
 def interop_report(settings: Settings) -> Interop:
+    require_data(settings)
     with open_warehouse(settings, read_only=True) as wh:
         return _interop(wh)
 
@@ -112,6 +115,7 @@ def offending(
 ) -> Offending:
     """The rows a rule finds wrong, optionally of one school, at most `limit`."""
     ctx = rule_context(settings, as_of)
+    require_data(settings)
     with open_warehouse(settings, read_only=True) as wh:
         found = offending_rows(wh, rule_id, ctx, school=school, limit=limit)
         return Offending(list(found.columns), found.to_pyarrow().to_pylist())
