@@ -222,3 +222,45 @@ def test_the_portrait_api_is_scoped_masked_and_audited(
     assert ("head", "not_found", ("ref:" + seal(outsider),)) in outcomes
     for client in (head, leader, auditor):
         client.__exit__(None, None, None)
+
+
+def test_the_school_page_counts_pupils_as_explain_does(
+    client: Any, county: County, make_settings: Callable[..., Settings]
+) -> None:
+    """在校生 on a school's page is the number `indicators explain` uses (the latest year's
+    在读 pupils); every 学籍 row is shown apart, under its own label and definition."""
+    import re
+
+    from edubrain.usecases import compute
+
+    def rows_of(code: str) -> int:
+        return sum(s["school_code"] == code for s in county.students)
+
+    # The school whose 学籍 rows differ most from its 在读 pupils of the latest year.
+    year = max(s["school_year"] for s in county.students)
+    school = max(
+        (s["school_code"] for s in county.schools),
+        key=lambda code: (
+            rows_of(code)
+            - sum(
+                s["school_code"] == code and s["status"] == "enrolled" and s["school_year"] == year
+                for s in county.students
+            )
+        ),
+    )
+    login(client, "leader")
+    html = client.get(f"/schools/{school}").text
+
+    def shown(name: str) -> int:
+        found = re.search(rf'id="school-{name}">([\d,]+)<', html)
+        assert found, name
+        return int(found.group(1).replace(",", ""))
+
+    explained = compute.explain(
+        make_settings("sqlite", county=county), "staffing.students_per_staff", school
+    )
+    assert shown("enrolled") == explained["numerator"]
+    assert shown("students") == rows_of(school)
+    assert shown("enrolled") < shown("students")  # two meanings, two numbers
+    assert "在校生（在读）" in html and "与指标同一口径" in html
+    assert "学籍记录（在籍）" in html and "全部学籍记录" in html

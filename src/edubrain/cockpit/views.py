@@ -530,6 +530,8 @@ class SchoolProfile:
     trend_choices: list[Indicator] = field(default_factory=list)
     trend: Indicator | None = None
     trend_chart: dict[str, Any] | None = None
+    counts: list[dict[str, Any]] = field(default_factory=list)
+    """What the modules tally for the school, each with its label and definition."""
 
 
 def school_profile(
@@ -540,6 +542,11 @@ def school_profile(
     in_scope = school_in_scope(actor, school_code, lambda _code: school["region_code"])
     profile = SchoolProfile(school, found["students"], found["classes"], found["teachers"],
                             in_scope)  # fmt: skip
+    profile.counts = [
+        {"name": tally.name, "label": tally.label_zh or tally.name,
+         "definition": tally.definition_zh, "value": found[tally.name]}
+        for tally in units.tallies()
+    ]  # fmt: skip
     if allowed(actor, Permission.INDICATORS_READ):
         rows = values(services, actor, grain=Grain.SCHOOL.value, unit_code=school_code)
         years = sorted({r["school_year"] for r in rows})
