@@ -264,3 +264,32 @@ def test_the_school_page_counts_pupils_as_explain_does(
     assert shown("enrolled") < shown("students")  # two meanings, two numbers
     assert "在校生（在读）" in html and "与指标同一口径" in html
     assert "学籍记录（在籍）" in html and "全部学籍记录" in html
+
+
+def test_the_overview_chart_has_unique_labels_and_the_plans_fill_the_targets(
+    client: Any,
+) -> None:
+    """区域总览: one axis label per bar (the 学段 first, short; the full label in the tooltip),
+    and 规划目标 from the plans (a checklist's requirement where no plan sets a target)."""
+    import html as html_lib
+    import json
+    import re
+
+    login(client, "leader")
+    page = client.get("/overview").text
+    found = re.search(r'id="main-chart-option">(.*?)</script>', page, re.S)
+    assert found
+    option = json.loads(html_lib.unescape(found.group(1)))
+    labels = option["yAxis"]["data"]
+    fulls = [d["full"] for d in option["series"][0]["data"]]
+    assert labels and len(set(labels)) == len(labels), labels
+    assert len(set(fulls)) == len(fulls) == len(labels)
+    assert all(len(label) <= 16 or label in fulls for label in labels), labels
+    # The 共性要求 (江苏省智慧教育样板区建设指南) ask ≥ 95% of schools on a gigabit link.
+    row = re.search(
+        r'<tr data-indicator="info.gigabit_school_share" data-stage="">(.*?)</tr>', page, re.S
+    )
+    assert row, "the headline table has the gigabit row"
+    target = re.search(r'<td class="target">(.*?)</td>', row.group(1), re.S)
+    assert target and "&gt;= 95" in target.group(1), row.group(1)
+    assert "智慧教育样板区" in target.group(1)
