@@ -293,3 +293,18 @@ def test_the_overview_chart_has_unique_labels_and_the_plans_fill_the_targets(
     target = re.search(r'<td class="target">(.*?)</td>', row.group(1), re.S)
     assert target and "&gt;= 95" in target.group(1), row.group(1)
     assert "智慧教育样板区" in target.group(1)
+
+
+def test_the_audit_trail_shows_times_in_the_bureau_zone(client: Any) -> None:
+    """The trail keeps UTC; the page shows the bureau's clock (EDUBRAIN_TIMEZONE), named."""
+    import re
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    login(client, "auditor")
+    page = client.get("/audit").text
+    item = client.get("/api/v1/audit", params={"limit": 1}).json()["items"][0]
+    at = datetime.fromisoformat(item["occurred_at"])
+    at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{at:%H:%M} 北京时间" in page
+    assert not re.search(r"\d\d:\d\d (UTC|\+0800)", page)
