@@ -11,7 +11,7 @@ from rich.table import Table
 
 from edubrain.settings import load_settings
 from edubrain.usecases.ingest import quarantined
-from edubrain.usecases.ready import require_data
+from edubrain.usecases.ready import require_workspace
 
 
 def quarantine(
@@ -27,7 +27,7 @@ def quarantine(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Show quarantined rows (file, row, field, reason, message), newest loads first."""
-    require_data(load_settings())  # an empty workspace: say what to run first
+    require_workspace(load_settings())  # a missing workspace: say what to run first
     found = quarantined(
         load_settings(), reason=reason, file=file, entity=entity, limit=limit, summary=summary
     )
