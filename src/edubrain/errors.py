@@ -143,6 +143,26 @@ class FileBoundError(UnreadableFileError):
     """
 
 
+class EmptyWorkspaceError(NotFoundError):
+    """The workspace (`EDUBRAIN_HOME`) holds no data yet: nothing was ingested.
+
+    The message says, Chinese first and in one line, what to run first.
+    """
+
+    def __init__(
+        self,
+        home: object,
+        first: str = "edubrain ingest 文件夹",
+        missing: str = "工作区还没有数据",
+        missing_en: str = "no data yet",
+    ) -> None:
+        self.home = str(home)
+        super().__init__(
+            f"{missing}：请先运行 {first}（或 edubrain demo 生成示例县）"
+            f" — the workspace {self.home} holds {missing_en}; run {first} first"
+        )
+
+
 class WarehouseError(UnavailableError):
     """The analytical store failed (locked file, disk full, ...)."""
 

@@ -222,3 +222,89 @@ def test_the_portrait_api_is_scoped_masked_and_audited(
     assert ("head", "not_found", ("ref:" + seal(outsider),)) in outcomes
     for client in (head, leader, auditor):
         client.__exit__(None, None, None)
+
+
+def test_the_school_page_counts_pupils_as_explain_does(
+    client: Any, county: County, make_settings: Callable[..., Settings]
+) -> None:
+    """在校生 on a school's page is the number `indicators explain` uses (the latest year's
+    在读 pupils); every 学籍 row is shown apart, under its own label and definition."""
+    import re
+
+    from edubrain.usecases import compute
+
+    def rows_of(code: str) -> int:
+        return sum(s["school_code"] == code for s in county.students)
+
+    # The school whose 学籍 rows differ most from its 在读 pupils of the latest year.
+    year = max(s["school_year"] for s in county.students)
+    school = max(
+        (s["school_code"] for s in county.schools),
+        key=lambda code: (
+            rows_of(code)
+            - sum(
+                s["school_code"] == code and s["status"] == "enrolled" and s["school_year"] == year
+                for s in county.students
+            )
+        ),
+    )
+    login(client, "leader")
+    html = client.get(f"/schools/{school}").text
+
+    def shown(name: str) -> int:
+        found = re.search(rf'id="school-{name}">([\d,]+)<', html)
+        assert found, name
+        return int(found.group(1).replace(",", ""))
+
+    explained = compute.explain(
+        make_settings("sqlite", county=county), "staffing.students_per_staff", school
+    )
+    assert shown("enrolled") == explained["numerator"]
+    assert shown("students") == rows_of(school)
+    assert shown("enrolled") < shown("students")  # two meanings, two numbers
+    assert "在校生（在读）" in html and "与指标同一口径" in html
+    assert "学籍记录（在籍）" in html and "全部学籍记录" in html
+
+
+def test_the_overview_chart_has_unique_labels_and_the_plans_fill_the_targets(
+    client: Any,
+) -> None:
+    """区域总览: one axis label per bar (the 学段 first, short; the full label in the tooltip),
+    and 规划目标 from the plans (a checklist's requirement where no plan sets a target)."""
+    import html as html_lib
+    import json
+    import re
+
+    login(client, "leader")
+    page = client.get("/overview").text
+    found = re.search(r'id="main-chart-option">(.*?)</script>', page, re.S)
+    assert found
+    option = json.loads(html_lib.unescape(found.group(1)))
+    labels = option["yAxis"]["data"]
+    fulls = [d["full"] for d in option["series"][0]["data"]]
+    assert labels and len(set(labels)) == len(labels), labels
+    assert len(set(fulls)) == len(fulls) == len(labels)
+    assert all(len(label) <= 16 or label in fulls for label in labels), labels
+    # The 共性要求 (江苏省智慧教育样板区建设指南) ask ≥ 95% of schools on a gigabit link.
+    row = re.search(
+        r'<tr data-indicator="info.gigabit_school_share" data-stage="">(.*?)</tr>', page, re.S
+    )
+    assert row, "the headline table has the gigabit row"
+    target = re.search(r'<td class="target">(.*?)</td>', row.group(1), re.S)
+    assert target and "&gt;= 95" in target.group(1), row.group(1)
+    assert "智慧教育样板区" in target.group(1)
+
+
+def test_the_audit_trail_shows_times_in_the_bureau_zone(client: Any) -> None:
+    """The trail keeps UTC; the page shows the bureau's clock (EDUBRAIN_TIMEZONE), named."""
+    import re
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    login(client, "auditor")
+    page = client.get("/audit").text
+    item = client.get("/api/v1/audit", params={"limit": 1}).json()["items"][0]
+    at = datetime.fromisoformat(item["occurred_at"])
+    at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{at:%H:%M} 北京时间" in page
+    assert not re.search(r"\d\d:\d\d (UTC|\+0800)", page)

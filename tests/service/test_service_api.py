@@ -130,6 +130,12 @@ def test_regions_and_schools(caller: Caller, county: County) -> None:
     )
     one = caller.client.get(f"/api/v1/schools/{school}", headers=headers).json()
     assert one["students"] == sum(s["school_code"] == school for s in county.students)
+    # 在校生 as the indicators count them: the latest year's 在读 pupils, beside every 学籍 row.
+    year = max(s["school_year"] for s in county.students)
+    assert one["enrolled"] == sum(
+        s["school_code"] == school and s["status"] == "enrolled" and s["school_year"] == year
+        for s in county.students
+    )
     assert one["teachers"] == sum(t["school_code"] == school for t in county.teachers)
     assert one["classes"] == sum(c["school_code"] == school for c in county.classes)
     assert caller.client.get("/api/v1/schools/0000000000", headers=headers).status_code == 404

@@ -38,6 +38,20 @@ def test_dates_and_school_years_in_chinese() -> None:
     assert fmt.moment(datetime(2026, 3, 1, 8, 5)) == "2026年3月1日 08:05"
     assert fmt.moment("2026-03-02T00:30:00+00:00") == "2026年3月2日 00:30 UTC"
     assert fmt.moment("2026-03-02T08:30:00+08:00") == "2026年3月2日 08:30 +0800"
+
+
+def test_a_time_shows_in_the_bureau_zone_by_its_name() -> None:
+    from zoneinfo import ZoneInfo
+
+    utc = "2026-03-02T00:30:00+00:00"  # the audit trail keeps UTC
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert fmt.moment(utc, "zh", shanghai) == "2026年3月2日 08:30 北京时间"
+    assert fmt.moment(utc, "en", shanghai).endswith("08:30 Beijing time")
+    assert fmt.moment(utc, "zh", ZoneInfo("Asia/Urumqi")) == "2026年3月2日 06:30 Asia/Urumqi"
+    # A job's time already in the zone is named, not numbered.
+    assert fmt.moment(datetime(2026, 3, 2, 8, 30, tzinfo=shanghai)).endswith("08:30 北京时间")
+    # A time with no zone is shown as it is.
+    assert fmt.moment(datetime(2026, 3, 1, 8, 5), "zh", shanghai) == "2026年3月1日 08:05"
     assert fmt.school_year("2025-2026") == "2025—2026学年"
     assert fmt.stage("junior") == "初中"
 

@@ -108,3 +108,38 @@ def test_ingest_govern_score_and_compute_one_by_one(demo: tuple[DemoResult, _Rec
     assert run.run.values > 0 and run.warnings is not None
     assert compute.stored_values(settings, grain="county").rows
     assert warnings.list_warnings(settings, every_status=True)
+
+
+def test_the_demo_teacher_and_parent_see_exams_and_a_diagnosis(
+    demo: tuple[DemoResult, _Recorder],
+) -> None:
+    """The demo's class (teacher, head teacher) and pupil (parent, student) are where the exam
+    item scores and the practice responses are, so their pages show exams and a diagnosis."""
+    from edubrain.sealing import sealer_for
+    from edubrain.warehouse import open_warehouse
+
+    result, _ = demo
+    scopes = {login.role: login.scope for login in result.logins}
+    class_scope = scopes["teacher"]
+    assert scopes["head_teacher"] == class_scope and scopes["parent"] == scopes["student"]
+    school, year, grade, class_no = class_scope.removeprefix("class:").split("/")
+    number = scopes["parent"].removeprefix("self:")
+    sealer = sealer_for(result.settings)
+    stored = sealer.seal_student_number(number) if sealer is not None else number
+    with open_warehouse(result.settings, read_only=True) as wh:
+
+        def count(name: str, **equal: object) -> int:
+            t = wh.table(name)
+            for column, value in equal.items():
+                t = t.filter(t[column] == value)
+            return int(t.count().to_pyarrow().as_py())
+
+        in_class: dict[str, object] = {
+            "school_code": school,
+            "school_year": year,
+            "grade_code": grade,
+        }
+        in_class["class_no"] = int(class_no)
+        assert count("student", student_number=stored, **in_class) == 1
+        for evidence in ("item_score", "practice_response", "diagnosis_mastery"):
+            assert count(evidence, student_number=stored) > 0, evidence

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from edubrain.settings import load_settings
 from edubrain.usecases.ingest import quarantined
+from edubrain.usecases.ready import require_workspace
 
 
 def quarantine(
@@ -37,6 +38,7 @@ def quarantine(
     """Show quarantined rows (file, row, field, reason, status, message), newest loads first."""
     if status not in ("open", "resolved", "all"):
         raise typer.BadParameter("open, resolved or all", param_hint="--status")
+    require_workspace(load_settings())  # a missing workspace: say what to run first
     found = quarantined(
         load_settings(),
         reason=reason,

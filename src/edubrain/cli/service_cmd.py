@@ -12,6 +12,7 @@ import typer
 from edubrain.service.policy import Role
 from edubrain.settings import load_settings
 from edubrain.usecases import accounts
+from edubrain.usecases.ready import has_data
 
 users_app = typer.Typer(help="Local accounts of the service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
@@ -41,6 +42,12 @@ def serve(
     host, port = host or settings.service_host, port or settings.service_port
     # A port something already listens on is refused here, even one bound with SO_REUSEPORT.
     refuse_taken_port(host, port)
+    if not has_data(settings):  # it serves anyway: the data office may upload exports
+        typer.echo(
+            "edubrain: 工作区还没有数据：服务照常启动；请先运行 edubrain ingest 文件夹，"
+            "或在数据办公室页上传导出文件（或 edubrain demo） — the workspace holds no data yet",
+            err=True,
+        )
     # Migrations, the service key and an empty warehouse are made once, here, rather than
     # raced for by the workers.
     prepare_home(settings)

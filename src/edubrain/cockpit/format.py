@@ -7,7 +7,8 @@ zh-CN groups digits by thousands with a comma like en (`12,345.6`, which is also
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from edubrain.indicators.warnings import STAGE_LABELS
 
@@ -64,17 +65,42 @@ def day(value: date | datetime | str | None, lang: str = "zh") -> str:
     return f"{when.year}年{when.month}月{when.day}日"
 
 
-def moment(value: datetime | str | None, lang: str = "zh") -> str:
-    """`2026年3月1日 08:30` (zh) or `2026-03-01 08:30` (en), in the time's own zone (named when
-    the time carries one: the audit trail's times are UTC)."""
+# Zones people name rather than number: Asia/Shanghai is 北京时间 (China has one clock).
+ZONE_NAMES: dict[str, tuple[str, str]] = {
+    "Asia/Shanghai": ("北京时间", "Beijing time"),
+    "Asia/Hong_Kong": ("香港时间", "Hong Kong time"),
+    "Asia/Macau": ("澳门时间", "Macau time"),
+    "Asia/Taipei": ("台北时间", "Taipei time"),
+    "UTC": ("UTC", "UTC"),
+}
+
+
+def zone_name(when: datetime, lang: str = "zh") -> str:
+    """How a time's zone reads: 北京时间 for Asia/Shanghai, a zone's key (`Asia/Urumqi`)
+    otherwise, `UTC`, or the offset (`+0900`) of a zone that has no name."""
+    zone = when.tzinfo
+    if isinstance(zone, ZoneInfo):
+        names = ZONE_NAMES.get(zone.key)
+        return (names[0] if lang == "zh" else names[1]) if names else zone.key
+    offset = when.utcoffset()
+    if offset is None:
+        return ""
+    return "UTC" if not offset else f"{when:%z}"
+
+
+def moment(value: datetime | str | None, lang: str = "zh", zone: tzinfo | None = None) -> str:
+    """`2026年3月1日 08:30 北京时间` (zh) or `2026-03-01 08:30 Beijing time` (en): with `zone`
+    (the bureau's, setting `timezone`), a time that carries its zone (the audit trail's are
+    UTC) is shown in it; the zone is named (`zone_name`). A time without one is shown as is."""
     if value is None or value == "":
         return DASH
     when = _parsed(value)
     if not isinstance(when, datetime):
         return str(value)
-    offset = when.utcoffset()
-    zone = "" if offset is None else " UTC" if not offset else f" {when:%z}"
-    return f"{day(when, lang)} {when:%H:%M}{zone}"
+    if zone is not None and when.utcoffset() is not None:
+        when = when.astimezone(zone)
+    name = zone_name(when, lang)
+    return f"{day(when, lang)} {when:%H:%M}{' ' + name if name else ''}"
 
 
 def school_year(value: str | None, lang: str = "zh") -> str:

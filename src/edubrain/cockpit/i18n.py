@@ -49,6 +49,18 @@ EN: dict[str, str] = {
     "学校": "School",
     "学校概况": "School profile",
     "在校生": "Students",
+    "在校生（在读）": "Pupils in school (在读)",
+    "最新学年学籍状态为“在读”的学生，与指标同一口径": (
+        "pupils of the latest school year whose status is 在读 (enrolled), as the indicators "
+        "count them"
+    ),
+    "学籍记录（在籍）": "Registry records (在籍)",
+    "本校的全部学籍记录，含各学年与转出、休学、毕业等状态": (
+        "every 学籍 record of the school: all school years and statuses (transferred out, "
+        "suspended, graduated …)"
+    ),
+    "本校的全部班级记录": "every class record of the school",
+    "本校的全部教职工记录": "every staff record of the school",
     "班级": "Classes",
     "教职工": "Staff",
     "地址": "Address",

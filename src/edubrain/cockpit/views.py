@@ -149,6 +149,17 @@ class Headline:
         return f"{self.ind.name_zh}（{stage}）" if stage else self.ind.name_zh
 
     @property
+    def short_label(self) -> str:
+        """The chart's axis label: the 学段 first (so rows of one indicator differ where the
+        axis cuts a long label), then the name without its parenthesis, at most
+        `SHORT_LABEL` characters; the full label is in the tooltip and the table."""
+        name = self.ind.name_zh.split("（")[0].split("(")[0].strip() or self.ind.name_zh
+        if len(name) > SHORT_LABEL:
+            name = name[: SHORT_LABEL - 1] + "…"
+        stage = fmt.stage(self.row["stage"]) or "全区"
+        return f"{stage}·{name}"
+
+    @property
     def attainment(self) -> float | None:
         """Value as a share of the requirement, oriented so that ≥ 100 meets it."""
         value: float | None = self.row["value"]
@@ -157,6 +168,15 @@ class Headline:
             return None
         ratio = value / limit if self.ind.direction != Direction.LOWER else limit / value
         return round(min(ratio, 2.0) * 100, 1)
+
+
+SHORT_LABEL = 12
+
+
+def chart_labels(headlines: Sequence[Headline]) -> list[str]:
+    """Unique axis labels: the short one, or the full label where two short ones are alike."""
+    short = [h.short_label for h in headlines]
+    return [s if short.count(s) == 1 else h.label for s, h in zip(short, headlines, strict=True)]
 
 
 @dataclass
@@ -176,16 +196,35 @@ class Overview:
     region_name: str = ""
 
 
-def _plan_targets(plans: Sequence[Plan]) -> dict[str, dict[str, Any]]:
-    out = {}
+def _plan_targets(plans: Sequence[Plan]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(indicator, grain) → what the plans ask of it: a plan's target (baseline → target in a
+    year) or, where no plan sets one, a checklist's requirement (≥ 95 …). Built-in plans and
+    the bureau's own (`EDUBRAIN_HOME/plans`, which replace them by id) alike."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
     for plan in plans:
+        for item in plan.checklist:
+            if item.indicator_id is None or item.value is None:
+                continue
+            out.setdefault(
+                (item.indicator_id, Grain.COUNTY.value),
+                {
+                    "target": item.value,
+                    "op": item.op,
+                    "year": None,
+                    "title": plan.title,
+                    "document": plan.document,
+                    "item": item.item,
+                },
+            )
+    for plan in plans:  # a target, with its year, wins over a checklist's requirement
         for t in plan.targets:
-            out[t.indicator_id] = {
+            out[(t.indicator_id, t.grain.value)] = {
                 "target": t.target,
+                "op": None,
                 "year": t.target_year,
+                "title": plan.title,
                 "document": t.document,
                 "item": t.item,
-                "expected": t.expected,
             }
     return out
 
@@ -199,7 +238,7 @@ def overview(services: Services, actor: Actor, trend_id: str | None) -> Overview
     targets = _plan_targets(plans)
     known = {i.id for i in indicators()}
     headlines = [
-        Headline(indicator(r["indicator_id"]), r, targets.get(r["indicator_id"]))
+        Headline(indicator(r["indicator_id"]), r, targets.get((r["indicator_id"], r["grain"])))
         for key, r in sorted(rows.items())
         if key[1] == year and key[0] in known and indicator(key[0]).headline
     ]
@@ -213,7 +252,7 @@ def overview(services: Services, actor: Actor, trend_id: str | None) -> Overview
         "yAxis": {
             "type": "category",
             "inverse": True,
-            "data": [h.label for h in charted],
+            "data": chart_labels(charted),
             "axisLabel": {"width": 240, "overflow": "truncate"},
         },
         "series": [
@@ -223,6 +262,7 @@ def overview(services: Services, actor: Actor, trend_id: str | None) -> Overview
                 "data": [
                     {
                         "value": h.attainment,
+                        "full": h.label,  # cockpit.js: the tooltip names the full label
                         "itemStyle": {"color": MET_COLOUR if h.row["meets"] else MISSED_COLOUR},
                     }
                     for h in charted
@@ -530,6 +570,8 @@ class SchoolProfile:
     trend_choices: list[Indicator] = field(default_factory=list)
     trend: Indicator | None = None
     trend_chart: dict[str, Any] | None = None
+    counts: list[dict[str, Any]] = field(default_factory=list)
+    """What the modules tally for the school, each with its label and definition."""
 
 
 def school_profile(
@@ -540,6 +582,11 @@ def school_profile(
     in_scope = school_in_scope(actor, school_code, lambda _code: school["region_code"])
     profile = SchoolProfile(school, found["students"], found["classes"], found["teachers"],
                             in_scope)  # fmt: skip
+    profile.counts = [
+        {"name": tally.name, "label": tally.label_zh or tally.name,
+         "definition": tally.definition_zh, "value": found[tally.name]}
+        for tally in units.tallies()
+    ]  # fmt: skip
     if allowed(actor, Permission.INDICATORS_READ):
         rows = values(services, actor, grain=Grain.SCHOOL.value, unit_code=school_code)
         years = sorted({r["school_year"] for r in rows})

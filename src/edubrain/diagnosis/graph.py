@@ -267,8 +267,8 @@ def read_knowledge(wh: Tables) -> tuple[KnowledgeGraph, ItemBank, StrArray]:
     points = _text_frame(wh, POINT_TABLE, ("kp_code", "subject", "grade_code", "name"), curriculum)
     if points.empty:
         raise DiagnosisInputError(
-            "the warehouse holds no knowledge graph: ingest a knowledge folder first "
-            "(`edubrain ingest FOLDER`, or `edubrain diagnose fit FOLDER`)"
+            "工作区还没有知识图谱：请先运行 edubrain diagnose fit 知识文件夹（或 edubrain ingest "
+            "知识文件夹） — the warehouse holds no knowledge graph: ingest a knowledge folder first"
         )
     edges = _text_frame(
         wh, PREREQUISITE_TABLE, ("kp_code", "prerequisite_code"), ("kp_code", "prerequisite_code")
@@ -291,8 +291,9 @@ def read_practice(wh: Tables, items: ItemBank) -> Practice:
     )
     if data.num_rows == 0:
         raise DiagnosisInputError(
-            "the warehouse holds no practice responses: ingest a knowledge folder first "
-            "(`edubrain ingest FOLDER`, or `edubrain diagnose fit FOLDER`)"
+            "工作区还没有练习作答：请先运行 edubrain diagnose fit 知识文件夹（或 edubrain ingest "
+            "知识文件夹） — the warehouse holds no practice responses: "
+            "ingest a knowledge folder first"
         )
     ids = data.column("item_id").to_numpy(zero_copy_only=False).astype(np.str_)
     item = pd.Index(items.item_ids.astype(str)).get_indexer(ids).astype(np.int64)

@@ -143,8 +143,9 @@ def read_roster(wh: OptionalTables, student_numbers: StrArray) -> Roster:
 def _warehouse(settings: Settings) -> Warehouse:
     if not settings.workspace.warehouse.exists():
         raise DiagnosisInputError(
-            f"{settings.workspace.warehouse}: no warehouse yet; ingest a knowledge folder first "
-            "(`edubrain ingest FOLDER`, or `edubrain diagnose fit FOLDER`)"
+            "工作区还没有数据：请先运行 edubrain diagnose fit 知识文件夹"
+            "（或 edubrain demo 生成示例县）"
+            f" — {settings.workspace.warehouse}: no warehouse yet; ingest a knowledge folder first"
         )
     return open_warehouse(settings, read_only=True)
 

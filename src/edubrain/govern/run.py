@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from edubrain.errors import EmptyWorkspaceError
 from edubrain.govern.evaluation import pairwise_score, true_student_numbers
 from edubrain.govern.golden import build_golden, write_golden
 from edubrain.govern.identity import (
@@ -116,6 +117,13 @@ def govern(
     with open_warehouse(settings) as wh:
         check_key(wh, sealer)
         mentions = load_mentions(wh, sealer)
+        if mentions.num_rows == 0:  # Splink cannot train on nothing
+            raise EmptyWorkspaceError(
+                settings.home,
+                "edubrain ingest 学籍导出文件夹",
+                missing="工作区还没有学生数据",
+                missing_en="no pupil records yet",
+            )
         seconds = {"mentions": time.perf_counter() - started}
         linkage = predict_links(
             mentions,

@@ -152,8 +152,8 @@ def default_school_year(tables: Tables) -> str:
     years = school_years(tables)
     if not years:
         raise NoSchoolYearError(
-            "no school year to compute: the warehouse has no 学籍 (student) rows; "
-            "ingest them first or pass --year"
+            "工作区还没有学籍数据：请先运行 edubrain ingest 学籍导出文件夹（或传 --year） — "
+            "no school year to compute: the warehouse has no 学籍 (student) rows"
         )
     return years[-1]
 

@@ -22,7 +22,8 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
 - `tallies`: what a school's (and a region's) profile counts of its records
   (`service.units.Tally`);
 - `portrait`: its section of a pupil's portrait (`service.portrait.PortraitSection`);
-- `demo`: how the demo picks its accounts' scopes (`service.demo.DemoScopes`; the roster);
+- `demo`: how the demo picks its accounts' scopes (`service.demo.DemoScopes`; the roster),
+  and the records its class and pupil should have (`service.demo.DemoEvidence`);
 - `permissions`: its own permissions, each with the roles that hold it and the entities it
   opens (`service.policy.DomainPermission`); its routes declare them like the core's;
 - `generator`: its part of the synthetic-region generator (`sources.generator.parts.
@@ -52,7 +53,7 @@ from edubrain.govern.quality import (
 )
 from edubrain.govern.references import Reference
 from edubrain.indicators.definitions import Family
-from edubrain.service.demo import DemoScopes
+from edubrain.service.demo import DemoEvidence, DemoScopes
 from edubrain.service.policy import DomainPermission, TableScope
 from edubrain.service.portrait import PortraitSection
 from edubrain.service.units import Tally
@@ -78,7 +79,7 @@ class Module:
     tallies: tuple[Tally, ...] = ()
     portrait: tuple[PortraitSection, ...] = ()
     permissions: tuple[DomainPermission, ...] = ()
-    demo: tuple[DemoScopes, ...] = ()
+    demo: tuple[DemoScopes | DemoEvidence, ...] = ()
     generator: GeneratorPart | None = None
     routes: Callable[[], Any] | None = None
     pages: Callable[[], Any] | None = None

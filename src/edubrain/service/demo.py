@@ -26,17 +26,29 @@ class DemoAccount:
 @dataclass(frozen=True)
 class DemoScopes:
     """How the demo picks one scope per level from the warehouse (a county, a school, a class,
-    a pupil): declared by the module that holds the units and the persons (the roster)."""
+    a pupil): declared by the module that holds the units and the persons (the roster). It is
+    given the entities of every `DemoEvidence`, to pick a class and a pupil that have rows in
+    them."""
 
-    pick: Callable[[Warehouse], dict[ScopeLevel, Scope]]
+    pick: Callable[[Warehouse, tuple[str, ...]], dict[ScopeLevel, Scope]]
+
+
+@dataclass(frozen=True)
+class DemoEvidence:
+    """A module's records the demo's teacher, head teacher and parent should see: the demo
+    picks their class and pupil among pupils with rows in `entity` (a table with a
+    `student_number`), so their pages show it (exam item scores, practice responses)."""
+
+    entity: str
 
 
 def _pick_scopes(settings: Settings) -> dict[ScopeLevel, Scope]:
     found = installed.declared(DemoScopes)
     if len(found) != 1:
         raise ConfigError(f"the installed modules declare {len(found)} demo scopes; one is needed")
+    evidence = tuple(e.entity for e in installed.declared(DemoEvidence))
     with open_warehouse(settings) as wh:
-        return found[0].pick(wh)
+        return found[0].pick(wh, evidence)
 
 
 _DEMO_LEVEL = {

@@ -12,7 +12,7 @@ same functions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 from pydantic import BaseModel, create_model
@@ -25,16 +25,36 @@ from edubrain.service.reads import decode_cursor, encode_cursor
 from edubrain.service.schemas import record_model
 from edubrain.standard.entities import entity, unit_registry
 
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
 
 @dataclass(frozen=True)
 class Tally:
     """A count a unit's profile shows: how many records of `entity` (a table with a
     `school_code`) a school has — `name` is the profile's field. `in_regions`: a region's
-    profile shows it too, over the schools of the region."""
+    profile shows it too, over the schools of the region.
+
+    `where` keeps only the rows whose column has the value; `latest` names a column (the
+    school year) whose latest value alone is counted. `label_zh` and `definition_zh` say what
+    the number counts, so a page shows each number with its definition (在校生 counted as the
+    indicators count them, not as every 学籍 row)."""
 
     name: str
     entity: str
     in_regions: bool = False
+    where: tuple[tuple[str, str], ...] = ()
+    latest: str | None = None
+    label_zh: str = ""
+    definition_zh: str = ""
+
+    def rows(self, t: ir.Table) -> ir.Table:
+        """The rows of `t` (the entity's table) this tally counts."""
+        for column, value in self.where:
+            t = t.filter(t[column] == value)
+        if self.latest is not None:
+            t = t.filter(t[self.latest] == t[self.latest].max())
+        return t
 
 
 @installed.per_installation
@@ -115,7 +135,7 @@ def region_profile(services: Services, actor: Actor, region_code: str) -> dict[s
     }
     for tally in tallies():
         if tally.in_regions:
-            t = reader.table(tally.entity)
+            t = tally.rows(reader.table(tally.entity))
             counted = t.filter(t.school_code.isin(in_region.school_code)).count()
             profile[tally.name] = int(reader.scalar(counted))
     return profile
@@ -157,6 +177,6 @@ def school_profile(services: Services, actor: Actor, school_code: str) -> dict[s
         raise NotFoundError(f"no school {school_code}")
     profile: dict[str, Any] = {name: _fields(name, found[0])}
     for tally in tallies():
-        t = reader.table(tally.entity)
+        t = tally.rows(reader.table(tally.entity))
         profile[tally.name] = int(reader.scalar(t.filter(t.school_code == school_code).count()))
     return profile

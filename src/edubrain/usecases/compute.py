@@ -16,6 +16,7 @@ from edubrain.indicators.run import RunSummary, compute_catalogue
 from edubrain.indicators.saved_values import latest_values, stored_years
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.usecases.ready import require_loads, require_workspace
 from edubrain.warehouse import Warehouse, open_warehouse
 
 
@@ -33,8 +34,10 @@ def compute_indicators(
     for i in ids or []:
         indicator(i)
     chosen = select_indicators(ids, families)
+    require_workspace(settings)
     # Warnings live in the operational store, where people acknowledge and resolve them.
     with open_warehouse(settings) as wh, open_store(settings) as store:
+        require_loads(wh, settings)
         return compute_catalogue(
             wh,
             school_year=school_year,
@@ -91,7 +94,9 @@ def stored_values(
         indicator(i)
     if family_id:
         wanted += [i.id for i in family(family_id).indicators]
+    require_workspace(settings)
     with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
         school_year = _latest_year(wh, year)
         rows = latest_values(
             wh, school_year=school_year, grain=chosen.value, indicator_ids=wanted or None,
@@ -104,7 +109,9 @@ def explain(
     settings: Settings, indicator_id: str, school: str, year: str | None = None
 ) -> dict[str, Any]:
     """The inputs and the arithmetic of one school's value (or its county 学段's CV)."""
+    require_workspace(settings)
     with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
         return _explain(wh, indicator_id, school, year)
 
 

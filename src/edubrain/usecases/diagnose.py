@@ -23,6 +23,7 @@ from edubrain.diagnosis.run import (
 from edubrain.errors import DiagnosisInputError
 from edubrain.settings import Settings
 from edubrain.usecases.ingest import ingest
+from edubrain.usecases.ready import require_workspace
 
 __all__ = [
     "DemoDiagnosis",
@@ -45,6 +46,8 @@ def fit(settings: Settings, knowledge_dir: Path | None = None, seed: int = 20251
         if loaded.failed:
             problems = "; ".join(f"{r.file}: {r.error}" for r in loaded.failed)
             raise DiagnosisInputError(f"{knowledge_dir}: not ingested ({problems})")
+    else:
+        require_workspace(settings, "edubrain diagnose fit 知识文件夹")
     return run.fit(settings, seed)
 
 

@@ -22,6 +22,7 @@ from edubrain.govern.steward import REVIEW_TABLE, check_decision, verdicts_from
 from edubrain.sealing import sealer_for
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.usecases.ready import require_loads, require_workspace
 from edubrain.warehouse import Warehouse, open_warehouse
 
 
@@ -34,12 +35,15 @@ def stored_verdicts(settings: Settings) -> list[Verdict]:
 def link_persons(settings: Settings, *, truth: Path | None = None) -> GovernSummary:
     """Link every person mention, keep IDs stable, record merges/splits, refresh the review
     queue; the steward's decisions win. `truth`: a generator truth folder to evaluate against."""
+    require_workspace(settings)  # no pupil mentions in it: the same one line (`govern.run`)
     return _govern(settings, verdicts=stored_verdicts(settings), truth=truth)
 
 
 def review_queue(settings: Settings, *, limit: int) -> list[dict[str, Any]]:
     """Doubtful pairs of the last run, most probable first."""
+    require_workspace(settings)
     with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
         if not wh.has_table(REVIEW_TABLE):
             return []
         t = wh.table(REVIEW_TABLE)

@@ -21,6 +21,7 @@ from edubrain.govern.scorecard import (
     store_scorecard,
 )
 from edubrain.settings import Settings
+from edubrain.usecases.ready import require_loads, require_workspace
 from edubrain.warehouse import Warehouse, open_warehouse
 
 
@@ -77,7 +78,9 @@ def score(settings: Settings, *, as_of: date | None = None, interop: bool = Fals
     """Compute the scorecard, store it (the service reads it from the warehouse) and measure
     freshness; with `interop`, also 数据互通率."""
     ctx = rule_context(settings, as_of)
+    require_workspace(settings)
     with open_warehouse(settings) as wh:
+        require_loads(wh, settings)
         units = scorecard(wh, ctx)
         store_scorecard(wh, units, ctx)
         fresh = freshness(wh, ctx)
@@ -86,7 +89,9 @@ def score(settings: Settings, *, as_of: date | None = None, interop: bool = Fals
 
 
 def interop_report(settings: Settings) -> Interop:
+    require_workspace(settings)
     with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
         return _interop(wh)
 
 
@@ -112,7 +117,9 @@ def offending(
 ) -> Offending:
     """The rows a rule finds wrong, optionally of one school, at most `limit`."""
     ctx = rule_context(settings, as_of)
+    require_workspace(settings)
     with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
         found = offending_rows(wh, rule_id, ctx, school=school, limit=limit)
         return Offending(list(found.columns), found.to_pyarrow().to_pylist())
 

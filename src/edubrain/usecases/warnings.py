@@ -10,6 +10,7 @@ from edubrain.errors import ConfigError
 from edubrain.indicators.warnings import IndicatorWarning, Level, Status, WarningStore
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.usecases.ready import require_workspace
 
 
 def _parse(values: Sequence[str], allowed: type[Level] | type[Status], flag: str) -> list[str]:
@@ -36,6 +37,7 @@ def list_warnings(
         [] if every_status else [Status.OPEN.value, Status.ACKNOWLEDGED.value]
     )
     wanted = _parse(levels, Level, "--level")
+    require_workspace(settings)
     with open_store(settings) as store:
         return WarningStore(store).query(status=chosen, level=wanted)
 

@@ -26,6 +26,9 @@ async function draw(el) {
     for (const s of option.series) {
       if (s.type === "scatter" && s.coordinateSystem === "geo") {
         s.tooltip = { formatter: (p) => `${p.data.name}<br>${p.data.label}` };
+      } else if (s.type === "bar" && s.data && s.data.some((d) => d && d.full)) {
+        // The axis shows a short label; the tooltip the full one.
+        s.tooltip = { formatter: (p) => `${(p.data && p.data.full) || p.name}: ${p.value}%` };
       }
     }
   }

@@ -17,6 +17,7 @@ from edubrain.modules.diagnosis.entities import ENTITIES, MASTERY_TABLE
 from edubrain.modules.diagnosis.generator import PART as GENERATOR
 from edubrain.modules.diagnosis.rules import ITEM_POINTS_KNOWN, PREREQUISITES_ACYCLIC
 from edubrain.modules.spec import Module
+from edubrain.service.demo import DemoEvidence
 from edubrain.service.policy import of_person
 
 
@@ -50,6 +51,8 @@ MODULE = Module(
         of_person("practice_response", "student_number"),
         of_person(MASTERY_TABLE, "student_number"),
     ),
+    # The demo's teacher and parent see a class with practice responses (a diagnosis).
+    demo=(DemoEvidence("practice_response"),),
     routes=routes,
     generator=GENERATOR,
 )

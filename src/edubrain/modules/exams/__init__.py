@@ -12,6 +12,7 @@ from edubrain.modules.exams.generator import PART as GENERATOR
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
 from edubrain.modules.spec import Module
+from edubrain.service.demo import DemoEvidence
 from edubrain.service.policy import of_person
 
 MODULE = Module(
@@ -37,5 +38,7 @@ MODULE = Module(
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
     scope=(of_person("item_score", "student_number"),),
     portrait=(SECTION,),
+    # The demo's teacher and parent see a class with exam item scores.
+    demo=(DemoEvidence("item_score"),),
     generator=GENERATOR,
 )

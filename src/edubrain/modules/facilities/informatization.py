@@ -1,7 +1,8 @@
 """e. Informatization (教育信息化) from the facility survey (办学条件普查).
 
-The items are the measurable ones of seed 000 (缙云县教育信息化"十四五"规划: 表1 completed
-"十三五" indicators, 表2 "十四五" indicators) and of seed 002's 共性要求 (智慧教育样板区).
+The items are the measurable ones of 缙云县教育信息化“十四五”发展规划（2021—2025年） (表1 completed
+"十三五" indicators, 表2 "十四五" indicators) and of the 共性要求 of 江苏省智慧教育样板区建设指南
+（苏教信函〔2023〕2号）.
 Baselines and targets of a plan live in a plan file (`plans/`), not here; the thresholds here
 are the fixed requirements written in the seeds themselves.
 """
@@ -30,15 +31,15 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 SEED_000_T1 = Source(
-    "缙云县教育信息化“十四五”发展规划（2021—2025年） (seed 000) 表1 “十三五”规划主要指标",
+    "缙云县教育信息化“十四五”发展规划（2021—2025年） 表1 “十三五”规划主要指标",
     Reliability.VERIFIED,
 )
 SEED_000_T2 = Source(
-    "缙云县教育信息化“十四五”发展规划（2021—2025年） (seed 000) 表2 “十四五”规划主要指标",
+    "缙云县教育信息化“十四五”发展规划（2021—2025年） 表2 “十四五”规划主要指标",
     Reliability.VERIFIED,
 )
 SEED_002 = Source(
-    "江苏省智慧教育样板区建设指南（苏教信函〔2023〕2号） (seed 002) 一、(一) 共性要求",
+    "江苏省智慧教育样板区建设指南（苏教信函〔2023〕2号） 一、(一) 共性要求",
     Reliability.VERIFIED,
 )
 GRAINS = (Grain.SCHOOL, Grain.COUNTY, Grain.CITY)
@@ -107,8 +108,9 @@ def _share(
 FAMILY = Family(
     "info",
     "教育信息化 (informatization)",
-    "Network, classroom and equipment items of seed 000's tables and seed 002's 共性要求, from "
-    "the facility survey; plan baselines and targets come from `plans/` files.",
+    "Network, classroom and equipment items of 缙云县教育信息化“十四五”发展规划's tables and of "
+    "江苏省智慧教育样板区建设指南（苏教信函〔2023〕2号）'s 共性要求, from the facility survey; "
+    "plan baselines and targets come from `plans/` files.",
     (
         _share("gigabit_school_share", "出口带宽达到1000Mbps的学校比例",
                "share of schools with ≥ 1000 Mbps outbound bandwidth", "gigabit",

@@ -81,9 +81,26 @@ MODULE = Module(
     indicators=(class_size.FAMILY, staffing.FAMILY),
     scope=SCOPES,
     tallies=(
-        Tally("students", "student", in_regions=True),
-        Tally("classes", "class"),
-        Tally("teachers", "teacher"),
+        # 在校生 as the indicators count them (`frames.enrolled`): the latest school year's
+        # pupils whose 学籍状态 is 在读 — and, apart, every 学籍 row (all years and statuses).
+        Tally(
+            "enrolled",
+            "student",
+            in_regions=True,
+            where=(("status", "enrolled"),),
+            latest="school_year",
+            label_zh="在校生（在读）",
+            definition_zh="最新学年学籍状态为“在读”的学生，与指标同一口径",
+        ),
+        Tally(
+            "students",
+            "student",
+            in_regions=True,
+            label_zh="学籍记录（在籍）",
+            definition_zh="本校的全部学籍记录，含各学年与转出、休学、毕业等状态",
+        ),
+        Tally("classes", "class", label_zh="班级", definition_zh="本校的全部班级记录"),
+        Tally("teachers", "teacher", label_zh="教职工", definition_zh="本校的全部教职工记录"),
     ),
     permissions=PERMISSIONS,
     demo=(DEMO_SCOPES,),
