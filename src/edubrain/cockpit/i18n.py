@@ -157,6 +157,7 @@ EN: dict[str, str] = {
     "不支持该请求方法": "Method not allowed",
     "待处理": "Open",
     "任务与上传": "Jobs and uploads",
+    "学校标识码": "School code",
     "上传数据": "Upload data",
     "上传并导入": "Upload and ingest",
     "运行任务": "Run a job",
