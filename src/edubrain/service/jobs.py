@@ -24,6 +24,8 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -96,20 +98,32 @@ def runner_lock_path(settings: Settings) -> Path:
     return settings.workspace.jobs_runner_lock
 
 
-def runner_busy(settings: Settings) -> bool:
-    """Whether a runner is at work on this workspace's jobs."""
+@contextmanager
+def runner_turn(settings: Settings) -> Iterator[bool]:
+    """True while this process holds the runner's lock (it is the one runner); False, at
+    once, when another runner is at work."""
     lock_path = runner_lock_path(settings)
-    if not lock_path.exists():
-        return False
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a", encoding="utf-8") as handle:
         try:
             portalocker.lock(
                 handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
             )
         except portalocker.exceptions.LockException:
-            return True
-        portalocker.unlock(handle)
-    return False
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            portalocker.unlock(handle)
+
+
+def runner_busy(settings: Settings) -> bool:
+    """Whether a runner is at work on this workspace's jobs."""
+    if not runner_lock_path(settings).exists():
+        return False
+    with runner_turn(settings) as mine:
+        return not mine
 
 
 def queued_count(store: Store) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,7 +34,10 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def cell(ent: Entity, field: str, value: Any) -> str | int | float | bool | None:
+Cell = str | int | float | bool | None
+
+
+def cell(ent: Entity, field: str, value: Any) -> Cell:
     """One exported value: None, a number (numeric fields only), a boolean, or safe text."""
     if value is None:
         return None
@@ -51,7 +54,7 @@ def cell(ent: Entity, field: str, value: Any) -> str | int | float | bool | None
 
 def rows_for_export(
     ent: Entity, fields: Sequence[str], rows: Sequence[Mapping[str, Any]]
-) -> list[list[str | int | float | bool | None]]:
+) -> list[list[Cell]]:
     return [[cell(ent, f, row.get(f)) for f in fields] for row in rows]
 
 
@@ -65,39 +68,9 @@ def csv_bytes(ent: Entity, fields: Sequence[str], rows: Sequence[Mapping[str, An
     return buffer.getvalue().encode("utf-8")
 
 
-def xlsx_bytes(ent: Entity, fields: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> bytes:
+def _workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     """An .xlsx workbook of safe cells: text is always written as a string (never parsed as a
-    formula, a number or a URL), numbers as numbers."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
-    sheet = book.add_worksheet(ent.name)
-    for col, name in enumerate(fields):
-        sheet.write_string(0, col, neutralise(name))
-    for r, values in enumerate(rows_for_export(ent, fields, rows), start=1):
-        for col, value in enumerate(values):
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                sheet.write_boolean(r, col, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(r, col, value)
-            else:
-                sheet.write_string(r, col, value)
-    book.close()
-    return out.getvalue()
-
-
-def xlsx_sheet(title: str, header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> bytes:
-    """An .xlsx workbook of any rows (no entity: e.g. rejected source rows as their file had
-    them): numbers as numbers, everything else as neutralised text."""
+    formula, a number or a URL), numbers as numbers; None leaves the cell empty."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(
         out,
@@ -111,16 +84,34 @@ def xlsx_sheet(title: str, header: Sequence[str], rows: Sequence[Mapping[str, An
     sheet = book.add_worksheet(title[:31])
     for col, name in enumerate(header):
         sheet.write_string(0, col, neutralise(name))
-    for r, row in enumerate(rows, start=1):
-        for col, name in enumerate(header):
-            value = row.get(name)
-            if value is None or value == "":
+    for r, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
+            if value is None:
                 continue
             if isinstance(value, bool):
                 sheet.write_boolean(r, col, value)
             elif isinstance(value, int | float):
                 sheet.write_number(r, col, value)
             else:
-                sheet.write_string(r, col, neutralise(str(value)))
+                sheet.write_string(r, col, value)
     book.close()
     return out.getvalue()
+
+
+def xlsx_bytes(ent: Entity, fields: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """An .xlsx workbook of an entity's rows, each value as `cell` exports it."""
+    return _workbook(ent.name, fields, rows_for_export(ent, fields, rows))
+
+
+def _any_cell(value: Any) -> Cell:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    return neutralise(str(value))
+
+
+def xlsx_sheet(title: str, header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """An .xlsx workbook of any rows (no entity: e.g. rejected source rows as their file had
+    them): numbers as numbers, everything else as neutralised text."""
+    return _workbook(title, header, ([_any_cell(row.get(n)) for n in header] for row in rows))

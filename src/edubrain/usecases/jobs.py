@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import portalocker
-
 from edubrain.errors import ConflictError, EdubrainError
 from edubrain.service.jobs import (
     JOB_KIND_LABELS,
@@ -32,7 +30,7 @@ from edubrain.service.jobs import (
     NIGHTLY,
     UnknownJobKindError,
     queue_job,
-    runner_lock_path,
+    runner_turn,
 )
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
@@ -191,30 +189,21 @@ def run_queued(
 ) -> list[dict[str, Any]]:
     """Run the queued jobs (or only the job `only`), oldest first, in this process; returns
     their final rows. Returns at once with nothing when another runner is at work."""
-    lock_path = runner_lock_path(settings)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a", encoding="utf-8") as handle:
-        try:
-            portalocker.lock(
-                handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
-            )
-        except portalocker.exceptions.LockException:
+    with runner_turn(settings) as mine:
+        if not mine:
             return []
-        try:
-            with open_store(settings) as store:
-                _interrupt_orphans(store)
-                done: list[dict[str, Any]] = []
-                while job := store.claim_job(
-                    now=datetime.now(UTC), runner_pid=os.getpid(), job_id=only
-                ):
-                    if on_job is not None:
-                        on_job(job)
-                    done.append(_run(settings, store, job))
-                    if only is not None:
-                        break
-                return done
-        finally:
-            portalocker.unlock(handle)
+        with open_store(settings) as store:
+            _interrupt_orphans(store)
+            done: list[dict[str, Any]] = []
+            while job := store.claim_job(
+                now=datetime.now(UTC), runner_pid=os.getpid(), job_id=only
+            ):
+                if on_job is not None:
+                    on_job(job)
+                done.append(_run(settings, store, job))
+                if only is not None:
+                    break
+            return done
 
 
 def _interrupt_orphans(store: Store) -> None:
