@@ -424,12 +424,13 @@ def _quarantine_tab(
     )
     filters = {"entity": entity or None, "reason": reason or None,
                "load_id": load_id or None, "file": file or None}  # fmt: skip
-    result = operations.list_quarantine(
-        services, trail, actor, **filters, status=chosen, lang=lang, cursor=cursor, limit=50
-    )
-    summary = operations.quarantine_summary(services, actor, **filters, status=chosen, lang=lang)
+    q = operations.QuarantineFilter(**filters, status=chosen, lang=lang)
+    result = operations.list_quarantine(services, trail, actor, q, cursor=cursor, limit=50)
+    summary = operations.quarantine_summary(services, actor, q)
     # The select boxes offer every reason and file of the caller's quarantine (in this status).
-    options = operations.quarantine_summary(services, actor, status=chosen, lang=lang)
+    options = operations.quarantine_summary(
+        services, actor, operations.QuarantineFilter(status=chosen, lang=lang)
+    )
     query = {k: v for k, v in {**filters, "status": chosen}.items() if v}
     return {
         "quarantine": result["items"],

@@ -8,10 +8,11 @@ caller's scope; any other is a 404, as if it did not exist.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from edubrain.errors import NotFoundError, UnknownEntityError
@@ -104,15 +105,25 @@ def _scoped_quarantine(services: Services, actor: Actor) -> ir.Table:
         return with_status(t, reader, [n for n in names if n])
 
 
-def _filters(
-    reason: str | None,
-    file: str | None,
-    entity: str | None,
-    load_id: str | None,
-    status: str | None,
-) -> dict[str, str | None]:
-    return {"reason": reason, "file": file, "entity": entity, "load_id": load_id,
-            "status": status}  # fmt: skip
+@dataclass(frozen=True)
+class QuarantineFilter:
+    """The filters the quarantine list, summary and download share (one query-string shape)."""
+
+    entity: QText = None
+    reason: QText = None
+    load_id: QText = None
+    file: QFile = None
+    status: Status = None
+    lang: Lang = "zh"
+
+    def where(self, *, any_status: bool = False) -> dict[str, str | None]:
+        """The keyword filters of `quarantine_views.filtered` (the status one left out when
+        `any_status`)."""
+        return {"reason": self.reason, "file": self.file, "entity": self.entity,
+                "load_id": self.load_id, "status": None if any_status else self.status}  # fmt: skip
+
+
+Filters = Annotated[QuarantineFilter, Depends()]
 
 
 def _field_label(entity_name: str | None, field: str | None) -> str | None:
@@ -139,32 +150,26 @@ def list_quarantine(
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.INGEST_READ)],
-    entity: QText = None,
-    reason: QText = None,
-    load_id: QText = None,
-    file: QFile = None,
-    status: Status = None,
-    lang: Lang = "zh",
+    q: Filters,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Rejected rows in the caller's scope with their reason (code and name) and whether they
     are still open (未处理) or resolved (已解决: a later load of the same source accepted a row
     with the same natural key); the raw source row has ID and phone numbers masked."""
-    t = filtered(_scoped_quarantine(services, actor),
-                 **_filters(reason, file, entity, load_id, status))  # fmt: skip
+    t = filtered(_scoped_quarantine(services, actor), **q.where())
     offset = int(decode_cursor(cursor)) if cursor and decode_cursor(cursor).isdigit() else 0
     ordered = t.order_by([t.load_id, t.row_number, t.field, t.reason])
     rows = services.reader.rows(ordered.limit(limit + 1, offset=offset))
     seen = clearance(actor.role)
-    rows = [_item(row, seen, lang) for row in rows]
+    rows = [_item(row, seen, q.lang) for row in rows]
     more = len(rows) > limit
     items = rows[:limit]
     trail.record(
         "list",
         "quarantine",
         record_ids=[f"{r['load_id']}#{r['row_number']}" for r in items],
-        query={**_filters(reason, file, entity, load_id, status), "cursor": cursor},
+        query={**q.where(), "cursor": cursor},
     )
     return {"items": items, "next_cursor": encode_cursor(str(offset + limit)) if more else None}
 
@@ -173,26 +178,21 @@ def list_quarantine(
 def quarantine_summary(
     services: ServicesDep,
     actor: Annotated[Actor, require(Permission.INGEST_READ)],
-    entity: QText = None,
-    reason: QText = None,
-    load_id: QText = None,
-    file: QFile = None,
-    status: Status = None,
-    lang: Lang = "zh",
+    q: Filters,
 ) -> dict[str, Any]:
     """Quarantined rows in the caller's scope counted by main reason (the most fundamental of
     a row's reasons), file, school and status: a row counts once in each. The status counts
     ignore the `status` filter, the others apply every filter. Counts only: no personal data,
     no audit entry."""
     scoped = _scoped_quarantine(services, actor)
-    t = filtered(scoped, **_filters(reason, file, entity, load_id, status))
-    any_status = filtered(scoped, **_filters(reason, file, entity, load_id, None))
+    t = filtered(scoped, **q.where())
+    any_status = filtered(scoped, **q.where(any_status=True))
     reader = services.reader
     with reader.lock:
         exprs = summary_exprs(t, with_school(t, reader))
         exprs["status"] = status_expr(any_status)
     results = {name: reader.rows(expr) for name, expr in exprs.items()}
-    return summary_from(results, lang)
+    return summary_from(results, q.lang)
 
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -208,19 +208,13 @@ def download_quarantine(
     services: ServicesDep,
     trail: Trail,
     actor: Annotated[Actor, require(Permission.INGEST_READ)],
-    entity: QText = None,
-    reason: QText = None,
-    load_id: QText = None,
-    file: QFile = None,
-    status: Status = None,
-    lang: Lang = "zh",
+    q: Filters,
 ) -> Response:
     """下载被拒绝的行: the rejected rows of a file (or of any filter) in the caller's scope as an
     .xlsx workbook — the columns as the file had them, then 行号 and 原因 — to fix in Excel
     and upload again. Masked as the quarantine browser masks the raw row; text a spreadsheet
     would read as a formula is neutralised; audited like the list."""
-    t = filtered(_scoped_quarantine(services, actor),
-                 **_filters(reason, file, entity, load_id, status))  # fmt: skip
+    t = filtered(_scoped_quarantine(services, actor), **q.where())
     ordered = t.order_by([t.file, t.load_id, t.row_number, t.field, t.reason])
     records = services.reader.rows(ordered.limit(MAX_DOWNLOAD_RECORDS))
     seen = clearance(actor.role)
@@ -228,15 +222,15 @@ def download_quarantine(
         quarantine_row(r, seen) | {"cells": quarantine_cells(raw_cells(r["raw"]), seen)}
         for r in records
     ]
-    header, rows = rejected_rows(masked, lang)
+    header, rows = rejected_rows(masked, q.lang)
     body = spreadsheet.xlsx_sheet("被拒绝的行", header, rows)
     trail.record(
         "download",
         "quarantine",
         record_ids=sorted({f"{r['load_id']}#{r['row_number']}" for r in records}),
-        query={**_filters(reason, file, entity, load_id, status), "rows": len(rows)},
+        query={**q.where(), "rows": len(rows)},
     )
-    stem = (file or "").replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "quarantine"
+    stem = (q.file or "").replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "quarantine"
     name = f"{stem}-被拒绝的行.xlsx"
     return Response(
         body,
