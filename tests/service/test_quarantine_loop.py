@@ -24,7 +24,9 @@ from conftest import add_user
 from edubrain.ingest import ingest_paths
 from edubrain.ingest.quarantine import REASON_NAMES, Reason, reason_name
 from edubrain.ingest.quarantine_views import rejected_rows
+from edubrain.sealing import sealer_for
 from edubrain.serve import create_app
+from edubrain.service import spreadsheet
 from edubrain.service.auth import open_session
 from edubrain.service.masking import quarantine_cells
 from edubrain.service.policy import Role, Scope, ScopeLevel
@@ -176,7 +178,7 @@ def test_download_rejected_rows_as_xlsx(api: Client, region: tuple[Path, Path]) 
     sheet = book.get_sheet_by_index(0).to_python()
     header, body = [str(h) for h in sheet[0]], sheet[1:]
     source_header = next(csv.reader(io.StringIO(_text(region[0] / STUDENT_FILE)[0])))
-    assert header == [*source_header, "行号", "原因"]
+    assert header == [*source_header, "行号", "原因", "隔离编号"]
     expected_rows = sorted({int(f["row"]) for f in _faults(region[0]) if f["file"] == STUDENT_FILE})
     assert sorted(int(r[header.index("行号")]) for r in body) == expected_rows
     assert all(re.match(r"[\u4e00-\u9fff]", str(r[header.index("原因")])) for r in body)
@@ -325,3 +327,85 @@ def test_the_quarantine_tab(api: Client, region: tuple[Path, Path]) -> None:
     english = api.client.get("/data-office", params={"tab": "quarantine"}).text
     assert re.search(r'<option value="open" selected>Open（\d+）</option>', english)
     assert "Invalid date" in english and "Download the rejected rows" in english
+
+
+# -- the rejected rows come back ------------------------------------------------------------
+
+_DETAIL = re.compile(r"^(?P<header>[^:]+): '(?P<before>[^']*)' → ")
+
+
+def _download(api: Client, headers: dict[str, str], file: str) -> tuple[list[str], list[list]]:
+    got = api.client.get(
+        "/api/v1/ingest/quarantine/download", params={"file": file}, headers=headers
+    )
+    assert got.status_code == 200, got.text
+    book = CalamineWorkbook.from_filelike(io.BytesIO(got.content))
+    assert book.sheet_names == ["被拒绝的行"]
+    sheet = book.get_sheet_by_index(0).to_python()
+    return [str(h) for h in sheet[0]], sheet[1:]
+
+
+def test_fixed_rows_come_back_with_their_masked_values(
+    api: Client, region: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The officer sees 学籍号 and 身份证件号 masked; fixing a row's date or school and uploading
+    the workbook again loads the row with its real identifiers, and resolves it."""
+    headers = api.admin()
+    file = _student_file(api, headers)
+    header, body = _download(api, headers, file)
+    # Rows with one fault in a field the officer can see, the true value from the truth.
+    faults = [f for f in _faults(region[0]) if f["file"] == STUDENT_FILE]
+    per_row = Counter(int(f["row"]) for f in faults)
+    fixable = {
+        int(f["row"]): _DETAIL.match(f["detail"])
+        for f in faults
+        if per_row[int(f["row"])] == 1 and f["field"] not in ("id_number", "student_number")
+    }
+    fixed: list[dict] = []
+    for values in body:
+        row = dict(zip(header, values, strict=True))
+        m = fixable.get(int(row["行号"]))
+        if m is None or not str(row["学籍号"]).startswith("G*") or len(fixed) == 2:
+            continue
+        row[m["header"]] = m["before"]  # the officer types the right value
+        fixed.append(row)
+    assert len(fixed) == 2, "the small county has two fixable rows with masked identifiers"
+    tampered = dict(next(
+        dict(zip(header, v, strict=True)) for v in body
+        if str(v[header.index("学籍号")]).startswith("G*")
+        and int(v[header.index("行号")]) not in {int(r["行号"]) for r in fixed}
+    ))  # fmt: skip
+    load, row_no, check = str(tampered["隔离编号"]).split(".")
+    tampered["隔离编号"] = f"{load}.{row_no}.{'0' * len(check)}"
+    folder = tmp_path / "back"
+    folder.mkdir()
+    workbook = folder / "学籍_学生信息_339901-被拒绝的行.xlsx"
+    workbook.write_bytes(spreadsheet.xlsx_sheet("被拒绝的行", header, [*fixed, tampered]))
+
+    (report,) = ingest_paths([folder], api.settings)
+    assert report.status == "loaded" and report.rows_read == 3
+    assert report.restored_rows == 2  # the tampered reference restores nothing
+    assert report.rows_accepted == 2 and report.rows_quarantined == 1
+    assert "行号" not in report.extra_columns and "隔离编号" not in report.extra_columns
+    # The accepted rows hold the pupils' real 学籍号 (sealed at rest as every G 学籍号).
+    truth = {int(f["row"]) for f in faults}
+    lines = _text(region[0] / STUDENT_FILE)[0].splitlines()
+    source_header = next(csv.reader(io.StringIO(lines[0])))
+    numbers = {
+        int(r["行号"]): next(csv.reader(io.StringIO(lines[int(r["行号"]) - 1])))[
+            source_header.index("学籍号")
+        ]
+        for r in fixed
+    }
+    assert set(numbers) <= truth
+    with open_warehouse(api.settings, read_only=True) as wh:
+        sealer = sealer_for(api.settings)
+        stored = {sealer.open_student_number(n) for n in
+                  wh.to_arrow("student").column("student_number").to_pylist()}  # fmt: skip
+    assert set(numbers.values()) <= stored
+    items = api.client.get(
+        "/api/v1/ingest/quarantine",
+        params={"file": file, "status": "resolved", "limit": 500},
+        headers=headers,
+    ).json()["items"]
+    assert {i["row_number"] for i in items} == set(numbers)

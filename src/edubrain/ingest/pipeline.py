@@ -38,6 +38,12 @@ from edubrain.ingest.quarantine import (
     build_quarantine,
     with_natural_key,
 )
+from edubrain.ingest.quarantine_views import (
+    FILE_HEADER,
+    REASON_HEADER,
+    REF_HEADER,
+    ROW_NUMBER_HEADER,
+)
 from edubrain.ingest.readers import (
     RAGGED_COLUMN,
     RawTable,
@@ -47,6 +53,11 @@ from edubrain.ingest.readers import (
 )
 from edubrain.ingest.records import Records, column_use, to_records
 from edubrain.ingest.report import FileReport
+from edubrain.ingest.returned import (
+    ReturnedRows,
+    is_returned_workbook,
+    returned_rows,
+)
 from edubrain.ingest.rules import Context, EarlierChunks, check_rows, duplicates, ragged_rows
 from edubrain.ingest.suggest import likeness, why_skipped
 from edubrain.ingest.units import by_pupils_last, load_units
@@ -83,6 +94,9 @@ goes; smaller inserts stay in the transaction's memory until commit, which for a
 rows (millions of records, read in small chunks) grows with the file."""
 
 
+RETURNED_COLUMNS = frozenset({ROW_NUMBER_HEADER, REASON_HEADER, FILE_HEADER, REF_HEADER})
+"""The columns a 下载被拒绝的行 workbook adds: not reported as extra when it comes back."""
+
 READ_AHEAD = 2
 """Chunks the reading thread may have ready before the writer takes them (`_ahead`)."""
 
@@ -103,6 +117,8 @@ class _Chunk:
     records: Records
     columns: Mapping[str, Column]
     """The chunk's records and normalised columns: which school each quarantined row names."""
+    restored: int = 0
+    """Rows of a returned workbook whose masked cells got their values back (`returned`)."""
 
 
 @dataclass(frozen=True)
@@ -236,10 +252,15 @@ def _sealed(chunk: _Chunk, ent: Entity, sealer: Sealer | None) -> _Chunk:
 
 
 def _checked_items(
-    specs: Sequence[FileSpec], bounds: ReadBounds, as_of: date, sealer: Sealer | None
+    specs: Sequence[FileSpec],
+    bounds: ReadBounds,
+    as_of: date,
+    sealer: Sealer | None,
+    returned: Mapping[Path, ReturnedRows] | None = None,
 ) -> Iterator[_Item]:
     """Every file as start, chunks, end — or start, chunks, failed: read errors become items so
-    the writer can roll the file back and go on with the next one. Chunks come sealed."""
+    the writer can roll the file back and go on with the next one. Chunks come sealed; the
+    rows of a returned workbook get their masked cells back first (`returned`)."""
     for spec in specs:
         started = _now()
         load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -247,9 +268,14 @@ def _checked_items(
         ent = entity(spec.entity)
         earlier = EarlierChunks(ent)
         try:
+            back = (returned or {}).get(spec.path)
             for raw in read_chunks(spec, bounds):
+                restored = 0
+                if back is not None:
+                    raw, restored = back.restore(raw)
                 for chunk in _check_chunks(raw, spec, load_id, as_of, earlier):
-                    yield _sealed(chunk, ent, sealer)
+                    yield replace(_sealed(chunk, ent, sealer), restored=restored)
+                    restored = 0
         except UnreadableFileError as exc:
             yield _FileFailed(exc)
             continue
@@ -329,6 +355,7 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
             totals.update(item.raw.total_rows)
             report.sha256 = item.raw.sha256
             report.rows_read += item.n_records
+            report.restored_rows += item.restored
             report.rows_accepted += item.rows.num_rows
             report.rows_quarantined += int(item.quarantine.bad.sum())
             for reason, count in item.quarantine.reasons.items():
@@ -389,7 +416,11 @@ def _describe_layout(report: FileReport, raw: RawTable, spec: FileSpec, ent: Ent
         report.header_row = raw.layout.header_row
         report.title_rows = list(raw.layout.title_rows)
     use = column_use(spec, ent, raw.header)
-    report.extra_columns = use.extra
+    report.extra_columns = (
+        [c for c in use.extra if c not in RETURNED_COLUMNS]
+        if (REF_HEADER in raw.header)
+        else use.extra
+    )
     report.renamed_columns = use.renamed
 
 
@@ -444,11 +475,13 @@ def ingest_paths(
     if progress:
         progress.start(sum(_size(s.path) for s in found.specs))
     sealer = sealer_for(settings)
+    bounds = ReadBounds.from_settings(settings)
+    returned: dict[Path, ReturnedRows] = {}
+    if any(is_returned_workbook(s.path) for s in found.specs):
+        with open_warehouse(settings) as warehouse:
+            returned = returned_rows(found.specs, warehouse, sealer, bounds)
     checked = _checked_items(
-        by_pupils_last(found.specs),
-        ReadBounds.from_settings(settings),
-        as_of or date.today(),
-        sealer,
+        by_pupils_last(found.specs), bounds, as_of or date.today(), sealer, returned
     )
     with ThreadPoolExecutor(1, thread_name_prefix="edubrain-ingest") as pool:
         # The first file is being read while the warehouse opens.

@@ -43,6 +43,9 @@ STATUS_NAMES = {OPEN: ("未处理", "Open"), RESOLVED: ("已解决", "Resolved")
 UNKNOWN_SCHOOL = ""
 """The school of a quarantined row that names none (or none that could be read)."""
 ROW_NUMBER_HEADER, REASON_HEADER, FILE_HEADER = "行号", "原因", "文件"
+REF_HEADER = "隔离编号"
+"""The column of a downloaded row's reference, by which it finds its masked values when it comes
+back (`ingest.returned`)."""
 
 
 class Tables(Protocol):
@@ -205,9 +208,11 @@ def rejected_rows(
     """The rejected source rows of quarantine `records` (already masked for the reader;
     their source cells as `cells`, else parsed from `raw`), one per file row in file and row
     order: the columns as the files had them, then 行号 and 原因 (every reason of the row with
-    its message) — and 文件 when they come from several files."""
+    its message), 隔离编号 when the records carry their `ref` — and 文件 when they come from
+    several files."""
     rows: dict[tuple[str, str, int], dict[str, Any]] = {}
     reasons: dict[tuple[str, str, int], list[str]] = {}
+    refs: dict[tuple[str, str, int], str] = {}
     columns: dict[str, None] = {}
     for r in sorted(records, key=lambda r: (r["file"], r["load_id"], r["row_number"])):
         key = (r["file"], r["load_id"], r["row_number"])
@@ -216,17 +221,22 @@ def rejected_rows(
             columns.update(dict.fromkeys(cells))
             rows[key] = cells
             reasons[key] = []
+            if r.get("ref"):
+                refs[key] = r["ref"]
         why = f"{reason_name(r['reason'], lang)}：{r.get('message') or ''}".rstrip("：")
         if why not in reasons[key]:
             reasons[key].append(why)
     files = {k[0] for k in rows}
-    extra = [ROW_NUMBER_HEADER, REASON_HEADER] + ([FILE_HEADER] if len(files) > 1 else [])
+    extra = [ROW_NUMBER_HEADER, REASON_HEADER] + ([REF_HEADER] if refs else [])
+    extra += [FILE_HEADER] if len(files) > 1 else []
     header = [c for c in columns if c not in extra] + extra
     out = []
     for key, cells in rows.items():
         row = dict(cells)
         row[ROW_NUMBER_HEADER] = key[2]
         row[REASON_HEADER] = "；".join(reasons[key])
+        if refs:
+            row[REF_HEADER] = refs.get(key, "")
         if len(files) > 1:
             row[FILE_HEADER] = key[0]
         out.append(row)

@@ -44,6 +44,8 @@ class FileReport:
     """Header in the file → the mapping's name, where the file used a declared synonym."""
     note: str | None = None
     """Why a file was skipped, or what an unrecognised file looks like."""
+    restored_rows: int = 0
+    """Rows of a returned 下载被拒绝的行 workbook whose masked cells got their values back."""
 
     def check_counts(self) -> None:
         """The accounting invariants; a violation is a bug in ingestion, never bad data."""
@@ -74,6 +76,8 @@ class FileReport:
             notes.append(
                 f"{len(self.extra_columns)} 个未映射的列未导入：{'，'.join(self.extra_columns)}"
             )
+        if self.restored_rows:
+            notes.append(f"{self.restored_rows} 行按隔离编号补回了下载时隐去的值")
         if self.note:
             notes.append(self.note)
         return notes

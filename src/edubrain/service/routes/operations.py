@@ -33,6 +33,8 @@ from edubrain.ingest.quarantine_views import (
     with_school,
     with_status,
 )
+from edubrain.ingest.returned import SHEET as RETURNED_SHEET
+from edubrain.ingest.returned import row_ref
 from edubrain.service import spreadsheet
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.masking import mask_free_text, quarantine_cells, quarantine_row
@@ -211,19 +213,24 @@ def download_quarantine(
     q: Filters,
 ) -> Response:
     """下载被拒绝的行: the rejected rows of a file (or of any filter) in the caller's scope as an
-    .xlsx workbook — the columns as the file had them, then 行号 and 原因 — to fix in Excel
-    and upload again. Masked as the quarantine browser masks the raw row; text a spreadsheet
+    .xlsx workbook — the columns as the file had them, then 行号, 原因 and 隔离编号 — to fix in
+    Excel and upload again: masked cells left as they are take their values back on the way
+    in (`ingest.returned`). Masked as the quarantine browser masks the raw row; text a spreadsheet
     would read as a formula is neutralised; audited like the list."""
     t = filtered(_scoped_quarantine(services, actor), **q.where())
     ordered = t.order_by([t.file, t.load_id, t.row_number, t.field, t.reason])
     records = services.reader.rows(ordered.limit(MAX_DOWNLOAD_RECORDS))
     seen = clearance(actor.role)
     masked = [
-        quarantine_row(r, seen) | {"cells": quarantine_cells(raw_cells(r["raw"]), seen)}
+        quarantine_row(r, seen)
+        | {
+            "cells": quarantine_cells(raw_cells(r["raw"]), seen),
+            "ref": row_ref(r["load_id"], r["row_number"], r["raw"]),
+        }
         for r in records
     ]
     header, rows = rejected_rows(masked, q.lang)
-    body = spreadsheet.xlsx_sheet("被拒绝的行", header, rows)
+    body = spreadsheet.xlsx_sheet(RETURNED_SHEET, header, rows)
     trail.record(
         "download",
         "quarantine",
