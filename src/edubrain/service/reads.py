@@ -130,10 +130,16 @@ class WarehouseReader:
 
     def table(self, name: str) -> ir.Table:
         # Table expressions (and their schemas) are looked up once: nothing writes the
-        # warehouse while the service holds it.
-        if name not in self._tables:
-            self._tables[name] = self._wh.table(name)
-        return self._tables[name]
+        # warehouse while the service holds it. The look-up runs a query on the shared
+        # connection, so it takes the lock like every other (a new version's reader is asked
+        # for its first tables by several requests at once).
+        found = self._tables.get(name)
+        if found is None:
+            with self._lock:
+                found = self._tables.get(name)
+                if found is None:
+                    found = self._tables[name] = self._wh.table(name)
+        return found
 
     def has_table(self, name: str) -> bool:
         # A table, once there, stays (nothing drops tables while the service holds the file).

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from edubrain.errors import ConflictError, EdubrainError
+from edubrain.ingest.quarantine import reason_name
 from edubrain.service.jobs import (
     JOB_KIND_LABELS,
     JOB_STATUSES,
@@ -109,6 +110,18 @@ def _ingest(settings: Settings, params: Mapping[str, Any], report: JobReport) ->
                 "rows_accepted": r.rows_accepted,
                 "rows_quarantined": r.rows_quarantined,
                 "error": r.error,
+                # What was read how: the encoding, title and total rows skipped, renamed and
+                # extra columns, values given back — and why rows were quarantined.
+                "notes": r.layout_notes(),
+                "reasons": [
+                    {
+                        "reason": code,
+                        "name": reason_name(code),
+                        "name_en": reason_name(code, "en"),
+                        "rows": n,
+                    }
+                    for code, n in r.reasons.items()
+                ],
             }
             for r in result.reports
         ],
