@@ -7,6 +7,7 @@ import io
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -168,3 +169,21 @@ def test_the_data_office_uploads_and_starts_jobs_from_the_cockpit(
     assert finished.count('data-status="succeeded"') == 2, finished
     assert "各文件导入结果" in finished and "school.csv" in finished
     assert 'http-equiv="refresh"' not in finished
+
+
+def test_a_command_line_ingest_is_a_job_the_data_office_sees(
+    office: tuple[TestClient, Settings, dict[str, str]], county: County, tmp_path: Path
+) -> None:
+    client, settings, headers = office
+    export = tmp_path / "school.csv"
+    export.write_bytes(_csv(county))
+    # What `edubrain ingest school.csv` runs, beside the serving process.
+    result = jobs.ingest_here(settings, [export], by="命令行")
+    assert result.rows_read == 1
+    (seen,) = client.get("/api/v1/jobs", headers=headers).json()
+    assert (seen["kind_label"], seen["status_label"]) == ("数据导入", "已完成")
+    assert seen["requested_by"] == "命令行"
+    assert seen["seconds"] is not None and seen["seconds"] >= 0
+    assert [f["rows_read"] for f in seen["outcome"]["files"]] == [1]
+    page = client.get("/data-office?tab=jobs", headers=headers).text
+    assert 'data-status="succeeded"' in page and "school.csv" in page

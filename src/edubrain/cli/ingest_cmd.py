@@ -14,7 +14,7 @@ from rich.table import Table
 from edubrain.cli.render import RichProgress
 from edubrain.ingest import FileReport
 from edubrain.settings import load_settings
-from edubrain.usecases.ingest import ingest as run_ingest
+from edubrain.usecases.jobs import command_line_user, ingest_here
 
 
 def _table(reports: list[FileReport]) -> Table:
@@ -83,9 +83,18 @@ def ingest(
     show_bar = settings.progress and not as_json and sys.stderr.isatty()
     if show_bar:
         with RichProgress(err) as bar:
-            result = run_ingest(settings, paths, source=source, entity=standard, progress=bar)
+            result = ingest_here(
+                settings,
+                paths,
+                source=source,
+                entity=standard,
+                progress=bar,
+                by=command_line_user(),
+            )
     else:
-        result = run_ingest(settings, paths, source=source, entity=standard)
+        result = ingest_here(
+            settings, paths, source=source, entity=standard, by=command_line_user()
+        )
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in result.reports], ensure_ascii=False, indent=2))
     else:
