@@ -4,6 +4,7 @@ serves; jobs are scoped by unit and audited; uploads are bounded and keep to the
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -187,3 +188,95 @@ def test_a_command_line_ingest_is_a_job_the_data_office_sees(
     assert [f["rows_read"] for f in seen["outcome"]["files"]] == [1]
     page = client.get("/data-office?tab=jobs", headers=headers).text
     assert 'data-status="succeeded"' in page and "school.csv" in page
+
+
+def _post_streamed(
+    client: TestClient, path: str, headers: dict[str, str], chunks: int, *, declare: bool
+) -> tuple[int, dict[str, object], int]:
+    """POST a multipart body of `chunks` 64 KiB chunks straight to the ASGI app; returns the
+    status, the answer and how many body bytes the app pulled."""
+    boundary = "edubrainboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    body = [head] + [b"1,2\n" * (1 << 14)] * chunks + [f"\r\n--{boundary}--\r\n".encode()]
+    total = sum(len(c) for c in body)
+    pulled = 0
+    sent: list[dict[str, object]] = []
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw_headers.append((b"content-type", f"multipart/form-data; boundary={boundary}".encode()))
+    if declare:
+        raw_headers.append((b"content-length", str(total).encode()))
+
+    async def receive() -> dict[str, object]:
+        nonlocal pulled
+        if not body:
+            return {"type": "http.disconnect"}
+        chunk = body.pop(0)
+        pulled += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": bool(body)}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": raw_headers, "client": ("testclient", 1),
+        "server": ("testserver", 80), "state": {},
+    }  # fmt: skip
+
+    async def call() -> None:
+        await client.app(scope, receive, send)  # type: ignore[arg-type]
+
+    assert client.portal is not None
+    client.portal.call(call)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
+    return int(status), json.loads(answer) if answer.startswith(b"{") else {}, pulled  # type: ignore[arg-type]
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read_whole(
+    make_settings: Callable[..., Settings], county: County, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("edubrain.service.routes.jobs.start_runner", lambda settings: None)
+    settings = make_settings("sqlite", county=county, upload_max_mb=1)
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.services.store  # type: ignore[attr-defined]
+        region = county.schools[0]["region_code"]
+        headers = accounts.bearer_for(
+            store, "office", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, region)
+        )
+        # 48 chunks of 64 KiB: 3 MiB against a 1 MiB limit, sent without a length.
+        status, answer, pulled = _post_streamed(
+            client, "/api/v1/jobs/uploads", headers, 48, declare=False
+        )
+        assert status == 413 and "1 MB 的上限" in str(answer["detail"])
+        assert answer["title"] == "内容过大"
+        # Reading stopped at the first chunk past the limit: 1 MiB and a chunk at most.
+        assert 1 << 20 < pulled <= (1 << 20) + (64 << 10) + 200
+        # Declared too long: refused before one byte of the body is read.
+        status, answer, pulled = _post_streamed(
+            client, "/api/v1/jobs/uploads", headers, 48, declare=True
+        )
+        assert (status, pulled) == (413, 0)
+        # The cockpit's upload form answers with its error page, naming the limit.
+        page_status, _, pulled = _post_streamed(
+            client, "/data-office/upload", headers, 48, declare=True
+        )
+        assert (page_status, pulled) == (413, 0)
+        page = client.post(
+            "/data-office/upload",
+            headers=headers,
+            files=[("files", ("big.csv", b"1,2\n" * (300 << 10), "text/csv"))],
+        )
+        assert page.status_code == 413 and "1 MB 的上限" in page.text
+        # Under the limit, an upload is kept as before; nothing of the refused ones was.
+        small = client.post(
+            "/api/v1/jobs/uploads",
+            headers=headers,
+            files=[("files", ("school.csv", _csv(county), "text/csv"))],
+        )
+        assert small.status_code == 202, small.text
+        assert len(list(settings.workspace.uploads.iterdir())) == 1
