@@ -280,3 +280,127 @@ def test_an_oversized_upload_is_refused_before_it_is_read_whole(
         )
         assert small.status_code == 202, small.text
         assert len(list(settings.workspace.uploads.iterdir())) == 1
+
+
+def _roll(county: County) -> bytes:
+    """A 学籍 export as a county keeps it: renamed and reordered columns, an extra one, a
+    title row, GBK, under a name no mapping knows."""
+    from edubrain.standard.identifiers import id_check_char
+
+    school = county.schools[0]["school_code"]
+    body = [f"{county.schools[0]['region_code']}20180305{n:03d}" for n in (1, 2)]
+    pupils = [f"G{b}{id_check_char(b)}" for b in body]
+    text = (
+        "某县学生名册\n学生姓名,全国学籍号,学生出生日期,性别,学校代码,学年,年级,班级号,学籍状态,备注\n"
+        f"王小一,{pupils[0]},2018-03-05,男,{school},2025-2026,二年级,1,在读,\n"
+        f"李小二,{pupils[1]},2018/04/06,女,{school},2025-2026,二年级,1,在读,转入\n"
+    )
+    return text.encode("gbk")
+
+
+def test_the_data_office_saves_a_draft_mapping_and_the_file_is_read(
+    office: tuple[TestClient, Settings, dict[str, str]], county: County
+) -> None:
+    client, settings, headers = office
+    sent = client.post(
+        "/api/v1/jobs/uploads",
+        headers=headers,
+        files=[("files", ("学生名册2025.csv", _roll(county), "text/csv"))],
+    )
+    job_id = sent.json()["job_id"]
+    jobs.run_queued(settings)
+    job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
+    assert job["outcome"]["files"][0]["status"] == "skipped"
+    assert job["draftable"] == ["学生名册2025.csv"]
+
+    draft = client.get(f"/api/v1/jobs/{job_id}/mapping-draft", headers=headers)
+    assert draft.status_code == 200, draft.text
+    body = draft.json()
+    assert (body["entity"], body["header_row"], body["encoding"]) == ("student", 2, "gb18030")
+    assert {c["header"]: c["field"] for c in body["columns"]}["备注"] is None
+    assert {c["header"]: c["field_label"] for c in body["columns"]}["学生姓名"] == "姓名"
+    assert body["problems"] == []
+
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    teacher = accounts.bearer_for(
+        store, "teacher", Role.TEACHER, Scope(ScopeLevel.SCHOOL, county.schools[0]["school_code"])
+    )
+    assert client.get(f"/api/v1/jobs/{job_id}/mapping-draft", headers=teacher).status_code == 403
+    elsewhere = accounts.bearer_for(
+        store, "office2", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, "339999")
+    )
+    assert client.get(f"/api/v1/jobs/{job_id}/mapping-draft", headers=elsewhere).status_code == 404
+    walk = client.get(
+        f"/api/v1/jobs/{job_id}/mapping-draft", params={"file": "../../x.csv"}, headers=headers
+    )
+    assert walk.status_code == 404
+
+    # The officer leaves 姓名 without a column: refused, nothing saved.
+    refused = client.post(
+        f"/api/v1/jobs/{job_id}/mapping-draft",
+        headers=headers,
+        json={"file": "学生名册2025.csv", "columns": {"学生姓名": None}},
+    )
+    assert refused.status_code == 400 and "必填字段「姓名」" in refused.json()["detail"]
+    assert not settings.workspace.mappings.exists() or not any(
+        settings.workspace.mappings.glob("*.yaml")
+    )
+    saved = client.post(
+        f"/api/v1/jobs/{job_id}/mapping-draft",
+        headers=headers,
+        json={"file": "学生名册2025.csv", "label": "县学生名册", "columns": {"备注": None}},
+    )
+    assert saved.status_code == 201, saved.text
+    out = saved.json()
+    assert (out["source"], out["version"], out["saved_by"]) == ("xueji_local", 1, "office")
+    assert (settings.workspace.mappings / "xueji_local.yaml").exists()
+    trail = store.audit_records()
+    assert any(r.entry.action == "save" and r.entry.resource == "mapping" for r in trail)
+    assert any(r.entry.resource == "mapping_draft" for r in trail)
+
+    (again,) = jobs.run_queued(settings)
+    assert again["job_id"] == out["job"]["job_id"] and again["status"] == "succeeded"
+    (file,) = again["outcome"]["files"]
+    assert (file["status"], file["rows_read"], file["rows_accepted"]) == ("loaded", 2, 2)
+
+
+def test_the_draft_mapping_from_the_cockpit(
+    office: tuple[TestClient, Settings, dict[str, str]], county: County
+) -> None:
+    client, settings, headers = office
+    client.post(
+        "/data-office/upload",
+        headers=headers,
+        files=[("files", ("学生名册2025.csv", _roll(county), "text/csv"))],
+        follow_redirects=False,
+    )
+    jobs.run_queued(settings)
+    listed = client.get("/data-office?tab=jobs", headers=headers).text
+    assert "未识别：生成映射草稿" in listed
+    job_id = client.get("/api/v1/jobs", headers=headers).json()[0]["job_id"]
+    page = client.get(f"/data-office/mapping?job={job_id}", headers=headers)
+    assert page.status_code == 200, page.text
+    assert 'data-header="学生姓名"' in page.text and "忽略" in page.text
+    assert "xueji" not in page.text.split("<main", 1)[-1].replace('value="xueji_local"', "")
+    columns = ["学生姓名", "全国学籍号", "学生出生日期", "性别", "学校代码", "学年", "年级",
+               "班级号", "学籍状态", "备注"]  # fmt: skip
+    fields = ["", "student_number", "birth_date", "sex", "school_code", "school_year",
+              "grade_code", "class_no", "status", "name"]  # fmt: skip
+    form = {"job": job_id, "file": "学生名册2025.csv", "entity": "student", "label": "县学生名册"}
+    form |= {f"column-{i}": f for i, f in enumerate(fields)}
+    assert len(columns) == len(fields)
+    # 姓名 from 备注 by mistake, 学生姓名 ignored: the check says nothing is wrong with the
+    # required fields, so the officer corrects by hand and checks again.
+    checked = client.post("/data-office/mapping", headers=headers, data=form | {"action": "check"})
+    assert checked.status_code == 200 and "检查通过" in checked.text
+    form |= {"column-0": "name", "column-9": "", "action": "check"}
+    form["column-8"] = ""  # 学籍状态 ignored: required
+    missing = client.post("/data-office/mapping", headers=headers, data=form)
+    assert missing.status_code == 422 and "必填字段「学籍状态」还没有对应的列" in missing.text
+    form |= {"column-8": "status", "action": "save"}
+    saved = client.post("/data-office/mapping", headers=headers, data=form, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("done=mapping")
+    (again,) = jobs.run_queued(settings)
+    assert again["outcome"]["files"][0]["rows_accepted"] == 2
+    label = (settings.workspace.mappings / "xueji_local.yaml").read_text("utf-8")
+    assert "label: 县学生名册" in label and "第 1 版：office" in label

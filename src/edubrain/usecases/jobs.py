@@ -119,6 +119,7 @@ def _ingest_outcome(result: IngestResult, report: JobReport) -> dict[str, Any]:
                 "rows_accepted": r.rows_accepted,
                 "rows_quarantined": r.rows_quarantined,
                 "error": r.error,
+                "note": r.note,
             }
             for r in result.reports
         ],
