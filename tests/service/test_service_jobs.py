@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import accounts
-from conftest import County
+from conftest import BACKENDS, County
 from edubrain.serve import create_app
 from edubrain.service import jobs as service_jobs
 from edubrain.service.policy import Role, Scope, ScopeLevel
@@ -172,22 +172,31 @@ def test_the_data_office_uploads_and_starts_jobs_from_the_cockpit(
     assert 'http-equiv="refresh"' not in finished
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_command_line_ingest_is_a_job_the_data_office_sees(
-    office: tuple[TestClient, Settings, dict[str, str]], county: County, tmp_path: Path
+    make_settings: Callable[..., Settings], county: County, tmp_path: Path, backend: str
 ) -> None:
-    client, settings, headers = office
+    settings = make_settings(backend, county=county)
     export = tmp_path / "school.csv"
     export.write_bytes(_csv(county))
-    # What `edubrain ingest school.csv` runs, beside the serving process.
-    result = jobs.ingest_here(settings, [export], by="命令行")
-    assert result.rows_read == 1
-    (seen,) = client.get("/api/v1/jobs", headers=headers).json()
-    assert (seen["kind_label"], seen["status_label"]) == ("数据导入", "已完成")
-    assert seen["requested_by"] == "命令行"
-    assert seen["seconds"] is not None and seen["seconds"] >= 0
-    assert [f["rows_read"] for f in seen["outcome"]["files"]] == [1]
-    page = client.get("/data-office?tab=jobs", headers=headers).text
-    assert 'data-status="succeeded"' in page and "school.csv" in page
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.services.store  # type: ignore[attr-defined]
+        headers = accounts.bearer_for(
+            store,
+            "office",
+            Role.DATA_ADMIN,
+            Scope(ScopeLevel.COUNTY, county.schools[0]["region_code"]),
+        )
+        # What `edubrain ingest school.csv` runs, beside the serving process.
+        result = jobs.ingest_here(settings, [export], by="命令行")
+        assert result.rows_read == 1
+        (seen,) = client.get("/api/v1/jobs", headers=headers).json()
+        assert (seen["kind_label"], seen["status_label"]) == ("数据导入", "已完成")
+        assert seen["requested_by"] == "命令行"
+        assert seen["seconds"] is not None and seen["seconds"] >= 0
+        assert [f["rows_read"] for f in seen["outcome"]["files"]] == [1]
+        page = client.get("/data-office?tab=jobs", headers=headers).text
+        assert 'data-status="succeeded"' in page and "school.csv" in page
 
 
 def _post_streamed(
