@@ -169,3 +169,8 @@ class WarehouseError(UnavailableError):
 
 class DiagnosisInputError(InvalidInputError):
     """A response log, knowledge graph or model file for 学情诊断 is malformed."""
+
+
+class ValueAddedInputError(InvalidInputError):
+    """Arrays handed to a value-added model are unusable (lengths differ, values missing,
+    too few groups, a covariate with no variation, ...)."""
