@@ -131,8 +131,28 @@ SUBJECT_PLAN: dict[str, dict[str, int]] = {
     "32": _PLAN_SENIOR,
     "33": _PLAN_SENIOR,
 }
-# Share of teachers by main subject; pe/music/art are scaled per school so some schools fall
-# short of 0.9 PE and art teachers per 100 students.
+# A county part-way to 优质均衡 (教督〔2017〕6号, policy_thresholds.md §1.1): most schools meet
+# the three teacher requirements per 100 pupils, a minority falls short.
+# 学历 (postgraduate, bachelor, associate, secondary) by urban/rural: 初中 needs 5.3 teachers with
+# a 本科 or more per 100 pupils, so a county of ~6–7 junior teachers per 100 pupils needs
+# ≥ ~80% of them with a 本科; most schools reach it, rural ones least.
+TEACHER_EDUCATION = {
+    "urban": (0.18, 0.80, 0.02, 0.0),
+    "town": (0.10, 0.86, 0.04, 0.0),
+    "rural": (0.04, 0.86, 0.10, 0.0),
+}
+# 骨干教师 level (none, school, county, city, province): 1 county-level-or-above per 100 pupils
+# at ~5–7 teachers per 100 pupils needs ≥ ~15–20% of teachers at county level or above; the
+# shares here are 38% / 34% / 30% (urban / town / rural), so small schools are the ones short.
+BACKBONE_SHARES = {
+    "urban": (0.45, 0.17, 0.26, 0.10, 0.02),
+    "town": (0.50, 0.16, 0.27, 0.06, 0.01),
+    "rural": (0.55, 0.15, 0.25, 0.05, 0.0),
+}
+# PE, music and art shares are scaled per school by a factor from this range, so a minority
+# of schools falls short of 0.9 PE and art teachers per 100 pupils.
+ARTS_SCALE = (1.4, 2.0)
+# Share of teachers by main subject.
 TEACHER_SUBJECTS = {
     "primary": {
         "chinese": 0.31,
@@ -556,7 +576,7 @@ def _teachers(
         staff = max(3, round(max(need, floor)))
         n_teach = max(2, round(staff * rng.uniform(0.86, 0.93)))
         shares = dict(TEACHER_SUBJECTS[stage])
-        arts = rng.uniform(0.9, 1.6)
+        arts = rng.uniform(*ARTS_SCALE)
         for k in _ARTS:
             shares[k] *= arts
         subj = np.array(list(shares), dtype=STR)
@@ -582,13 +602,8 @@ def _teachers(
     subjects = np.array(staff_subject, dtype=STR)
     second = is_teacher & (rng.random(m) < 0.12) & np.isin(subjects, ["chinese", "history"])
     subjects = np.where(second, cat(subjects, ";politics"), subjects).astype(STR)
-    edu_p = {
-        "urban": (0.15, 0.78, 0.07, 0.0),
-        "town": (0.06, 0.80, 0.14, 0.0),
-        "rural": (0.02, 0.68, 0.28, 0.02),
-    }
     education = np.full(m, "bachelor", dtype=STR)
-    for k, pe in edu_p.items():
+    for k, pe in TEACHER_EDUCATION.items():
         rows_k = np.flatnonzero(ur == k)
         education[rows_k] = _choice(
             rng, ("postgraduate", "bachelor", "associate", "secondary"), pe, rows_k.size
@@ -602,13 +617,8 @@ def _teachers(
         ],
         _choice(rng, ("first", "senior", "senior_professor"), (0.45, 0.53, 0.02), m),
     ).astype(STR)
-    bb_p = {
-        "urban": (0.66, 0.12, 0.15, 0.06, 0.01),
-        "town": (0.74, 0.11, 0.11, 0.035, 0.005),
-        "rural": (0.84, 0.08, 0.07, 0.01, 0.0),
-    }
     backbone = np.full(m, "none", dtype=STR)
-    for k, pb in bb_p.items():
+    for k, pb in BACKBONE_SHARES.items():
         rows_k = np.flatnonzero(ur == k)
         backbone[rows_k] = _choice(
             rng, ("none", "school", "county", "city", "province"), pb, rows_k.size
