@@ -184,6 +184,22 @@ def test_pupils_of_a_city_are_those_of_its_counties() -> None:
     assert pupils_affected(city, SCHOOLS) == 400 + 150 + 900 + 600 + 5000
 
 
+def test_a_regional_warning_weighs_the_schools_that_hold_the_same_warning() -> None:
+    county = _warning("W8", SPORTS, "339901", "red", grain="stage_county")
+    # schools A, B and C hold a 小学 sports warning: their pupils, not D's (初中) nor the
+    # other county's
+    groups = group_warnings([*WARNINGS, county], SCHOOLS)
+    regional = next(g for g in groups if g.grain == "stage_county")
+    assert regional.pupils == 400 + 150 + 900
+
+
+def test_the_week_keeps_to_the_units_its_reader_decides_on() -> None:
+    city = _warning("W9", RULE, "339900", "red", grain="city", stage="")
+    items = week_list([*WARNINGS, city], SCHOOLS, decides=lambda r: r["grain"] != "city")
+    assert "W9" not in [u["warning_id"] for i in items for u in i.group.units]
+    assert len(week_list([*WARNINGS, city], SCHOOLS)) == 3
+
+
 def test_one_line_per_school_with_its_counts_and_worst_item() -> None:
     lines = roll_up_schools(WARNINGS)
     assert [s.school_code for s in lines] == [A, C, D, B]

@@ -101,10 +101,14 @@ def schools(
 
 @app.command("week")
 def week(
+    city: Annotated[
+        bool, typer.Option("--city", help="A city bureau's list: the city's warnings too.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """本周待决策: the open red/orange conditions a leader must decide (at most 10)."""
-    items = usecase.this_week(load_settings())
+    regions = ["county", "city"] if city else ["county"]
+    items = usecase.this_week(load_settings(), regions=regions)
     if as_json:
         _echo_json([i.as_dict() for i in items])
         return
@@ -112,8 +116,10 @@ def week(
     for n, i in enumerate(items, 1):
         g = i.group
         mark = "，新出现或恶化" if i.new_or_worse else ""
+        names = "、".join(str(u["unit_name"] or u["unit_code"]) for u in g.units[:3])
+        more = " 等" if len(g.units) > 3 else ""
         typer.echo(
-            f"{n:>2}. [{Level(g.level).zh}] {g.title} — {len(g.units)} 个单位，"
+            f"{n:>2}. [{Level(g.level).zh}] {g.title} — {names}{more}（{len(g.units)} 个单位），"
             f"涉及学生 {g.pupils:,} 人{mark}"
         )
 

@@ -159,10 +159,11 @@ def render_indicator_catalogue() -> str:
         "units, with counts by level and the pupils affected.",
         "- per school: one line per school with its count by level and its worst item (level, "
         "then gap); the map colours each school by it.",
-        f"- 本周待决策: at most {WEEK_LIMIT} items — open (not acknowledged) 红/橙 warnings, "
-        "one item per condition, ordered by level, then new or worsening first, then pupils "
-        "affected (the schools' 在校生; a region's: its schools of the 学段), then the "
-        "largest gap.",
+        f"- 本周待决策: at most {WEEK_LIMIT} items — open (not acknowledged) 红/橙 warnings of "
+        "the units the reader acts on, one item per condition, ordered by level, then new or "
+        "worsening first, then pupils affected (the schools' 在校生; a region's: its schools "
+        "of the 学段 holding a warning of the same indicator, or all of them when none can), "
+        "then the largest gap.",
         "",
     ]
     return "\n".join(lines).rstrip() + "\n"

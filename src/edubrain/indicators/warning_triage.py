@@ -13,20 +13,23 @@ CLI show the same numbers.
 * **The week's list** (decision 0018) — the items a leader must decide, at most
   `WEEK_LIMIT`, one per group:
 
-  1. only warnings still *open* (an acknowledged warning has an owner) at 红 or 橙;
+  1. only warnings still *open* (an acknowledged warning has an owner) at 红 or 橙, of the
+     units the reader decides on (its own region and schools: a county bureau does not decide
+     the city's warning);
   2. a group of such warnings is one item (one decision: the same condition at 12 schools is
      one programme, not 12), its level the worst of them;
   3. items are ordered by level (红 first), then *new or worsening* first (a gap that is new or
      grew since last year), then by the pupils affected (the pupils of the schools concerned;
-     of every school of the 学段 in the region for a regional warning), then by the largest
-     gap;
+     for a regional warning, of its schools of the 学段 that hold a warning of the same
+     indicator, or of all of them when the indicator has no school threshold), then by the
+     largest gap;
   4. the first `WEEK_LIMIT` are the list.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,18 +116,35 @@ class WarningGroup:
         }
 
 
-def pupils_affected(row: Mapping[str, Any], schools: Mapping[str, SchoolSize]) -> int:
-    """A school's pupils; for a regional warning, the pupils of the region's schools of its
-    学段 (of every 学段 when it has none) among `schools`."""
+def schools_with_warning(rows: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """Indicator → the schools holding a warning of it (any level or status given)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        if row["grain"] == Grain.SCHOOL.value:
+            found[row["indicator_id"]].add(row["unit_code"])
+    return found
+
+
+def pupils_affected(
+    row: Mapping[str, Any],
+    schools: Mapping[str, SchoolSize],
+    warned: Mapping[str, set[str]] | None = None,
+) -> int:
+    """A school's pupils. For a regional warning, the pupils of the region's schools of its
+    学段 (every 学段 when it has none) that hold a warning of the same indicator themselves
+    (`warned`: the county's 超大班额 affects the schools with such classes); when none does (an
+    indicator without a school threshold), of all the region's schools of that 学段."""
     if row["grain"] == Grain.SCHOOL.value:
         size = schools.get(row["unit_code"])
         return size.pupils if size else 0
     prefix = _region_prefix(str(row["unit_code"]))
-    return sum(
-        s.pupils
-        for s in schools.values()
+    region = {
+        code: s
+        for code, s in schools.items()
         if s.region_code.startswith(prefix) and (not row["stage"] or s.stage == row["stage"])
-    )
+    }
+    concerned = (warned or {}).get(row["indicator_id"], set()) & set(region)
+    return sum(s.pupils for code, s in region.items() if not concerned or code in concerned)
 
 
 def _region_prefix(code: str) -> str:
@@ -156,11 +176,16 @@ def _is_worsening(row: Mapping[str, Any]) -> bool:
 
 
 def group_warnings(
-    rows: Iterable[Mapping[str, Any]], schools: Mapping[str, SchoolSize] | None = None
+    rows: Iterable[Mapping[str, Any]],
+    schools: Mapping[str, SchoolSize] | None = None,
+    warned: Mapping[str, set[str]] | None = None,
 ) -> list[WarningGroup]:
     """The same condition across units, worst group first (level, then units, then pupils);
-    inside a group, worst unit first."""
+    inside a group, worst unit first. `warned` (default: from `rows`) says which schools a
+    regional warning concerns (`pupils_affected`)."""
     sizes = schools or {}
+    rows = list(rows)
+    concerned = schools_with_warning(rows) if warned is None else warned
     groups: dict[str, WarningGroup] = {}
     members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -169,7 +194,7 @@ def group_warnings(
         found = sorted(found, key=lambda r: (_rank(r), r["unit_code"]), reverse=True)
         first = found[0]
         levels = {lv.value: sum(1 for r in found if r["level"] == lv.value) for lv in Level}
-        lines = [_unit_line(r, pupils_affected(r, sizes)) for r in found]
+        lines = [_unit_line(r, pupils_affected(r, sizes, concerned)) for r in found]
         groups[key] = WarningGroup(
             key=key,
             title=condition_title(first),
@@ -268,19 +293,27 @@ def week_list(
     rows: Sequence[Mapping[str, Any]],
     schools: Mapping[str, SchoolSize] | None = None,
     limit: int = WEEK_LIMIT,
+    decides: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> list[WeekItem]:
     """本周待决策: open 红/橙 warnings, one item per condition, by level, new-or-worsening,
-    pupils affected and gap; at most `limit` (the module's docstring gives the rule)."""
+    pupils affected and gap; at most `limit` (the module's docstring gives the rule).
+    `decides` keeps only the warnings the reader decides on (a county bureau: its county and
+    schools, not the city's)."""
     deciding = [
-        r for r in rows if r["status"] == Status.OPEN.value and r["level"] in DECIDING_LEVELS
+        r
+        for r in rows
+        if r["status"] == Status.OPEN.value
+        and r["level"] in DECIDING_LEVELS
+        and (decides is None or decides(r))
     ]
+    warned = schools_with_warning(rows)
     items = [
         WeekItem(
             group=g,
             new_or_worse=g.worsening > 0,
             largest_gap=max(float(u["gap"] or 0.0) for u in g.units),
         )
-        for g in group_warnings(deciding, schools)
+        for g in group_warnings(deciding, schools, warned)
     ]
     items.sort(
         key=lambda i: (

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from edubrain.errors import ConfigError
+from edubrain.indicators.definitions import Grain
 from edubrain.indicators.warning_triage import (
     SchoolRollup,
     SchoolSize,
@@ -92,6 +93,10 @@ def school_rollup(settings: Settings, *, statuses: Sequence[str] = ()) -> list[S
     return roll_up_schools(_rows(settings, statuses))
 
 
-def this_week(settings: Settings) -> list[WeekItem]:
-    """本周待决策: the open 红/橙 conditions a leader must decide, at most 10."""
-    return week_list(_rows(settings, [Status.OPEN.value]), _sizes(settings))
+def this_week(
+    settings: Settings, *, regions: Sequence[str] = (Grain.COUNTY.value,)
+) -> list[WeekItem]:
+    """本周待决策: the open 红/橙 conditions a leader must decide, at most 10 — of the schools
+    and of the region grains in `regions` (a county bureau's by default, not the city's)."""
+    wanted = {Grain.SCHOOL.value, Grain.STAGE_COUNTY.value, *regions}
+    return week_list(_rows(settings, []), _sizes(settings), decides=lambda r: r["grain"] in wanted)

@@ -317,10 +317,17 @@ def warnings_this_week(
     services: ServicesDep,
     actor: Annotated[Actor, require(Permission.WARNINGS_READ)],
 ) -> list[dict[str, Any]]:
-    """本周待决策: at most 10 conditions a leader must decide — open 红/橙 warnings, one item per
-    condition, ordered by level, new or worsening, pupils affected and gap (decision 0018)."""
-    rows = warnings_to_weigh(services, actor, Status.OPEN.value)
-    return [i.as_dict() for i in week_list(rows, sizes_of_schools(services))]
+    """本周待决策: at most 10 conditions a leader must decide — open 红/橙 warnings of units the
+    caller can act on, one item per condition, ordered by level, new or worsening, pupils
+    affected and gap (decision 0018)."""
+    rows = warnings_to_weigh(services, actor)
+    acting = units_to_act_on(actor.scope, services.reader.region_of_school())
+    items = week_list(
+        rows,
+        sizes_of_schools(services),
+        decides=lambda r: acting.covers(r["grain"], r["unit_code"]),
+    )
+    return [i.as_dict() for i in items]
 
 
 def _warning_to_act_on(services: Services, actor: Actor, warning_id: str) -> None:
