@@ -345,3 +345,15 @@ def test_the_leader_reads_warnings_grouped_per_school_and_the_weeks_list(
     assert 'id="warning-groups"' in page and (not groups or groups[0]["title"] in page)
     page = client.get("/warnings", params={"view": "schools"}).text
     assert not schools or f'data-school="{schools[0]["school_code"]}"' in page
+    # the map colours each school by its roll-up: as many 红色预警 labels as red schools
+    reds = sum(1 for s in schools if s["level"] == "red")
+    assert all(
+        s["level"]
+        == max(
+            (w for w in at_school if w["unit_code"] == s["school_code"]),
+            key=lambda w: {"red": 3, "orange": 2, "yellow": 1}[w["level"]],
+        )["level"]
+        for s in schools
+    )
+    page = client.get("/map", params={"colour": "warning"}).text
+    assert page.count("<td>红色预警（") == reds
