@@ -283,6 +283,26 @@ def test_map_colours_schools_and_a_click_opens_the_profile(site: Site, as_role: 
     assert page.locator("h1").inner_text() in {s["name"] for s in site.county.schools}
 
 
+def test_the_leaders_home_lists_the_weeks_decisions_and_schools_roll_up(
+    site: Site, as_role: Any
+) -> None:
+    page = as_role("bureau_leader")
+    visit(page, site, "/home", "home")
+    items = page.locator("#week-list li[data-group]")
+    assert 0 < items.count() <= 10
+    assert set(items.evaluate_all("els => els.map(e => e.className)")) <= {
+        "level-red",
+        "level-orange",
+    }
+    visit(page, site, "/warnings?view=schools", "warnings-schools")
+    expected = {
+        w["unit_code"]
+        for w in site.county.warnings
+        if w["grain"] == "school" and w["status"] in ("open", "acknowledged")
+    }
+    assert page.locator("#warning-schools tr[data-school]").count() == len(expected)
+
+
 def test_school_profile_shows_its_indicators_and_counts(site: Site, as_role: Any) -> None:
     page = as_role("bureau_leader")
     school = site.county.schools[0]

@@ -57,6 +57,73 @@ def list_warnings(
     )
 
 
+def _levels(levels: dict[str, int]) -> str:
+    return " ".join(f"{lv.zh}{levels.get(lv.value, 0)}" for lv in Level if levels.get(lv.value))
+
+
+@app.command("groups")
+def groups(
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="open, acknowledged or resolved (repeatable)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """The same condition grouped across units (rule × indicator × threshold × 学段)."""
+    found = usecase.warning_groups(load_settings(), statuses=status or [])
+    if as_json:
+        _echo_json([g.as_dict() for g in found])
+        return
+    for g in found:
+        names = "、".join(str(u["unit_name"] or u["unit_code"]) for u in g.units[:8])
+        more = f" 等{len(g.units)}个" if len(g.units) > 8 else ""
+        typer.echo(
+            f"[{Level(g.level).zh}] {g.title} — {len(g.units)} 个单位（{_levels(g.levels)}），"
+            f"涉及学生 {g.pupils:,} 人: {names}{more}"
+        )
+
+
+@app.command("schools")
+def schools(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """One line per school: its open and acknowledged warnings by level and its worst item."""
+    found = usecase.school_rollup(load_settings())
+    if as_json:
+        _echo_json([s.as_dict() for s in found])
+        return
+    for s in found:
+        typer.echo(
+            f"[{Level(s.level).zh}] {s.school_name} ({s.school_code}) {_levels(s.levels)}"
+            f" — 最重: {s.worst['title']}"
+        )
+
+
+@app.command("week")
+def week(
+    city: Annotated[
+        bool, typer.Option("--city", help="A city bureau's list: the city's warnings too.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """本周待决策: the open red/orange conditions a leader must decide (at most 10)."""
+    regions = ["county", "city"] if city else ["county"]
+    items = usecase.this_week(load_settings(), regions=regions)
+    if as_json:
+        _echo_json([i.as_dict() for i in items])
+        return
+    typer.echo(f"本周待决策: {len(items)} 项")
+    for n, i in enumerate(items, 1):
+        g = i.group
+        mark = "，新出现或恶化" if i.new_or_worse else ""
+        names = "、".join(str(u["unit_name"] or u["unit_code"]) for u in g.units[:3])
+        more = " 等" if len(g.units) > 3 else ""
+        typer.echo(
+            f"{n:>2}. [{Level(g.level).zh}] {g.title} — {names}{more}（{len(g.units)} 个单位），"
+            f"涉及学生 {g.pupils:,} 人{mark}"
+        )
+
+
 def _who(who: str | None) -> str:
     if who:
         return who

@@ -9,6 +9,25 @@ LANG_COOKIE = "edubrain_lang"
 LANGS = ("zh", "en")
 
 EN: dict[str, str] = {
+    "本周待决策": "To decide this week",
+    "未认领的红、橙预警，同一条件合为一项；按级别、是否新出现或恶化、涉及学生数排序，最多10项。": (
+        "Open red and orange warnings, one item per condition; ordered by level, new or "
+        "worsening, and pupils affected; at most 10."
+    ),
+    "本周没有待决策的预警": "No warning needs a decision this week",
+    "个单位": "units",
+    "涉及学生": "Pupils affected",
+    "新出现或恶化": "new or worsening",
+    "等": "and more",
+    "逐条": "One by one",
+    "按条件分组": "By condition",
+    "按学校汇总": "By school",
+    "条件": "Condition",
+    "单位数": "Units",
+    "最重的一项": "Worst item",
+    "红": "Red",
+    "橙": "Orange",
+    "黄": "Yellow",
     "区域教育数据大脑": "Regional education data platform",
     "是": "Yes",
     "否": "No",

@@ -44,6 +44,7 @@ from edubrain.service.deps import (
 )
 from edubrain.service.jobs import JOB_KIND_LABELS
 from edubrain.service.policy import (
+    REGION_LEVELS,
     Actor,
     Permission,
     ScopeLevel,
@@ -191,7 +192,7 @@ def home(
     actor: Annotated[Actor, require(Permission.ME_READ)],
 ) -> Response:
     """What this role works with, and where to start."""
-    context: dict[str, Any] = {"school": None, "children": [], "tiles": []}
+    context: dict[str, Any] = {"school": None, "children": [], "tiles": [], "week": None}
     scope = actor.scope
     school_code = (
         scope.key
@@ -221,6 +222,8 @@ def home(
                 for k, r in sorted(rows.items())
                 if k[1] == year and k[0] in by_id and by_id[k[0]].headline and k[3] == ""
             ][:6]
+            if scope.level in (ScopeLevel.COUNTY, *REGION_LEVELS):  # a region's leader
+                context["week"] = views.week_items(services, actor)
     return page(request, actor, "home.html", context)
 
 
@@ -293,8 +296,17 @@ def warning_list(
     indicator_id: Text = None,
     show: Text = None,
     cursor: Cursor = None,
+    view: Text = None,
 ) -> Response:
-    """Warnings in scope, red first: filter, acknowledge, resolve with a note."""
+    """Warnings in scope, red first: filter, acknowledge, resolve with a note; or grouped by
+    condition (`view=groups`), or rolled up per school (`view=schools`)."""
+    if view in ("groups", "schools"):
+        return page(
+            request,
+            actor,
+            "warnings.html",
+            views.warning_triage_view(services, actor, view, status_ or None),
+        )
     result = indicator_routes.list_warnings(
         services,
         actor,
@@ -331,6 +343,7 @@ def warning_list(
             "indicators": {i.id: i for i in indicators()},
             "grains": [g.value for g in Grain],
             "notice": request.query_params.get("done"),
+            "view": "list",
         },
     )
 

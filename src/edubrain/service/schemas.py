@@ -502,8 +502,62 @@ class WarningOut(BaseModel):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     resolve_note: str | None = None
+    trend: str = Field(default="", description="new, worse, stable, better or unknown.")
+    gap: float | None = Field(default=None, description="Shortfall relative to the threshold.")
 
     _zone = field_validator("opened_at", "updated_at", "acknowledged_at", "resolved_at")(local_zone)
+
+
+class WarningUnitOut(BaseModel):
+    warning_id: str
+    unit_code: str
+    unit_name: str | None
+    level: str
+    status: str
+    value: float | None
+    gap: float | None = Field(description="The shortfall relative to the threshold.")
+    trend: str = Field(description="new, worse, stable, better, unknown (or empty).")
+    trend_zh: str
+    pupils: int = Field(description="Pupils affected (在校生 of the school or region).")
+
+
+class WarningGroupOut(BaseModel):
+    group_key: str = Field(description="rule|indicator|threshold|grain|学段: one condition.")
+    title: str
+    rule: str
+    indicator_id: str
+    grain: str
+    stage: str
+    level: str = Field(description="The worst unit's level.")
+    count: int
+    levels: dict[str, int]
+    pupils: int
+    worsening: int = Field(description="Units whose gap is new or grew since last year.")
+    units: list[WarningUnitOut]
+
+
+class WeekItemOut(WarningGroupOut):
+    new_or_worse: bool
+    largest_gap: float
+
+
+class SchoolWorstOut(BaseModel):
+    warning_id: str
+    indicator_id: str
+    title: str
+    message: str
+    level: str
+    trend: str
+    gap: float | None
+
+
+class SchoolRollupOut(BaseModel):
+    school_code: str
+    school_name: str
+    level: str = Field(description="The worst item's level.")
+    levels: dict[str, int]
+    total: int
+    worst: SchoolWorstOut
 
 
 class WarningPage(BaseModel):
