@@ -37,6 +37,7 @@ LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
 GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the review queue
 AMBIGUITY_BITS = 3.0  # a mention whose links to two people are this close in weight is torn
 STEWARD_APART = "steward decided different"
+STEWARD_SAME = "steward decided same"
 ONE_OCCASION = "both answer one occasion"  # one pupil, one row per assignment/item/year
 # The same, between two rows that neither carries its pupil's own number: both rows are placed
 # by resemblance alone, so the refusal settles nothing about where either belongs.
