@@ -87,7 +87,7 @@ def test_touched_clusters_alone_give_the_full_runs_persons(governed: Path, tmp_p
 
 def test_undoing_restores_the_persons_before_the_decision(governed: Path, tmp_path: Path) -> None:
     quick = _copy(governed, tmp_path / "undo")
-    before, persons_before, _ = _state(quick)
+    before, _, _ = _state(quick)
     verdicts = _decisions(quick)
     apply_decisions(quick, verdicts)
     summary = apply_decisions(quick, [])  # both withdrawn

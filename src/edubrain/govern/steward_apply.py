@@ -365,7 +365,7 @@ def _region_review(
         run_id,
         distinct=[
             (a, b) for a, b in occasion_conflicts(mentions, scope_edges) if a in own or b in own
-        ],  # fmt: skip
+        ],
         levels=levels,
     )
     about_region = pc.or_(
