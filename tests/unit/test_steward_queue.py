@@ -39,7 +39,7 @@ def _events(*steps: tuple[str, str, str]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-# ---- undo: the newest event wins; undoing an undo restores -------------------------------------
+# ---- undo: the newest event wins; undoing an undo restores --------------------------------
 
 
 def test_the_newest_decision_on_a_pair_wins_whichever_way_it_is_named() -> None:
@@ -71,7 +71,7 @@ def test_an_undo_touches_only_its_own_pair_and_an_undo_of_nothing_does_nothing()
     assert {frozenset(p) for p in live_decisions(events)} == {frozenset(("a", "b"))}
 
 
-# ---- ordering by impact ---------------------------------------------------------------------------
+# ---- ordering by impact ----------------------------------------------------------------------
 
 
 def test_uncertainty_is_the_binary_entropy_of_the_probability() -> None:
@@ -108,7 +108,7 @@ def test_a_withdrawn_decision_is_taking_effect_until_applied() -> None:
         APPLYING, "已撤销·生效中", None)  # fmt: skip
 
 
-# ---- bulk: each on its own ----------------------------------------------------------------------
+# ---- bulk: each on its own -----------------------------------------------------------------
 
 
 def test_a_bulk_decision_keeps_the_good_ones_and_refuses_each_bad_one(tmp_path: Path) -> None:
@@ -134,18 +134,34 @@ def test_a_bulk_decision_keeps_the_good_ones_and_refuses_each_bad_one(tmp_path: 
                       ("student|1", "student|2", "different")]  # fmt: skip
 
 
-# ---- side by side ---------------------------------------------------------------------------------
+# ---- side by side ----------------------------------------------------------------------------
 
 G = "G" + "330102201503071234"  # shaped like a 学籍号 (G + an ID number); nothing is looked up
 L = "L" + "339901201503070001"
 
 
 def _pair() -> dict[str, Any]:
-    left = {"entity": "student", "student_number": G, "name": "张伟", "sex": "1",
-            "birth_date": "2015-03-07", "school_code": "3399010001", "grade_code": "13",
-            "class_no": "2", "load_id": "L1", "rows": 1}
-    right = {**left, "entity": "homework_submission", "student_number": L, "name": "章伟",
-             "class_no": "3", "load_id": "L2", "rows": 14}
+    left = {
+        "entity": "student",
+        "student_number": G,
+        "name": "张伟",
+        "sex": "1",
+        "birth_date": "2015-03-07",
+        "school_code": "3399010001",
+        "grade_code": "13",
+        "class_no": "2",
+        "load_id": "L1",
+        "rows": 1,
+    }
+    right = {
+        **left,
+        "entity": "homework_submission",
+        "student_number": L,
+        "name": "章伟",
+        "class_no": "3",
+        "load_id": "L2",
+        "rows": 14,
+    }
     return {"side_l": left, "side_r": right}  # fmt: skip
 
 
