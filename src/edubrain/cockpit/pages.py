@@ -490,8 +490,10 @@ async def steward_decision(
             if k.startswith("v:") and v
         ]
         if not chosen and form.get("left"):  # one pair's form (`left`, `right`, `verdict`)
-            chosen = [StewardDecision(left=form.get("left", ""), right=form.get("right", ""),
-                                      verdict=form.get("verdict", ""), note=note)]  # fmt: skip
+            one = StewardDecision(left=form.get("left", ""), right=form.get("right", ""),
+                                  verdict=form.get("verdict", ""), note=note)  # fmt: skip
+            operations.post_decision(one, services, trail, actor)  # 404 outside the scope
+            return RedirectResponse("/data-office?tab=steward&done=1", status.HTTP_303_SEE_OTHER)
     except ValidationError:
         raise InvalidInputError("请选择裁决结果") from None
     if not chosen:

@@ -38,10 +38,10 @@ from edubrain.ingest.quarantine_views import (
     with_school,
     with_status,
 )
+from edubrain.service import jobs as service_jobs
 from edubrain.service import spreadsheet
 from edubrain.service import steward_queue as steward_usecase
 from edubrain.service.deps import Services, ServicesDep, Trail, require
-from edubrain.service.jobs import queue_job, start_runner
 from edubrain.service.masking import mask_free_text, quarantine_cells, quarantine_row
 from edubrain.service.policy import (
     Actor,
@@ -411,10 +411,11 @@ def _decide(
                      query={"index": refused["index"], "reason": refused["reason"]})  # fmt: skip
     job_id = None
     if outcome.recorded:
-        job = queue_job(services.store, "steward", by=actor.username, unit_school=unit[0],
-                        unit_region=unit[1])  # fmt: skip
+        job = service_jobs.queue_job(
+            services.store, "steward", by=actor.username, unit_school=unit[0], unit_region=unit[1]
+        )
         job_id = str(job["job_id"])
-        start_runner(services.settings)
+        service_jobs.start_runner(services.settings)
     return outcome, job_id
 
 
