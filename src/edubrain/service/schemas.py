@@ -255,7 +255,7 @@ class MatchWeight(BaseModel):
 
 class SideField(BaseModel):
     field: str = Field(
-        description="name, sex, birth_date, school, grade_code, class_no, "
+        description="name, sex, birth_date, school_name, grade_code, class_no, "
         "source, file, rows or student_number."
     )
     label: str = Field(description="Its Chinese label (姓名, 性别 …).")

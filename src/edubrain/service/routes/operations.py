@@ -63,7 +63,7 @@ from edubrain.service.schemas import (
     StewardDecisionOut,
     StewardUndo,
 )
-from edubrain.standard.entities import DataClass
+from edubrain.standard.entities import DataClass, unit_registry
 from edubrain.standard.entities import entity as standard_entity
 from edubrain.warehouse import LOADS_TABLE, QUARANTINE_TABLE
 
@@ -343,10 +343,11 @@ def list_review_queue(
 
 def _school_names(services: Services) -> dict[str, str]:
     reader = services.reader
-    if not reader.has_table("school"):
+    schools = unit_registry().school_entity
+    if not reader.has_table(schools):
         return {}
     with reader.lock:
-        t = reader.table("school").select("school_code", "name")
+        t = reader.table(schools).select("school_code", "name")
     return {str(r["school_code"]): str(r["name"]) for r in reader.rows(t)}
 
 
