@@ -231,7 +231,13 @@ def apply_decisions(settings: Settings, verdicts: Sequence[Verdict]) -> ApplySum
             pc.is_in(edges.column("mention_key_r"), value_set=region.column("mention_key")),
         )
         region_edges = edges.filter(touches)
-        clustering = cluster(region, region_edges, live)
+        inside = pc.and_(
+            pc.is_in(region_edges.column("mention_key_l"), value_set=region.column("mention_key")),
+            pc.is_in(region_edges.column("mention_key_r"), value_set=region.column("mention_key")),
+        )
+        # A link leaving the region is a grey one (a strong one would have brought its other end
+        # in): clustering never joins along it, and an occasion it shares spans two components.
+        clustering = cluster(region, region_edges.filter(inside), live)
         members: dict[str, list[str]] = defaultdict(list)
         for key in region_keys:
             members[clustering.cluster_of[key]].append(key)
