@@ -107,10 +107,10 @@ def _questions_at_least(settings: Settings, wanted: int) -> None:
 
             def side(m: dict[str, Any]) -> dict[str, Any]:
                 p = pupils[m["student_number"]]
+                fields = ("name", "sex", "birth_date", "school_code", "grade_code", "class_no")
                 return {"entity": "student", "student_number": m["student_number"],
-                        "name": p["name"], "sex": p["sex"], "birth_date": str(p["birth_date"]),
-                        "school_code": p["school_code"], "grade_code": p["grade_code"],
-                        "class_no": p["class_no"], "load_id": m["load_id"], "rows": 1}  # fmt: skip
+                        **{f: None if p[f] is None else str(p[f]) for f in fields},
+                        "load_id": m["load_id"], "rows": 1}  # fmt: skip
 
             rows.append({
                 "review_id": review_id(a["mention_key"], b["mention_key"]),

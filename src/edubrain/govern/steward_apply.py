@@ -212,25 +212,41 @@ def apply_decisions(settings: Settings, verdicts: Sequence[Verdict]) -> ApplySum
         if not changed:
             return ApplySummary(run_id, 0, 0, persons_before, persons_before)
         check_key(wh, sealer)
-        mentions = load_mentions(wh, sealer)
         edges = wh.to_arrow(LINK_EDGE_TABLE)
         levels = _levels(wh)
-        seconds["read"] = time.perf_counter() - started
-        t = time.perf_counter()
-        keys = mentions.column("mention_key")
-        known = set(keys.to_pylist())
+        applied_before = _applied(wh)
+        all_keys = links.column("mention_key")
+        known = set(all_keys.to_pylist())
         live = [v for v in verdicts if v.mention_key_l in known and v.mention_key_r in known]
         same_pairs = [(v.mention_key_l, v.mention_key_r) for v in live if v.same]
-        same_pairs += [tuple(sorted(p)) for p, same in _applied(wh).items() if same]  # type: ignore[misc]
+        same_pairs += [_two(p) for p, same in applied_before.items() if same]
         seeds = {k for p in changed for k in p}
-        in_region = _region(keys, edges, same_pairs, seeds)
-        region = mentions.filter(pa.array(in_region))
-        region_keys: set[str] = set(region.column("mention_key").to_pylist())
+        region_keys: set[str] = set(
+            all_keys.filter(pa.array(_region(all_keys, edges, same_pairs, seeds))).to_pylist()
+        )
+        region_set = pa.array(sorted(region_keys), pa.string())
         touches = pc.or_(
-            pc.is_in(edges.column("mention_key_l"), value_set=region.column("mention_key")),
-            pc.is_in(edges.column("mention_key_r"), value_set=region.column("mention_key")),
+            pc.is_in(edges.column("mention_key_l"), value_set=region_set),
+            pc.is_in(edges.column("mention_key_r"), value_set=region_set),
         )
         region_edges = edges.filter(touches)
+        # Only the mentions this needs are read (a county's are ~10 s): the region's, and every
+        # mention of a person its links reach or a decision names (the queue weighs the links
+        # inside them and counts their rows).
+        ends = set(region_edges.column("mention_key_l").to_pylist()) | set(
+            region_edges.column("mention_key_r").to_pylist()
+        )
+        decided = {k for v in live for k in (v.mention_key_l, v.mention_key_r)}
+        decided |= {k for p in applied_before for k in p}
+        wanted = {previous[k] for k in region_keys | ends | decided if k in previous}
+        rows_of = links.filter(pc.is_in(links.column("person_id"), value_set=pa.array(
+            sorted(wanted), pa.string())))  # fmt: skip
+        numbers = sorted({n for n in rows_of.column("student_number").to_pylist() if n})
+        mentions = load_mentions(wh, sealer, numbers=numbers)
+        seconds["read"] = time.perf_counter() - started
+        t = time.perf_counter()
+        region = mentions.filter(pc.is_in(mentions.column("mention_key"), value_set=region_set))
+        region_keys = set(region.column("mention_key").to_pylist())
         inside = pc.and_(
             pc.is_in(region_edges.column("mention_key_l"), value_set=region.column("mention_key")),
             pc.is_in(region_edges.column("mention_key_r"), value_set=region.column("mention_key")),
@@ -310,6 +326,11 @@ def apply_decisions(settings: Settings, verdicts: Sequence[Verdict]) -> ApplySum
     )
 
 
+def _two(pair: frozenset[str]) -> tuple[str, str]:
+    a, b = sorted(pair)
+    return a, b
+
+
 def _replace_persons(wh: Warehouse, name: str, persons: pa.Array, fresh: pa.Table) -> pa.Table:
     """A golden table with the rows of `persons` replaced by `fresh`, in person order."""
     if not wh.has_table(name):
@@ -344,18 +365,37 @@ def _region_review(
     ends = set(region_edges.column("mention_key_l").to_pylist()) | set(
         region_edges.column("mention_key_r").to_pylist()
     )
-    reached = pa.array(sorted({person_of[k] for k in ends if k in person_of}), pa.string())
-    person_l = pa.array([person_of.get(k) for k in edges.column("mention_key_l").to_pylist()],
-                        pa.string())  # fmt: skip
-    person_r = pa.array([person_of.get(k) for k in edges.column("mention_key_r").to_pylist()],
-                        pa.string())  # fmt: skip
-    inside = pc.and_(pc.equal(person_l, person_r), pc.is_in(person_l, value_set=reached)).fill_null(
-        False
+    reached = {person_of[k] for k in ends if k in person_of}
+    members = pa.array(sorted(k for k, p in person_of.items() if p in reached), pa.string())
+    near = edges.filter(
+        pc.and_(
+            pc.is_in(edges.column("mention_key_l"), value_set=members),
+            pc.is_in(edges.column("mention_key_r"), value_set=members),
+        )
     )
-    scope_edges = edges.filter(
-        pc.or_(inside, pc.is_in(_pairs(edges), value_set=_pairs(region_edges)))
+    same_person = pa.array(
+        [person_of[a] == person_of[b] for a, b in zip(near.column("mention_key_l").to_pylist(),
+                                                      near.column("mention_key_r").to_pylist(),
+                                                      strict=True)],
+        pa.bool_(),
+    )  # fmt: skip
+    inside = near.filter(same_person)
+    scope_edges = pa.concat_tables(
+        [
+            inside,
+            region_edges.filter(
+                pc.invert(pc.is_in(_pairs(region_edges), value_set=_pairs(inside)))
+            ),
+        ]
     )
-    keys = mentions.column("mention_key").to_pylist()
+    loaded = mentions.column("mention_key")
+    scope_edges = scope_edges.filter(
+        pc.and_(
+            pc.is_in(scope_edges.column("mention_key_l"), value_set=loaded),
+            pc.is_in(scope_edges.column("mention_key_r"), value_set=loaded),
+        )
+    )
+    keys = loaded.to_pylist()
     registry = person_registry().entity
     registry_keys = frozenset(
         k for k, e in zip(keys, mentions.column("entity").to_pylist(), strict=True)
