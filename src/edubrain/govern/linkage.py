@@ -381,7 +381,7 @@ def cluster(
     if same:
         left = np.concatenate([left, _positions(pa.array([v.mention_key_l for v in same]), keys)])
         right = np.concatenate([right, _positions(pa.array([v.mention_key_r for v in same]), keys)])
-    label = _components(len(keys), left, right)
+    label = connected_components(len(keys), left, right)
     doubtful = _conflict_possible(mentions, label)
     distinct = occasion_conflicts(mentions, edges)
     apart = [(v.mention_key_l, v.mention_key_r) for v in decided if not v.same] + distinct
@@ -492,7 +492,7 @@ def _positions(values: pa.Array | pa.ChunkedArray, keys: pa.ChunkedArray) -> np.
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Connected components by minimum-label propagation: each label is the component's
     smallest position."""
     label = np.arange(n, dtype=np.int64)

@@ -338,12 +338,20 @@ def applied_items(
 ) -> pa.Table:
     """The decisions a run applied, as queue items (APPLIED_SCHEMA without sides yet): the
     pair's probability and weights where the model scored it, else 0."""
+    named = pa.array(sorted({k for v in verdicts for k in (v.mention_key_l, v.mention_key_r)}),
+                     pa.string())  # fmt: skip
+    scored = edges.filter(
+        pc.and_(
+            pc.is_in(edges.column("mention_key_l"), value_set=named),
+            pc.is_in(edges.column("mention_key_r"), value_set=named),
+        )
+    )
     probability = {
         pair_of(left, right): prob
         for left, right, prob in zip(
-            edges.column("mention_key_l").to_pylist(),
-            edges.column("mention_key_r").to_pylist(),
-            edges.column("match_probability").to_pylist(),
+            scored.column("mention_key_l").to_pylist(),
+            scored.column("mention_key_r").to_pylist(),
+            scored.column("match_probability").to_pylist(),
             strict=True,
         )
     }
@@ -365,7 +373,7 @@ def applied_items(
                 "verdict": "same" if v.same else "different",
             }
         )
-    _attach_weights(items, edges, dict(levels or {}))
+    _attach_weights(items, scored, dict(levels or {}))
     return pa.Table.from_pylist(items, APPLIED_SCHEMA)
 
 

@@ -56,6 +56,7 @@ from edubrain.govern.linkage import (
     LINK_THRESHOLD,
     Verdict,
     cluster,
+    connected_components,
     occasion_conflicts,
     own_numbered,
 )
@@ -165,30 +166,30 @@ def _region(
 ) -> np.ndarray:
     """A mask over `keys`: the mentions in a component (strong links + "same" decisions)
     with a seed mention."""
-    index = {k: i for i, k in enumerate(keys.to_pylist())}
+    keys = pa.chunked_array([keys]) if isinstance(keys, pa.Array) else keys
     strong = edges.filter(pc.greater_equal(edges.column("match_probability"), LINK_THRESHOLD))
-    left: list[int] = []
-    right: list[int] = []
-    pairs = zip(strong.column("mention_key_l").to_pylist(),
-                strong.column("mention_key_r").to_pylist(), strict=True)  # fmt: skip
-    for a, b in [*pairs, *same_pairs]:
-        if a in index and b in index:
-            left.append(index[a])
-            right.append(index[b])
-    parent = list(range(len(index)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in zip(left, right, strict=True):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    wanted = {find(index[s]) for s in seeds if s in index}
-    return np.array([find(i) in wanted for i in range(len(index))], dtype=bool)
+    lefts = pa.concat_arrays([
+        *strong.column("mention_key_l").cast(pa.string()).chunks,
+        pa.array([a for a, _ in same_pairs], pa.string()),
+    ])  # fmt: skip
+    rights = pa.concat_arrays([
+        *strong.column("mention_key_r").cast(pa.string()).chunks,
+        pa.array([b for _, b in same_pairs], pa.string()),
+    ])  # fmt: skip
+    flat = pa.concat_arrays([c.cast(pa.string()) for c in keys.chunks]) if keys.num_chunks else (
+        pa.array([], pa.string()))  # fmt: skip
+    left = pc.index_in(lefts, value_set=flat)
+    right = pc.index_in(rights, value_set=flat)
+    both = pc.and_(pc.is_valid(left), pc.is_valid(right))
+    label = connected_components(
+        len(flat),
+        np.asarray(left.filter(both).to_numpy(zero_copy_only=False), dtype=np.int64),
+        np.asarray(right.filter(both).to_numpy(zero_copy_only=False), dtype=np.int64),
+    )
+    at = pc.index_in(pa.array(sorted(seeds), pa.string()), value_set=flat)
+    wanted = np.unique(label[np.asarray(at.drop_null().to_numpy(zero_copy_only=False),
+                                        dtype=np.int64)])  # fmt: skip
+    return np.isin(label, wanted)
 
 
 def apply_decisions(settings: Settings, verdicts: Sequence[Verdict]) -> ApplySummary:
