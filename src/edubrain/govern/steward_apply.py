@@ -283,7 +283,12 @@ def apply_decisions(settings: Settings, verdicts: Sequence[Verdict]) -> ApplySum
         )
         person_mentions = pa.concat_tables([kept.cast(PERSON_MENTION_SCHEMA), region_rows])
         persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)
-        golden = build_golden(wh, region_rows, persons_table)
+        # A decision that moves nobody (a "different" on two persons already apart) changes the
+        # queue only: the identities and golden records stay as they are, unwritten.
+        moved = bool(assignment.events) or any(
+            previous.get(k) != assignment.person_of[k] for k in region_keys
+        )
+        golden = build_golden(wh, region_rows, persons_table) if moved else None
         touched_persons = pa.array(
             sorted({previous[k] for k in region_keys if k in previous}
                    | set(assignment.person_of.values())),
@@ -298,20 +303,24 @@ def apply_decisions(settings: Settings, verdicts: Sequence[Verdict]) -> ApplySum
         applied = with_sides(applied_items(live, edges, person_of, run_id, levels), mentions,
                              person_of)  # fmt: skip
         seconds["review"] = time.perf_counter() - t
+        t = time.perf_counter()
         with wh.transaction() as tx:
-            tx.replace_table(PERSON_TABLE, persons_table)
-            tx.replace_table(PERSON_MENTION_TABLE, person_mentions)
-            tx.append_rows(
-                PERSON_EVENT_TABLE, pa.Table.from_pylist(assignment.events, PERSON_EVENT_SCHEMA)
-            )
+            if golden is not None:
+                tx.replace_table(PERSON_TABLE, persons_table)
+                tx.replace_table(PERSON_MENTION_TABLE, person_mentions)
+                tx.append_rows(
+                    PERSON_EVENT_TABLE,
+                    pa.Table.from_pylist(assignment.events, PERSON_EVENT_SCHEMA),
+                )
+                for name, fresh in (
+                    (GOLDEN_TABLE, golden.student),
+                    (LINEAGE_TABLE, golden.lineage),
+                    (CONFLICT_TABLE, golden.conflicts),
+                ):
+                    tx.replace_table(name, _replace_persons(wh, name, touched_persons, fresh))
             tx.replace_table(REVIEW_TABLE, review)
             tx.replace_table(APPLIED_TABLE, applied)
-            for name, fresh in (
-                (GOLDEN_TABLE, golden.student),
-                (LINEAGE_TABLE, golden.lineage),
-                (CONFLICT_TABLE, golden.conflicts),
-            ):
-                tx.replace_table(name, _replace_persons(wh, name, touched_persons, fresh))
+        seconds["write"] = time.perf_counter() - t
     events: dict[str, int] = defaultdict(int)
     for e in assignment.events:
         events[str(e["event"])] += 1
