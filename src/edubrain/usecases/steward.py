@@ -26,7 +26,7 @@ from edubrain.service.steward_queue import (
 )
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
-from edubrain.standard.entities import DataClass
+from edubrain.standard.entities import DataClass, unit_registry
 from edubrain.usecases.ready import require_workspace
 from edubrain.warehouse import LOADS_TABLE, open_warehouse
 
@@ -43,7 +43,11 @@ def queue(settings: Settings, *, limit: int) -> list[dict[str, Any]]:
     with open_warehouse(settings, read_only=True) as wh:
         review = wh.to_arrow(REVIEW_TABLE).to_pylist() if wh.has_table(REVIEW_TABLE) else []
         applied = wh.to_arrow(APPLIED_TABLE).to_pylist() if wh.has_table(APPLIED_TABLE) else []
-        files = {}
+        files, schools = {}, {}
+        school_table = unit_registry().school_entity
+        if wh.has_table(school_table):
+            names = wh.to_arrow(school_table).select(["school_code", "name"]).to_pylist()
+            schools = {str(r["school_code"]): str(r["name"]) for r in names}
         if wh.has_table(LOADS_TABLE):
             loads = wh.to_arrow(LOADS_TABLE).select(["load_id", "file"]).to_pylist()
             files = {str(r["load_id"]): str(r["file"]) for r in loads}
@@ -53,7 +57,10 @@ def queue(settings: Settings, *, limit: int) -> list[dict[str, Any]]:
     opener = sealer.open_text if sealer is not None else None
     everything = frozenset(DataClass)
     for row in rows:
-        row["fields"] = side_by_side(row, everything, opener, files=files)
+        row["fields"] = side_by_side(row, everything, opener, school_names=schools, files=files)
+        if opener is not None:  # the keys as typed back (`decide` seals them again)
+            for side in ("mention_key_l", "mention_key_r"):
+                row[side] = opener(str(row[side]))
     return rows
 
 
