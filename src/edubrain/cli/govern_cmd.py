@@ -13,7 +13,7 @@ from rich.table import Table
 from edubrain.govern.golden import FIELDS
 from edubrain.settings import load_settings
 from edubrain.usecases import govern as usecase
-from edubrain.usecases import jobs
+from edubrain.usecases import jobs, steward
 
 app = typer.Typer(
     help="Record linkage and persistent person IDs (一人一码); `review` for the steward.",
@@ -60,35 +60,116 @@ def review_list(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
-    """Doubtful pairs of the last run, most probable first."""
-    rows = usecase.review_queue(load_settings(), limit=limit)
+    """The queue: pairs to decide first, most impact first, then decided ones, with their state
+    (待定 / 已判定·生效中 / 已生效) and both mentions side by side (differences marked ≠)."""
+    rows = steward.queue(load_settings(), limit=limit)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
-    columns = ["review_id", "mention_key_l", "mention_key_r", "match_probability", "reason"]
-    table = Table(*columns, "match weights", title="review queue (待审核)")
+    console = Console(width=160)
     for row in rows:
-        # Why the model scored the pair: each comparison that counted, for (+) or against (−).
         why = ", ".join(
             f"{w['comparison']} {w['weight']:+.1f}"
             for w in row.get("match_weights") or []
             if w["weight"]
         )
-        table.add_row(*(str(row[c]) for c in columns), why)
-    Console(width=180).print(table)
+        console.print(
+            f"[bold]{row['review_id']}[/bold] {row['state_label']}"
+            f"{' (' + row['decision'] + ')' if row['decision'] else ''} · "
+            f"p={row['match_probability']:.3f} · impact {row.get('impact') or 0:.2f} · "
+            f"{row['reason']}"
+        )
+        console.print(f"  {row['mention_key_l']}  ↔  {row['mention_key_r']}")
+        table = Table("", "left", "right", "", show_header=False, box=None, padding=(0, 2))
+        for f in row["fields"]:
+            table.add_row(f["label"], f["left"] or "—", f["right"] or "—",
+                          "≠" if f["differs"] else "")  # fmt: skip
+        console.print(table)
+        if why:
+            console.print(f"  match weights: {why}")
+
+
+def _pairs(values: list[str]) -> list[tuple[str, str]]:
+    if len(values) % 2:
+        raise typer.BadParameter(
+            "give mentions (or person IDs) in pairs: LEFT RIGHT [LEFT RIGHT …]"
+        )
+    return list(zip(values[::2], values[1::2], strict=True))
+
+
+def _report(outcome: steward.BulkOutcome, apply_now: bool) -> None:
+    for done in outcome.recorded:
+        typer.echo(f"recorded: {done['mention_key_l']} and {done['mention_key_r']}: "
+                   f"{done['verdict']}")  # fmt: skip
+    for refused in outcome.refused:
+        typer.echo(f"refused #{refused['index'] + 1}: {refused['reason']}", err=True)
+    if outcome.recorded:
+        if apply_now:
+            summary = steward.apply(load_settings())
+            typer.echo(f"in effect: {summary.changed_pairs} pair(s) changed, "
+                       f"{summary.mentions} mention(s) re-resolved in "
+                       f"{summary.seconds.get('total', 0):.1f} s")  # fmt: skip
+        else:
+            typer.echo("applied by `edubrain govern review apply` (or the next `edubrain govern`)")
+    if outcome.refused:
+        raise typer.Exit(1)
 
 
 @review_app.command("decide")
 def review_decide(
-    left: Annotated[str, typer.Argument(help="A mention key or a person ID (P…).")],
-    right: Annotated[str, typer.Argument(help="A mention key or a person ID (P…).")],
-    verdict: Annotated[str, typer.Argument(help="same | different")],
+    refs: Annotated[
+        list[str],
+        typer.Argument(
+            help="LEFT RIGHT [LEFT RIGHT …] [same|different]: mention keys or person IDs (P…)."
+        ),
+    ],
+    verdict: Annotated[
+        str | None, typer.Option("--verdict", help="same | different (or give it last).")
+    ] = None,
     by: Annotated[str, typer.Option("--by", help="Who decides.")] = "steward",
     note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    apply_now: Annotated[
+        bool, typer.Option("--apply/--no-apply", help="Put it into effect at once.")
+    ] = True,
 ) -> None:
-    """Record a decision; it wins on every later `edubrain govern` run."""
-    a, b = usecase.decide_pair(load_settings(), left, right, verdict, by=by, note=note)
-    typer.echo(f"recorded: {a} and {b} are {verdict}; applied on the next `edubrain govern`")
+    """Record one decision per pair, each on its own (a refused pair is reported, the others
+    kept); by default they take effect at once (the touched persons are re-resolved)."""
+    if verdict is None and refs and refs[-1] in ("same", "different"):
+        refs, verdict = refs[:-1], refs[-1]
+    if verdict is None:
+        raise typer.BadParameter("say same or different (last, or with --verdict)")
+    decisions = [steward.Decision(a, b, verdict, note) for a, b in _pairs(refs)]
+    _report(steward.decide(load_settings(), decisions, by=by), apply_now)
+
+
+@review_app.command("undo")
+def review_undo(
+    refs: Annotated[list[str], typer.Argument(help="LEFT RIGHT [LEFT RIGHT …] of decided pairs.")],
+    by: Annotated[str, typer.Option("--by", help="Who undoes.")] = "steward",
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    apply_now: Annotated[
+        bool, typer.Option("--apply/--no-apply", help="Put it into effect at once.")
+    ] = True,
+) -> None:
+    """Withdraw the newest decision in force on each pair (undoing an undo restores it);
+    appended, never deleted. The pair returns to the queue."""
+    decisions = [steward.Decision(a, b, "undo", note) for a, b in _pairs(refs)]
+    _report(steward.decide(load_settings(), decisions, by=by), apply_now)
+
+
+@review_app.command("apply")
+def review_apply(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Put the decisions into effect without a full run: re-resolve only the persons they
+    touch (no re-training) and publish a new warehouse version."""
+    summary = steward.apply(load_settings())
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{summary.changed_pairs} pair(s) changed; {summary.mentions} mention(s) "
+               f"re-resolved; persons {summary.persons_before} → {summary.persons_after}; "
+               f"{summary.seconds.get('total', 0):.1f} s")  # fmt: skip
 
 
 @golden_app.command("show")

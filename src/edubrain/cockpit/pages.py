@@ -60,7 +60,9 @@ from edubrain.service.schemas import (
     JobRequest,
     LoginRequest,
     MappingDraftIn,
+    StewardBulk,
     StewardDecision,
+    StewardUndo,
     WarningNote,
 )
 from edubrain.sources.mapping import builtin_mappings
@@ -418,7 +420,18 @@ def data_office(
         result = operations.list_review_queue(services, trail, actor, cursor=cursor, limit=50)
         context["queue"] = result["items"]
         context["next_cursor"] = result["next_cursor"]
-        context["decided"] = request.query_params.get("done") == "decide"
+        done = request.query_params.get("done", "")
+        context["decided"] = int(done) if done.isdigit() else 0
+        context["undone"] = request.query_params.get("undone") == "1"
+        context["refused"] = [
+            {"index": int(i), "reason": reason}
+            for i, reason in (
+                part.split(":", 1)
+                for part in request.query_params.getlist("refused")
+                if ":" in part
+            )
+            if i.isdigit()
+        ]
     else:
         context["tab"] = "runs"
     return page(request, actor, "data_office.html", context)
@@ -472,19 +485,39 @@ async def steward_decision(
     trail: Trail,
     actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
 ) -> Response:
-    """A steward's verdict on a doubtful pair, through `POST /api/v1/steward/decisions`."""
+    """The steward's form: every pair given a verdict (`v:<review_id>`) in one bulk request
+    (`POST /api/v1/steward/decisions/bulk`: each checked on its own, a refused one shown with its
+    reason), or one pair's undo (`undo=<review_id>`, `POST /api/v1/steward/decisions/undo`)."""
     form = await _form(request)
+    note = form.get("note", "").strip()[:500]
+
+    def refs(rid: str) -> tuple[str, str]:
+        return form.get(f"l:{rid}", ""), form.get(f"r:{rid}", "")
+
     try:
-        body = StewardDecision(
-            left=form.get("left", ""),
-            right=form.get("right", ""),
-            verdict=form.get("verdict", ""),
-            note=form.get("note", "").strip(),
-        )
+        if form.get("undo"):
+            left, right = refs(form["undo"])
+            operations.post_undo(StewardUndo(left=left, right=right, note=note),
+                                 services, trail, actor)  # fmt: skip
+            return RedirectResponse("/data-office?tab=steward&undone=1", status.HTTP_303_SEE_OTHER)
+        chosen = [
+            StewardDecision(left=refs(k[2:])[0], right=refs(k[2:])[1], verdict=v, note=note)
+            for k, v in form.items()
+            if k.startswith("v:") and v
+        ]
+        if not chosen and form.get("left"):  # one pair's form (`left`, `right`, `verdict`)
+            one = StewardDecision(left=form.get("left", ""), right=form.get("right", ""),
+                                  verdict=form.get("verdict", ""), note=note)  # fmt: skip
+            operations.post_decision(one, services, trail, actor)  # 404 outside the scope
+            return RedirectResponse("/data-office?tab=steward&done=1", status.HTTP_303_SEE_OTHER)
     except ValidationError:
         raise InvalidInputError("请选择裁决结果") from None
-    operations.post_decision(body, services, trail, actor)
-    return RedirectResponse("/data-office?tab=steward&done=decide", status.HTTP_303_SEE_OTHER)
+    if not chosen:
+        raise InvalidInputError("请选择裁决结果")
+    out = operations.post_decisions(StewardBulk(decisions=chosen), services, trail, actor)
+    query = [("tab", "steward"), ("done", str(len(out["recorded"])))]
+    query += [("refused", f"{r['index']}:{r['reason']}") for r in out["refused"]]
+    return RedirectResponse("/data-office?" + urlencode(query), status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/data-office/jobs")

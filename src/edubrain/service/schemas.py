@@ -311,6 +311,17 @@ class MatchWeight(BaseModel):
     weight: float = Field(description="Its match weight, log2 Bayes factor: > 0 for, < 0 against.")
 
 
+class SideField(BaseModel):
+    field: str = Field(
+        description="name, sex, birth_date, school_name, grade_code, class_no, "
+        "source, file, rows or student_number."
+    )
+    label: str = Field(description="Its Chinese label (姓名, 性别 …).")
+    left: str | None = Field(description="The left mention's value, masked for the caller.")
+    right: str | None
+    differs: bool = Field(description="The two stored values differ (computed before masking).")
+
+
 class ReviewItem(BaseModel):
     review_id: str
     mention_key_l: str = Field(description="The mention key; its 学籍号 masked for the caller.")
@@ -327,6 +338,17 @@ class ReviewItem(BaseModel):
         "(they sum, with the prior, to the pair's match weight). Levels name relations, never "
         "values.",
     )
+    fields: list[SideField] = Field(
+        default_factory=list, description="Side by side: what each mention says, masked."
+    )
+    impact: float | None = Field(
+        default=None,
+        description="The order (decision 0017): rows the decision moves × "
+        "the model's uncertainty in bits.",
+    )
+    state: str = Field(default="pending", description="pending, applying or applied.")
+    state_label: str = Field(default="待定", description="待定, 已判定·生效中 or 已生效.")
+    decision: str | None = Field(default=None, description="The decision in force, if any.")
 
 
 class ReviewPage(BaseModel):
@@ -361,6 +383,27 @@ class StewardDecisionOut(BaseModel):
     mention_key_l: str
     mention_key_r: str
     verdict: str
+
+
+class StewardUndo(Closed):
+    left: str = Field(min_length=1, max_length=200, pattern=MENTION_OR_PERSON)
+    right: str = Field(min_length=1, max_length=200, pattern=MENTION_OR_PERSON)
+    note: str = Field(default="", max_length=500)
+
+
+class StewardBulk(Closed):
+    decisions: list[StewardDecision] = Field(min_length=1, max_length=200)
+
+
+class StewardRefusal(BaseModel):
+    index: int = Field(description="The refused decision's position in the request.")
+    reason: str
+
+
+class StewardBulkOut(BaseModel):
+    recorded: list[StewardDecisionOut]
+    refused: list[StewardRefusal]
+    job_id: str | None = Field(description="The job that puts the decisions into effect.")
 
 
 class AuditRecordOut(BaseModel):
