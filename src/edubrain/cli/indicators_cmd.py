@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.language import say
 from edubrain.cli.render import fmt_value
 from edubrain.indicators.catalogue import families, indicator
 from edubrain.indicators.definitions import GRAIN_LABELS
@@ -73,18 +74,32 @@ def compute(
         _echo_json(payload)
         return
     typer.echo(
-        f"run {run.run_id}: {run.indicators} indicators, {run.values:,} values for "
-        f"{run.school_year} in {run.seconds:.1f} s"
+        say(
+            "run {run_id}: {indicators} indicators, {values:,} values for {year} "
+            "in {seconds:.1f} s",
+            run_id=run.run_id,
+            indicators=run.indicators,
+            values=run.values,
+            year=run.school_year,
+            seconds=run.seconds,
+        )
     )
     for ind_id, why in run.skipped.items():
-        typer.echo(f"  skipped {ind_id}: {why}")
+        typer.echo(say("  skipped {id}: {why}", id=ind_id, why=say(why)))
     if w is not None:
         typer.echo(
-            f"warnings: {w.opened} opened, {w.updated} updated, {w.reopened} reopened, "
-            f"{w.resolved} resolved, {w.unchanged} unchanged (edubrain warnings list)"
+            say(
+                "warnings: {opened} opened, {updated} updated, {reopened} reopened, "
+                "{resolved} resolved, {unchanged} unchanged (edubrain warnings list)",
+                opened=w.opened,
+                updated=w.updated,
+                reopened=w.reopened,
+                resolved=w.resolved,
+                unchanged=w.unchanged,
+            )
         )
     else:
-        typer.echo(f"warnings not evaluated: {summary.warnings_skipped}")
+        typer.echo(say("warnings not evaluated: {why}", why=say(summary.warnings_skipped or "")))
 
 
 @app.command("show")
@@ -111,7 +126,8 @@ def show(
         if as_json:
             _echo_json(catalogue)
             return
-        table = Table("id", "名称", "unit", "grains", title="indicator catalogue (指标目录)")
+        table = Table(say("id"), "名称", say("unit"), say("grains"),
+                      title=say("indicator catalogue (指标目录)"))  # fmt: skip
         for item in catalogue:
             table.add_row(item["id"], item["name_zh"], item["unit"], ", ".join(item["grains"]))
         _console().print(table)
@@ -124,8 +140,10 @@ def show(
         _echo_json(rows)
         return
     table = Table(
-        "indicator", "名称", GRAIN_LABELS[chosen], "学段", "value", "unit", "threshold", "达标",
-        title=f"indicators {school_year} at grain {chosen.value} (latest run)",
+        say("indicator"), "名称", GRAIN_LABELS[chosen], "学段", say("value"), say("unit"),
+        say("threshold"), "达标",
+        title=say("indicators {year} at grain {grain} (latest run)", year=school_year,
+                  grain=GRAIN_LABELS[chosen]),
     )  # fmt: skip
     for r in rows:
         ind = indicator(r["indicator_id"])
@@ -142,7 +160,7 @@ def show(
         )  # fmt: skip
     _console().print(table)
     if not rows:
-        typer.echo("no values at this grain (edubrain indicators show --list)")
+        typer.echo(say("no values at this grain (edubrain indicators show --list)"))
 
 
 @app.command("explain")

@@ -11,14 +11,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.cli.render import RichProgress
+from edubrain.cli.language import say
+from edubrain.cli.render import RichProgress, entity_label
 from edubrain.ingest import FileReport
 from edubrain.settings import load_settings
 from edubrain.usecases.ingest import ingest as run_ingest
 
 
 def _table(reports: list[FileReport]) -> Table:
-    table = Table(title="edubrain ingest")
+    table = Table(title=say("edubrain ingest"))
     for name in (
         "file",
         "entity",
@@ -30,15 +31,17 @@ def _table(reports: list[FileReport]) -> Table:
         "quarantined",
         "reasons",
     ):
-        table.add_column(name, justify="left" if name in ("file", "entity", "reasons") else "right")
+        table.add_column(
+            say(name), justify="left" if name in ("file", "entity", "reasons") else "right"
+        )
     for r in reports:
         if r.status != "loaded":
-            table.add_row(Path(r.file).name, r.entity or "", *[""] * 6, r.status)
+            table.add_row(Path(r.file).name, entity_label(r.entity), *[""] * 6, say(r.status))
             continue
         reasons = ", ".join(f"{k} {v}" for k, v in r.reasons.items())
         table.add_row(
             Path(r.file).name,
-            r.entity or "",
+            entity_label(r.entity),
             *(
                 f"{n:,}"
                 for n in (
@@ -77,7 +80,7 @@ def ingest(
 ) -> None:
     """Validate, normalise and load exports into the warehouse; bad rows go to quarantine."""
     if source and standard:
-        raise typer.BadParameter("give --source or --standard, not both")
+        raise typer.BadParameter(say("give --source or --standard, not both"))
     settings = load_settings()
     err = Console(stderr=True)
     show_bar = settings.progress and not as_json and sys.stderr.isatty()
@@ -93,8 +96,12 @@ def ingest(
         out.print(_table(result.reports))
         s = result.summary()
         out.print(
-            f"{s['loaded']} loaded, {s['failed']} failed, {s['skipped']} skipped; "
-            f"{s['rows_read']:,} rows read, {s['rows_quarantined']:,} quarantined."
+            say(
+                "{loaded} loaded, {failed} failed, {skipped} skipped; "
+                "{rows_read:,} rows read, {rows_quarantined:,} quarantined.",
+                **{k: s[k] for k in ("loaded", "failed", "skipped", "rows_read")},
+                rows_quarantined=s["rows_quarantined"],
+            )
         )
         for r in result.reports:
             notes = r.layout_notes() if r.status != "failed" else []
@@ -104,7 +111,8 @@ def ingest(
     for r in failed:
         # One line per failed file, naming it; no traceback.
         hint = f" — {r.note}" if r.note else ""
-        typer.echo(f"edubrain: error: {r.file}: {r.error}{hint}", err=True)
+        typer.echo(say("edubrain: error: {file}: {error}{hint}", file=r.file, error=r.error,
+                       hint=hint), err=True)  # fmt: skip
     if failed:
         raise typer.Exit(2)
 
