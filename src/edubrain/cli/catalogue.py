@@ -350,7 +350,7 @@ SAY_ZH: dict[str, str] = {
     "quarantine (隔离区)": "隔离区",
     "open, resolved or all": "open、resolved 或 all",
     "no quarantined rows match": "没有符合条件的隔离行。",
-    "reason": "原因代码",
+    "reason": "原因",
     "原因": "原因",
     "status": "状态",
     "rows": "行数",
@@ -374,6 +374,8 @@ SAY_ZH: dict[str, str] = {
         "{at:%Y-%m-%d %H:%M:%S} {event:<6} {level:<2} 处理人 {who}"
     ),
     "most severe county-level warnings": "最严重的县级预警",
+    "trend": "趋势",
+    "target_gap": "目标差距",
     # indicators
     "run {run_id}: {indicators} indicators, {values:,} values for {year} in {seconds:.1f} s": (
         "计算 {run_id}：{year} 学年 {indicators} 个指标，{values:,} 个值，用时 {seconds:.1f} 秒"
@@ -495,6 +497,11 @@ SAY_ZH: dict[str, str] = {
     "urban_rural": "城乡",
     "sex": "性别",
     "metric": "度量",
+    "urban": "城区",
+    "town": "镇区",
+    "rural": "乡村",
+    "unknown": "未知",
+    "true_target_unmastered": "推荐目标真实未掌握率",
     "gap": "差距",
     "prediction_auc": "预测曲线下面积",
     "mastery_correlation": "掌握度相关系数",

@@ -8,6 +8,7 @@ re-raises for a traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Annotated
 
@@ -77,7 +78,7 @@ def error_line(exc: EdubrainError) -> str:
     if current() == "en":
         return f"edubrain: error: {message}"
     chinese, dash, english = message.partition(" — ")
-    if dash and any("\u4e00" <= c <= "\u9fff" for c in chinese) and english.isascii():
+    if dash and re.search("[\u4e00-\u9fff]", chinese) and re.search("[A-Za-z]{3}", english):
         message = chinese
     kind = kind_of(exc)
     name = say(KIND_NAMES[kind]) if kind is not None else say("internal error")

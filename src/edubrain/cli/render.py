@@ -113,7 +113,7 @@ def warnings_table(rows: list[IndicatorWarning], title: str) -> Table:
             w.warning_id,
             f"[{LEVEL_STYLE[w.level]}]{level_label(w.level)}[/]",
             say(w.status),
-            w.rule,
+            say(w.rule),
             w.message,
         )
     return table
