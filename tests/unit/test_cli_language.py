@@ -44,7 +44,7 @@ ALLOWED = {
     "open", "resolved", "all", "acknowledged", "red", "orange", "yellow", "same", "different",
     "school", "county", "city", "province", "class", "self", "source", "load", "entity",
     "xueji", "ingest", "govern", "compute", "scorecard", "fit", "balance", "staffing",
-    "homework", "info", "data", "cv", "LOW", "HIGH", "ID", "CODE",
+    "homework", "info", "data", "cv", "LOW", "HIGH", "ID", "CODE", "true", "false",
     # product, format, protocol and unit names
     "edubrain", "python", "JSON", "CSV", "Parquet", "xlsx", "BKT", "EM", "AUC", "IPv",
     "Mbps", "http", "https", "api", "docs", "OpenAPI",

@@ -299,6 +299,42 @@ TOOLKIT_ZH: dict[str, str] = {
     "env var: {var}": "环境变量：{var}",
 }
 
+# click's usage errors, written in its code rather than through gettext: (pattern, 中文)
+TOOLKIT_PATTERNS_ZH: list[tuple[str, str]] = [
+    (r"^No such option: (?P<name>\S+)", "没有选项 {name}"),
+    (r" ?\(Possible options: (?P<names>.*)\)$", "（可用的选项：{names}）"),
+    (r"^No such command '(?P<name>[^']*)'\.\.?", "没有命令 '{name}'。"),
+    (r"\.? ?Did you mean (?P<names>.*)\?$", "是不是要用 {names}？"),
+    (r"^Missing argument '(?P<name>[^']*)'\.", "缺少参数 '{name}'。"),
+    (r"^Missing option '(?P<name>[^']*)'\.", "缺少选项 '{name}'。"),
+    (r"^Missing command\.$", "缺少命令。"),
+    (r"^Got unexpected extra argument(s|\(s\))? \((?P<args>.*)\)$", "多余的参数（{args}）"),
+    (r"^Invalid value for (?P<hint>.+?): ", "{hint} 的值无效："),
+    (r"Input should be greater than or equal to (?P<n>\S+)$", "应大于或等于 {n}"),
+    (r"Input should be less than or equal to (?P<n>\S+)$", "应小于或等于 {n}"),
+    (r"Input should be a valid integer.*$", "应为整数"),
+    (r"Input should be a valid number.*$", "应为数字"),
+    (r"(?P<value>\S+) is not in the range (?P<range>.+)\.$", "{value} 不在范围 {range} 内。"),
+    (r"Value (?P<value>.+) is not a valid (?P<label>.+)\.$", "{value} 不是有效的值（{label}）。"),
+]
+
+# Errors the library raises with an English message, by pattern: (pattern, 中文). The rest show
+# their English message after the Chinese kind (`edubrain：错误（未找到）：…`).
+ERROR_PATTERNS_ZH: list[tuple[str, str]] = [
+    (r"^unknown entity (?P<name>'[^']*'); the standard has: (?P<known>.*)$",
+     "未知实体 {name}；数据标准中有：{known}"),
+    (r"^no warning (?P<id>'[^']*') \(edubrain warnings list\)$",
+     "没有预警 {id}（查看：edubrain warnings list）"),
+    (r"^warning (?P<id>\S+) is already resolved$", "预警 {id} 已解除"),
+    (r"^warning (?P<id>\S+) was changed meanwhile; look again$", "预警 {id} 刚被他人修改；请重新查看"),
+    (r"^no indicator values yet: run `edubrain indicators compute`$",
+     "还没有指标值：请先运行 edubrain indicators compute"),
+    (r"^(?P<out>.+) is not empty; use --force to write into it anyway$",
+     "{out} 不是空文件夹；确需写入请加 --force"),
+    (r"^(?P<out>.+) exists and is not a folder$", "{out} 已存在且不是文件夹"),
+    (r"^invalid setting: (?P<problems>.*)$", "设置无效：{problems}"),
+]  # fmt: skip
+
 # ---- what commands print: progress, summaries, table heads, errors ---------------------------
 SAY_ZH: dict[str, str] = {
     # errors: the kinds (the API's problem titles) and the one-line form
@@ -438,6 +474,159 @@ SAY_ZH: dict[str, str] = {
     "recorded: {field} of {active} is {value!r}; applied on the next `edubrain govern`": (
         "已记录：{active} 的 {field} 为 {value!r}；下次运行 edubrain govern 时生效"
     ),
+    # diagnose
+    "{student} ({class_key}): mastery, weakest first": "{student}（{class_key}）：掌握度，最薄弱的在前",
+    "{students:,} students × {points} knowledge points from {responses:,} responses on "
+    "{items:,} items; one-step-ahead AUC {auc:.3f}; {seconds:.1f} s → {file}": (
+        "{students:,} 名学生 × {points} 个知识点，{items:,} 道题的 {responses:,} 条作答；"
+        "下一题预测准确度（曲线下面积）{auc:.3f}；用时 {seconds:.1f} 秒 → {file}"
+    ),
+    "students": "学生数",
+    "knowledge point": "知识点",
+    "name": "名称",
+    "mastery": "掌握度",
+    "± sd": "± 标准差",
+    "attempts": "作答次数",
+    "item": "题目",
+    "target point": "目标知识点",
+    "success": "预计答对率",
+    "target mastery": "目标掌握度",
+    "times wrong": "错误次数",
+    "retry": "再练",
+    "mean mastery": "平均掌握度",
+    "layer": "层",
+    "size": "人数",
+    "focus points": "重点知识点",
+    "Next practice (个性化练习)": "个性化练习",
+    "错题本 (wrong items, similar items to retry)": "错题本（做错的题和可再练的相似题）",
+    "Classes in the diagnosis (use --class KEY)": "诊断中的班级（用 --class 班级代码 查看）",
+    "{class_key}: class mean mastery per knowledge point (heatmap)": "{class_key}：全班各知识点平均掌握度（热力图）",
+    "Layered groups (分层教学)": "分层教学分组",
+    "--band {band!r}: give two numbers, e.g. 0.6,0.8": "--band {band!r}：请给两个数，如 0.6,0.8",
+    # indicators explain and plans
+    "formula: {formula}": "公式：{formula}",
+    "counted: {filters}": "统计范围：{filters}",
+    "note: {notes}": "注：{notes}",
+    "school: {name} ({code}), {stage}, {urban_rural}, county {county}; school year {year}": (
+        "学校：{name}（{code}），{stage}，{urban_rural}，所属县 {county}；学年 {year}"
+    ),
+    "inputs ({rows} rows)": "输入数据（{rows} 行）",
+    "arithmetic: {arithmetic}": "计算过程：{arithmetic}",
+    "met": "达标",
+    "NOT met": "未达标",
+    "—": "—",
+    "threshold ({grains}): {op} {value:g} → {verdict}; {source} [{reliability}]": (
+        "阈值（{grains}）：{op} {value:g} → {verdict}；{source} [{reliability}]"
+    ),
+    "stage_county": "县内学段",
+    "stored: {value} at grain {grain}, run {run_id} ({at}), definition v{version};": (
+        "已保存：{value}，层级 {grain}，计算 {run_id}（{at}），定义版本 {version}；"
+    ),
+    "matches the recomputation": "与重新计算一致",
+    "[yellow]differs from the recomputation: data changed since[/]": (
+        "[yellow]与重新计算不一致：此后数据有变化[/]"
+    ),
+    "input {table}: {provenance}": "输入 {table}：{provenance}",
+    "{rows:,} rows": "{rows:,} 行",
+    "{loads} loads, last {load_id} at {at}": "{loads} 次导入，最近一次 {load_id}，时间 {at}",
+    "stored: no stored value yet (edubrain indicators compute)": (
+        "已保存：还没有保存的值（请运行 edubrain indicators compute）"
+    ),
+    "plan targets ({year})": "规划目标（{year}）",
+    "baseline": "基线",
+    "target": "目标",
+    "now": "现值",
+    "expected": "应达",
+    "progress": "进度",
+    "requirement": "要求",
+    "result": "结果",
+    "pass": "达标",
+    "no value": "无值",
+    "fail": "未达标",
+    "共性要求 checklist": "共性要求清单",
+    "n/a: {reason}": "无法计算：{reason}",
+    # generate
+    "{students} students, {counties} county/counties → {out}": "{students} 名学生，{counties} 个县 → {out}",
+    "folder": "文件夹",
+    "fault": "故障",
+    "done in {seconds:.1f} s": "完成，用时 {seconds:.1f} 秒",
+    "truth rows per entity": "真实答案：各实体行数",
+    "injected faults": "注入的故障",
+    # docs
+    "nothing": "无",
+    "stale: {files} (run `edubrain docs`)": "已过期：{files}（请运行 edubrain docs）",
+    "stale: {files}": "已过期：{files}",
+    "written: {files}": "已写入：{files}",
+    # keys
+    "key file {path}: current key {key}": "密钥文件 {path}：当前密钥 {key}",
+    "rotated to key {new}: {warehouse:,} warehouse and {store:,} store values re-sealed in "
+    "{seconds:.1f} s; key {old} removed": (
+        "已轮换到密钥 {new}：数据仓 {warehouse:,} 个值、业务库 {store:,} 个值重新加密，"
+        "用时 {seconds:.1f} 秒；旧密钥 {old} 已删除"
+    ),
+    "sealing is switched off (EDUBRAIN_SEAL_CORE_FIELDS=false)": (
+        "核心数据加密已关闭（EDUBRAIN_SEAL_CORE_FIELDS=false）"
+    ),
+    "an interrupted rotation still holds {keys}: rerun rotate": (
+        "一次中断的轮换仍保留着 {keys}：请再运行一次 rotate"
+    ),
+    "the warehouse opens under this key file": "数据仓可用此密钥文件打开",
+    "the warehouse holds nothing sealed yet": "数据仓中还没有加密的数据",
+    "finishing the interrupted rotation to key {new}": "正在完成中断的轮换，新密钥 {new}",
+    "rotating from key {old} to {new} ({path})": "正在从密钥 {old} 轮换到 {new}（{path}）",
+    "{where} {table}: {values:,} values re-sealed": "{where} {table}：{values:,} 个值已重新加密",
+    "warehouse": "数据仓",
+    "store": "业务库",
+    # quality
+    "worst": "最弱维度",
+    "severity": "严重程度",
+    "description": "说明",
+    "error": "错误",
+    "warning": "警告",
+    "resolving": "可关联",
+    "rate %": "互通率 %",
+    "Drill down: edubrain quality --rules, then edubrain quality --rule ID": (
+        "下钻：先运行 edubrain quality --rules，再运行 edubrain quality --rule 规则编号"
+    ),
+    "--by {by!r}: use a comma list of source, school, load, entity (got {unknown})": (
+        "--by {by!r}：请用逗号分隔的 source、school、load、entity（无法识别：{unknown}）"
+    ),
+    "data quality (数据质量) as of {when}": "数据质量（截至 {when}）",
+    "[yellow]stale:[/] {source}/{entity} last loaded {last} ({days} days; limit {limit})": (
+        "[yellow]数据过期：[/]{source}/{entity} 最近一次导入于 {last}（已 {days} 天；上限 {limit} 天）"
+    ),
+    "--as-of {as_of!r} is not a date (YYYY-MM-DD)": "--as-of {as_of!r} 不是日期（年-月-日）",
+    "quality rules (质量规则)": "质量规则",
+    "{rule} (first {limit})": "{rule}（前 {limit} 行）",
+    "数据互通率 (records resolving to a 学籍 pupil, through record linkage)": (
+        "数据互通率（能关联到学籍学生的记录，经记录关联）"
+    ),
+    "数据互通率 (records resolving to a 学籍 pupil)": "数据互通率（能关联到学籍学生的记录）",
+    # service, users, audit
+    "edubrain: 工作区还没有数据：服务照常启动；请先运行 edubrain ingest 文件夹，"
+    "或在数据办公室页上传导出文件（或 edubrain demo） — the workspace holds no data yet": (
+        "edubrain：工作区还没有数据：服务照常启动；请先运行 edubrain ingest 文件夹，"
+        "或在数据办公室页上传导出文件（或 edubrain demo）"
+    ),
+    "Password:": "密码：",
+    "added {user} ({role}, {level}:{key})": "已添加 {user}（{role}，{level}:{key}）",
+    "audit chain intact: {records} records, head {head}": "审计链完整：{records} 条记录，链头 {head}",
+    "audit chain BROKEN at record {seq}: {problem}": "审计链在第 {seq} 条记录处断裂：{problem}",
+    # standard
+    "type": "类型",
+    "required": "必填",
+    "data class": "数据分级",
+    "natural key": "业务主键",
+    "fields": "字段数",
+    "yes": "是",
+    "string": "文本",
+    "integer": "整数",
+    "decimal": "小数",
+    "date": "日期",
+    "datetime": "日期时间",
+    "boolean": "是否",
+    "code": "代码",
+    "code_list": "代码列表",
     # jobs
     "No jobs yet.": "还没有任务。",
     "{id} queued": "{id} 已排队",

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from edubrain.cli.language import translated
+from edubrain.cli.language import say, translated
 from edubrain.govern.docs import render_quality_catalogue
 from edubrain.indicators.docs import render_indicator_catalogue
 from edubrain.modules.docs import render_module_table
@@ -142,6 +142,11 @@ def register(app: typer.Typer) -> None:
             if not check:
                 path.write_text(text, encoding="utf-8")
         if check and stale:
-            typer.echo(f"stale: {', '.join(stale)} (run `edubrain docs`)", err=True)
+            typer.echo(
+                say("stale: {files} (run `edubrain docs`)", files=", ".join(stale)), err=True
+            )
             raise typer.Exit(1)
-        typer.echo(("stale: " if check else "written: ") + (", ".join(stale) or "nothing"))
+        files = ", ".join(stale) or say("nothing")
+        typer.echo(
+            say("stale: {files}", files=files) if check else say("written: {files}", files=files)
+        )

@@ -178,43 +178,60 @@ def explain(
     console = _console()
     d = out["indicator"]
     console.print(f"[bold]{d['id']}[/] {d['name_zh']} — {d['name_en']} (v{d['version']})")
-    console.print(f"formula: {d['formula']}")
+    console.print(say("formula: {formula}", formula=d["formula"]))
     if d["filters"]:
-        console.print(f"counted: {d['filters']}")
+        console.print(say("counted: {filters}", filters=d["filters"]))
     if d["notes"]:
-        console.print(f"note: {d['notes']}")
+        console.print(say("note: {notes}", notes=d["notes"]))
     s = out["school"]
     console.print(
-        f"school: {s['school_name']} ({s['school_code']}), {STAGE_LABELS.get(s['stage'], '')}, "
-        f"{s['urban_rural']}, county {s['county_code']}; school year {out['school_year']}"
+        say(
+            "school: {name} ({code}), {stage}, {urban_rural}, county {county}; school year {year}",
+            name=s["school_name"],
+            code=s["school_code"],
+            stage=STAGE_LABELS.get(s["stage"], ""),
+            urban_rural=say(s["urban_rural"]),
+            county=s["county_code"],
+            year=out["school_year"],
+        )
     )
     if out["inputs"]:
         columns = list(out["inputs"][0])
-        table = Table(*columns, title=f"inputs ({out['input_rows']} rows)")
+        table = Table(*columns, title=say("inputs ({rows} rows)", rows=out["input_rows"]))
         for row in out["inputs"]:
             table.add_row(*(_cell(row[c]) for c in columns))
         console.print(table)
-    console.print(f"arithmetic: {out['arithmetic']}")
+    console.print(say("arithmetic: {arithmetic}", arithmetic=out["arithmetic"]))
     for th in out["thresholds"]:
-        verdict = {True: "met", False: "NOT met", None: "—"}[th["met"]]
+        verdict = say({True: "met", False: "NOT met", None: "—"}[th["met"]])
         console.print(
-            f"threshold ({', '.join(th['grains'])}): {th['op']} {th['value']:g} → {verdict}; "
-            f"{th['source']} [{th['reliability']}]" + (f" — {th['note']}" if th["note"] else "")
+            say(
+                "threshold ({grains}): {op} {value:g} → {verdict}; {source} [{reliability}]",
+                grains=", ".join(say(g) for g in th["grains"]),
+                op=th["op"],
+                value=th["value"],
+                verdict=verdict,
+                source=th["source"],
+                reliability=th["reliability"],
+            )
+            + (f" — {th['note']}" if th["note"] else "")
         )
     stored = out["stored"]
     if stored:
         console.print(
-            f"stored: {fmt_value(stored['value'], 6)} at grain {stored['grain']}, run "
-            f"{stored['run_id']} ({stored['computed_at']}), definition v"
-            f"{stored['definition_version']}; "
-            + ("matches the recomputation" if stored["matches_recomputation"]
-               else "[yellow]differs from the recomputation: data changed since[/]")
+            say("stored: {value} at grain {grain}, run {run_id} ({at}), definition v{version}; ",
+                value=fmt_value(stored["value"], 6), grain=say(stored["grain"]),
+                run_id=stored["run_id"], at=stored["computed_at"],
+                version=stored["definition_version"])
+            + (say("matches the recomputation") if stored["matches_recomputation"]
+               else say("[yellow]differs from the recomputation: data changed since[/]"))
         )  # fmt: skip
         for table_name, prov in stored["inputs"].items():
             if prov:
-                console.print(f"  input {table_name}: {_provenance(prov)}")
+                console.print(say("  input {table}: {provenance}", table=table_name,
+                                  provenance=_provenance(prov)))  # fmt: skip
     else:
-        console.print("stored: no stored value yet (edubrain indicators compute)")
+        console.print(say("stored: no stored value yet (edubrain indicators compute)"))
 
 
 def _cell(v: Any) -> str:
@@ -224,11 +241,12 @@ def _cell(v: Any) -> str:
 
 
 def _provenance(prov: dict[str, Any]) -> str:
-    parts = [f"{prov['rows']:,} rows"]
+    parts = [say("{rows:,} rows", rows=prov["rows"])]
     if "loads" in prov:
         parts.append(
-            f"{prov['loads']} loads, last {prov['last_load_id']} at {prov['last_loaded_at']}"
-        )
+            say("{loads} loads, last {load_id} at {at}", loads=prov["loads"],
+                load_id=prov["last_load_id"], at=prov["last_loaded_at"])
+        )  # fmt: skip
     return "; ".join(parts)
 
 
@@ -244,8 +262,9 @@ def plans(
         _echo_json({"school_year": school_year, "progress": progress, "checklist": checklist})
         return
     console = _console()
-    table = Table("item", "unit", "baseline", "target", "now", "expected", "progress",
-                  title=f"plan targets ({school_year})")  # fmt: skip
+    heads = ("item", "unit", "baseline", "target", "now", "expected", "progress")
+    table = Table(*(say(h) for h in heads),
+                  title=say("plan targets ({year})", year=school_year))  # fmt: skip
     for r in progress:
         table.add_row(
             r["item"], r["unit"], f"{r['baseline']:g} ({r['baseline_year']})",
@@ -254,11 +273,13 @@ def plans(
             "—" if r["progress"] is None else f"{r['progress']:.0%}",
         )  # fmt: skip
     console.print(table)
-    table = Table("county", "item", "requirement", "value", "result", title="共性要求 checklist")
+    checklist_heads = ("county", "item", "requirement", "value", "result")
+    table = Table(*(say(h) for h in checklist_heads), title=say("共性要求 checklist"))
     for r in checklist:
         table.add_row(
             r["county"], r["item"], r.get("requirement", ""), fmt_value(r.get("value"), 1),
-            r["result"] if r["result"] != "not computable" else f"n/a: {r['reason']}",
+            say(r["result"]) if r["result"] != "not computable"
+            else say("n/a: {reason}", reason=say(r["reason"])),
         )  # fmt: skip
     console.print(table)
 

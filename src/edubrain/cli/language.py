@@ -19,6 +19,7 @@ entry with the same placeholders, and a zh-CN run shows no English word outside 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -27,7 +28,7 @@ from typer._click.core import Context
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
-from edubrain.cli.catalogue import TOOLKIT_ZH, ZH
+from edubrain.cli.catalogue import ERROR_PATTERNS_ZH, TOOLKIT_PATTERNS_ZH, TOOLKIT_ZH, ZH
 from edubrain.errors import ConfigError
 from edubrain.settings import Language, language_of_locale, load_settings
 
@@ -69,6 +70,31 @@ def say(text: str, /, **values: object) -> str:
     """One user-visible line: translated, then its `{placeholders}` filled."""
     line = translated(text)
     return line.format(**values) if values else line
+
+
+def by_pattern(message: str, patterns: list[tuple[str, str]]) -> str:
+    """A message matched by one of the (pattern, 中文) pairs, rewritten; else as it is."""
+    for pattern, chinese in patterns:
+        found = re.search(pattern, message)
+        if found:
+            values = {k: v or "" for k, v in found.groupdict().items()}
+            return message[: found.start()] + chinese.format(**values) + message[found.end() :]
+    return message
+
+
+def error_message(message: str) -> str:
+    """An error's message in this invocation's language: the catalogue's, or by pattern."""
+    if current() == "en":
+        return message
+    exact = ZH.get(key(message))
+    return exact if exact is not None else by_pattern(message, ERROR_PATTERNS_ZH)
+
+
+def _usage_error_zh(message: str) -> str:
+    # Each pattern rewrites its part: the sentence, then a suggestion or a value's problem.
+    for pattern in TOOLKIT_PATTERNS_ZH:
+        message = by_pattern(message, [pattern])
+    return message
 
 
 # ---- click's and typer's own words ---------------------------------------------------------------
@@ -130,6 +156,19 @@ def _toolkit_language(language: Language) -> None:
                 _set(module, name, function)
     import typer.rich_utils as rich_utils
 
+    original_format_error = _originals.get(
+        ("typer.rich_utils", "rich_format_error"), rich_utils.rich_format_error
+    )
+    if language == "en":
+        rich_utils.rich_format_error = original_format_error
+    else:
+
+        def chinese_format_error(error: Any) -> None:
+            english = error.format_message()
+            error.format_message = lambda: _usage_error_zh(english)
+            original_format_error(error)
+
+        _set(rich_utils, "rich_format_error", chinese_format_error)
     for name in _RICH_CONSTANTS:
         original = _originals.get(("typer.rich_utils", name), getattr(rich_utils, name))
         if language == "en":

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from edubrain import __version__
-from edubrain.cli.language import LocalisedGroup, current, say, translated
+from edubrain.cli.language import LocalisedGroup, current, error_message, say
 from edubrain.errors import (
     ConflictError,
     EdubrainError,
@@ -82,7 +82,7 @@ def error_line(exc: EdubrainError) -> str:
         message = chinese
     kind = kind_of(exc)
     name = say(KIND_NAMES[kind]) if kind is not None else say("internal error")
-    return say("edubrain: error ({kind}): {message}", kind=name, message=translated(message))
+    return say("edubrain: error ({kind}): {message}", kind=name, message=error_message(message))
 
 
 def exit_code(exc: EdubrainError) -> int:

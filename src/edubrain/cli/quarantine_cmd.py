@@ -57,7 +57,7 @@ def quarantine(
     shown = [c for c in columns if not (c == "reason" and "原因" in columns and current() != "en")]
     table = Table(*(say(c) for c in shown), title=say("quarantine (隔离区)"))
     for row in rows:
-        table.add_row(*(str(row[c]) for c in shown))
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in shown))
     if not rows:
         Console().print(say("no quarantined rows match"))
         return
