@@ -297,3 +297,48 @@ def test_a_run_on_a_small_region_in_chinese_has_no_english_word(tmp_path: Path) 
     english = invoke({"EDUBRAIN_LANG": "en", "EDUBRAIN_HOME": str(loaded)}, "quarantine",
                      "--summary")  # fmt: skip
     assert "quarantine (隔离区)" in english and "bad_check_digit" in english
+
+
+def test_errors_are_said_in_chinese_by_the_console_script(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def run(lang: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "EDUBRAIN_LANG": lang, "EDUBRAIN_HOME": str(tmp_path / "home")}
+        env.pop("EDUBRAIN_DEBUG", None)
+        return subprocess.run([sys.executable, "-m", "edubrain", *args], capture_output=True,
+                              text=True, env=env, check=False)  # fmt: skip
+
+    chinese = run("zh-CN", "standard", "show", "pupil")
+    assert chinese.returncode == 2  # a NotFoundError, as in English
+    said = "edubrain：错误（未找到）：未知实体 'pupil'；数据标准中有：region"
+    assert chinese.stderr.startswith(said)
+    english = run("en", "standard", "show", "pupil")
+    assert english.returncode == 2
+    assert english.stderr.startswith("edubrain: error: unknown entity 'pupil'; the standard has")
+    empty = run("zh-CN", "warnings", "list")
+    assert empty.returncode == 2
+    assert empty.stderr.strip() == (
+        "edubrain：错误（未找到）：工作区还没有数据：请先运行 edubrain ingest 文件夹"
+        "（或 edubrain demo 生成示例县）"
+    )
+
+
+def test_usage_errors_are_said_in_chinese() -> None:
+    runner = CliRunner()
+    for args, expected in [
+        (["jobs", "list", "--bogus"], "没有选项 --bogus"),
+        (["jobs", "lst"], "没有命令 'lst'。是不是要用 'list'？"),
+        (["jobs", "list", "--limit", "0"], "'--limit' 的值无效：应大于或等于 1"),
+        (["diagnose", "recommend"], "缺少参数 'student'。"),
+        (["jobs", "list", "extra"], "多余的参数（extra）"),
+    ]:
+        result = runner.invoke(build_app(), args, env=ZH_CN)
+        assert result.exit_code == 2, args
+        assert expected in result.output, (args, result.output)
+        assert "用法：" in result.output and "错误" in result.output
+        # What the user typed comes back as typed.
+        assert not english_words(result.output, _command_names() | set(args)), result.output
+    english = runner.invoke(build_app(), ["jobs", "list", "--bogus"], env={"EDUBRAIN_LANG": "en"})
+    assert "No such option: --bogus" in english.output and "Usage:" in english.output
