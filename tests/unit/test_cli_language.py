@@ -317,6 +317,15 @@ def test_errors_are_said_in_chinese_by_the_console_script(tmp_path: Path) -> Non
     english = run("en", "standard", "show", "pupil")
     assert english.returncode == 2
     assert english.stderr.startswith("edubrain: error: unknown entity 'pupil'; the standard has")
+    unknown = tmp_path / "名单.csv"
+    unknown.write_text("a,b\n1,2\n", encoding="utf-8")
+    refused = run("zh-CN", "ingest", str(unknown), str(tmp_path / "无此文件.csv"))
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        f"edubrain：错误：{unknown}：不是可识别的导出文件（文件名不符合任何源系统映射，也不是 "
+        "实体名.csv/.parquet）；请用 --source 源系统 或 --standard 实体 指明",
+        f"edubrain：错误：{tmp_path / '无此文件.csv'}：没有这个文件或文件夹",
+    ]
     empty = run("zh-CN", "warnings", "list")
     assert empty.returncode == 2
     assert empty.stderr.strip() == (

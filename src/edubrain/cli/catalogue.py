@@ -333,6 +333,17 @@ ERROR_PATTERNS_ZH: list[tuple[str, str]] = [
      "{out} 不是空文件夹；确需写入请加 --force"),
     (r"^(?P<out>.+) exists and is not a folder$", "{out} 已存在且不是文件夹"),
     (r"^invalid setting: (?P<problems>.*)$", "设置无效：{problems}"),
+    (r"^not a recognised export \(no source mapping matches its name, and it is not "
+     r"<entity>\.csv/\.parquet\); use --source NAME or --standard ENTITY$",
+     "不是可识别的导出文件（文件名不符合任何源系统映射，也不是 实体名.csv/.parquet）；"
+     "请用 --source 源系统 或 --standard 实体 指明"),
+    (r"^the name matches no export of source (?P<source>'[^']*') \((?P<globs>.*)\)$",
+     "文件名不符合源系统 {source} 的任何导出（{globs}）"),
+    (r"^no such file or folder$", "没有这个文件或文件夹"),
+    (r"^is empty \(no header, no rows\)$", "是空文件（没有表头，也没有数据行）"),
+    (r"^cannot be read \((?P<why>.*)\)$", "无法读取（{why}）"),
+    # Written 中文 (English) by the library: the Chinese part.
+    (r"^(?P<chinese>.*[\u4e00-\u9fff][^()]*) \((?P<english>[A-Za-z][^()]*)\)$", "{chinese}"),
 ]  # fmt: skip
 
 # ---- what commands print: progress, summaries, table heads, errors ---------------------------

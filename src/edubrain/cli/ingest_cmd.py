@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.cli.language import say
-from edubrain.cli.render import RichProgress, entity_label
+from edubrain.cli.language import error_message, say
+from edubrain.cli.render import RichProgress, entity_label, reason_label
 from edubrain.ingest import FileReport
 from edubrain.settings import load_settings
 from edubrain.usecases.ingest import ingest as run_ingest
@@ -38,7 +38,7 @@ def _table(reports: list[FileReport]) -> Table:
         if r.status != "loaded":
             table.add_row(Path(r.file).name, entity_label(r.entity), *[""] * 6, say(r.status))
             continue
-        reasons = ", ".join(f"{k} {v}" for k, v in r.reasons.items())
+        reasons = ", ".join(f"{reason_label(k)} {v}" for k, v in r.reasons.items())
         table.add_row(
             Path(r.file).name,
             entity_label(r.entity),
@@ -110,9 +110,10 @@ def ingest(
     failed = result.failed
     for r in failed:
         # One line per failed file, naming it; no traceback.
-        hint = f" — {r.note}" if r.note else ""
-        typer.echo(say("edubrain: error: {file}: {error}{hint}", file=r.file, error=r.error,
-                       hint=hint), err=True)  # fmt: skip
+        hint = f" — {error_message(r.note)}" if r.note else ""
+        problem = error_message(r.error or "")
+        line = say("edubrain: error: {file}: {error}{hint}", file=r.file, error=problem, hint=hint)
+        typer.echo(line, err=True)
     if failed:
         raise typer.Exit(2)
 
