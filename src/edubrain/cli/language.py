@@ -8,9 +8,15 @@ code and looked up in one catalogue (`edubrain.cli.catalogue`, English → 中�
 - help texts (typer's `help=` and docstrings, evaluated at import time) are translated on the
   click command tree when the app is built for a run (`LocalisedGroup.main`), so the code keeps
   plain English strings and `edubrain docs` can render both languages from the same tree;
-- click's and typer's own words (`Usage:`, `Options`, `Show this message and exit.`, usage
-  errors) are theirs to translate through gettext; `use` points their lookups at the catalogue's
-  toolkit section for zh-CN and back to the originals for English.
+- typer's own words (it vendors click): `Options`, `[default: …]` go through gettext or are
+  module constants, so `use` points them at the catalogue's toolkit section for zh-CN and puts
+  the originals back for English; `Usage:` and the `--help` option's text are written by its
+  click, so the translated tree carries a formatter and the option's text in Chinese; its usage
+  errors (`No such option: --x`) are rewritten by pattern when they are shown. This is the one
+  place edubrain reaches into typer; `test_cli_language` fails when an upgrade moves them.
+
+The language is resolved per invocation, not per import: a test's CliRunner may run Chinese
+and English in one process, and `edubrain docs` renders the English tree with both languages.
 
 tests/unit/test_cli_language.py holds the catalogue to this: every text shown has a Chinese
 entry with the same placeholders, and a zh-CN run shows no English word outside a short list.
