@@ -449,8 +449,8 @@ SAY_ZH: dict[str, str] = {
     # govern
     "run {run_id}: {mentions} mentions → {persons} pupils + {staff} staff; events: {events}; "
     "{review} pairs to review; {seconds:.1f} s": (
-        "治理 {run_id}：{mentions} 条记录 → {persons} 名学生 + {staff} 名教职工；"
-        "标识变化：{events}；待审核 {review} 对；用时 {seconds:.1f} 秒"
+        "治理 {run_id}：{mentions:,} 条记录 → {persons:,} 名学生 + {staff:,} 名教职工；"
+        "标识变化：{events}；待审核 {review:,} 对；用时 {seconds:.1f} 秒"
     ),
     "create": "新建",
     "merge": "合并",

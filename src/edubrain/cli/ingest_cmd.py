@@ -92,7 +92,7 @@ def ingest(
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in result.reports], ensure_ascii=False, indent=2))
     else:
-        out = Console()
+        out = Console(width=None if sys.stdout.isatty() else 160)
         out.print(_table(result.reports))
         s = result.summary()
         out.print(
