@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.language import say
 from edubrain.govern.golden import FIELDS
 from edubrain.settings import load_settings
 from edubrain.usecases import govern as usecase
@@ -45,14 +46,24 @@ def govern(
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return
     console = Console(width=120)
+    events = ", ".join(f"{say(name)} {n}" for name, n in summary.events.items())
     console.print(
-        f"run {summary.run_id}: {sum(summary.mentions.values())} mentions → "
-        f"{summary.persons} pupils + {summary.staff_persons} staff; events {summary.events}; "
-        f"{summary.review_items} pairs to review; {summary.seconds['total']:.1f} s"
+        say(
+            "run {run_id}: {mentions} mentions → {persons} pupils + {staff} staff; "
+            "events: {events}; {review} pairs to review; {seconds:.1f} s",
+            run_id=summary.run_id,
+            mentions=sum(summary.mentions.values()),
+            persons=summary.persons,
+            staff=summary.staff_persons,
+            events=events or "—",
+            review=summary.review_items,
+            seconds=summary.seconds["total"],
+        )
     )
     if summary.evaluation is not None:
         ev = summary.evaluation
-        console.print(f"pairwise precision {ev['precision']:.4f}, recall {ev['recall']:.4f}")
+        console.print(say("pairwise precision {precision:.4f}, recall {recall:.4f}",
+                          precision=ev["precision"], recall=ev["recall"]))  # fmt: skip
 
 
 @review_app.command("list")
@@ -188,19 +199,21 @@ def golden_show(
         return
     console = Console(width=180)
     if active != person_id:
-        console.print(f"{person_id} was merged into {active}")
+        console.print(say("{old} was merged into {active}", old=person_id, active=active))
     columns = ["field", "value", "rule", "source", "load_id", "mention_key"]
-    table = Table(*columns, title=f"golden record {active}")
+    table = Table(*(say(c) for c in columns), title=say("golden record {id}", id=active))
     for row in lineage:
         table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
     console.print(table)
     for c in conflicts:
         others = "; ".join(f"{o['value']} ({', '.join(o['mention_keys'])})"
                            for o in c["other_values"])  # fmt: skip
-        console.print(f"conflict {c['field']}: chose {c['chosen_value']} ({c['rule']}); {others}")
+        console.print(say("conflict {field}: chose {value} ({rule}); {others}", field=c["field"],
+                          value=c["chosen_value"], rule=c["rule"], others=others))  # fmt: skip
     for d in decisions:
-        console.print(f"decision {d['field']} = {d['value']} by {d['decided_by']} "
-                      f"at {d['decided_at']} {d['note'] or ''}")  # fmt: skip
+        console.print(say("decision {field} = {value} by {who} at {at} {note}", field=d["field"],
+                          value=d["value"], who=d["decided_by"], at=d["decided_at"],
+                          note=d["note"] or ""))  # fmt: skip
 
 
 @golden_app.command("conflicts")
@@ -214,7 +227,7 @@ def golden_conflicts(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
     columns = ["person_id", "field", "chosen_value", "rule", "other values"]
-    table = Table(*columns, title="value conflicts (字段冲突)")
+    table = Table(*(say(c) for c in columns), title=say("value conflicts (字段冲突)"))
     for row in rows:
         others = row["other_values"]
         assert isinstance(others, list)
@@ -235,7 +248,8 @@ def golden_decide(
 ) -> None:
     """Record a field's value; it beats survivorship on every later `edubrain govern` run."""
     active = usecase.decide_value(load_settings(), person_id, field, value, by=by, note=note)
-    typer.echo(f"recorded: {field} of {active} is {value!r}; applied on the next `edubrain govern`")
+    typer.echo(say("recorded: {field} of {active} is {value!r}; applied on the next "
+                   "`edubrain govern`", field=field, active=active, value=value))  # fmt: skip
 
 
 def register(root: typer.Typer) -> None:

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from edubrain.cli.language import say
+from edubrain.cli.render import role_label
 from edubrain.service.policy import Role
 from edubrain.settings import load_settings
 from edubrain.usecases import accounts
@@ -44,8 +46,11 @@ def serve(
     refuse_taken_port(host, port)
     if not has_data(settings):  # it serves anyway: the data office may upload exports
         typer.echo(
-            "edubrain: 工作区还没有数据：服务照常启动；请先运行 edubrain ingest 文件夹，"
-            "或在数据办公室页上传导出文件（或 edubrain demo） — the workspace holds no data yet",
+            # Chinese first in English too, as the empty workspace's error.
+            say(
+                "edubrain: 工作区还没有数据：服务照常启动；请先运行 edubrain ingest 文件夹，"
+                "或在数据办公室页上传导出文件（或 edubrain demo） — the workspace holds no data yet"
+            ),
             err=True,
         )
     # Migrations, the service key and an empty warehouse are made once, here, rather than
@@ -88,7 +93,7 @@ def users_add(
 ) -> None:
     """Add a local account; the password is read from EDUBRAIN_NEW_PASSWORD or a prompt."""
     settings = load_settings()
-    password = os.environ.get("EDUBRAIN_NEW_PASSWORD") or getpass.getpass("Password: ")
+    password = os.environ.get("EDUBRAIN_NEW_PASSWORD") or getpass.getpass(say("Password: "))
     user = accounts.add_user(
         settings,
         username=username,
@@ -98,15 +103,24 @@ def users_add(
         scope_key=scope_key,
         display_name=display_name,
     )
-    typer.echo(f"added {user.username} ({user.role}, {user.scope_level}:{user.scope_key})")
+    typer.echo(
+        say(
+            "added {user} ({role}, {level}:{key})",
+            user=user.username,
+            role=role_label(user.role),
+            level=say(user.scope_level),
+            key=user.scope_key,
+        )
+    )
 
 
 @users_app.command("list")
 def users_list() -> None:
     """List accounts (never passwords)."""
     for user in accounts.list_users(load_settings()):
-        locked = " locked" if user.locked_until else ""
-        typer.echo(f"{user.username}\t{user.role}\t{user.scope_level}:{user.scope_key}{locked}")
+        locked = say(" locked") if user.locked_until else ""
+        scope = f"{say(user.scope_level)}:{user.scope_key}"
+        typer.echo(f"{user.username}\t{role_label(user.role)}\t{scope}{locked}")
 
 
 @audit_app.command("verify")
@@ -118,9 +132,11 @@ def audit_verify(
     if as_json:
         typer.echo(json.dumps(report.__dict__ | {"ok": report.ok}))
     elif report.ok:
-        typer.echo(f"audit chain intact: {report.records} records, head {report.head_seq}")
+        typer.echo(say("audit chain intact: {records} records, head {head}",
+                       records=report.records, head=report.head_seq))  # fmt: skip
     else:
-        typer.echo(f"audit chain BROKEN at record {report.broken_seq}: {report.problem}", err=True)
+        typer.echo(say("audit chain BROKEN at record {seq}: {problem}", seq=report.broken_seq,
+                       problem=report.problem), err=True)  # fmt: skip
     if not report.ok:
         raise typer.Exit(1)
 

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from edubrain.cli.render import warnings_table
+from edubrain.cli.language import say
+from edubrain.cli.render import level_label, warnings_table
 from edubrain.indicators.warnings import Level
 from edubrain.settings import load_settings
 from edubrain.usecases import warnings as usecase
@@ -50,10 +51,10 @@ def list_warnings(
         return
     counts = {lv: sum(1 for w in rows if w.level == lv.value) for lv in Level}
     console = Console(width=None if sys.stdout.isatty() else 200)
-    console.print(warnings_table(rows[:limit], f"warnings (预警): {len(rows)}"))
+    console.print(warnings_table(rows[:limit], say("warnings (预警): {n}", n=len(rows))))
     console.print(
-        "  ".join(f"{lv.zh} {n}" for lv, n in counts.items())
-        + (f"; first {limit} shown" if len(rows) > limit else "")
+        "  ".join(f"{level_label(lv.value)} {n}" for lv, n in counts.items())
+        + (say("; first {limit} shown", limit=limit) if len(rows) > limit else "")
     )
 
 
@@ -141,7 +142,7 @@ def acknowledge(
 ) -> None:
     """open → acknowledged: someone has seen it and owns it."""
     w = usecase.acknowledge(load_settings(), warning_id, by=_who(who), note=note)
-    typer.echo(f"{w.warning_id} acknowledged by {w.acknowledged_by}")
+    typer.echo(say("{id} acknowledged by {who}", id=w.warning_id, who=w.acknowledged_by))
 
 
 @app.command("resolve")
@@ -152,7 +153,7 @@ def resolve(
 ) -> None:
     """→ resolved. If the next computation still finds the condition, it reopens."""
     w = usecase.resolve(load_settings(), warning_id, by=_who(who), note=note)
-    typer.echo(f"{w.warning_id} resolved by {w.resolved_by}")
+    typer.echo(say("{id} resolved by {who}", id=w.warning_id, who=w.resolved_by))
 
 
 @app.command("history")
@@ -165,12 +166,13 @@ def history(
     if as_json:
         _echo_json({"warning": w.as_dict(), "events": events})
         return
-    typer.echo(f"{w.warning_id} [{Level(w.level).zh}] {w.status}: {w.message}")
+    typer.echo(f"{w.warning_id} [{Level(w.level).zh}] {say(w.status)}: {w.message}")
     for e in events:
         typer.echo(
-            f"  {e['at']:%Y-%m-%d %H:%M:%S} {e['event']:<13} {e['level']:<6} by {e['who']}"
+            say("  {at:%Y-%m-%d %H:%M:%S} {event:<13} {level:<6} by {who}", at=e["at"],
+                event=say(e["event"]), level=level_label(e["level"]), who=e["who"])
             + (f" — {e['note']}" if e["note"] else "")
-        )
+        )  # fmt: skip
 
 
 def register(root: typer.Typer) -> None:
