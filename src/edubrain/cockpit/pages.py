@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile as FormFile
 from starlette.middleware.gzip import GZipMiddleware
 
 from edubrain import installed
-from edubrain.cockpit import views
+from edubrain.cockpit import labels, views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import (
@@ -85,13 +85,60 @@ def error_page(request: Request, problem: problems.Problem) -> Response | None:
         return RedirectResponse(f"/login?next={quote(target)}", status.HTTP_303_SEE_OTHER)
     response = page(
         request,
-        None,
+        _logged_in(request),
         "error.html",
-        {"title": problem.title, "detail": problem.detail, "code": problem.status},
+        {
+            "title": problem.title,
+            "message": _error_message(request, problem),
+            "detail": problem.detail,
+            "code": problem.status,
+        },
         status_code=problem.status,
     )
     response.headers.update(problem.headers)
     return response
+
+
+# What an error page says for a status, when the error's own message is not for people (the
+# API's `detail` is English, like the CLI's one line). English with the switch (`i18n.EN`).
+ERROR_MESSAGES = {
+    400: "输入的内容不符合要求，请检查后重试",
+    403: "您的角色无权进行此操作",
+    404: "未找到该记录，或它不在您的权限范围内",
+    405: "不支持该请求方法",
+    409: "操作与当前状态冲突，请刷新后重试",
+    410: "该内容已失效",
+    422: "请求的参数不符合要求，请返回上一页重试",
+    423: "账户已锁定，请稍后再试",
+    429: "请求过于频繁，请稍后再试",
+    503: "服务暂不可用，请稍后再试或联系管理员",
+}
+PAGE_NOT_FOUND = "页面不存在"
+
+
+def _logged_in(request: Request) -> Actor | None:
+    """The caller of a page that failed, so that the error page keeps the menu (None when not
+    logged in: the login page's frame)."""
+    services = getattr(request.app.state, "services", None)
+    token = request.cookies.get(SESSION_COOKIE)
+    if services is None or not token:
+        return None
+    actor: Actor | None = services.sessions.actor(services.store, token, services.clock())
+    return actor
+
+
+def _error_message(request: Request, problem: problems.Problem) -> str:
+    """The error in the page's words: which permission a 403 lacks (您的角色无权查看预警),
+    页面不存在 for a path no route knows, a message written in Chinese as it is, else the
+    status's."""
+    denied = getattr(request.state, "denied_permission", None)
+    if problem.status == status.HTTP_403_FORBIDDEN and denied:
+        return f"您的角色无权{labels.permission_label(denied)}"
+    if problem.status == status.HTTP_404_NOT_FOUND and request.scope.get("endpoint") is None:
+        return PAGE_NOT_FOUND
+    if labels.is_chinese_message(problem.detail):
+        return problem.detail
+    return ERROR_MESSAGES.get(problem.status, "出错了，请稍后再试")
 
 
 def _safe_next(target: str | None) -> str:
@@ -378,6 +425,7 @@ def data_office(
                                "load_id": load_id or ""}  # fmt: skip
     runs = operations.list_runs(services, actor, limit=200)
     context["runs"] = runs
+    context["source_label"] = lambda source: labels.source_label(services, source)
     if tab == "quarantine":
         context.update(_quarantine_tab(request, services, trail, actor, entity, reason,
                                        load_id, file, status, cursor))  # fmt: skip
