@@ -212,7 +212,7 @@ def test_every_page_of_every_role_reads_in_chinese(
         starts = [item.href for item in nav_for(actor)]
         if "/data-office" in starts:
             starts += ROLE_TABS
-        starts += ["/audit", "/warnings", *ERRORS]  # 403 for roles without them
+        starts += ["/audit", "/warnings", "/search?q=中心", *ERRORS]  # 403 for roles without some
         pages = crawl(client, starts)
         assert len(pages) >= 3, account.username
         for url, html in pages.items():

@@ -240,6 +240,16 @@ EN: dict[str, str] = {
     "服务暂不可用，请稍后再试或联系管理员": "The service is unavailable; try again later",
     "出错了，请稍后再试": "Something went wrong; try again later",
     "请求过于频繁，请稍后再试": "Too many requests; try again later",
+    "学校或学生": "School or pupil",
+    "搜索学校或学生": "Search schools and pupils",
+    "学校名称或学校标识码、学生姓名或学籍号": "a school's name or code, a pupil's name or number",
+    "学校名称或学校标识码、学籍号": "a school's name or code, a pupil's number",
+    "学校名称或学校标识码": "a school's name or code",
+    "请至少输入两个字": "Type at least two characters",
+    "没有找到学校": "No school found",
+    "没有找到学生": "No pupil found",
+    "结果较多，只显示前 20 条；请输入更完整的名称": "Many hits; the first 20 are shown. Type more",
+    "第一页": "First page",
 }
 
 

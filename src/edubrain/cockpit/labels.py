@@ -230,3 +230,17 @@ def match_level(level: str) -> str:
 
 def match_reason(reason: str | None) -> str:
     return MATCH_REASON_ZH.get(reason or "", reason or "")
+
+
+SEARCH_HINTS = {
+    "all": "学校名称或学校标识码、学生姓名或学籍号",
+    "key": "学校名称或学校标识码、学籍号",
+    "schools": "学校名称或学校标识码",
+}
+
+
+def search_hint(pupil_fields: list[str]) -> str:
+    """What the search box finds for this caller (`search.searchable_pupil_fields`)."""
+    if "name" in pupil_fields:
+        return SEARCH_HINTS["all"]
+    return SEARCH_HINTS["key"] if pupil_fields else SEARCH_HINTS["schools"]

@@ -33,6 +33,7 @@ from edubrain.errors import InvalidInputError, NotFoundError
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
 from edubrain.service import portrait, problems, records, units
+from edubrain.service import search as searching
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
     SESSION_COOKIE,
@@ -55,6 +56,7 @@ from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import jobs as job_routes
 from edubrain.service.routes import operations
+from edubrain.service.routes import search as search_routes
 from edubrain.service.schemas import JobRequest, LoginRequest, StewardDecision, WarningNote
 from edubrain.standard.entities import person_registry
 
@@ -120,7 +122,10 @@ def _logged_in(request: Request) -> Actor | None:
     """The caller of a page that failed, so that the error page keeps the menu (None when not
     logged in: the login page's frame)."""
     services = getattr(request.app.state, "services", None)
-    token = request.cookies.get(SESSION_COOKIE)
+    bearer = request.headers.get("authorization", "")
+    token = (
+        bearer[7:] if bearer.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    )
     if services is None or not token:
         return None
     actor: Actor | None = services.sessions.actor(services.store, token, services.clock())
@@ -564,11 +569,19 @@ def student_list(
     filters = {"school_code": school_code or None}
     pupils = person_registry().entity
     result = records.records_page(services, trail, actor, pupils, filters, cursor, limit=50)
+    codes = sorted({str(p["school_code"]) for p in result["items"] if p.get("school_code")})
     return page(
         request,
         actor,
         "students.html",
-        {"items": result["items"], "next_cursor": result["next_cursor"]},
+        {
+            "items": result["items"],
+            "next_cursor": result["next_cursor"],
+            "total": result["total"],
+            "first_page": not cursor,
+            "school_code": school_code or "",
+            "school_names": searching.school_names(services, codes),
+        },
     )
 
 
@@ -605,6 +618,30 @@ def student_portrait(
             "fitness_fields": views.FITNESS_FIELDS,
         },
     )
+
+
+# ---- search ------------------------------------------------------------------------------------
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.ME_READ)],
+    q: Annotated[str | None, Query(max_length=searching.MAX_QUERY)] = None,
+) -> Response:
+    """The header's search box: schools and pupils through `GET /api/v1/search` (scoped,
+    masked, audited; a pupil field is searched only by roles that see it in clear)."""
+    context: dict[str, Any] = {"q": q or "", "result": None, "too_short": False,
+                               "fields": searching.searchable_pupil_fields(actor)}  # fmt: skip
+    if q and q.strip():
+        try:
+            context["result"] = search_routes.search(services, trail, actor, q)
+        except searching.SearchTooShortError:
+            context["too_short"] = True
+    context["min_query"] = searching.MIN_QUERY
+    return page(request, actor, "search.html", context)
 
 
 # ---- the audit trail ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from edubrain.service import problems
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.jobs import JobsInService
 from edubrain.service.reads import WarehouseReader
-from edubrain.service.routes import audit, auth, exports, indicators, jobs, operations
+from edubrain.service.routes import audit, auth, exports, indicators, jobs, operations, search
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
@@ -197,7 +197,7 @@ def create_api(
     for domain in installed.modules():
         if domain.routes is not None:
             app.include_router(domain.routes(), prefix=API_PREFIX)
-    for module in (indicators, operations, jobs, exports, audit):
+    for module in (indicators, operations, jobs, exports, audit, search):
         app.include_router(module.router, prefix=API_PREFIX)
     for install in surfaces:
         install(app)
