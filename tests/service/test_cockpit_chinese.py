@@ -12,9 +12,11 @@ outside `ALLOWED`: role codes (`data_admin`), source codes (`xueji`), audit acti
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -67,6 +69,7 @@ class VisibleText(HTMLParser):
         # translate="no" (HTML's own mark for content that is not text of the page but data
         # shown as it is: a file's name, a raw source row, a login name, a record key).
         self._open: list[tuple[str, bool]] = []
+        self._chart_data = False
 
     @property
     def _hidden(self) -> bool:
@@ -76,6 +79,7 @@ class VisibleText(HTMLParser):
         values = dict(attrs)
         if tag == "a" and values.get("href"):
             self.links.append(str(values["href"]))
+        self._chart_data = tag == "script" and values.get("type") == "application/json"
         hides = tag in ("script", "style", "template") or values.get("translate") == "no"
         if tag not in VOID:
             self._open.append((tag, hides))
@@ -95,8 +99,27 @@ class VisibleText(HTMLParser):
                 return
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden and data.strip():
+        if self._chart_data and self._open and self._open[-1][0] == "script":
+            # A chart's option: the texts the chart draws (names, labels, titles, axis names).
+            self.texts += list(chart_texts(json.loads(data)))
+        elif not self._hidden and data.strip():
             self.texts.append(data.strip())
+
+
+CHART_TEXT_KEYS = {"name", "label", "text", "subtext", "title", "full", "data"}
+
+
+def chart_texts(value: Any, key: str = "") -> Iterator[str]:
+    """The strings of a chart option that the chart shows (series and axis names, category
+    labels, tooltips' full labels), not its settings (types, colours, codes)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from chart_texts(v, k)
+    elif isinstance(value, list):
+        for item in value:
+            yield from chart_texts(item, key)
+    elif isinstance(value, str) and key in CHART_TEXT_KEYS:
+        yield value
 
 
 def visible(html: str) -> VisibleText:
@@ -233,9 +256,34 @@ def test_the_scanner_sees_what_people_see() -> None:
         '<a href="/schools/1">data_admin</a><td translate="no"><code>xueji/学籍.csv</code></td>'
         "<p>学籍号 G339901201401019999 的出生日期 '2019-04-31' 无效</p>"
     )
+    html += (
+        '<script type="application/json">{"series":[{"type":"bar","name":"region_share",'
+        '"itemStyle":{"color":"#fff"},"data":[{"name":"青湖镇","code":"x1"}]}]}</script>'
+    )
     page = visible(html)
-    assert foreign_words(page.texts) == {"xueji", "load_id", "county:339901", "data_admin"}
+    assert foreign_words(page.texts) == {
+        "xueji", "load_id", "county:339901", "data_admin", "region_share"
+    }  # fmt: skip
     assert page.links == ["/schools/1"]
     assert link_kind("/schools/3399010001") == link_kind("/schools/3399010002") == "schools/{}?"
     assert link_kind("/data-office?tab=quarantine") != link_kind("/data-office?tab=jobs")
     assert link_kind("/api/v1/x") is None
+
+
+def test_the_english_switch_still_names_the_codes(
+    site: tuple[TestClient, list[DemoAccount]],
+) -> None:
+    client, accounts = site
+    auditor = next(a for a in accounts if a.role.value == "auditor")
+    login(client, auditor)
+    client.get("/home")  # at least one login and one list in the trail
+    client.cookies.set("edubrain_lang", "en")
+    try:
+        page = client.get("/audit").text
+        assert "Audit trail" in page and "Log out" in page
+        # 登录 / 成功 / 会话 in English: the codes' names, not the codes' Chinese.
+        assert "<td>Log in</td>" in page and "<td>ok</td>" in page and "<td>session</td>" in page
+        denied = client.get("/warnings")
+        assert denied.status_code == 403 and "Log out" in denied.text
+    finally:
+        client.cookies.set("edubrain_lang", "zh")
