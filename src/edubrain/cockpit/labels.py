@@ -188,6 +188,8 @@ def is_chinese_message(text: str) -> bool:
 # Why record linkage asks a person (govern.linkage, govern.steward).
 MATCH_REASON_ZH: dict[str, str] = {
     "doubtful": "匹配存疑",
+    "ambiguous": "可能与多人匹配，未自动合并",
+    "grey band: not linked": "匹配概率处于存疑区间，未自动合并",
     "different permanent identifiers": "永久标识（身份证件号、J 学籍号）不同",
     "steward decided different": "已人工裁决为不同人",
     "both answer one occasion": "两条记录属于同一场次，不应是同一人",
@@ -202,16 +204,19 @@ MATCH_LEVEL_ZH: dict[str, str] = {
     "same surname pinyin": "姓的拼音相同",
     "day and month swapped": "日与月颠倒",
     "same birth year": "出生年份相同",
+    "same class": "同校同班",
     "All other comparisons": "其他情况",
 }
+# Comparisons of the linkage model that are not one field.
+COMPARISON_ZH: dict[str, str] = {"identifier": "标识", "school_class": "学校与班级"}
 _EXACT = re.compile(r"^Exact match on (\w+)$")
 _NULL = re.compile(r"^(\w+) is NULL$")
 
 
 def comparison_label(comparison: str) -> str:
     """A comparison by the field it compares (birth_date → 出生日期), `identifier` 标识."""
-    if comparison == "identifier":
-        return "标识"
+    if comparison in COMPARISON_ZH:
+        return COMPARISON_ZH[comparison]
     for e in entities():
         if comparison in e.field_names:
             return e.field(comparison).label
