@@ -41,6 +41,7 @@ from edubrain.service.demo import create_demo_accounts
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.sources.mapping import builtin_mappings
 from edubrain.usecases import steward
 from edubrain.warehouse import open_warehouse
 
@@ -515,7 +516,9 @@ def test_data_office_shows_runs_quarantine_and_quality(site: Site, as_role: Any)
     assert reason_name(first["reason"]) in row.inner_text()  # the reason by its Chinese name
     assert str(first["row_number"]) in row.inner_text()
     visit(page, site, "/data-office?tab=quality", "quality")
-    sources = {r["source"] for r in loads if r["source"]}
+    # Each source by its mapping's name (学籍系统), standard-format files as 标准格式.
+    names = {m.source: m.label for m in builtin_mappings().values()} | {"standard": "标准格式"}
+    sources = {names[r["source"]] for r in loads if r["source"]}
     shown = set(page.locator("#quality-source tbody th").all_inner_texts())
     assert sources <= shown
 

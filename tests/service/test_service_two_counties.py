@@ -224,6 +224,13 @@ def _urls(ws: Workspace) -> list[str]:
         "/ingest/quarantine/download": ["", "status=all"],
         "/students": ["", f"school_code={school}"],
         "/teachers": ["", f"school_code={school}"],
+        # The first county's school (by name and code) and pupil (by name and 学籍号).
+        "/search": [
+            f"q={ws.county.schools[0]['name']}",
+            f"q={school}",
+            f"q={ws.county.students[0]['name']}",
+            f"q={ws.county.students[0]['student_number']}",
+        ],
     }
     urls = []
     for path, operations in document["paths"].items():

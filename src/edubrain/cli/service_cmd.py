@@ -32,7 +32,7 @@ def serve(
     EDUBRAIN_SERVICE_HOST:EDUBRAIN_SERVICE_PORT."""
     import uvicorn
 
-    from edubrain.serve import create_app
+    from edubrain.serve import cockpit_url, create_app
     from edubrain.service.app import prepare_home, serving_process
     from edubrain.service.serving import (
         balanced_listening_supported,
@@ -56,6 +56,7 @@ def serve(
     # Migrations, the service key and an empty warehouse are made once, here, rather than
     # raced for by the workers.
     prepare_home(settings)
+    typer.echo(f"驾驶舱地址: {cockpit_url(host, port)}  (cockpit, Ctrl-C 停止)")
     if workers is not None:
         settings = settings.model_copy(update={"service_workers": workers})
     count = settings.service_processes

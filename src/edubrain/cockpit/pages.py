@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile as FormFile
 from starlette.middleware.gzip import GZipMiddleware
 
 from edubrain import installed
-from edubrain.cockpit import views
+from edubrain.cockpit import labels, views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import (
@@ -33,6 +33,7 @@ from edubrain.errors import InvalidInputError, NotFoundError
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
 from edubrain.service import portrait, problems, records, units
+from edubrain.service import search as searching
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
     SESSION_COOKIE,
@@ -56,6 +57,7 @@ from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import jobs as job_routes
 from edubrain.service.routes import operations
+from edubrain.service.routes import search as search_routes
 from edubrain.service.schemas import (
     JobRequest,
     LoginRequest,
@@ -95,13 +97,63 @@ def error_page(request: Request, problem: problems.Problem) -> Response | None:
         return RedirectResponse(f"/login?next={quote(target)}", status.HTTP_303_SEE_OTHER)
     response = page(
         request,
-        None,
+        _logged_in(request),
         "error.html",
-        {"title": problem.title, "detail": problem.detail, "code": problem.status},
+        {
+            "title": problem.title,
+            "message": _error_message(request, problem),
+            "detail": problem.detail,
+            "code": problem.status,
+        },
         status_code=problem.status,
     )
     response.headers.update(problem.headers)
     return response
+
+
+# What an error page says for a status, when the error's own message is not for people (the
+# API's `detail` is English, like the CLI's one line). English with the switch (`i18n.EN`).
+ERROR_MESSAGES = {
+    400: "输入的内容不符合要求，请检查后重试",
+    403: "您的角色无权进行此操作",
+    404: "未找到该记录，或它不在您的权限范围内",
+    405: "不支持该请求方法",
+    409: "操作与当前状态冲突，请刷新后重试",
+    410: "该内容已失效",
+    422: "请求的参数不符合要求，请返回上一页重试",
+    423: "账户已锁定，请稍后再试",
+    429: "请求过于频繁，请稍后再试",
+    503: "服务暂不可用，请稍后再试或联系管理员",
+}
+PAGE_NOT_FOUND = "页面不存在"
+
+
+def _logged_in(request: Request) -> Actor | None:
+    """The caller of a page that failed, so that the error page keeps the menu (None when not
+    logged in: the login page's frame)."""
+    services = getattr(request.app.state, "services", None)
+    bearer = request.headers.get("authorization", "")
+    token = (
+        bearer[7:] if bearer.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    )
+    if services is None or not token:
+        return None
+    actor: Actor | None = services.sessions.actor(services.store, token, services.clock())
+    return actor
+
+
+def _error_message(request: Request, problem: problems.Problem) -> str:
+    """The error in the page's words: which permission a 403 lacks (您的角色无权查看预警),
+    页面不存在 for a path no route knows, a message written in Chinese as it is, else the
+    status's."""
+    denied = getattr(request.state, "denied_permission", None)
+    if problem.status == status.HTTP_403_FORBIDDEN and denied:
+        return f"您的角色无权{labels.permission_label(denied)}"
+    if problem.status == status.HTTP_404_NOT_FOUND and request.scope.get("endpoint") is None:
+        return PAGE_NOT_FOUND
+    if labels.is_chinese_message(problem.detail):
+        return problem.detail
+    return ERROR_MESSAGES.get(problem.status, "出错了，请稍后再试")
 
 
 def _safe_next(target: str | None) -> str:
@@ -400,6 +452,7 @@ def data_office(
                                "load_id": load_id or ""}  # fmt: skip
     runs = operations.list_runs(services, actor, limit=200)
     context["runs"] = runs
+    context["source_label"] = lambda source: labels.source_label(services, source)
     if tab == "quarantine":
         context.update(_quarantine_tab(request, services, trail, actor, entity, reason,
                                        load_id, file, status, cursor))  # fmt: skip
@@ -658,11 +711,19 @@ def student_list(
     filters = {"school_code": school_code or None}
     pupils = person_registry().entity
     result = records.records_page(services, trail, actor, pupils, filters, cursor, limit=50)
+    codes = sorted({str(p["school_code"]) for p in result["items"] if p.get("school_code")})
     return page(
         request,
         actor,
         "students.html",
-        {"items": result["items"], "next_cursor": result["next_cursor"]},
+        {
+            "items": result["items"],
+            "next_cursor": result["next_cursor"],
+            "total": result["total"],
+            "first_page": not cursor,
+            "school_code": school_code or "",
+            "school_names": searching.school_names(services, codes),
+        },
     )
 
 
@@ -699,6 +760,30 @@ def student_portrait(
             "fitness_fields": views.FITNESS_FIELDS,
         },
     )
+
+
+# ---- search ------------------------------------------------------------------------------------
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.ME_READ)],
+    q: Annotated[str | None, Query(max_length=searching.MAX_QUERY)] = None,
+) -> Response:
+    """The header's search box: schools and pupils through `GET /api/v1/search` (scoped,
+    masked, audited; a pupil field is searched only by roles that see it in clear)."""
+    context: dict[str, Any] = {"q": q or "", "result": None, "too_short": False,
+                               "fields": searching.searchable_pupil_fields(actor)}  # fmt: skip
+    if q and q.strip():
+        try:
+            context["result"] = search_routes.search(services, trail, actor, q)
+        except searching.SearchTooShortError:
+            context["too_short"] = True
+    context["min_query"] = searching.MIN_QUERY
+    return page(request, actor, "search.html", context)
 
 
 # ---- the audit trail ---------------------------------------------------------------------------

@@ -155,7 +155,11 @@ class Headline:
         `SHORT_LABEL` characters; the full label is in the tooltip and the table."""
         name = self.ind.name_zh.split("（")[0].split("(")[0].strip() or self.ind.name_zh
         if len(name) > SHORT_LABEL:
-            name = name[: SHORT_LABEL - 1] + "…"
+            cut = SHORT_LABEL - 1
+            # Never through a number or a unit (1000Mbps): cut before it.
+            while cut > 1 and _word_char(name[cut - 1]) and _word_char(name[cut]):
+                cut -= 1
+            name = name[:cut] + "…"
         stage = fmt.stage(self.row["stage"]) or "全区"
         return f"{stage}·{name}"
 
@@ -171,6 +175,10 @@ class Headline:
 
 
 SHORT_LABEL = 12
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def chart_labels(headlines: Sequence[Headline]) -> list[str]:

@@ -300,7 +300,7 @@ def target_conditions(rows: Iterable[dict[str, Any]], plans: Sequence[Plan]) -> 
                     f"{_where(row)} {ind.name_zh} {_fmt(row['value'])}{ind.unit}，"
                     f"落后于规划进度 {_fmt(expected)}（{target.baseline_year} 基线 "
                     f"{_fmt(target.baseline)} → {target.target_year} 目标 "
-                    f"{_fmt(target.target)}；{target.document} [plan]）"
+                    f"{_fmt(target.target)}；{target.document}〔本局规划〕）"
                 )
                 key = (plan.id, ind.id)
                 found.append(

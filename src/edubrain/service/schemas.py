@@ -428,6 +428,23 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
+class SchoolHit(BaseModel):
+    school_code: str
+    name: str
+    region_code: str | None = None
+
+
+class SearchResults(BaseModel):
+    query: str
+    schools: list[SchoolHit]
+    pupils: list[dict[str, Any]] = Field(
+        description="Pupils as the caller's list shows them (masked per clearance), with `ref` "
+        "and `school_name`"
+    )
+    pupil_fields: list[str] = Field(description="The pupil fields this caller may search by")
+    more: bool = Field(description="More hits than `limit` of schools or of pupils")
+
+
 class ChainStatus(BaseModel):
     ok: bool
     records: int

@@ -39,7 +39,7 @@ BALANCE_2017 = Source(
     "numbers from secondary pages and the Hebei 具体办法; the 2017 text itself not retrieved",
 )
 CV_2017 = Source(
-    "教督〔2017〕6号 校际差异系数 小学≤0.50 初中≤0.45; formula: 教育部督导《义务教育均衡发展"
+    "教督〔2017〕6号 校际差异系数 小学≤0.50 初中≤0.45; 计算方法: 教育部督导《义务教育均衡发展"
     "差异系数计算方法及数据来源》",
     Reliability.SECONDARY,
     "enrolment-weighted formula of the 2012 method note, assumed for 2017 (annex not retrieved)",
