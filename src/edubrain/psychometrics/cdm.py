@@ -128,7 +128,7 @@ def fit_gdina(
     *,
     guess_start: float = 0.2,
     slip_start: float = 0.2,
-    max_iterations: int = 2000,
+    max_iterations: int = 5000,
     tolerance: float = 1e-8,
     minimum_pupils: int = 20,
 ) -> DiagnosisFit:
