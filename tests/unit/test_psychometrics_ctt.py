@@ -247,3 +247,17 @@ def test_large_paper_matches_direct_formulas() -> None:
     k = scores.shape[1]
     alpha = k / (k - 1) * (1 - scores.var(axis=0, ddof=1).sum() / totals.var(ddof=1))
     assert result.alpha == pytest.approx(alpha, abs=1e-10)
+
+
+def test_ties_at_a_group_boundary_are_taken_in_row_order() -> None:
+    # totals 1 1 1 1 0 0 2 2 2 2; groups of round(2.7) = 3. Ascending stable order:
+    # rows 4 5 | 0 1 2 3 | 6 7 8 9 → bottom = rows 4, 5 and 0 (the first of the tied 1s),
+    # top = rows 7, 8, 9 (the last of the tied 2s).
+    a = [1, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    b = [0, 1, 1, 1, 0, 0, 1, 1, 1, 1]
+    result = analyse_paper(np.column_stack([a, b]), [1, 1])
+    # item a: bottom rows 4, 5, 0 → 0, 0, 1 → 1/3; top → 1; D = 2/3 (row 3 instead of 0 gives 1)
+    assert result.items[0].bottom_mean == pytest.approx(1 / 3)
+    assert result.items[0].discrimination == pytest.approx(2 / 3)
+    # item b: bottom 0, 0, 0; top 1, 1, 1
+    assert result.items[1].discrimination == pytest.approx(1.0)
