@@ -187,3 +187,21 @@ def test_a_fit_stopped_early_says_so() -> None:
     responses, q_matrix, *_ = simulate(1, 200, "DINA")
     fit = fit_dina(responses, q_matrix, max_iterations=3)
     assert not fit.converged and fit.iterations == 3
+
+
+def test_gdina_with_one_attribute_per_item_is_dina() -> None:
+    # with K_j = 1 both models have two groups per item (not mastered / mastered): same model,
+    # same start (0.2, 0.8), so the same likelihood and parameters
+    rng = np.random.default_rng(12)
+    q_matrix = np.vstack([np.eye(3, dtype=int)] * 4)
+    truth = attribute_profiles(3)[rng.integers(0, 8, 400)]
+    p = np.where(truth @ q_matrix.T == 1, 0.85, 0.15)
+    responses = (rng.random(p.shape) < p).astype(float)
+    dina, gdina = fit_dina(responses, q_matrix), fit_gdina(responses, q_matrix)
+    assert gdina.log_likelihood == pytest.approx(dina.log_likelihood, abs=1e-9)
+    assert gdina.parameters == dina.parameters == 2 * 12 + 7
+    assert dina.guess is not None and dina.slip is not None
+    np.testing.assert_allclose([g[0] for g in gdina.group_success], dina.guess, atol=1e-9)
+    np.testing.assert_allclose([1 - g[1] for g in gdina.group_success], dina.slip, atol=1e-9)
+    # EAP mastery is the posterior-weighted profile
+    np.testing.assert_allclose(dina.mastery, dina.posterior @ dina.profiles, atol=1e-12)
