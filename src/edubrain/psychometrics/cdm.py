@@ -35,6 +35,11 @@ from edubrain.errors import InvalidInputError
 
 MAX_ATTRIBUTES = 12  # 4,096 profiles
 PROBABILITY_FLOOR = 1e-10  # log(0) guard in the likelihood; parameters themselves are not clipped
+# OpenBLAS runs a matrix product of more than 4 × 65,536 multiply-adds on several threads. The
+# EM products here are just above that and run thousands of times: on a loaded 2-core machine the
+# thread hand-offs cost 10–60× the arithmetic (FrcSub G-DINA: 103 s instead of 17 s), so they are
+# cut into blocks that stay on one thread.
+SINGLE_THREAD_PRODUCT = 4 * 65_536
 
 
 class DiagnosisModelInputError(InvalidInputError):
@@ -198,11 +203,11 @@ def _fit(
         success = flat_success[flat_groups]
         posterior, log_likelihood = _e_step(right, wrong, success, prior, weights)
         # M-step: expected right answers and expected answers of each latent group of each item
-        expected_right = posterior.T @ right
+        expected_right = _product(posterior.T, right)
         if complete:
             expected_answered = np.repeat(posterior.sum(axis=0)[:, None], n_items, axis=1)
         else:
-            expected_answered = posterior.T @ answered_weights
+            expected_answered = _product(posterior.T, answered_weights)
         r = np.bincount(flat_groups.ravel(), expected_right.ravel(), minlength=n_parameters)
         n = np.bincount(flat_groups.ravel(), expected_answered.ravel(), minlength=n_parameters)
         flat_success = np.where(n > 0, r / np.maximum(n, 1e-300), flat_success)
@@ -264,7 +269,27 @@ def _log_likelihood_table(
     right: NDArray[np.float64], wrong: NDArray[np.float64], success: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     p = np.clip(success, PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
-    return np.asarray(right @ np.log(p).T + wrong @ np.log1p(-p).T, dtype=np.float64)
+    return _product(right, np.log(p).T) + _product(wrong, np.log1p(-p).T)
+
+
+def _product(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """a @ b in blocks of at most SINGLE_THREAD_PRODUCT multiply-adds (see there)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m * k * n <= SINGLE_THREAD_PRODUCT:
+        return np.asarray(a @ b, dtype=np.float64)
+    if m >= k:  # many rows: blocks of rows
+        rows = max(1, SINGLE_THREAD_PRODUCT // (k * n))
+        out = np.empty((m, n))
+        for start in range(0, m, rows):
+            out[start : start + rows] = a[start : start + rows] @ b
+        return out
+    # a long inner dimension (profiles × patterns @ patterns × items): blocks of it, summed
+    inner = max(1, SINGLE_THREAD_PRODUCT // (m * n))
+    total = np.zeros((m, n))
+    for start in range(0, k, inner):
+        total += a[:, start : start + inner] @ b[start : start + inner]
+    return total
 
 
 def _e_step(
