@@ -99,3 +99,19 @@ def test_every_text_the_pages_translate_has_its_english() -> None:
         used |= set(names.values())
     used.add(PAGE_NOT_FOUND)
     assert sorted(used - set(EN)) == []
+
+
+def test_a_zh_page_shows_the_chinese_part_of_a_message_for_both_languages() -> None:
+    from edubrain.cockpit.labels import chinese_part
+
+    both = (
+        "表头（第 1 行）缺少必需列 年级编号 (its header lacks required column(s) 年级编号; a "
+        "mapping rule may list other names of a column under `aliases`)"
+    )
+    assert chinese_part(both) == "表头（第 1 行）缺少必需列 年级编号"
+    assert chinese_part("不是可导入的文件类型（.pdf） (not a table file)") == (
+        "不是可导入的文件类型（.pdf）"
+    )
+    assert chinese_part("日期无效（如 2019-04-30）") == "日期无效（如 2019-04-30）"  # no gloss
+    assert chinese_part("only English") == "only English"  # nothing Chinese to keep
+    assert chinese_part(None) == ""

@@ -185,6 +185,19 @@ def is_chinese_message(text: str) -> bool:
     return bool(text) and not _LATIN.search(text)
 
 
+_ENGLISH_TAIL = re.compile(r"\s*\((?=[a-z`'])(?:[^()]|\([^()]*\))*\)\s*$")
+
+
+def chinese_part(text: str | None) -> str:
+    """A Chinese-first message without its English gloss at the end (`表头缺少必需列 年级编号
+    (its header lacks …)` → `表头缺少必需列 年级编号`): what a zh page shows of a message written
+    for both languages. A message with no such tail is returned as it is."""
+    if not text:
+        return ""
+    shorter = _ENGLISH_TAIL.sub("", text)
+    return shorter if shorter and not is_chinese_message(text) else text
+
+
 # Why record linkage asks a person (govern.linkage, govern.steward).
 MATCH_REASON_ZH: dict[str, str] = {
     "doubtful": "匹配存疑",
