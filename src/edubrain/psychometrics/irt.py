@@ -148,42 +148,59 @@ class _Patterns:
     any_missing: bool
 
 
-def _encode(
-    responses: ArrayLike, model: str, weights: ArrayLike | None, fixed_categories: IntArray | None
-) -> _Patterns:
-    data = np.asarray(responses, dtype=np.float64)
-    if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 1:
-        raise IrtInputError(f"responses must be pupils × items, got shape {data.shape}")
+def _codes(responses: ArrayLike) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+    """Scores as uint8 codes (MISSING where not administered) and the observed mask.
+
+    Integer input is taken as it is (nothing missing) without a float copy of the matrix.
+    """
+    raw = np.asarray(responses)
+    if raw.ndim != 2 or raw.shape[0] < 1 or raw.shape[1] < 1:
+        raise IrtInputError(f"responses must be pupils × items, got shape {raw.shape}")
+    if raw.dtype.kind in "iub":
+        if raw.size and (int(raw.min()) < 0 or int(raw.max()) >= MAX_CATEGORIES):
+            raise IrtInputError(
+                f"responses must be whole scores 0 … {MAX_CATEGORIES - 1} (NaN: not administered)"
+            )
+        return raw.astype(np.uint8), np.ones(raw.shape, dtype=np.bool_)
+    data = np.asarray(raw, dtype=np.float64)
     observed = ~np.isnan(data)
     values = data[observed]
     if not np.all(np.isfinite(values)):
         raise IrtInputError("responses hold an infinite value (use NaN for not administered)")
     if np.any(values != np.round(values)) or np.any(values < 0):
         raise IrtInputError("responses must be whole scores 0, 1, … (NaN for not administered)")
-    top = int(values.max()) if values.size else 0
+    if values.size and values.max() >= MAX_CATEGORIES:
+        raise IrtInputError(
+            f"a score of {values.max():g} is above the {MAX_CATEGORIES - 1} allowed"
+        )
+    return np.where(observed, np.nan_to_num(data), MISSING).astype(np.uint8), observed
+
+
+def _encode(
+    responses: ArrayLike, model: str, weights: ArrayLike | None, fixed_categories: IntArray | None
+) -> _Patterns:
+    codes, observed = _codes(responses)
+    highest = np.max(np.where(observed, codes, 0), axis=0)
     dichotomous = model != "grm"
-    if dichotomous and top > 1:
-        bad = sorted({int(j) + 1 for j in np.nonzero(np.nanmax(data, axis=0) > 1)[0]})
+    if dichotomous and np.any(highest > 1):
+        bad = [int(j) + 1 for j in np.nonzero(highest > 1)[0]]
         raise IrtInputError(f"model {model} takes 0/1 scores; items {bad} score above 1")
-    if top >= MAX_CATEGORIES:
-        raise IrtInputError(f"a score of {top} is above the {MAX_CATEGORIES - 1} a GRM takes")
     if weights is None:
-        pupil_weights = np.ones(data.shape[0])
+        pupil_weights = np.ones(codes.shape[0])
     else:
         pupil_weights = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if pupil_weights.shape[0] != data.shape[0]:
+        if pupil_weights.shape[0] != codes.shape[0]:
             raise IrtInputError("weights must hold one value per pupil")
         if not np.all(np.isfinite(pupil_weights)) or np.any(pupil_weights < 0):
             raise IrtInputError("weights must be finite and not negative")
-    codes = np.where(observed, np.nan_to_num(data), MISSING).astype(np.uint8)
     if fixed_categories is not None:
         categories = fixed_categories
-        over = np.nonzero(np.nanmax(np.where(observed, data, -1), axis=0) >= categories)[0]
+        over = np.nonzero(highest >= categories)[0]
         if over.size:
             items = [int(j) + 1 for j in over]
             raise IrtInputError(f"items {items} hold a score above the item's top category")
     else:
-        categories = _categories_with_variance(codes, observed, pupil_weights, dichotomous)
+        categories = _categories_with_variance(codes, pupil_weights, dichotomous)
     patterns, inverse = _distinct_rows(codes, categories)
     counts = np.bincount(inverse, weights=pupil_weights, minlength=patterns.shape[0])
     return _Patterns(
@@ -191,7 +208,7 @@ def _encode(
         counts=counts.astype(np.float64),
         inverse=inverse,
         categories=categories,
-        any_missing=bool(np.any(~observed)),
+        any_missing=not bool(np.all(observed)),
     )
 
 
@@ -215,7 +232,7 @@ def _distinct_rows(
 
 
 def _categories_with_variance(
-    codes: NDArray[np.uint8], observed: NDArray[np.bool_], weights: FloatArray, dichotomous: bool
+    codes: NDArray[np.uint8], weights: FloatArray, dichotomous: bool
 ) -> IntArray:
     """K_j per item, refusing items without variance and GRM categories never used."""
     items = codes.shape[1]
@@ -223,8 +240,10 @@ def _categories_with_variance(
     constant: list[int] = []
     gaps: list[str] = []
     positive = weights > 0
+    every = bool(np.all(positive))
     for j in range(items):
-        used = np.unique(codes[observed[:, j] & positive, j])
+        column = codes[:, j] if every else codes[positive, j]
+        used = np.nonzero(np.bincount(column, minlength=MISSING + 1)[:MISSING])[0]
         if used.size < 2:
             constant.append(j + 1)
             continue
