@@ -178,3 +178,8 @@ class IrtInputError(InvalidInputError):
 
 class IrtNotConvergedError(IrtInputError):
     """An IRT calibration or a linking criterion did not converge (iterations, largest change)."""
+
+
+class ValueAddedInputError(InvalidInputError):
+    """Arrays handed to a value-added model are unusable (lengths differ, values missing,
+    too few groups, a covariate with no variation, ...)."""

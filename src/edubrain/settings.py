@@ -145,6 +145,15 @@ class Settings(BaseSettings):
             "memory."
         ),
     )
+    upload_max_mb: int = Field(
+        default=2048,
+        ge=1,
+        description=(
+            "Largest request body the service accepts, in MiB: an upload of exports (all its "
+            "files together) over it is refused with 413 as it arrives, before it is kept; a "
+            "declared Content-Length over it before any of it is read."
+        ),
+    )
     ingest_max_uncompressed_mb: int = Field(
         default=512,
         ge=1,

@@ -310,6 +310,8 @@ ACTS_ON_OBJECTS = {
     "/api/v1/exports/{export_id}/reject",
     "/warnings/{warning_id}/{step}",
     "/data-office/steward",
+    "/api/v1/jobs/{job_id}/mapping-draft",
+    "/data-office/mapping",
 }
 OWN_ONLY = {
     "/api/v1/auth/login",
@@ -373,6 +375,18 @@ def test_the_second_county_changes_nothing_of_the_first(workspace: Workspace) ->
         assert r.status_code == 404, r.text
         page = client.post("/data-office/steward", data=body, headers=admin, follow_redirects=False)
         assert page.status_code == 404, page.status_code
+        # A draft mapping is saved only from an upload of one's own scope.
+        draft = {"file": "学生名册.csv", "columns": {}}
+        r = client.post(f"/api/v1/jobs/{ws.job_id}/mapping-draft", json=draft, headers=admin)
+        assert r.status_code == 404, r.text
+        page = client.post(
+            "/data-office/mapping",
+            data={"job": ws.job_id, "file": "学生名册.csv", "action": "save"},
+            headers=admin,
+            follow_redirects=False,
+        )
+        assert page.status_code == 404, page.status_code
+    assert not ws.client.app.state.services.settings.workspace.mappings.exists()  # type: ignore[attr-defined]
     assert {w["warning_id"]: w["status"] for w in store.warning_rows()} == before
     assert store.export(ws.export_id).status == "pending"
     assert len(store.steward_decisions()) == decisions_before

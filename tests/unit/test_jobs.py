@@ -3,6 +3,7 @@ kept in the operational store; a job whose runner died ends interrupted, never '
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,3 +105,63 @@ def test_the_nightly_jobs_are_queued_once_a_night(settings: Settings) -> None:
     assert again == []
     assert sorted(j["kind"] for j in queued) == sorted(NIGHTLY)
     assert {j["requested_by"] for j in queued} == {"schedule"}
+
+
+def test_a_command_line_ingest_is_recorded_as_a_job(settings: Settings, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from edubrain.cli.main import build_app
+
+    app = build_app()
+
+    summary = generate_region(tmp_path / "region", students=200, seed=3)
+    school_csv = tmp_path / "region" / "standard" / "term.csv"
+    rows_in_file = summary.files["standard/term.csv"]  # the generator's truth
+    env = {"EDUBRAIN_HOME": str(settings.home), "EDUBRAIN_KEY_FILE": str(settings.key_file)}
+    ran = CliRunner().invoke(app, ["ingest", str(school_csv)], env=env)
+    assert ran.exit_code == 0, ran.output
+    listed = CliRunner().invoke(app, ["jobs", "list", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    (job,) = json.loads(listed.output)
+    assert (job["kind"], job["status"]) == ("ingest", "succeeded")
+    assert job["requested_by"] == jobs.command_line_user()
+    assert job["params"]["paths"] == [str(school_csv.absolute())]
+    assert job["started_at"] <= job["finished_at"] and job["progress"] == 1.0
+    (file,) = job["outcome"]["files"]
+    assert (file["rows_read"], file["rows_accepted"]) == (rows_in_file, rows_in_file)
+    assert "开始：数据导入（命令行）" in job["log"]
+
+
+def test_a_failed_command_line_run_ends_its_job_failed(settings: Settings, tmp_path: Path) -> None:
+    broken = tmp_path / "school.csv"
+    broken.write_bytes(b"\x00\x01binary")
+    result = jobs.ingest_here(settings, [broken], by="tester")
+    assert result.failed  # the file failed; the job itself ran to its end
+    with pytest.raises(ValueError, match="boom"):
+
+        def work(_report: jobs.JobReport) -> None:
+            raise ValueError("boom")
+
+        jobs.in_foreground(settings, "ingest", {"paths": ["x"]}, work, lambda *_: {}, by="t")
+    with open_store(settings) as store:
+        failed, ingested = store.jobs()
+    assert (failed["status"], failed["error"]) == ("failed", "ValueError: boom")
+    assert ingested["status"] == "succeeded" and ingested["outcome"]["summary"]["failed"] == 1
+
+
+def test_a_runner_leaves_a_live_command_line_job_running(settings: Settings) -> None:
+    import os
+
+    with open_store(settings) as store:
+        store.create_job(
+            job_id="here",
+            kind="govern",
+            params={},
+            requested_by="t",
+            now=datetime.now(UTC),
+            status="running",
+            runner_pid=os.getppid(),  # a process that lives while this test runs
+        )
+    assert jobs.run_queued(settings) == []
+    with open_store(settings) as store:
+        assert store.job("here")["status"] == "running"

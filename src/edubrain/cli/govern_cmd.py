@@ -13,6 +13,7 @@ from rich.table import Table
 from edubrain.govern.golden import FIELDS
 from edubrain.settings import load_settings
 from edubrain.usecases import govern as usecase
+from edubrain.usecases import jobs
 
 app = typer.Typer(
     help="Record linkage and persistent person IDs (一人一码); `review` for the steward.",
@@ -39,7 +40,7 @@ def govern(
     """Link every person mention, keep IDs stable, record merges/splits, refresh the queue."""
     if ctx.invoked_subcommand is not None:
         return
-    summary = usecase.link_persons(load_settings(), truth=truth)
+    summary = jobs.govern_here(load_settings(), truth=truth, by=jobs.command_line_user())
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return

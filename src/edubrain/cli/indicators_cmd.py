@@ -16,6 +16,7 @@ from edubrain.indicators.definitions import GRAIN_LABELS
 from edubrain.indicators.warnings import STAGE_LABELS
 from edubrain.settings import load_settings
 from edubrain.usecases import compute as usecase
+from edubrain.usecases import jobs
 
 app = typer.Typer(
     help="Indicators (指标): compute the official catalogue, show values, explain one value.",
@@ -50,8 +51,8 @@ def compute(
 ) -> None:
     """Compute the catalogue for a school year at every grain; store it with provenance and
     raise or clear warnings."""
-    summary = usecase.compute_indicators(
-        load_settings(), school_year=year, ids=ids, families=families
+    summary = jobs.compute_here(
+        load_settings(), school_year=year, ids=ids, families=families, by=jobs.command_line_user()
     )
     run = summary.run
     w = summary.warnings

@@ -14,7 +14,8 @@ from rich.table import Table
 from edubrain.cli.render import RichProgress
 from edubrain.ingest import FileReport
 from edubrain.settings import load_settings
-from edubrain.usecases.ingest import ingest as run_ingest
+from edubrain.usecases.jobs import command_line_user, ingest_here
+from edubrain.usecases.mappings import draft_mapping
 
 
 def _table(reports: list[FileReport]) -> Table:
@@ -74,8 +75,18 @@ def ingest(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the per-file reports as JSON.")
     ] = False,
+    draft_out: Annotated[
+        Path | None,
+        typer.Option("--out", help="With draft-mapping: write the draft YAML to this file."),
+    ] = None,
 ) -> None:
-    """Validate, normalise and load exports into the warehouse; bad rows go to quarantine."""
+    """Validate, normalise and load exports into the warehouse; bad rows go to quarantine.
+
+    `edubrain ingest draft-mapping FILE [--out DRAFT.yaml]` loads nothing: it writes a draft
+    mapping for a file no mapping recognises, to review and put in the workspace's mappings/."""
+    if len(paths) == 2 and str(paths[0]) == DRAFT_MAPPING and not paths[0].exists():
+        _draft(paths[1], draft_out)
+        return
     if source and standard:
         raise typer.BadParameter("give --source or --standard, not both")
     settings = load_settings()
@@ -83,9 +94,18 @@ def ingest(
     show_bar = settings.progress and not as_json and sys.stderr.isatty()
     if show_bar:
         with RichProgress(err) as bar:
-            result = run_ingest(settings, paths, source=source, entity=standard, progress=bar)
+            result = ingest_here(
+                settings,
+                paths,
+                source=source,
+                entity=standard,
+                progress=bar,
+                by=command_line_user(),
+            )
     else:
-        result = run_ingest(settings, paths, source=source, entity=standard)
+        result = ingest_here(
+            settings, paths, source=source, entity=standard, by=command_line_user()
+        )
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in result.reports], ensure_ascii=False, indent=2))
     else:
@@ -107,6 +127,21 @@ def ingest(
         typer.echo(f"edubrain: error: {r.file}: {r.error}{hint}", err=True)
     if failed:
         raise typer.Exit(2)
+
+
+DRAFT_MAPPING = "draft-mapping"
+
+
+def _draft(path: Path, out: Path | None) -> None:
+    draft = draft_mapping(load_settings(), path)
+    text = draft.to_yaml()
+    for problem in draft.problems():
+        typer.echo(f"待处理：{problem}", err=True)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, "utf-8")
+    typer.echo(f"映射草稿已写入 {out}；检查后放入工作区的 mappings/ 文件夹即可导入", err=True)
 
 
 def register(app: typer.Typer) -> None:

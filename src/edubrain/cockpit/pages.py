@@ -55,8 +55,15 @@ from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import jobs as job_routes
 from edubrain.service.routes import operations
-from edubrain.service.schemas import JobRequest, LoginRequest, StewardDecision, WarningNote
-from edubrain.standard.entities import person_registry
+from edubrain.service.schemas import (
+    JobRequest,
+    LoginRequest,
+    MappingDraftIn,
+    StewardDecision,
+    WarningNote,
+)
+from edubrain.sources.mapping import builtin_mappings
+from edubrain.standard.entities import entities, person_registry
 
 router = APIRouter(include_in_schema=False)
 Public = Depends(public_route)
@@ -499,6 +506,94 @@ async def upload_files(
             raise InvalidInputError("请选择要上传的文件")
         job_routes.receive_upload(services, trail, actor, files)
     return RedirectResponse("/data-office?tab=jobs&done=upload", status.HTTP_303_SEE_OTHER)
+
+
+DRAFT_WHY = {"known": "内置导出的表头", "label": "与字段名称相符", "none": "未找到对应字段",
+             "chosen": "人工选择"}  # fmt: skip
+
+
+def _draft_page(
+    request: Request,
+    actor: Actor,
+    draft: dict[str, Any],
+    *,
+    checked: bool = False,
+    status_code: int = 200,
+) -> Response:
+    based_on = None
+    if draft["based_on"]:
+        mapping = builtin_mappings().get(draft["based_on"].split(" ", 1)[0])
+        based_on = f"{mapping.label if mapping else ''} · {draft['entity_label']}"
+    context = {
+        "draft": draft,
+        "job_id": draft["job_id"],
+        "file": draft["file"],
+        "based_on_label": based_on,
+        "entity_choices": [(e.name, e.label) for e in entities()],
+        "why_labels": DRAFT_WHY,
+        "checked": checked,
+    }
+    return page(request, actor, "mapping.html", context, status_code=status_code)
+
+
+def _draft_choices(**values: Any) -> MappingDraftIn:
+    try:
+        return MappingDraftIn(**values)
+    except ValidationError:
+        raise InvalidInputError("映射草稿的内容无效") from None
+
+
+@router.get("/data-office/mapping", response_class=HTMLResponse)
+def mapping_draft_page(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.JOBS_RUN)],
+    job: Annotated[str, Query(max_length=64)],
+    file: Annotated[str | None, Query(max_length=300)] = None,
+    entity: Text = None,
+) -> Response:
+    """A draft mapping for a file of an upload no mapping recognised, to review and save,
+    through `GET /api/v1/jobs/{job_id}/mapping-draft` (another entity: its fields)."""
+    if entity and file:
+        choices = _draft_choices(file=file, entity=entity)
+        _, _, name, revised = job_routes.revise_draft(services, actor, job, choices, None)
+        trail.record("read", "mapping_draft", record_ids=[job], query={"file": name})
+        draft = job_routes.draft_out(job, name, revised)
+    else:
+        draft = job_routes.mapping_draft(job, services, trail, actor, file)
+    return _draft_page(request, actor, draft)
+
+
+@router.post("/data-office/mapping")
+async def mapping_draft_save(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.JOBS_RUN)],
+) -> Response:
+    """Check the officer's choices (检查), or save them and ingest the file again (保存并重新
+    导入), through `POST /api/v1/jobs/{job_id}/mapping-draft`."""
+    form = await _form(request)
+    job_id = form.get("job", "")[:64]
+    file = form.get("file", "")[:300]
+    _, _, _, drafted = job_routes.revise_draft(services, actor, job_id, None, file or None)
+    columns = {
+        c.header: form.get(f"column-{i}") or None
+        for i, c in enumerate(drafted.columns)
+        if f"column-{i}" in form
+    }
+    choices = _draft_choices(
+        file=file, entity=form.get("entity") or None, label=form.get("label") or None,
+        columns=columns,
+    )  # fmt: skip
+    _, _, name, revised = job_routes.revise_draft(services, actor, job_id, choices, None)
+    if form.get("action") == "save" and not revised.problems():
+        job_routes.save_mapping_draft(job_id, choices, services, trail, actor)
+        return RedirectResponse("/data-office?tab=jobs&done=mapping", status.HTTP_303_SEE_OTHER)
+    out = job_routes.draft_out(job_id, name, revised)
+    return _draft_page(request, actor, out, checked=True,
+                       status_code=422 if out["problems"] else 200)  # fmt: skip
 
 
 # ---- people ------------------------------------------------------------------------------------

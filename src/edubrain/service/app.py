@@ -26,6 +26,7 @@ from edubrain import __version__, installed
 from edubrain.errors import EdubrainError, InvalidInputError
 from edubrain.sealing import check_key, sealer_for
 from edubrain.service import problems
+from edubrain.service.body_limit import BodyLimitMiddleware
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.jobs import JobsInService
 from edubrain.service.reads import WarehouseReader
@@ -203,6 +204,7 @@ def create_api(
         install(app)
     check_routes_declare_access(app)
 
+    app.add_middleware(BodyLimitMiddleware, limit_mb=settings.upload_max_mb)
     app.add_middleware(RequestIdMiddleware)
 
     problems.install(app)

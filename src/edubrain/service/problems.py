@@ -76,11 +76,13 @@ BY_KIND: Mapping[type[EdubrainError], ProblemType] = {
 }
 REQUEST_VALIDATION = ProblemType("request-validation", 422, "请求格式无效")
 METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", 405, "不支持该请求方法")
+CONTENT_TOO_LARGE = ProblemType("content-too-large", 413, "内容过大")
 INTERNAL = ProblemType("internal", 500, "内部错误")
 PROBLEM_TYPES: tuple[ProblemType, ...] = (
     *BY_KIND.values(),
     REQUEST_VALIDATION,
     METHOD_NOT_ALLOWED,
+    CONTENT_TOO_LARGE,
     INTERNAL,
 )
 _BY_STATUS = {t.status: t for t in PROBLEM_TYPES}

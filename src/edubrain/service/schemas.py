@@ -161,6 +161,11 @@ class JobOut(BaseModel):
     log: str
     outcome: dict[str, Any] | None
     error: str | None
+    draftable: list[str] = Field(
+        default_factory=list,
+        description="Files of an upload that were not read (unrecognised): a draft mapping "
+        "can be made for each (GET /jobs/{job_id}/mapping-draft?file=).",
+    )
 
 
 class JobRequest(Closed):
@@ -168,6 +173,59 @@ class JobRequest(Closed):
         pattern="^(govern|compute|scorecard|fit)$",
         description="govern, compute, scorecard or fit; an ingest job starts with an upload.",
     )
+
+
+class DraftColumnOut(BaseModel):
+    header: str = Field(description="The file's column (表头).")
+    field: str | None = Field(description="The standard field it fills; null: 忽略 (ignored).")
+    field_label: str
+    why: str = Field(description="known, label, none or chosen: how the field was found.")
+
+
+class FieldChoice(BaseModel):
+    name: str
+    label: str
+
+
+class MappingDraftOut(BaseModel):
+    """A draft mapping for a file of an upload that no mapping recognised."""
+
+    job_id: str
+    file: str = Field(description="The file within the upload.")
+    file_name: str
+    source: str
+    label: str
+    export: str
+    entity: str
+    entity_label: str
+    based_on: str | None
+    files: list[str]
+    format: str
+    encoding: str
+    header_row: int
+    columns: list[DraftColumnOut]
+    fields: list[FieldChoice] = Field(description="The entity's fields to choose from.")
+    problems: list[str] = Field(description="Why it cannot be saved yet; empty when it can.")
+    yaml: str
+
+
+class MappingDraftIn(Closed):
+    """The officer's choices for a draft: the field per column (null: 忽略), the entity, the
+    source's name; columns left out keep the draft's choice."""
+
+    file: str = Field(min_length=1, max_length=300)
+    entity: str | None = Field(default=None, pattern="^[a-z][a-z0-9_]{0,39}$")
+    label: str | None = Field(default=None, max_length=60)
+    columns: dict[str, str | None] = Field(default_factory=dict, max_length=500)
+
+
+class MappingSavedOut(BaseModel):
+    source: str
+    label: str
+    version: int
+    saved_by: str
+    saved_at: datetime
+    job: JobOut = Field(description="The ingest of the file again, queued.")
 
 
 class QuarantineRow(BaseModel):

@@ -987,7 +987,10 @@ class Store:
         status: str = "queued",
         unit_school: str | None = None,
         unit_region: str | None = None,
+        runner_pid: int | None = None,
     ) -> dict[str, Any]:
+        """A new job; created `running` (a command run in the foreground), it starts `now`
+        in the process `runner_pid`."""
         with self.engine.begin() as conn:
             conn.execute(
                 jobs.insert().values(
@@ -999,6 +1002,8 @@ class Store:
                     requested_at=_must_utc(now),
                     unit_school=unit_school,
                     unit_region=unit_region,
+                    started_at=_must_utc(now) if status == "running" else None,
+                    runner_pid=runner_pid,
                 )
             )
         return self.job(job_id)

@@ -15,15 +15,19 @@ next runner, never left `running`.
 
 from __future__ import annotations
 
+import getpass
 import os
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from edubrain.errors import ConflictError, EdubrainError
+from edubrain.govern.run import GovernSummary
+from edubrain.indicators.run import RunSummary
 from edubrain.ingest.quarantine import reason_name
 from edubrain.service.jobs import (
     JOB_KIND_LABELS,
@@ -36,9 +40,12 @@ from edubrain.service.jobs import (
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
 from edubrain.usecases import compute, govern, quality
-from edubrain.usecases.ingest import ingest
+from edubrain.usecases.ingest import IngestResult, ingest
+from edubrain.usecases.progress import ByteProgress
+from edubrain.usecases.ready import require_workspace
 
 NOTE_EVERY_SECONDS = 1.0
+T = TypeVar("T")
 
 
 class JobReport:
@@ -95,13 +102,16 @@ def _ingest(settings: Settings, params: Mapping[str, Any], report: JobReport) ->
     paths = [Path(p) for p in params.get("paths", [])]
     report.note(f"导入 {len(paths)} 个文件或文件夹")
     result = ingest(settings, paths, progress=_BytesDone(report))
-    summary = result.summary()
+    return _ingest_outcome(result, report)
+
+
+def _ingest_outcome(result: IngestResult, report: JobReport) -> dict[str, Any]:
     report.note(
         f"读入 {result.rows_read} 行：入库 {result.rows_accepted} 行，"
         f"隔离 {result.rows_quarantined} 行"
     )
     return {
-        "summary": summary,
+        "summary": result.summary(),
         "files": [
             {
                 "file": r.file,
@@ -110,6 +120,7 @@ def _ingest(settings: Settings, params: Mapping[str, Any], report: JobReport) ->
                 "rows_accepted": r.rows_accepted,
                 "rows_quarantined": r.rows_quarantined,
                 "error": r.error,
+                "note": r.note,
                 # What was read how: the encoding, title and total rows skipped, renamed and
                 # extra columns, values given back — and why rows were quarantined.
                 "notes": r.layout_notes(),
@@ -130,14 +141,28 @@ def _ingest(settings: Settings, params: Mapping[str, Any], report: JobReport) ->
 
 def _govern(settings: Settings, _params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
     report.note("记录关联与主数据治理（一人一码）")
-    summary = govern.link_persons(settings)
+    return _govern_outcome(govern.link_persons(settings))
+
+
+def _govern_outcome(summary: GovernSummary) -> dict[str, Any]:
     return {k: v for k, v in vars(summary).items() if isinstance(v, int | float | str)}
 
 
 def _compute(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
     report.note("计算指标与预警")
-    run = compute.compute_indicators(settings, school_year=params.get("school_year"))
-    return {k: v for k, v in vars(run).items() if isinstance(v, int | float | str)}
+    return _compute_outcome(
+        compute.compute_indicators(settings, school_year=params.get("school_year"))
+    )
+
+
+def _compute_outcome(summary: RunSummary) -> dict[str, Any]:
+    run = summary.run
+    return {
+        "run_id": run.run_id,
+        "school_year": run.school_year,
+        "indicators": run.indicators,
+        "values": run.values,
+    }
 
 
 def _scorecard(settings: Settings, _params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
@@ -219,10 +244,28 @@ def run_queued(
             return done
 
 
+def _alive(pid: int | None) -> bool:
+    """Whether a process of this id runs on this machine (a foreground command's job)."""
+    if pid is None or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 def _interrupt_orphans(store: Store) -> None:
     """Jobs still marked running end as interrupted: the runner lock is ours, so the runner
-    that took them is gone."""
+    that took them is gone; a command running its job in the foreground (its process alive)
+    is left to finish it."""
     for job in store.jobs(status=["running"], limit=1000):
+        if _alive(job.get("runner_pid")):
+            continue
         store.finish_job(
             job["job_id"],
             status="interrupted",
@@ -274,6 +317,154 @@ def run_now(
     return finished[0]
 
 
+COMMAND_LINE = "命令行"
+
+
+def command_line_user() -> str:
+    """Who started a command: the operating-system user, else 命令行."""
+    try:
+        return getpass.getuser() or COMMAND_LINE
+    except (KeyError, OSError):
+        return COMMAND_LINE
+
+
+class _BothProgress:
+    """The ingest's byte progress to a terminal's bar and to the job's row."""
+
+    def __init__(self, *targets: ByteProgress | None) -> None:
+        self._targets = [t for t in targets if t is not None]
+
+    def start(self, total_bytes: int) -> None:
+        for target in self._targets:
+            target.start(total_bytes)
+
+    def advance(self, n_bytes: int) -> None:
+        for target in self._targets:
+            target.advance(n_bytes)
+
+
+def in_foreground(
+    settings: Settings,
+    kind: str,
+    params: Mapping[str, Any],
+    work: Callable[[JobReport], T],
+    outcome: Callable[[T, JobReport], dict[str, Any]],
+    *,
+    by: str,
+) -> T:
+    """Run `work` here and now, recorded as a job like the runner's (kind, who, stage,
+    progress, log, duration, outcome), so that the 任务 tab shows every change of the
+    warehouse, whoever started it. The job row is created running with this process's id (a
+    runner leaves it alone while the process lives); an error or Ctrl-C ends it failed or
+    interrupted and goes on up."""
+    if kind != "ingest":
+        require_workspace(settings)  # asking on a missing workspace creates nothing
+    with open_store(settings) as store:
+        job = store.create_job(
+            job_id=uuid.uuid4().hex,
+            kind=kind,
+            params=dict(params),
+            requested_by=by,
+            now=datetime.now(UTC),
+            status="running",
+            runner_pid=os.getpid(),
+        )
+        report = JobReport(store, job["job_id"])
+        report.note(f"开始：{JOB_KIND_LABELS[kind]}（命令行）")
+        try:
+            result = work(report)
+            done = outcome(result, report)
+        except EdubrainError as exc:
+            report.note(f"失败：{exc}")
+            store.finish_job(job["job_id"], status="failed", now=datetime.now(UTC), error=str(exc))
+            raise
+        except KeyboardInterrupt:
+            report.note("已中断（Ctrl-C）")
+            store.finish_job(
+                job["job_id"], status="interrupted", now=datetime.now(UTC), error="命令被中断"
+            )
+            raise
+        except Exception as exc:
+            report.note(f"失败（程序错误）：{type(exc).__name__}: {exc}")
+            store.finish_job(
+                job["job_id"],
+                status="failed",
+                now=datetime.now(UTC),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            raise
+        report.note("完成")
+        store.finish_job(job["job_id"], status="succeeded", now=datetime.now(UTC), outcome=done)
+        return result
+
+
+def ingest_here(
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    source: str | None = None,
+    entity: str | None = None,
+    progress: ByteProgress | None = None,
+    by: str,
+) -> IngestResult:
+    """`edubrain ingest`, recorded as an ingest job."""
+    params = {
+        "paths": [str(Path(p).absolute()) for p in paths],
+        **({"source": source} if source else {}),
+        **({"standard": entity} if entity else {}),
+    }
+    return in_foreground(
+        settings,
+        "ingest",
+        params,
+        lambda report: ingest(
+            settings,
+            paths,
+            source=source,
+            entity=entity,
+            progress=_BothProgress(progress, _BytesDone(report)),
+        ),
+        _ingest_outcome,
+        by=by,
+    )
+
+
+def govern_here(settings: Settings, *, truth: Path | None = None, by: str) -> GovernSummary:
+    """`edubrain govern`, recorded as a govern job."""
+    return in_foreground(
+        settings,
+        "govern",
+        {},
+        lambda _report: govern.link_persons(settings, truth=truth),
+        lambda summary, _report: _govern_outcome(summary),
+        by=by,
+    )
+
+
+def compute_here(
+    settings: Settings,
+    *,
+    school_year: str | None = None,
+    ids: list[str] | None = None,
+    families: list[str] | None = None,
+    by: str,
+) -> RunSummary:
+    """`edubrain indicators compute`, recorded as a compute job."""
+    params = {
+        k: v for k, v in {"school_year": school_year, "ids": ids, "families": families}.items() if v
+    }
+    return in_foreground(
+        settings,
+        "compute",
+        params,
+        lambda _report: compute.compute_indicators(
+            settings, school_year=school_year, ids=ids, families=families
+        ),
+        lambda summary, _report: _compute_outcome(summary),
+        by=by,
+    )
+
+
 def list_jobs(settings: Settings, *, limit: int = 50) -> list[dict[str, Any]]:
     with open_store(settings) as store:
         return store.jobs(limit=limit)
@@ -285,6 +476,11 @@ __all__: Sequence[str] = [
     "NIGHTLY",
     "JobKind",
     "JobReport",
+    "command_line_user",
+    "compute_here",
+    "govern_here",
+    "in_foreground",
+    "ingest_here",
     "list_jobs",
     "run_now",
     "run_queued",
