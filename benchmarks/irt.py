@@ -2,6 +2,7 @@
 
     python benchmarks/irt.py [--pupils 100000,1000000] [--items 40] [--girth-up-to 100000]
                              [--blas-threads 1] [--json OUT]
+    python benchmarks/irt.py --recovery     # bias and RMSE of each model, 5 seeds
 
 One run: for each scale, the same seeded 2PL data (a ~ lognormal(0, 0.3), b ~ N(0, 1),
 θ ~ N(0, 1); shared/research/anchors-next-modules.md §3) is written once as int8, and each
@@ -94,6 +95,47 @@ def run(library: str, path: Path, blas_threads: int) -> dict[str, object]:
     return result
 
 
+def recovery(seeds: int = 5) -> list[dict[str, object]]:
+    """Bias and RMSE of every model on seeded simulations (the docs' recovery table)."""
+    from edubrain.psychometrics.irt import calibrate
+
+    rows: list[dict[str, object]] = []
+    for model, pupils, items in [
+        ("rasch", 5000, 20),
+        ("1pl", 5000, 20),
+        ("2pl", 5000, 20),
+        ("2pl", 20000, 20),
+        ("grm", 5000, 10),
+    ]:
+        errors_a: list[np.ndarray] = []
+        errors_b: list[np.ndarray] = []
+        for seed in range(seeds):
+            rng = np.random.default_rng(1000 + seed)
+            slope = {"rasch": np.ones(items), "1pl": np.full(items, 0.8)}.get(
+                model, rng.lognormal(0.0, 0.3, items)
+            )
+            steps = 3 if model == "grm" else 1
+            b = np.sort(rng.normal(0.0, 1.0, (items, steps)), axis=1)
+            theta = rng.normal(0.0, 1.0, pupils)
+            at_least = 1.0 / (1.0 + np.exp(-slope[None, :, None] * (theta[:, None, None] - b)))
+            scores = (rng.random((pupils, items))[:, :, None] < at_least).sum(axis=2)
+            fit = calibrate(scores.astype(np.float64), model)  # type: ignore[arg-type]
+            errors_a.append(fit.a - slope)
+            errors_b.append((fit.b - b).ravel())
+        ea, eb = np.concatenate(errors_a), np.concatenate(errors_b)
+        rows.append(
+            {
+                "model": model, "pupils": pupils, "items": items, "seeds": seeds,
+                "bias_a": round(float(ea.mean()), 4),
+                "rmse_a": round(float(np.sqrt(np.mean(ea**2))), 4),
+                "bias_b": round(float(eb.mean()), 4),
+                "rmse_b": round(float(np.sqrt(np.mean(eb**2))), 4),
+            }
+        )  # fmt: skip
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pupils", default="100000,1000000")
@@ -102,7 +144,11 @@ def main() -> None:
     parser.add_argument("--peers", default="mirt,girth")
     parser.add_argument("--blas-threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--recovery", action="store_true", help="only the recovery table")
     args = parser.parse_args()
+    if args.recovery:
+        recovery()
+        return
     peers = [p for p in args.peers.split(",") if p]
     report: dict[str, object] = {
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
