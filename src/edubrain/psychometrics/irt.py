@@ -605,8 +605,9 @@ def item_fit(calibration: IrtCalibration, responses: ArrayLike, groups: int = 10
     log_probs = _category_log_probs(calibration.a, calibration.intercepts, nodes)  # J × K × Q
     observed = ~np.isnan(data)
     codes = np.where(observed, np.nan_to_num(data), 0).astype(np.int64)
-    own = log_probs[np.arange(items)[None, :], codes, :] * observed[:, :, None]  # N × J × Q
-    joint = own.sum(axis=1) + np.log(calibration.quadrature.weights)
+    joint = np.tile(np.log(calibration.quadrature.weights), (data.shape[0], 1))  # N × Q
+    for j in range(items):  # item by item: memory stays pupils × points
+        joint[observed[:, j]] += log_probs[j, codes[observed[:, j], j], :]
     levels = np.arange(log_probs.shape[1], dtype=np.float64)
     probs = np.exp(log_probs)
     item_mean = np.einsum("k,jkq->jq", levels, probs)
@@ -616,11 +617,12 @@ def item_fit(calibration: IrtCalibration, responses: ArrayLike, groups: int = 10
     df = np.zeros(items, dtype=np.int64)
     for j in range(items):
         taken = observed[:, j]
-        rest = joint[taken] - own[taken, j, :]
+        rest = joint[taken] - log_probs[j, codes[taken, j], :]
         rest -= rest.max(axis=1, keepdims=True)
         posterior = np.exp(rest)
         posterior /= posterior.sum(axis=1, keepdims=True)
-        ability = posterior @ nodes
+        # rounded: pupils with the same rest pattern tie exactly, whatever the float noise
+        ability = np.round(posterior @ nodes, 9)
         expected = posterior @ item_mean[j]
         variance = posterior @ item_second[j] - expected**2
         scores = data[taken, j]
