@@ -32,6 +32,15 @@ def create_app(
     return create_api(settings, clock=clock, serving=serving, surfaces=(cockpit_pages.install,))
 
 
+def cockpit_url(host: str, port: int) -> str:
+    """Where a browser on this machine opens the cockpit: `http://127.0.0.1:8000/`; a service
+    bound to every address (0.0.0.0, ::) is opened on the loopback one."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
 def app_from_environment() -> FastAPI:
     """The app for the `EDUBRAIN_` environment: what each `edubrain serve` worker runs."""
     serving_process()

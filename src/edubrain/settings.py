@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from edubrain.errors import ConfigError
 from edubrain.workspace import Workspace
+
+Language = Literal["zh-CN", "en"]
+
+
+def language_of_locale(environ: Mapping[str, str]) -> Language:
+    """The language the POSIX locale asks for: the first of `LC_ALL`, `LC_MESSAGES` and `LANG`
+    that is set decides; one starting with `zh` is Chinese, anything else (`C`, `POSIX`,
+    `en_US.UTF-8`) or none at all is English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 class Settings(BaseSettings):
@@ -79,6 +94,21 @@ class Settings(BaseSettings):
     def _off_means_none(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
 
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _lang_spellings(cls, value: object) -> object:
+        """`zh`, `zh_CN`, `zh-cn` mean zh-CN; `en_US` and the like mean en; empty means unset."""
+        if not isinstance(value, str):
+            return value
+        spelled = value.strip().lower().replace("_", "-")
+        if not spelled:
+            return None
+        if spelled == "zh" or spelled.startswith("zh-"):
+            return "zh-CN"
+        if spelled == "en" or spelled.startswith("en-"):
+            return "en"
+        return value
+
     spark_partitions: int = Field(
         default=2,
         ge=1,
@@ -115,6 +145,14 @@ class Settings(BaseSettings):
         default=45,
         ge=0,
         description="Timeliness rule: a source last loaded more days ago than this is stale.",
+    )
+    lang: Language | None = Field(
+        default=None,
+        description=(
+            "Language of the command line's help, progress, reports and errors: `zh-CN` or "
+            "`en`. Unset: the locale decides (`LC_ALL`, `LC_MESSAGES`, `LANG` starting with "
+            "`zh` → zh-CN); `C`, `POSIX` or no locale → en."
+        ),
     )
     progress: bool = Field(
         default=True,
@@ -291,6 +329,11 @@ class Settings(BaseSettings):
             return self.key_file.expanduser()
         config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
         return Path(config) / "edubrain" / "data.key"
+
+    @property
+    def language(self) -> Language:
+        """`lang` when set, else the locale's language (`language_of_locale`)."""
+        return self.lang if self.lang is not None else language_of_locale(os.environ)
 
     @property
     def service_processes(self) -> int:

@@ -41,6 +41,8 @@ from edubrain.service.demo import create_demo_accounts
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.sources.mapping import builtin_mappings
+from edubrain.usecases import steward
 from edubrain.warehouse import open_warehouse
 
 pytestmark = pytest.mark.e2e
@@ -87,29 +89,48 @@ class Site:
     requests: list[str]
 
 
-def _one_question_at_least(settings: Settings) -> None:
-    """The steward's queue holds real questions only, and at this size linkage may leave none:
-    then one doubtful pair of two registry records (as a 重复学籍 would leave), so that the
-    steward's page has a decision to make."""
+def _questions_at_least(settings: Settings, wanted: int) -> None:
+    """The steward's queue holds real questions only, and at this size linkage may leave fewer
+    than the browser needs: then doubtful pairs of two registry records each (as a 重复学籍
+    would leave), with both sides as `edubrain govern` writes them, so that the steward's page
+    has decisions to make."""
     with open_warehouse(settings) as wh:
-        if wh.count(REVIEW_TABLE):
+        have = wh.count(REVIEW_TABLE)
+        if have >= wanted:
             return
-        registry = [m for m in wh.to_arrow(PERSON_MENTION_TABLE).to_pylist()
-                    if m["entity"] == "student"]  # fmt: skip
-        a, b = sorted(registry, key=lambda m: m["mention_key"])[:2]
-        row = {
-            "review_id": review_id(a["mention_key"], b["mention_key"]),
-            "mention_key_l": a["mention_key"],
-            "mention_key_r": b["mention_key"],
-            "person_id_l": a["person_id"],
-            "person_id_r": b["person_id"],
-            "match_probability": 0.62,
-            "reason": "two registrations look alike",
-            "run_id": "fixture",
-            "match_weights": [{"comparison": "name", "level": "same pinyin", "weight": 4.2}],
-        }
+        mentions = wh.to_arrow(PERSON_MENTION_TABLE).to_pylist()
+        registry = sorted((m for m in mentions if m["entity"] == "student"),
+                          key=lambda m: m["mention_key"])  # fmt: skip
+        pupils = {p["student_number"]: p for p in wh.to_arrow("student").to_pylist()}
+        rows = []
+        for i in range(wanted - have):
+            a, b = registry[2 * i], registry[2 * i + 1]
+
+            def side(m: dict[str, Any]) -> dict[str, Any]:
+                p = pupils[m["student_number"]]
+                fields = ("name", "sex", "birth_date", "school_code", "grade_code", "class_no")
+                return {"entity": "student", "student_number": m["student_number"],
+                        **{f: None if p[f] is None else str(p[f]) for f in fields},
+                        "load_id": m["load_id"], "rows": 1}  # fmt: skip
+
+            rows.append({
+                "review_id": review_id(a["mention_key"], b["mention_key"]),
+                "mention_key_l": a["mention_key"],
+                "mention_key_r": b["mention_key"],
+                "person_id_l": a["person_id"],
+                "person_id_r": b["person_id"],
+                "match_probability": 0.62,
+                "reason": "two registrations look alike",
+                "run_id": "fixture",
+                "match_weights": [{"comparison": "name", "level": "same pinyin", "weight": 4.2}],
+                "side_l": side(a),
+                "side_r": side(b),
+                "records_l": 1,
+                "records_r": 1,
+                "impact": 0.96,
+            })  # fmt: skip
         with wh.transaction() as tx:
-            tx.append_rows(REVIEW_TABLE, pa.Table.from_pylist([row], schema=REVIEW_SCHEMA))
+            tx.append_rows(REVIEW_TABLE, pa.Table.from_pylist(rows, schema=REVIEW_SCHEMA))
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +150,7 @@ def site(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     with open_store(settings) as book:
         book.replace_warnings(county.warnings, county.warning_events)
     govern(settings)  # 一人一码: fills the steward's queue with doubtful pairs
-    _one_question_at_least(settings)
+    _questions_at_least(settings, 2)
     latest: dict[tuple[str, ...], dict[str, Any]] = {}
     for row in sorted(values, key=lambda r: r["computed_at"]):
         latest[(row["indicator_id"], row["school_year"], row["grain"], row["unit_code"],
@@ -281,6 +302,26 @@ def test_map_colours_schools_and_a_click_opens_the_profile(site: Site, as_role: 
     page.mouse.click(x, y)
     page.wait_for_url(f"{site.base}/schools/**")
     assert page.locator("h1").inner_text() in {s["name"] for s in site.county.schools}
+
+
+def test_the_leaders_home_lists_the_weeks_decisions_and_schools_roll_up(
+    site: Site, as_role: Any
+) -> None:
+    page = as_role("bureau_leader")
+    visit(page, site, "/home", "home")
+    items = page.locator("#week-list li[data-group]")
+    assert 0 < items.count() <= 10
+    assert set(items.evaluate_all("els => els.map(e => e.className)")) <= {
+        "level-red",
+        "level-orange",
+    }
+    visit(page, site, "/warnings?view=schools", "warnings-schools")
+    expected = {
+        w["unit_code"]
+        for w in site.county.warnings
+        if w["grain"] == "school" and w["status"] in ("open", "acknowledged")
+    }
+    assert page.locator("#warning-schools tr[data-school]").count() == len(expected)
 
 
 def test_school_profile_shows_its_indicators_and_counts(site: Site, as_role: Any) -> None:
@@ -475,23 +516,58 @@ def test_data_office_shows_runs_quarantine_and_quality(site: Site, as_role: Any)
     assert reason_name(first["reason"]) in row.inner_text()  # the reason by its Chinese name
     assert str(first["row_number"]) in row.inner_text()
     visit(page, site, "/data-office?tab=quality", "quality")
-    sources = {r["source"] for r in loads if r["source"]}
+    # Each source by its mapping's name (学籍系统), standard-format files as 标准格式.
+    names = {m.source: m.label for m in builtin_mappings().values()} | {"standard": "标准格式"}
+    sources = {names[r["source"]] for r in loads if r["source"]}
     shown = set(page.locator("#quality-source tbody th").all_inner_texts())
     assert sources <= shown
+
+
+def test_steward_decides_two_pairs_side_by_side_at_once_and_undoes_one(
+    site: Site, as_role: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data officer's steward work: two pairs side by side, decided in one bulk action, one
+    undone, the states shown; then the steward job puts the rest into effect."""
+    # The job is run below, in this process, at the moment the test chooses.
+    monkeypatch.setattr("edubrain.service.jobs.start_runner", lambda settings: None)
+    page = as_role("data_admin")
     visit(page, site, "/data-office?tab=steward", "steward")
-    with open_warehouse(site.settings, read_only=True) as wh:  # as the server holds it
-        queue = sorted(wh.to_arrow(REVIEW_TABLE).to_pylist(), key=lambda r: r["review_id"])
-    first = page.locator("#steward tbody tr").first
-    assert first.get_attribute("data-review") == queue[0]["review_id"]
-    first.locator("select[name=verdict]").select_option("different")
-    first.locator("input[name=note]").fill("出生日期不同，非同一人")
-    first.locator("button").click()
-    page.wait_for_url("**done=decide**")
+    pairs = page.locator("#steward article[data-state=pending]")
+    assert pairs.count() >= 2
+    first, second = pairs.nth(0), pairs.nth(1)
+    ids = [first.get_attribute("data-review"), second.get_attribute("data-review")]
+    # Side by side: both records' fields, the differing ones marked in words, not colour only.
+    table = first.locator("table.side-by-side")
+    assert "姓名" in table.inner_text() and "出生日期" in table.inner_text()
+    differing = table.locator("tr.differs")
+    assert differing.count() >= 1
+    assert "≠ 不同" in differing.first.inner_text()
+    first.locator("select").select_option("different")
+    second.locator("select").select_option("different")
+    page.locator("#steward-note").fill("出生日期不同，非同一人")
+    page.locator("button[name=bulk]").click()
+    page.wait_for_url("**done=2**")
+    page.screenshot(path=str(SHOTS / "steward-decided.png"), full_page=True)
+
+    def state(review: str | None) -> str:
+        return str(page.locator(f"#steward article[data-review='{review}']").get_attribute(
+            "data-state"))  # fmt: skip
+
+    assert [state(r) for r in ids] == ["applying", "applying"]
+    heading = page.locator(f"#steward article[data-review='{ids[0]}'] h3").inner_text()
+    assert "已判定·生效中" in heading and "不同人" in heading
+    page.locator(f"#steward article[data-review='{ids[1]}'] button[name=undo]").click()
+    page.wait_for_url("**undone=1**")
+    assert [state(r) for r in ids] == ["applying", "pending"]  # the undone pair is asked again
     with open_store(site.settings) as store:
         decisions = store.steward_decisions()
-    assert {(d["verdict"], d["decided_by"], d["note"]) for d in decisions} == {
-        ("different", "demo_data_admin", "出生日期不同，非同一人")
-    }
+    assert [(d["verdict"], d["decided_by"]) for d in decisions][-3:] == [
+        ("different", "demo_data_admin"), ("different", "demo_data_admin"),
+        ("undo", "demo_data_admin")]  # fmt: skip
+    steward.apply(site.settings)  # the steward job: the touched persons only
+    visit(page, site, "/data-office?tab=steward", "steward-applied")
+    assert state(ids[0]) == "applied"
+    assert "已生效" in page.locator(f"#steward article[data-review='{ids[0]}'] h3").inner_text()
 
 
 def test_auditor_reads_the_trail_and_verifies_the_chain(site: Site, as_role: Any) -> None:

@@ -308,3 +308,52 @@ def test_the_audit_trail_shows_times_in_the_bureau_zone(client: Any) -> None:
     at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(ZoneInfo("Asia/Shanghai"))
     assert f"{at:%H:%M} 北京时间" in page
     assert not re.search(r"\d\d:\d\d (UTC|\+0800)", page)
+
+
+def test_the_leader_reads_warnings_grouped_per_school_and_the_weeks_list(
+    client: Any, county: County
+) -> None:
+    """Groups, the roll-up and 本周待决策 count the county's warnings as its store holds them."""
+    login(client, "leader")
+    unresolved = [w for w in county.warnings if w["status"] in ("open", "acknowledged")]
+    assert unresolved, "the test county raises warnings"
+    groups = client.get("/api/v1/warnings/groups").json()
+    # every unresolved warning is in exactly one group; a group is one condition
+    ids = [u["warning_id"] for g in groups for u in g["units"]]
+    assert sorted(ids) == sorted(w["warning_id"] for w in unresolved)
+
+    # one group per condition: the condition key without its unit
+    def condition(w: dict[str, Any]) -> str:
+        parts = w["condition_key"].split("|")
+        return "|".join(parts[:-2] + parts[-1:])
+
+    assert len(groups) == len({condition(w) for w in unresolved})
+    for g in groups:
+        assert g["count"] == len(g["units"]) == sum(g["levels"].values())
+    schools = client.get("/api/v1/warnings/schools").json()
+    at_school = [w for w in unresolved if w["grain"] == "school"]
+    assert sum(s["total"] for s in schools) == len(at_school)
+    assert {s["school_code"] for s in schools} == {w["unit_code"] for w in at_school}
+    week = client.get("/api/v1/warnings/this-week").json()
+    assert len(week) <= 10
+    for item in week:
+        assert item["level"] in ("red", "orange")
+        assert all(u["status"] == "open" and u["level"] in ("red", "orange") for u in item["units"])
+    assert "本周待决策" in client.get("/home").text
+    assert "本周待决策" in client.get("/overview").text
+    page = client.get("/warnings", params={"view": "groups"}).text
+    assert 'id="warning-groups"' in page and (not groups or groups[0]["title"] in page)
+    page = client.get("/warnings", params={"view": "schools"}).text
+    assert not schools or f'data-school="{schools[0]["school_code"]}"' in page
+    # the map colours each school by its roll-up: as many 红色预警 labels as red schools
+    reds = sum(1 for s in schools if s["level"] == "red")
+    assert all(
+        s["level"]
+        == max(
+            (w for w in at_school if w["unit_code"] == s["school_code"]),
+            key=lambda w: {"red": 3, "orange": 2, "yellow": 1}[w["level"]],
+        )["level"]
+        for s in schools
+    )
+    page = client.get("/map", params={"colour": "warning"}).text
+    assert page.count("<td>红色预警（") == reds

@@ -4,8 +4,9 @@ Issue 15's walk-through: the officer uploads today's exports as bureaus save the
 (学籍 家庭成员), a UTF-8 CSV with BOM (体测) and an .xlsx 学籍 export with a title row above its
 header — and reads each file's report; downloads the rejected rows of the workbook, fixes two
 of them (one with the 学籍号 the officer only sees masked), uploads them and sees them resolved;
-starts 一人一码 (govern) from the cockpit and watches the job to the end; decides doubtful pairs
-side by side and undoes one. Meanwhile a bureau leader and a teacher read through the API on
+starts 一人一码 (govern) from the cockpit and watches the job to the end; decides two doubtful
+pairs side by side in one action, undoes one, and sees the other take effect (the steward job
+the service queues by itself). Meanwhile a bureau leader and a teacher read through the API on
 other threads: every one of their requests must succeed, whatever the jobs are writing.
 
 Expected values come from the generated county's truth (`truth/faults.csv`) and from the files
@@ -34,7 +35,13 @@ import pytest
 import uvicorn
 import xlsxwriter
 from python_calamine import CalamineWorkbook
-from test_cockpit_browser import CHROMIUM, SHOTS, _ensure_chromium, _free_port
+from test_cockpit_browser import (
+    CHROMIUM,
+    SHOTS,
+    _ensure_chromium,
+    _free_port,
+    _questions_at_least,
+)
 
 import accounts
 from conftest import County
@@ -323,6 +330,36 @@ def test_the_officers_day(day: Day, page: Any) -> None:
     _newest_job_done(page, day, "一人一码")
     _shot(page, "3-govern")
 
-    # -- 4. Nobody reading was turned away --------------------------------------------------
+    # -- 4. The steward's queue: two pairs side by side decided at once, one undone ----------
+    page.goto(f"{day.base}/data-office?tab=steward")
+    if page.locator("#steward article[data-state=pending]").count() < 2:
+        # At this size linkage may leave fewer real questions than the walk needs.
+        _questions_at_least(day.settings, 2)
+        page.goto(f"{day.base}/data-office?tab=steward")
+    pairs = page.locator("#steward article[data-state=pending]")
+    ids = [pairs.nth(i).get_attribute("data-review") for i in range(2)]
+    table = pairs.nth(0).locator("table.side-by-side")
+    assert "姓名" in table.inner_text() and "学校" in table.inner_text()
+    for i in range(2):
+        pairs.nth(i).locator("select").select_option("different")
+    page.locator("#steward-note").fill("出生日期与学校不同，非同一人")
+    page.locator("button[name=bulk]").click()
+    page.wait_for_url("**done=2**")
+
+    def state(review: str | None) -> str:
+        found = page.locator(f"#steward article[data-review='{review}']")
+        return str(found.get_attribute("data-state"))
+
+    assert [state(r) for r in ids] == ["applying", "applying"]
+    page.locator(f"#steward article[data-review='{ids[1]}'] button[name=undo]").click()
+    page.wait_for_url("**undone=1**")
+    assert [state(r) for r in ids] == ["applying", "pending"]
+    _shot(page, "4-steward")
+    # The service queued the steward job itself; once it is done the decision is in effect.
+    _newest_job_done(page, day, "人工审核判定生效")
+    page.goto(f"{day.base}/data-office?tab=steward")
+    assert state(ids[0]) == "applied" and state(ids[1]) == "pending"
+
+    # -- 5. Nobody reading was turned away --------------------------------------------------
     assert day.readers.statuses[200] > 0
     assert day.readers.failures == [], day.readers.failures[:5]

@@ -290,7 +290,7 @@ def test_the_steward_queue_masks_g_numbers_and_decides_by_ref(site: Site) -> Non
     page = site.client.get("/data-office", params={"tab": "steward"}, headers=admin)
     assert page.status_code == 200
     assert all(n[1:] not in page.text for n in numbers[:5])
-    assert "Exact match on birth_date" in page.text  # the weights, shown per pair
+    assert "出生日期完全相同（10.9）" in page.text  # the weights, shown per pair, in Chinese
 
 
 def test_the_quarantine_masks_id_numbers_in_the_message_as_in_the_raw_row(site: Site) -> None:

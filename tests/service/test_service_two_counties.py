@@ -150,6 +150,7 @@ def workspace(
 ) -> Iterator[Workspace]:
     # Jobs are queued, not run: a runner would publish new warehouse versions mid-test.
     monkeypatch.setattr("edubrain.service.routes.jobs.start_runner", lambda settings: None)
+    monkeypatch.setattr("edubrain.service.jobs.start_runner", lambda settings: None)
     settings = make_settings(backend, county=county)
     mentions, reviews = steward_tables(county, settings)
     second = _second_county(county, settings, tmp_path)
@@ -223,6 +224,13 @@ def _urls(ws: Workspace) -> list[str]:
         "/ingest/quarantine/download": ["", "status=all"],
         "/students": ["", f"school_code={school}"],
         "/teachers": ["", f"school_code={school}"],
+        # The first county's school (by name and code) and pupil (by name and 学籍号).
+        "/search": [
+            f"q={ws.county.schools[0]['name']}",
+            f"q={school}",
+            f"q={ws.county.students[0]['name']}",
+            f"q={ws.county.students[0]['student_number']}",
+        ],
     }
     urls = []
     for path, operations in document["paths"].items():
@@ -306,6 +314,8 @@ ACTS_ON_OBJECTS = {
     "/api/v1/warnings/{warning_id}/acknowledge",
     "/api/v1/warnings/{warning_id}/resolve",
     "/api/v1/steward/decisions",
+    "/api/v1/steward/decisions/bulk",
+    "/api/v1/steward/decisions/undo",
     "/api/v1/exports/{export_id}/approve",
     "/api/v1/exports/{export_id}/reject",
     "/warnings/{warning_id}/{step}",
@@ -386,7 +396,20 @@ def test_the_second_county_changes_nothing_of_the_first(workspace: Workspace) ->
             follow_redirects=False,
         )
         assert page.status_code == 404, page.status_code
+        undo = client.post("/api/v1/steward/decisions/undo", json={"left": left, "right": right},
+                           headers=admin)  # fmt: skip
+        assert undo.status_code == 404, undo.text
     assert not ws.client.app.state.services.settings.workspace.mappings.exists()  # type: ignore[attr-defined]
+    # In bulk each is refused on its own, with its reason; none is kept.
+    pairs = [(ws.mentions[0], ws.mentions[1]), (ws.mentions[4], ws.mentions[6])]
+    bulk = client.post(
+        "/api/v1/steward/decisions/bulk",
+        json={"decisions": [{"left": a, "right": b, "verdict": "same"} for a, b in pairs]},
+        headers=admin,
+    )
+    assert bulk.status_code == 200, bulk.text
+    assert bulk.json()["recorded"] == [] and bulk.json()["job_id"] is None
+    assert [r["index"] for r in bulk.json()["refused"]] == [0, 1]
     assert {w["warning_id"]: w["status"] for w in store.warning_rows()} == before
     assert store.export(ws.export_id).status == "pending"
     assert len(store.steward_decisions()) == decisions_before

@@ -86,3 +86,22 @@ def test_serve_on_an_empty_workspace_starts_and_says_what_to_do(
     assert started  # it serves anyway: the data office may upload exports
     err = capsys.readouterr().err
     assert "工作区还没有数据" in err and "edubrain ingest" in err
+
+
+def test_serve_prints_the_cockpit_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    from edubrain.serve import cockpit_url
+    from edubrain.service import serving
+
+    monkeypatch.setenv("EDUBRAIN_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(serving, "refuse_taken_port", lambda host, port: None)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
+    service_cmd.serve(host="0.0.0.0", port=8766, workers=1)
+    assert "驾驶舱地址: http://127.0.0.1:8766/" in capsys.readouterr().out
+    assert cockpit_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+    assert cockpit_url("::", 8000) == "http://[::1]:8000/"
+    assert cockpit_url("fe80::1", 80) == "http://[fe80::1]:80/"
+    assert cockpit_url("edu.example", 8443) == "http://edu.example:8443/"

@@ -89,4 +89,13 @@ def test_every_text_the_pages_translate_has_its_english() -> None:
         for text in re.findall(r"\bt\('([^']+)'\)", entry.read_text("utf-8"))
     }
     used |= {item.label for item in NAV} | set(ROLE_ZH.values())
+    # The names the pages give codes (cockpit.labels) and what an error page says.
+    from edubrain.cockpit import labels
+    from edubrain.cockpit.pages import ERROR_MESSAGES, PAGE_NOT_FOUND
+
+    for names in (labels.PERMISSION_ZH, labels.ACTION_ZH, labels.OUTCOME_ZH,
+                  labels.RESOURCE_ZH, labels.MATCH_REASON_ZH, labels.MATCH_LEVEL_ZH,
+                  ERROR_MESSAGES):  # fmt: skip
+        used |= set(names.values())
+    used.add(PAGE_NOT_FOUND)
     assert sorted(used - set(EN)) == []

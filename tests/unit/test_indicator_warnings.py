@@ -50,7 +50,7 @@ def test_threshold_warning_levels_follow_the_bands(tmp_path: Path) -> None:
         rule = _find(store, f"balance.schools_meeting_rule_share|0|stage_county|{COUNTY}")
         assert {w.stage: w.level for w in rule} == {"primary": "red"}
         assert all(w.status == Status.OPEN for w in store.all())
-        assert "教督〔2017〕6号" in rule[0].message and "[S]" in rule[0].message
+        assert "教督〔2017〕6号" in rule[0].message and "〔据二手资料〕" in rule[0].message
 
 
 def test_one_warning_per_condition_and_the_lifecycle(tmp_path: Path) -> None:

@@ -18,7 +18,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.cli.render import RichProgress, audit_tables, fmt_value, warnings_table
+from edubrain.cli.language import say
+from edubrain.cli.render import (
+    RichProgress,
+    audit_tables,
+    entity_label,
+    fmt_value,
+    reason_label,
+    role_label,
+    scope_label,
+    source_label,
+    warnings_table,
+)
 from edubrain.govern.run import GovernSummary
 from edubrain.govern.scorecard import ScoreRow
 from edubrain.indicators.catalogue import indicator
@@ -38,10 +49,10 @@ DEMO_HOME = Path("edubrain-demo")
 
 
 def _summary_by_source(reports: list[FileReport]) -> Table:
-    table = Table(title="Ingestion by source (导入汇总)", show_lines=False)
+    table = Table(title=say("Ingestion by source (导入汇总)"), show_lines=False)
     for column in ("source", "entity", "files", "read", "accepted", "quarantined", "top reasons"):
         numeric = column in {"files", "read", "accepted", "quarantined"}
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=not numeric)
+        table.add_column(say(column), justify="right" if numeric else "left", no_wrap=not numeric)
     groups: dict[tuple[str, str], list[FileReport]] = defaultdict(list)
     for report in reports:
         groups[(report.source or "standard", report.entity or "?")].append(report)
@@ -49,10 +60,10 @@ def _summary_by_source(reports: list[FileReport]) -> Table:
         reasons: Counter[str] = Counter()
         for report in group:
             reasons.update(report.reasons)
-        top = ", ".join(f"{code} {n:,}" for code, n in reasons.most_common(2))
+        top = ", ".join(f"{reason_label(code)} {n:,}" for code, n in reasons.most_common(2))
         table.add_row(
-            source,
-            entity_name,
+            source_label(source),
+            entity_label(entity_name),
             str(len(group)),
             f"{sum(r.rows_read for r in group):,}",
             f"{sum(r.rows_accepted for r in group):,}",
@@ -63,19 +74,19 @@ def _summary_by_source(reports: list[FileReport]) -> Table:
 
 
 def _quality_by_source(rows: list[ScoreRow], interop: Interop | None) -> Table:
-    table = Table(title="Data quality by source (数据质量, 数据互通率)")
+    table = Table(title=say("Data quality by source (数据质量, 数据互通率)"))
     for column in ("source", "records", "score", "worst dimension", "互通率 %"):
         numeric = column in {"records", "score", "互通率 %"}
-        table.add_column(column, justify="right" if numeric else "left")
+        table.add_column(say(column), justify="right" if numeric else "left")
     rates = {r["source"]: r["rate"] for r in (interop.summary(["source"]) if interop else [])}
     for row in rows:
         worst = row.worst_dimension()
         rate = rates.get(row.source)
         table.add_row(
-            row.source,
+            source_label(row.source),
             f"{row.records:,}",
             f"{row.score:.1f}" if row.score is not None else "—",
-            f"{worst.value} {row.dimension_score(worst):.1f}" if worst else "",
+            f"{say(worst.value)} {row.dimension_score(worst):.1f}" if worst else "",
             f"{rate:.2f}" if rate is not None else "",
         )
     return table
@@ -83,23 +94,28 @@ def _quality_by_source(rows: list[ScoreRow], interop: Interop | None) -> Table:
 
 def _linkage_line(linkage: GovernSummary) -> str:
     mentions = sum(n for e, n in linkage.mentions.items() if e != "teacher")
-    line = (
-        f"Record linkage: {mentions:,} pupil mentions → {linkage.persons:,} pupils "
-        f"(+ {linkage.staff_persons:,} staff by ID number), "
-        f"{linkage.review_items:,} doubtful pairs in the steward's queue"
+    line = say(
+        "Record linkage: {mentions:,} pupil mentions → {persons:,} pupils (+ {staff:,} staff "
+        "by ID number), {review:,} doubtful pairs in the steward's queue",
+        mentions=mentions,
+        persons=linkage.persons,
+        staff=linkage.staff_persons,
+        review=linkage.review_items,
     )
     if linkage.evaluation:
-        line += (
-            f"; against the generator's truth: pairwise precision "
-            f"{linkage.evaluation['precision']:.4f}, recall {linkage.evaluation['recall']:.4f}"
+        line += say(
+            "; against the generator's truth: pairwise precision {precision:.4f}, "
+            "recall {recall:.4f}",
+            precision=linkage.evaluation["precision"],
+            recall=linkage.evaluation["recall"],
         )
-    return line + "."
+    return line + say(".")
 
 
 def _headline_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="Headline indicators (核心指标, county)")
+    table = Table(title=say("Headline indicators (核心指标, county)"))
     for column in ("indicator", "学段", "value", "unit", "threshold", "达标"):
-        table.add_column(column, justify="right" if column == "value" else "left")
+        table.add_column(say(column), justify="right" if column == "value" else "left")
     for r in rows:
         ind = indicator(r["indicator_id"])
         table.add_row(
@@ -114,11 +130,13 @@ def _headline_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def _accounts_table(logins: list[DemoLogin]) -> Table:
-    table = Table(title="Demo accounts (演示账号) — passwords are shown only once")
+    table = Table(title=say("Demo accounts (演示账号) — passwords are shown only once"))
     for column in ("user", "password", "role", "scope"):
-        table.add_column(column, no_wrap=True)
+        table.add_column(say(column), no_wrap=True)
     for login in logins:
-        table.add_row(login.username, login.password, login.role, login.scope)
+        table.add_row(
+            login.username, login.password, role_label(login.role), scope_label(login.scope)
+        )
     return table
 
 
@@ -132,21 +150,27 @@ class _Tour:
 
     def _done(self, where: object = None) -> None:
         to = f" → {where}" if where is not None else ""
-        self.console.print(f"    done in {time.perf_counter() - self.step:.1f} s{to}")
+        self.console.print(
+            say("    done in {seconds:.1f} s{to}", seconds=time.perf_counter() - self.step, to=to)
+        )
 
     def generating(self, students: int) -> None:
         self.started = self.step = time.perf_counter()
         self.console.print(
-            f"[bold]1/4[/] Generating a synthetic county of {students:,} students ..."
-        )
+            say("[bold]1/4[/] Generating a synthetic county of {students:,} students ...",
+                students=students)
+        )  # fmt: skip
 
     def generated(self, region: GenerationSummary) -> None:
         self.region = region
-        self.console.print(f"    done in {time.perf_counter() - self.started:.1f} s → {region.out}")
+        seconds = time.perf_counter() - self.started
+        self.console.print(
+            say("    done in {seconds:.1f} s{to}", seconds=seconds, to=f" → {region.out}")
+        )
 
     def ingesting(self, settings: Settings) -> AbstractContextManager[ByteProgress | None]:
         self.step = time.perf_counter()
-        self.console.print("[bold]2/4[/] Ingesting every export into the warehouse ...")
+        self.console.print(say("[bold]2/4[/] Ingesting every export into the warehouse ..."))
         if settings.progress and sys.stderr.isatty():
             return RichProgress(Console(stderr=True))
         return nullcontext(None)
@@ -155,21 +179,27 @@ class _Tour:
         self._done(settings.workspace.warehouse)
         self.console.print(_summary_by_source(result.reports))
         self.console.print(
-            f"{len(result.reports)} files, {result.rows_read:,} rows read = "
-            f"{result.rows_accepted:,} accepted + {result.rows_quarantined:,} quarantined "
+            say(
+                "{files} files, {read:,} rows read = {accepted:,} accepted + "
+                "{quarantined:,} quarantined ",
+                files=len(result.reports),
+                read=result.rows_read,
+                accepted=result.rows_accepted,
+                quarantined=result.rows_quarantined,
+            )
             + (
-                "[green](every file balances)[/]"
+                say("[green](every file balances)[/]")
                 if result.balanced
-                else "[red](IMBALANCE: a bug)[/]"
+                else say("[red](IMBALANCE: a bug)[/]")
             )
         )
         faults = sum(self.region.faults.values()) if self.region else 0
-        self.console.print(f"Injected faults in truth/faults.csv: {faults:,}.")
+        self.console.print(say("Injected faults in truth/faults.csv: {faults:,}.", faults=faults))
 
     def governing(self) -> None:
         self.step = time.perf_counter()
         self.console.print(
-            "[bold]3/4[/] Governing: quality scorecard, record linkage (一人一码) ..."
+            say("[bold]3/4[/] Governing: quality scorecard, record linkage (一人一码) ...")
         )
 
     def governed(self, linkage: GovernSummary, scores: QualityReport) -> None:
@@ -179,15 +209,21 @@ class _Tour:
 
     def diagnosing(self) -> None:
         self.console.print(
-            "[bold]学情诊断[/]: BKT per knowledge point on the practice log, fairness audit"
+            say("[bold]学情诊断[/]: BKT per knowledge point on the practice log, fairness audit")
         )
 
     def diagnosed(self, diagnosis: DemoDiagnosis) -> None:
         summary = diagnosis.fit
         self.console.print(
-            f"    {summary['students']:,} students × {summary['knowledge_points']} points from "
-            f"{summary['responses']:,} responses, one-step AUC {summary['one_step_auc']:.3f}, "
-            f"{summary['seconds']:.1f} s"
+            say(
+                "    {students:,} students × {points} points from {responses:,} responses, "
+                "one-step AUC {auc:.3f}, {seconds:.1f} s",
+                students=summary["students"],
+                points=summary["knowledge_points"],
+                responses=summary["responses"],
+                auc=summary["one_step_auc"],
+                seconds=summary["seconds"],
+            )
         )
         for table in audit_tables(diagnosis.audit):
             self.console.print(table)
@@ -195,23 +231,30 @@ class _Tour:
     def computing(self) -> None:
         self.step = time.perf_counter()
         self.console.print(
-            "[bold]4/4[/] Computing the indicator catalogue (指标) and warnings (预警) ..."
+            say("[bold]4/4[/] Computing the indicator catalogue (指标) and warnings (预警) ...")
         )
 
     def computed(self, indicators: DemoIndicators) -> None:
         run = indicators.run.run
         warnings = indicators.open_warnings
         self.console.print(
-            f"    {run.indicators} indicators, {run.values:,} values for "
-            f"{run.school_year} in {run.seconds:.1f} s"
+            say(
+                "    {indicators} indicators, {values:,} values for {year} in {seconds:.1f} s",
+                indicators=run.indicators,
+                values=run.values,
+                year=run.school_year,
+                seconds=run.seconds,
+            )
         )
         self.console.print(_headline_table(indicators.headline))
         counts = "  ".join(
             f"{lv.zh} {sum(1 for w in warnings if w.level == lv.value)}" for lv in Level
         )
-        self.console.print(f"Open warnings (预警): {len(warnings)} — {counts}")
+        self.console.print(
+            say("Open warnings (预警): {n} — {counts}", n=len(warnings), counts=counts)
+        )
         regional = [w for w in warnings if w.grain in ("county", "stage_county")]
-        self.console.print(warnings_table(regional[:8], "most severe county-level warnings"))
+        self.console.print(warnings_table(regional[:8], say("most severe county-level warnings")))
         self._done()
 
 
@@ -243,20 +286,34 @@ def demo(
     tour = _Tour(console)
     result = run_demo(home, students=students, seed=seed, events=tour)
     settings = result.settings
+    again = _this_command()
     console.print(
-        f"See why rows were rejected: EDUBRAIN_HOME={home} {_this_command()} quarantine --summary"
-    )
-    console.print(f"Drill into quality: EDUBRAIN_HOME={home} {_this_command()} quality --rules")
+        say("See why rows were rejected: EDUBRAIN_HOME={home} {again} quarantine --summary",
+            home=home, again=again)
+    )  # fmt: skip
+    console.print(
+        say("Drill into quality: EDUBRAIN_HOME={home} {again} quality --rules", home=home,
+            again=again)
+    )  # fmt: skip
     console.print(_accounts_table(result.logins))
     console.print(
-        f"Serve the API and the cockpit: EDUBRAIN_HOME={settings.home} edubrain serve, then "
-        f"open http://{settings.service_host}:{settings.service_port}/ and log in as above"
+        say(
+            "Serve the API and the cockpit: EDUBRAIN_HOME={home} edubrain serve, then open "
+            "http://{host}:{port}/ and log in as above",
+            home=settings.home,
+            host=settings.service_host,
+            port=settings.service_port,
+        )
     )
     console.print(
-        f"Indicators and warnings: EDUBRAIN_HOME={home} {_this_command()} indicators show; "
-        f"... warnings list; ... indicators explain ID --school CODE"
+        say(
+            "Indicators and warnings: EDUBRAIN_HOME={home} {again} indicators show; "
+            "... warnings list; ... indicators explain ID --school CODE",
+            home=home,
+            again=again,
+        )
     )
-    console.print(f"Total time {time.perf_counter() - tour.started:.1f} s.")
+    console.print(say("Total time {seconds:.1f} s.", seconds=time.perf_counter() - tour.started))
     if not result.balanced:
         raise typer.Exit(1)
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.language import say
 from edubrain.cli.render import audit_tables
 from edubrain.errors import ConfigError
 from edubrain.settings import load_settings
@@ -34,7 +35,7 @@ def _policy(band: str, count: int = 5) -> PracticePolicy:
     try:
         lo, hi = (float(x) for x in band.split(","))
     except ValueError as e:
-        raise ConfigError(f"--band {band!r}: give two numbers, e.g. 0.6,0.8") from e
+        raise ConfigError(say("--band {band!r}: give two numbers, e.g. 0.6,0.8", band=band)) from e
     return PracticePolicy(band=(lo, hi), count=count)
 
 
@@ -63,10 +64,17 @@ def fit_cmd(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     typer.echo(
-        f"{summary['students']:,} students × {summary['knowledge_points']} knowledge points "
-        f"from {summary['responses']:,} responses on {summary['items']:,} items; "
-        f"one-step-ahead AUC {summary['one_step_auc']:.3f}; {summary['seconds']:.1f} s "
-        f"→ {summary['file']}"
+        say(
+            "{students:,} students × {points} knowledge points from {responses:,} responses on "
+            "{items:,} items; one-step-ahead AUC {auc:.3f}; {seconds:.1f} s → {file}",
+            students=summary["students"],
+            points=summary["knowledge_points"],
+            responses=summary["responses"],
+            items=summary["items"],
+            auc=summary["one_step_auc"],
+            seconds=summary["seconds"],
+            file=summary["file"],
+        )
     )
 
 
@@ -75,24 +83,26 @@ def _student(payload: dict[str, Any], as_json: bool) -> None:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     console = _console()
-    title = f"{payload['student_number']} ({payload['class']}): mastery, weakest first"
+    title = say("{student} ({class_key}): mastery, weakest first",
+                student=payload["student_number"], class_key=payload["class"])  # fmt: skip
     table = Table(title=title)
     for c in ("knowledge point", "name", "mastery", "± sd", "attempts"):
-        table.add_column(c, justify="right" if c in {"mastery", "± sd", "attempts"} else "left")
+        numeric = c in {"mastery", "± sd", "attempts"}
+        table.add_column(say(c), justify="right" if numeric else "left")
     for m in payload["mastery"][:12]:
         table.add_row(m["kp_code"], m["name"], f"{m['mastery']:.2f}", f"{m['uncertainty']:.2f}",
                       str(m["attempts"]))  # fmt: skip
     console.print(table)
-    rec_table = Table(title="Next practice (个性化练习)")
+    rec_table = Table(title=say("Next practice (个性化练习)"))
     for c in ("item", "target point", "success", "target mastery"):
-        rec_table.add_column(c)
+        rec_table.add_column(say(c))
     for r in payload["recommendations"]:
         rec_table.add_row(r["item_id"], r["target"], f"{r['success']:.2f}",
                           f"{r['target_mastery']:.2f}")  # fmt: skip
     console.print(rec_table)
-    book = Table(title="错题本 (wrong items, similar items to retry)")
+    book = Table(title=say("错题本 (wrong items, similar items to retry)"))
     for c in ("item", "times wrong", "retry"):
-        book.add_column(c)
+        book.add_column(say(c))
     for w in payload["wrong_book"][:10]:
         book.add_row(w["item_id"], str(w["wrong_times"]), ", ".join(w["similar"]))
     console.print(book)
@@ -127,9 +137,9 @@ def show_cmd(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table(title="Classes in the diagnosis (use --class KEY)")
-    table.add_column("class")
-    table.add_column("students", justify="right")
+    table = Table(title=say("Classes in the diagnosis (use --class KEY)"))
+    table.add_column(say("class"))
+    table.add_column(say("students"), justify="right")
     for r in rows:
         table.add_row(r["class"], str(r["students"]))
     _console().print(table)
@@ -140,18 +150,21 @@ def _class(out: dict[str, Any], as_json: bool) -> None:
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     console = _console()
-    heat = Table(title=f"{out['class']}: class mean mastery per knowledge point (heatmap)")
-    heat.add_column("knowledge point")
-    heat.add_column("name")
-    heat.add_column("mean mastery", justify="right")
+    heat = Table(
+        title=say("{class_key}: class mean mastery per knowledge point (heatmap)",
+                  class_key=out["class"])
+    )  # fmt: skip
+    heat.add_column(say("knowledge point"))
+    heat.add_column(say("name"))
+    heat.add_column(say("mean mastery"), justify="right")
     heatmap = out["heatmap"]
     for code, name, v in zip(heatmap["kp_codes"], heatmap["names"], heatmap["mean_mastery"],
                              strict=True):  # fmt: skip
         heat.add_row(code, name, f"{v:.2f}")
     console.print(heat)
-    table = Table(title="Layered groups (分层教学)")
+    table = Table(title=say("Layered groups (分层教学)"))
     for c in ("layer", "size", "mean mastery", "focus points"):
-        table.add_column(c)
+        table.add_column(say(c))
     for g in out["groups"]:
         table.add_row(g["layer"], str(len(g["students"])), f"{g['mean_mastery']:.2f}",
                       ", ".join(g["focus"]))  # fmt: skip

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from edubrain.cli.language import say, translated
 from edubrain.govern.docs import render_quality_catalogue
 from edubrain.indicators.docs import render_indicator_catalogue
 from edubrain.modules.docs import render_module_table
@@ -28,17 +29,19 @@ _NOTE = (
 def _command_help(command: Any, path: str) -> list[str]:
     lines = [f"### `{path}`", ""]
     if command.help:
-        lines += [command.help.strip(), ""]
+        lines += [command.help.strip(), "", translated(command.help, "zh-CN"), ""]
     params = [p for p in command.params if p.name != "help"]
     if params:
-        lines += ["| option | meaning | default |", "|---|---|---|"]
+        lines += ["| option | meaning | 说明 | default |", "|---|---|---|---|"]
         for p in params:
             flags = ", ".join(f"`{o}`" for o in p.opts) if p.opts else f"`{p.name}`"
             if getattr(p, "param_type_name", "") == "argument":
                 flags = f"`{p.name.upper()}`" + ("…" if p.nargs == -1 else "")
             default = "" if p.default in (None, False, ()) else f"`{p.default}`"
-            meaning = (getattr(p, "help", None) or "").replace("|", "\\|")
-            lines.append(f"| {flags} | {meaning} | {default} |")
+            meaning = getattr(p, "help", None) or ""
+            chinese = translated(meaning, "zh-CN") if meaning else ""
+            meaning, chinese = meaning.replace("|", "\\|"), chinese.replace("|", "\\|")
+            lines.append(f"| {flags} | {meaning} | {chinese} | {default} |")
         lines.append("")
     subcommands = getattr(command, "commands", {})
     for name in sorted(subcommands):
@@ -55,18 +58,31 @@ def _exit_codes() -> list[str]:
         "An error is one line on stderr (`edubrain: error: …`); the exit code follows from its "
         "kind (`edubrain.errors`).",
         "",
-        "| code | meaning | kinds |",
-        "|---|---|---|",
+        "| code | meaning | 含义 | kinds |",
+        "|---|---|---|---|",
     ]
     for code, meaning in MEANINGS.items():
         kinds = ", ".join(f"`{k.__name__}`" for k, c in EXIT_CODES.items() if c == code)
-        lines.append(f"| {code} | {meaning} | {kinds} |")
+        lines.append(f"| {code} | {meaning} | {translated(meaning, 'zh-CN')} | {kinds} |")
     return [*lines, ""]
 
 
 def render_cli_reference(app: typer.Typer) -> str:
     root = typer.main.get_command(app)
-    lines = [_NOTE, "# Command-line reference", ""]
+    lines = [
+        _NOTE,
+        "# Command-line reference",
+        "",
+        "The command line speaks the language `EDUBRAIN_LANG` names (`zh-CN` or `en`); unset, "
+        "the locale decides (`LC_ALL`, `LC_MESSAGES`, `LANG` starting with `zh` → 中文; `C`, "
+        "`POSIX` or none → English). This reference shows both: each text in English, then in "
+        "Chinese (`edubrain.cli.catalogue`).",
+        "",
+        "命令行使用 `EDUBRAIN_LANG` 指定的语言（`zh-CN` 或 `en`）；未设置时由系统区域设置决定"
+        "（`LC_ALL`、`LC_MESSAGES`、`LANG` 以 `zh` 开头即为中文；`C`、`POSIX` 或未设置为英文）。"
+        "本参考同时列出两种语言。",
+        "",
+    ]
     lines += _command_help(root, "edubrain")
     lines += _exit_codes()
     return "\n".join(lines).rstrip() + "\n"
@@ -126,6 +142,11 @@ def register(app: typer.Typer) -> None:
             if not check:
                 path.write_text(text, encoding="utf-8")
         if check and stale:
-            typer.echo(f"stale: {', '.join(stale)} (run `edubrain docs`)", err=True)
+            typer.echo(
+                say("stale: {files} (run `edubrain docs`)", files=", ".join(stale)), err=True
+            )
             raise typer.Exit(1)
-        typer.echo(("stale: " if check else "written: ") + (", ".join(stale) or "nothing"))
+        files = ", ".join(stale) or say("nothing")
+        typer.echo(
+            say("stale: {files}", files=files) if check else say("written: {files}", files=files)
+        )

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from edubrain.cli.language import say
+from edubrain.cli.render import entity_label
+
 
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate)
@@ -35,23 +38,29 @@ def generate(
     )
 
     console = Console()
-    files = Table(title=f"{summary.students} students, {summary.counties} county/counties → {out}")
-    files.add_column("folder")
-    files.add_column("files", justify="right")
-    files.add_column("rows", justify="right")
+    title = say(
+        "{students} students, {counties} county/counties → {out}",
+        students=summary.students,
+        counties=summary.counties,
+        out=out,
+    )
+    files = Table(title=title)
+    files.add_column(say("folder"))
+    files.add_column(say("files"), justify="right")
+    files.add_column(say("rows"), justify="right")
     for key, (n, rows) in sorted(files_by_folder(summary).items()):
         files.add_row(key, str(n), f"{rows:,}")
     console.print(files)
-    truth = Table(title="truth rows per entity")
-    truth.add_column("entity")
-    truth.add_column("rows", justify="right")
+    truth = Table(title=say("truth rows per entity"))
+    truth.add_column(say("entity"))
+    truth.add_column(say("rows"), justify="right")
     for name, rows in summary.entities.items():
-        truth.add_row(name, f"{rows:,}")
+        truth.add_row(entity_label(name), f"{rows:,}")
     console.print(truth)
-    faults = Table(title="injected faults")
-    faults.add_column("fault")
-    faults.add_column("rows", justify="right")
+    faults = Table(title=say("injected faults"))
+    faults.add_column(say("fault"))
+    faults.add_column(say("rows"), justify="right")
     for kind, n in summary.faults.items():
         faults.add_row(kind, f"{n:,}")
     console.print(faults)
-    console.print(f"done in {summary.seconds:.1f} s")
+    console.print(say("done in {seconds:.1f} s", seconds=summary.seconds))

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.language import say
 from edubrain.cli.render import fmt_value
 from edubrain.indicators.catalogue import families, indicator
 from edubrain.indicators.definitions import GRAIN_LABELS
@@ -74,18 +75,32 @@ def compute(
         _echo_json(payload)
         return
     typer.echo(
-        f"run {run.run_id}: {run.indicators} indicators, {run.values:,} values for "
-        f"{run.school_year} in {run.seconds:.1f} s"
+        say(
+            "run {run_id}: {indicators} indicators, {values:,} values for {year} "
+            "in {seconds:.1f} s",
+            run_id=run.run_id,
+            indicators=run.indicators,
+            values=run.values,
+            year=run.school_year,
+            seconds=run.seconds,
+        )
     )
     for ind_id, why in run.skipped.items():
-        typer.echo(f"  skipped {ind_id}: {why}")
+        typer.echo(say("  skipped {id}: {why}", id=ind_id, why=say(why)))
     if w is not None:
         typer.echo(
-            f"warnings: {w.opened} opened, {w.updated} updated, {w.reopened} reopened, "
-            f"{w.resolved} resolved, {w.unchanged} unchanged (edubrain warnings list)"
+            say(
+                "warnings: {opened} opened, {updated} updated, {reopened} reopened, "
+                "{resolved} resolved, {unchanged} unchanged (edubrain warnings list)",
+                opened=w.opened,
+                updated=w.updated,
+                reopened=w.reopened,
+                resolved=w.resolved,
+                unchanged=w.unchanged,
+            )
         )
     else:
-        typer.echo(f"warnings not evaluated: {summary.warnings_skipped}")
+        typer.echo(say("warnings not evaluated: {why}", why=say(summary.warnings_skipped or "")))
 
 
 @app.command("show")
@@ -112,7 +127,8 @@ def show(
         if as_json:
             _echo_json(catalogue)
             return
-        table = Table("id", "名称", "unit", "grains", title="indicator catalogue (指标目录)")
+        table = Table(say("id"), "名称", say("unit"), say("grains"),
+                      title=say("indicator catalogue (指标目录)"))  # fmt: skip
         for item in catalogue:
             table.add_row(item["id"], item["name_zh"], item["unit"], ", ".join(item["grains"]))
         _console().print(table)
@@ -125,8 +141,10 @@ def show(
         _echo_json(rows)
         return
     table = Table(
-        "indicator", "名称", GRAIN_LABELS[chosen], "学段", "value", "unit", "threshold", "达标",
-        title=f"indicators {school_year} at grain {chosen.value} (latest run)",
+        say("indicator"), "名称", GRAIN_LABELS[chosen], "学段", say("value"), say("unit"),
+        say("threshold"), "达标",
+        title=say("indicators {year} at grain {grain} (latest run)", year=school_year,
+                  grain=GRAIN_LABELS[chosen]),
     )  # fmt: skip
     for r in rows:
         ind = indicator(r["indicator_id"])
@@ -143,7 +161,7 @@ def show(
         )  # fmt: skip
     _console().print(table)
     if not rows:
-        typer.echo("no values at this grain (edubrain indicators show --list)")
+        typer.echo(say("no values at this grain (edubrain indicators show --list)"))
 
 
 @app.command("explain")
@@ -161,43 +179,60 @@ def explain(
     console = _console()
     d = out["indicator"]
     console.print(f"[bold]{d['id']}[/] {d['name_zh']} — {d['name_en']} (v{d['version']})")
-    console.print(f"formula: {d['formula']}")
+    console.print(say("formula: {formula}", formula=d["formula"]))
     if d["filters"]:
-        console.print(f"counted: {d['filters']}")
+        console.print(say("counted: {filters}", filters=d["filters"]))
     if d["notes"]:
-        console.print(f"note: {d['notes']}")
+        console.print(say("note: {notes}", notes=d["notes"]))
     s = out["school"]
     console.print(
-        f"school: {s['school_name']} ({s['school_code']}), {STAGE_LABELS.get(s['stage'], '')}, "
-        f"{s['urban_rural']}, county {s['county_code']}; school year {out['school_year']}"
+        say(
+            "school: {name} ({code}), {stage}, {urban_rural}, county {county}; school year {year}",
+            name=s["school_name"],
+            code=s["school_code"],
+            stage=STAGE_LABELS.get(s["stage"], ""),
+            urban_rural=say(s["urban_rural"]),
+            county=s["county_code"],
+            year=out["school_year"],
+        )
     )
     if out["inputs"]:
         columns = list(out["inputs"][0])
-        table = Table(*columns, title=f"inputs ({out['input_rows']} rows)")
+        table = Table(*columns, title=say("inputs ({rows} rows)", rows=out["input_rows"]))
         for row in out["inputs"]:
             table.add_row(*(_cell(row[c]) for c in columns))
         console.print(table)
-    console.print(f"arithmetic: {out['arithmetic']}")
+    console.print(say("arithmetic: {arithmetic}", arithmetic=out["arithmetic"]))
     for th in out["thresholds"]:
-        verdict = {True: "met", False: "NOT met", None: "—"}[th["met"]]
+        verdict = say({True: "met", False: "NOT met", None: "—"}[th["met"]])
         console.print(
-            f"threshold ({', '.join(th['grains'])}): {th['op']} {th['value']:g} → {verdict}; "
-            f"{th['source']} [{th['reliability']}]" + (f" — {th['note']}" if th["note"] else "")
+            say(
+                "threshold ({grains}): {op} {value:g} → {verdict}; {source} [{reliability}]",
+                grains=", ".join(say(g) for g in th["grains"]),
+                op=th["op"],
+                value=th["value"],
+                verdict=verdict,
+                source=th["source"],
+                reliability=th["reliability"],
+            )
+            + (f" — {th['note']}" if th["note"] else "")
         )
     stored = out["stored"]
     if stored:
         console.print(
-            f"stored: {fmt_value(stored['value'], 6)} at grain {stored['grain']}, run "
-            f"{stored['run_id']} ({stored['computed_at']}), definition v"
-            f"{stored['definition_version']}; "
-            + ("matches the recomputation" if stored["matches_recomputation"]
-               else "[yellow]differs from the recomputation: data changed since[/]")
+            say("stored: {value} at grain {grain}, run {run_id} ({at}), definition v{version}; ",
+                value=fmt_value(stored["value"], 6), grain=say(stored["grain"]),
+                run_id=stored["run_id"], at=stored["computed_at"],
+                version=stored["definition_version"])
+            + (say("matches the recomputation") if stored["matches_recomputation"]
+               else say("[yellow]differs from the recomputation: data changed since[/]"))
         )  # fmt: skip
         for table_name, prov in stored["inputs"].items():
             if prov:
-                console.print(f"  input {table_name}: {_provenance(prov)}")
+                console.print(say("  input {table}: {provenance}", table=table_name,
+                                  provenance=_provenance(prov)))  # fmt: skip
     else:
-        console.print("stored: no stored value yet (edubrain indicators compute)")
+        console.print(say("stored: no stored value yet (edubrain indicators compute)"))
 
 
 def _cell(v: Any) -> str:
@@ -207,11 +242,12 @@ def _cell(v: Any) -> str:
 
 
 def _provenance(prov: dict[str, Any]) -> str:
-    parts = [f"{prov['rows']:,} rows"]
+    parts = [say("{rows:,} rows", rows=prov["rows"])]
     if "loads" in prov:
         parts.append(
-            f"{prov['loads']} loads, last {prov['last_load_id']} at {prov['last_loaded_at']}"
-        )
+            say("{loads} loads, last {load_id} at {at}", loads=prov["loads"],
+                load_id=prov["last_load_id"], at=prov["last_loaded_at"])
+        )  # fmt: skip
     return "; ".join(parts)
 
 
@@ -227,8 +263,9 @@ def plans(
         _echo_json({"school_year": school_year, "progress": progress, "checklist": checklist})
         return
     console = _console()
-    table = Table("item", "unit", "baseline", "target", "now", "expected", "progress",
-                  title=f"plan targets ({school_year})")  # fmt: skip
+    heads = ("item", "unit", "baseline", "target", "now", "expected", "progress")
+    table = Table(*(say(h) for h in heads),
+                  title=say("plan targets ({year})", year=school_year))  # fmt: skip
     for r in progress:
         table.add_row(
             r["item"], r["unit"], f"{r['baseline']:g} ({r['baseline_year']})",
@@ -237,11 +274,13 @@ def plans(
             "—" if r["progress"] is None else f"{r['progress']:.0%}",
         )  # fmt: skip
     console.print(table)
-    table = Table("county", "item", "requirement", "value", "result", title="共性要求 checklist")
+    checklist_heads = ("county", "item", "requirement", "value", "result")
+    table = Table(*(say(h) for h in checklist_heads), title=say("共性要求 checklist"))
     for r in checklist:
         table.add_row(
             r["county"], r["item"], r.get("requirement", ""), fmt_value(r.get("value"), 1),
-            r["result"] if r["result"] != "not computable" else f"n/a: {r['reason']}",
+            say(r["result"]) if r["result"] != "not computable"
+            else say("n/a: {reason}", reason=say(r["reason"])),
         )  # fmt: skip
     console.print(table)
 

@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edubrain.cli.render import RichProgress
+from edubrain.cli.language import error_message, say
+from edubrain.cli.render import RichProgress, entity_label, reason_label
 from edubrain.ingest import FileReport
 from edubrain.settings import load_settings
 from edubrain.usecases.jobs import command_line_user, ingest_here
@@ -19,7 +20,7 @@ from edubrain.usecases.mappings import draft_mapping
 
 
 def _table(reports: list[FileReport]) -> Table:
-    table = Table(title="edubrain ingest")
+    table = Table(title=say("edubrain ingest"))
     for name in (
         "file",
         "entity",
@@ -31,15 +32,17 @@ def _table(reports: list[FileReport]) -> Table:
         "quarantined",
         "reasons",
     ):
-        table.add_column(name, justify="left" if name in ("file", "entity", "reasons") else "right")
+        table.add_column(
+            say(name), justify="left" if name in ("file", "entity", "reasons") else "right"
+        )
     for r in reports:
         if r.status != "loaded":
-            table.add_row(Path(r.file).name, r.entity or "", *[""] * 6, r.status)
+            table.add_row(Path(r.file).name, entity_label(r.entity), *[""] * 6, say(r.status))
             continue
-        reasons = ", ".join(f"{k} {v}" for k, v in r.reasons.items())
+        reasons = ", ".join(f"{reason_label(k)} {v}" for k, v in r.reasons.items())
         table.add_row(
             Path(r.file).name,
-            r.entity or "",
+            entity_label(r.entity),
             *(
                 f"{n:,}"
                 for n in (
@@ -88,7 +91,7 @@ def ingest(
         _draft(paths[1], draft_out)
         return
     if source and standard:
-        raise typer.BadParameter("give --source or --standard, not both")
+        raise typer.BadParameter(say("give --source or --standard, not both"))
     settings = load_settings()
     err = Console(stderr=True)
     show_bar = settings.progress and not as_json and sys.stderr.isatty()
@@ -109,12 +112,16 @@ def ingest(
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in result.reports], ensure_ascii=False, indent=2))
     else:
-        out = Console()
+        out = Console(width=None if sys.stdout.isatty() else 160)
         out.print(_table(result.reports))
         s = result.summary()
         out.print(
-            f"{s['loaded']} loaded, {s['failed']} failed, {s['skipped']} skipped; "
-            f"{s['rows_read']:,} rows read, {s['rows_quarantined']:,} quarantined."
+            say(
+                "{loaded} loaded, {failed} failed, {skipped} skipped; "
+                "{rows_read:,} rows read, {rows_quarantined:,} quarantined.",
+                **{k: s[k] for k in ("loaded", "failed", "skipped", "rows_read")},
+                rows_quarantined=s["rows_quarantined"],
+            )
         )
         for r in result.reports:
             notes = r.layout_notes() if r.status != "failed" else []
@@ -123,8 +130,10 @@ def ingest(
     failed = result.failed
     for r in failed:
         # One line per failed file, naming it; no traceback.
-        hint = f" — {r.note}" if r.note else ""
-        typer.echo(f"edubrain: error: {r.file}: {r.error}{hint}", err=True)
+        hint = f" — {error_message(r.note)}" if r.note else ""
+        problem = error_message(r.error or "")
+        line = say("edubrain: error: {file}: {error}{hint}", file=r.file, error=problem, hint=hint)
+        typer.echo(line, err=True)
     if failed:
         raise typer.Exit(2)
 

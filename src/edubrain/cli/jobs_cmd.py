@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from edubrain.cli.language import current, say
 from edubrain.settings import load_settings
 from edubrain.usecases import jobs as usecase
 
@@ -27,8 +28,9 @@ def _who() -> str:
 
 def _line(job: dict[str, Any]) -> str:
     kind = usecase.JOB_KINDS.get(job["kind"])
-    label = kind.label_zh if kind else job["kind"]
-    status = usecase.JOB_STATUSES.get(job["status"], job["status"])
+    chinese = current() != "en"
+    label = kind.label_zh if kind and chinese else job["kind"]
+    status = usecase.JOB_STATUSES.get(job["status"], job["status"]) if chinese else job["status"]
     took = ""
     if job["started_at"] and job["finished_at"]:
         took = f" {(job['finished_at'] - job['started_at']).total_seconds():.1f} s"
@@ -49,7 +51,7 @@ def list_jobs(
     for job in rows:
         typer.echo(_line(job))
     if not rows:
-        typer.echo("还没有任务。")
+        typer.echo(say("No jobs yet."))
 
 
 @app.command("start")
@@ -72,13 +74,15 @@ def start(
             raise typer.Exit(1)
         return
     job = usecase.submit(settings, kind, params, by=_who())
-    typer.echo(f"{job['job_id']} 已排队")
+    typer.echo(say("{id} queued", id=job["job_id"]))
 
 
 @app.command("run")
 def run() -> None:
     """Run every queued job, oldest first (the runner a service or a schedule starts)."""
-    done = usecase.run_queued(load_settings(), on_job=lambda j: typer.echo(f"开始 {_line(j)}"))
+    done = usecase.run_queued(
+        load_settings(), on_job=lambda j: typer.echo(say("started {line}", line=_line(j)))
+    )
     for job in done:
         typer.echo(_line(job))
 

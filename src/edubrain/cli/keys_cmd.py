@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from edubrain.cli.language import say
 from edubrain.settings import load_settings
 from edubrain.usecases import keys as usecase
 
@@ -23,16 +24,17 @@ def keys_show() -> None:
     settings = load_settings()
     found = usecase.key_file(settings)
     if found is None:
-        typer.echo("sealing is switched off (EDUBRAIN_SEAL_CORE_FIELDS=false)")
+        typer.echo(say("sealing is switched off (EDUBRAIN_SEAL_CORE_FIELDS=false)"))
         return
     ids = found.key_ids
-    typer.echo(f"key file {found.path}: current key {ids[0]}")
+    typer.echo(say("key file {path}: current key {key}", path=found.path, key=ids[0]))
     if len(ids) > 1:
-        typer.echo(f"an interrupted rotation still holds {', '.join(ids[1:])}: rerun rotate")
+        typer.echo(say("an interrupted rotation still holds {keys}: rerun rotate",
+                       keys=", ".join(ids[1:])))  # fmt: skip
     if usecase.warehouse_opens(settings):
-        typer.echo("the warehouse opens under this key file")
+        typer.echo(say("the warehouse opens under this key file"))
     else:
-        typer.echo("the warehouse holds nothing sealed yet")
+        typer.echo(say("the warehouse holds nothing sealed yet"))
 
 
 class _Echo:
@@ -40,13 +42,16 @@ class _Echo:
 
     def started(self, old: str, new: str, path: Path, *, resuming: bool) -> None:
         if resuming:
-            typer.echo(f"finishing the interrupted rotation to key {new}")
+            typer.echo(say("finishing the interrupted rotation to key {new}", new=new))
         else:
-            typer.echo(f"rotating from key {old} to {new} ({path})")
+            typer.echo(
+                say("rotating from key {old} to {new} ({path})", old=old, new=new, path=path)
+            )
 
     def resealed(self, where: str, table: str, values: int) -> None:
         if values:
-            typer.echo(f"  {where} {table}: {values:,} values re-sealed", err=True)
+            typer.echo(say("  {where} {table}: {values:,} values re-sealed", where=say(where),
+                           table=table, values=values), err=True)  # fmt: skip
 
 
 @keys_app.command("rotate")
@@ -62,9 +67,15 @@ def keys_rotate(
     """
     done = usecase.rotate_key(load_settings(), by=by or getpass.getuser(), progress=_Echo())
     typer.echo(
-        f"rotated to key {done.new_key}: {done.warehouse_values:,} warehouse and "
-        f"{done.store_values:,} store values re-sealed in {done.seconds:.1f} s; "
-        f"key {done.old_key} removed"
+        say(
+            "rotated to key {new}: {warehouse:,} warehouse and {store:,} store values re-sealed "
+            "in {seconds:.1f} s; key {old} removed",
+            new=done.new_key,
+            warehouse=done.warehouse_values,
+            store=done.store_values,
+            seconds=done.seconds,
+            old=done.old_key,
+        )
     )
 
 

@@ -8,12 +8,14 @@ re-raises for a traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Annotated
 
 import typer
 
 from edubrain import __version__
+from edubrain.cli.language import LocalisedGroup, current, error_message, say
 from edubrain.errors import (
     ConflictError,
     EdubrainError,
@@ -51,6 +53,38 @@ MEANINGS: dict[int, str] = {
 }
 
 
+# Kind → its name, said before the message in Chinese (the API's problem titles).
+KIND_NAMES: dict[type[EdubrainError], str] = {
+    InvalidInputError: "invalid input",
+    NotFoundError: "not found",
+    ConflictError: "conflict",
+    GoneError: "gone",
+    LockedError: "locked",
+    TooManyRequestsError: "too many requests",
+    UnavailableError: "unavailable",
+    UnauthenticatedError: "not logged in",
+    ForbiddenError: "not allowed",
+}
+
+
+def error_line(exc: EdubrainError) -> str:
+    """The one line an error becomes, in this invocation's language.
+
+    English: `edubrain: error: MESSAGE`. Chinese: `edubrain：错误（KIND）：MESSAGE`, the message
+    translated when the catalogue has it, and a message written `中文 — English` (the empty
+    workspace's) cut to its Chinese part.
+    """
+    message = str(exc)
+    if current() == "en":
+        return f"edubrain: error: {message}"
+    chinese, dash, english = message.partition(" — ")
+    if dash and re.search("[\u4e00-\u9fff]", chinese) and re.search("[A-Za-z]{3}", english):
+        message = chinese
+    kind = kind_of(exc)
+    name = say(KIND_NAMES[kind]) if kind is not None else say("internal error")
+    return say("edubrain: error ({kind}): {message}", kind=name, message=error_message(message))
+
+
 def exit_code(exc: EdubrainError) -> int:
     """The exit code of an error's kind."""
     kind = kind_of(exc)
@@ -59,6 +93,7 @@ def exit_code(exc: EdubrainError) -> int:
 
 app = typer.Typer(
     name="edubrain",
+    cls=LocalisedGroup,
     help="edubrain — 区域教育数据大脑: regional education data platform.",
     no_args_is_help=True,
     add_completion=False,
@@ -112,5 +147,5 @@ def run() -> None:
     except EdubrainError as exc:
         if os.environ.get("EDUBRAIN_DEBUG") == "1":
             raise
-        typer.echo(f"edubrain: error: {exc}", err=True)
+        typer.echo(error_line(exc), err=True)
         sys.exit(exit_code(exc))

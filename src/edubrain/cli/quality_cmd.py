@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.language import current, say
+from edubrain.cli.render import entity_label, source_label
 from edubrain.errors import ConfigError
 from edubrain.govern.quality import Dimension
 from edubrain.govern.scorecard import GROUPINGS, ScoreRow
@@ -34,8 +36,9 @@ def _grouping(by: str) -> list[str]:
     unknown = [f for f in fields if f not in GROUPINGS]
     if unknown or not fields:
         raise ConfigError(
-            f"--by {by!r}: use a comma list of source, school, load, entity (got {unknown})"
-        )
+            say("--by {by!r}: use a comma list of source, school, load, entity (got {unknown})",
+                by=by, unknown=unknown)
+        )  # fmt: skip
     return fields
 
 
@@ -46,22 +49,24 @@ def _fmt(score: float | None) -> str:
 def scorecard_table(rows: list[ScoreRow], by: list[str], title: str) -> Table:
     table = Table(title=title)
     for name in by:
-        table.add_column(name, no_wrap=True)
+        table.add_column(say(name), no_wrap=True)
     for name in ("records", "quarantined", "failed", "score"):
-        table.add_column(name, justify="right")
+        table.add_column(say(name), justify="right")
     for d in Dimension:
-        table.add_column(f"{_DIMENSION_HEADERS[d]}\n{d.value[:12]}", justify="right")
-    table.add_column("worst")
+        under = f"\n{d.value[:12]}" if current() == "en" else ""
+        table.add_column(f"{_DIMENSION_HEADERS[d]}{under}", justify="right")
+    table.add_column(say("worst"))
+    labels = {"source": source_label, "entity": entity_label}
     for row in rows:
         worst = row.worst_dimension()
         table.add_row(
-            *(str(getattr(row, g)) for g in by),
+            *(labels.get(g, str)(str(getattr(row, g))) for g in by),
             f"{row.records:,}",
             f"{row.quarantined:,}",
             f"{row.failed_any:,}",
             _fmt(row.score),
             *(_fmt(row.dimension_score(d)) for d in Dimension),
-            worst.value if worst else "",
+            say(worst.value) if worst else "",
         )
     return table
 
@@ -97,16 +102,19 @@ def quality(
     try:
         when = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
-        raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+        raise ConfigError(
+            say("--as-of {as_of!r} is not a date (YYYY-MM-DD)", as_of=as_of)
+        ) from None
     console = Console(width=None if sys.stdout.isatty() else 200)
     if list_rules:
         catalogue = usecase.rule_catalogue()
         if as_json:
             _echo_json(catalogue)
             return
-        table = Table("id", "severity", "description", title="quality rules (质量规则)")
+        table = Table(say("id"), say("severity"), say("description"),
+                      title=say("quality rules (质量规则)"))  # fmt: skip
         for item in catalogue:
-            table.add_row(item["id"], item["severity"], item["description_zh"])
+            table.add_row(item["id"], say(item["severity"]), item["description_zh"])
         console.print(table)
         return
     grouping = _grouping(by)
@@ -115,7 +123,9 @@ def quality(
         if as_json:
             _echo_json(found.rows)
             return
-        table = Table(*found.columns, title=f"{rule_id} (first {limit})")
+        table = Table(
+            *found.columns, title=say("{rule} (first {limit})", rule=rule_id, limit=limit)
+        )
         for row in found.rows:
             table.add_row(*(str(row[c]) for c in found.columns))
         console.print(table)
@@ -125,14 +135,17 @@ def quality(
         if as_json:
             _echo_json(rates.rates)
             return
-        table = Table("source", "entity", "school", "records", "resolved", "rate %")
-        table.title = "数据互通率 (records resolving to a 学籍 pupil" + (
-            ", through record linkage)" if rates.through_linkage else ")"
+        table = Table(*(say(c) for c in ("source", "entity", "school", "records")),
+                      say("resolving"), say("rate %"))  # fmt: skip
+        table.title = say(
+            "数据互通率 (records resolving to a 学籍 pupil, through record linkage)"
+            if rates.through_linkage
+            else "数据互通率 (records resolving to a 学籍 pupil)"
         )
         for row in rates.summary(["source", "entity"]) + rates.rates:
             table.add_row(
-                row["source"],
-                row["entity"],
+                source_label(row["source"]),
+                entity_label(row["entity"]),
                 row.get("school_code", "*"),
                 f"{row['records']:,}",
                 f"{row['resolved']:,}",
@@ -157,13 +170,22 @@ def quality(
             }
         )
         return
-    console.print(scorecard_table(rows_by, grouping, f"data quality (数据质量) as of {when}"))
+    console.print(
+        scorecard_table(rows_by, grouping, say("data quality (数据质量) as of {when}", when=when))
+    )
     for f in report.stale():
         console.print(
-            f"[yellow]stale:[/] {f['source']}/{f['entity']} last loaded {f['last_loaded']} "
-            f"({f['days_since']} days; limit {ctx.max_load_age_days})"
+            say(
+                "[yellow]stale:[/] {source}/{entity} last loaded {last} ({days} days; limit "
+                "{limit})",
+                source=source_label(f["source"]),
+                entity=entity_label(f["entity"]),
+                last=f["last_loaded"],
+                days=f["days_since"],
+                limit=ctx.max_load_age_days,
+            )
         )
-    console.print("Drill down: edubrain quality --rules, then edubrain quality --rule ID")
+    console.print(say("Drill down: edubrain quality --rules, then edubrain quality --rule ID"))
 
 
 def register(app: typer.Typer) -> None:

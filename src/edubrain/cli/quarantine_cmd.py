@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edubrain.cli.language import current, say
 from edubrain.settings import load_settings
 from edubrain.usecases.ingest import quarantined
 from edubrain.usecases.ready import require_workspace
@@ -37,7 +38,7 @@ def quarantine(
 ) -> None:
     """Show quarantined rows (file, row, field, reason, status, message), newest loads first."""
     if status not in ("open", "resolved", "all"):
-        raise typer.BadParameter("open, resolved or all", param_hint="--status")
+        raise typer.BadParameter(say("open, resolved or all"), param_hint="--status")
     require_workspace(load_settings())  # a missing workspace: say what to run first
     found = quarantined(
         load_settings(),
@@ -52,9 +53,14 @@ def quarantine(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table(*columns, title="quarantine (隔离区)")
+    # In Chinese the reason's name (原因) stands for its code.
+    shown = [c for c in columns if not (c == "reason" and "原因" in columns and current() != "en")]
+    table = Table(*(say(c) for c in shown), title=say("quarantine (隔离区)"))
     for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in shown))
+    if not rows:
+        Console().print(say("no quarantined rows match"))
+        return
     Console(width=160).print(table)
 
 

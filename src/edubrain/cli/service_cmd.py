@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from edubrain.cli.language import say
+from edubrain.cli.render import role_label
 from edubrain.service.policy import Role
 from edubrain.settings import load_settings
 from edubrain.usecases import accounts
@@ -30,7 +32,7 @@ def serve(
     EDUBRAIN_SERVICE_HOST:EDUBRAIN_SERVICE_PORT."""
     import uvicorn
 
-    from edubrain.serve import create_app
+    from edubrain.serve import cockpit_url, create_app
     from edubrain.service.app import prepare_home, serving_process
     from edubrain.service.serving import (
         balanced_listening_supported,
@@ -44,13 +46,17 @@ def serve(
     refuse_taken_port(host, port)
     if not has_data(settings):  # it serves anyway: the data office may upload exports
         typer.echo(
-            "edubrain: 工作区还没有数据：服务照常启动；请先运行 edubrain ingest 文件夹，"
-            "或在数据办公室页上传导出文件（或 edubrain demo） — the workspace holds no data yet",
+            # Chinese first in English too, as the empty workspace's error.
+            say(
+                "edubrain: 工作区还没有数据：服务照常启动；请先运行 edubrain ingest 文件夹，"
+                "或在数据办公室页上传导出文件（或 edubrain demo） — the workspace holds no data yet"
+            ),
             err=True,
         )
     # Migrations, the service key and an empty warehouse are made once, here, rather than
     # raced for by the workers.
     prepare_home(settings)
+    typer.echo(f"驾驶舱地址: {cockpit_url(host, port)}  (cockpit, Ctrl-C 停止)")
     if workers is not None:
         settings = settings.model_copy(update={"service_workers": workers})
     count = settings.service_processes
@@ -88,7 +94,7 @@ def users_add(
 ) -> None:
     """Add a local account; the password is read from EDUBRAIN_NEW_PASSWORD or a prompt."""
     settings = load_settings()
-    password = os.environ.get("EDUBRAIN_NEW_PASSWORD") or getpass.getpass("Password: ")
+    password = os.environ.get("EDUBRAIN_NEW_PASSWORD") or getpass.getpass(say("Password: "))
     user = accounts.add_user(
         settings,
         username=username,
@@ -98,15 +104,24 @@ def users_add(
         scope_key=scope_key,
         display_name=display_name,
     )
-    typer.echo(f"added {user.username} ({user.role}, {user.scope_level}:{user.scope_key})")
+    typer.echo(
+        say(
+            "added {user} ({role}, {level}:{key})",
+            user=user.username,
+            role=role_label(user.role),
+            level=say(user.scope_level),
+            key=user.scope_key,
+        )
+    )
 
 
 @users_app.command("list")
 def users_list() -> None:
     """List accounts (never passwords)."""
     for user in accounts.list_users(load_settings()):
-        locked = " locked" if user.locked_until else ""
-        typer.echo(f"{user.username}\t{user.role}\t{user.scope_level}:{user.scope_key}{locked}")
+        locked = say(" locked") if user.locked_until else ""
+        scope = f"{say(user.scope_level)}:{user.scope_key}"
+        typer.echo(f"{user.username}\t{role_label(user.role)}\t{scope}{locked}")
 
 
 @audit_app.command("verify")
@@ -118,9 +133,11 @@ def audit_verify(
     if as_json:
         typer.echo(json.dumps(report.__dict__ | {"ok": report.ok}))
     elif report.ok:
-        typer.echo(f"audit chain intact: {report.records} records, head {report.head_seq}")
+        typer.echo(say("audit chain intact: {records} records, head {head}",
+                       records=report.records, head=report.head_seq))  # fmt: skip
     else:
-        typer.echo(f"audit chain BROKEN at record {report.broken_seq}: {report.problem}", err=True)
+        typer.echo(say("audit chain BROKEN at record {seq}: {problem}", seq=report.broken_seq,
+                       problem=report.problem), err=True)  # fmt: skip
     if not report.ok:
         raise typer.Exit(1)
 

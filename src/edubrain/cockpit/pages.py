@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile as FormFile
 from starlette.middleware.gzip import GZipMiddleware
 
 from edubrain import installed
-from edubrain.cockpit import views
+from edubrain.cockpit import labels, views
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS
 from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import (
@@ -33,6 +33,7 @@ from edubrain.errors import InvalidInputError, NotFoundError
 from edubrain.indicators.catalogue import indicators
 from edubrain.indicators.definitions import Grain
 from edubrain.service import portrait, problems, records, units
+from edubrain.service import search as searching
 from edubrain.service.auth import AccountLockedError, AuthError
 from edubrain.service.deps import (
     SESSION_COOKIE,
@@ -44,6 +45,7 @@ from edubrain.service.deps import (
 )
 from edubrain.service.jobs import JOB_KIND_LABELS
 from edubrain.service.policy import (
+    REGION_LEVELS,
     Actor,
     Permission,
     ScopeLevel,
@@ -55,11 +57,14 @@ from edubrain.service.routes import auth as auth_routes
 from edubrain.service.routes import indicators as indicator_routes
 from edubrain.service.routes import jobs as job_routes
 from edubrain.service.routes import operations
+from edubrain.service.routes import search as search_routes
 from edubrain.service.schemas import (
     JobRequest,
     LoginRequest,
     MappingDraftIn,
+    StewardBulk,
     StewardDecision,
+    StewardUndo,
     WarningNote,
 )
 from edubrain.sources.mapping import builtin_mappings
@@ -92,13 +97,63 @@ def error_page(request: Request, problem: problems.Problem) -> Response | None:
         return RedirectResponse(f"/login?next={quote(target)}", status.HTTP_303_SEE_OTHER)
     response = page(
         request,
-        None,
+        _logged_in(request),
         "error.html",
-        {"title": problem.title, "detail": problem.detail, "code": problem.status},
+        {
+            "title": problem.title,
+            "message": _error_message(request, problem),
+            "detail": problem.detail,
+            "code": problem.status,
+        },
         status_code=problem.status,
     )
     response.headers.update(problem.headers)
     return response
+
+
+# What an error page says for a status, when the error's own message is not for people (the
+# API's `detail` is English, like the CLI's one line). English with the switch (`i18n.EN`).
+ERROR_MESSAGES = {
+    400: "输入的内容不符合要求，请检查后重试",
+    403: "您的角色无权进行此操作",
+    404: "未找到该记录，或它不在您的权限范围内",
+    405: "不支持该请求方法",
+    409: "操作与当前状态冲突，请刷新后重试",
+    410: "该内容已失效",
+    422: "请求的参数不符合要求，请返回上一页重试",
+    423: "账户已锁定，请稍后再试",
+    429: "请求过于频繁，请稍后再试",
+    503: "服务暂不可用，请稍后再试或联系管理员",
+}
+PAGE_NOT_FOUND = "页面不存在"
+
+
+def _logged_in(request: Request) -> Actor | None:
+    """The caller of a page that failed, so that the error page keeps the menu (None when not
+    logged in: the login page's frame)."""
+    services = getattr(request.app.state, "services", None)
+    bearer = request.headers.get("authorization", "")
+    token = (
+        bearer[7:] if bearer.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    )
+    if services is None or not token:
+        return None
+    actor: Actor | None = services.sessions.actor(services.store, token, services.clock())
+    return actor
+
+
+def _error_message(request: Request, problem: problems.Problem) -> str:
+    """The error in the page's words: which permission a 403 lacks (您的角色无权查看预警),
+    页面不存在 for a path no route knows, a message written in Chinese as it is, else the
+    status's."""
+    denied = getattr(request.state, "denied_permission", None)
+    if problem.status == status.HTTP_403_FORBIDDEN and denied:
+        return f"您的角色无权{labels.permission_label(denied)}"
+    if problem.status == status.HTTP_404_NOT_FOUND and request.scope.get("endpoint") is None:
+        return PAGE_NOT_FOUND
+    if labels.is_chinese_message(problem.detail):
+        return problem.detail
+    return ERROR_MESSAGES.get(problem.status, "出错了，请稍后再试")
 
 
 def _safe_next(target: str | None) -> str:
@@ -191,7 +246,7 @@ def home(
     actor: Annotated[Actor, require(Permission.ME_READ)],
 ) -> Response:
     """What this role works with, and where to start."""
-    context: dict[str, Any] = {"school": None, "children": [], "tiles": []}
+    context: dict[str, Any] = {"school": None, "children": [], "tiles": [], "week": None}
     scope = actor.scope
     school_code = (
         scope.key
@@ -221,6 +276,8 @@ def home(
                 for k, r in sorted(rows.items())
                 if k[1] == year and k[0] in by_id and by_id[k[0]].headline and k[3] == ""
             ][:6]
+            if scope.level in (ScopeLevel.COUNTY, *REGION_LEVELS):  # a region's leader
+                context["week"] = views.week_items(services, actor)
     return page(request, actor, "home.html", context)
 
 
@@ -293,8 +350,17 @@ def warning_list(
     indicator_id: Text = None,
     show: Text = None,
     cursor: Cursor = None,
+    view: Text = None,
 ) -> Response:
-    """Warnings in scope, red first: filter, acknowledge, resolve with a note."""
+    """Warnings in scope, red first: filter, acknowledge, resolve with a note; or grouped by
+    condition (`view=groups`), or rolled up per school (`view=schools`)."""
+    if view in ("groups", "schools"):
+        return page(
+            request,
+            actor,
+            "warnings.html",
+            views.warning_triage_view(services, actor, view, status_ or None),
+        )
     result = indicator_routes.list_warnings(
         services,
         actor,
@@ -331,6 +397,7 @@ def warning_list(
             "indicators": {i.id: i for i in indicators()},
             "grains": [g.value for g in Grain],
             "notice": request.query_params.get("done"),
+            "view": "list",
         },
     )
 
@@ -385,6 +452,7 @@ def data_office(
                                "load_id": load_id or ""}  # fmt: skip
     runs = operations.list_runs(services, actor, limit=200)
     context["runs"] = runs
+    context["source_label"] = lambda source: labels.source_label(services, source)
     if tab == "quarantine":
         context.update(_quarantine_tab(request, services, trail, actor, entity, reason,
                                        load_id, file, status, cursor))  # fmt: skip
@@ -405,7 +473,18 @@ def data_office(
         result = operations.list_review_queue(services, trail, actor, cursor=cursor, limit=50)
         context["queue"] = result["items"]
         context["next_cursor"] = result["next_cursor"]
-        context["decided"] = request.query_params.get("done") == "decide"
+        done = request.query_params.get("done", "")
+        context["decided"] = int(done) if done.isdigit() else 0
+        context["undone"] = request.query_params.get("undone") == "1"
+        context["refused"] = [
+            {"index": int(i), "reason": reason}
+            for i, reason in (
+                part.split(":", 1)
+                for part in request.query_params.getlist("refused")
+                if ":" in part
+            )
+            if i.isdigit()
+        ]
     else:
         context["tab"] = "runs"
     return page(request, actor, "data_office.html", context)
@@ -459,19 +538,39 @@ async def steward_decision(
     trail: Trail,
     actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
 ) -> Response:
-    """A steward's verdict on a doubtful pair, through `POST /api/v1/steward/decisions`."""
+    """The steward's form: every pair given a verdict (`v:<review_id>`) in one bulk request
+    (`POST /api/v1/steward/decisions/bulk`: each checked on its own, a refused one shown with its
+    reason), or one pair's undo (`undo=<review_id>`, `POST /api/v1/steward/decisions/undo`)."""
     form = await _form(request)
+    note = form.get("note", "").strip()[:500]
+
+    def refs(rid: str) -> tuple[str, str]:
+        return form.get(f"l:{rid}", ""), form.get(f"r:{rid}", "")
+
     try:
-        body = StewardDecision(
-            left=form.get("left", ""),
-            right=form.get("right", ""),
-            verdict=form.get("verdict", ""),
-            note=form.get("note", "").strip(),
-        )
+        if form.get("undo"):
+            left, right = refs(form["undo"])
+            operations.post_undo(StewardUndo(left=left, right=right, note=note),
+                                 services, trail, actor)  # fmt: skip
+            return RedirectResponse("/data-office?tab=steward&undone=1", status.HTTP_303_SEE_OTHER)
+        chosen = [
+            StewardDecision(left=refs(k[2:])[0], right=refs(k[2:])[1], verdict=v, note=note)
+            for k, v in form.items()
+            if k.startswith("v:") and v
+        ]
+        if not chosen and form.get("left"):  # one pair's form (`left`, `right`, `verdict`)
+            one = StewardDecision(left=form.get("left", ""), right=form.get("right", ""),
+                                  verdict=form.get("verdict", ""), note=note)  # fmt: skip
+            operations.post_decision(one, services, trail, actor)  # 404 outside the scope
+            return RedirectResponse("/data-office?tab=steward&done=1", status.HTTP_303_SEE_OTHER)
     except ValidationError:
         raise InvalidInputError("请选择裁决结果") from None
-    operations.post_decision(body, services, trail, actor)
-    return RedirectResponse("/data-office?tab=steward&done=decide", status.HTTP_303_SEE_OTHER)
+    if not chosen:
+        raise InvalidInputError("请选择裁决结果")
+    out = operations.post_decisions(StewardBulk(decisions=chosen), services, trail, actor)
+    query = [("tab", "steward"), ("done", str(len(out["recorded"])))]
+    query += [("refused", f"{r['index']}:{r['reason']}") for r in out["refused"]]
+    return RedirectResponse("/data-office?" + urlencode(query), status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/data-office/jobs")
@@ -612,11 +711,19 @@ def student_list(
     filters = {"school_code": school_code or None}
     pupils = person_registry().entity
     result = records.records_page(services, trail, actor, pupils, filters, cursor, limit=50)
+    codes = sorted({str(p["school_code"]) for p in result["items"] if p.get("school_code")})
     return page(
         request,
         actor,
         "students.html",
-        {"items": result["items"], "next_cursor": result["next_cursor"]},
+        {
+            "items": result["items"],
+            "next_cursor": result["next_cursor"],
+            "total": result["total"],
+            "first_page": not cursor,
+            "school_code": school_code or "",
+            "school_names": searching.school_names(services, codes),
+        },
     )
 
 
@@ -653,6 +760,30 @@ def student_portrait(
             "fitness_fields": views.FITNESS_FIELDS,
         },
     )
+
+
+# ---- search ------------------------------------------------------------------------------------
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.ME_READ)],
+    q: Annotated[str | None, Query(max_length=searching.MAX_QUERY)] = None,
+) -> Response:
+    """The header's search box: schools and pupils through `GET /api/v1/search` (scoped,
+    masked, audited; a pupil field is searched only by roles that see it in clear)."""
+    context: dict[str, Any] = {"q": q or "", "result": None, "too_short": False,
+                               "fields": searching.searchable_pupil_fields(actor)}  # fmt: skip
+    if q and q.strip():
+        try:
+            context["result"] = search_routes.search(services, trail, actor, q)
+        except searching.SearchTooShortError:
+            context["too_short"] = True
+    context["min_query"] = searching.MIN_QUERY
+    return page(request, actor, "search.html", context)
 
 
 # ---- the audit trail ---------------------------------------------------------------------------

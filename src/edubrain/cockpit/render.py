@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from edubrain.cockpit import format as fmt
+from edubrain.cockpit import labels
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
 from edubrain.service.policy import ROLE_LABELS, Actor, Permission, Reading, allowed
 from edubrain.standard.codes import code_tables
@@ -115,6 +116,7 @@ def environment() -> Environment:
         asset=asset,
         echarts_module=echarts_module,
         fmt=fmt,
+        labels=labels,
         ROLE_ZH=ROLE_ZH,
         label=lambda table, code: tables[table].codes.get(str(code), code) if code else "—",
         field_label=lambda entity_name, name: entity(entity_name).field(name).label,
@@ -136,6 +138,13 @@ def bureau_zone(request: Request) -> ZoneInfo | None:
     return ZoneInfo(services.settings.timezone) if services is not None else None
 
 
+def _scope_label(request: Request, actor: Actor | None) -> str:
+    services = getattr(request.app.state, "services", None)
+    if actor is None or services is None:
+        return ""
+    return labels.scope_label(services, actor.scope, actor.role)
+
+
 def _frame(request: Request, actor: Actor | None, lang: str) -> dict[str, Any]:
     zone = bureau_zone(request)
     return {
@@ -148,6 +157,8 @@ def _frame(request: Request, actor: Actor | None, lang: str) -> dict[str, Any]:
         # A time in the bureau's zone, named (北京时间): `{{ moment(a.occurred_at) }}`.
         "moment": lambda value: fmt.moment(value, lang, zone),
         "can": lambda p: actor is not None and allowed(actor, p),
+        # What the caller's scope covers, by name (示范一县), never its key (county:339901).
+        "scope_label": lambda: _scope_label(request, actor),
         "P": Permission,
     }
 

@@ -155,7 +155,11 @@ class Headline:
         `SHORT_LABEL` characters; the full label is in the tooltip and the table."""
         name = self.ind.name_zh.split("（")[0].split("(")[0].strip() or self.ind.name_zh
         if len(name) > SHORT_LABEL:
-            name = name[: SHORT_LABEL - 1] + "…"
+            cut = SHORT_LABEL - 1
+            # Never through a number or a unit (1000Mbps): cut before it.
+            while cut > 1 and _word_char(name[cut - 1]) and _word_char(name[cut]):
+                cut -= 1
+            name = name[:cut] + "…"
         stage = fmt.stage(self.row["stage"]) or "全区"
         return f"{stage}·{name}"
 
@@ -171,6 +175,10 @@ class Headline:
 
 
 SHORT_LABEL = 12
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def chart_labels(headlines: Sequence[Headline]) -> list[str]:
@@ -191,6 +199,7 @@ class Overview:
     trend_chart: dict[str, Any] | None
     warning_levels: dict[str, int]
     warning_total: int
+    week: list[dict[str, Any]]
     balance: list[dict[str, Any]]
     checklists: list[dict[str, Any]]
     region_name: str = ""
@@ -306,6 +315,7 @@ def overview(services: Services, actor: Actor, trend_id: str | None) -> Overview
         trend_chart=trend_chart,
         warning_levels={lv.value: levels.get(lv.value, 0) for lv in Level},
         warning_total=total,
+        week=week_items(services, actor),
         balance=_balance_checklist(rows, year),
         checklists=_plan_checklists(plans, rows, year),
         region_name=region_name or "",
@@ -429,6 +439,34 @@ def _plan_checklists(
 # ---- the map ---------------------------------------------------------------------------------
 
 
+def warning_triage_view(
+    services: Services, actor: Actor, view: str, status: str | None
+) -> dict[str, Any]:
+    """The warnings page's grouped (`groups`) or per-school (`schools`) view."""
+    chosen = status if status in UNRESOLVED or status == "resolved" else None
+    context: dict[str, Any] = {
+        "view": view,
+        "filters": {"status": chosen or "", "level": "", "grain": "", "indicator_id": ""},
+        "items": [],
+        "groups": [],
+        "school_rows": [],
+        "indicators": {i.id: i for i in indicators()},
+        "grains": [g.value for g in Grain],
+    }
+    if view == "groups":
+        context["groups"] = indicator_routes.warning_groups(services, actor, chosen)
+    else:
+        context["school_rows"] = indicator_routes.warning_schools(services, actor, chosen)
+    return context
+
+
+def week_items(services: Services, actor: Actor) -> list[dict[str, Any]]:
+    """本周待决策 for a region's leader; empty for a caller without warnings or a region."""
+    if not allowed(actor, Permission.WARNINGS_READ) or region_of(services, actor) is None:
+        return []
+    return indicator_routes.warnings_this_week(services, actor)
+
+
 @dataclass
 class MapView:
     schools: list[dict[str, Any]]
@@ -454,15 +492,12 @@ def map_view(services: Services, actor: Actor, colour: str | None) -> MapView:
     legend: list[dict[str, str]] = []
     year = None
     if by_warning:
-        worst: dict[str, str] = {}
-        for status in UNRESOLVED:
-            for w in warnings(services, actor, status=status, grain=Grain.SCHOOL.value):
-                old = worst.get(w["unit_code"])
-                if old is None or Level(w["level"]).rank > Level(old).rank:
-                    worst[w["unit_code"]] = w["level"]
-        for code, level in worst.items():
-            colours[code] = LEVEL_COLOURS[level]
-            labels[code] = fmt.LEVEL_ZH[level] + "预警"
+        # Each school by its roll-up: the level of its worst open or acknowledged item.
+        for school in indicator_routes.warning_schools(services, actor, None):
+            level = school["level"]
+            colours[school["school_code"]] = LEVEL_COLOURS[level]
+            counts = "、".join(f"{fmt.LEVEL_ZH[lv]}{n}" for lv, n in school["levels"].items() if n)
+            labels[school["school_code"]] = f"{fmt.LEVEL_ZH[level]}预警（{counts}）"
         legend = [{"colour": LEVEL_COLOURS[lv.value], "label": fmt.LEVEL_ZH[lv.value] + "预警"}
                   for lv in Level]  # fmt: skip
         legend.append({"colour": MET_COLOUR, "label": "无未处理预警"})

@@ -37,6 +37,7 @@ LINK_THRESHOLD = 0.9  # match probability at which two mentions are joined
 GREY_LOW, GREY_HIGH = 0.5, 0.99  # links (or near-links) in this band go to the review queue
 AMBIGUITY_BITS = 3.0  # a mention whose links to two people are this close in weight is torn
 STEWARD_APART = "steward decided different"
+STEWARD_SAME = "steward decided same"
 ONE_OCCASION = "both answer one occasion"  # one pupil, one row per assignment/item/year
 # The same, between two rows that neither carries its pupil's own number: both rows are placed
 # by resemblance alone, so the refusal settles nothing about where either belongs.
@@ -380,7 +381,7 @@ def cluster(
     if same:
         left = np.concatenate([left, _positions(pa.array([v.mention_key_l for v in same]), keys)])
         right = np.concatenate([right, _positions(pa.array([v.mention_key_r for v in same]), keys)])
-    label = _components(len(keys), left, right)
+    label = connected_components(len(keys), left, right)
     doubtful = _conflict_possible(mentions, label)
     distinct = occasion_conflicts(mentions, edges)
     apart = [(v.mention_key_l, v.mention_key_r) for v in decided if not v.same] + distinct
@@ -491,7 +492,7 @@ def _positions(values: pa.Array | pa.ChunkedArray, keys: pa.ChunkedArray) -> np.
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Connected components by minimum-label propagation: each label is the component's
     smallest position."""
     label = np.arange(n, dtype=np.int64)

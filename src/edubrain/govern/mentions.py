@@ -16,6 +16,7 @@ get the class of the assignment they answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -179,9 +180,13 @@ def _evidence(
     return _null_str() if value is None else value
 
 
-def _mention_expression(wh: Warehouse, source: PersonSource) -> ir.Table:
+def _mention_expression(
+    wh: Warehouse, source: PersonSource, numbers: Sequence[str] | None = None
+) -> ir.Table:
     number = person_registry().key
     t = wh.table(source.entity)
+    if numbers is not None:  # only the mentions written with these numbers (as stored)
+        t = t.filter(t[number].isin(list(numbers)))
     if source.context is not None:
         # The referencing entity's own columns keep their names; the referenced one's are
         # reached by name where they are its alone.
@@ -240,9 +245,10 @@ def _occasion(source: PersonSource, t: ir.Table) -> ir.IntegerValue:
     return hashed
 
 
-def mention_expressions(wh: Warehouse) -> list[ir.Table]:
-    """One Ibis expression per linked person source, all with MENTION_SCHEMA's columns."""
-    return [_mention_expression(wh, source) for source in linked_sources()]
+def mention_expressions(wh: Warehouse, numbers: Sequence[str] | None = None) -> list[ir.Table]:
+    """One Ibis expression per linked person source, all with MENTION_SCHEMA's columns
+    (with `numbers`: only the mentions written with one of them)."""
+    return [_mention_expression(wh, source, numbers) for source in linked_sources()]
 
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -289,12 +295,16 @@ def _pinyin_column(names: pa.ChunkedArray) -> pa.Array:
     return pc.take(readings, pc.index_in(names, value_set=distinct))
 
 
-def load_mentions(wh: Warehouse, sealer: Sealer | None = None) -> pa.Table:
-    """Every person mention in the warehouse, with name pinyin (MENTION_SCHEMA + pinyin).
+def load_mentions(
+    wh: Warehouse, sealer: Sealer | None = None, *, numbers: Sequence[str] | None = None
+) -> pa.Table:
+    """Every person mention in the warehouse, with name pinyin (MENTION_SCHEMA + pinyin); with
+    `numbers`, only those written with one of these 学籍号 (as stored), whole.
 
     `sealer` opens sealed G numbers in memory for what they say (birth date, sex, region).
     """
-    parts = [expr.to_pyarrow().cast(MENTION_SCHEMA) for expr in mention_expressions(wh)]
+    exprs = mention_expressions(wh, numbers)
+    parts = [expr.to_pyarrow().cast(MENTION_SCHEMA) for expr in exprs]
     parts = parts or [MENTION_SCHEMA.empty_table()]
     table = pa.concat_tables(parts).sort_by("mention_key")
     pinyin = _pinyin_column(table.column("name"))

@@ -41,7 +41,14 @@ from edubrain.govern.linkage import (
     staff_clusters,
 )
 from edubrain.govern.mentions import load_mentions, staff_mentions
-from edubrain.govern.steward import REVIEW_TABLE, review_items
+from edubrain.govern.steward import (
+    APPLIED_TABLE,
+    REVIEW_TABLE,
+    applied_items,
+    review_items,
+    with_sides,
+)
+from edubrain.govern.steward_apply import write_linkage
 from edubrain.sealing import check_key, sealer_for
 from edubrain.settings import Settings
 from edubrain.standard.entities import person_registry
@@ -170,6 +177,12 @@ def govern(
             ],
             levels=linkage.levels,
         )
+        review = with_sides(review, mentions, person_of)
+        applied = with_sides(
+            applied_items(verdicts, linkage.edges, person_of, run_id, linkage.levels),
+            mentions,
+            person_of,
+        )
         t = time.perf_counter()
         persons_table = pa.Table.from_pylist(assignment.persons, PERSON_SCHEMA)
         golden = build_golden(wh, person_mentions, persons_table)  # pupils' golden records
@@ -183,6 +196,8 @@ def govern(
                 PERSON_EVENT_TABLE, pa.Table.from_pylist(assignment.events, PERSON_EVENT_SCHEMA)
             )
             tx.replace_table(REVIEW_TABLE, review)
+            tx.replace_table(APPLIED_TABLE, applied)
+            write_linkage(tx, linkage.edges, linkage.levels)
             write_golden(tx, golden)
     evaluation = None
     if true_numbers is not None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from edubrain.errors import InvalidInputError
 from edubrain.govern.identity import ID_PREFIX, PERSON_MENTION_TABLE
@@ -23,6 +24,7 @@ from edubrain.govern.linkage import (
     AMBIGUITY_BITS,
     GREY_HIGH,
     STEWARD_APART,
+    STEWARD_SAME,
     WEIGHT_PREFIX,
     Verdict,
     explain_weights,
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
     from edubrain.sealing import Sealer
 
 REVIEW_TABLE = "review_queue"
+SIDE_FIELDS = ("entity", "student_number", "name", "sex", "birth_date", "school_code",
+               "grade_code", "class_no", "load_id")  # fmt: skip
+SIDE = pa.struct([*(pa.field(f, pa.string()) for f in SIDE_FIELDS), pa.field("rows", pa.int64())])
 
 REVIEW_SCHEMA = pa.schema(
     [
@@ -60,9 +65,26 @@ REVIEW_SCHEMA = pa.schema(
                 )
             ),
         ),
+        # Side by side (`with_sides`): what each mention says, as the warehouse holds it
+        # (a G 学籍号 sealed); the service masks it per clearance.
+        pa.field("side_l", SIDE),
+        pa.field("side_r", SIDE),
+        # Ordered by impact (`impact`): the source rows behind each person, and the rule's value.
+        pa.field("records_l", pa.int64()),
+        pa.field("records_r", pa.int64()),
+        pa.field("impact", pa.float64()),
     ]
 )
 VERDICTS = ("same", "different")
+UNDO = "undo"
+"""An event that reverses the newest event still in force on its pair (`live_decisions`)."""
+
+# The decisions the warehouse's identities were last resolved with: the pair as queued (its
+# sides, weights and impact) and the verdict applied. Written by `edubrain govern` and by the
+# steward job (`govern.steward_apply`); the queue compares it with the store's decisions to
+# tell 已判定·生效中 from 已生效.
+APPLIED_TABLE = "steward_applied"
+APPLIED_SCHEMA = REVIEW_SCHEMA.append(pa.field("verdict", pa.string()))
 
 
 class StewardError(InvalidInputError):
@@ -190,6 +212,8 @@ def review_items(
             },
         )
     items = sorted((item for _, item in chosen.values()), key=lambda i: str(i["review_id"]))
+    for item in items:
+        item["impact"] = 0.0  # `with_sides` sets it, with the records behind each person
     _attach_weights(items, edges, dict(levels or {}))
     return pa.Table.from_pylist(items, REVIEW_SCHEMA)
 
@@ -214,13 +238,143 @@ def _attach_weights(
         item["match_weights"] = explain_weights(weights, levels)
 
 
-def verdicts_from(rows: Iterable[Mapping[str, Any]]) -> list[Verdict]:
-    """The newest decision on every unordered pair, from stored decisions oldest first."""
-    newest: dict[frozenset[str], Verdict] = {}
+def pair_of(left: str, right: str) -> frozenset[str]:
+    return frozenset((left, right))
+
+
+def live_decisions(rows: Iterable[Mapping[str, Any]]) -> dict[frozenset[str], Mapping[str, Any]]:
+    """The decision in force on every pair, from stored events oldest first.
+
+    Events are only ever appended. On each pair they form a stack: a decision (same /
+    different) is pushed; an undo reverses the newest event still in force — a decision is
+    withdrawn (the pair's earlier decision, if any, is in force again; with none the pair is
+    asked again), an undo is reversed (the decision it withdrew is back). So the newest event
+    wins, and undoing an undo restores what it withdrew. A pair with no decision in force is
+    left out.
+    """
+    stacks: dict[frozenset[str], list[tuple[bool, Mapping[str, Any]]]] = {}
     for row in rows:
-        left, right = str(row["mention_key_l"]), str(row["mention_key_r"])
-        newest[frozenset((left, right))] = Verdict(left, right, row["verdict"] == "same")
-    return list(newest.values())
+        stack = stacks.setdefault(pair_of(str(row["mention_key_l"]), str(row["mention_key_r"])), [])
+        if row["verdict"] != UNDO:
+            stack.append((True, row))
+        elif stack:
+            in_force, decision = stack.pop()
+            stack.append((not in_force, decision))  # withdrawn ↔ restored
+    live: dict[frozenset[str], Mapping[str, Any]] = {}
+    for pair, stack in stacks.items():
+        standing = [decision for held, decision in stack if held]
+        if standing:
+            live[pair] = standing[-1]
+    return live
+
+
+def verdicts_from(rows: Iterable[Mapping[str, Any]]) -> list[Verdict]:
+    """The decision in force on every unordered pair (`live_decisions`), from stored events
+    oldest first."""
+    return [
+        Verdict(str(row["mention_key_l"]), str(row["mention_key_r"]), row["verdict"] == "same")
+        for row in live_decisions(rows).values()
+    ]
+
+
+def uncertainty(probability: float) -> float:
+    """How unsure the model is, in bits: the binary entropy of the match probability (1 at
+    0.5, 0 at 0 or 1)."""
+    p = min(max(probability, 0.0), 1.0)
+    if p in (0.0, 1.0):
+        return 0.0
+    return -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+
+
+def impact(records_l: int, records_r: int, probability: float) -> float:
+    """The queue's order (decision 0017): the source rows a decision moves — the smaller
+    person's, since a "same" joins it to the larger one and a "different" keeps them where
+    the doubt left them — times how unsure the model is (`uncertainty`)."""
+    return min(records_l, records_r) * uncertainty(probability)
+
+
+def with_sides(items: pa.Table, mentions: pa.Table, person_of: Mapping[str, str]) -> pa.Table:
+    """Queue items with each mention's fields (`side_l`, `side_r`), the source rows behind
+    each person (`records_l`, `records_r`) and their `impact`, most impact first."""
+    if items.num_rows == 0:
+        return items
+    wanted = set(items.column("mention_key_l").to_pylist()) | set(
+        items.column("mention_key_r").to_pylist()
+    )
+    keys = mentions.column("mention_key").to_pylist()
+    rows = mentions.column("rows").to_pylist()
+    records: dict[str, int] = {}
+    for key, n in zip(keys, rows, strict=True):
+        person = person_of.get(key)
+        if person is not None:
+            records[person] = records.get(person, 0) + int(n or 1)
+    mask = pc.is_in(mentions.column("mention_key"), value_set=pa.array(sorted(wanted), pa.string()))
+    picked = mentions.filter(mask).select([*SIDE_FIELDS, "rows", "mention_key"]).to_pylist()
+    side_of = {
+        str(m["mention_key"]): {
+            **{f: None if m[f] is None else str(m[f]) for f in SIDE_FIELDS},
+            "rows": m["rows"],
+        }
+        for m in picked
+    }
+    out = []
+    for item in items.to_pylist():
+        left, right = item["mention_key_l"], item["mention_key_r"]
+        item["side_l"], item["side_r"] = side_of.get(left), side_of.get(right)
+        item["records_l"] = records.get(item["person_id_l"], 0)
+        item["records_r"] = records.get(item["person_id_r"], 0)
+        item["impact"] = impact(item["records_l"], item["records_r"], item["match_probability"])
+        out.append(item)
+    out.sort(key=lambda i: (-i["impact"], i["review_id"]))
+    return pa.Table.from_pylist(out, items.schema)
+
+
+def applied_items(
+    verdicts: Sequence[Verdict],
+    edges: pa.Table,
+    person_of: Mapping[str, str],
+    run_id: str,
+    levels: Mapping[str, list[tuple[float, str]]] | None = None,
+) -> pa.Table:
+    """The decisions a run applied, as queue items (APPLIED_SCHEMA without sides yet): the
+    pair's probability and weights where the model scored it, else 0."""
+    named = pa.array(sorted({k for v in verdicts for k in (v.mention_key_l, v.mention_key_r)}),
+                     pa.string())  # fmt: skip
+    scored = edges.filter(
+        pc.and_(
+            pc.is_in(edges.column("mention_key_l"), value_set=named),
+            pc.is_in(edges.column("mention_key_r"), value_set=named),
+        )
+    )
+    probability = {
+        pair_of(left, right): prob
+        for left, right, prob in zip(
+            scored.column("mention_key_l").to_pylist(),
+            scored.column("mention_key_r").to_pylist(),
+            scored.column("match_probability").to_pylist(),
+            strict=True,
+        )
+    }
+    items: list[dict[str, object]] = []
+    for v in verdicts:
+        left, right = v.mention_key_l, v.mention_key_r
+        if left not in person_of or right not in person_of:
+            continue
+        items.append(
+            {
+                "review_id": review_id(left, right),
+                "mention_key_l": left,
+                "mention_key_r": right,
+                "person_id_l": person_of[left],
+                "person_id_r": person_of[right],
+                "match_probability": probability.get(pair_of(left, right), 0.0),
+                "reason": STEWARD_SAME if v.same else STEWARD_APART,
+                "run_id": run_id,
+                "verdict": "same" if v.same else "different",
+            }
+        )
+    _attach_weights(items, scored, dict(levels or {}))
+    return pa.Table.from_pylist(items, APPLIED_SCHEMA)
 
 
 def _resolve(wh: Warehouse, ref: str) -> str:

@@ -61,6 +61,14 @@ class Reliability(StrEnum):
     PLAN = "plan"  # a target the bureau set in its own plan file
 
 
+RELIABILITY_LABELS: dict[Reliability, str] = {
+    Reliability.VERIFIED: "已核对原文",
+    Reliability.SECONDARY: "据二手资料",
+    Reliability.UNVERIFIED: "未找到出处",
+    Reliability.PLAN: "本局规划",
+}
+
+
 @dataclass(frozen=True)
 class Source:
     document: str
@@ -68,7 +76,8 @@ class Source:
     note: str = ""
 
     def cite(self) -> str:
-        return f"{self.document} [{self.reliability.value}]"
+        """The document with how far it is checked, in the words a reader of a warning uses."""
+        return f"{self.document}〔{RELIABILITY_LABELS[self.reliability]}〕"
 
 
 _OPS: dict[str, Callable[[float, float], bool]] = {

@@ -192,10 +192,10 @@ def compute_catalogue(
             f"warnings follow the latest school year ({later[-1]}); {year} is history"
         )
     else:
-        conditions = threshold_conditions(stored)
         previous_year = _previous(wh, year)
+        before = latest_values(wh, school_year=previous_year) if previous_year else []
+        conditions = threshold_conditions(stored, before)
         if previous_year:
-            before = latest_values(wh, school_year=previous_year)
             conditions += trend_conditions(stored, before)
         conditions += target_conditions(stored, plans)
         evaluated = {i.id for i in computed.indicators}

@@ -2,9 +2,24 @@
 
 Three rules run after every computation of the latest school year:
 
-* **threshold** — a value misses a threshold of its indicator at that grain. The level comes
-  from the shortfall (relative to the threshold, or in the indicator's unit when the threshold
-  is 0) and the threshold's `bands` (orange, red); any miss is at least 黄.
+* **threshold** — a value misses a threshold of its indicator at that grain. Its severity
+  follows the *size of the gap* and its *trend* since the previous school year (decision 0018,
+  `grade`):
+
+  1. the gap is the shortfall relative to the threshold (|value − threshold| ÷ threshold; in
+     the indicator's own unit when the threshold is 0);
+  2. the gap's band gives the base level: below the threshold's 橙 band → 黄, from the 橙 band
+     → 橙, from the 红 band → 红 (`Threshold.bands`, by default 5% and 15% of the threshold);
+  3. the trend compares the gap with last year's gap of the same unit at the same threshold:
+     it *grew* (恶化) or is *new* (新出现: met last year) when it rose by at least a quarter of
+     the 橙 band, *shrank* (好转) when it fell by at least that much, else it is *stable*
+     (持平); with no value last year the trend is unknown (无上年数据);
+  4. a growing or new gap raises the level one step (黄 → 橙 → 红), a shrinking gap lowers it
+     one step (红 → 橙 → 黄); stable or unknown keeps it. A small stable gap stays 黄.
+
+  Worked example (default bands 5%/15%, threshold ≥ 7.5 m²): 7.2 is a 4% gap → 黄; 6.6 a 12%
+  gap → 橙; 6.0 a 20% gap → 红. If 6.6 was 7.1 last year (5.3%), the gap grew by 6.7 points
+  ≥ 1.25 → 红; if it was 6.0 (20%), it shrank → 黄.
 * **trend** — at county and 学段×county grains, a value moved the wrong way since the previous
   school year by ≥ 10% (黄), ≥ 20% (橙), ≥ 30% (红) of the previous value.
 * **target_gap** — a plan target (plans/*.yaml) is behind the straight line from baseline to
@@ -13,7 +28,9 @@ Three rules run after every computation of the latest school year:
 One condition (rule × indicator × threshold × grain × unit × 学段) keeps one warning: it is
 opened once, updated while the condition holds, reopened if it returns after being resolved,
 and resolved by the system when a recomputation no longer finds it. People acknowledge and
-resolve warnings with a name and a note; every change is an event.
+resolve warnings with a name and a note; every change is an event. Grouping the same
+condition across units, the roll-up per school and the short list of the week are in
+`indicators.warning_triage`.
 
 The state and its events are kept in a `WarningBook`: the service's operational store, where
 people change them while the service runs (the warehouse is read-only to the service).
@@ -37,6 +54,8 @@ from edubrain.indicators.plans import Plan
 
 TREND_BANDS = (0.10, 0.20, 0.30)  # yellow, orange, red: relative worsening in a year
 TARGET_BANDS = (0.10, 0.25, 0.50)  # of the planned change still missing
+# A gap's change since last year counts as a trend from this share of its 橙 band on.
+TREND_SHARE_OF_BAND = 0.25
 STAGE_LABELS = {"primary": "小学", "junior": "初中", "senior": "高中", "": ""}
 SYSTEM = "system"
 
@@ -53,6 +72,60 @@ class Level(StrEnum):
     @property
     def rank(self) -> int:
         return {"red": 3, "orange": 2, "yellow": 1}[self.value]
+
+
+class Trend(StrEnum):
+    """How a threshold's gap moved since the previous school year (see `gap_trend`)."""
+
+    NEW = "new"
+    WORSE = "worse"
+    STABLE = "stable"
+    BETTER = "better"
+    UNKNOWN = "unknown"
+
+    @property
+    def zh(self) -> str:
+        return TREND_ZH[self.value]
+
+    @property
+    def worsening(self) -> bool:
+        return self in (Trend.NEW, Trend.WORSE)
+
+
+TREND_ZH = {
+    "new": "新出现",
+    "worse": "差距扩大",
+    "stable": "差距持平",
+    "better": "差距缩小",
+    "unknown": "无上年数据",
+    "": "",
+}
+_LEVELS_UP = (Level.YELLOW, Level.ORANGE, Level.RED)
+
+
+def gap_trend(gap: float, gap_before: float | None, orange_band: float) -> Trend:
+    """The trend of a threshold's gap: `gap_before` is last year's gap of the same unit (0 when
+    it met the threshold, None when there is no value); a change counts from a quarter of the
+    threshold's 橙 band on."""
+    if gap_before is None:
+        return Trend.UNKNOWN
+    margin = orange_band * TREND_SHARE_OF_BAND
+    if gap_before == 0:
+        return Trend.NEW if gap >= margin else Trend.STABLE
+    if gap - gap_before >= margin:
+        return Trend.WORSE
+    if gap_before - gap >= margin:
+        return Trend.BETTER
+    return Trend.STABLE
+
+
+def grade(gap: float, bands: tuple[float, float], trend: Trend) -> Level:
+    """A missed threshold's level: the gap's band (below 橙 → 黄, from 橙 → 橙, from 红 → 红),
+    one step up when the gap is new or grew, one step down when it shrank (decision 0018)."""
+    orange, red = bands
+    base = 2 if gap >= red else 1 if gap >= orange else 0
+    step = 1 if trend.worsening else -1 if trend is Trend.BETTER else 0
+    return _LEVELS_UP[max(0, min(2, base + step))]
 
 
 class Status(StrEnum):
@@ -85,6 +158,8 @@ class Condition:
     value: float
     reference: float
     message: str
+    trend: str = ""
+    gap: float | None = None
 
 
 def _level(measure: float, yellow: float, orange: float, red: float) -> Level | None:
@@ -113,6 +188,9 @@ def _condition(
     level: Level,
     reference: float,
     message: str,
+    *,
+    trend: str = "",
+    gap: float | None = None,
 ) -> Condition:
     """A rule's finding on one value row; `qualifier` tells conditions of one row apart."""
     key = "|".join((rule, *qualifier, row["grain"], row["unit_code"], row["stage"]))
@@ -129,10 +207,21 @@ def _condition(
         value=row["value"],
         reference=reference,
         message=message,
+        trend=trend,
+        gap=gap,
     )
 
 
-def threshold_conditions(rows: Iterable[dict[str, Any]]) -> list[Condition]:
+def _value_key(r: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (r["indicator_id"], r["grain"], r["unit_code"], r["stage"])
+
+
+def threshold_conditions(
+    rows: Iterable[dict[str, Any]], previous: Iterable[dict[str, Any]] = ()
+) -> list[Condition]:
+    """Every missed threshold, graded by its gap and the gap's trend against `previous` (last
+    school year's values; none: every trend unknown)."""
+    before = {_value_key(r): r["value"] for r in previous if r["value"] is not None}
     found = []
     for row in rows:
         if row["value"] is None:
@@ -142,13 +231,19 @@ def threshold_conditions(rows: Iterable[dict[str, Any]]) -> list[Condition]:
             limit = th.value_for(row["stage"] or None, row.get("urban_rural"))
             if limit is None or th.met(row["value"], limit):
                 continue
-            orange, red = th.bands
-            level = _level(th.shortfall(row["value"], limit), 0.0, orange, red) or Level.YELLOW
+            gap = th.shortfall(row["value"], limit)
+            old = before.get(_value_key(row))
+            trend = gap_trend(gap, None if old is None else th.shortfall(old, limit), th.bands[0])
+            level = grade(gap, th.bands, trend)
+            since = "" if trend is Trend.UNKNOWN else f"；较上年{trend.zh}"
             message = (
                 f"{_where(row)} {ind.name_zh} {_fmt(row['value'])}{ind.unit}，"
-                f"未达到{th.label or '要求'}（{th.op} {_fmt(limit)}；{th.source.cite()}）"
+                f"未达到{th.label or '要求'}（{th.op} {_fmt(limit)}；{th.source.cite()}）{since}"
             )
-            found.append(_condition("threshold", (ind.id, str(n)), row, level, limit, message))
+            key = (ind.id, str(n))
+            found.append(
+                _condition("threshold", key, row, level, limit, message, trend=trend, gap=gap)
+            )
     return found
 
 
@@ -176,7 +271,11 @@ def trend_conditions(
             f"{_where(row)} {ind.name_zh} 由 {_fmt(old['value'])} ({old['school_year']}) "
             f"变为 {_fmt(row['value'])}{ind.unit} ({row['school_year']})，恶化 {worse:.0%}"
         )
-        found.append(_condition("trend", (ind.id,), row, level, old["value"], message))
+        found.append(
+            _condition(
+                "trend", (ind.id,), row, level, old["value"], message, trend=Trend.WORSE, gap=worse
+            )
+        )
     return found
 
 
@@ -201,10 +300,12 @@ def target_conditions(rows: Iterable[dict[str, Any]], plans: Sequence[Plan]) -> 
                     f"{_where(row)} {ind.name_zh} {_fmt(row['value'])}{ind.unit}，"
                     f"落后于规划进度 {_fmt(expected)}（{target.baseline_year} 基线 "
                     f"{_fmt(target.baseline)} → {target.target_year} 目标 "
-                    f"{_fmt(target.target)}；{target.document} [plan]）"
+                    f"{_fmt(target.target)}；{target.document}〔本局规划〕）"
                 )
                 key = (plan.id, ind.id)
-                found.append(_condition("target_gap", key, row, level, expected, message))
+                found.append(
+                    _condition("target_gap", key, row, level, expected, message, gap=behind)
+                )
     return found
 
 
@@ -235,6 +336,8 @@ STATE_SCHEMA = pa.schema(
         pa.field("resolved_by", pa.string()),
         pa.field("resolved_at", pa.timestamp("us")),
         pa.field("resolve_note", pa.string()),
+        pa.field("trend", pa.string()),
+        pa.field("gap", pa.float64()),
     ]
 )
 EVENT_SCHEMA = pa.schema(
@@ -276,6 +379,8 @@ class IndicatorWarning:
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     resolve_note: str | None = None
+    trend: str = ""
+    gap: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in STATE_SCHEMA.names}
@@ -372,7 +477,7 @@ class WarningStore:
             fresh: dict[str, Any] = {
                 "level": c.level.value, "message": c.message, "value": c.value,
                 "reference": c.reference, "school_year": c.school_year,
-                "unit_name": c.unit_name, "updated_at": now,
+                "unit_name": c.unit_name, "updated_at": now, "trend": c.trend, "gap": c.gap,
             }  # fmt: skip
             if old is None:
                 w = IndicatorWarning(
@@ -390,7 +495,12 @@ class WarningStore:
                 )  # fmt: skip
                 result.reopened += 1
                 result.events.append(_event(w, now, "reopened", SYSTEM, ""))
-            elif old.level != c.level.value or old.value != c.value:
+            elif (old.level, old.value, old.trend, old.gap) != (
+                c.level.value,
+                c.value,
+                c.trend,
+                c.gap,
+            ):
                 w = replace(old, **fresh)
                 result.updated += 1
                 result.events.append(_event(w, now, "updated", SYSTEM, f"was {old.level}"))

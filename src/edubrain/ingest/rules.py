@@ -71,6 +71,7 @@ def date_format_hint(formats: list[str] | None) -> str:
         spelled = fmt
         for code, word in _STRFTIME_PARTS.items():
             spelled = spelled.replace(code, word)
+        spelled = spelled.replace("日T时", "日 时")  # ISO's date-time joint; the example shows it
         plain = "%" not in spelled and not any(ch in fmt for ch in "年月日时分秒")
         if plain and any(ch in fmt for ch in "-/. :"):
             hints.append(f"{spelled}（如 {example}）")

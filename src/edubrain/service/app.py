@@ -30,7 +30,7 @@ from edubrain.service.body_limit import BodyLimitMiddleware
 from edubrain.service.deps import Services, new_request_id, utc_now
 from edubrain.service.jobs import JobsInService
 from edubrain.service.reads import WarehouseReader
-from edubrain.service.routes import audit, auth, exports, indicators, jobs, operations
+from edubrain.service.routes import audit, auth, exports, indicators, jobs, operations, search
 from edubrain.service.sealed_refs import SealedRefs
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
@@ -198,7 +198,7 @@ def create_api(
     for domain in installed.modules():
         if domain.routes is not None:
             app.include_router(domain.routes(), prefix=API_PREFIX)
-    for module in (indicators, operations, jobs, exports, audit):
+    for module in (indicators, operations, jobs, exports, audit, search):
         app.include_router(module.router, prefix=API_PREFIX)
     for install in surfaces:
         install(app)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from edubrain import installed
 from edubrain.errors import ConfigError
 from edubrain.service.auth import create_user, generate_password
-from edubrain.service.policy import Role, Scope, ScopeLevel
+from edubrain.service.policy import ROLE_LABELS, Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.warehouse import Warehouse, open_warehouse
@@ -85,7 +85,7 @@ def create_demo_accounts(settings: Settings) -> list[DemoAccount]:
                 password=password,
                 role=role,
                 scope=scopes[level],
-                display_name=f"演示 {role.value}",
+                display_name=f"演示{ROLE_LABELS[role]}",
                 now=now,
             )
             accounts.append(DemoAccount(username, password, role, scopes[level]))

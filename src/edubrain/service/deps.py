@@ -280,10 +280,13 @@ def require(permission: AnyPermission | Reading) -> Any:
     enough to run there as well.
     """
 
-    async def check(actor: ActorDep, trail: Annotated[AuditTrail, Depends(_trail)]) -> Actor:
+    async def check(
+        request: Request, actor: ActorDep, trail: Annotated[AuditTrail, Depends(_trail)]
+    ) -> Actor:
         if not allowed(actor, permission):
             trail.actor = actor
             trail.record("access", str(permission), outcome="denied")
+            request.state.denied_permission = str(permission)  # a page names it in Chinese
             raise ForbiddenError(f"your role may not {permission}")
         return actor
 

@@ -48,6 +48,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "compute": "指标计算与预警",
     "scorecard": "数据质量评分",
     "fit": "学情诊断拟合",
+    "steward": "人工审核判定生效",
 }
 JOB_STATUSES: dict[str, str] = {
     "queued": "排队中",

@@ -56,6 +56,7 @@ class Page:
     items: list[dict[str, Any]]  # as the caller may see them
     next_cursor: str | None
     keys: list[str]  # the records' keys in clear, for the audit trail
+    total: int = 0  # records in scope with these filters, on every page
 
 
 class _Kept:
@@ -368,7 +369,7 @@ class ScopedReader:
         start = int(keys.searchsorted(after, side="right")) if after is not None else 0
         chosen = keys[start : start + limit]
         if len(chosen) == 0:
-            return Page([], None, [])
+            return Page([], None, [], len(keys))
         upto = str(chosen[-1])
         more = start + limit < len(keys)
         next_cursor = self._refs.seal(f"after:{upto}") if more else None
@@ -384,7 +385,7 @@ class ScopedReader:
                 for i, record in zip(missing, self._present(actor, entity_name, rows), strict=True):
                     found[i] = record
             items = [dict(record) for record in found if record is not None]
-            return Page(items, next_cursor, keys_shown)
+            return Page(items, next_cursor, keys_shown, len(keys))
 
         def build() -> tuple[ir.Table, dict[str, ir.Scalar]]:
             wanted, params = filtered()
@@ -398,7 +399,7 @@ class ScopedReader:
         values |= {"after": after} if after is not None else {}
         rows = self._reader.prepared_rows(shape, build, values, keep=False)
         keys_shown = [str(row[key]) for row in rows]
-        return Page(self._present(actor, entity_name, rows), next_cursor, keys_shown)
+        return Page(self._present(actor, entity_name, rows), next_cursor, keys_shown, len(keys))
 
     def _after(self, cursor: str | None) -> str | None:
         # Cursors over personal records are sealed: a key must not leak through them.
@@ -420,6 +421,22 @@ class ScopedReader:
 
         rows = self._reader.prepared_rows(shape, build, {"key": key_value})
         return self._present(actor, entity_name, rows)[0] if rows else None
+
+    def matching(
+        self, actor: Actor, entity_name: str, field_name: str, text: str, limit: int
+    ) -> tuple[list[dict[str, Any]], list[str], bool]:
+        """Records in the caller's scope whose `field_name` contains `text`, in key order,
+        masked for the caller: at most `limit`, their keys, and whether there were more. The
+        caller checks that the role sees `field_name` in clear (`service.search`): a search
+        must not test values a role sees masked."""
+        key = _key_field(entity_name)
+        with self._reader.lock:
+            t = self.query(actor.scope, entity_name)
+            t = t.filter(t[field_name].contains(ibis.literal(text))).limit(limit + 1)
+        rows = self._reader.rows(t)
+        chosen = rows[:limit]
+        keys = [str(row[key]) for row in chosen]
+        return self._present(actor, entity_name, chosen), keys, len(rows) > limit
 
     def records(
         self, actor: Actor, entity_name: str, *, filters: Mapping[str, Any]

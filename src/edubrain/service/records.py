@@ -31,7 +31,7 @@ def records_page(
         record_ids=page.keys,
         query={**filters, "cursor": cursor, "limit": limit},
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {"items": page.items, "next_cursor": page.next_cursor, "total": page.total}
 
 
 def open_record(

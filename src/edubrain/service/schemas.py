@@ -311,6 +311,17 @@ class MatchWeight(BaseModel):
     weight: float = Field(description="Its match weight, log2 Bayes factor: > 0 for, < 0 against.")
 
 
+class SideField(BaseModel):
+    field: str = Field(
+        description="name, sex, birth_date, school_name, grade_code, class_no, "
+        "source, file, rows or student_number."
+    )
+    label: str = Field(description="Its Chinese label (姓名, 性别 …).")
+    left: str | None = Field(description="The left mention's value, masked for the caller.")
+    right: str | None
+    differs: bool = Field(description="The two stored values differ (computed before masking).")
+
+
 class ReviewItem(BaseModel):
     review_id: str
     mention_key_l: str = Field(description="The mention key; its 学籍号 masked for the caller.")
@@ -327,6 +338,17 @@ class ReviewItem(BaseModel):
         "(they sum, with the prior, to the pair's match weight). Levels name relations, never "
         "values.",
     )
+    fields: list[SideField] = Field(
+        default_factory=list, description="Side by side: what each mention says, masked."
+    )
+    impact: float | None = Field(
+        default=None,
+        description="The order (decision 0017): rows the decision moves × "
+        "the model's uncertainty in bits.",
+    )
+    state: str = Field(default="pending", description="pending, applying or applied.")
+    state_label: str = Field(default="待定", description="待定, 已判定·生效中 or 已生效.")
+    decision: str | None = Field(default=None, description="The decision in force, if any.")
 
 
 class ReviewPage(BaseModel):
@@ -363,6 +385,27 @@ class StewardDecisionOut(BaseModel):
     verdict: str
 
 
+class StewardUndo(Closed):
+    left: str = Field(min_length=1, max_length=200, pattern=MENTION_OR_PERSON)
+    right: str = Field(min_length=1, max_length=200, pattern=MENTION_OR_PERSON)
+    note: str = Field(default="", max_length=500)
+
+
+class StewardBulk(Closed):
+    decisions: list[StewardDecision] = Field(min_length=1, max_length=200)
+
+
+class StewardRefusal(BaseModel):
+    index: int = Field(description="The refused decision's position in the request.")
+    reason: str
+
+
+class StewardBulkOut(BaseModel):
+    recorded: list[StewardDecisionOut]
+    refused: list[StewardRefusal]
+    job_id: str | None = Field(description="The job that puts the decisions into effect.")
+
+
 class AuditRecordOut(BaseModel):
     seq: int
     occurred_at: str
@@ -383,6 +426,23 @@ class AuditRecordOut(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditRecordOut]
     next_cursor: str | None
+
+
+class SchoolHit(BaseModel):
+    school_code: str
+    name: str
+    region_code: str | None = None
+
+
+class SearchResults(BaseModel):
+    query: str
+    schools: list[SchoolHit]
+    pupils: list[dict[str, Any]] = Field(
+        description="Pupils as the caller's list shows them (masked per clearance), with `ref` "
+        "and `school_name`"
+    )
+    pupil_fields: list[str] = Field(description="The pupil fields this caller may search by")
+    more: bool = Field(description="More hits than `limit` of schools or of pupils")
 
 
 class ChainStatus(BaseModel):
@@ -502,8 +562,62 @@ class WarningOut(BaseModel):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     resolve_note: str | None = None
+    trend: str = Field(default="", description="new, worse, stable, better or unknown.")
+    gap: float | None = Field(default=None, description="Shortfall relative to the threshold.")
 
     _zone = field_validator("opened_at", "updated_at", "acknowledged_at", "resolved_at")(local_zone)
+
+
+class WarningUnitOut(BaseModel):
+    warning_id: str
+    unit_code: str
+    unit_name: str | None
+    level: str
+    status: str
+    value: float | None
+    gap: float | None = Field(description="The shortfall relative to the threshold.")
+    trend: str = Field(description="new, worse, stable, better, unknown (or empty).")
+    trend_zh: str
+    pupils: int = Field(description="Pupils affected (在校生 of the school or region).")
+
+
+class WarningGroupOut(BaseModel):
+    group_key: str = Field(description="rule|indicator|threshold|grain|学段: one condition.")
+    title: str
+    rule: str
+    indicator_id: str
+    grain: str
+    stage: str
+    level: str = Field(description="The worst unit's level.")
+    count: int
+    levels: dict[str, int]
+    pupils: int
+    worsening: int = Field(description="Units whose gap is new or grew since last year.")
+    units: list[WarningUnitOut]
+
+
+class WeekItemOut(WarningGroupOut):
+    new_or_worse: bool
+    largest_gap: float
+
+
+class SchoolWorstOut(BaseModel):
+    warning_id: str
+    indicator_id: str
+    title: str
+    message: str
+    level: str
+    trend: str
+    gap: float | None
+
+
+class SchoolRollupOut(BaseModel):
+    school_code: str
+    school_name: str
+    level: str = Field(description="The worst item's level.")
+    levels: dict[str, int]
+    total: int
+    worst: SchoolWorstOut
 
 
 class WarningPage(BaseModel):

@@ -147,6 +147,10 @@ warnings = sa.Table(
     sa.Column("resolved_by", sa.String(64), nullable=True),
     sa.Column("resolved_at", sa.DateTime, nullable=True),
     sa.Column("resolve_note", sa.String(500), nullable=True),
+    # How the gap moved since last year (new, worse, stable, better, unknown) and its size
+    # relative to the threshold (decision 0018); empty and null for older rows.
+    sa.Column("trend", sa.String(16), nullable=False, server_default=""),
+    sa.Column("gap", sa.Float, nullable=True),
 )
 
 warning_events = sa.Table(

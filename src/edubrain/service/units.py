@@ -11,6 +11,7 @@ same functions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, create_model
 
 from edubrain import installed
 from edubrain.errors import NotFoundError
+from edubrain.indicators.warning_triage import SchoolSize
 from edubrain.service.deps import Services
 from edubrain.service.policy import Actor, Directory, directory
 from edubrain.service.reads import decode_cursor, encode_cursor
@@ -180,3 +182,24 @@ def school_profile(services: Services, actor: Actor, school_code: str) -> dict[s
         t = tally.rows(reader.table(tally.entity))
         profile[tally.name] = int(reader.scalar(t.filter(t.school_code == school_code).count()))
     return profile
+
+
+def school_sizes(
+    table: Callable[[str], ir.Table], rows: Callable[[ir.Table], list[dict[str, Any]]]
+) -> dict[str, SchoolSize]:
+    """Each school's pupils as the first regional tally counts them (在校生 as the indicators
+    count them), its 学段 and region: what the warnings' triage weighs by."""
+    units = unit_registry()
+    counted = next((t for t in tallies() if t.in_regions), None)
+    schools = table(units.school_entity)
+    pupils: dict[str, int] = {}
+    if counted is not None:
+        t = counted.rows(table(counted.entity))
+        per = t.group_by("school_code").aggregate(pupils=t.count())
+        pupils = {str(r["school_code"]): int(r["pupils"]) for r in rows(per)}
+    return {
+        str(r["school_code"]): SchoolSize(
+            pupils.get(str(r["school_code"]), 0), str(r["stages"] or ""), str(r["region_code"])
+        )
+        for r in rows(schools.select("school_code", "stages", "region_code"))
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,11 @@ from edubrain.govern.golden import decide_value as _decide_value
 from edubrain.govern.linkage import Verdict
 from edubrain.govern.run import GovernSummary
 from edubrain.govern.run import govern as _govern
-from edubrain.govern.steward import REVIEW_TABLE, check_decision, verdicts_from
+from edubrain.govern.steward import verdicts_from
 from edubrain.sealing import sealer_for
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
-from edubrain.usecases.ready import require_loads, require_workspace
+from edubrain.usecases.ready import require_workspace
 from edubrain.warehouse import Warehouse, open_warehouse
 
 
@@ -37,33 +37,6 @@ def link_persons(settings: Settings, *, truth: Path | None = None) -> GovernSumm
     queue; the steward's decisions win. `truth`: a generator truth folder to evaluate against."""
     require_workspace(settings)  # no pupil mentions in it: the same one line (`govern.run`)
     return _govern(settings, verdicts=stored_verdicts(settings), truth=truth)
-
-
-def review_queue(settings: Settings, *, limit: int) -> list[dict[str, Any]]:
-    """Doubtful pairs of the last run, most probable first."""
-    require_workspace(settings)
-    with open_warehouse(settings, read_only=True) as wh:
-        require_loads(wh, settings)
-        if not wh.has_table(REVIEW_TABLE):
-            return []
-        t = wh.table(REVIEW_TABLE)
-        rows: list[dict[str, Any]] = (
-            t.order_by(t.match_probability.desc()).limit(limit).to_pyarrow().to_pylist()
-        )
-        return rows
-
-
-def decide_pair(
-    settings: Settings, left: str, right: str, verdict: str, *, by: str, note: str
-) -> tuple[str, str]:
-    """Record the steward's verdict on two mentions (or person IDs); it wins on every later
-    linkage run. Returns the two mention keys decided."""
-    with open_warehouse(settings, read_only=True) as wh:  # a person ID → one of its mentions
-        a, b = check_decision(wh, left, right, verdict, sealer_for(settings))
-    with open_store(settings) as store:
-        at = datetime.now(UTC).replace(tzinfo=None)  # the store keeps UTC
-        store.record_steward_decision(a, b, verdict, by=by, note=note, at=at)
-    return a, b
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from edubrain.service.jobs import (
 )
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
-from edubrain.usecases import compute, govern, quality
+from edubrain.usecases import compute, govern, quality, steward
 from edubrain.usecases.ingest import IngestResult, ingest
 from edubrain.usecases.progress import ByteProgress
 from edubrain.usecases.ready import require_workspace
@@ -178,6 +178,13 @@ def _fit(settings: Settings, _params: Mapping[str, Any], report: JobReport) -> d
     return {k: v for k, v in fit(settings).items() if isinstance(v, int | float | str)}
 
 
+def _steward(settings: Settings, _params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    report.note("人工审核判定生效：只重新归并受影响的人员")
+    summary = steward.apply(settings)
+    report.note(f"{summary.changed_pairs} 对判定有变化，重新归并 {summary.mentions} 条记录")
+    return {k: v for k, v in vars(summary).items() if isinstance(v, int | float | str)}
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str
@@ -196,6 +203,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("compute", _compute),
         JobKind("scorecard", _scorecard),
         JobKind("fit", _fit),
+        JobKind("steward", _steward),
     )
 }
 

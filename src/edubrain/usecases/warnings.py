@@ -1,4 +1,5 @@
-"""Warnings (预警) raised by indicator rules: list, acknowledge, resolve, history."""
+"""Warnings (预警) raised by indicator rules: list, group, roll up per school, the week's short
+list, acknowledge, resolve, history."""
 
 from __future__ import annotations
 
@@ -7,10 +8,22 @@ from datetime import datetime
 from typing import Any
 
 from edubrain.errors import ConfigError
+from edubrain.indicators.definitions import Grain
+from edubrain.indicators.warning_triage import (
+    SchoolRollup,
+    SchoolSize,
+    WarningGroup,
+    WeekItem,
+    group_warnings,
+    roll_up_schools,
+    week_list,
+)
 from edubrain.indicators.warnings import IndicatorWarning, Level, Status, WarningStore
 from edubrain.service.store import open_store
+from edubrain.service.units import school_sizes
 from edubrain.settings import Settings
 from edubrain.usecases.ready import require_workspace
+from edubrain.warehouse import open_warehouse
 
 
 def _parse(values: Sequence[str], allowed: type[Level] | type[Status], flag: str) -> list[str]:
@@ -59,3 +72,31 @@ def history(settings: Settings, warning_id: str) -> tuple[IndicatorWarning, list
     with open_store(settings) as opened:
         store = WarningStore(opened)
         return store.get(warning_id), store.events(warning_id)
+
+
+def _sizes(settings: Settings) -> dict[str, SchoolSize]:
+    with open_warehouse(settings, read_only=True) as wh:
+        return school_sizes(wh.table, lambda t: t.to_pyarrow().to_pylist())
+
+
+def _rows(settings: Settings, statuses: Sequence[str]) -> list[dict[str, Any]]:
+    return [w.as_dict() for w in list_warnings(settings, statuses=statuses)]
+
+
+def warning_groups(settings: Settings, *, statuses: Sequence[str] = ()) -> list[WarningGroup]:
+    """The same condition grouped across units (default: open and acknowledged), worst first."""
+    return group_warnings(_rows(settings, statuses), _sizes(settings))
+
+
+def school_rollup(settings: Settings, *, statuses: Sequence[str] = ()) -> list[SchoolRollup]:
+    """One line per school: its warnings by level and its worst item."""
+    return roll_up_schools(_rows(settings, statuses))
+
+
+def this_week(
+    settings: Settings, *, regions: Sequence[str] = (Grain.COUNTY.value,)
+) -> list[WeekItem]:
+    """本周待决策: the open 红/橙 conditions a leader must decide, at most 10 — of the schools
+    and of the region grains in `regions` (a county bureau's by default, not the city's)."""
+    wanted = {Grain.SCHOOL.value, Grain.STAGE_COUNTY.value, *regions}
+    return week_list(_rows(settings, []), _sizes(settings), decides=lambda r: r["grain"] in wanted)

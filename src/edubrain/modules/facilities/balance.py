@@ -39,7 +39,7 @@ BALANCE_2017 = Source(
     "numbers from secondary pages and the Hebei 具体办法; the 2017 text itself not retrieved",
 )
 CV_2017 = Source(
-    "教督〔2017〕6号 校际差异系数 小学≤0.50 初中≤0.45; formula: 教育部督导《义务教育均衡发展"
+    "教督〔2017〕6号 校际差异系数 小学≤0.50 初中≤0.45; 计算方法: 教育部督导《义务教育均衡发展"
     "差异系数计算方法及数据来源》",
     Reliability.SECONDARY,
     "enrolment-weighted formula of the 2012 method note, assumed for 2017 (annex not retrieved)",
@@ -224,6 +224,11 @@ def _cv(r: Resource) -> Indicator:
     )
 
 
+RULE_SOURCE = Source(
+    "教督〔2017〕6号: 每所学校至少6项指标达到要求，余项不低于要求的85%",
+    Reliability.SECONDARY,
+)
+
 RULE = Indicator(
     id="balance.schools_meeting_rule_share",
     family="balance",
@@ -243,13 +248,14 @@ RULE = Indicator(
         Threshold(
             ">=",
             {"*": 100},
-            Source(
-                "教督〔2017〕6号: 每所学校至少6项指标达到要求，余项不低于要求的85%",
-                Reliability.SECONDARY,
-            ),
-            tuple(Grain),
+            RULE_SOURCE,
+            tuple(g for g in Grain if g is not Grain.SCHOOL),
             "每所学校均达标",
         ),
+        # At a school the rule is pass or fail (0 or 100), so its gap says nothing of how far
+        # the school is: a school missing it is 橙 (红 when it newly misses it); how far it
+        # misses each resource is graded in that resource's own warning (decision 0018).
+        Threshold(">=", {"*": 100}, RULE_SOURCE, (Grain.SCHOOL,), "资源配置学校标准", (1.0, 2.0)),
     ),
     filters="compulsory schools with pupils and this year's facility survey",
     headline=True,

@@ -5,6 +5,7 @@ of its enrolled pupils in the 学籍 registry this school year.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import ibis
@@ -128,9 +129,12 @@ FAMILY = Family(
                    "standard size (小学 45, 初中/高中 50)", "%",
                    Ratio(classes, "over_standard", "one", 100),
                    "classes larger than the 学段's standard size ÷ all classes × 100",
+                   # Over the standard but under 56 is 偏大 (46–55), not 大班额, which has
+                   # warnings of its own (红 included): 黄 below 30% of the classes, 橙 from
+                   # 30%; 红 only when the share grows since last year (decision 0018).
                    (Threshold("<=", {"*": 0}, STANDARD_SOURCE, (Grain.SCHOOL,),
                               "所有班级不超过标准班额",
-                              bands=(10, 30)),)),
+                              bands=(30, math.inf)),)),
     ),
     (BAND_SOURCE,),
     order=2,

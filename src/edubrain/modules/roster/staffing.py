@@ -38,7 +38,7 @@ STAFFING_STANDARD = {
 }
 STAFFING_SOURCE = Source(
     "中小学教职工编制标准: 国办发〔2001〕74号, 城乡统一 2014 (中央编办发〔2014〕72号): "
-    "高中 1:12.5, 初中 1:13.5, 小学 1:19 for 城市, 县镇 and 农村",
+    "高中 1:12.5, 初中 1:13.5, 小学 1:19（城市、县镇、农村统一）",
     Reliability.SECONDARY,
     "the 2014 document's title and number were not found in any retrieved page (U); "
     "provinces may add 附加编制, not covered",
@@ -144,8 +144,7 @@ FAMILY = Family(
                     "<=",
                     {"*": 0},
                     Source(
-                        "国家课程方案: every subject of the timetable taught by a teacher of "
-                        "that subject (开齐开足)",
+                        "国家课程方案: 开齐开足，每门学科均由本学科专任教师任教",
                         Reliability.UNVERIFIED,
                         "edubrain's reading; no numeric rule in the reference file",
                     ),

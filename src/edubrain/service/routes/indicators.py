@@ -19,7 +19,13 @@ from edubrain.errors import ForbiddenError, NotFoundError
 from edubrain.indicators.catalogue import indicator, indicators
 from edubrain.indicators.definitions import Indicator
 from edubrain.indicators.saved_values import VALUES_TABLE, latest_of
-from edubrain.indicators.warnings import Level, WarningStore
+from edubrain.indicators.warning_triage import (
+    SchoolSize,
+    group_warnings,
+    roll_up_schools,
+    week_list,
+)
+from edubrain.indicators.warnings import Level, Status, WarningStore
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.policy import (
     Actor,
@@ -33,13 +39,17 @@ from edubrain.service.schemas import (
     IndicatorOut,
     IndicatorValueOut,
     IndicatorValuePage,
+    SchoolRollupOut,
     WarningEventOut,
+    WarningGroupOut,
     WarningNote,
     WarningOut,
     WarningPage,
+    WeekItemOut,
     as_json,
     local_zone,
 )
+from edubrain.service.units import school_sizes
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -257,6 +267,67 @@ def list_warnings(
         "items": [{c: r[c] for c in _WARNING_COLUMNS} for r in rows[:limit]],
         "next_cursor": encode_cursor(rows[limit - 1]["severity_key"]) if more else None,
     }
+
+
+UNRESOLVED = (Status.OPEN.value, Status.ACKNOWLEDGED.value)
+
+
+def warnings_to_weigh(
+    services: Services, actor: Actor, status: str | None = None
+) -> list[dict[str, Any]]:
+    """The caller's warnings of one status (default: open and acknowledged), every column."""
+    rows = services.store.warnings_in_scope(
+        units_in_scope(actor.scope, services.reader.region_of_school()),
+        filters={},
+        severity=_SEVERITY,
+    )
+    wanted = (status,) if status else UNRESOLVED
+    return [r for r in rows if r["status"] in wanted]
+
+
+def sizes_of_schools(services: Services) -> dict[str, SchoolSize]:
+    reader = services.reader
+    return school_sizes(reader.table, reader.rows)
+
+
+@router.get("/warnings/groups", response_model=list[WarningGroupOut])
+def warning_groups(
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.WARNINGS_READ)],
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+) -> list[dict[str, Any]]:
+    """The same condition (rule × indicator × threshold × 学段) grouped across the units in the
+    caller's scope, worst first; default the open and acknowledged warnings."""
+    rows = warnings_to_weigh(services, actor, status_)
+    return [g.as_dict() for g in group_warnings(rows, sizes_of_schools(services))]
+
+
+@router.get("/warnings/schools", response_model=list[SchoolRollupOut])
+def warning_schools(
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.WARNINGS_READ)],
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+) -> list[dict[str, Any]]:
+    """One line per school in scope with warnings: counts by level and its worst item."""
+    return [s.as_dict() for s in roll_up_schools(warnings_to_weigh(services, actor, status_))]
+
+
+@router.get("/warnings/this-week", response_model=list[WeekItemOut])
+def warnings_this_week(
+    services: ServicesDep,
+    actor: Annotated[Actor, require(Permission.WARNINGS_READ)],
+) -> list[dict[str, Any]]:
+    """本周待决策: at most 10 conditions a leader must decide — open 红/橙 warnings of units the
+    caller can act on, one item per condition, ordered by level, new or worsening, pupils
+    affected and gap (decision 0018)."""
+    rows = warnings_to_weigh(services, actor)
+    acting = units_to_act_on(actor.scope, services.reader.region_of_school())
+    items = week_list(
+        rows,
+        sizes_of_schools(services),
+        decides=lambda r: acting.covers(r["grain"], r["unit_code"]),
+    )
+    return [i.as_dict() for i in items]
 
 
 def _warning_to_act_on(services: Services, actor: Actor, warning_id: str) -> None:

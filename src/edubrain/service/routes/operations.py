@@ -19,7 +19,13 @@ from edubrain.errors import NotFoundError, UnknownEntityError
 from edubrain.govern.identity import PERSON_MENTION_TABLE
 from edubrain.govern.quality import UNKNOWN_SCHOOL, RuleContext
 from edubrain.govern.scorecard import ScoreRow, rollup, scorecard
-from edubrain.govern.steward import REVIEW_TABLE, StewardError, is_mention_key
+from edubrain.govern.steward import (
+    APPLIED_TABLE,
+    REVIEW_TABLE,
+    UNDO,
+    StewardError,
+    is_mention_key,
+)
 from edubrain.ingest.quarantine import reason_name
 from edubrain.ingest.quarantine_views import (
     OPEN,
@@ -35,7 +41,9 @@ from edubrain.ingest.quarantine_views import (
 )
 from edubrain.ingest.returned import SHEET as RETURNED_SHEET
 from edubrain.ingest.returned import row_ref
+from edubrain.service import jobs as service_jobs
 from edubrain.service import spreadsheet
+from edubrain.service import steward_queue as steward_usecase
 from edubrain.service.deps import Services, ServicesDep, Trail, require
 from edubrain.service.masking import mask_free_text, quarantine_cells, quarantine_row
 from edubrain.service.policy import (
@@ -52,10 +60,13 @@ from edubrain.service.schemas import (
     QuarantinePage,
     QuarantineSummary,
     ReviewPage,
+    StewardBulk,
+    StewardBulkOut,
     StewardDecision,
     StewardDecisionOut,
+    StewardUndo,
 )
-from edubrain.standard.entities import DataClass
+from edubrain.standard.entities import DataClass, unit_registry
 from edubrain.standard.entities import entity as standard_entity
 from edubrain.warehouse import LOADS_TABLE, QUARANTINE_TABLE
 
@@ -291,6 +302,17 @@ def get_quality(
     return [row.as_dict() for row in rollup(mine, list(dict.fromkeys(by)))]
 
 
+def _review_rows(services: Services, actor: Actor) -> list[dict[str, Any]]:
+    """The caller's pairs, still asked and decided, with their states (`usecases.steward`)."""
+    review, applied = [], []
+    if services.reader.has_table(REVIEW_TABLE):
+        review = services.reader.rows(scoped_table(services, actor, REVIEW_TABLE))
+    if services.reader.has_table(APPLIED_TABLE):
+        applied = services.reader.rows(scoped_table(services, actor, APPLIED_TABLE))
+    units = operational_scope(actor.scope, services.reader.region_of_school())
+    return steward_usecase.with_states(review, applied, services.store.steward_decisions(units))
+
+
 @router.get("/steward/queue", response_model=ReviewPage)
 def list_review_queue(
     services: ServicesDep,
@@ -299,49 +321,112 @@ def list_review_queue(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Doubtful record-linkage pairs in the caller's scope (both mentions inside it) waiting
-    for a steward's decision (人工审核).
+    """Doubtful record-linkage pairs in the caller's scope (both mentions inside it) for a
+    steward's decision (人工审核): pairs to decide first, most impact first (rows the decision
+    moves × the model's uncertainty, decision 0017), then the decided ones; each with its
+    state (待定 / 已判定·生效中 / 已生效) and both mentions side by side (`fields`: 姓名, 性别,
+    出生日期, 学校, 年级, 班级, 来源, 来源文件, 行数, 学籍号), masked for the caller's clearance,
+    with `differs` per field. Every pair shown is audited.
 
     A mention key names its record by 学籍号: it is masked like one for the caller, and the
     pair is decided by the sealed `mention_ref_l`/`mention_ref_r` (or the person IDs)."""
-    if not services.reader.has_table(REVIEW_TABLE):
-        return {"items": [], "next_cursor": None}
-    t = scoped_table(services, actor, REVIEW_TABLE)
-    if cursor:
-        t = t.filter(t.review_id > decode_cursor(cursor))
-    rows = services.reader.rows(t.order_by(t.review_id).limit(limit + 1))
-    items = [_review_item(services, row, clearance(actor.role)) for row in rows[:limit]]
+    rows = _review_rows(services, actor)
+    offset = int(decode_cursor(cursor)) if cursor and decode_cursor(cursor).isdigit() else 0
+    page = rows[offset : offset + limit]
+    seen = clearance(actor.role)
+    schools = _school_names(services)
+    files = _files(services, actor)
+    items = [_review_item(services, row, seen, schools, files) for row in page]
     trail.record("list", "review_queue", record_ids=[r["review_id"] for r in items])
-    more = len(rows) > limit
-    return {
-        "items": items,
-        "next_cursor": encode_cursor(items[-1]["review_id"]) if more else None,
-    }
+    more = len(rows) > offset + limit
+    return {"items": items, "next_cursor": encode_cursor(str(offset + limit)) if more else None}
+
+
+def _school_names(services: Services) -> dict[str, str]:
+    reader = services.reader
+    schools = unit_registry().school_entity
+    if not reader.has_table(schools):
+        return {}
+    with reader.lock:
+        t = reader.table(schools).select("school_code", "name")
+    return {str(r["school_code"]): str(r["name"]) for r in reader.rows(t)}
+
+
+def _files(services: Services, actor: Actor) -> dict[str, str]:
+    t = scoped_table(services, actor, LOADS_TABLE).select("load_id", "file")
+    return {str(r["load_id"]): str(r["file"]) for r in services.reader.rows(t)}
 
 
 def _review_item(
-    services: ServicesDep, row: dict[str, Any], seen: frozenset[DataClass]
+    services: Services,
+    row: dict[str, Any],
+    seen: frozenset[DataClass],
+    schools: dict[str, str],
+    files: dict[str, str],
 ) -> dict[str, Any]:
     item = dict(row)
     for side in ("l", "r"):
         key = row[f"mention_key_{side}"]
         item[f"mention_ref_{side}"] = services.refs.seal(f"mention:{key}")
         item[f"mention_key_{side}"] = mask_free_text(key, seen)
+        item.pop(f"side_{side}", None)
     item["reason"] = mask_free_text(row["reason"], seen) if row["reason"] else row["reason"]
     item["match_weights"] = [
         {**w, "level": mask_free_text(w["level"], seen) if w.get("level") else ""}
         for w in row.get("match_weights") or []
     ]
+    opener = services.reader.sealer.open_text if services.reader.sealer is not None else None
+    item["fields"] = steward_usecase.side_by_side(row, seen, opener, school_names=schools,
+                                                  files=files)  # fmt: skip
     return item
 
 
-def _mention(services: ServicesDep, given: str) -> str:
+def _mention(services: Services, given: str) -> str:
     """A mention ref from the queue → its mention key; anything else as given (a person ID)."""
     opened = services.refs.open(given)
     if opened and opened.startswith("mention:"):
         return opened.removeprefix("mention:")
     sealer = services.reader.sealer  # a 学籍号 typed in clear is sealed, as the keys are stored
     return sealer.seal_text(given) if sealer is not None else given
+
+
+def _decide(
+    services: Services, trail: Trail, actor: Actor, decisions: list[steward_usecase.Decision]
+) -> tuple[steward_usecase.BulkOutcome, str | None]:
+    """Record each decision on its own (`usecases.steward.decide_many`), audit each, and queue
+    the job that puts them into effect."""
+    unit = services.unit_of(actor.scope)
+    outcome = steward_usecase.decide_many(
+        services.store,
+        decisions,
+        lambda ref: _mention_in_scope(services, actor, _mention(services, ref)),
+        by=actor.username,
+        at=services.clock().replace(tzinfo=None),
+        unit=unit,
+    )
+    for done in outcome.recorded:
+        trail.record("undo" if done["verdict"] == UNDO else "decide", "steward_decision",
+                     record_ids=[done["mention_key_l"], done["mention_key_r"]],
+                     query={"verdict": done["verdict"]})  # fmt: skip
+    for refused in outcome.refused:
+        trail.record("decide", "steward_decision", outcome="refused",
+                     query={"index": refused["index"], "reason": refused["reason"]})  # fmt: skip
+    job_id = None
+    if outcome.recorded:
+        job = service_jobs.queue_job(
+            services.store, "steward", by=actor.username, unit_school=unit[0], unit_region=unit[1]
+        )
+        job_id = str(job["job_id"])
+        service_jobs.start_runner(services.settings)
+    return outcome, job_id
+
+
+def _shown(done: dict[str, Any], seen: frozenset[DataClass]) -> dict[str, Any]:
+    return {
+        "mention_key_l": mask_free_text(done["mention_key_l"], seen),
+        "mention_key_r": mask_free_text(done["mention_key_r"], seen),
+        "verdict": done["verdict"],
+    }
 
 
 @router.post("/steward/decisions", response_model=StewardDecisionOut, status_code=201)
@@ -352,37 +437,57 @@ def post_decision(
     actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
 ) -> dict[str, Any]:
     """Decide whether two mentions (or persons, by one of their mentions) in your scope are the
-    same pupil; applied on every later linkage run. A mention or person not in your scope is
-    a 404, like one that does not exist."""
-    left, right = (
-        _mention_in_scope(services, actor, _mention(services, body.left)),
-        _mention_in_scope(services, actor, _mention(services, body.right)),
-    )
-    if left is None or right is None:
-        trail.record("decide", "steward_decision", outcome="not_found")
+    same pupil; the `steward` job puts it into effect at once (the persons it touches are
+    re-resolved, decision 0017) and every later linkage run applies it. A mention or person not
+    in your scope is a 404, like one that does not exist."""
+    outcome, _ = _decide(services, trail, actor,
+                         [steward_usecase.Decision(body.left, body.right, body.verdict,
+                                                   body.note)])  # fmt: skip
+    if outcome.refused:
+        reason = outcome.refused[0]["reason"]
+        if reason == steward_usecase.SAME_MENTION:
+            raise StewardError(f"{body.left} and {body.right} are the same mention")
         raise NotFoundError("no such mention or person in your scope")
-    if left == right:
-        raise StewardError(f"{body.left} and {body.right} are the same mention")
-    unit_school, unit_region = services.unit_of(actor.scope)
-    services.store.record_steward_decision(
-        left,
-        right,
-        body.verdict,
-        by=actor.username,
-        note=body.note,
-        at=services.clock().replace(tzinfo=None),
-        unit_school=unit_school,
-        unit_region=unit_region,
-    )
-    trail.record(
-        "decide", "steward_decision", record_ids=[left, right], query={"verdict": body.verdict}
-    )
+    return _shown(outcome.recorded[0], clearance(actor.role))
+
+
+@router.post("/steward/decisions/bulk", response_model=StewardBulkOut, status_code=200)
+def post_decisions(
+    body: StewardBulk,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
+) -> dict[str, Any]:
+    """Several decisions in one request, each checked and audited on its own: one that names
+    no mention in your scope (or one mention twice) is refused with its position and reason,
+    the others are recorded — not all or nothing. One job puts them into effect."""
+    decisions = [steward_usecase.Decision(d.left, d.right, d.verdict, d.note)
+                 for d in body.decisions]  # fmt: skip
+    outcome, job_id = _decide(services, trail, actor, decisions)
     seen = clearance(actor.role)
-    return {
-        "mention_key_l": mask_free_text(left, seen),
-        "mention_key_r": mask_free_text(right, seen),
-        "verdict": body.verdict,
-    }
+    return {"recorded": [_shown(d, seen) for d in outcome.recorded],
+            "refused": outcome.refused, "job_id": job_id}  # fmt: skip
+
+
+@router.post("/steward/decisions/undo", response_model=StewardDecisionOut, status_code=201)
+def post_undo(
+    body: StewardUndo,
+    services: ServicesDep,
+    trail: Trail,
+    actor: Annotated[Actor, require(Permission.STEWARD_DECIDE)],
+) -> dict[str, Any]:
+    """Withdraw the newest decision still in force on a pair (or, right after an undo, restore
+    what it withdrew): appended as an `undo` event, never deleted; the pair returns to the
+    queue and the `steward` job re-resolves it. 404 outside your scope; 400 when the pair has
+    no decision to undo."""
+    undo = steward_usecase.Decision(body.left, body.right, UNDO, body.note)
+    outcome, _ = _decide(services, trail, actor, [undo])
+    if outcome.refused:
+        reason = outcome.refused[0]["reason"]
+        if reason == steward_usecase.NOT_IN_SCOPE:
+            raise NotFoundError("no such mention or person in your scope")
+        raise StewardError(reason)
+    return _shown(outcome.recorded[0], clearance(actor.role))
 
 
 def _mention_in_scope(services: Services, actor: Actor, ref: str) -> str | None:
