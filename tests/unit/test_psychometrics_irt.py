@@ -109,6 +109,15 @@ def test_rasch_eap_depends_only_on_the_total_score() -> None:
     assert np.all((fit.abilities.posterior_sd > 0) & (fit.abilities.posterior_sd < 1))
 
 
+def test_integer_responses_give_the_same_fit_as_floats() -> None:
+    data = lsat()
+    as_float = calibrate(data, "2pl")
+    as_int = calibrate(data.astype(np.int8), "2pl")
+    assert np.array_equal(as_float.a, as_int.a)
+    scored = estimate_abilities(as_float, data.astype(np.int8))
+    assert np.array_equal(scored.eap, as_float.abilities.eap)
+
+
 def test_a_pupil_with_no_response_gets_the_prior() -> None:
     fit = calibrate(lsat(), "2pl")
     scored = estimate_abilities(fit, np.full((1, 5), np.nan))

@@ -572,12 +572,12 @@ def estimate_abilities(calibration: IrtCalibration, responses: ArrayLike) -> Abi
 
     A pupil with no response gets the prior: 0 with SD 1.
     """
-    data = np.asarray(responses, dtype=np.float64)
-    if data.ndim != 2 or data.shape[1] != calibration.a.shape[0]:
+    shape = np.shape(responses)
+    if len(shape) != 2 or shape[1] != calibration.a.shape[0]:
         raise IrtInputError(
-            f"responses must be pupils × {calibration.a.shape[0]} items, got shape {data.shape}"
+            f"responses must be pupils × {calibration.a.shape[0]} items, got shape {shape}"
         )
-    patterns = _encode(data, calibration.model, None, calibration.categories)
+    patterns = _encode(responses, calibration.model, None, calibration.categories)
     _, eap, sd = _e_step(
         patterns, calibration.a, calibration.intercepts, calibration.quadrature, True
     )
