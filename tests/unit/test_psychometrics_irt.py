@@ -219,8 +219,14 @@ def test_bad_scores_are_refused_with_a_clear_kind() -> None:
         calibrate(lsat(), "3pl")  # type: ignore[arg-type]
 
 
+def test_a_paper_taken_by_too_few_pupils_is_refused() -> None:
+    data = lsat()[[0, 40, 400, 900, 999, 300, 500, 20, 60, 700]]  # 10 pupils, 5 items
+    with pytest.raises(IrtInputError, match="too few pupils for an IRT 2pl calibration"):
+        calibrate(data, "2pl")  # 10 parameters need 50 pupils
+
+
 def test_a_graded_item_skipping_a_score_is_refused() -> None:
-    scores = np.tile(np.array([[0.0, 1.0], [1.0, 0.0], [3.0, 2.0], [0.0, 1.0]]), (10, 1))
+    scores = np.tile(np.array([[0.0, 1.0], [1.0, 0.0], [3.0, 2.0], [0.0, 1.0]]), (20, 1))
     with pytest.raises(IrtInputError, match=r"item 1 never scores \[2\]"):
         calibrate(scores, "grm")
 

@@ -39,7 +39,7 @@ MAX_CATEGORIES = 100
 BLOCK_ROWS = 1 << 15  # pupils (patterns) per E-step block
 SINGLE_PRECISION_ROWS = 20_000  # distinct patterns from which the E-step runs in float32
 LARGEST_SLOPE = 50.0  # beyond it an item's estimates are diverging, not converging
-MIN_PUPILS = 2
+MIN_PUPILS_PER_PARAMETER = 5  # fewer pupils than this per item parameter: too few for a model
 
 
 @dataclass(frozen=True)
@@ -508,8 +508,14 @@ def calibrate(
     if not tolerance > 0 or max_iterations < 1:
         raise IrtInputError("tolerance must be positive and max_iterations at least 1")
     patterns = _encode(responses, model, weights, None)
-    if float(patterns.counts.sum()) < MIN_PUPILS:
-        raise IrtInputError(f"a calibration needs at least {MIN_PUPILS} pupils")
+    slopes = {"rasch": 0, "1pl": 1}.get(model, int(patterns.categories.size))
+    parameters = slopes + int(np.sum(patterns.categories - 1))
+    needed = MIN_PUPILS_PER_PARAMETER * parameters
+    if float(patterns.counts.sum()) < needed:
+        raise IrtInputError(
+            f"too few pupils for an IRT {model} calibration: {patterns.counts.sum():g} pupils "
+            f"for {parameters} item parameters (at least {needed})"
+        )
     grid = Quadrature.build(quadrature_points, quadrature)
     a, d = _starting_values(model, patterns)
     change = np.inf
@@ -535,8 +541,6 @@ def calibrate(
     final, eap, sd = _e_step(patterns, a, d, grid, posterior_moments=True)
     with np.errstate(invalid="ignore"):
         b = -d / a[:, None]
-    slopes = {"rasch": 0, "1pl": 1}.get(model, int(a.shape[0]))
-    free = slopes + int(np.sum(~np.isnan(d)))
     return IrtCalibration(
         model=model,
         a=a,
@@ -544,7 +548,7 @@ def calibrate(
         intercepts=d,
         categories=patterns.categories,
         log_likelihood=final.log_likelihood,
-        free_parameters=free,
+        free_parameters=parameters,
         pupils=float(patterns.counts.sum()),
         convergence=Convergence(converged, iterations, change, tolerance),
         quadrature=grid,
