@@ -171,6 +171,15 @@ class DiagnosisInputError(InvalidInputError):
     """A response log, knowledge graph or model file for 学情诊断 is malformed."""
 
 
+class IrtInputError(InvalidInputError):
+    """Responses, item parameters or anchors an IRT calibration or scale linking cannot use:
+    an item every pupil got right (or wrong), a score that is not a category, too few anchors."""
+
+
+class IrtNotConvergedError(IrtInputError):
+    """An IRT calibration or a linking criterion did not converge (iterations, largest change)."""
+
+
 class ValueAddedInputError(InvalidInputError):
     """Arrays handed to a value-added model are unusable (lengths differ, values missing,
     too few groups, a covariate with no variation, ...)."""
