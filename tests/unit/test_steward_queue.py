@@ -170,6 +170,7 @@ def test_fields_that_differ_are_flagged() -> None:
     differs = {name for name, f in fields.items() if f["differs"]}
     assert differs == {"name", "class_no", "source", "rows", "student_number"}
     assert (fields["sex"]["left"], fields["source"]["right"]) == ("男", "作业提交")
+    assert fields["grade_code"]["left"] == "小学三年级"  # code 13 by its name in the code table
 
 
 def test_the_sides_are_masked_per_clearance() -> None:

@@ -35,6 +35,7 @@ from edubrain.govern.steward import (
 )
 from edubrain.service.masking import present
 from edubrain.service.store import Store
+from edubrain.standard.codes import code_tables
 from edubrain.standard.entities import DataClass, entity, person_registry
 
 PENDING, APPLYING, APPLIED = "pending", "applying", "applied"
@@ -127,7 +128,7 @@ def side_by_side(
                     "sex": SEX_LABELS.get(str(shown.get("sex")), shown.get("sex")),
                     "birth_date": shown.get("birth_date"),
                     "school_name": (school_names or {}).get(str(school), school),
-                    "grade_code": shown.get("grade_code"),
+                    "grade_code": _grade_name(shown.get("grade_code")),
                     "class_no": shown.get("class_no"),
                     "source": _source_label(source),
                     "file": _file_name((files or {}).get(str(raw.get("load_id")))),
@@ -150,6 +151,13 @@ def side_by_side(
             }
         )
     return out
+
+
+def _grade_name(code: Any) -> Any:
+    """A grade code by its name in the national code table (21 → 初中一年级)."""
+    if code is None:
+        return None
+    return code_tables()["grade"].codes.get(str(code), code)
 
 
 def _source_label(entity_name: str | None) -> str | None:
