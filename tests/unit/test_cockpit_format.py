@@ -115,3 +115,16 @@ def test_a_zh_page_shows_the_chinese_part_of_a_message_for_both_languages() -> N
     assert chinese_part("日期无效（如 2019-04-30）") == "日期无效（如 2019-04-30）"  # no gloss
     assert chinese_part("only English") == "only English"  # nothing Chinese to keep
     assert chinese_part(None) == ""
+
+
+def test_warning_history_reads_in_chinese() -> None:
+    from edubrain.cockpit.labels import warning_actor, warning_event, warning_note
+
+    assert [warning_event(e) for e in ("opened", "auto_resolved", "acknowledged")] == [
+        "开启",
+        "重算后自动解除",
+        "认领",
+    ]
+    assert warning_actor("system") == "系统" and warning_actor("王老师") == "王老师"
+    assert warning_note("was red") == "原为红色" and warning_note("已核实") == "已核实"
+    assert warning_event("opened", "en") == "opened" and warning_note("was red", "en") == "was red"

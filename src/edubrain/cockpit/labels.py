@@ -179,10 +179,14 @@ def scope_label(services: Services, scope: Scope, role: Role) -> str:
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+_UNITS = re.compile(r"(?<![A-Za-z])(?:KB|MB|GB)(?![A-Za-z])")
+
+
 def is_chinese_message(text: str) -> bool:
-    """A message written for people in Chinese (no Latin word in it): shown on a zh page as it
-    is; an English one is replaced by the page's Chinese words for its kind."""
-    return bool(text) and not _LATIN.search(text)
+    """A message written for people in Chinese (no Latin word in it but a unit of size): shown
+    on a zh page as it is; an English one is replaced by the page's Chinese words for its
+    kind."""
+    return bool(text) and not _LATIN.search(_UNITS.sub("", text))
 
 
 _ENGLISH_TAIL = re.compile(r"\s*\((?=[a-z`'])(?:[^()]|\([^()]*\))*\)\s*$")
@@ -196,6 +200,37 @@ def chinese_part(text: str | None) -> str:
         return ""
     shorter = _ENGLISH_TAIL.sub("", text)
     return shorter if shorter and not is_chinese_message(text) else text
+
+
+# What happened to a warning (indicators.warnings events) and who did it when no person did.
+WARNING_EVENT_ZH: dict[str, str] = {
+    "opened": "开启",
+    "reopened": "重新开启",
+    "updated": "级别变化",
+    "auto_resolved": "重算后自动解除",
+    "acknowledged": "认领",
+    "resolved": "解决",
+}
+_LEVEL_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
+
+
+def warning_event(event: str, lang: str = "zh") -> str:
+    """A warning event's name on the page (an unknown one as it is)."""
+    return WARNING_EVENT_ZH.get(event, event) if lang == "zh" else event.replace("_", " ")
+
+
+def warning_actor(who: str, lang: str = "zh") -> str:
+    """Who: a person's name as it is; the system's recomputation as 系统."""
+    return ("系统" if lang == "zh" else "system") if who == "system" else who
+
+
+def warning_note(note: str | None, lang: str = "zh") -> str:
+    """A note as written; the system's `was <level>` as 原为红色."""
+    if not note:
+        return ""
+    if lang == "zh" and note.startswith("was ") and note[4:] in _LEVEL_ZH:
+        return f"原为{_LEVEL_ZH[note[4:]]}"
+    return note
 
 
 # Why record linkage asks a person (govern.linkage, govern.steward).

@@ -151,8 +151,9 @@ def _error_message(request: Request, problem: problems.Problem) -> str:
         return f"您的角色无权{labels.permission_label(denied)}"
     if problem.status == status.HTTP_404_NOT_FOUND and request.scope.get("endpoint") is None:
         return PAGE_NOT_FOUND
-    if labels.is_chinese_message(problem.detail):
-        return problem.detail
+    said = labels.chinese_part(problem.detail)
+    if labels.is_chinese_message(said):
+        return said
     return ERROR_MESSAGES.get(problem.status, "出错了，请稍后再试")
 
 

@@ -22,7 +22,7 @@ CONTENT_TOO_LARGE = 413
 def too_large(limit_mb: int) -> HTTPException:
     return HTTPException(
         CONTENT_TOO_LARGE,
-        detail=f"上传内容超过 {limit_mb} MB 的上限（设置 EDUBRAIN_UPLOAD_MAX_MB），未接收",
+        detail=f"上传内容超过 {limit_mb} MB 的上限，未接收 (the limit is EDUBRAIN_UPLOAD_MAX_MB)",
     )
 
 

@@ -27,7 +27,7 @@ from edubrain.service.steward_queue import (
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
 from edubrain.standard.entities import DataClass, unit_registry
-from edubrain.usecases.ready import require_workspace
+from edubrain.usecases.ready import require_loads, require_workspace
 from edubrain.warehouse import LOADS_TABLE, open_warehouse
 
 __all__ = ["BulkOutcome", "Decision", "apply", "decide", "queue"]
@@ -41,6 +41,7 @@ def queue(settings: Settings, *, limit: int) -> list[dict[str, Any]]:
     clear (the CLI is the operator's, on the machine that holds the key)."""
     require_workspace(settings)
     with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
         review = wh.to_arrow(REVIEW_TABLE).to_pylist() if wh.has_table(REVIEW_TABLE) else []
         applied = wh.to_arrow(APPLIED_TABLE).to_pylist() if wh.has_table(APPLIED_TABLE) else []
         files, schools = {}, {}
