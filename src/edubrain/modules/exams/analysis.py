@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +65,8 @@ class Paper:
     knowledge_points: tuple[tuple[str, ...], ...]
     students: tuple[str, ...]
     scores: NDArray[np.float64]
+    # the knowledge points' names, where the warehouse knows them (else the code is shown)
+    point_names: Mapping[str, str] = field(default_factory=dict)
 
     def totals(self) -> NDArray[np.float64]:
         return np.asarray(self.scores.sum(axis=1), dtype=np.float64)
@@ -80,6 +82,7 @@ class Paper:
             self.knowledge_points,
             tuple(s for s, k in zip(self.students, keep, strict=True) if k),
             self.scores[keep],
+            self.point_names,
         )
 
 
@@ -183,7 +186,7 @@ def score_report(paper: Paper) -> ScoreReport:
         good_rate=_share(totals >= GOOD * full - 1e-9),
         pass_rate=_share(totals >= PASS * full - 1e-9),
         bands=bands,
-        by_knowledge_point=_subscores(paper, _knowledge_groups(paper), dict[str, str]()),
+        by_knowledge_point=_subscores(paper, _knowledge_groups(paper), paper.point_names),
         by_item_type=_subscores(paper, _type_groups(paper), ITEM_TYPE_LABELS),
         notices=tuple(notices),
     )
@@ -286,7 +289,7 @@ def _type_groups(paper: Paper) -> dict[str, list[int]]:
 
 
 def _subscores(
-    paper: Paper, groups: dict[str, list[int]], labels: dict[str, str]
+    paper: Paper, groups: dict[str, list[int]], labels: Mapping[str, str]
 ) -> tuple[Subscore, ...]:
     out = []
     for key, columns in groups.items():

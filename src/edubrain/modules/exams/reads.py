@@ -9,7 +9,7 @@ place among all the exam's takers (a 统考's population), which is never shown 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -22,12 +22,13 @@ from edubrain.modules.exams.analysis import (
     rank_band,
     score_report,
 )
-from edubrain.service.deps import AuditTrail, Services
 from edubrain.service.masking import in_clear
-from edubrain.service.policy import Actor, clearance, scope_predicate
+from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
+from edubrain.service.reads import WarehouseReader
 from edubrain.standard.entities import DataClass
 
 SCORE_CLASS = DataClass.SENSITIVE
+POINT_TABLE = "knowledge_point"
 
 
 class ExamNotFoundError(NotFoundError):
@@ -38,19 +39,18 @@ def scores_in_clear(actor: Actor) -> bool:
     return in_clear(SCORE_CLASS, clearance(actor.role))
 
 
-def exams_in_scope(services: Services, trail: AuditTrail, actor: Actor) -> list[dict[str, Any]]:
-    """The exams with item scores of pupils in the caller's scope, newest first."""
-    reader = services.reader
+def exams_in_scope(reader: WarehouseReader, scope: Scope | None) -> list[dict[str, Any]]:
+    """The exams with item scores of pupils in the scope (None: the operator's whole
+    warehouse, for the CLI), newest first."""
     if not (reader.has_table("exam") and reader.has_table("item_score")):
         return []
     with reader.lock:
         s = reader.table("item_score")
-        s = s.filter(scope_predicate(actor.scope, "item_score", s, reader))
+        if scope is not None:
+            s = s.filter(scope_predicate(scope, "item_score", s, reader))
         taken = s.group_by("exam_id").aggregate(pupils=s.student_number.nunique())
         e = reader.table("exam")
         expr = e.inner_join(taken, "exam_id").order_by([e.exam_date.desc(), e.exam_id])
-    rows = reader.rows(expr)
-    trail.record("list", "exam", query={"count": len(rows)})
     return [
         {
             "exam_id": r["exam_id"],
@@ -61,13 +61,13 @@ def exams_in_scope(services: Services, trail: AuditTrail, actor: Actor) -> list[
             "max_score": float(r["max_score"]),
             "pupils": int(r["pupils"]),
         }
-        for r in rows
+        for r in reader.rows(expr)
     ]
 
 
 def scoped_paper(
-    services: Services,
-    actor: Actor,
+    reader: WarehouseReader,
+    scope: Scope | None,
     exam_id: str,
     *,
     school_code: str | None = None,
@@ -77,7 +77,6 @@ def scoped_paper(
 ) -> tuple[dict[str, Any], Paper]:
     """The exam and its score matrix for the pupils in scope (or, `whole_exam`, all takers —
     only for the rank band, never shown), narrowed to a school, a class or one pupil."""
-    reader = services.reader
     if not (reader.has_table("exam") and reader.has_table("item_score")):
         raise ExamNotFoundError(f"no exam {exam_id}")
     with reader.lock:
@@ -87,8 +86,8 @@ def scoped_paper(
         items_expr = it.filter(it.exam_id == exam_id).order_by("item_no")
         s = reader.table("item_score")
         s = s.filter(s.exam_id == exam_id)
-        if not whole_exam:
-            s = s.filter(scope_predicate(actor.scope, "item_score", s, reader))
+        if scope is not None and not whole_exam:
+            s = s.filter(scope_predicate(scope, "item_score", s, reader))
         if student_number is not None:
             s = s.filter(s.student_number == student_number)
         if school_code is not None or class_no is not None:
@@ -104,7 +103,18 @@ def scoped_paper(
     if not exams or (not scores and not whole_exam and student_number is None):
         raise ExamNotFoundError(f"no exam {exam_id} with scores in your scope")
     items = reader.rows(items_expr)
-    return exams[0], _paper(exam_id, float(exams[0]["max_score"]), items, scores)
+    paper = _paper(exam_id, float(exams[0]["max_score"]), items, scores)
+    return exams[0], replace(paper, point_names=_point_names(reader))
+
+
+def _point_names(reader: WarehouseReader) -> dict[str, str]:
+    """The names of the knowledge points, when the warehouse holds the knowledge graph (学情
+    诊断's `knowledge_point`): the page then shows 一元一次方程, not a code."""
+    if not reader.has_table(POINT_TABLE):
+        return {}
+    with reader.lock:
+        expr = reader.table(POINT_TABLE).select("kp_code", "name")
+    return {str(r["kp_code"]): str(r["name"]) for r in reader.rows(expr) if r["name"]}
 
 
 def _paper(
@@ -132,54 +142,37 @@ def _paper(
 
 
 def exam_report(
-    services: Services,
-    trail: AuditTrail,
-    actor: Actor,
+    reader: WarehouseReader,
+    scope: Scope | None,
     exam_id: str,
     *,
     school_code: str | None = None,
     class_no: int | None = None,
 ) -> dict[str, Any]:
     """The score report of an exam for the pupils in scope, of a school or a class."""
-    exam, paper = scoped_paper(services, actor, exam_id, school_code=school_code, class_no=class_no)
-    trail.record(
-        "read",
-        "exam_report",
-        record_ids=[exam_id],
-        query={"school": school_code, "class_no": class_no, "pupils": len(paper.students)},
-    )
+    exam, paper = scoped_paper(reader, scope, exam_id, school_code=school_code, class_no=class_no)
     return {"exam": _exam(exam), "report": asdict(score_report(paper))}
 
 
 def exam_items(
-    services: Services,
-    trail: AuditTrail,
-    actor: Actor,
-    exam_id: str,
-    *,
-    school_code: str | None = None,
+    reader: WarehouseReader, scope: Scope | None, exam_id: str, *, school_code: str | None = None
 ) -> dict[str, Any]:
     """The CTT item analysis of an exam's paper over the pupils in scope (or a school's)."""
-    exam, paper = scoped_paper(services, actor, exam_id, school_code=school_code)
-    trail.record(
-        "read",
-        "exam_items",
-        record_ids=[exam_id],
-        query={"school": school_code, "pupils": len(paper.students)},
-    )
+    exam, paper = scoped_paper(reader, scope, exam_id, school_code=school_code)
     return {"exam": _exam(exam), "analysis": asdict(item_report(paper))}
 
 
-def pupil_exams(services: Services, actor: Actor, number: str) -> list[dict[str, Any]]:
+def pupil_exams(
+    reader: WarehouseReader, scope: Scope, number: str, *, clear: bool
+) -> list[dict[str, Any]]:
     """A pupil's exams (the caller has already opened the pupil in scope): total, 得分率 and
-    rank band, oldest first (the trend); the scores are masked without 敏感 clearance."""
-    clear = scores_in_clear(actor)
+    rank band, oldest first (the trend); the scores are masked (None) unless `clear`."""
     out = []
-    for exam in sorted(exams_taken(services, actor, number), key=lambda e: str(e["exam_date"])):
-        _, mine = scoped_paper(services, actor, exam["exam_id"], student_number=number)
+    for exam in sorted(exams_taken(reader, scope, number), key=lambda e: str(e["exam_date"])):
+        _, mine = scoped_paper(reader, scope, exam["exam_id"], student_number=number)
         if not mine.students:
             continue
-        _, everyone = scoped_paper(services, actor, exam["exam_id"], whole_exam=True)
+        _, everyone = scoped_paper(reader, None, exam["exam_id"], whole_exam=True)
         total = float(mine.totals()[0])
         out.append(
             {
@@ -192,13 +185,12 @@ def pupil_exams(services: Services, actor: Actor, number: str) -> list[dict[str,
     return out
 
 
-def exams_taken(services: Services, actor: Actor, number: str) -> list[dict[str, Any]]:
-    reader = services.reader
+def exams_taken(reader: WarehouseReader, scope: Scope, number: str) -> list[dict[str, Any]]:
     if not (reader.has_table("exam") and reader.has_table("item_score")):
         return []
     with reader.lock:
         s = reader.table("item_score")
-        s = s.filter(scope_predicate(actor.scope, "item_score", s, reader))
+        s = s.filter(scope_predicate(scope, "item_score", s, reader))
         s = s.filter(s.student_number == number).select("exam_id").distinct()
         e = reader.table("exam")
         expr = e.inner_join(s, "exam_id")
