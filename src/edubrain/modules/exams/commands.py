@@ -7,6 +7,8 @@ Aggregates only (no pupil's score): the operator on the machine reads the whole 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -22,8 +24,11 @@ SchoolOption = Annotated[str | None, typer.Option("--school", help="A 学校标�
 ClassOption = Annotated[int | None, typer.Option("--class", help="班号 (with --school).")]
 
 
-def _reader() -> WarehouseReader:
-    return WarehouseReader(open_warehouse(load_settings(), read_only=True))
+@contextmanager
+def _reader() -> Iterator[WarehouseReader]:
+    """The warehouse, read-only, closed when the command is done."""
+    with open_warehouse(load_settings(), read_only=True) as wh:
+        yield WarehouseReader(wh)
 
 
 def _echo_sheet(sheet: Sheet) -> None:
@@ -46,7 +51,8 @@ def add_commands(app: typer.Typer) -> None:
     @group.command("list")
     def list_cmd(as_json: JsonOption = False) -> None:
         """The exams with item scores, newest first, with how many pupils took each."""
-        found = reads.exams_in_scope(_reader(), None)
+        with _reader() as reader:
+            found = reads.exams_in_scope(reader, None)
         if as_json:
             _echo_json(found)
             return
@@ -63,7 +69,8 @@ def add_commands(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """The score report of an exam (of a school, of a class)."""
-        found = reads.exam_report(_reader(), None, exam_id, school_code=school, class_no=class_no)
+        with _reader() as reader:
+            found = reads.exam_report(reader, None, exam_id, school_code=school, class_no=class_no)
         if as_json:
             _echo_json(found)
             return
@@ -80,7 +87,8 @@ def add_commands(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """CTT item analysis of an exam's paper: 难度, 区分度, point-biserial, Ebel band, α."""
-        found = reads.exam_items(_reader(), None, exam_id, school_code=school)
+        with _reader() as reader:
+            found = reads.exam_items(reader, None, exam_id, school_code=school)
         if as_json:
             _echo_json(found)
             return
