@@ -65,6 +65,8 @@ def test_totals_rates_and_distribution() -> None:
 def test_subscores_by_knowledge_point_and_item_type() -> None:
     report = score_report(paper())
     points = {s.key: s for s in report.by_knowledge_point}
+    # no names known: the page names them in order, never by code
+    assert [s.label for s in report.by_knowledge_point] == ["未命名知识点1", "未命名知识点2"]
     # A = items 1 + 2: mean 1.2 + 1.4 of 5 points; B = items 2 + 3: 1.4 + 2.9 of 8
     assert (points["A"].items, points["A"].maximum) == (2, 5.0)
     assert points["A"].mean == pytest.approx(2.6)

@@ -102,6 +102,10 @@ def test_reports_in_scope_masked_and_audited(settings: Settings) -> None:
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         exams = client.get("/api/v1/exams", headers=head).json()
         assert {e["exam_id"]: e["pupils"] for e in exams} == {"E1": 5, "E2": 5, "E3": 5}
+        # the class's trend: mean 得分率 8.0/10 on E1; E2 has one more point (8.2); E3 gives
+        # item 1 full marks to pupils who all had it already (8.0)
+        rates = {e["exam_id"]: e["mean_rate"] for e in exams}
+        assert rates == pytest.approx({"E1": 0.8, "E2": 0.82, "E3": 0.8})
         # the head teacher's class only: totals 10, 9, 8, 7, 6
         mine = client.get("/api/v1/exams/E1/report", headers=head).json()["report"]
         assert mine["pupils"] == 5

@@ -143,6 +143,7 @@ EN: dict[str, str] = {
     "分值": "Points",
     "平均得分": "Mean score",
     "得分率": "Score rate",
+    "平均得分率": "Mean score rate",
     "题型": "Item type",
     "题号": "Item",
     "难度": "Difficulty",

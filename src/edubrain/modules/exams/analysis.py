@@ -186,8 +186,10 @@ def score_report(paper: Paper) -> ScoreReport:
         good_rate=_share(totals >= GOOD * full - 1e-9),
         pass_rate=_share(totals >= PASS * full - 1e-9),
         bands=bands,
-        by_knowledge_point=_subscores(paper, _knowledge_groups(paper), paper.point_names),
-        by_item_type=_subscores(paper, _type_groups(paper), ITEM_TYPE_LABELS),
+        by_knowledge_point=_subscores(
+            paper, _knowledge_groups(paper), paper.point_names, "未命名知识点"
+        ),
+        by_item_type=_subscores(paper, _type_groups(paper), ITEM_TYPE_LABELS, "其他题型"),
         notices=tuple(notices),
     )
 
@@ -289,13 +291,20 @@ def _type_groups(paper: Paper) -> dict[str, list[int]]:
 
 
 def _subscores(
-    paper: Paper, groups: dict[str, list[int]], labels: Mapping[str, str]
+    paper: Paper, groups: dict[str, list[int]], labels: Mapping[str, str], nameless: str
 ) -> tuple[Subscore, ...]:
+    """One subscore per group; a group without a known name is called `nameless` + N on the
+    page (its code stays in `key`): codes are not for people to read."""
     out = []
+    unnamed = 0
     for key, columns in groups.items():
         maximum = float(paper.item_maxima[columns].sum())
         mean = float(paper.scores[:, columns].sum(axis=1).mean())
-        out.append(Subscore(key, labels.get(key, key), len(columns), maximum, mean, mean / maximum))
+        label = labels.get(key)
+        if label is None:
+            unnamed += 1
+            label = f"{nameless}{unnamed}"
+        out.append(Subscore(key, label, len(columns), maximum, mean, mean / maximum))
     return tuple(out)
 
 

@@ -41,14 +41,18 @@ def scores_in_clear(actor: Actor) -> bool:
 
 def exams_in_scope(reader: WarehouseReader, scope: Scope | None) -> list[dict[str, Any]]:
     """The exams with item scores of pupils in the scope (None: the operator's whole
-    warehouse, for the CLI), newest first."""
+    warehouse, for the CLI), newest first, with the mean 得分率 of those pupils (for a teacher,
+    the class's trend across its exams)."""
     if not (reader.has_table("exam") and reader.has_table("item_score")):
         return []
     with reader.lock:
         s = reader.table("item_score")
         if scope is not None:
             s = s.filter(scope_predicate(scope, "item_score", s, reader))
-        taken = s.group_by("exam_id").aggregate(pupils=s.student_number.nunique())
+        totals = s.group_by(["exam_id", "student_number"]).aggregate(total=s.score.sum())
+        taken = totals.group_by("exam_id").aggregate(
+            pupils=totals.student_number.count(), mean_total=totals.total.mean()
+        )
         e = reader.table("exam")
         expr = e.inner_join(taken, "exam_id").order_by([e.exam_date.desc(), e.exam_id])
     return [
@@ -60,6 +64,8 @@ def exams_in_scope(reader: WarehouseReader, scope: Scope | None) -> list[dict[st
             "exam_date": str(r["exam_date"]),
             "max_score": float(r["max_score"]),
             "pupils": int(r["pupils"]),
+            # the trend of the caller's pupils (a teacher's class) across exams: mean 得分率
+            "mean_rate": float(r["mean_total"]) / float(r["max_score"]),
         }
         for r in reader.rows(expr)
     ]
