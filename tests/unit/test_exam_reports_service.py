@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from accounts import bearer_for
 from edubrain.cli.main import build_app
+from edubrain.modules.exams import reads
 from edubrain.serve import create_app
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
@@ -196,3 +197,22 @@ def test_the_page_is_two_clicks_away_for_the_teacher_and_the_bureau(settings: Se
         # a pupil's school is not the page of another class's teacher
         other = _bearer(settings, "head2p", Role.HEAD_TEACHER, _class(3))
         assert client.get("/exams?exam=E1", headers=other).status_code == 404
+
+
+def test_a_small_group_is_withheld_from_roles_not_cleared_for_scores(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reads, "SMALLEST_GROUP", 6)  # the classes here have 5 pupils each
+    head = _bearer(settings, "head1s", Role.HEAD_TEACHER, _class(1))
+    leader = _bearer(settings, "leaders", Role.BUREAU_LEADER, Scope(ScopeLevel.COUNTY, COUNTY))
+    path = f"/api/v1/exams/E1/report?school={J1}&class_no=1"
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        withheld = client.get(path, headers=leader).json()["report"]
+        assert withheld["pupils"] == 5 and withheld["mean"] is None and withheld["bands"] == []
+        assert any("为保护学生个人信息" in n for n in withheld["notices"])
+        # the class's own teacher (cleared for 敏感) sees it; the county as a whole is shown
+        assert client.get(path, headers=head).json()["report"]["mean"] == pytest.approx(8.0)
+        county = client.get("/api/v1/exams/E1/report", headers=leader).json()["report"]
+        assert county["mean"] == pytest.approx(5.5)
+        page = client.get(f"/exams?exam=E1&school={J1}&class_no=1", headers=leader)
+        assert page.status_code == 200 and "为保护学生个人信息" in page.text

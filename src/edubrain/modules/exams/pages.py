@@ -77,7 +77,12 @@ def pages() -> APIRouter:
             }
         else:
             result = reads.exam_report(
-                services.reader, actor.scope, exam, school_code=school or None, class_no=class_no
+                services.reader,
+                actor.scope,
+                exam,
+                school_code=school or None,
+                class_no=class_no,
+                smallest_group=reads.smallest_group_for(actor),
             )
             report = result["report"]
             trail.record(

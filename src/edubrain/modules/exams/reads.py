@@ -29,6 +29,8 @@ from edubrain.standard.entities import DataClass
 
 SCORE_CLASS = DataClass.SENSITIVE
 POINT_TABLE = "knowledge_point"
+# Reports of fewer pupils than this are withheld from roles not cleared for 敏感 scores.
+SMALLEST_GROUP = 5
 
 
 class ExamNotFoundError(NotFoundError):
@@ -154,10 +156,29 @@ def exam_report(
     *,
     school_code: str | None = None,
     class_no: int | None = None,
+    smallest_group: int = 0,
 ) -> dict[str, Any]:
-    """The score report of an exam for the pupils in scope, of a school or a class."""
+    """The score report of an exam for the pupils in scope, of a school or a class.
+
+    A group smaller than `smallest_group` gets no figures (a mean of two pupils is nearly their
+    scores): what a role not cleared for 敏感 scores is given (`smallest_group_for`)."""
     exam, paper = scoped_paper(reader, scope, exam_id, school_code=school_code, class_no=class_no)
+    pupils = len(paper.students)
+    if pupils < smallest_group:
+        nobody = np.zeros(pupils, dtype=np.bool_)
+        report = asdict(score_report(paper.rows(nobody)))
+        report["pupils"] = pupils
+        report["notices"] = (
+            f"只有{pupils}名学生，少于{smallest_group}人：为保护学生个人信息，不显示统计结果。",
+        )
+        return {"exam": _exam(exam), "report": report}
     return {"exam": _exam(exam), "report": asdict(score_report(paper))}
+
+
+def smallest_group_for(actor: Actor) -> int:
+    """The smallest group whose report the caller sees: any for roles cleared for 敏感 scores
+    (they may see each pupil's), `SMALLEST_GROUP` for the others."""
+    return 0 if scores_in_clear(actor) else SMALLEST_GROUP
 
 
 def exam_items(

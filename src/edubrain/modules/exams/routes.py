@@ -49,7 +49,12 @@ def get_report(
     rates (≥ 85 % / 70 % / 60 % of 满分), bands of 10 % of 满分, subscores by knowledge point
     and 题型."""
     found = reads.exam_report(
-        services.reader, actor.scope, exam_id, school_code=school, class_no=class_no
+        services.reader,
+        actor.scope,
+        exam_id,
+        school_code=school,
+        class_no=class_no,
+        smallest_group=reads.smallest_group_for(actor),
     )
     _audit(trail, "report", exam_id, school, class_no, found["report"]["pupils"])
     return found
@@ -73,7 +78,12 @@ def get_report_xlsx(
         title, header, rows = item_sheet(analysis["analysis"])
     else:
         found = reads.exam_report(
-            services.reader, actor.scope, exam_id, school_code=school, class_no=class_no
+            services.reader,
+            actor.scope,
+            exam_id,
+            school_code=school,
+            class_no=class_no,
+            smallest_group=reads.smallest_group_for(actor),
         )
         _audit(trail, "report", exam_id, school, class_no, found["report"]["pupils"])
         title, header, rows = report_sheets(found["report"])[table]
