@@ -69,7 +69,7 @@ def pages() -> APIRouter:
                 "exam": result["exam"],
                 "analysis": analysis,
                 "sheets": [item_sheet(analysis)],
-                "chart": _bar_chart(
+                "chart_option": _bar_chart(
                     [str(i["item_no"]) for i in analysis["items"]],
                     [round(i["difficulty"], 3) for i in analysis["items"]],
                     "难度",
@@ -93,7 +93,7 @@ def pages() -> APIRouter:
                 "exam": result["exam"],
                 "report": report,
                 "sheets": report_sheets(report),
-                "chart": _bar_chart(
+                "chart_option": _bar_chart(
                     [b["label"] for b in report["bands"]],
                     [b["pupils"] for b in report["bands"]],
                     "人数",
