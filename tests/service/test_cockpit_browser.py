@@ -659,3 +659,20 @@ def test_no_request_left_127_0_0_1(site: Site) -> None:
     assert len(site.requests) > 50
     hosts = {urlsplit(url).hostname for url in site.requests if not url.startswith("data:")}
     assert hosts == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize("role", ["head_teacher", "bureau_leader"])
+def test_exam_analysis_is_two_clicks_from_the_menu(site: Site, as_role: Any, role: str) -> None:
+    page = as_role(role)
+    page.locator("header nav a", has_text="考试分析").click()  # click 1: the exams in scope
+    page.wait_for_url("**/exams")
+    assert page.locator("#exams tbody tr a").count() >= 1
+    page.locator("#exams tbody tr a").first.click()  # click 2: its report
+    page.wait_for_url("**/exams?exam=*")
+    visit(page, site, page.url.removeprefix(site.base), f"exam-report-{role}")
+    assert page.locator("#bands-chart canvas").count() == 1
+    # every chart also as a table: ten bands of 10 % of 满分
+    assert page.locator("#sheet-2 tbody tr").count() == 10
+    page.locator("nav.tabs a", has_text="试题分析").click()
+    page.wait_for_url("**tab=items")
+    assert page.locator("#no-options").inner_text().startswith("小题得分只记录了分数")

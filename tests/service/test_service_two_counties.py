@@ -206,6 +206,9 @@ def _path_values(ws: Workspace) -> dict[str, list[str]]:
         "indicator_id": ["class.large_share"],
         "school_code": [ws.county.schools[0]["school_code"]],
         "region_code": [ws.first],
+        # a unified exam of the first county (the generator's 考试编号: county-year-term-grade-
+        # subject-kind)
+        "exam_id": [f"{ws.first}-2025-1-21-SX-QZ"],
     }
 
 
@@ -223,6 +226,8 @@ def _urls(ws: Workspace) -> list[str]:
         "/ingest/quarantine/summary": ["", "status=all"],
         "/ingest/quarantine/download": ["", "status=all"],
         "/students": ["", f"school_code={school}"],
+        "/exams/{exam_id}/report": ["", f"school={school}"],
+        "/exams/{exam_id}/items": ["", f"school={school}"],
         "/teachers": ["", f"school_code={school}"],
         # The first county's school (by name and code) and pupil (by name and 学籍号).
         "/search": [

@@ -79,7 +79,7 @@ def test_every_text_the_pages_translate_has_its_english() -> None:
     from importlib import resources
 
     from edubrain.cockpit.i18n import EN
-    from edubrain.cockpit.render import NAV, ROLE_ZH
+    from edubrain.cockpit.render import NAV, ROLE_ZH, module_nav
 
     folder = resources.files("edubrain.cockpit") / "templates"
     used = {
@@ -88,7 +88,7 @@ def test_every_text_the_pages_translate_has_its_english() -> None:
         if entry.name.endswith(".html")
         for text in re.findall(r"\bt\('([^']+)'\)", entry.read_text("utf-8"))
     }
-    used |= {item.label for item in NAV} | set(ROLE_ZH.values())
+    used |= {item.label for item in (*NAV, *module_nav())} | set(ROLE_ZH.values())
     # The names the pages give codes (cockpit.labels) and what an error page says.
     from edubrain.cockpit import labels
     from edubrain.cockpit.pages import ERROR_MESSAGES, PAGE_NOT_FOUND

@@ -15,6 +15,14 @@ HELP_ZH: dict[str, str] = {
     "edubrain — 区域教育数据大脑: regional education data platform.": "edubrain — 区域教育数据大脑。",
     "edubrain — 区域教育数据大脑.": "edubrain — 区域教育数据大脑。",
     "Print the version.": "显示版本号。",
+    # exams (the module's `edubrain exams` group)
+    "考试分析: exams, score reports and CTT item analysis.": "考试分析：考试列表、成绩报告与试题分析（经典测量理论）。",
+    "The exams with item scores, newest first, with how many pupils took each.": "列出有小题得分的考试，最新的在前，并给出参考人数。",
+    "The score report of an exam (of a school, of a class).": "考试的成绩报告（可限定学校、班级）。",
+    "CTT item analysis of an exam's paper: 难度, 区分度, point-biserial, Ebel band, α.": "试卷的试题分析：难度、区分度、点二列相关、区分度评价与信度系数。",
+    "The 考试编号.": "考试编号。",
+    "A 学校标识码.": "学校标识码。",
+    "班号 (with --school).": "班号（与 --school 同用）。",
     "Show tracebacks instead of one-line errors.": "出错时显示完整的调用栈，而不是一行错误信息。",
     "Generate a synthetic region: source exports with faults, plus the ground truth.": (
         "生成一个合成区域：带有故障的各源系统导出文件，以及真实答案。"

@@ -95,6 +95,62 @@ EN: dict[str, str] = {
     "着色": "Colour by",
     "预警级别": "Warning level",
     "无数据": "No data",
+    # 考试分析 (the exams module's page)
+    "考试分析": "Exam analysis",
+    "您权限范围内学生参加的考试，最新的在前。": (
+        "Exams taken by pupils in your scope, newest first."
+    ),
+    "考试名称": "Exam",
+    "学科": "Subject",
+    "考试日期": "Exam date",
+    "满分": "Full marks",
+    "参考人数": "Pupils who sat it",
+    "成绩报告": "Score report",
+    "试题分析": "Item analysis",
+    "优秀、良好、及格分别指总分达到满分的85%、70%、60%及以上（学业质量分析的通行约定）。": (
+        "Excellent, good and pass mean a total of at least 85 %, 70 % and 60 % of full marks "
+        "(the usual convention of Chinese attainment reports)."
+    ),
+    "分数段分布": "Score distribution",
+    "信度系数": "Reliability (Cronbach's alpha)",
+    "测量标准误": "Standard error of measurement",
+    "试卷难度": "Paper difficulty",
+    "各题难度": "Difficulty of each item",
+    "区分度：总分前、后各27%学生的得分率之差。": (
+        "Discrimination: the score rate of the top 27 % of pupils by total minus the bottom 27 %."
+    ),
+    "评价：0.40以上很好，0.30至0.39较好，0.20至0.29需修改，低于0.20淘汰。": (
+        "Ebel's bands: 0.40 and above very good, 0.30-0.39 good, 0.20-0.29 revise, "
+        "below 0.20 discard."
+    ),
+    "导出表格": "Export table (xlsx)",
+    "成绩概况": "Summary",
+    "知识点得分": "Scores by knowledge point",
+    "题型得分": "Scores by item type",
+    "人数": "Pupils",
+    "平均分": "Mean",
+    "标准差": "SD",
+    "最高分": "Highest",
+    "最低分": "Lowest",
+    "优秀率": "Excellent rate",
+    "良好率": "Good rate",
+    "及格率": "Pass rate",
+    "得分段（占满分）": "Band (share of full marks)",
+    "分数范围": "Score range",
+    "占比": "Share",
+    "知识点": "Knowledge point",
+    "题数": "Items",
+    "分值": "Points",
+    "平均得分": "Mean score",
+    "得分率": "Score rate",
+    "平均得分率": "Mean score rate",
+    "题型": "Item type",
+    "题号": "Item",
+    "难度": "Difficulty",
+    "区分度": "Discrimination",
+    "点二列相关": "Point-biserial",
+    "区分度评价": "Ebel band",
+    "提示": "Notes",
     "级别": "Level",
     "状态": "Status",
     "单位": "Unit",

@@ -27,10 +27,18 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from edubrain import installed
 from edubrain.cockpit import format as fmt
 from edubrain.cockpit import labels
 from edubrain.cockpit.i18n import LANG_COOKIE, LANGS, translate
-from edubrain.service.policy import ROLE_LABELS, Actor, Permission, Reading, allowed
+from edubrain.service.policy import (
+    ROLE_LABELS,
+    Actor,
+    DomainPermission,
+    Permission,
+    Reading,
+    allowed,
+)
 from edubrain.standard.codes import code_tables
 from edubrain.standard.entities import entity, person_registry
 
@@ -51,7 +59,7 @@ PUPILS = Reading(lambda: person_registry().entity)
 class NavItem:
     href: str
     label: str
-    permission: Permission | Reading
+    permission: Permission | DomainPermission | Reading
 
 
 NAV = (
@@ -65,10 +73,20 @@ NAV = (
 )
 
 
+def module_nav() -> tuple[NavItem, ...]:
+    """The menu entries the installed modules declare for their pages (`Module.menu`)."""
+    return tuple(
+        NavItem(entry.href, entry.label, entry.permission)
+        for domain in installed.modules()
+        for entry in getattr(domain, "menu", ())
+    )
+
+
 def nav_for(actor: Actor | None) -> list[NavItem]:
     if actor is None:
         return []
-    return [item for item in NAV if allowed(actor, item.permission)]
+    items = (*NAV[:-1], *module_nav(), NAV[-1])  # the audit log stays last
+    return [item for item in items if allowed(actor, item.permission)]
 
 
 @cache

@@ -30,7 +30,8 @@ understands (`edubrain.installed.declared`) and none of them needs to know the d
   GeneratorPart`): what it adds to each county (drawn from its own numbered random streams)
   and to the region, so `edubrain generate` writes its entities' source files and truth;
 - `routes`, `pages`, `commands`: the API router, cockpit pages and CLI commands, as functions
-  the surfaces call when they assemble themselves;
+  the surfaces call when they assemble themselves; `menu`: the cockpit menu entries of its
+  pages (`MenuEntry`), shown to the roles holding each entry's permission;
 - `requires`: the modules it builds on (usually `roster`); it may import nothing else of
   `edubrain.modules`.
 """
@@ -64,6 +65,16 @@ QualityFact = NeededField | OneIdPerKey | Agreement | DatesInOrder | QualityRule
 
 
 @dataclass(frozen=True)
+class MenuEntry:
+    """A cockpit menu entry of a module's page: its path, its Chinese label (with an English
+    entry in `cockpit.i18n.EN`) and the permission that shows it."""
+
+    href: str
+    label: str
+    permission: DomainPermission
+
+
+@dataclass(frozen=True)
 class Module:
     name: str
     label: str
@@ -84,6 +95,7 @@ class Module:
     routes: Callable[[], Any] | None = None
     pages: Callable[[], Any] | None = None
     commands: Callable[[Any], None] | None = None
+    menu: tuple[MenuEntry, ...] = ()
 
 
 def check_registry(modules: tuple[Module, ...]) -> None:

@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from edubrain.govern.persons import PersonSource
 from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
 from edubrain.modules.exams.generator import PART as GENERATOR
+from edubrain.modules.exams.permissions import EXAMS_READ, PERMISSIONS
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
-from edubrain.modules.spec import Module
+from edubrain.modules.spec import MenuEntry, Module
 from edubrain.service.demo import DemoEvidence
 from edubrain.service.policy import of_person
+
+
+def routes() -> Any:
+    """The API router, imported only when the service assembles itself."""
+    from edubrain.modules.exams.routes import routes as router
+
+    return router()
+
+
+def pages() -> Any:
+    """The cockpit's 考试分析 page, imported only when the cockpit assembles itself."""
+    from edubrain.modules.exams.pages import pages as router
+
+    return router()
+
+
+def commands(app: Any) -> None:
+    """The `edubrain exams` command group."""
+    from edubrain.modules.exams.commands import add_commands
+
+    add_commands(app)
+
 
 MODULE = Module(
     name="exams",
@@ -40,5 +64,10 @@ MODULE = Module(
     portrait=(SECTION,),
     # The demo's teacher and parent see a class with exam item scores.
     demo=(DemoEvidence("item_score"),),
+    permissions=PERMISSIONS,
+    routes=routes,
+    pages=pages,
+    menu=(MenuEntry("/exams", "考试分析", EXAMS_READ),),
+    commands=commands,
     generator=GENERATOR,
 )
