@@ -477,9 +477,9 @@ def ingest_paths(
     sealer = sealer_for(settings)
     bounds = ReadBounds.from_settings(settings)
     returned: dict[Path, ReturnedRows] = {}
-    if any(is_returned_workbook(s.path) for s in found.specs):
+    if back := [s for s in found.specs if is_returned_workbook(s.path)]:
         with open_warehouse(settings) as warehouse:
-            returned = returned_rows(found.specs, warehouse, sealer, bounds)
+            returned = returned_rows(back, warehouse, sealer, bounds)
     checked = _checked_items(
         by_pupils_last(found.specs), bounds, as_of or date.today(), sealer, returned
     )

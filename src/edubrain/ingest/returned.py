@@ -143,12 +143,10 @@ def returned_rows(
     sealer: Sealer | None,
     bounds: ReadBounds,
 ) -> dict[Path, ReturnedRows]:
-    """For each returned workbook among `specs`: the original cells of the rows it names (their
-    check verified, sealed values opened)."""
+    """For each of `specs` (returned workbooks, `is_returned_workbook`): the original cells of
+    the rows it names (their check verified, sealed values opened)."""
     found: dict[Path, ReturnedRows] = {}
     for spec in specs:
-        if not is_returned_workbook(spec.path):
-            continue
         try:
             refs = _refs(spec, bounds)
         except Exception:  # noqa: BLE001 — the ingest itself reads it and reports the error
