@@ -53,12 +53,23 @@ def _decisions(settings: Settings) -> list[Verdict]:
     record said to be apart from one of its own fitness rows (a split)."""
     mapping, _, _ = _state(settings)
     registry = sorted(k for k in mapping if k.startswith("student|"))
-    a, b = registry[0], registry[1]
-    assert mapping[a] != mapping[b]
-    person = mapping[registry[2]]
-    fitness = sorted(k for k, p in mapping.items() if p == person and k.startswith("fitness_test|"))
-    assert fitness, "the third pupil has a fitness row"
-    return [Verdict(a, b, True), Verdict(registry[2], fitness[0], False)]
+    # Mention keys are pseudonyms under this installation's own key, so their order differs
+    # from one home to the next: pick by property, not by position.
+    a = registry[0]
+    b = next(k for k in registry if mapping[k] != mapping[a])
+    fitness_of: dict[str, list[str]] = {}
+    for key, person in mapping.items():
+        if key.startswith("fitness_test|"):
+            fitness_of.setdefault(person, []).append(key)
+    pupil = next(
+        k
+        for k in registry
+        if k not in (a, b)
+        and mapping[k] not in (mapping[a], mapping[b])
+        and fitness_of.get(mapping[k])
+    )
+    fitness = sorted(fitness_of[mapping[pupil]])
+    return [Verdict(a, b, True), Verdict(pupil, fitness[0], False)]
 
 
 def test_touched_clusters_alone_give_the_full_runs_persons(governed: Path, tmp_path: Path) -> None:
