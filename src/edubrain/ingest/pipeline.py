@@ -60,11 +60,11 @@ from edubrain.ingest.returned import (
 )
 from edubrain.ingest.rules import Context, EarlierChunks, check_rows, duplicates, ragged_rows
 from edubrain.ingest.suggest import likeness, why_skipped
-from edubrain.ingest.units import by_pupils_last, load_units
+from edubrain.ingest.units import PupilSchools, by_pupils_last, load_units
 from edubrain.sealing import Sealer, check_key, seal_core_fields, seal_text_columns, sealer_for
 from edubrain.settings import Settings
 from edubrain.sources.mapping import SourceMapping, available_mappings
-from edubrain.standard.entities import Entity, entity
+from edubrain.standard.entities import Entity, entity, person_registry
 from edubrain.warehouse import (
     LOAD_UNITS_SCHEMA,
     LOAD_UNITS_TABLE,
@@ -323,10 +323,14 @@ def _ahead(items: Iterator[_Item], pool: ThreadPoolExecutor) -> Iterator[_Item]:
         yield from batch
 
 
-def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse) -> FileReport:
+def _write_file(
+    start: _FileStart, items: Iterator[_Item], warehouse: Warehouse, pupils: PupilSchools
+) -> FileReport:
     """Write one file's chunks in one transaction; raise its read error after rolling back."""
     spec = start.spec
     ent = entity(spec.entity)
+    if ent.name == person_registry().entity:
+        pupils.forget()  # this file changes the registry the next files' units are read from
     report = FileReport(
         file=str(spec.path),
         source=spec.source,
@@ -373,6 +377,7 @@ def _write_file(start: _FileStart, items: Iterator[_Item], warehouse: Warehouse)
                     item.records,
                     item.quarantine.records,
                     warehouse,
+                    pupils,
                 )
             )
             counts = tx.merge(
@@ -440,7 +445,7 @@ def ingest_file(
     items = _checked_items([spec], bounds or ReadBounds.defaults(), as_of or date.today(), sealer)
     start = next(items)
     assert isinstance(start, _FileStart)
-    report = _write_file(start, items, warehouse)
+    report = _write_file(start, items, warehouse, PupilSchools())
     report.seconds = round(time.perf_counter() - clock, 3)
     return report
 
@@ -488,12 +493,13 @@ def ingest_paths(
         items = _ahead(checked, pool)
         with open_warehouse(settings) as warehouse:
             check_key(warehouse, sealer)
+            pupils = PupilSchools()
             for start in items:
                 assert isinstance(start, _FileStart)
                 spec = start.spec
                 clock = time.perf_counter()
                 try:
-                    report = _write_file(start, items, warehouse)
+                    report = _write_file(start, items, warehouse, pupils)
                     report.seconds = round(time.perf_counter() - clock, 3)
                     reports.append(report)
                 except UnreadableFileError as exc:

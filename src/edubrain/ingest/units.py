@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,15 +36,39 @@ def _known_schools(wh: Warehouse, codes: set[str]) -> set[str]:
     return _distinct(found)
 
 
-def _pupils_schools(wh: Warehouse, numbers: set[str]) -> set[str]:
-    """The schools of the pupils a file names by 学籍号 only (fitness, health, scores …)."""
-    registry = person_registry().entity
-    if not numbers or not wh.has_table(registry):
-        return set()
-    pupils = wh.table(registry)
-    wanted = ibis.memtable(pa.table({"student_number": sorted(numbers)}))
-    joined = pupils.semi_join(wanted, "student_number")
-    return _distinct(joined.school_code.to_pyarrow())
+class PupilSchools:
+    """The school of each pupil of the registry, for the files that name pupils by 学籍号 only
+    (fitness, health, scores …): read from the warehouse once and kept for the files after it,
+    instead of joining the whole registry again for every chunk. `forget` after the registry
+    changed (the ingest calls it after writing a registry file)."""
+
+    def __init__(self) -> None:
+        self._numbers: pa.Array | None = None
+        self._schools: pa.Array | None = None
+
+    def forget(self) -> None:
+        self._numbers = self._schools = None
+
+    def _read(self, wh: Warehouse) -> tuple[pa.Array, pa.Array]:
+        if self._numbers is None or self._schools is None:
+            registry = person_registry().entity
+            if wh.has_table(registry):
+                t = wh.table(registry).select("student_number", "school_code").to_pyarrow()
+                numbers = t.column("student_number").combine_chunks()
+                schools = pc.dictionary_encode(t.column("school_code").combine_chunks())
+            else:
+                numbers, schools = pa.array([], pa.string()), pa.array([], pa.string())
+            self._numbers, self._schools = numbers, schools
+        return self._numbers, self._schools
+
+    def of(self, wh: Warehouse, numbers: pa.Array | pa.ChunkedArray) -> set[str]:
+        """The schools of the registry's pupils among `numbers`."""
+        wanted = pc.unique(numbers)
+        if not len(wanted):
+            return set()
+        registry_numbers, schools = self._read(wh)
+        named = pc.is_in(registry_numbers, value_set=wanted)
+        return _distinct(pc.filter(schools, named).cast(pa.string()))
 
 
 def by_pupils_last(specs: list[FileSpec]) -> list[FileSpec]:
@@ -68,16 +91,18 @@ def load_units(
     records: Records,
     quarantined: pa.Table,
     wh: Warehouse,
+    pupils: PupilSchools | None = None,
 ) -> pa.Table:
     """LOAD_UNITS_SCHEMA rows of one load: the schools and regions it names, and the known
-    school of each quarantined row that names one."""
+    school of each quarantined row that names one. `pupils` keeps the registry's schools
+    between calls."""
     names = set(ent.field_names)
     schools: set[str] = set()
     regions: set[str] = set()
     if "school_code" in names:
         schools |= _distinct(rows.column("school_code"))
     elif "student_number" in names:
-        schools |= _pupils_schools(wh, _distinct(rows.column("student_number")))
+        schools |= (pupils or PupilSchools()).of(wh, rows.column("student_number"))
     if ent.name == unit_registry().region_entity:
         regions |= _distinct(rows.column("region_code"))
     per_row: dict[int, str] = {}
