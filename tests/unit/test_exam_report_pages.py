@@ -261,7 +261,7 @@ def test_exports_open_with_their_layout(settings: Settings) -> None:
         assert sheet["C7"].number_format == "0.00"
         everything = client.get("/research/export?format=xlsx&exam=E1", headers=researcher)
         names = openpyxl.load_workbook(io.BytesIO(everything.content)).sheetnames
-        assert len(names) == 4  # trend, items, points, schools
+        assert len(names) == 4  # items, points, schools, trend
         printed = client.get("/research/export?format=pdf&exam=E1", headers=researcher)
         assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
         text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(printed.content)).pages)

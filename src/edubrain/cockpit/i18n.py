@@ -137,7 +137,7 @@ EN: dict[str, str] = {
     "薄弱知识点": "Weak knowledge points",
     "试题质量（经典测量理论）": "Item quality (classical test theory)",
     "试题指标": "Item statistics",
-    "历次考试平均得分率": "Mean score rate across exams",
+    "本学科历次考试平均得分率": "This subject's mean score rate across exams",
     "知识点得分率（由低到高）": "Knowledge points, weakest first",
     "学校比较（按学校代码排列，不排名）": "Schools side by side (by code, not ranked)",
     "比率": "Rates",

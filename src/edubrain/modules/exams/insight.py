@@ -184,22 +184,29 @@ def _bar(
     }
 
 
-def _trend_chart(rows: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    by_subject: dict[str, list[list[Any]]] = defaultdict(list)
-    for r in sorted(rows, key=lambda r: str(r["exam_date"])):
+def _trend_chart(rows: list[dict[str, Any]], name: str, series: str) -> dict[str, Any]:
+    """A line per `series` (学科 or 年级) over the exams' dates (a category axis: one tick per
+    date an exam was sat)."""
+    dates = sorted({str(r["exam_date"]) for r in rows if r["rate"] is not None})
+    lines: dict[str, dict[str, float]] = defaultdict(dict)
+    for r in rows:
         if r["rate"] is not None:
-            by_subject[_label("subject", r["subject"])].append(
-                [str(r["exam_date"]), round(r["rate"] * 100, 1)]
-            )
+            label = _label("grade" if series == "grade_code" else series, r[series])
+            lines[label][str(r["exam_date"])] = round(r["rate"] * 100, 1)
     return {
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
         "grid": {"left": 56, "right": 16, "top": 32, "bottom": 40},
-        "xAxis": {"type": "time"},
+        "xAxis": {"type": "category", "data": dates},
         "yAxis": {"type": "value", "name": name, "max": 100},
         "series": [
-            {"type": "line", "name": subject, "data": points}
-            for subject, points in sorted(by_subject.items())
+            {
+                "type": "line",
+                "name": title,
+                "connectNulls": True,
+                "data": [points.get(d) for d in dates],
+            }
+            for title, points in sorted(lines.items())
         ],
     }
 
@@ -213,9 +220,9 @@ def research(
     """The county's item and school analysis of one exam (the newest when none is named)."""
     view = View("教研分析：试题与学校")
     exams = reads.exams_in_scope(reader, scope)
-    view.sections.append(_trend_section(reader, exams))
     if not exams:
         view.notices.append("您的权限范围内还没有考试成绩。")
+        view.sections.append(_trend_section(reader, []))
         return view
     chosen = exam_id or exams[0]["exam_id"]
     if chosen not in {e["exam_id"] for e in exams}:
@@ -288,6 +295,9 @@ def research(
     )
     view.sections.append(_weakest_section(paper))
     view.sections.append(_schools_section(reader, chosen, paper, smallest_group))
+    view.sections.append(
+        _trend_section(reader, [e for e in exams if e["subject"] == exam["subject"]])
+    )
     return view
 
 
@@ -297,19 +307,20 @@ def _trend_section(reader: WarehouseReader, exams: list[dict[str, Any]]) -> Sect
         {
             "name": e["name"],
             "subject": e["subject"],
+            "grade_code": e["grade_code"],
             "school_year": years.get(e["exam_id"], ""),
             "exam_date": e["exam_date"],
             "pupils": e["pupils"],
             "rate": e["mean_rate"],
         }
-        for e in sorted(exams, key=lambda e: (e["subject"], e["exam_date"]))
+        for e in sorted(exams, key=lambda e: (e["grade_code"], e["exam_date"], e["exam_id"]))
     ]
     table = Table(
         "trend",
-        "历次考试平均得分率",
+        "本学科历次考试平均得分率",
         (
             Column("考试名称"),
-            Column("学科"),
+            Column("年级"),
             Column("学年"),
             Column("考试日期"),
             Column("参考人数", Kind.INTEGER),
@@ -318,7 +329,7 @@ def _trend_section(reader: WarehouseReader, exams: list[dict[str, Any]]) -> Sect
         tuple(
             (
                 r["name"],
-                _label("subject", r["subject"]),
+                _label("grade", r["grade_code"]),
                 r["school_year"],
                 r["exam_date"],
                 r["pupils"],
@@ -327,7 +338,8 @@ def _trend_section(reader: WarehouseReader, exams: list[dict[str, Any]]) -> Sect
             for r in rows
         ),
     )
-    return Section(table, _trend_chart(rows, "平均得分率（%）") if rows else None)
+    chart = _trend_chart(rows, "平均得分率（%）", "grade_code") if rows else None
+    return Section(table, chart, intro="同一学科各年级历次统考的全县平均得分率。")
 
 
 def _school_years(reader: WarehouseReader, exam_ids: list[str]) -> dict[str, str]:
@@ -771,7 +783,7 @@ def progress(reader: WarehouseReader, scope: Scope, number: str, *, clear: bool)
         note="位次段只说明在全体参考学生中所处的区间，不显示名次，也不显示其他学生的成绩。",
     )
     view.sections.append(
-        Section(exams_table, _trend_chart(trend, "得分率（%）") if trend else None)
+        Section(exams_table, _trend_chart(trend, "得分率（%）", "subject") if trend else None)
     )
     latest = trend[-1]["name"] if trend else None
     points = [r for r in kp_rows if r[0] == latest]
