@@ -51,7 +51,8 @@ KP_MARGIN = 0.05
 # of a mean of that many pupils (the 95 % band of a random group of the county's pupils).
 Z95 = 1.96
 WORK_ON = 3  # the weakest points a school report lists under 改进重点
-VA_BANDS = {"above": "显著高于预期", "in_line": "与预期相当", "below": "显著低于预期"}
+# as the value-added page names them (psychometrics.value_added.BAND_LABELS_ZH, exams-va)
+VA_BANDS = {"above": "显著高于", "in_line": "与预期相当", "below": "显著低于"}
 SCHOOL_BANDS = ("高于全县", "与全县持平", "低于全县")
 RATES = ("优秀率", "良好率", "及格率")
 
