@@ -5,18 +5,18 @@ scale of the grade and subject: in the base year (2023-2024) each grade's pupils
 (approximately: a mixture over schools), and later years follow
 
     θ_y = ρ·θ_{y−1} + g(y, grade, subject) + u(school, y, subject) + v(class, y) + e,
-    e ~ N(0, σ_e²),  ρ = 0.8,  σ_e chosen so that Var θ stays about 1,
+    e ~ N(0, σ_e²),  ρ = 0.85,  σ_e chosen so that Var θ stays about 1,
 
 - g: the cohort shift of that year's grade and subject (a cohort better or worse than the
   one before it, ±0.10–0.30: what scale linking across years has to recover);
-- u: the school's value-added (VA) effect, a persistent part (sd 0.15) plus a yearly change
-  (sd 0.08) plus a persistent subject part (sd 0.05), drawn independently of the school's
+- u: the school's value-added (VA) effect, a persistent part (sd 0.22) plus a yearly change
+  (sd 0.10) plus a persistent subject part (sd 0.05), drawn independently of the school's
   level; a few junior and senior schools (about 6 %, at least one) decline: their yearly
   change is −0.15 in 2024-2025 and −0.30 in 2025-2026 (falling two years running);
 - v: the class's VA effect, persistent (sd 0.06) plus a yearly change (sd 0.04).
 
-The base year's θ = (0.7·general + 0.55·subject-specific + level(school)) / 0.976, level ~
-N(0, 0.4) the school's intake level (the pupil's current school), general shared by the
+The base year's θ = (0.7·general + 0.55·subject-specific + level(school)) / 0.94, level ~
+N(0, 0.3) the school's intake level (the pupil's current school), general shared by the
 subjects. A pupil attends, in a past year, the school and class he is in now when that year's
 grade is of the same stage (classes move up intact: 七年级(3)班 becomes 八年级(3)班); a pupil who
 has since changed stage (now in 七年级 or 八年级, 高一 or 高二) attended a *feeder* school of
@@ -39,9 +39,9 @@ SUBJECTS = ("chinese", "math", "english")
 GRADES = tuple(GRADE_NAME)  # 11 … 16, 21 … 23, 31 … 33: a pupil moves one step a year
 STAGE_OF_DIGIT = {"1": "primary", "2": "junior", "3": "senior"}
 
-RHO = 0.8
-LEVEL_SD = 0.4
-SCHOOL_VA_SD, SCHOOL_VA_YEAR_SD, SCHOOL_SUBJECT_SD = 0.15, 0.08, 0.05
+RHO = 0.85
+LEVEL_SD = 0.3
+SCHOOL_VA_SD, SCHOOL_VA_YEAR_SD, SCHOOL_SUBJECT_SD = 0.22, 0.10, 0.05
 CLASS_VA_SD, CLASS_VA_YEAR_SD = 0.06, 0.04
 DECLINE = 0.15  # a declining school's yearly change: −DECLINE, then −2·DECLINE
 DECLINING_SHARE = 0.06

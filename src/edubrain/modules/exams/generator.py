@@ -275,7 +275,7 @@ README = """\
     D = 1, on the grade and subject's common θ scale (the base year 2023-2024's pupils of each
     grade are N(0, 1)); a graded item's `b` is its thresholds b₁ … b_{K−1} joined by `;`.
   - `exam_abilities.csv` (exam_id, student_number, theta): each taker's true θ, on the same
-    scale; θ_y = 0.8·θ_{y−1} + cohort shift (±0.10–0.30 per year, grade and subject) + school
+    scale; θ_y = 0.85·θ_{y−1} + cohort shift (±0.10–0.30 per year, grade and subject) + school
     VA + class VA + noise, so a grade's mean moves between years (what linking recovers).
   - `school_value_added.csv` (school_code, school_year, subject, grade_code, exam_id,
     effect_theta, effect_score) and `class_value_added.csv` (class_code in place of
@@ -284,14 +284,16 @@ README = """\
     grade one lower, its 期末): years 2024-2025 and 2025-2026; the outcome is the year's 期末
     (期中 where it is the only exam). effect_theta in θ units; effect_score in points, the mean
     over the group's takers of E[total | θ] − E[total | θ − effect_theta]. School effects:
-    persistent (sd 0.15) + yearly (sd 0.08) + subject (sd 0.05), independent of the school's
-    intake level; about 6 % of junior and senior schools decline (−0.15 in 2024-2025, −0.30 in
-    2025-2026 from their persistent level). Class effects: persistent (sd 0.06) + yearly (sd
-    0.04). class_code is school_code/grade_code/class_no of the class that year: classes move
-    up intact, so a past year's class is the current class of the same school and number one
-    grade higher per year. Pupils now in 七年级, 八年级, 高一 or 高二 sat their earlier
-    stage's exams at a feeder school (named on that score sheet's 学校 column; the roster does
-    not hold it): their rows of those years name that school and its class.
+    persistent (sd 0.22) + yearly (sd 0.10) + subject (sd 0.05), drawn independently of the
+    school's intake level (sd 0.3 in θ); as they persist, a cohort's prior in its second year
+    at a school already carries last year's effect. About 6 % of junior and senior schools
+    decline (−0.15 in 2024-2025, −0.30 in 2025-2026 from their persistent level). Class
+    effects: persistent (sd 0.06) + yearly (sd 0.04). class_code is
+    school_code/grade_code/class_no of the class that year: classes move up intact, so a past
+    year's class is the current class of the same school and number one grade higher a year.
+    Pupils now in 七年级, 八年级, 高一 or 高二 sat their earlier stage's exams at a feeder
+    school (named on that score sheet's 学校 column; the roster does not hold it): their
+    rows of those years name that school and its class.
 """
 
 PART = GeneratorPart(

@@ -8,10 +8,14 @@ common-item non-equivalent groups design).
 
 Item models, on the grade-subject's θ scale (D = 1):
 
-- an objective item is scored 0 or full marks by the 2PL: P(full | θ) = σ(a(θ − b));
+- an objective item is scored 0 or full marks by the 2PL: P(full | θ) = σ(a(θ − b)),
+  a ~ U(0.7, 1.8), b ~ N(−0.8, 0.9);
 - a subjective item of m points scored in steps of s (1 point in mathematics, ½ otherwise) has
   K = m/s + 1 ordered categories and follows Samejima's graded response model:
-  P(score ≥ k·s | θ) = σ(a(θ − b_k)), k = 1 … K − 1, with ordered thresholds b_k.
+  P(score ≥ k·s | θ) = σ(a(θ − b_k)), k = 1 … K − 1, a ~ U(1.5, 2.6), thresholds evenly
+  spread over ±1.2–2.0 around a centre ~ N(−0.5, 0.8), jittered (sd 0.15), sorted.
+
+Parameters are rounded to 4 decimals when drawn, so the truth file holds them exactly.
 """
 
 from __future__ import annotations
@@ -149,7 +153,12 @@ def write_paper(
     two = rng.random(n_new) < 0.2
     kps = np.where(two, cat(kp1, ";", kp2), kp1).astype(STR)
     # Parameters are rounded to the 4 decimals the truth file prints, so it is exact.
-    a_new = np.round(rng.uniform(0.7, 1.8, n_new), 4)
+    # Constructed-response items scored in many steps discriminate more (graded slopes of
+    # 1.5–2.5 are usual in polytomous calibrations); with the 2PL's 0.7–1.8 a 20-point item
+    # would measure θ no better than one multiple-choice item.
+    a_new = np.round(
+        np.concatenate([rng.uniform(0.7, 1.8, new_obj), rng.uniform(1.5, 2.6, new_sub)]), 4
+    )
     b_obj = np.round(rng.normal(-0.8, 0.9, new_obj), 4)
     fresh = [
         Item(bank.new_id(), float(pts), OBJECTIVE, str(kps[j]), float(a_new[j]),
