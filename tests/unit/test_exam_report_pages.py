@@ -333,3 +333,22 @@ def test_the_school_report_shows_the_value_added_band_when_computed(tmp_path: Pa
     assert va == [["数学", "初中一年级(七年级)", YEAR, "10", "0.42", "0.11", "0.73",
                    "显著高于", "0.80", "人数较少，结果仅供参考"]]  # fmt: skip
     assert len(va) == 1 and "-0.42" not in html  # J1's row is not J2's
+
+
+def test_groups_too_small_are_withheld_from_roles_not_cleared_for_scores(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edubrain.modules.exams import reads
+
+    monkeypatch.setattr(reads, "SMALLEST_GROUP", 11)  # each school here has ten takers
+    researcher = _bearer(settings, "jyy3", Role.TEACHING_RESEARCHER, COUNTY_SCOPE)
+    principal = _bearer(settings, "principal7s", Role.SCHOOL_ADMIN, Scope(ScopeLevel.SCHOOL, J2))
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        schools = _cells(client.get("/research", headers=researcher).text, "schools")
+        assert [r[2] for r in schools] == ["—", "—", "5.75"]  # the county's twenty are shown
+        assert [r[7] for r in schools[:2]] == ["人数过少，不显示"] * 2
+        report = client.get(f"/schools/{J2}/report", headers=researcher).text
+        assert "为保护学生个人信息" in report and 'id="table-summary"' not in report
+        # the school's own principal is cleared for 敏感 scores: the figures are shown
+        own = client.get(f"/schools/{J2}/report", headers=principal).text
+        assert _cells(own, "summary")[0][:3] == ["本校", "10", "6.00"]
