@@ -727,6 +727,15 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _takers_totals(reader: WarehouseReader, exam_id: str) -> np.ndarray[Any, Any]:
+    """Every taker's total on the exam (the population of a pupil's rank band, never shown)."""
+    with reader.lock:
+        s = reader.table("item_score")
+        s = s.filter(s.exam_id == exam_id)
+        expr = s.group_by("student_number").aggregate(total=s.score.sum())
+    return np.array([float(r["total"] or 0.0) for r in reader.rows(expr)], dtype=np.float64)
+
+
 # ---- 学生进步 ------------------------------------------------------------------------------------
 
 
@@ -754,7 +763,7 @@ def progress(reader: WarehouseReader, scope: Scope, number: str, *, clear: bool)
         _, mine = reads.scoped_paper(reader, scope, exam["exam_id"], student_number=number)
         if not mine.students:
             continue
-        _, everyone = reads.scoped_paper(reader, None, exam["exam_id"], whole_exam=True)
+        everyone = _takers_totals(reader, exam["exam_id"])
         total = float(mine.totals()[0])
         rate = total / mine.maximum
         exam_rows.append(
@@ -763,11 +772,11 @@ def progress(reader: WarehouseReader, scope: Scope, number: str, *, clear: bool)
                 _label("subject", exam["subject"]),
                 exam["exam_date"],
                 rate,
-                rank_band(total, everyone.totals()),
+                rank_band(total, everyone),
             )
         )
         trend.append({**exam, "rate": rate})
-        names = _point_names(everyone)
+        names = _point_names(mine)  # the paper's items name them, whoever sat it
         for key, value in _kp_rates(mine).items():
             kp_rows.append((exam["name"], names.get(key, key), value))
     exams_table = Table(
