@@ -36,6 +36,7 @@ ALLOWED = {
     "edubrain",  # the product's name (brand, footer)
     "English",  # the language switch names the other language in that language (lang="en")
     "xlsx",  # the download's file format, as Excel names it
+    "PDF",  # the report's file format, as Chinese readers call it (导出为PDF)
     "zip",  # the upload's archive format
     "IP",  # IP地址: no Chinese word is used for it
     "IPv6",  # a standard's name, as the policy documents write it
@@ -43,6 +44,8 @@ ALLOWED = {
     "m",  # unit (m²)
     "kg",  # unit
     "cm",  # unit
+    "ml",  # unit (肺活量, on a pupil's portrait)
+    "s",  # unit (50米跑, on a pupil's portrait)
 }
 # Data shown as it is, not words of the page: a 学籍号 (G/J/L and 18 characters, or masked), a
 # value a message quotes from the file ('2019-04-31'), a policy's item numbering (1a.).
@@ -229,15 +232,22 @@ def test_every_page_of_every_role_reads_in_chinese(
     login_page = client.get("/login")
     found["/login (anonymous)"] = foreign_words(visible(login_page.text).texts)
     statuses: set[int] = set()
+    crawled: set[str] = set()
     for account in accounts:
         login(client, account)
         actor = _actor(client)
         starts = [item.href for item in nav_for(actor)]
         if "/data-office" in starts:
             starts += ROLE_TABS
+        # a family's child before the error pages (a pupil's 404 is a link of the same kind)
+        children = [
+            h for h in visible(client.get("/home").text).links if h.startswith("/students/")
+        ]
+        starts += children[:1]
         starts += ["/audit", "/warnings", "/search?q=中心", *ERRORS]  # 403 for roles without some
         pages = crawl(client, starts)
         assert len(pages) >= 3, account.username
+        crawled |= {kind for kind in map(link_kind, pages) if kind}
         for url, html in pages.items():
             words = foreign_words(visible(html).texts)
             if words:
@@ -245,6 +255,8 @@ def test_every_page_of_every_role_reads_in_chinese(
         for url in [*ERRORS, "/audit"]:
             statuses.add(client.get(url).status_code)
     assert {403, 404, 422} <= statuses
+    # the exams module's report pages are among them (教研分析, 学校质量报告, 学业进步)
+    assert {"research?", "schools/{}/{}?exam", "students/{}/{}?"} <= crawled
     found = {k: v for k, v in found.items() if v}
     assert not found, "\n".join(f"{k}: {sorted(v)}" for k, v in sorted(found.items()))
 

@@ -10,7 +10,12 @@ from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
 from edubrain.modules.exams.generator import PART as GENERATOR
-from edubrain.modules.exams.permissions import EXAMS_READ, PERMISSIONS
+from edubrain.modules.exams.permissions import (
+    EXAMS_READ,
+    OWN_SCHOOL_REPORT,
+    PERMISSIONS,
+    RESEARCH_READ,
+)
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
 from edubrain.modules.spec import MenuEntry, Module
@@ -26,10 +31,17 @@ def routes() -> Any:
 
 
 def pages() -> Any:
-    """The cockpit's 考试分析 page, imported only when the cockpit assembles itself."""
-    from edubrain.modules.exams.pages import pages as router
+    """The cockpit's pages (考试分析; 教研分析, 学校质量报告, 学业进步), imported only when the
+    cockpit assembles itself."""
+    from fastapi import APIRouter
 
-    return router()
+    from edubrain.modules.exams.pages import pages as exam_pages
+    from edubrain.modules.exams.report_pages import pages as report_pages
+
+    router = APIRouter(include_in_schema=False)
+    router.include_router(exam_pages())
+    router.include_router(report_pages())
+    return router
 
 
 def commands(app: Any) -> None:
@@ -67,7 +79,11 @@ MODULE = Module(
     permissions=PERMISSIONS,
     routes=routes,
     pages=pages,
-    menu=(MenuEntry("/exams", "考试分析", EXAMS_READ),),
+    menu=(
+        MenuEntry("/exams", "考试分析", EXAMS_READ),
+        MenuEntry("/research", "教研分析", RESEARCH_READ),
+        MenuEntry("/school-report", "学校质量报告", OWN_SCHOOL_REPORT),
+    ),
     commands=commands,
     generator=GENERATOR,
 )

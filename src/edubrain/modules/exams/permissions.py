@@ -22,4 +22,22 @@ EXAMS_READ = DomainPermission(
     ),
     reads=("item_score",),
 )
-PERMISSIONS = (EXAMS_READ,)
+# The 教研员's county analysis (items, knowledge points, schools side by side): region roles
+# that plan teaching and schools. Aggregates only; groups too small are withheld.
+RESEARCH_READ = DomainPermission(
+    "research:read",
+    frozenset({Role.TEACHING_RESEARCHER, Role.BUREAU_LEADER, Role.DATA_ADMIN}),
+    reads=("item_score",),
+)
+# A school's report against the county: its principal (school scope) and the region roles.
+SCHOOL_REPORT_READ = DomainPermission(
+    "school_reports:read",
+    frozenset({Role.SCHOOL_ADMIN, Role.TEACHING_RESEARCHER, Role.BUREAU_LEADER, Role.DATA_ADMIN}),
+    reads=("item_score",),
+)
+# The principal's menu entry to the own school's report (the region roles reach every school's
+# from the 教研员 page).
+OWN_SCHOOL_REPORT = DomainPermission(
+    "own_school_report:read", frozenset({Role.SCHOOL_ADMIN}), reads=("item_score",)
+)
+PERMISSIONS = (EXAMS_READ, RESEARCH_READ, SCHOOL_REPORT_READ, OWN_SCHOOL_REPORT)
