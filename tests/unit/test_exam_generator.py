@@ -198,6 +198,19 @@ def test_value_added_truth_names_known_schools_classes_and_outcome_exams(region:
         assert f"{name}.csv" in readme
 
 
+def test_a_declining_school_falls_in_every_subject(region: Path) -> None:
+    """The truth README: about 6 % of junior and senior schools (at least one) decline, their
+    yearly change −0.15 in 2024-2025 and −0.30 in 2025-2026, so their effect falls by exactly
+    0.15 from one year to the next in every subject (others move by a random N(0, 0.14))."""
+    va = _truth(region, "school_value_added")
+    va = va.drop_duplicates(["school_code", "school_year", "subject"])
+    va["effect"] = va["effect_theta"].astype(float)
+    wide = va.pivot_table(index=["school_code", "subject"], columns="school_year", values="effect")
+    fall = (wide["2025-2026"] - wide["2024-2025"]).dropna().groupby("school_code")
+    declining = [code for code, d in fall if np.allclose(d, -0.15, atol=2e-4)]
+    assert 1 <= len(declining) <= max(1, round(0.2 * fall.ngroups))
+
+
 def test_the_same_seed_gives_the_same_exams() -> None:
     one, two = county_exams(3000, 5), county_exams(3000, 5)
     assert list(one.papers) == list(two.papers)
