@@ -10,7 +10,8 @@ from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
 from edubrain.modules.exams.generator import PART as GENERATOR
-from edubrain.modules.exams.permissions import EXAMS_READ, PERMISSIONS
+from edubrain.modules.exams.mastery import MASTERY_TABLE
+from edubrain.modules.exams.permissions import EXAMS_READ, LEARNING_READ, PERMISSIONS
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
 from edubrain.modules.spec import MenuEntry, Module
@@ -20,16 +21,28 @@ from edubrain.service.policy import of_person
 
 def routes() -> Any:
     """The API router, imported only when the service assembles itself."""
+    from fastapi import APIRouter
+
+    from edubrain.modules.exams.learning_routes import routes as learning
     from edubrain.modules.exams.routes import routes as router
 
-    return router()
+    both = APIRouter()
+    both.include_router(router())
+    both.include_router(learning())
+    return both
 
 
 def pages() -> Any:
     """The cockpit's 考试分析 page, imported only when the cockpit assembles itself."""
+    from fastapi import APIRouter
+
+    from edubrain.modules.exams.learning_routes import pages as learning
     from edubrain.modules.exams.pages import pages as router
 
-    return router()
+    both = APIRouter(include_in_schema=False)
+    both.include_router(router())
+    both.include_router(learning())
+    return both
 
 
 def commands(app: Any) -> None:
@@ -60,14 +73,21 @@ MODULE = Module(
     ),
     # An item score carries nothing about the pupil but the 学籍号 written on the paper.
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
-    scope=(of_person("item_score", "student_number"),),
+    scope=(
+        of_person("item_score", "student_number"),
+        # each pupil's mastery from the exams' cognitive diagnosis (`edubrain diagnose exams`)
+        of_person(MASTERY_TABLE, "student_number"),
+    ),
     portrait=(SECTION,),
     # The demo's teacher and parent see a class with exam item scores.
     demo=(DemoEvidence("item_score"),),
     permissions=PERMISSIONS,
     routes=routes,
     pages=pages,
-    menu=(MenuEntry("/exams", "考试分析", EXAMS_READ),),
+    menu=(
+        MenuEntry("/exams", "考试分析", EXAMS_READ),
+        MenuEntry("/learning", "学情", LEARNING_READ),
+    ),
     commands=commands,
     generator=GENERATOR,
 )

@@ -22,4 +22,11 @@ EXAMS_READ = DomainPermission(
     ),
     reads=("item_score",),
 )
-PERMISSIONS = (EXAMS_READ,)
+# 学情 (`/learning`): a class's mastery, groups, practice and 错题本 — for those who teach it and
+# the school's staff; pupils' mastery is 敏感 like their scores, and these roles are cleared.
+LEARNING_READ = DomainPermission(
+    "learning:read",
+    frozenset({Role.TEACHER, Role.HEAD_TEACHER, Role.SCHOOL_ADMIN}),
+    reads=("item_score",),
+)
+PERMISSIONS = (EXAMS_READ, LEARNING_READ)
