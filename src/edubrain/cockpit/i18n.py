@@ -412,6 +412,9 @@ EN: dict[str, str] = {
     "答错人数": "Pupils wrong",
     "答错比例": "Share wrong",
     "全班": "Class",
+    "练习题推荐": "Recommended practice items",
+    "练习题编号": "Practice item",
+    "预计答对率": "Expected success",
 }
 
 

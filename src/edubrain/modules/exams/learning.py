@@ -15,7 +15,11 @@ outputs of `edubrain.diagnosis.diagnose`, computed one way whatever the evidence
   that point, so it does not move them).
 - **Recommended practice** per group: `recommend` on the group's mean mastery, over the exam's
   own items (their knowledge points the Q-matrix; an item's success chance the share of the
-  group who got it right), for 订正与变式练习 on the group's weakest points.
+  group who got it right), for 订正与变式练习 on the group's weakest points; and, when the
+  practice diagnosis is fitted (its model file and the warehouse's knowledge graph agree), over
+  the practice item bank of the exam's grade, with the practice model's success chances
+  (`item_success`) on the group's mastery of each graph point — its practice mastery where it
+  has one, else the exam's mastery of the point or of its chapter.
 - **错题本**: `most_missed` on the class's right/wrong answers (right: at least 60 % of the
   item's 分值, the cognitive diagnosis's rule), with each item's knowledge points.
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,15 +40,17 @@ from numpy.typing import NDArray
 
 from edubrain.diagnosis.diagnose import (
     LAYER_NAMES,
+    Diagnosis,
     PracticePolicy,
     group_means,
+    item_success,
     layer_groups,
     most_missed,
     recommend,
 )
-from edubrain.diagnosis.graph import ItemBank, KnowledgeGraph
+from edubrain.diagnosis.graph import ItemBank, KnowledgeGraph, StrArray, read_knowledge
 from edubrain.diagnosis.run import MASTERY_TABLE as PRACTICE_MASTERY
-from edubrain.errors import NotFoundError
+from edubrain.errors import EdubrainError, NotFoundError
 from edubrain.modules.exams.mastery import MASTERY_TABLE, dichotomise, parent
 from edubrain.modules.exams.reads import POINT_TABLE, scoped_paper
 from edubrain.service.masking import mask_name
@@ -61,6 +68,60 @@ WRONG_ITEMS = 10
 
 class ClassNotFoundError(NotFoundError):
     """No class with this key has pupils in the caller's scope."""
+
+
+@dataclass(frozen=True)
+class PracticeBank:
+    """The practice diagnosis's graph, items and fitted parameters, when they agree."""
+
+    graph: KnowledgeGraph
+    items: ItemBank
+    item_grade: StrArray
+    point_parameters: NDArray[np.float64]
+    item_offset: NDArray[np.float64]
+
+
+def practice_bank(reader: WarehouseReader, model: Path | None) -> PracticeBank | None:
+    """The fitted practice diagnosis over the warehouse's knowledge graph, or None (no model
+    file, no graph, or a graph changed since the fit)."""
+    if model is None or not model.exists() or not reader.has_table("practice_item"):
+        return None
+    try:
+        with reader.lock:
+            graph, items, item_grade = read_knowledge(reader)
+        fitted = Diagnosis.load(model)
+    except EdubrainError:
+        return None
+    if not (
+        np.array_equal(fitted.kp_codes, graph.codes)
+        and np.array_equal(fitted.item_ids, items.item_ids)
+    ):
+        return None
+    return PracticeBank(graph, items, item_grade, fitted.point_parameters(), fitted.item_offset)
+
+
+def _bank_practice(
+    bank: PracticeBank,
+    grade: str,
+    known: Mapping[str, float],
+) -> list[dict[str, Any]]:
+    """Practice items of the grade for a group whose mastery of graph points is `known` (a
+    point without evidence counts as mastered: neither targeted nor blocking)."""
+    graph = bank.graph
+    mastery = np.array([known.get(str(c), 1.0) for c in graph.codes])
+    success = item_success(mastery[None, :], bank.items.primary, bank.point_parameters,
+                           bank.item_offset)[0]  # fmt: skip
+    exclude = np.flatnonzero(bank.item_grade != grade).astype(np.int64)
+    chosen = recommend(mastery, success, graph, bank.items, PracticePolicy(), exclude)
+    return [
+        {
+            "item_id": str(bank.items.item_ids[r.item]),
+            "point": str(graph.names[r.target_point]),
+            "success": round(r.success, 3),
+            "point_mastery": round(r.target_mastery, 3),
+        }
+        for r in chosen
+    ]
 
 
 @dataclass(frozen=True)
@@ -240,6 +301,7 @@ def class_learning(
     exam_id: str | None = None,
     clear: bool,
     groups: int = 3,
+    practice_model: Path | None = None,
 ) -> dict[str, Any]:
     """The 学情 of one class in scope (see the module docstring); `clear`: whether the caller
     sees pupils' mastery and names in clear."""
@@ -269,6 +331,7 @@ def class_learning(
     labels = [point_label(a, point_names, chapter_names, k + 1) for k, a in enumerate(attributes)]
     columns = [Column(a, lab, SOURCE_EXAM) for a, lab in zip(attributes, labels, strict=True)]
     blocks = [exam_m]
+    practice: list[dict[str, Any]] = []
     if reader.has_table(PRACTICE_MASTERY):
         practice = _mastery_rows(reader, scope, PRACTICE_MASTERY, took, None)
         keep, means = _practice_columns(practice, attributes, pupil, len(took))
@@ -292,10 +355,21 @@ def class_learning(
     paper = paper.rows(np.isin(np.array(paper.students), took))
     right = dichotomise(paper.scores, paper.item_maxima)
     row_of = {s: i for i, s in enumerate(paper.students)}
+    bank = practice_bank(reader, practice_model)
+    by_point: dict[str, NDArray[np.float64]] = {}
+    for r in practice:
+        i = pupil.get(str(r["student_number"]))
+        if i is not None and r["mastery"] is not None:
+            by_point.setdefault(str(r["kp_code"]), np.full(len(took), np.nan))[i] = r["mastery"]
+    exam_grade = str(klass["grade_code"])
     groups_out = []
     for j in range(n_groups):
         members = np.flatnonzero(layers.group == j)
         answers = right[[row_of[took[i]] for i in members if took[i] in row_of]]
+        bank_practice: list[dict[str, Any]] = []
+        if bank is not None:
+            known = _group_points(bank.graph.codes, by_point, attributes, exam_m, members)
+            bank_practice = _bank_practice(bank, exam_grade, known)
         groups_out.append(
             {
                 "layer": LAYER_NAMES[j],
@@ -312,6 +386,7 @@ def class_learning(
                     layers.mean_mastery[j][: len(attributes)],
                     answers,
                 ),
+                "bank_practice": bank_practice,
             }
         )
     out |= {
@@ -337,6 +412,27 @@ def class_learning(
         ),
         "notices": notices,
     }
+    return out
+
+
+def _group_points(
+    codes: StrArray,
+    by_point: Mapping[str, NDArray[np.float64]],
+    attributes: Sequence[str],
+    exam: NDArray[np.float64],
+    members: NDArray[np.int64],
+) -> dict[str, float]:
+    """A group's mastery of each graph point: its practice mastery, else the exam's mastery of
+    the point or of the point's chapter (means over the members with a value)."""
+    index = {a: k for k, a in enumerate(attributes)}
+    out: dict[str, float] = {}
+    for code in (str(c) for c in codes):
+        values = by_point[code][members] if code in by_point else np.array([np.nan])
+        if np.isnan(values).all():
+            k = _attribute_of(code, index)
+            values = exam[members, k] if k is not None else values
+        if not np.isnan(values).all():
+            out[code] = float(np.nanmean(values))
     return out
 
 
@@ -478,10 +574,20 @@ def learning_sheets(view: Mapping[str, Any]) -> list[Sheet]:
          "得分率": _pct(w["rate"]), "答错人数": w["wrong"], "答错比例": _pct(w["share"])}
         for w in view.get("wrong_items", [])
     ]  # fmt: skip
-    return [
+    bank_header = ("层", "练习题编号", "练习知识点", "预计答对率", "本层掌握度")
+    bank_rows = [
+        {"层": g["layer"], "练习题编号": p["item_id"], "练习知识点": p["point"],
+         "预计答对率": _pct(p["success"]), "本层掌握度": _pct(p["point_mastery"])}
+        for g in groups
+        for p in g.get("bank_practice", [])
+    ]  # fmt: skip
+    sheets: list[Sheet] = [
         ("知识点掌握度（学生）", pupil_header, pupil_rows),
         ("分层分组", group_header, group_rows),
         ("各层知识点掌握度", layer_header, layer_rows),
         ("推荐练习", practice_header, practice_rows),
         ("错题本", wrong_header, wrong_rows),
     ]
+    if bank_rows:
+        sheets.append(("练习题推荐", bank_header, bank_rows))
+    return sheets

@@ -29,7 +29,7 @@ ClassKey = Annotated[
 ]  # fmt: skip
 ExamId = Annotated[str | None, Query(max_length=80, description="A 考试编号 (default: latest).")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHEETS = "0 掌握度（学生）, 1 分层分组, 2 各层掌握度, 3 推荐练习, 4 错题本."
+SHEETS = "0 掌握度（学生）, 1 分层分组, 2 各层掌握度, 3 推荐练习, 4 错题本, 5 练习题推荐 (if any)."
 
 
 def _audit(trail: AuditTrail, key: str, view: dict[str, Any], what: str) -> None:
@@ -43,7 +43,12 @@ def _audit(trail: AuditTrail, key: str, view: dict[str, Any], what: str) -> None
 
 def _view(services: ServicesDep, actor: Actor, key: str, exam: str | None) -> dict[str, Any]:
     return learning.class_learning(
-        services.reader, actor.scope, key, exam_id=exam, clear=scores_in_clear(actor)
+        services.reader,
+        actor.scope,
+        key,
+        exam_id=exam,
+        clear=scores_in_clear(actor),
+        practice_model=services.settings.workspace.diagnosis,
     )
 
 
@@ -77,12 +82,15 @@ def get_class_xlsx(
     trail: Trail,
     actor: Annotated[Actor, require(LEARNING_READ)],
     exam: ExamId = None,
-    table: Annotated[int, Query(ge=0, le=4, description=SHEETS)] = 0,
+    table: Annotated[int, Query(ge=0, le=5, description=SHEETS)] = 0,
 ) -> Response:
     """One table of the class's 学情 page as an .xlsx workbook (text cells neutralised)."""
     view = _view(services, actor, key, exam)
     _audit(trail, key, view, f"xlsx-{table}")
-    title, header, rows = learning.learning_sheets(view)[table]
+    sheets = learning.learning_sheets(view)
+    if table >= len(sheets):
+        raise learning.ClassNotFoundError(f"no table {table} on this page")
+    title, header, rows = sheets[table]
     return Response(
         spreadsheet.xlsx_sheet(title, header, rows),
         media_type=XLSX,
