@@ -8,8 +8,8 @@ outputs of `edubrain.diagnosis.diagnose`, computed one way whatever the evidence
 - **Mastery** (pupils × points): the exam's cognitive diagnosis (`exam_mastery`, one row per
   attribute of the paper: a knowledge point, or a chapter when the paper's points were rolled
   up), and, where the practice diagnosis (`diagnosis_mastery`) has the same pupils, their
-  practice mastery of the points under each attribute (their mean), as rows of their own
-  marked 练习.
+  practice mastery of the points under each attribute that they practised (their mean; an
+  unpractised point's mastery is only the model's prior), as rows of their own marked 练习.
 - **Heatmap**: points × pupils (the matrix itself) and points × groups (`group_means`).
 - **分层 groups**: `layer_groups` on the mastery (a pupil's missing value: the class's mean of
   that point, so it does not move them).
@@ -218,12 +218,13 @@ def _class_exams(
 def _mastery_rows(
     reader: WarehouseReader, scope: Scope, table: str, numbers: Sequence[str], exam_id: str | None
 ) -> list[dict[str, Any]]:
+    """Mastery rows of these pupils: of one exam, or (`exam_id` None: the practice diagnosis)
+    of the points each pupil practised — an unpractised point's mastery is only its prior."""
     with reader.lock:
         m = reader.table(table)
         m = m.filter(scope_predicate(scope, table, m, reader))
         m = m.filter(m.student_number.isin(list(numbers)))
-        if exam_id is not None:
-            m = m.filter(m.exam_id == exam_id)
+        m = m.filter(m.attempts > 0 if exam_id is None else m.exam_id == exam_id)
         expr = m.select("student_number", "kp_code", "mastery")
     return reader.rows(expr)
 
@@ -355,6 +356,7 @@ def class_learning(
     paper = paper.rows(np.isin(np.array(paper.students), took))
     right = dichotomise(paper.scores, paper.item_maxima)
     row_of = {s: i for i, s in enumerate(paper.students)}
+    order = np.lexsort((layers.score, layers.group))
     bank = practice_bank(reader, practice_model)
     by_point: dict[str, NDArray[np.float64]] = {}
     for r in practice:
@@ -394,9 +396,10 @@ def class_learning(
             {"key": c.key, "label": lab, "source": c.source}
             for c, lab in zip(columns, column_labels, strict=True)
         ],
-        "pupils": shown,
+        # pupils by group (基础层 first), then along the class's mastery axis
+        "pupils": [shown[i] for i in order],
         "heat_pupils": [
-            [None if (np.isnan(v) or not clear) else round(float(v), 3) for v in mastery[:, k]]
+            [None if (np.isnan(v) or not clear) else round(float(v), 3) for v in mastery[order, k]]
             for k in range(len(columns))
         ],
         "class_mean": [round(float(v), 3) for v in class_mean[0]],
