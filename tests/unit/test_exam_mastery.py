@@ -164,3 +164,21 @@ def test_group_means_and_most_missed_by_hand() -> None:
     missed = most_missed(right, count=5)
     # item 1: 3 of 3 wrong; item 0: 1 of 3; item 2: 1 of the 2 who answered
     assert [(m.item, m.wrong, m.answered) for m in missed] == [(1, 3, 3), (2, 1, 2), (0, 1, 3)]
+
+
+def test_single_attribute_items_make_the_two_models_one() -> None:
+    """Items 1–9 need one attribute each: G-DINA is DINA there, fitted once, reported for both."""
+    paper, _ = _simulate(seed=11)
+    nine = Paper(
+        paper.exam_id, float(paper.item_maxima[:9].sum()), paper.item_nos[:9],
+        paper.item_maxima[:9], paper.item_types[:9], paper.knowledge_points[:9],
+        paper.students, paper.scores[:, :9],
+    )  # fmt: skip
+    found = diagnose_paper(nine)
+    dina, gdina = found.models
+    assert (dina.model, gdina.model) == ("DINA", "G-DINA")
+    assert gdina.log_likelihood == dina.log_likelihood and gdina.parameters == dina.parameters
+    # DINA's parameters: 2 per item and 2^3 − 1 for the class prior
+    assert dina.parameters == 2 * 9 + 7
+    assert found.chosen == "DINA"
+    assert any("同一个模型" in n for n in found.notices)

@@ -18,7 +18,8 @@ paper's Q-matrix. `diagnose_paper` turns it into per-pupil mastery of each attri
   the chosen one has the smaller BIC among those that converged (BIC, not AIC: with a hundred
   or two pupils AIC favours the saturated model's many parameters; BIC is the consistent
   choice). Both fits are reported. When every item needs one attribute the two models are the
-  same model (same likelihood, same parameters) and DINA is named. A model that does not
+  same model (same likelihood, same parameters): it is fitted once, reported for both, and
+  DINA is named. A model that does not
   converge is never chosen; when neither does, the paper gets no mastery and the notice says
   so.
 
@@ -28,7 +29,7 @@ Arrays in, dataclasses out; the job (`mastery_job`) reads the papers and writes 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -193,17 +194,24 @@ def diagnose_paper(
             "minimum_pupils": MINIMUM_PUPILS,
         }
         dina = fit_dina(x, q, **options)
-        gdina = fit_gdina(x, q, **options)
+        # every item needing one attribute: G-DINA's two groups per item are DINA's
+        one_each = bool((q.sum(axis=1) == 1).all())
+        gdina = None if one_each else fit_gdina(x, q, **options)
     except DiagnosisModelInputError as exc:
         raise PaperNotDiagnosableError(f"试卷的作答数据不适合认知诊断：{exc}") from exc
-    candidates = [f for f in (dina, gdina) if f.converged and math.isfinite(f.bic)]
-    for f in (dina, gdina):
+    fitted = [f for f in (dina, gdina) if f is not None]
+    if gdina is None:
+        notices.append("每道题只考查一项，G-DINA与DINA是同一个模型，只拟合一次。")
+    candidates = [f for f in fitted if f.converged and math.isfinite(f.bic)]
+    for f in fitted:
         if not f.converged:
             notices.append(f"{f.model}模型在{f.iterations}次迭代内没有收敛，不采用其结果。")
+    same = _summary(dina)
+    models = (same, _summary(gdina) if gdina is not None else replace(same, model="G-DINA"))
     # DINA first: on a tie (single-attribute items make the two models one) the simpler wins
     chosen = min(candidates, key=lambda f: f.bic) if candidates else None
     if chosen is None:
-        notices.append("两个模型都没有收敛，本次考试不给出掌握情况。")
+        notices.append("模型没有收敛，本次考试不给出掌握情况。")
     return PaperDiagnosis(
         exam_id=paper.exam_id,
         level=level,
@@ -211,7 +219,7 @@ def diagnose_paper(
         students=paper.students,
         items=int(q.shape[0]),
         chosen=None if chosen is None else str(chosen.model),
-        models=(_summary(dina), _summary(gdina)),
+        models=models,
         mastery=np.zeros((0, len(attributes))) if chosen is None else chosen.mastery,
         guess=dina.guess,
         slip=dina.slip,
