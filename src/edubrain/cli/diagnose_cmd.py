@@ -189,7 +189,7 @@ def exams_cmd(
         return
     table = Table(title=say("Cognitive diagnosis of exam papers"))
     for c in ("exam", "pupils", "attributes", "DINA BIC", "G-DINA BIC", "model", "notices"):
-        table.add_column(say(c))
+        table.add_column(say(c), overflow="fold")
     for p in out["papers"]:
         bic = {m["model"]: f"{m['bic']:.1f}" for m in p.get("models", [])}
         table.add_row(
