@@ -54,9 +54,12 @@ def _math_class(f: Fitted) -> tuple[Scope, str, str]:
     for s in f.students:
         if s["grade_code"] == "21" and s["student_number"] in practised:
             key = f"{s['school_code']}/{s['school_year']}/{s['grade_code']}/{s['class_no']}"
+            members = {p["student_number"] for p in f.students
+                       if (p["school_code"], p["school_year"], p["grade_code"], p["class_no"])
+                       == (s["school_code"], s["school_year"], "21", s["class_no"])}  # fmt: skip
             exam = next(
-                e for e, x in f.exams.items() if x["grade_code"] == "21" and x["subject"] == "math"
-                and any(r["exam_id"] == e for r in f.exam_rows)
+                r["exam_id"] for r in f.exam_rows
+                if r["student_number"] in members and f.exams[r["exam_id"]]["subject"] == "math"
             )  # fmt: skip
             return Scope(ScopeLevel.CLASS, key), f"{s['school_code']}-21-{s['class_no']}", exam
     raise AssertionError("no 七年级 class with practice")
