@@ -60,6 +60,7 @@ def _math_class(f: Fitted) -> tuple[Scope, str, str]:
             exam = next(
                 r["exam_id"] for r in f.exam_rows
                 if r["student_number"] in members and f.exams[r["exam_id"]]["subject"] == "math"
+                and f.exams[r["exam_id"]]["grade_code"] == "21"  # this year's: the graph's M7
             )  # fmt: skip
             return Scope(ScopeLevel.CLASS, key), f"{s['school_code']}-21-{s['class_no']}", exam
     raise AssertionError("no 七年级 class with practice")
