@@ -280,7 +280,9 @@ HELP_ZH: dict[str, str] = {
     "LEFT RIGHT [LEFT RIGHT …] [same|different]: mention keys or person IDs (P…).": "LEFT RIGHT [LEFT RIGHT …] [same|different]：记录键或人员编号（P…）。",
     "LEFT RIGHT [LEFT RIGHT …] of decided pairs.": "已判定记录对的 LEFT RIGHT [LEFT RIGHT …]。",
     "One line per school: its open and acknowledged warnings by level and its worst item.": "每校一行：未处理和已确认的预警按级别计数，以及最严重的一项。",
-    "One of: ingest, govern, compute, scorecard, fit, steward.": "以下之一：ingest、govern、compute、scorecard、fit、steward。",
+    "One of: ingest, govern, compute, scorecard, fit, steward, exam_mastery.": (
+        "以下之一：ingest、govern、compute、scorecard、fit、steward、exam_mastery。"
+    ),
     "Put it into effect at once.": "立即生效。",
     "Put the decisions into effect without a full run: re-resolve only the persons they touch (no re-training) and publish a new warehouse version.": "不必完整运行即让判定生效：只对涉及的人员重新归并（不重新训练），并发布数据仓新版本。",
     "Record one decision per pair, each on its own (a refused pair is reported, the others kept); by default they take effect at once (the touched persons are re-resolved).": "逐对记录判定，各自独立（被拒绝的一对会报告原因，其余保留）；默认立即生效（涉及的人员重新归并）。",
@@ -539,6 +541,24 @@ SAY_ZH: dict[str, str] = {
     "{class_key}: class mean mastery per knowledge point (heatmap)": "{class_key}：全班各知识点平均掌握度（热力图）",
     "Layered groups (分层教学)": "分层教学分组",
     "--band {band!r}: give two numbers, e.g. 0.6,0.8": "--band {band!r}：请给两个数，如 0.6,0.8",
+    # diagnose exams (cognitive diagnosis of exam papers)
+    "An exam id (repeatable); without it, every exam.": "考试编号（可重复）；不给则诊断全部考试。",
+    "Cognitive diagnosis of exam papers: DINA and G-DINA on the items' knowledge points,\n"
+    "the better fit (BIC) per paper; writes each pupil's mastery (exam_mastery), as a job.": (
+        "考试认知诊断：按试题的知识点标注拟合 DINA 与 G-DINA 模型，每份试卷选用拟合更好的"
+        "（贝叶斯信息准则较小）；写入每名学生的知识点掌握度，作为任务记录。"
+    ),
+    "Cognitive diagnosis of exam papers": "考试认知诊断",
+    "exam": "考试",
+    "pupils": "学生数",
+    "attributes": "诊断项数",
+    "DINA BIC": "DINA 信息准则",
+    "G-DINA BIC": "G-DINA 信息准则",
+    "model": "选用模型",
+    "notices": "说明",
+    "{diagnosed} of {papers} papers diagnosed; {rows:,} mastery rows": (
+        "{papers} 份试卷中 {diagnosed} 份完成诊断；掌握度 {rows:,} 行"
+    ),
     # indicators explain and plans
     "formula: {formula}": "公式：{formula}",
     "counted: {filters}": "统计范围：{filters}",

@@ -171,6 +171,47 @@ def _class(out: dict[str, Any], as_json: bool) -> None:
     console.print(table)
 
 
+@app.command("exams")
+def exams_cmd(
+    exam: Annotated[
+        list[str] | None,
+        typer.Option("--exam", help="An exam id (repeatable); without it, every exam."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cognitive diagnosis of exam papers: DINA and G-DINA on the items' knowledge points,
+    the better fit (BIC) per paper; writes each pupil's mastery (exam_mastery), as a job."""
+    from edubrain.usecases.jobs import command_line_user, exam_mastery_here
+
+    out = exam_mastery_here(load_settings(), exam or [], by=command_line_user())
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=say("Cognitive diagnosis of exam papers"))
+    for c in ("exam", "pupils", "attributes", "DINA BIC", "G-DINA BIC", "model", "notices"):
+        table.add_column(say(c), overflow="fold")
+    for p in out["papers"]:
+        bic = {m["model"]: f"{m['bic']:.1f}" for m in p.get("models", [])}
+        table.add_row(
+            p["exam_id"],
+            str(p["pupils"]),
+            str(len(p.get("attributes", []))),
+            bic.get("DINA", "—"),
+            bic.get("G-DINA", "—"),
+            p["chosen"] or "—",
+            "；".join(p["notices"]),
+        )
+    _console().print(table)
+    typer.echo(
+        say(
+            "{diagnosed} of {papers} papers diagnosed; {rows:,} mastery rows",
+            diagnosed=out["diagnosed"],
+            papers=len(out["papers"]),
+            rows=out["mastery_rows"],
+        )
+    )
+
+
 @app.command("recommend")
 def recommend_cmd(
     student: Annotated[str, typer.Argument(help="Student number.")],

@@ -406,6 +406,50 @@ EN: dict[str, str] = {
     "没有找到学生": "No pupil found",
     "结果较多，只显示前 20 条；请输入更完整的名称": "Many hits; the first 20 are shown. Type more",
     "第一页": "First page",
+    # 学情 (the exams module's teacher page, /learning)
+    "学情": "Learning",
+    "查看学情": "read learning diagnoses",
+    "考试认知诊断掌握度": "mastery from exam cognitive diagnosis",
+    "您任教或管理的班级。选择一个班级，查看知识点掌握情况、分层分组、推荐练习和错题本。": (
+        "The classes you teach or run. Choose one for its mastery of knowledge points, "
+        "layered groups, recommended practice and most-missed items."
+    ),
+    "学生数": "Pupils",
+    "考试": "Exam",
+    "掌握度由考试小题得分经认知诊断模型估计：得分达到该题分值60%及以上记为答对；"
+    "每份试卷同时拟合两种模型，选用信息准则较小的一种。": (
+        "Mastery is estimated from the exam's item scores by cognitive diagnosis models: an "
+        "item counts as right at 60% of its points or more; each paper is fitted with two "
+        "models and the one with the smaller information criterion is used."
+    ),
+    "本次选用：": "Used here: ",
+    "确定性输入噪声与门模型": "the DINA model",
+    "广义确定性输入噪声与门模型": "the G-DINA model",
+    "知识点掌握热力图": "Mastery heatmap",
+    "按学生": "By pupil",
+    "按分层": "By group",
+    "数字为掌握概率（%），红色为薄弱，绿色为已掌握。": (
+        "Numbers are the probability of mastery (%); red is weak, green mastered."
+    ),
+    "分层分组": "Layered groups",
+    "各层知识点掌握度": "Mastery per group and knowledge point",
+    "人": " pupils",
+    "重点知识点": "Focus points",
+    "知识点掌握度（学生）": "Mastery per pupil",
+    "推荐练习": "Recommended practice",
+    "错题本": "Most-missed items",
+    "层": "Group",
+    "平均掌握度": "Mean mastery",
+    "练习知识点": "Point practised",
+    "本题知识点": "Item's points",
+    "本层答对率": "Right in the group",
+    "本层掌握度": "Group's mastery",
+    "答错人数": "Pupils wrong",
+    "答错比例": "Share wrong",
+    "全班": "Class",
+    "练习题推荐": "Recommended practice items",
+    "练习题编号": "Practice item",
+    "预计答对率": "Expected success",
 }
 
 

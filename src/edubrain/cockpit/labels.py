@@ -28,6 +28,7 @@ PERMISSION_ZH: dict[str, str] = {
     "ingest:read": "查看数据导入",
     "quality:read": "查看数据质量",
     "steward:read": "查看人工审核队列",
+    "learning:read": "查看学情",
     "steward:decide": "裁决人工审核",
     "audit:read": "查看审计日志",
     "exports:request": "申请导出数据",
@@ -85,6 +86,7 @@ RESOURCE_ZH: dict[str, str] = {
     "student_portrait": "学生画像",
     "search": "搜索",
     "standard": "标准格式",
+    "exam_mastery": "考试认知诊断掌握度",
 }
 
 

@@ -174,18 +174,21 @@ class Heatmap:
     students: IntArray  # per class
 
 
+def group_means(mastery: FloatArray, group_of: StrArray) -> tuple[StrArray, FloatArray, IntArray]:
+    """Mean mastery per group (a class, a layer) × column: the groups (sorted), the means and
+    each group's size. The one way a heatmap's cells are computed."""
+    groups, idx = np.unique(group_of, return_inverse=True)
+    counts = np.bincount(idx, minlength=groups.size)
+    sums = np.zeros((groups.size, mastery.shape[1]))
+    np.add.at(sums, idx, mastery)
+    means: FloatArray = sums / np.maximum(counts, 1)[:, None]
+    return groups.astype(np.str_), means, counts.astype(np.int64)
+
+
 def class_heatmap(diagnosis: Diagnosis, class_of: StrArray, points: IntArray) -> Heatmap:
     """Mean mastery per class (rows) × knowledge point (columns, `points`)."""
-    classes, idx = np.unique(class_of, return_inverse=True)
-    counts = np.bincount(idx, minlength=classes.size)
-    sums = np.zeros((classes.size, points.size))
-    np.add.at(sums, idx, diagnosis.mastery[:, points])
-    return Heatmap(
-        classes.astype(np.str_),
-        diagnosis.kp_codes[points],
-        sums / np.maximum(counts, 1)[:, None],
-        counts.astype(np.int64),
-    )
+    classes, means, counts = group_means(diagnosis.mastery[:, points], class_of)
+    return Heatmap(classes, diagnosis.kp_codes[points], means, counts)
 
 
 # ---- layered groups (分层教学) ---------------------------------------------------------------
@@ -372,6 +375,29 @@ class WrongItem:
     item: int
     wrong_times: int
     similar: tuple[int, ...]  # items to retry: same points, not yet answered by the student
+
+
+@dataclass(frozen=True)
+class MissedItem:
+    item: int
+    wrong: int  # pupils who got it wrong
+    answered: int  # pupils who answered it
+    share: float  # wrong / answered
+
+
+def most_missed(right: FloatArray, count: int = 10) -> list[MissedItem]:
+    """A class's 错题本: the items most of its pupils got wrong (`right`: pupils × items, 1
+    right, 0 wrong, NaN not answered), the largest share wrong first, at most `count`; items
+    nobody got wrong are left out."""
+    answered = (~np.isnan(right)).sum(axis=0)
+    wrong = (np.nan_to_num(right, nan=1.0) == 0).sum(axis=0)
+    share = np.where(answered > 0, wrong / np.maximum(answered, 1), 0.0)
+    order = np.lexsort((np.arange(share.size), -share))
+    return [
+        MissedItem(int(j), int(wrong[j]), int(answered[j]), float(share[j]))
+        for j in order[:count]
+        if wrong[j] > 0
+    ]
 
 
 def wrong_book(

@@ -138,6 +138,7 @@ def run_demo(
     home: Path, *, students: int = 60_000, seed: int = 20251, events: DemoEvents | None = None
 ) -> DemoResult:
     """Rebuild `home` from scratch (everything in it is deleted) and run the whole tour in it."""
+    from edubrain.modules.exams.mastery_job import fit_exam_mastery
     from edubrain.usecases.diagnose import fit_and_audit
 
     events = events or NoEvents()
@@ -175,6 +176,9 @@ def run_demo(
 
     events.diagnosing()
     diagnosis = fit_and_audit(settings, region_dir)
+    # The exams' cognitive diagnosis, which the teacher's 学情 page reads (its outcome per paper
+    # is what `edubrain diagnose exams` prints).
+    fit_exam_mastery(settings)
     events.diagnosed(diagnosis)
 
     events.computing()

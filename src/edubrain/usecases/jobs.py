@@ -185,6 +185,16 @@ def _steward(settings: Settings, _params: Mapping[str, Any], report: JobReport) 
     return {k: v for k, v in vars(summary).items() if isinstance(v, int | float | str)}
 
 
+def _exam_mastery(
+    settings: Settings, params: Mapping[str, Any], report: JobReport
+) -> dict[str, Any]:
+    # the models load only for this job
+    from edubrain.modules.exams.mastery_job import fit_exam_mastery
+
+    report.note("考试认知诊断（DINA 与 G-DINA）")
+    return fit_exam_mastery(settings, list(params.get("exam_ids") or []), report.note)
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str
@@ -204,6 +214,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("scorecard", _scorecard),
         JobKind("fit", _fit),
         JobKind("steward", _steward),
+        JobKind("exam_mastery", _exam_mastery),
     )
 }
 
@@ -473,6 +484,21 @@ def compute_here(
     )
 
 
+def exam_mastery_here(
+    settings: Settings, exam_ids: Sequence[str] = (), *, by: str
+) -> dict[str, Any]:
+    """`edubrain diagnose exams`, recorded as an exam_mastery job."""
+    params = {"exam_ids": list(exam_ids)} if exam_ids else {}
+    return in_foreground(
+        settings,
+        "exam_mastery",
+        params,
+        lambda report: _exam_mastery(settings, params, report),
+        lambda outcome, _report: outcome,
+        by=by,
+    )
+
+
 def list_jobs(settings: Settings, *, limit: int = 50) -> list[dict[str, Any]]:
     with open_store(settings) as store:
         return store.jobs(limit=limit)
@@ -486,6 +512,7 @@ __all__: Sequence[str] = [
     "JobReport",
     "command_line_user",
     "compute_here",
+    "exam_mastery_here",
     "govern_here",
     "in_foreground",
     "ingest_here",

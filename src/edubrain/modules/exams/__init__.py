@@ -10,8 +10,10 @@ from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
 from edubrain.modules.exams.generator import PART as GENERATOR
+from edubrain.modules.exams.mastery import MASTERY_TABLE
 from edubrain.modules.exams.permissions import (
     EXAMS_READ,
+    LEARNING_READ,
     OWN_SCHOOL_REPORT,
     PERMISSIONS,
     RESEARCH_READ,
@@ -25,22 +27,30 @@ from edubrain.service.policy import of_person
 
 def routes() -> Any:
     """The API router, imported only when the service assembles itself."""
+    from fastapi import APIRouter
+
+    from edubrain.modules.exams.learning_routes import routes as learning
     from edubrain.modules.exams.routes import routes as router
 
-    return router()
+    both = APIRouter()
+    both.include_router(router())
+    both.include_router(learning())
+    return both
 
 
 def pages() -> Any:
-    """The cockpit's pages (考试分析; 教研分析, 学校质量报告, 学业进步), imported only when the
-    cockpit assembles itself."""
+    """The cockpit's pages (考试分析; 教研分析, 学校质量报告, 学业进步; 学情), imported only when
+    the cockpit assembles itself."""
     from fastapi import APIRouter
 
+    from edubrain.modules.exams.learning_routes import pages as learning_pages
     from edubrain.modules.exams.pages import pages as exam_pages
     from edubrain.modules.exams.report_pages import pages as report_pages
 
     router = APIRouter(include_in_schema=False)
     router.include_router(exam_pages())
     router.include_router(report_pages())
+    router.include_router(learning_pages())
     return router
 
 
@@ -72,7 +82,11 @@ MODULE = Module(
     ),
     # An item score carries nothing about the pupil but the 学籍号 written on the paper.
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
-    scope=(of_person("item_score", "student_number"),),
+    scope=(
+        of_person("item_score", "student_number"),
+        # each pupil's mastery from the exams' cognitive diagnosis (`edubrain diagnose exams`)
+        of_person(MASTERY_TABLE, "student_number"),
+    ),
     portrait=(SECTION,),
     # The demo's teacher and parent see a class with exam item scores.
     demo=(DemoEvidence("item_score"),),
@@ -83,6 +97,7 @@ MODULE = Module(
         MenuEntry("/exams", "考试分析", EXAMS_READ),
         MenuEntry("/research", "教研分析", RESEARCH_READ),
         MenuEntry("/school-report", "学校质量报告", OWN_SCHOOL_REPORT),
+        MenuEntry("/learning", "学情", LEARNING_READ),
     ),
     commands=commands,
     generator=GENERATOR,

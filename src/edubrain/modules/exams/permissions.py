@@ -40,4 +40,11 @@ SCHOOL_REPORT_READ = DomainPermission(
 OWN_SCHOOL_REPORT = DomainPermission(
     "own_school_report:read", frozenset({Role.SCHOOL_ADMIN}), reads=("item_score",)
 )
-PERMISSIONS = (EXAMS_READ, RESEARCH_READ, SCHOOL_REPORT_READ, OWN_SCHOOL_REPORT)
+# 学情 (`/learning`): a class's mastery, groups, practice and 错题本 — for those who teach it and
+# the school's staff; pupils' mastery is 敏感 like their scores, and these roles are cleared.
+LEARNING_READ = DomainPermission(
+    "learning:read",
+    frozenset({Role.TEACHER, Role.HEAD_TEACHER, Role.SCHOOL_ADMIN}),
+    reads=("item_score",),
+)
+PERMISSIONS = (EXAMS_READ, RESEARCH_READ, SCHOOL_REPORT_READ, OWN_SCHOOL_REPORT, LEARNING_READ)
