@@ -49,6 +49,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "scorecard": "数据质量评分",
     "fit": "学情诊断拟合",
     "steward": "人工审核判定生效",
+    "value_added": "增值评价拟合",
 }
 JOB_STATUSES: dict[str, str] = {
     "queued": "排队中",
@@ -57,7 +58,7 @@ JOB_STATUSES: dict[str, str] = {
     "failed": "失败",
     "interrupted": "已中断",
 }
-NIGHTLY: tuple[str, ...] = ("govern", "compute", "scorecard")
+NIGHTLY: tuple[str, ...] = ("govern", "value_added", "compute", "scorecard")
 """What the nightly schedule queues, in order."""
 
 

@@ -1,0 +1,468 @@
+"""增值评价 on the warehouse's exams: pupil rows, the multilevel fit, the `exam_value_added` rows.
+
+For each exam with a prior (docs/psychometrics.md, "Value-added on the warehouse"):
+
+* the **current exam** of a school year, subject and grade is its 期末 (kind QM, the last part
+  of the 考试编号) when there is one, else its latest exam;
+* its **prior** is the same subject's exam of the previous school year, one grade lower, of
+  kind QM (else that year's latest 第二学期 exam); a pupil counts when they sat both;
+* a pupil's **school** (and class) is the one the 学籍 gives for the exam's school year; the
+  class level is fitted only when the 学籍 holds the classes of that year and some schools have
+  two classes or more;
+* the model: current total ~ prior total + school mean of the prior (contextual, against the
+  attenuation measurement error in the prior causes) + 女生 + (1|school) [+ (1|school:class)],
+  by REML (`psychometrics.value_added.fit_value_added`);
+* beside it the Progress-8-style simple score: the current total minus the mean of the pupils
+  of the same prior-attainment group (twentieths of the prior total), averaged per school or
+  class;
+* teacher value-added only where attribution is clear: the class has exactly one teacher of
+  the subject in `teaching_assignment` that year; otherwise the reason is written instead.
+
+Effects are in points of the current exam's total. Nothing here writes: the use case
+(`usecases.value_added`) stores the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from edubrain.errors import ValueAddedInputError
+from edubrain.psychometrics.value_added import (
+    GroupEffects,
+    ValueAddedFit,
+    fit_value_added,
+    progress_scores,
+)
+from edubrain.standard.codes import grade_year_index
+from edubrain.warehouse.api import OptionalTables
+
+VALUE_ADDED_TABLE = "exam_value_added"
+QM = "QM"  # 期末: the kind value-added uses when a year has several
+PRIOR_GROUPS = 20  # Progress-8-style prior-attainment groups: twentieths of the prior total
+SMALL_GROUP = 10
+METHOD = "reml: total ~ prior + school_mean_prior + female + (1|school) [+ (1|school:class)]"
+
+VALUE_ADDED_SCHEMA = pa.schema(
+    [
+        pa.field("school_year", pa.string()),
+        pa.field("subject", pa.string()),
+        pa.field("grade_code", pa.string()),
+        pa.field("exam_id", pa.string()),
+        pa.field("prior_exam_id", pa.string()),
+        pa.field("level", pa.string()),
+        pa.field("school_code", pa.string()),
+        pa.field("class_code", pa.string()),
+        pa.field("pupils", pa.int64()),
+        pa.field("effect", pa.float64()),
+        pa.field("lower", pa.float64()),
+        pa.field("upper", pa.float64()),
+        pa.field("shrinkage", pa.float64()),
+        pa.field("band", pa.string()),
+        pa.field("small_group", pa.bool_()),
+        pa.field("progress_score", pa.float64()),
+        pa.field("max_score", pa.float64()),
+        pa.field("teacher", pa.string()),
+        pa.field("teacher_note", pa.string()),
+        pa.field("method", pa.string()),
+        pa.field("fitted_at", pa.timestamp("us")),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ExamPair:
+    """A current exam and its prior."""
+
+    exam_id: str
+    prior_exam_id: str
+    school_year: str
+    subject: str
+    grade_code: str
+    max_score: float
+
+
+@dataclass(frozen=True)
+class PupilRows:
+    """One exam pair's pupils: totals, school, class (None when not known) and covariates."""
+
+    pair: ExamPair
+    student_number: tuple[str, ...]
+    outcome: np.ndarray
+    prior: np.ndarray
+    school: tuple[str, ...]
+    class_no: tuple[str, ...] | None
+    female: np.ndarray
+
+
+@dataclass
+class Outcome:
+    """What one run found: the rows to store and a line per exam pair (fitted or why not)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pairs: int = 0
+    fitted: int = 0
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_pylist(self.rows, VALUE_ADDED_SCHEMA)
+
+
+def kind_of(exam_id: str) -> str:
+    """The exam's kind (QZ 期中, QM 期末 …): the last part of its 考试编号."""
+    return exam_id.rsplit("-", 1)[-1] if "-" in exam_id else ""
+
+
+def _previous_year(school_year: str) -> str | None:
+    try:
+        start = int(school_year[:4])
+    except ValueError:
+        return None
+    return f"{start - 1}-{start}"
+
+
+def _grade_before(grade_code: str) -> set[str]:
+    """The grade codes one year of schooling lower (六年级 before 七年级)."""
+    index = grade_year_index(grade_code)
+    if index is None:
+        return set()
+    return {
+        g for g in ("11", "12", "13", "14", "15", "16", "21", "22", "23", "31", "32", "33")
+        if grade_year_index(g) == index - 1
+    }  # fmt: skip
+
+
+def exam_pairs(exams: Sequence[Mapping[str, Any]]) -> list[ExamPair]:
+    """The current exam of each school year × subject × grade that has a prior (see above)."""
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for e in exams:
+        key = (str(e["school_year"]), str(e["subject"]), str(e["grade_code"]))
+        groups.setdefault(key, []).append(e)
+
+    def chosen(found: list[Mapping[str, Any]], *, prior: bool) -> Mapping[str, Any] | None:
+        finals = [e for e in found if kind_of(str(e["exam_id"])) == QM]
+        if not finals and prior:
+            finals = [e for e in found if str(e.get("term")) == "2"]
+        pool = finals or ([] if prior else found)
+        if not pool:
+            return None
+        return max(pool, key=lambda e: (str(e["exam_date"]), str(e["exam_id"])))
+
+    pairs = []
+    for (year, subject, grade), found in sorted(groups.items()):
+        current = chosen(found, prior=False)
+        before = _previous_year(year)
+        if current is None or before is None:
+            continue
+        earlier = [
+            e for g in sorted(_grade_before(grade)) for e in groups.get((before, subject, g), [])
+        ]
+        prior = chosen(earlier, prior=True)
+        if prior is None:
+            continue
+        pairs.append(
+            ExamPair(
+                exam_id=str(current["exam_id"]),
+                prior_exam_id=str(prior["exam_id"]),
+                school_year=year,
+                subject=subject,
+                grade_code=grade,
+                max_score=float(current["max_score"]),
+            )
+        )
+    return pairs
+
+
+def _read(expr: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
+    return rows
+
+
+def warehouse_exams(tables: OptionalTables) -> list[dict[str, Any]]:
+    if not (tables.has_table("exam") and tables.has_table("item_score")):
+        return []
+    e = tables.table("exam")
+    return _read(
+        e.select(
+            "exam_id", "school_year", "term", "subject", "grade_code", "exam_date", "max_score"
+        )
+    )
+
+
+def _totals(tables: OptionalTables, exam_ids: list[str]) -> dict[str, dict[str, float]]:
+    s = tables.table("item_score")
+    s = s.filter(s.exam_id.isin(exam_ids))
+    totals = s.group_by(["exam_id", "student_number"]).aggregate(total=s.score.sum())
+    out: dict[str, dict[str, float]] = {}
+    for r in _read(totals):
+        if r["total"] is not None:
+            out.setdefault(str(r["exam_id"]), {})[str(r["student_number"])] = float(r["total"])
+    return out
+
+
+def _placements(tables: OptionalTables) -> dict[str, dict[str, tuple[str, str, str]]]:
+    """school_year → 学籍号 → (school_code, class_no, sex), from the 学籍 and its history."""
+    found: dict[str, dict[str, tuple[str, str, str]]] = {}
+    names = ["student", "student__history"]
+    for name in names:
+        if not tables.has_table(name):
+            continue
+        t = tables.table(name)
+        rows = _read(t.select("student_number", "school_year", "school_code", "class_no", "sex"))
+        for r in rows:
+            year = str(r["school_year"])
+            place = found.setdefault(year, {})
+            if name == "student__history" and str(r["student_number"]) in place:
+                continue  # the current row wins over an older version of the same year
+            place[str(r["student_number"])] = (
+                str(r["school_code"]),
+                "" if r["class_no"] is None else str(r["class_no"]),
+                str(r["sex"] or ""),
+            )
+    return found
+
+
+def pupil_rows(
+    pair: ExamPair,
+    totals: Mapping[str, Mapping[str, float]],
+    placements: Mapping[str, Mapping[str, tuple[str, str, str]]],
+) -> PupilRows:
+    """The pupils who sat both exams and whose school that year the 学籍 knows. Without the
+    year's 学籍 (a past year whose rows were not kept), the pupil's latest placement gives the
+    school and no class is used."""
+    now = totals.get(pair.exam_id, {})
+    before = totals.get(pair.prior_exam_id, {})
+    year_places = placements.get(pair.school_year)
+    latest: dict[str, tuple[str, str, str]] = {}
+    if year_places is None:
+        for year in sorted(placements):
+            latest.update(placements[year])
+    places = year_places if year_places is not None else latest
+    numbers = sorted(n for n in now if n in before and n in places)
+    return PupilRows(
+        pair=pair,
+        student_number=tuple(numbers),
+        outcome=np.array([now[n] for n in numbers], dtype=np.float64),
+        prior=np.array([before[n] for n in numbers], dtype=np.float64),
+        school=tuple(places[n][0] for n in numbers),
+        class_no=tuple(places[n][1] for n in numbers) if year_places is not None else None,
+        female=np.array([places[n][2] == "2" for n in numbers], dtype=np.float64),
+    )
+
+
+def _teachers(
+    tables: OptionalTables,
+) -> dict[tuple[str, str, str, str, str], list[str]]:
+    """(school, year, grade, class_no, subject) → the staff numbers teaching it."""
+    if not tables.has_table("teaching_assignment"):
+        return {}
+    t = tables.table("teaching_assignment")
+    out: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for r in _read(
+        t.select("staff_number", "school_code", "school_year", "grade_code", "class_no", "subject")
+    ):
+        key = (
+            str(r["school_code"]),
+            str(r["school_year"]),
+            str(r["grade_code"]),
+            str(r["class_no"]),
+            str(r["subject"]),
+        )
+        staff = str(r["staff_number"])
+        if staff not in out.setdefault(key, []):
+            out[key].append(staff)
+    return out
+
+
+def attribution(staff: Sequence[str]) -> tuple[str | None, str]:
+    """The teacher a class's effect is attributed to, or None with the reason."""
+    if len(staff) == 1:
+        return staff[0], "该班该学科只有一位任课教师"
+    if not staff:
+        return None, "任课记录中没有该班该学科的教师，不归因到教师"
+    return None, f"该班该学科有{len(staff)}位任课教师，无法明确归因，不报告教师增值"
+
+
+def _prior_groups(prior: np.ndarray) -> np.ndarray:
+    """Twentieths of the prior total (ties kept together)."""
+    edges = np.quantile(prior, np.linspace(0, 1, PRIOR_GROUPS + 1)[1:-1])
+    return np.searchsorted(np.unique(edges), prior, side="right").astype(np.int64)
+
+
+def design(rows: PupilRows) -> tuple[np.ndarray, list[str]]:
+    """The covariates beside the prior: the school mean of the prior (contextual) and 女生
+    when both sexes are there."""
+    school_labels, codes = np.unique(np.asarray(rows.school), return_inverse=True)
+    sums = np.bincount(codes, weights=rows.prior, minlength=school_labels.size)
+    school_mean = (sums / np.bincount(codes, minlength=school_labels.size))[codes]
+    columns, names = [school_mean], ["school_mean_prior"]
+    if 0 < rows.female.sum() < rows.female.size:
+        columns.append(rows.female)
+        names.append("female")
+    return np.column_stack(columns), names
+
+
+def _use_classes(rows: PupilRows) -> bool:
+    if rows.class_no is None or any(c == "" for c in rows.class_no):
+        return False
+    per_school: dict[str, set[str]] = {}
+    for school, cls in zip(rows.school, rows.class_no, strict=True):
+        per_school.setdefault(school, set()).add(cls)
+    return sum(len(c) > 1 for c in per_school.values()) >= 2
+
+
+def fit_pair(rows: PupilRows) -> tuple[ValueAddedFit, bool]:
+    """The multilevel fit of one exam pair; the class level when the data allow it (falls back
+    to schools only when the class fit cannot be made)."""
+    covariates, names = design(rows)
+    schools = np.asarray(rows.school)
+    if _use_classes(rows):
+        assert rows.class_no is not None
+        try:
+            return (
+                fit_value_added(
+                    rows.outcome,
+                    rows.prior,
+                    schools,
+                    covariates=covariates,
+                    covariate_names=names,
+                    classes=np.asarray(rows.class_no),
+                    small_group_threshold=SMALL_GROUP,
+                ),
+                True,
+            )
+        except ValueAddedInputError:
+            pass
+    fit = fit_value_added(
+        rows.outcome,
+        rows.prior,
+        schools,
+        covariates=covariates,
+        covariate_names=names,
+        small_group_threshold=SMALL_GROUP,
+    )
+    return fit, False
+
+
+def _mean_by(labels: Sequence[str], values: np.ndarray) -> dict[str, float]:
+    keys, codes = np.unique(np.asarray(labels), return_inverse=True)
+    means = np.bincount(codes, weights=values) / np.bincount(codes)
+    return {str(k): float(m) for k, m in zip(keys, means, strict=True)}
+
+
+def value_added_rows(
+    rows: PupilRows,
+    fitted_at: datetime,
+    teachers: Mapping[tuple[str, str, str, str, str], Sequence[str]],
+) -> list[dict[str, Any]]:
+    """The `exam_value_added` rows of one exam pair: a row per school and per class."""
+    pair = rows.pair
+    fit, with_classes = fit_pair(rows)
+    progress = progress_scores(
+        rows.outcome,
+        _prior_groups(rows.prior),
+        np.asarray(rows.school),
+        small_group_threshold=SMALL_GROUP,
+    )
+    school_progress = dict(zip(progress.school_labels, progress.school_score.tolist(), strict=True))
+    method = METHOD if with_classes else METHOD.replace(" [+ (1|school:class)]", "")
+    common = {
+        "school_year": pair.school_year,
+        "subject": pair.subject,
+        "grade_code": pair.grade_code,
+        "exam_id": pair.exam_id,
+        "prior_exam_id": pair.prior_exam_id,
+        "max_score": pair.max_score,
+        "method": method,
+        "fitted_at": fitted_at,
+    }
+    out = [
+        common | _group_row(fit.schools, g, "school") | {
+            "progress_score": school_progress[fit.schools.labels[g]],
+            "teacher": None,
+            "teacher_note": None,
+        }
+        for g in range(len(fit.schools.labels))
+    ]  # fmt: skip
+    if with_classes and fit.classes is not None:
+        assert rows.class_no is not None
+        cells = [f"{s}/{c}" for s, c in zip(rows.school, rows.class_no, strict=True)]
+        class_progress = _mean_by(cells, progress.pupil_score)
+        classes = fit.classes
+        for g in range(len(classes.labels)):
+            school, class_no = classes.parent[g], classes.labels[g]
+            staff = teachers.get(
+                (school, pair.school_year, pair.grade_code, class_no, pair.subject), ()
+            )
+            teacher, note = attribution(staff)
+            out.append(
+                common
+                | _group_row(classes, g, "class")
+                | {
+                    "school_code": school,
+                    "class_code": class_no,
+                    "progress_score": class_progress[f"{school}/{class_no}"],
+                    "teacher": teacher,
+                    "teacher_note": note,
+                }
+            )
+    return out
+
+
+def _group_row(effects: GroupEffects, g: int, level: str) -> dict[str, Any]:
+    shrinkage = effects.shrinkage
+    return {
+        "level": level,
+        "school_code": effects.labels[g],
+        "class_code": None,
+        "pupils": int(effects.pupils[g]),
+        "effect": float(effects.effect[g]),
+        "lower": float(effects.lower[g]),
+        "upper": float(effects.upper[g]),
+        "shrinkage": float(shrinkage[g]),
+        "band": str(effects.bands[g]),
+        "small_group": bool(effects.small[g]),
+    }
+
+
+def run_value_added(
+    tables: OptionalTables,
+    *,
+    fitted_at: datetime,
+    school_year: str | None = None,
+    note: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Fit every exam pair of the warehouse (of one school year, if given)."""
+    say = note or (lambda _line: None)
+    outcome = Outcome()
+    pairs = exam_pairs(warehouse_exams(tables))
+    if school_year is not None:
+        pairs = [p for p in pairs if p.school_year == school_year]
+    outcome.pairs = len(pairs)
+    if not pairs:
+        outcome.notes.append("没有可计算增值的考试：需要同一学科上一学年低一年级的期末考试成绩")
+        return outcome
+    ids = sorted({p.exam_id for p in pairs} | {p.prior_exam_id for p in pairs})
+    totals = _totals(tables, ids)
+    placements = _placements(tables)
+    teachers = _teachers(tables)
+    for pair in pairs:
+        rows = pupil_rows(pair, totals, placements)
+        label = f"{pair.exam_id}（先前成绩 {pair.prior_exam_id}）"
+        try:
+            found = value_added_rows(rows, fitted_at, teachers)
+        except ValueAddedInputError as exc:
+            outcome.notes.append(f"{label}：{len(rows.student_number)}名学生，未计算：{exc}")
+            say(outcome.notes[-1])
+            continue
+        outcome.rows += found
+        outcome.fitted += 1
+        schools = sum(r["level"] == "school" for r in found)
+        outcome.notes.append(f"{label}：{len(rows.student_number)}名学生，{schools}所学校")
+        say(outcome.notes[-1])
+    return outcome

@@ -1,0 +1,174 @@
+"""`edubrain exams value-added` over the hand-made warehouse of `va_region`.
+
+The expected fit is the lme4-checked core (`fit_value_added`, tests/unit/test_value_added.py)
+on the arrays the module docstring of `va_region` describes, with the contextual column (each
+school's mean prior) computed here by hand; what the job adds — which exams pair, which pupils
+count, the class level, teacher attribution, the Progress-8 groups — is checked by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from indicator_region import P1, P2, P3, P4, YEAR
+from typer.testing import CliRunner
+from va_region import CURRENT, MISSED_PRIOR, PRIOR, build, pupils, totals
+
+from edubrain.cli.main import build_app
+from edubrain.modules.exams.value_added_job import (
+    VALUE_ADDED_TABLE,
+    _prior_groups,
+    attribution,
+    exam_pairs,
+)
+from edubrain.psychometrics.value_added import fit_value_added, progress_scores
+from edubrain.settings import Settings
+from edubrain.usecases.value_added import value_added
+from edubrain.warehouse import open_warehouse
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("va") / "home"
+    settings = Settings(home=home, progress=False, seal_core_fields=False)
+    build(settings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def stored(settings: Settings) -> list[dict]:
+    found = value_added(settings)
+    assert (found.pairs, found.fitted) == (1, 1), found.notes
+    with open_warehouse(settings, read_only=True) as wh:
+        return wh.to_arrow(VALUE_ADDED_TABLE).to_pylist()
+
+
+def test_the_current_qm_pairs_with_last_years_qm_one_grade_lower() -> None:
+    def exam(exam_id: str, year: str, term: str, grade: str, day: str) -> dict[str, object]:
+        return {"exam_id": exam_id, "school_year": year, "term": term, "subject": "math",
+                "grade_code": grade, "exam_date": day, "max_score": 100.0}  # fmt: skip
+
+    exams = [
+        exam("X-2025-1-21-SX-QZ", "2025-2026", "1", "21", "2025-11-12"),
+        exam("X-2025-1-21-SX-QM", "2025-2026", "1", "21", "2026-01-20"),
+        # 六年级 comes before 七年级 (16 → 21), not 20
+        exam("X-2024-2-16-SX-QM", "2024-2025", "2", "16", "2025-06-25"),
+        exam("X-2024-2-16-SX-QZ", "2024-2025", "2", "16", "2025-04-20"),
+        # 八年级 this year has only a 期中 (used), its prior the 七年级 QM above is a year late
+        exam("X-2025-1-22-SX-QZ", "2025-2026", "1", "22", "2025-11-12"),
+        # a subject with no prior
+        {**exam("X-2025-1-21-YW-QM", "2025-2026", "1", "21", "2026-01-20"), "subject": "chinese"},
+    ]
+    pairs = exam_pairs(exams)
+    assert [(p.exam_id, p.prior_exam_id) for p in pairs] == [
+        ("X-2025-1-21-SX-QM", "X-2024-2-16-SX-QM")
+    ]
+
+
+def test_teacher_attribution_only_with_one_teacher() -> None:
+    assert attribution(["T1"])[0] == "T1"
+    assert attribution([]) == (None, "任课记录中没有该班该学科的教师，不归因到教师")
+    teacher, reason = attribution(["T1", "T2"])
+    assert teacher is None and "2位任课教师" in reason
+
+
+def test_prior_groups_are_twentieths() -> None:
+    prior = np.arange(40, dtype=np.float64)  # two pupils per twentieth
+    assert _prior_groups(prior).tolist() == [k // 2 for k in range(40)]
+
+
+def _expected() -> tuple[object, list[str], list[str], np.ndarray, np.ndarray]:
+    now, _, prior, _ = totals()
+    kids = [k for k in pupils() if k[0] in prior]
+    assert len(kids) == 345 - MISSED_PRIOR
+    y = np.array([now[k[0]] for k in kids])
+    x = np.array([prior[k[0]] for k in kids])
+    schools = [k[1] for k in kids]
+    classes = [str(k[2]) for k in kids]
+    mean_prior = {
+        s: float(np.mean([p for p, t in zip(x, schools, strict=True) if t == s]))
+        for s in set(schools)
+    }
+    female = np.array([k[3] == "2" for k in kids], dtype=np.float64)
+    covariates = np.column_stack([[mean_prior[s] for s in schools], female])
+    fit = fit_value_added(
+        y, x, np.array(schools), covariates=covariates,
+        covariate_names=["school_mean_prior", "female"], classes=np.array(classes),
+    )  # fmt: skip
+    return fit, schools, classes, y, x
+
+
+def test_school_rows_are_the_core_fit_of_the_paired_pupils(stored: list[dict]) -> None:
+    fit, schools, _, y, x = _expected()
+    rows = {r["school_code"]: r for r in stored if r["level"] == "school"}
+    assert sorted(rows) == sorted([P1, P2, P3, P4])
+    for g, school in enumerate(fit.schools.labels):
+        row = rows[school]
+        assert row["exam_id"] == CURRENT and row["prior_exam_id"] == PRIOR
+        assert (row["school_year"], row["subject"], row["grade_code"]) == (YEAR, "math", "13")
+        assert row["pupils"] == {P1: 45, P2: 100, P3: 100, P4: 95}[school]
+        assert row["effect"] == pytest.approx(fit.schools.effect[g], abs=1e-6)
+        assert row["lower"] == pytest.approx(fit.schools.lower[g], abs=1e-6)
+        assert row["upper"] == pytest.approx(fit.schools.upper[g], abs=1e-6)
+        assert row["shrinkage"] == pytest.approx(fit.schools.shrinkage[g], abs=1e-6)
+        band = "above" if row["lower"] > 0 else "below" if row["upper"] < 0 else "in_line"
+        assert row["band"] == band
+        assert row["small_group"] is False
+        assert row["class_code"] is None and row["teacher"] is None
+        assert "(1|school:class)" in row["method"]
+    # the schools' order follows the generating effects: P2 (+6) first, P3 (−6) last
+    order = sorted(rows, key=lambda s: -rows[s]["effect"])
+    assert order[0] == P2 and order[-1] == P3
+    # Progress-8 score: the pupils' outcome minus their prior group's mean, capped, averaged
+    groups = _prior_groups(x)
+    simple = progress_scores(y, groups, np.array(schools))
+    for label, score in zip(simple.school_labels, simple.school_score, strict=True):
+        assert rows[label]["progress_score"] == pytest.approx(score)
+
+
+def test_class_rows_with_their_teachers(stored: list[dict]) -> None:
+    fit, *_ = _expected()
+    assert fit.classes is not None
+    rows = {(r["school_code"], r["class_code"]): r for r in stored if r["level"] == "class"}
+    assert sorted(rows) == [
+        (P1, "1"),
+        (P2, "1"),
+        (P2, "2"),
+        (P3, "1"),
+        (P3, "2"),
+        (P4, "1"),
+        (P4, "2"),
+    ]
+    for g, label in enumerate(fit.classes.labels):
+        row = rows[(fit.classes.parent[g], label)]
+        assert row["effect"] == pytest.approx(fit.classes.effect[g], abs=1e-6)
+        assert row["upper"] == pytest.approx(fit.classes.upper[g], abs=1e-6)
+    assert rows[(P1, "1")]["teacher"] == "T0001"
+    assert rows[(P2, "1")]["teacher"] == "T0201"
+    assert rows[(P2, "2")]["teacher"] is None and "2位" in rows[(P2, "2")]["teacher_note"]
+    assert rows[(P3, "1")]["teacher"] is None and "没有" in rows[(P3, "1")]["teacher_note"]
+    assert rows[(P4, "1")]["teacher"] == "T0401"
+    # P2's class 2 was given +3 over class 1
+    assert rows[(P2, "2")]["effect"] > rows[(P2, "1")]["effect"]
+
+
+def test_the_cli_runs_it_as_a_job(settings: Settings, tmp_path: Path) -> None:
+    env = {"EDUBRAIN_HOME": str(settings.home), "EDUBRAIN_SEAL_CORE_FIELDS": "false"}
+    result = CliRunner().invoke(build_app(), ["exams", "value-added", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert '"fitted": 1' in result.output
+    jobs = CliRunner().invoke(build_app(), ["jobs", "list", "--json"], env=env)
+    assert '"value_added"' in jobs.output
+
+
+def test_no_prior_says_so(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", progress=False, seal_core_fields=False)
+    from indicator_region import load, tables
+
+    load(settings, tables())
+    found = value_added(settings)
+    assert found.fitted == 0 and "没有可计算增值的考试" in found.notes[0]
+    with open_warehouse(settings, read_only=True) as wh:
+        assert not wh.has_table(VALUE_ADDED_TABLE)
