@@ -10,9 +10,10 @@ from edubrain.govern.quality import NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.exams.entities import ENTITIES
 from edubrain.modules.exams.generator import PART as GENERATOR
-from edubrain.modules.exams.permissions import EXAMS_READ, PERMISSIONS
+from edubrain.modules.exams.permissions import EXAMS_READ, EXAMS_VALUE_ADDED, PERMISSIONS
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
+from edubrain.modules.exams.value_added_reads import SCOPE as VALUE_ADDED_SCOPE
 from edubrain.modules.spec import MenuEntry, Module
 from edubrain.service.demo import DemoEvidence
 from edubrain.service.policy import of_person
@@ -21,15 +22,21 @@ from edubrain.service.policy import of_person
 def routes() -> Any:
     """The API router, imported only when the service assembles itself."""
     from edubrain.modules.exams.routes import routes as router
+    from edubrain.modules.exams.value_added_routes import routes as value_added
 
-    return router()
+    found = value_added()  # /exams/value-added before /exams/{exam_id}/…
+    found.include_router(router())
+    return found
 
 
 def pages() -> Any:
     """The cockpit's 考试分析 page, imported only when the cockpit assembles itself."""
     from edubrain.modules.exams.pages import pages as router
+    from edubrain.modules.exams.value_added_pages import pages as value_added
 
-    return router()
+    found = value_added()
+    found.include_router(router())
+    return found
 
 
 def commands(app: Any) -> None:
@@ -60,14 +67,17 @@ MODULE = Module(
     ),
     # An item score carries nothing about the pupil but the 学籍号 written on the paper.
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
-    scope=(of_person("item_score", "student_number"),),
+    scope=(of_person("item_score", "student_number"), VALUE_ADDED_SCOPE),
     portrait=(SECTION,),
     # The demo's teacher and parent see a class with exam item scores.
     demo=(DemoEvidence("item_score"),),
     permissions=PERMISSIONS,
     routes=routes,
     pages=pages,
-    menu=(MenuEntry("/exams", "考试分析", EXAMS_READ),),
+    menu=(
+        MenuEntry("/exams", "考试分析", EXAMS_READ),
+        MenuEntry("/exams/value-added", "增值评价", EXAMS_VALUE_ADDED),
+    ),
     commands=commands,
     generator=GENERATOR,
 )
