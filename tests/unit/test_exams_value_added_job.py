@@ -136,7 +136,12 @@ def test_school_rows_are_the_core_fit_of_the_paired_pupils(stored: list[dict]) -
 def test_class_rows_with_their_teachers(stored: list[dict]) -> None:
     fit, *_ = _expected()
     assert fit.classes is not None
-    rows = {(r["school_code"], r["class_code"]): r for r in stored if r["level"] == "class"}
+    rows = {
+        (r["school_code"], r["class_code"].rsplit("/")[-1]): r
+        for r in stored
+        if r["level"] == "class"
+    }
+    assert {r["class_code"] for r in rows.values()} >= {f"{P2}/13/1", f"{P2}/13/2"}
     assert sorted(rows) == [
         (P1, "1"),
         (P2, "1"),
@@ -227,3 +232,21 @@ def test_the_page_and_api_in_scope(settings: Settings, stored: list[dict]) -> No
         reads = [r.entry for r in store.audit_records(resource="exam_value_added")]
     assert {e.action for e in reads} == {"read"}
     assert {e.actor for e in reads} >= {"va-leader", "va-principal"}
+
+
+def test_a_past_years_school_is_the_current_one_only_within_the_stage() -> None:
+    from edubrain.modules.exams.value_added_job import ExamPair, Placement, placement_then
+
+    now = {
+        "2025-2026": {"A": Placement("S1", "22", "3", "1"), "B": Placement("S2", "21", "1", "2")}
+    }
+    last_year_21 = ExamPair("E", "P", "2024-2025", "math", "21", 120.0)
+    last_year_16 = ExamPair("E", "P", "2024-2025", "math", "16", 100.0)
+    # 八年级(3)班 now was 七年级(3)班 last year, same school: classes move up intact
+    assert placement_then(last_year_21, "A", now) == Placement("S1", "21", "3", "1")
+    # 七年级 now: last year's 六年级 was at a primary school the 学籍 does not name
+    assert placement_then(last_year_16, "B", now) is None
+    # a year the warehouse holds is read as it is; a pupil not in it is unknown
+    assert placement_then(last_year_21, "C", now) is None
+    this_year = ExamPair("E", "P", "2025-2026", "math", "22", 120.0)
+    assert placement_then(this_year, "A", now) == now["2025-2026"]["A"]

@@ -98,6 +98,8 @@ class PupilRows:
     school: tuple[str, ...]
     class_no: tuple[str, ...] | None
     female: np.ndarray
+    unplaced: int = 0
+    """Pupils who sat both exams but whose school that year the 学籍 does not name."""
 
 
 @dataclass
@@ -205,53 +207,102 @@ def _totals(tables: OptionalTables, exam_ids: list[str]) -> dict[str, dict[str, 
     return out
 
 
-def _placements(tables: OptionalTables) -> dict[str, dict[str, tuple[str, str, str]]]:
-    """school_year → 学籍号 → (school_code, class_no, sex), from the 学籍 and its history."""
-    found: dict[str, dict[str, tuple[str, str, str]]] = {}
-    names = ["student", "student__history"]
-    for name in names:
+@dataclass(frozen=True)
+class Placement:
+    """Where the 学籍 puts a pupil in a school year."""
+
+    school_code: str
+    grade_code: str
+    class_no: str
+    sex: str
+
+
+Placements = Mapping[str, Mapping[str, Placement]]
+
+
+def _placements(tables: OptionalTables) -> dict[str, dict[str, Placement]]:
+    """school_year → 学籍号 → placement, from the 学籍 and its history (the current row wins
+    over an older version of the same year)."""
+    found: dict[str, dict[str, Placement]] = {}
+    for name in ("student", "student__history"):
         if not tables.has_table(name):
             continue
         t = tables.table(name)
-        rows = _read(t.select("student_number", "school_year", "school_code", "class_no", "sex"))
-        for r in rows:
-            year = str(r["school_year"])
-            place = found.setdefault(year, {})
-            if name == "student__history" and str(r["student_number"]) in place:
-                continue  # the current row wins over an older version of the same year
-            place[str(r["student_number"])] = (
-                str(r["school_code"]),
-                "" if r["class_no"] is None else str(r["class_no"]),
-                str(r["sex"] or ""),
+        columns = ("student_number", "school_year", "school_code", "grade_code", "class_no", "sex")
+        for r in _read(t.select(*columns)):
+            place = found.setdefault(str(r["school_year"]), {})
+            number = str(r["student_number"])
+            if name == "student__history" and number in place:
+                continue
+            place[number] = Placement(
+                school_code=str(r["school_code"]),
+                grade_code=str(r["grade_code"] or ""),
+                class_no="" if r["class_no"] is None else str(r["class_no"]),
+                sex=str(r["sex"] or ""),
             )
     return found
 
 
+def _start(school_year: str) -> int | None:
+    try:
+        return int(school_year[:4])
+    except ValueError:
+        return None
+
+
+def placement_then(pair: ExamPair, number: str, placements: Placements) -> Placement | None:
+    """The pupil's school and class in the exam's school year.
+
+    The 学籍 of that year when the warehouse holds it; else the latest year's, moved back: a
+    class moves up intact (七年级(3)班 becomes 八年级(3)班), so the same school and class number
+    when the pupil's latest grade is that many years later in the same 学段. A pupil who has
+    changed 学段 since was at a school the 学籍 does not name: None."""
+    year = placements.get(pair.school_year)
+    if year is not None:
+        return year.get(number)
+    then = _start(pair.school_year)
+    for latest_year in sorted(placements, reverse=True):
+        latest = placements[latest_year].get(number)
+        if latest is None:
+            continue
+        now = _start(latest_year)
+        grade_now = grade_year_index(latest.grade_code)
+        grade_then = grade_year_index(pair.grade_code)
+        if None in (then, now, grade_now, grade_then):
+            return None
+        assert then is not None and now is not None
+        assert grade_now is not None and grade_then is not None
+        if latest.grade_code[:1] != pair.grade_code[:1] or grade_now - grade_then != now - then:
+            return None
+        return Placement(latest.school_code, pair.grade_code, latest.class_no, latest.sex)
+    return None
+
+
 def pupil_rows(
-    pair: ExamPair,
-    totals: Mapping[str, Mapping[str, float]],
-    placements: Mapping[str, Mapping[str, tuple[str, str, str]]],
+    pair: ExamPair, totals: Mapping[str, Mapping[str, float]], placements: Placements
 ) -> PupilRows:
-    """The pupils who sat both exams and whose school that year the 学籍 knows. Without the
-    year's 学籍 (a past year whose rows were not kept), the pupil's latest placement gives the
-    school and no class is used."""
+    """The pupils who sat both exams and whose school that year is known (`placement_then`)."""
     now = totals.get(pair.exam_id, {})
     before = totals.get(pair.prior_exam_id, {})
-    year_places = placements.get(pair.school_year)
-    latest: dict[str, tuple[str, str, str]] = {}
-    if year_places is None:
-        for year in sorted(placements):
-            latest.update(placements[year])
-    places = year_places if year_places is not None else latest
-    numbers = sorted(n for n in now if n in before and n in places)
+    places: dict[str, Placement] = {}
+    unplaced = 0
+    for number in sorted(n for n in now if n in before):
+        found = placement_then(pair, number, placements)
+        if found is None:
+            unplaced += 1
+        else:
+            places[number] = found
+    numbers = sorted(places)
+    known_classes = all(places[n].class_no for n in numbers)
     return PupilRows(
         pair=pair,
         student_number=tuple(numbers),
         outcome=np.array([now[n] for n in numbers], dtype=np.float64),
         prior=np.array([before[n] for n in numbers], dtype=np.float64),
-        school=tuple(places[n][0] for n in numbers),
-        class_no=tuple(places[n][1] for n in numbers) if year_places is not None else None,
-        female=np.array([places[n][2] == "2" for n in numbers], dtype=np.float64),
+        school=tuple(places[n].school_code for n in numbers),
+        class_no=tuple(places[n].class_no for n in numbers) if known_classes else None,
+        female=np.array([places[n].sex == "2" for n in numbers], dtype=np.float64),
+        unplaced=unplaced,
     )
 
 
@@ -405,7 +456,7 @@ def value_added_rows(
                 | _group_row(classes, g, "class")
                 | {
                     "school_code": school,
-                    "class_code": class_no,
+                    "class_code": f"{school}/{pair.grade_code}/{class_no}",
                     "progress_score": class_progress[f"{school}/{class_no}"],
                     "teacher": teacher,
                     "teacher_note": note,
@@ -454,6 +505,12 @@ def run_value_added(
     for pair in pairs:
         rows = pupil_rows(pair, totals, placements)
         label = f"{pair.exam_id}（先前成绩 {pair.prior_exam_id}）"
+        if rows.unplaced:
+            outcome.notes.append(
+                f"{label}：{rows.unplaced}名学生该学年所在学校不在学籍中（此后升入另一学段），"
+                "不计入"
+            )
+            say(outcome.notes[-1])
         try:
             found = value_added_rows(rows, fitted_at, teachers)
         except ValueAddedInputError as exc:

@@ -125,7 +125,7 @@ def value_added(
     )
     classes = sorted(
         (_shown(r, names, teachers_in_clear) for r in rows if r["level"] == "class"),
-        key=lambda r: (r["school_code"], int(r["class_code"]) if r["class_code"].isdigit() else 0),
+        key=lambda r: (r["school_code"], int(r["class_no"]) if r["class_no"].isdigit() else 0),
     )
     notices = []
     if any(r["small_group"] for r in schools + classes):
@@ -154,6 +154,8 @@ def _shown(row: Mapping[str, Any], names: Mapping[str, str], clear: bool) -> dic
         "school_code": school,
         "school_name": names.get(school, school),
         "class_code": "" if row["class_code"] is None else str(row["class_code"]),
+        # class_code is school_code/grade_code/class_no
+        "class_no": "" if row["class_code"] is None else str(row["class_code"]).rsplit("/")[-1],
         "pupils": int(row["pupils"]),
         "effect": float(row["effect"]),
         "lower": float(row["lower"]),
@@ -233,7 +235,7 @@ def sheets(found: Mapping[str, Any]) -> list[Sheet]:
                 class_header,
                 (
                     r["school_name"],
-                    f"{r['class_code']}班",
+                    f"{r['class_no']}班",
                     r["pupils"],
                     _num(r["effect"]),
                     _num(r["lower"]),
