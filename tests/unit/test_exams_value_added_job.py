@@ -250,3 +250,46 @@ def test_a_past_years_school_is_the_current_one_only_within_the_stage() -> None:
     assert placement_then(last_year_21, "C", now) is None
     this_year = ExamPair("E", "P", "2025-2026", "math", "22", 120.0)
     assert placement_then(this_year, "A", now) == now["2025-2026"]["A"]
+
+
+def test_indicators_read_the_school_rows(settings: Settings, stored: list[dict]) -> None:
+    from edubrain.usecases.compute import compute_indicators
+
+    summary = compute_indicators(settings, school_year=YEAR, families=["value_added"])
+    values = {(v["indicator_id"], v["grain"], v["unit_code"]): v["value"] for v in summary.values}
+    schools = {r["school_code"]: r for r in stored if r["level"] == "school"}
+    for school, row in schools.items():
+        # one grade, a paper of 100 points: the school's value is its effect
+        assert values[("value_added.school_math", "school", school)] == pytest.approx(row["effect"])
+        assert values[("value_added.below_share", "school", school)] == (
+            100.0 if row["band"] == "below" else 0.0
+        )
+    below = sum(r["band"] == "below" for r in schools.values())
+    assert values[("value_added.below_share", "county", COUNTY)] == pytest.approx(100 * below / 4)
+    assert ("value_added.school_chinese", "school", P2) not in values  # no chinese exam
+
+
+def _value(year: str, value: float, unit: str = "S1") -> dict[str, object]:
+    return {"indicator_id": "value_added.school_math", "grain": "school", "unit_code": unit,
+            "unit_name": "一中", "stage": "junior", "school_year": year,
+            "value": value}  # fmt: skip
+
+
+def test_a_fall_two_years_running_warns() -> None:
+    from edubrain.indicators.warnings import Level, decline_conditions
+
+    now = [_value("2025-2026", -1.5), _value("2025-2026", 0.0, "S2")]
+    last = [_value("2024-2025", 0.5), _value("2024-2025", 0.5, "S2")]
+    before = [_value("2023-2024", 2.0), _value("2023-2024", 0.0, "S2")]
+    found = decline_conditions(now, [last, before])
+    # S1: 2.0 → 0.5 → −1.5, falls of 1.5 and 2.0 (≥ 1 each), 3.5 in all: 黄 (from 2, 橙 from 4)
+    assert [(c.unit_code, c.level) for c in found] == [("S1", Level.YELLOW)]
+    assert "连续2年下降" in found[0].message and "2 (2023-2024)" in found[0].message
+    # S2 rose then fell: no warning; with only last year's values nobody is warned
+    assert decline_conditions(now, [last]) == []
+    bigger = decline_conditions([_value("2025-2026", -3.0)], [last, before])
+    assert [c.level for c in bigger] == [Level.ORANGE]  # 1.5 + 3.5 = 5 in all: ≥ 4, < 6 → 橙
+    worst = decline_conditions([_value("2025-2026", -5.0)], [last, before])
+    assert [c.level for c in worst] == [Level.RED]  # 1.5 + 5.5 = 7: ≥ 6 → 红
+    # a fall under one point a year does not count
+    assert decline_conditions([_value("2025-2026", 0.0)], [last, before]) == []

@@ -183,6 +183,10 @@ HELP_ZH: dict[str, str] = {
         "只算此指标族（可重复）：balance（均衡）、class_size（班额）、staffing（师资）、"
         "homework（作业）、info（信息化）、data（数据）"
     ),
+    "Only this family (repeatable): balance, class_size, staffing, homework, info, data, value_added": (
+        "只算此指标族（可重复）：balance（均衡）、class_size（班额）、staffing（师资）、"
+        "homework（作业）、info（信息化）、data（数据）、value_added（增值评价）"
+    ),
     "Show stored values (the latest run of each indicator), with thresholds.": (
         "显示已保存的指标值（每个指标最近一次计算）及其阈值。"
     ),
@@ -452,6 +456,7 @@ SAY_ZH: dict[str, str] = {
     "most severe county-level warnings": "最严重的县级预警",
     "trend": "趋势",
     "target_gap": "目标差距",
+    "decline": "连续下降",
     # indicators
     "run {run_id}: {indicators} indicators, {values:,} values for {year} in {seconds:.1f} s": (
         "计算 {run_id}：{year} 学年 {indicators} 个指标，{values:,} 个值，用时 {seconds:.1f} 秒"

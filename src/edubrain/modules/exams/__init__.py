@@ -13,6 +13,7 @@ from edubrain.modules.exams.generator import PART as GENERATOR
 from edubrain.modules.exams.permissions import EXAMS_READ, EXAMS_VALUE_ADDED, PERMISSIONS
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
+from edubrain.modules.exams.value_added_indicators import FAMILY as VALUE_ADDED_FAMILY
 from edubrain.modules.exams.value_added_reads import SCOPE as VALUE_ADDED_SCOPE
 from edubrain.modules.spec import MenuEntry, Module
 from edubrain.service.demo import DemoEvidence
@@ -67,6 +68,7 @@ MODULE = Module(
     ),
     # An item score carries nothing about the pupil but the 学籍号 written on the paper.
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
+    indicators=(VALUE_ADDED_FAMILY,),
     scope=(of_person("item_score", "student_number"), VALUE_ADDED_SCOPE),
     portrait=(SECTION,),
     # The demo's teacher and parent see a class with exam item scores.
