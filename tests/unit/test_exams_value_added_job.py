@@ -23,7 +23,9 @@ from edubrain.modules.exams.value_added_job import (
     VALUE_ADDED_TABLE,
     _prior_groups,
     attribution,
+    error_variance,
     exam_pairs,
+    true_prior,
 )
 from edubrain.psychometrics.value_added import fit_value_added, progress_scores
 from edubrain.serve import create_app
@@ -79,6 +81,30 @@ def test_teacher_attribution_only_with_one_teacher() -> None:
     assert teacher is None and "2位任课教师" in reason
 
 
+def test_the_prior_as_its_expected_true_score_by_hand() -> None:
+    # school A: 10, 20 (mean 15); B: 30, 40 (mean 35); within-school variance 25;
+    # SEM² 12.5 → ρ = 1 − 12.5/25 = 0.5 → 15 ± 2.5, 35 ± 2.5
+    found = true_prior(np.array([10.0, 20.0, 30.0, 40.0]), ["A", "A", "B", "B"], 12.5)
+    assert found.within_reliability == pytest.approx(0.5)
+    assert found.prior.tolist() == pytest.approx([12.5, 17.5, 32.5, 37.5])
+    # no error: the prior as it is
+    assert true_prior(np.array([10.0, 20.0, 30.0]), ["A", "A", "B"], 0.0).prior.tolist() == [
+        10.0,
+        20.0,
+        30.0,
+    ]
+
+
+def test_sem_squared_from_cronbachs_alpha_by_hand() -> None:
+    # two items of variance 1; totals 0, 1, 3, 4: variance 2.5, α = 2·(1 − 2/2.5) = 0.4,
+    # SEM² = 2.5·0.6 = 1.5
+    assert error_variance([1.0, 1.0], [0.0, 1.0, 3.0, 4.0]) == pytest.approx(1.5)
+    # totals 0, 0, 4, 4: variance 4, α = 1: no error
+    assert error_variance([1.0, 1.0], [0.0, 0.0, 4.0, 4.0]) == pytest.approx(0.0)
+    # one item: α undefined, taken as measured
+    assert error_variance([1.0], [0.0, 1.0]) == 0.0
+
+
 def test_prior_groups_are_twentieths() -> None:
     prior = np.arange(40, dtype=np.float64)  # two pupils per twentieth
     assert _prior_groups(prior).tolist() == [k // 2 for k in range(40)]
@@ -92,15 +118,11 @@ def _expected() -> tuple[object, list[str], list[str], np.ndarray, np.ndarray]:
     x = np.array([prior[k[0]] for k in kids])
     schools = [k[1] for k in kids]
     classes = [str(k[2]) for k in kids]
-    mean_prior = {
-        s: float(np.mean([p for p, t in zip(x, schools, strict=True) if t == s]))
-        for s in set(schools)
-    }
+    # one item per paper: no α, the prior is taken as measured (E[true prior] = prior)
     female = np.array([k[3] == "2" for k in kids], dtype=np.float64)
-    covariates = np.column_stack([[mean_prior[s] for s in schools], female])
     fit = fit_value_added(
-        y, x, np.array(schools), covariates=covariates,
-        covariate_names=["school_mean_prior", "female"], classes=np.array(classes),
+        y, x, np.array(schools), covariates=female[:, None],
+        covariate_names=["female"], classes=np.array(classes),
     )  # fmt: skip
     return fit, schools, classes, y, x
 

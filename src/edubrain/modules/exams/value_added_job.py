@@ -46,7 +46,7 @@ VALUE_ADDED_TABLE = "exam_value_added"
 QM = "QM"  # 期末: the kind value-added uses when a year has several
 PRIOR_GROUPS = 20  # Progress-8-style prior-attainment groups: twentieths of the prior total
 SMALL_GROUP = 10
-METHOD = "reml: total ~ prior + school_mean_prior + female + (1|school) [+ (1|school:class)]"
+METHOD = "reml: total ~ E[true prior | prior, school] + female + (1|school) [+ (1|school:class)]"
 
 VALUE_ADDED_SCHEMA = pa.schema(
     [
@@ -220,6 +220,28 @@ class Placement:
 Placements = Mapping[str, Mapping[str, Placement]]
 
 
+def error_variance(item_variances: Sequence[float], totals: Sequence[float]) -> float:
+    """The paper's SEM² = var(total)·(1 − α), Cronbach's α = k/(k−1)·(1 − Σ var(item) ÷
+    var(total)) over its takers (population variances); 0 for a paper of one item, whose α
+    is not defined (its total is then taken as measured without error)."""
+    k = len(item_variances)
+    total_variance = float(np.var(np.asarray(totals, dtype=np.float64))) if totals else 0.0
+    if k < 2 or total_variance <= 0:
+        return 0.0
+    alpha = k / (k - 1) * (1.0 - float(sum(item_variances)) / total_variance)
+    return total_variance * min(1.0, max(0.0, 1.0 - alpha))
+
+
+def _item_variances(tables: OptionalTables, exam_ids: list[str]) -> dict[str, list[float]]:
+    s = tables.table("item_score")
+    s = s.filter(s.exam_id.isin(exam_ids))
+    per = s.group_by(["exam_id", "item_no"]).aggregate(v=s.score.var(how="pop"))
+    out: dict[str, list[float]] = {}
+    for r in _read(per):
+        out.setdefault(str(r["exam_id"]), []).append(float(r["v"] or 0.0))
+    return out
+
+
 def _placements(tables: OptionalTables) -> dict[str, dict[str, Placement]]:
     """school_year → 学籍号 → placement, from the 学籍 and its history (the current row wins
     over an older version of the same year)."""
@@ -345,17 +367,36 @@ def _prior_groups(prior: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.unique(edges), prior, side="right").astype(np.int64)
 
 
-def design(rows: PupilRows) -> tuple[np.ndarray, list[str]]:
-    """The covariates beside the prior: the school mean of the prior (contextual) and 女生
-    when both sexes are there."""
-    school_labels, codes = np.unique(np.asarray(rows.school), return_inverse=True)
-    sums = np.bincount(codes, weights=rows.prior, minlength=school_labels.size)
-    school_mean = (sums / np.bincount(codes, minlength=school_labels.size))[codes]
-    columns, names = [school_mean], ["school_mean_prior"]
+@dataclass(frozen=True)
+class Design:
+    """The prior column and covariates of one fit."""
+
+    prior: np.ndarray
+    covariates: np.ndarray | None
+    names: list[str]
+    within_reliability: float
+
+
+def true_prior(prior: np.ndarray, schools: Sequence[str], error_variance: float) -> Design:
+    """E[true prior | observed prior, school] = μₛ + ρ·(x − μₛ): the observed prior total
+    shrunk towards its school's mean by the within-school reliability ρ = 1 − SEM² ÷ the
+    pooled within-school variance of the prior (kept in 0.05 … 1). Regressing on the expected
+    true score, not the noisy one, removes the attenuation that measurement error in the prior
+    causes, without estimating a contextual coefficient from a handful of school means."""
+    _, codes = np.unique(np.asarray(schools), return_inverse=True)
+    school_mean = (np.bincount(codes, weights=prior) / np.bincount(codes))[codes]
+    within = float(np.mean((prior - school_mean) ** 2))
+    rho = 1.0 if within <= 0 else min(1.0, max(0.05, 1.0 - error_variance / within))
+    expected = school_mean + rho * (prior - school_mean)
+    return Design(expected, None, [], rho)
+
+
+def design(rows: PupilRows, error_variance: float) -> Design:
+    """The prior as its expected true score (`true_prior`), and 女生 when both sexes are there."""
+    found = true_prior(rows.prior, rows.school, error_variance)
     if 0 < rows.female.sum() < rows.female.size:
-        columns.append(rows.female)
-        names.append("female")
-    return np.column_stack(columns), names
+        return Design(found.prior, rows.female[:, None], ["female"], found.within_reliability)
+    return found
 
 
 def _use_classes(rows: PupilRows) -> bool:
@@ -367,10 +408,12 @@ def _use_classes(rows: PupilRows) -> bool:
     return sum(len(c) > 1 for c in per_school.values()) >= 2
 
 
-def fit_pair(rows: PupilRows) -> tuple[ValueAddedFit, bool]:
+def fit_pair(rows: PupilRows, error_variance: float = 0.0) -> tuple[ValueAddedFit, bool]:
     """The multilevel fit of one exam pair; the class level when the data allow it (falls back
-    to schools only when the class fit cannot be made)."""
-    covariates, names = design(rows)
+    to schools only when the class fit cannot be made). `error_variance`: the prior paper's
+    SEM² (0: the prior taken as measured without error)."""
+    made = design(rows, error_variance)
+    covariates, names = made.covariates, made.names
     schools = np.asarray(rows.school)
     if _use_classes(rows):
         assert rows.class_no is not None
@@ -378,7 +421,7 @@ def fit_pair(rows: PupilRows) -> tuple[ValueAddedFit, bool]:
             return (
                 fit_value_added(
                     rows.outcome,
-                    rows.prior,
+                    made.prior,
                     schools,
                     covariates=covariates,
                     covariate_names=names,
@@ -391,7 +434,7 @@ def fit_pair(rows: PupilRows) -> tuple[ValueAddedFit, bool]:
             pass
     fit = fit_value_added(
         rows.outcome,
-        rows.prior,
+        made.prior,
         schools,
         covariates=covariates,
         covariate_names=names,
@@ -410,10 +453,11 @@ def value_added_rows(
     rows: PupilRows,
     fitted_at: datetime,
     teachers: Mapping[tuple[str, str, str, str, str], Sequence[str]],
+    prior_error_variance: float = 0.0,
 ) -> list[dict[str, Any]]:
     """The `exam_value_added` rows of one exam pair: a row per school and per class."""
     pair = rows.pair
-    fit, with_classes = fit_pair(rows)
+    fit, with_classes = fit_pair(rows, prior_error_variance)
     progress = progress_scores(
         rows.outcome,
         _prior_groups(rows.prior),
@@ -500,6 +544,7 @@ def run_value_added(
         return outcome
     ids = sorted({p.exam_id for p in pairs} | {p.prior_exam_id for p in pairs})
     totals = _totals(tables, ids)
+    item_variances = _item_variances(tables, sorted({p.prior_exam_id for p in pairs}))
     placements = _placements(tables)
     teachers = _teachers(tables)
     for pair in pairs:
@@ -512,7 +557,11 @@ def run_value_added(
             )
             say(outcome.notes[-1])
         try:
-            found = value_added_rows(rows, fitted_at, teachers)
+            sem2 = error_variance(
+                item_variances.get(pair.prior_exam_id, []),
+                list(totals.get(pair.prior_exam_id, {}).values()),
+            )
+            found = value_added_rows(rows, fitted_at, teachers, sem2)
         except ValueAddedInputError as exc:
             outcome.notes.append(f"{label}：{len(rows.student_number)}名学生，未计算：{exc}")
             say(outcome.notes[-1])
