@@ -383,6 +383,8 @@ def true_prior(prior: np.ndarray, schools: Sequence[str], error_variance: float)
     pooled within-school variance of the prior (kept in 0.05 … 1). Regressing on the expected
     true score, not the noisy one, removes the attenuation that measurement error in the prior
     causes, without estimating a contextual coefficient from a handful of school means."""
+    if prior.size == 0:
+        return Design(prior, None, [], 1.0)
     _, codes = np.unique(np.asarray(schools), return_inverse=True)
     school_mean = (np.bincount(codes, weights=prior) / np.bincount(codes))[codes]
     within = float(np.mean((prior - school_mean) ** 2))
@@ -556,6 +558,10 @@ def run_value_added(
                 "不计入"
             )
             say(outcome.notes[-1])
+        if not rows.student_number:
+            outcome.notes.append(f"{label}：没有可计入的学生，未计算")
+            say(outcome.notes[-1])
+            continue
         try:
             sem2 = error_variance(
                 item_variances.get(pair.prior_exam_id, []),
