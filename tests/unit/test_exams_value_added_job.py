@@ -315,3 +315,21 @@ def test_a_fall_two_years_running_warns() -> None:
     assert [c.level for c in worst] == [Level.RED]  # 1.5 + 5.5 = 7: ≥ 6 → 红
     # a fall under one point a year does not count
     assert decline_conditions([_value("2025-2026", 0.0)], [last, before]) == []
+
+
+def test_the_caterpillar_draws_each_interval_from_its_lower_end() -> None:
+    from edubrain.modules.exams.value_added_pages import caterpillar
+
+    rows = [
+        {"school_name": "乙校", "effect": -3.0, "lower": -5.5, "upper": -0.5, "band": "below"},
+        {"school_name": "甲校", "effect": 1.0, "lower": -1.0, "upper": 3.0, "band": "in_line"},
+    ]
+    option = caterpillar(rows)
+    base, interval, point = option["series"]
+    assert option["xAxis"]["data"] == ["乙校", "甲校"]
+    assert base["data"] == [-5.5, -1.0] and base["itemStyle"]["color"] == "transparent"
+    # stacked across signs: the visible bar is as long as the interval, from its lower end
+    assert [d["value"] for d in interval["data"]] == [5.0, 4.0]
+    assert base["stackStrategy"] == interval["stackStrategy"] == "all"
+    assert [d["itemStyle"]["color"] for d in interval["data"]] == ["#c62828", "#90a4ae"]
+    assert point["data"] == [-3.0, 1.0]

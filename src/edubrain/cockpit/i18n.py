@@ -358,6 +358,8 @@ EN: dict[str, str] = {
     "会话": "session",
     "数据导出": "export",
     "人工审核裁决": "steward decision",
+    "增值评价结果": "value-added results",
+    "查看增值评价": "read value added",
     "标准格式": "standard format",
     "按来源": "By source",
     "按数据类别": "By entity",
