@@ -46,7 +46,7 @@ VALUE_ADDED_TABLE = "exam_value_added"
 QM = "QM"  # 期末: the kind value-added uses when a year has several
 PRIOR_GROUPS = 20  # Progress-8-style prior-attainment groups: twentieths of the prior total
 SMALL_GROUP = 10
-METHOD = "reml: total ~ E[true prior | prior, school] + female + (1|school) [+ (1|school:class)]"
+METHOD = "reml: total ~ E[true prior | prior, {given}] + female + (1|school){classes}"
 
 VALUE_ADDED_SCHEMA = pa.schema(
     [
@@ -378,11 +378,12 @@ class Design:
 
 
 def true_prior(prior: np.ndarray, schools: Sequence[str], error_variance: float) -> Design:
-    """E[true prior | observed prior, school] = μₛ + ρ·(x − μₛ): the observed prior total
-    shrunk towards its school's mean by the within-school reliability ρ = 1 − SEM² ÷ the
-    pooled within-school variance of the prior (kept in 0.05 … 1). Regressing on the expected
-    true score, not the noisy one, removes the attenuation that measurement error in the prior
-    causes, without estimating a contextual coefficient from a handful of school means."""
+    """E[true prior | observed prior, group] = μ + ρ·(x − μ): the observed prior total
+    shrunk towards its group's (school's or class's) mean by the within-group reliability
+    ρ = 1 − SEM² ÷ the pooled within-group variance of the prior (kept in 0.05 … 1).
+    Regressing on the expected true score, not the noisy one, removes the attenuation that
+    measurement error in the prior causes, without estimating a contextual coefficient from a
+    handful of school means."""
     if prior.size == 0:
         return Design(prior, None, [], 1.0)
     _, codes = np.unique(np.asarray(schools), return_inverse=True)
@@ -394,8 +395,13 @@ def true_prior(prior: np.ndarray, schools: Sequence[str], error_variance: float)
 
 
 def design(rows: PupilRows, error_variance: float) -> Design:
-    """The prior as its expected true score (`true_prior`), and 女生 when both sexes are there."""
-    found = true_prior(rows.prior, rows.school, error_variance)
+    """The prior as its expected true score given the pupil's class (given the school when
+    the classes are not known): a class taught together last year carries its own effect in
+    its mean prior, as a school does; and 女生 when both sexes are there."""
+    groups: Sequence[str] = rows.school
+    if rows.class_no is not None:
+        groups = [f"{s}/{c}" for s, c in zip(rows.school, rows.class_no, strict=True)]
+    found = true_prior(rows.prior, groups, error_variance)
     if 0 < rows.female.sum() < rows.female.size:
         return Design(found.prior, rows.female[:, None], ["female"], found.within_reliability)
     return found
@@ -467,7 +473,10 @@ def value_added_rows(
         small_group_threshold=SMALL_GROUP,
     )
     school_progress = dict(zip(progress.school_labels, progress.school_score.tolist(), strict=True))
-    method = METHOD if with_classes else METHOD.replace(" [+ (1|school:class)]", "")
+    method = METHOD.format(
+        given="school" if rows.class_no is None else "class",
+        classes=" + (1|school:class)" if with_classes else "",
+    )
     common = {
         "school_year": pair.school_year,
         "subject": pair.subject,
