@@ -23,6 +23,8 @@ HELP_ZH: dict[str, str] = {
     "The 考试编号.": "考试编号。",
     "A 学校标识码.": "学校标识码。",
     "班号 (with --school).": "班号（与 --school 同用）。",
+    "增值评价: fit school and class value-added of every exam with a prior and store it.": "增值评价：为每场有先前成绩的考试拟合学校与班级增值，并存入数据仓。",
+    "Only this school year (e.g. 2025-2026); default every year.": "只计算该学年（例如 2025-2026）；默认计算所有学年。",
     "Show tracebacks instead of one-line errors.": "出错时显示完整的调用栈，而不是一行错误信息。",
     "Generate a synthetic region: source exports with faults, plus the ground truth.": (
         "生成一个合成区域：带有故障的各源系统导出文件，以及真实答案。"
@@ -181,6 +183,10 @@ HELP_ZH: dict[str, str] = {
         "只算此指标族（可重复）：balance（均衡）、class_size（班额）、staffing（师资）、"
         "homework（作业）、info（信息化）、data（数据）"
     ),
+    "Only this family (repeatable): balance, class_size, staffing, homework, info, data, value_added": (
+        "只算此指标族（可重复）：balance（均衡）、class_size（班额）、staffing（师资）、"
+        "homework（作业）、info（信息化）、data（数据）、value_added（增值评价）"
+    ),
     "Show stored values (the latest run of each indicator), with thresholds.": (
         "显示已保存的指标值（每个指标最近一次计算）及其阈值。"
     ),
@@ -280,8 +286,8 @@ HELP_ZH: dict[str, str] = {
     "LEFT RIGHT [LEFT RIGHT …] [same|different]: mention keys or person IDs (P…).": "LEFT RIGHT [LEFT RIGHT …] [same|different]：记录键或人员编号（P…）。",
     "LEFT RIGHT [LEFT RIGHT …] of decided pairs.": "已判定记录对的 LEFT RIGHT [LEFT RIGHT …]。",
     "One line per school: its open and acknowledged warnings by level and its worst item.": "每校一行：未处理和已确认的预警按级别计数，以及最严重的一项。",
-    "One of: ingest, govern, compute, scorecard, fit, steward, exam_mastery.": (
-        "以下之一：ingest、govern、compute、scorecard、fit、steward、exam_mastery。"
+    "One of: ingest, govern, compute, scorecard, fit, steward, exam_mastery, value_added.": (
+        "以下之一：ingest、govern、compute、scorecard、fit、steward、exam_mastery、value_added。"
     ),
     "Put it into effect at once.": "立即生效。",
     "Put the decisions into effect without a full run: re-resolve only the persons they touch (no re-training) and publish a new warehouse version.": "不必完整运行即让判定生效：只对涉及的人员重新归并（不重新训练），并发布数据仓新版本。",
@@ -375,6 +381,7 @@ ERROR_PATTERNS_ZH: list[tuple[str, str]] = [
 
 # ---- what commands print: progress, summaries, table heads, errors ---------------------------
 SAY_ZH: dict[str, str] = {
+    "{fitted} of {exams} exams fitted; {rows} value-added rows stored.": "{exams} 场考试中已拟合 {fitted} 场；存入 {rows} 行增值结果。",
     # errors: the kinds (the API's problem titles) and the one-line form
     "invalid input": "输入无效",
     "not found": "未找到",
@@ -450,6 +457,7 @@ SAY_ZH: dict[str, str] = {
     "most severe county-level warnings": "最严重的县级预警",
     "trend": "趋势",
     "target_gap": "目标差距",
+    "decline": "连续下降",
     # indicators
     "run {run_id}: {indicators} indicators, {values:,} values for {year} in {seconds:.1f} s": (
         "计算 {run_id}：{year} 学年 {indicators} 个指标，{values:,} 个值，用时 {seconds:.1f} 秒"

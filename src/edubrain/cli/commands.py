@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
         demo_cmd,
         diagnose_cmd,
         docs_cmd,
+        exams_cmd,
         generate_cmd,
         govern_cmd,
         indicators_cmd,
@@ -43,3 +44,5 @@ def register(app: typer.Typer) -> None:
     for domain in installed.modules():
         if domain.commands is not None:
             domain.commands(app)
+    if any(d.name == "exams" for d in installed.modules()):
+        exams_cmd.register(app)  # joins the exams module's group

@@ -95,6 +95,40 @@ EN: dict[str, str] = {
     "着色": "Colour by",
     "预警级别": "Warning level",
     "无数据": "No data",
+    # 增值评价 (the exams module's value-added page)
+    "增值评价": "Value added",
+    "增值：在考虑学生上一学年同学科期末成绩（及学校平均起点、性别）之后，学校或班级学生本次期末总分高于或低于预期的分数。95%区间不含0时判为显著高于或显著低于预期，否则为与预期相当；只比较等级，不排名次。": (  # noqa: E501
+        "Value added: how many points a school's or a class's pupils scored above or below "
+        "what was expected at this final exam, given last year's final in the same subject "
+        "(and the school's mean starting point and sex). When the 95 % interval excludes 0 "
+        "the school is significantly above or below expectation, otherwise in line; bands "
+        "are compared, not ranks."
+    ),
+    "本次考试": "This exam",
+    "先前成绩": "Prior attainment",
+    "各校增值及95%区间": "Value added of each school with its 95 % interval",
+    "绿色：显著高于预期；灰色：与预期相当；红色：显著低于预期。横线为预期进步（0分）。": (
+        "Green: significantly above expectation; grey: in line; red: significantly below. "
+        "The horizontal line is the expected progress (0 points)."
+    ),
+    "学校增值": "Schools' value added",
+    "班级增值": "Classes' value added",
+    "增值（分）": "Value added (points)",
+    "95%区间下限": "95 % interval, lower",
+    "95%区间上限": "95 % interval, upper",
+    "增值等级": "Band",
+    "收缩系数": "Shrinkage",
+    "简易进步分": "Simple progress score",
+    "小样本": "Small group",
+    "任课教师": "Teacher",
+    "教师增值说明": "Teacher attribution",
+    "简易进步分：学生本次总分减去先前成绩相近（按先前总分分为20组）的全体学生的平均分，再按学校或班级平均，与英国“进步8”方法相同，供对照。收缩系数越接近1，估计越依赖本校自身数据。教师增值仅在该班该学科只有一位任课教师时报告。": (  # noqa: E501
+        "Simple progress score: a pupil's total minus the mean of all pupils with a similar "
+        "prior total (twenty groups by prior total), averaged per school or class, as "
+        "England's Progress 8 does; shown for comparison. The closer the shrinkage is to 1, "
+        "the more the estimate rests on the school's own data. A teacher's value added is "
+        "reported only when the class has one teacher of the subject."
+    ),
     # 考试分析 (the exams module's page)
     "考试分析": "Exam analysis",
     "您权限范围内学生参加的考试，最新的在前。": (
@@ -359,6 +393,8 @@ EN: dict[str, str] = {
     "会话": "session",
     "数据导出": "export",
     "人工审核裁决": "steward decision",
+    "增值评价结果": "value-added results",
+    "查看增值评价": "read value added",
     "标准格式": "standard format",
     "按来源": "By source",
     "按数据类别": "By entity",

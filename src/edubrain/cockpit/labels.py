@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # The core's permissions as "无权……" completes them; a module's own (students:read) are named
 # by the records they open ("查看学生").
 PERMISSION_ZH: dict[str, str] = {
+    "exams:value-added": "查看增值评价",
     "me:read": "查看本人信息",
     "regions:read": "查看行政区划",
     "schools:read": "查看学校",
@@ -87,6 +88,7 @@ RESOURCE_ZH: dict[str, str] = {
     "search": "搜索",
     "standard": "标准格式",
     "exam_mastery": "考试认知诊断掌握度",
+    "exam_value_added": "增值评价结果",  # the exams module's value-added table (not an entity)
 }
 
 

@@ -136,6 +136,18 @@ def _num(v: float) -> str:
     return f"{v:g}"
 
 
+@dataclass(frozen=True)
+class Decline:
+    """A warning when a unit's value moved the wrong way `years` school years running (each
+    step by at least `min_step` of the indicator's unit), e.g. a school's value-added falling
+    two years running; it needs `years` + 1 years of stored values. The level follows the
+    whole move: ≥ `years`·`min_step` 黄, twice that 橙, three times 红."""
+
+    years: int
+    min_step: float
+    grains: tuple[Grain, ...]
+
+
 Base = Callable[["Inputs"], "ir.Table"]
 
 
@@ -184,6 +196,7 @@ class Indicator:
     headline: bool = False  # printed by `edubrain demo`
     notes: str = ""
     decimals: int = 2
+    decline: Decline | None = None  # the `decline` warning rule (none: not checked)
 
     def thresholds_at(self, grain: Grain) -> tuple[Threshold, ...]:
         return tuple(t for t in self.thresholds if grain in t.grains)

@@ -66,6 +66,14 @@ def _indicator(ind: Indicator) -> list[str]:
         lines.append(
             f"- Threshold ({th.label}; at {where}): {th.describe()}. Source: {_source(th.source)}"
         )
+    if ind.decline is not None:
+        d = ind.decline
+        lines.append(
+            f"- Warning `decline` (at {', '.join(g.value for g in d.grains)}): the value moved "
+            f"the wrong way {d.years} school years running, each step ≥ {d.min_step:g}"
+            f"{ind.unit}; 黄/橙/红 from {d.years * d.min_step:g}/{2 * d.years * d.min_step:g}/"
+            f"{3 * d.years * d.min_step:g} in all."
+        )
     lines.append("")
     return lines
 

@@ -27,6 +27,7 @@ from edubrain.indicators.warnings import (
     SyncResult,
     WarningBook,
     WarningStore,
+    decline_conditions,
     target_conditions,
     threshold_conditions,
     trend_conditions,
@@ -198,6 +199,12 @@ def compute_catalogue(
         if previous_year:
             conditions += trend_conditions(stored, before)
         conditions += target_conditions(stored, plans)
+        running = max((i.decline.years for i in computed.indicators if i.decline), default=0)
+        if running:
+            earlier = [y for y in stored_years(wh) if y < year][::-1][:running]
+            conditions += decline_conditions(
+                stored, [latest_values(wh, school_year=y) for y in earlier]
+            )
         evaluated = {i.id for i in computed.indicators}
         summary.warnings = WarningStore(warnings).sync(conditions, evaluated, now)
     log.info("indicators %s: %d values in %.1f s", year, len(stored), run.seconds)

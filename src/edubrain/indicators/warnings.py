@@ -279,6 +279,46 @@ def trend_conditions(
     return found
 
 
+def decline_conditions(
+    rows: Iterable[dict[str, Any]], earlier: Sequence[Iterable[dict[str, Any]]]
+) -> list[Condition]:
+    """Values that moved the wrong way several years running (`Indicator.decline`); `earlier`
+    holds the stored values of the previous school years, the latest first."""
+    history = [{_value_key(r): r for r in year if r["value"] is not None} for year in earlier]
+    found = []
+    for row in rows:
+        ind = indicator(row["indicator_id"])
+        rule = ind.decline
+        if rule is None or row["value"] is None or Grain(row["grain"]) not in rule.grains:
+            continue
+        if ind.direction is None or len(history) < rule.years:
+            continue
+        chain = [row] + [year.get(_value_key(row)) for year in history[: rule.years]]
+        if any(c is None for c in chain):
+            continue
+        values = [float(c["value"]) for c in chain if c is not None]  # newest first
+        sign = 1.0 if ind.direction == Direction.HIGHER else -1.0
+        steps = [sign * (values[i + 1] - values[i]) for i in range(rule.years)]
+        if min(steps) < rule.min_step:
+            continue
+        whole = sum(steps)
+        unit = rule.years * rule.min_step
+        level = _level(whole, unit, 2 * unit, 3 * unit)
+        if level is None:
+            continue
+        years = " → ".join(
+            f"{_fmt(c['value'])} ({c['school_year']})" for c in reversed(chain) if c is not None
+        )
+        moved = "下降" if sign > 0 else "上升"
+        message = f"{_where(row)} {ind.name_zh} 连续{rule.years}年{moved}：{years}"
+        found.append(
+            _condition(
+                "decline", (ind.id,), row, level, values[-1], message, trend=Trend.WORSE, gap=whole
+            )
+        )
+    return found
+
+
 def target_conditions(rows: Iterable[dict[str, Any]], plans: Sequence[Plan]) -> list[Condition]:
     found = []
     by_indicator: dict[tuple[str, str], list[dict[str, Any]]] = {}

@@ -50,6 +50,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "fit": "学情诊断拟合",
     "steward": "人工审核判定生效",
     "exam_mastery": "考试认知诊断",
+    "value_added": "增值评价拟合",
 }
 JOB_STATUSES: dict[str, str] = {
     "queued": "排队中",
@@ -58,7 +59,7 @@ JOB_STATUSES: dict[str, str] = {
     "failed": "失败",
     "interrupted": "已中断",
 }
-NIGHTLY: tuple[str, ...] = ("govern", "compute", "scorecard")
+NIGHTLY: tuple[str, ...] = ("govern", "value_added", "compute", "scorecard")
 """What the nightly schedule queues, in order."""
 
 

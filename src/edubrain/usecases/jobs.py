@@ -39,7 +39,7 @@ from edubrain.service.jobs import (
 )
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
-from edubrain.usecases import compute, govern, quality, steward
+from edubrain.usecases import compute, govern, quality, steward, value_added
 from edubrain.usecases.ingest import IngestResult, ingest
 from edubrain.usecases.progress import ByteProgress
 from edubrain.usecases.ready import require_workspace
@@ -195,6 +195,20 @@ def _exam_mastery(
     return fit_exam_mastery(settings, list(params.get("exam_ids") or []), report.note)
 
 
+def _value_added(
+    settings: Settings, params: Mapping[str, Any], report: JobReport
+) -> dict[str, Any]:
+    report.note("增值评价：多层模型拟合各考试的学校与班级增值")
+    found = value_added.value_added(
+        settings, school_year=params.get("school_year"), note=report.note
+    )
+    return _value_added_outcome(found)
+
+
+def _value_added_outcome(found: value_added.Outcome) -> dict[str, Any]:
+    return {"exams": found.pairs, "fitted": found.fitted, "rows": len(found.rows)}
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str
@@ -215,6 +229,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("fit", _fit),
         JobKind("steward", _steward),
         JobKind("exam_mastery", _exam_mastery),
+        JobKind("value_added", _value_added),
     )
 }
 
@@ -499,6 +514,20 @@ def exam_mastery_here(
     )
 
 
+def value_added_here(
+    settings: Settings, *, school_year: str | None = None, by: str
+) -> value_added.Outcome:
+    """`edubrain exams value-added`, recorded as a value_added job."""
+    return in_foreground(
+        settings,
+        "value_added",
+        {"school_year": school_year} if school_year else {},
+        lambda report: value_added.value_added(settings, school_year=school_year, note=report.note),
+        lambda found, _report: _value_added_outcome(found),
+        by=by,
+    )
+
+
 def list_jobs(settings: Settings, *, limit: int = 50) -> list[dict[str, Any]]:
     with open_store(settings) as store:
         return store.jobs(limit=limit)
@@ -520,4 +549,5 @@ __all__: Sequence[str] = [
     "run_now",
     "run_queued",
     "submit",
+    "value_added_here",
 ]

@@ -13,6 +13,7 @@ from edubrain.modules.exams.generator import PART as GENERATOR
 from edubrain.modules.exams.mastery import MASTERY_TABLE
 from edubrain.modules.exams.permissions import (
     EXAMS_READ,
+    EXAMS_VALUE_ADDED,
     LEARNING_READ,
     OWN_SCHOOL_REPORT,
     PERMISSIONS,
@@ -20,6 +21,8 @@ from edubrain.modules.exams.permissions import (
 )
 from edubrain.modules.exams.portrait import SECTION
 from edubrain.modules.exams.rules import EXAM_MAX_EQUALS_ITEMS, ITEM_SCORE_WITHIN_ITEM_MAX
+from edubrain.modules.exams.value_added_indicators import FAMILY as VALUE_ADDED_FAMILY
+from edubrain.modules.exams.value_added_reads import SCOPE as VALUE_ADDED_SCOPE
 from edubrain.modules.spec import MenuEntry, Module
 from edubrain.service.demo import DemoEvidence
 from edubrain.service.policy import of_person
@@ -27,31 +30,29 @@ from edubrain.service.policy import of_person
 
 def routes() -> Any:
     """The API router, imported only when the service assembles itself."""
-    from fastapi import APIRouter
-
     from edubrain.modules.exams.learning_routes import routes as learning
     from edubrain.modules.exams.routes import routes as router
+    from edubrain.modules.exams.value_added_routes import routes as value_added
 
-    both = APIRouter()
-    both.include_router(router())
-    both.include_router(learning())
-    return both
+    found = value_added()  # /exams/value-added before /exams/{exam_id}/…
+    found.include_router(router())
+    found.include_router(learning())
+    return found
 
 
 def pages() -> Any:
-    """The cockpit's pages (考试分析; 教研分析, 学校质量报告, 学业进步; 学情), imported only when
-    the cockpit assembles itself."""
-    from fastapi import APIRouter
-
+    """The cockpit's pages (考试分析, 增值评价; 教研分析, 学校质量报告, 学业进步; 学情), imported
+    only when the cockpit assembles itself."""
     from edubrain.modules.exams.learning_routes import pages as learning_pages
     from edubrain.modules.exams.pages import pages as exam_pages
     from edubrain.modules.exams.report_pages import pages as report_pages
+    from edubrain.modules.exams.value_added_pages import pages as value_added_pages
 
-    router = APIRouter(include_in_schema=False)
-    router.include_router(exam_pages())
-    router.include_router(report_pages())
-    router.include_router(learning_pages())
-    return router
+    found = value_added_pages()  # /exams/value-added before /exams/{exam_id}/…
+    found.include_router(exam_pages())
+    found.include_router(report_pages())
+    found.include_router(learning_pages())
+    return found
 
 
 def commands(app: Any) -> None:
@@ -82,10 +83,12 @@ MODULE = Module(
     ),
     # An item score carries nothing about the pupil but the 学籍号 written on the paper.
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
+    indicators=(VALUE_ADDED_FAMILY,),
     scope=(
         of_person("item_score", "student_number"),
         # each pupil's mastery from the exams' cognitive diagnosis (`edubrain diagnose exams`)
         of_person(MASTERY_TABLE, "student_number"),
+        VALUE_ADDED_SCOPE,
     ),
     portrait=(SECTION,),
     # The demo's teacher and parent see a class with exam item scores.
@@ -95,6 +98,7 @@ MODULE = Module(
     pages=pages,
     menu=(
         MenuEntry("/exams", "考试分析", EXAMS_READ),
+        MenuEntry("/exams/value-added", "增值评价", EXAMS_VALUE_ADDED),
         MenuEntry("/research", "教研分析", RESEARCH_READ),
         MenuEntry("/school-report", "学校质量报告", OWN_SCHOOL_REPORT),
         MenuEntry("/learning", "学情", LEARNING_READ),

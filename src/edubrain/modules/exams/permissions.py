@@ -47,4 +47,24 @@ LEARNING_READ = DomainPermission(
     frozenset({Role.TEACHER, Role.HEAD_TEACHER, Role.SCHOOL_ADMIN}),
     reads=("item_score",),
 )
-PERMISSIONS = (EXAMS_READ, RESEARCH_READ, SCHOOL_REPORT_READ, OWN_SCHOOL_REPORT, LEARNING_READ)
+# 增值评价 (`exam_value_added`): those who run or plan schools; a principal sees their school
+# (the table's scope rule), the bureau and 教研员 their region; not teachers, parents or pupils.
+EXAMS_VALUE_ADDED = DomainPermission(
+    "exams:value-added",
+    frozenset(
+        {
+            Role.BUREAU_LEADER,
+            Role.DATA_ADMIN,
+            Role.SCHOOL_ADMIN,
+            Role.TEACHING_RESEARCHER,
+        }
+    ),
+)
+PERMISSIONS = (
+    EXAMS_READ,
+    EXAMS_VALUE_ADDED,
+    RESEARCH_READ,
+    SCHOOL_REPORT_READ,
+    OWN_SCHOOL_REPORT,
+    LEARNING_READ,
+)
