@@ -209,6 +209,11 @@ def _path_values(ws: Workspace) -> dict[str, list[str]]:
         # a unified exam of the first county (the generator's 考试编号: county-year-term-grade-
         # subject-kind)
         "exam_id": [f"{ws.first}-2025-1-21-SX-QZ"],
+        # a class of the first county as 学情 names it (school-grade-class number)
+        "key": [
+            f"{c['school_code']}-{c['grade_code']}-{int(c['class_no'])}"
+            for c in ws.county.classes[:2]
+        ],
     }
 
 
