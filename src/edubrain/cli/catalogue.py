@@ -23,6 +23,12 @@ HELP_ZH: dict[str, str] = {
     "The 考试编号.": "考试编号。",
     "A 学校标识码.": "学校标识码。",
     "班号 (with --school).": "班号（与 --school 同用）。",
+    # `edubrain exams scale` (cli/exams_scale_cmd.py)
+    "IRT calibration (2PL, graded response or Rasch), EAP abilities, item fit, and linking of each year's paper to the base year of its grade and subject through anchor items.": "IRT 定标（双参数模型、等级反应模型或拉施模型）、EAP 能力估计和试题拟合，并经共同题（锚题）把每年的试卷等值到同年级同学科基准年的量尺。",
+    "Calibrate 0/full-mark papers by the Rasch model.": "只有0分和满分的试卷按拉施模型定标。",
+    "Linking method: stocking_lord (default), haebara, mean_mean or mean_sigma.": "等值方法：stocking_lord（默认）、haebara、mean_mean 或 mean_sigma。",
+    "Fewest anchor items that link two papers.": "两份试卷至少要有几道共同题（锚题）才作等值。",
+    "One of: ingest, govern, compute, scorecard, fit, steward, scale.": "以下之一：ingest、govern、compute、scorecard、fit、steward、scale。",
     "Show tracebacks instead of one-line errors.": "出错时显示完整的调用栈，而不是一行错误信息。",
     "Generate a synthetic region: source exports with faults, plus the ground truth.": (
         "生成一个合成区域：带有故障的各源系统导出文件，以及真实答案。"
@@ -666,6 +672,7 @@ SAY_ZH: dict[str, str] = {
     # jobs
     "No jobs yet.": "还没有任务。",
     "{id} queued": "{id} 已排队",
+    "{papers} papers: {base} base, {linked} linked, {unlinked} not linked, {failed} not calibrated; {items} items, {pupils} pupils scored": "{papers} 份试卷：基准卷 {base} 份，已等值 {linked} 份，未能等值 {unlinked} 份，未定标 {failed} 份；定标 {items} 道题，{pupils} 名学生得到能力值和量尺分",
     "started {line}": "开始 {line}",
     # the demo's tour
     "[bold]1/4[/] Generating a synthetic county of {students:,} students ...": (

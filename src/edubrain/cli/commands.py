@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
         demo_cmd,
         diagnose_cmd,
         docs_cmd,
+        exams_scale_cmd,
         generate_cmd,
         govern_cmd,
         indicators_cmd,
@@ -43,3 +44,5 @@ def register(app: typer.Typer) -> None:
     for domain in installed.modules():
         if domain.commands is not None:
             domain.commands(app)
+    # Commands of the CLI layer that join a module's group (they run a use case as a job).
+    exams_scale_cmd.register(app)

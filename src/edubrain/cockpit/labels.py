@@ -85,6 +85,7 @@ RESOURCE_ZH: dict[str, str] = {
     "student_portrait": "学生画像",
     "search": "搜索",
     "standard": "标准格式",
+    "exam_scale_score": "考试量尺分",
 }
 
 

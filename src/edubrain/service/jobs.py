@@ -49,6 +49,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "scorecard": "数据质量评分",
     "fit": "学情诊断拟合",
     "steward": "人工审核判定生效",
+    "scale": "考试项目反应理论定标与等值",
 }
 JOB_STATUSES: dict[str, str] = {
     "queued": "排队中",

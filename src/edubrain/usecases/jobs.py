@@ -185,6 +185,16 @@ def _steward(settings: Settings, _params: Mapping[str, Any], report: JobReport) 
     return {k: v for k, v in vars(summary).items() if isinstance(v, int | float | str)}
 
 
+def _scale(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    from edubrain.usecases import exams_scale  # the models load only for this job
+
+    report.note("考试项目反应理论定标与等值")
+    outcomes = exams_scale.scale(
+        settings, exams_scale.options_of(params), note=report.note, fraction=report.fraction
+    )
+    return exams_scale.summary(outcomes)
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str
@@ -204,6 +214,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("scorecard", _scorecard),
         JobKind("fit", _fit),
         JobKind("steward", _steward),
+        JobKind("scale", _scale),
     )
 }
 
@@ -473,6 +484,27 @@ def compute_here(
     )
 
 
+def scale_here(settings: Settings, params: Mapping[str, Any], *, by: str) -> dict[str, Any]:
+    """`edubrain exams scale`, recorded as a scale job (stage lines and progress on its row)."""
+    from edubrain.usecases import exams_scale
+
+    return in_foreground(
+        settings,
+        "scale",
+        params,
+        lambda report: exams_scale.summary(
+            exams_scale.scale(
+                settings,
+                exams_scale.options_of(params),
+                note=report.note,
+                fraction=report.fraction,
+            )
+        ),
+        lambda summary, _report: summary,
+        by=by,
+    )
+
+
 def list_jobs(settings: Settings, *, limit: int = 50) -> list[dict[str, Any]]:
     with open_store(settings) as store:
         return store.jobs(limit=limit)
@@ -492,5 +524,6 @@ __all__: Sequence[str] = [
     "list_jobs",
     "run_now",
     "run_queued",
+    "scale_here",
     "submit",
 ]

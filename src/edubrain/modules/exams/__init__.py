@@ -60,7 +60,11 @@ MODULE = Module(
     ),
     # An item score carries nothing about the pupil but the 学籍号 written on the paper.
     persons=(PersonSource("item_score", "阅卷", by_number=True),),
-    scope=(of_person("item_score", "student_number"),),
+    scope=(
+        of_person("item_score", "student_number"),
+        # each pupil's IRT θ and scale score (`edubrain exams scale`), 敏感 like the scores
+        of_person("exam_scale_score", "student_number"),
+    ),
     portrait=(SECTION,),
     # The demo's teacher and parent see a class with exam item scores.
     demo=(DemoEvidence("item_score"),),
