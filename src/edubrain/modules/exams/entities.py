@@ -41,6 +41,14 @@ ENTITIES: tuple[Entity, ...] = (
                 False,
                 description="Knowledge point codes joined by ';'.",
             ),
+            Field(
+                "bank_item_id",
+                "题库编号",
+                T.STRING,
+                False,
+                description="The item's number in the item bank: the same value on two papers "
+                "means the same item (an anchor item linking the papers' scales).",
+            ),
         ),
     ),
     Entity(
