@@ -17,7 +17,7 @@ about twice to three times these, so they fail for a wrong link (A = 1, B = 0 mi
 0.5) but not for sampling noise at this seed.
 
 Bad input, each a Chinese sentence in the job's report and the paper's row:
-- Z (2025-2026 期中, 七年级数学) shares 2 items with X and Y: fewer than 5 anchors → not linked;
+- Z (2025-2026 期中, 七年级数学) shares 2 items with X and Y: fewer than 3 anchors → not linked;
 - W (八年级数学) has an item every pupil got right and 12 pupils: too few for a model;
 - V (八年级语文) has a score above an item's 分值.
 """
@@ -42,7 +42,6 @@ from edubrain.serve import create_app
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
-from edubrain.standard.entities import entity
 from edubrain.usecases import jobs
 from edubrain.warehouse import open_warehouse
 
@@ -112,31 +111,13 @@ EXAMS = {  # exam id: (name, school year, term, grade, subject, date)
 }
 
 
-def _with_bank_ids(settings: Settings, bank: dict[tuple[str, int], str | None]) -> None:
-    """Give exam_item its 题库编号 where the entity does not declare the field yet (the
-    generator's branch adds it); through a load where it does."""
-    if "bank_item_id" in {f.name for f in entity("exam_item").fields}:
-        return
-    with open_warehouse(settings) as wh:
-        items = wh.to_arrow("exam_item")
-        keys = zip(items["exam_id"].to_pylist(), items["item_no"].to_pylist(), strict=True)
-        ids = [bank[(str(e), int(n))] for e, n in keys]
-        with wh.transaction() as tx:
-            tx.replace_table(
-                "exam_item", items.append_column("bank_item_id", pa.array(ids, pa.string()))
-            )
-
-
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("scale") / "home"
     settings = Settings(home=home, progress=False, seal_core_fields=False)
     load(settings, tables())
-    bank: dict[tuple[str, int], str | None] = {}
     for n, (exam_id, (scores, pupils, maxima, banks)) in enumerate(_papers().items()):
         name, year, term, grade, subject, when = EXAMS[exam_id]
-        for j, b in enumerate(banks):
-            bank[(exam_id, j + 1)] = b
         load(
             settings,
             {
@@ -153,7 +134,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
             },
             load_id=f"S{n}",
         )  # fmt: skip
-    _with_bank_ids(settings, bank)
     return settings
 
 
@@ -219,14 +199,14 @@ def test_linked_parameters_recover_the_generating_ones(scaled: dict[str, Any]) -
 def test_bad_input_is_a_sentence_in_the_report(scaled: dict[str, Any]) -> None:
     papers = scaled["papers"]
     assert papers["Z"]["status"] == "unlinked"
-    assert "共同题最多只有2道，少于5道" in papers["Z"]["notices"]
+    assert "共同题最多只有2道，少于3道" in papers["Z"]["notices"]
     assert papers["W"]["status"] == "not_calibrated"
     assert "第3题全体学生得满分，无法估计其参数" in papers["W"]["notices"]
     assert "参加考试的学生只有12人" in papers["W"]["notices"]
     assert papers["V"]["status"] == "not_calibrated"
     assert "第2题有1个得分超过该题分值1分" in papers["V"]["notices"]
     said = scaled["said"]
-    for line in ("少于5道", "只有12人", "超过该题分值"):
+    for line in ("少于3道", "只有12人", "超过该题分值"):
         assert line in said
     for row in scaled["items"]:
         assert row["a"] is not None and np.isfinite(row["a"])

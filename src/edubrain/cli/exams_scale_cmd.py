@@ -40,7 +40,7 @@ def scale_cmd(
     min_anchors: Annotated[
         int,
         typer.Option("--min-anchors", min=2, help="Fewest anchor items that link two papers."),
-    ] = 5,
+    ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """IRT calibration (2PL, graded response or Rasch), EAP abilities, item fit, and linking

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from edubrain.errors import InvalidInputError
-from edubrain.modules.exams.matrix import pivot_scores
+from edubrain.modules.exams.matrix import read_matrix
 from edubrain.modules.exams.scaling import (
     PaperOutcome,
     ScaleOptions,
@@ -124,9 +124,8 @@ def read_papers(wh: Warehouse, note: Callable[[str], None] | None = None) -> lis
             continue
         if note is not None:
             note(f"读取 {exam['name']} 的小题得分")
-        expr = scores.filter(scores.exam_id == exam_id).select("student_number", "item_no", "score")
         item_nos = tuple(int(i["item_no"]) for i in items)
-        students, matrix = pivot_scores(item_nos, expr.to_pyarrow())
+        students, matrix = read_matrix(scores.filter(scores.exam_id == exam_id), item_nos)
         if not students:
             continue
         papers.append(

@@ -25,7 +25,7 @@ from edubrain.modules.exams.analysis import (
     rank_band,
     score_report,
 )
-from edubrain.modules.exams.matrix import pivot_scores
+from edubrain.modules.exams.matrix import read_matrix
 from edubrain.service.masking import in_clear
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.reads import WarehouseReader
@@ -111,12 +111,13 @@ def scoped_paper(
             s = s.filter(s.student_number.isin(st.student_number))
         scores_expr = s.select("student_number", "item_no", "score")
     exams = reader.rows(exam_expr)
-    with reader.lock:
-        scores: pa.Table = scores_expr.to_pyarrow()
-    if not exams or (not scores.num_rows and not whole_exam and student_number is None):
-        raise ExamNotFoundError(f"no exam {exam_id} with scores in your scope")
     items = reader.rows(items_expr)
-    paper = _paper(exam_id, float(exams[0]["max_score"]), items, scores)
+    item_nos = tuple(int(i["item_no"]) for i in items)
+    with reader.lock:
+        students, matrix = read_matrix(scores_expr, item_nos)
+    if not exams or (not students and not whole_exam and student_number is None):
+        raise ExamNotFoundError(f"no exam {exam_id} with scores in your scope")
+    paper = _paper(exam_id, float(exams[0]["max_score"]), items, students, matrix)
     return exams[0], replace(paper, point_names=_point_names(reader))
 
 
@@ -144,10 +145,15 @@ def _point_names(reader: WarehouseReader) -> dict[str, str]:
     return {str(r["kp_code"]): str(r["name"]) for r in reader.rows(expr) if r["name"]}
 
 
-def _paper(exam_id: str, maximum: float, items: list[dict[str, Any]], scores: pa.Table) -> Paper:
-    """The pupils × items matrix, pivoted in Arrow/NumPy (`matrix.pivot_scores`)."""
+def _paper(
+    exam_id: str,
+    maximum: float,
+    items: list[dict[str, Any]],
+    students: tuple[str, ...],
+    matrix: NDArray[np.float64],
+) -> Paper:
+    """The paper of a pupils × items matrix pivoted in Arrow/NumPy (`matrix.read_matrix`)."""
     item_nos = tuple(int(i["item_no"]) for i in items)
-    students, matrix = pivot_scores(item_nos, scores)
     return Paper(
         exam_id=exam_id,
         maximum=maximum,

@@ -14,10 +14,12 @@ Arrays in, rows out (the use case `usecases.exams_scale` reads the warehouse and
    the sample keeps the p-value a usable flag.
 2. **Link** the papers of one grade and subject, in the order of school year and date: the
    first calibrated paper is the base (its pupils ~ N(0, 1)); each later paper is linked to
-   the latest earlier paper it shares at least `min_anchors` anchor items with (the same
-   `bank_item_id`, dichotomous on both papers), by Stocking–Lord (or the method asked) through
-   `psychometrics.linking`, and the constants are chained to the base: θ_base = A·θ + B.
-   All four methods' constants of each link are kept for the report.
+   the earlier paper it shares most anchor items with (the latest of a tie), at least
+   `min_anchors` (the same `bank_item_id`, with as many score categories on both papers), by
+   Stocking–Lord (or the method asked) through `psychometrics.linking` (0/1 anchors) or its
+   mixed-format extension `psychometrics.linking_mixed` (graded anchors too), and the
+   constants are chained to the base: θ_base = A·θ + B. All four methods' constants of each
+   link are kept for the report.
 3. **Bad input is a sentence, never a crash or a NaN**: a score above the item's 分值 (the paper
    is not calibrated), an item every pupil got right or wrong (left out of the calibration),
    too few pupils for the model, a calibration that does not converge or diverges, anchors
@@ -48,10 +50,12 @@ from edubrain.psychometrics.irt import (
 )
 from edubrain.psychometrics.irt_errors import item_errors
 from edubrain.psychometrics.linking import METHODS, AnchorItems, link
+from edubrain.psychometrics.linking_mixed import MixedAnchors, link_mixed
 
 FloatArray = NDArray[np.float64]
 
-MIN_ANCHORS = 5
+MIN_ANCHORS = 3  # fewer common items do not link two papers (the generator's floor too)
+RECOMMENDED_ANCHORS = 5  # fewer are used, with a sentence that the link is rough
 FIT_SAMPLE = 5000
 FIT_P = 0.01  # an item whose fit p-value is below this is flagged
 LOW_SLOPE = 0.3  # an item whose slope is below this hardly tells pupils apart
@@ -304,52 +308,80 @@ def _fit(
 # ---- linking ---------------------------------------------------------------------------------
 
 
+def _thresholds(cal: Calibrated, i: int) -> FloatArray:
+    row = cal.b[i]
+    return np.asarray(row[np.isfinite(row)], dtype=np.float64)
+
+
 def _anchor_items(
     old: Calibrated, new: Calibrated
-) -> tuple[AnchorItems, AnchorItems, int, int] | None:
-    """The anchors two calibrated papers share (each on its own scale), and
-    how many shared items were graded (not used: the linking criteria are for 0/1 items)."""
+) -> tuple[MixedAnchors, MixedAnchors, int, int, int] | None:
+    """The anchors two calibrated papers share, each on its own scale: how many, how many of
+    them graded, and how many graded ones were left out (their scores fell into a different
+    number of categories on the two papers)."""
     old_at = {old.paper.bank_ids[c]: i for i, c in enumerate(old.columns) if old.paper.bank_ids[c]}
     pairs: list[tuple[int, int]] = []
-    graded = 0
+    graded = skipped = 0
     for i, c in enumerate(new.columns):
         bank = new.paper.bank_ids[c]
         if not bank or bank not in old_at:
             continue
         k = old_at[bank]
-        if old.dichotomous[k] and new.dichotomous[i]:
-            pairs.append((k, i))
-        else:
-            graded += 1
+        if _thresholds(old, k).size != _thresholds(new, i).size:
+            skipped += 1
+            continue
+        graded += int(not new.dichotomous[i])
+        pairs.append((k, i))
     if not pairs:
         return None
-    k_idx = [k for k, _ in pairs]
-    i_idx = [i for _, i in pairs]
-    # both on their own pupils' scale (each group ~ N(0, 1), as the quadrature assumes)
-    old_items = AnchorItems.of(old.a[k_idx], old.b[k_idx, 0])
-    new_items = AnchorItems.of(new.a[i_idx], new.b[i_idx, 0])
-    return old_items, new_items, len(pairs), graded
+    old_items = MixedAnchors.of(
+        old.a[[k for k, _ in pairs]], [_thresholds(old, k) for k, _ in pairs]
+    )
+    new_items = MixedAnchors.of(
+        new.a[[i for _, i in pairs]], [_thresholds(new, i) for _, i in pairs]
+    )
+    return old_items, new_items, len(pairs), graded, skipped
+
+
+def _constants(old: MixedAnchors, new: MixedAnchors, graded: int) -> dict[str, tuple[float, float]]:
+    """The four methods' constants: `linking.link` for 0/1 anchors (checked against Kolen and
+    Brennan's published values), its mixed-format extension when graded anchors are in."""
+    constants: dict[str, tuple[float, float]] = {}
+    for method in METHODS:
+        if graded:
+            c = link_mixed(old, new, method)  # type: ignore[arg-type]
+        else:
+            c = link(
+                AnchorItems.of(old.a, old.pooled()),
+                AnchorItems.of(new.a, new.pooled()),
+                method,  # type: ignore[arg-type]
+            )
+        constants[method] = (c.A, c.B)
+    return constants
 
 
 def _link_one(target: PaperOutcome, earlier: list[PaperOutcome], options: ScaleOptions) -> None:
     new = target.calibrated
     assert new is not None
-    best_shared = 0
-    for candidate in reversed(earlier):
+    # the earlier papers on the base scale, most shared anchors first (the latest of a tie):
+    # a paper links where it shares most, not through a same-year paper that shares few
+    candidates = []
+    for at, candidate in enumerate(earlier):
+        if candidate.calibrated is None or candidate.status not in ("base", "linked"):
+            continue
+        found = _anchor_items(candidate.calibrated, new)
+        if found is not None:
+            candidates.append((found[2], at, candidate, found))
+    candidates.sort(key=lambda c: (-c[0], -c[1]))
+    best_shared = candidates[0][0] if candidates else 0
+    for shared, _, candidate, found in candidates:
         old = candidate.calibrated
-        if old is None or candidate.status not in ("base", "linked"):
+        assert old is not None
+        if shared < options.min_anchors:
             continue
-        found = _anchor_items(old, new)
-        shared = 0 if found is None else found[2]
-        best_shared = max(best_shared, shared)
-        if found is None or shared < options.min_anchors:
-            continue
-        old_items, new_items, shared, graded = found
-        constants: dict[str, tuple[float, float]] = {}
+        old_items, new_items, shared, graded, skipped = found
         try:
-            for method in METHODS:
-                c = link(old_items, new_items, method)  # type: ignore[arg-type]
-                constants[method] = (c.A, c.B)
+            constants = _constants(old_items, new_items, graded)
         except IrtInputError as exc:
             target.notices.append(
                 f"与{candidate.paper.name}的共同题无法等值（{exc}），改试更早的试卷。"
@@ -359,10 +391,15 @@ def _link_one(target: PaperOutcome, earlier: list[PaperOutcome], options: ScaleO
         if not (np.isfinite(A) and np.isfinite(B) and A > 0):
             target.notices.append(f"与{candidate.paper.name}等值得到无效的常数，改试更早的试卷。")
             continue
-        if graded:
+        if skipped:
             target.notices.append(
-                f"与{candidate.paper.name}共有{graded}道多级计分的共同题，等值只用0/满分计分的"
-                f"{shared}道共同题。"
+                f"与{candidate.paper.name}有{skipped}道共同题在两份试卷上出现的得分等级数不同，"
+                f"未用于等值；等值用了{shared}道共同题。"
+            )
+        if shared < RECOMMENDED_ANCHORS:
+            target.notices.append(
+                f"与{candidate.paper.name}只有{shared}道共同题，少于建议的{RECOMMENDED_ANCHORS}道，"
+                "等值误差较大。"
             )
         # θ_old = A·θ + B, and the old paper's θ_base = A_old·θ_old + B_old: chained
         new.A, new.B = old.A * A, old.A * B + old.B
