@@ -78,13 +78,18 @@ def _derivatives(
 def item_errors(calibration: IrtCalibration, responses: ArrayLike) -> ItemErrors:
     """Standard errors of the calibration's item parameters on `responses` (the same coding
     as for the calibration: 0/1, or 0 … K−1 for the graded model; NaN not administered)."""
-    data = np.asarray(responses, dtype=np.float64)
+    raw = np.asarray(responses)
     items = calibration.a.shape[0]
-    if data.ndim != 2 or data.shape[1] != items:
-        raise IrtInputError(f"responses must be pupils × {items} items, got shape {data.shape}")
-    observed = ~np.isnan(data)
-    codes = np.where(observed, np.nan_to_num(data), 0).astype(np.int64)
-    if np.any(codes < 0) or np.any(codes >= calibration.categories[None, :]):
+    if raw.ndim != 2 or raw.shape[1] != items:
+        raise IrtInputError(f"responses must be pupils × {items} items, got shape {raw.shape}")
+    if raw.dtype.kind in "iub":  # whole scores, nothing missing: no float copy of the matrix
+        codes = raw
+        observed = None
+    else:
+        data = np.asarray(raw, dtype=np.float64)
+        observed = ~np.isnan(data)
+        codes = np.where(observed, np.nan_to_num(data), 0).astype(np.int64)
+    if codes.size and (int(codes.min()) < 0 or np.any(codes.max(axis=0) >= calibration.categories)):
         raise IrtInputError("responses hold a score outside the calibrated categories")
     nodes = calibration.quadrature.nodes
     slopes, intercepts, size = _layout(calibration)
@@ -96,9 +101,13 @@ def item_errors(calibration: IrtCalibration, responses: ArrayLike) -> ItemErrors
     ]
     log_prior = np.log(calibration.quadrature.weights)
     information = np.zeros((size, size))
-    for start in range(0, data.shape[0], BLOCK):
-        block = codes[start : start + BLOCK]
-        taken = observed[start : start + BLOCK]
+    for start in range(0, codes.shape[0], BLOCK):
+        block = codes[start : start + BLOCK].astype(np.int64)
+        taken = (
+            np.ones(block.shape, dtype=np.bool_)
+            if observed is None
+            else observed[start : start + BLOCK]
+        )
         joint = np.tile(log_prior, (block.shape[0], 1))
         for j in range(items):
             joint[taken[:, j]] += tables[j][0][block[taken[:, j], j]]
@@ -139,4 +148,4 @@ def item_errors(calibration: IrtCalibration, responses: ArrayLike) -> ItemErrors
             pair = np.array([slope, at], dtype=np.int64)
             cov = covariance[np.ix_(pair, pair)]
             se_b[j, t] = float(np.sqrt(max(float(grad @ cov @ grad), 0.0)))
-    return ItemErrors(se_a=se_a, se_b=se_b, pupils=int(data.shape[0]))
+    return ItemErrors(se_a=se_a, se_b=se_b, pupils=int(codes.shape[0]))

@@ -162,7 +162,7 @@ def _quiet(_line: str) -> None:
 
 def _categories(
     paper: ScalePaper, notices: list[str]
-) -> tuple[list[int], NDArray[np.int64], NDArray[np.bool_]] | None:
+) -> tuple[list[int], NDArray[np.uint8], NDArray[np.bool_]] | None:
     """The calibrated columns, their category codes and which are dichotomous; None when the
     paper cannot be calibrated (a score above an item's 分值)."""
     scores = paper.scores
@@ -176,7 +176,7 @@ def _categories(
         notices.append("请先更正超出分值的得分，本卷未作项目反应理论定标。")
         return None
     columns: list[int] = []
-    codes: list[NDArray[np.int64]] = []
+    codes: list[NDArray[np.uint8]] = []
     dichotomous: list[bool] = []
     for j, item_no in enumerate(paper.item_nos):
         values = np.unique(scores[:, j])
@@ -197,7 +197,7 @@ def _categories(
             )
             continue
         columns.append(j)
-        codes.append(np.searchsorted(values, scores[:, j]).astype(np.int64))
+        codes.append(np.searchsorted(values, scores[:, j]).astype(np.uint8))
         dichotomous.append(values.size == 2)
     if not columns:
         notices.append("本卷没有可定标的试题。")
@@ -291,7 +291,7 @@ def calibrate_paper(paper: ScalePaper, options: ScaleOptions) -> PaperOutcome:
 
 
 def _fit(
-    fitted: IrtCalibration, codes: NDArray[np.int64], options: ScaleOptions
+    fitted: IrtCalibration, codes: NDArray[np.uint8], options: ScaleOptions
 ) -> tuple[FloatArray, FloatArray]:
     rows = codes.shape[0]
     if rows > options.fit_sample:
