@@ -38,7 +38,7 @@ from edubrain.modules.exams.scaling import (
 )
 from edubrain.psychometrics.linking import METHODS
 from edubrain.settings import Settings
-from edubrain.usecases.ready import require_workspace
+from edubrain.usecases.ready import require_loads, require_workspace
 from edubrain.warehouse import Warehouse, open_warehouse
 
 ITEM_TABLE = "exam_item_parameter"
@@ -183,6 +183,7 @@ def scale(
     options = options or ScaleOptions()
     require_workspace(settings)
     with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
         papers = read_papers(wh, note)
     kwargs: dict[str, Any] = {"fraction": fraction}
     if note is not None:
