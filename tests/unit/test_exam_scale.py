@@ -258,6 +258,7 @@ def test_the_exam_page_shows_parameters_and_constants(
         page = client.get("/exams?exam=Y&tab=scale", headers=leader)
         assert page.status_code == 200, page.text
         assert "项目反应理论" in page.text and "等值常数" in page.text
+        assert "20 / 20" in page.text and "built-in" not in page.text  # 定标题数
         assert "斯托金–洛德特征曲线法" in page.text and "海巴拉特征曲线法" in page.text
         api = client.get("/api/v1/exams/Y/scale", headers=leader).json()
         assert api["paper"]["status"] == "linked" and len(api["items"]) == 20
