@@ -211,7 +211,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def _thresholds(text: str | None) -> str:
-    return "—" if not text else "；".join(f"{float(v):.3f}" for v in text.split(";"))
+    return "—" if not text else "； ".join(f"{float(v):.2f}" for v in text.split(";"))
 
 
 def scale_sheets(found: dict[str, Any]) -> list[Sheet]:
