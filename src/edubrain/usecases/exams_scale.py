@@ -18,7 +18,7 @@ Runs as a job (`scale`), from the CLI in the foreground or queued from the 任�
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,8 +101,11 @@ class NoExamScoresError(InvalidInputError):
     """The warehouse holds no exam with item scores to calibrate."""
 
 
-def read_papers(wh: Warehouse, note: Callable[[str], None] | None = None) -> list[ScalePaper]:
-    """Every exam with item scores, as a pupils × items matrix with its items' anchors."""
+def read_papers(
+    wh: Warehouse, note: Callable[[str], None] | None = None
+) -> tuple[int, Iterator[ScalePaper]]:
+    """How many exams have items, and their papers, read one at a time (a pupils × items
+    matrix with its items' anchors; exams nobody sat are skipped)."""
     if not all(wh.has_table(t) for t in ("exam", "exam_item", "item_score")):
         raise NoExamScoresError(
             "数据仓中没有考试、试题和小题得分，无法定标：请先导入网络阅卷的导出文件"
@@ -115,21 +118,20 @@ def read_papers(wh: Warehouse, note: Callable[[str], None] | None = None) -> lis
     by_exam: dict[str, list[dict[str, Any]]] = {}
     for item in all_items:
         by_exam.setdefault(str(item["exam_id"]), []).append(item)
+    planned = [e for e in exams.to_pylist() if by_exam.get(str(e["exam_id"]))]
     scores = wh.table("item_score")
-    papers = []
-    for exam in exams.to_pylist():
-        exam_id = str(exam["exam_id"])
-        items = by_exam.get(exam_id, [])
-        if not items:
-            continue
-        if note is not None:
-            note(f"读取 {exam['name']} 的小题得分")
-        item_nos = tuple(int(i["item_no"]) for i in items)
-        students, matrix = read_matrix(scores.filter(scores.exam_id == exam_id), item_nos)
-        if not students:
-            continue
-        papers.append(
-            ScalePaper(
+
+    def papers() -> Iterator[ScalePaper]:
+        for exam in planned:
+            exam_id = str(exam["exam_id"])
+            items = by_exam[exam_id]
+            if note is not None:
+                note(f"读取 {exam['name']} 的小题得分")
+            item_nos = tuple(int(i["item_no"]) for i in items)
+            students, matrix = read_matrix(scores.filter(scores.exam_id == exam_id), item_nos)
+            if not students:
+                continue
+            yield ScalePaper(
                 exam_id=exam_id,
                 name=str(exam["name"]),
                 school_year=str(exam["school_year"]),
@@ -147,10 +149,8 @@ def read_papers(wh: Warehouse, note: Callable[[str], None] | None = None) -> lis
                 students=students,
                 scores=matrix,
             )
-        )
-    if not papers:
-        raise NoExamScoresError("数据仓中没有带小题得分的考试，无法定标 — no exam has item scores")
-    return papers
+
+    return len(planned), papers()
 
 
 def _tables(
@@ -182,13 +182,15 @@ def scale(
     """Calibrate and link every exam paper of the warehouse and write the three tables."""
     options = options or ScaleOptions()
     require_workspace(settings)
-    with open_warehouse(settings, read_only=True) as wh:
-        require_loads(wh, settings)
-        papers = read_papers(wh, note)
     kwargs: dict[str, Any] = {"fraction": fraction}
     if note is not None:
         kwargs["note"] = note
-    outcomes = scale_papers(papers, options, **kwargs)
+    with open_warehouse(settings, read_only=True) as wh:
+        require_loads(wh, settings)
+        count, papers = read_papers(wh, note)
+        outcomes = scale_papers(papers, options, count=count, **kwargs)
+    if not outcomes:
+        raise NoExamScoresError("数据仓中没有带小题得分的考试，无法定标 — no exam has item scores")
     items, scores, paper_rows = _tables(outcomes, options)
     with open_warehouse(settings) as wh, wh.transaction() as tx:
         tx.replace_table(ITEM_TABLE, items)

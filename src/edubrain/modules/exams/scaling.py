@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -417,24 +417,39 @@ def _link_one(target: PaperOutcome, earlier: list[PaperOutcome], options: ScaleO
     )
 
 
+def _without_scores(outcome: PaperOutcome) -> PaperOutcome:
+    """The outcome without its paper's score matrix (a 1M-pupil paper's is 320 MB): papers
+    are read and calibrated one at a time, and only what linking and the tables need stays."""
+    paper = outcome.paper
+    light = replace(paper, scores=np.zeros((0, len(paper.item_nos))))
+    outcome.paper = light
+    if outcome.calibrated is not None:
+        outcome.calibrated.paper = light
+    return outcome
+
+
 def scale_papers(
-    papers: Sequence[ScalePaper],
+    papers: Iterable[ScalePaper],
     options: ScaleOptions | None = None,
     *,
     note: Note = _quiet,
     fraction: Callable[[float], None] | None = None,
+    count: int | None = None,
 ) -> list[PaperOutcome]:
-    """Calibrate every paper, then link each grade and subject's papers to its base."""
+    """Calibrate every paper (read one at a time from `papers`), then link each grade and
+    subject's papers to its base. `count`: how many papers to expect, for `fraction`."""
     options = options or ScaleOptions()
+    if count is None and isinstance(papers, Sequence):
+        count = len(papers)
     outcomes: list[PaperOutcome] = []
     for n, paper in enumerate(papers):
         note(f"定标 {paper.name}（{len(paper.students)}人 × {len(paper.item_nos)}题）")
         outcome = calibrate_paper(paper, options)
         for line in outcome.notices:
             note(f"{paper.name}：{line}")
-        outcomes.append(outcome)
-        if fraction is not None:
-            fraction((n + 1) / max(len(papers), 1) * 0.9)
+        outcomes.append(_without_scores(outcome))
+        if fraction is not None and count:
+            fraction(min((n + 1) / count, 1.0) * 0.9)
     groups: dict[tuple[str, str], list[PaperOutcome]] = defaultdict(list)
     for outcome in outcomes:
         groups[(outcome.paper.subject, outcome.paper.grade_code)].append(outcome)
