@@ -32,6 +32,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -147,6 +148,22 @@ def build(home: Path, pupils: int, items: int) -> None:
         tx.replace_table("exam", exam)
         tx.replace_table("exam_item", exam_items)
         tx.replace_table("item_score", scores)
+        record_load(tx, pupils * items)
+
+
+def record_load(tx: Any, rows: int) -> None:
+    """The load the tables stand for (a workspace with no load is empty to the use cases)."""
+    from datetime import datetime
+
+    from edubrain.warehouse import LoadRecord
+
+    when = datetime(2026, 1, 20)
+    tx.record_load(
+        LoadRecord(load_id="bench", file="bench", sha256="bench", source="bench",
+                   export="item_score", entity="item_score", started_at=when,
+                   finished_at=when, rows_read=rows, rows_accepted=rows, rows_inserted=rows,
+                   rows_updated=0, rows_unchanged=0, rows_quarantined=0, status="loaded")
+    )  # fmt: skip
 
 
 def run_step(step: str, home: Path, limit: int) -> dict[str, object]:
