@@ -24,6 +24,7 @@ COMMANDS = [
     ("quality",),
     ("quality", "--interop"),
     ("diagnose", "fit"),
+    ("exams", "scale"),
     ("quarantine",),
     ("warnings", "list"),
 ]

@@ -45,6 +45,7 @@ ALLOWED = {
     "school", "county", "city", "province", "class", "self", "source", "load", "entity",
     "xueji", "ingest", "govern", "compute", "scorecard", "fit", "balance", "staffing",
     "homework", "info", "data", "cv", "LOW", "HIGH", "ID", "CODE", "true", "false",
+    "scale", "haebara",  # `edubrain jobs start scale`, `exams scale --method haebara`: typed
     "draft",  # `edubrain ingest draft-mapping FILE`: the word is typed
     "YAML", "yaml",
     # product, format, protocol and unit names

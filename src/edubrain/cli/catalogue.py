@@ -25,6 +25,11 @@ HELP_ZH: dict[str, str] = {
     "班号 (with --school).": "班号（与 --school 同用）。",
     "增值评价: fit school and class value-added of every exam with a prior and store it.": "增值评价：为每场有先前成绩的考试拟合学校与班级增值，并存入数据仓。",
     "Only this school year (e.g. 2025-2026); default every year.": "只计算该学年（例如 2025-2026）；默认计算所有学年。",
+    # `edubrain exams scale` (cli/exams_scale_cmd.py)
+    "IRT calibration (2PL, graded response or Rasch), EAP abilities, item fit, and linking of each year's paper to the base year of its grade and subject through anchor items.": "IRT 定标（双参数模型、等级反应模型或拉施模型）、EAP 能力估计和试题拟合，并经共同题（锚题）把每年的试卷等值到同年级同学科基准年的量尺。",
+    "Calibrate 0/full-mark papers by the Rasch model.": "只有0分和满分的试卷按拉施模型定标。",
+    "Linking method: stocking_lord (default), haebara, mean_mean or mean_sigma.": "等值方法：stocking_lord（默认）、haebara、mean_mean 或 mean_sigma。",
+    "Fewest anchor items that link two papers.": "两份试卷至少要有几道共同题（锚题）才作等值。",
     "Show tracebacks instead of one-line errors.": "出错时显示完整的调用栈，而不是一行错误信息。",
     "Generate a synthetic region: source exports with faults, plus the ground truth.": (
         "生成一个合成区域：带有故障的各源系统导出文件，以及真实答案。"
@@ -286,8 +291,8 @@ HELP_ZH: dict[str, str] = {
     "LEFT RIGHT [LEFT RIGHT …] [same|different]: mention keys or person IDs (P…).": "LEFT RIGHT [LEFT RIGHT …] [same|different]：记录键或人员编号（P…）。",
     "LEFT RIGHT [LEFT RIGHT …] of decided pairs.": "已判定记录对的 LEFT RIGHT [LEFT RIGHT …]。",
     "One line per school: its open and acknowledged warnings by level and its worst item.": "每校一行：未处理和已确认的预警按级别计数，以及最严重的一项。",
-    "One of: ingest, govern, compute, scorecard, fit, steward, exam_mastery, value_added.": (
-        "以下之一：ingest、govern、compute、scorecard、fit、steward、exam_mastery、value_added。"
+    "One of: ingest, govern, compute, scorecard, fit, steward, exam_mastery, value_added, scale.": (
+        "以下之一：ingest、govern、compute、scorecard、fit、steward、exam_mastery、value_added、scale。"
     ),
     "Put it into effect at once.": "立即生效。",
     "Put the decisions into effect without a full run: re-resolve only the persons they touch (no re-training) and publish a new warehouse version.": "不必完整运行即让判定生效：只对涉及的人员重新归并（不重新训练），并发布数据仓新版本。",
@@ -694,6 +699,7 @@ SAY_ZH: dict[str, str] = {
     # jobs
     "No jobs yet.": "还没有任务。",
     "{id} queued": "{id} 已排队",
+    "{papers} papers: {base} base, {linked} linked, {unlinked} not linked, {failed} not calibrated; {items} items, {pupils} pupils scored": "{papers} 份试卷：基准卷 {base} 份，已等值 {linked} 份，未能等值 {unlinked} 份，未定标 {failed} 份；定标 {items} 道题，{pupils} 名学生得到能力值和量尺分",
     "started {line}": "开始 {line}",
     # the demo's tour
     "[bold]1/4[/] Generating a synthetic county of {students:,} students ...": (

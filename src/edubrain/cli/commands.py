@@ -13,6 +13,7 @@ def register(app: typer.Typer) -> None:
         diagnose_cmd,
         docs_cmd,
         exams_cmd,
+        exams_scale_cmd,
         generate_cmd,
         govern_cmd,
         indicators_cmd,
@@ -45,4 +46,7 @@ def register(app: typer.Typer) -> None:
         if domain.commands is not None:
             domain.commands(app)
     if any(d.name == "exams" for d in installed.modules()):
-        exams_cmd.register(app)  # joins the exams module's group
+        # Commands of the CLI layer that join the exams module's group (each runs a use case
+        # as a job).
+        exams_cmd.register(app)
+        exams_scale_cmd.register(app)

@@ -131,6 +131,42 @@ EN: dict[str, str] = {
     ),
     # 考试分析 (the exams module's page)
     "考试分析": "Exam analysis",
+    # 项目反应理论 (the exam page's IRT tab, modules/exams/scale_pages.py)
+    "项目反应理论": "Item response theory",
+    "考试量尺分": "Exam scale scores",
+    "定标状态": "Calibration",
+    "模型": "Model",
+    "定标题数": "Items calibrated",
+    "等值到": "Linked to",
+    "共同题数": "Anchor items",
+    "基准学年": "Base year",
+    "能力值为期望后验估计，量尺分 = 500 + 100 × 能力值。": (
+        "Abilities are expected a posteriori (EAP) estimates; scale score = 500 + 100 × ability."
+    ),
+    "基准学年学生的量尺分平均为500、标准差为100；等值后各年份在同一量尺上。": (
+        "The base year's pupils have a mean scale score of 500 and an SD of 100; once linked, "
+        "every year is on that one scale."
+    ),
+    "本范围学生的量尺分": "Scale scores of the pupils in your scope",
+    "各题难度与区分度参数": "Difficulty and discrimination of each item",
+    "拟合显著性低于0.01为拟合欠佳（最多取5000名学生的随机样本计算）。": (
+        "Misfit: a fit p-value below 0.01 (on a random sample of at most 5,000 pupils)."
+    ),
+    "区分度参数低于0.3为区分度低；多级计分题的难度参数是各级的阈值。": (
+        "Low discrimination: a slope below 0.3. A graded item's difficulty holds its thresholds."
+    ),
+    "项目参数": "Item parameters",
+    "等值常数": "Linking constants",
+    "题库编号": "Bank item",
+    "区分度参数": "Discrimination (a)",
+    "难度参数": "Difficulty (b)",
+    "区分度标准误": "SE of a",
+    "难度标准误": "SE of b",
+    "拟合统计量": "Fit statistic",
+    "拟合显著性": "Fit p-value",
+    "等值方法": "Linking method",
+    "斜率常数": "Slope constant (A)",
+    "截距常数": "Intercept constant (B)",
     "您权限范围内学生参加的考试，最新的在前。": (
         "Exams taken by pupils in your scope, newest first."
     ),

@@ -89,6 +89,7 @@ RESOURCE_ZH: dict[str, str] = {
     "standard": "标准格式",
     "exam_mastery": "考试认知诊断掌握度",
     "exam_value_added": "增值评价结果",  # the exams module's value-added table (not an entity)
+    "exam_scale_score": "考试量尺分",
 }
 
 

@@ -51,6 +51,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "steward": "人工审核判定生效",
     "exam_mastery": "考试认知诊断",
     "value_added": "增值评价拟合",
+    "scale": "考试项目反应理论定标与等值",
 }
 JOB_STATUSES: dict[str, str] = {
     "queued": "排队中",

@@ -209,6 +209,16 @@ def _value_added_outcome(found: value_added.Outcome) -> dict[str, Any]:
     return {"exams": found.pairs, "fitted": found.fitted, "rows": len(found.rows)}
 
 
+def _scale(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
+    from edubrain.usecases import exams_scale  # the models load only for this job
+
+    report.note("考试项目反应理论定标与等值")
+    outcomes = exams_scale.scale(
+        settings, exams_scale.options_of(params), note=report.note, fraction=report.fraction
+    )
+    return exams_scale.summary(outcomes)
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str
@@ -230,6 +240,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("steward", _steward),
         JobKind("exam_mastery", _exam_mastery),
         JobKind("value_added", _value_added),
+        JobKind("scale", _scale),
     )
 }
 
@@ -528,6 +539,27 @@ def value_added_here(
     )
 
 
+def scale_here(settings: Settings, params: Mapping[str, Any], *, by: str) -> dict[str, Any]:
+    """`edubrain exams scale`, recorded as a scale job (stage lines and progress on its row)."""
+    from edubrain.usecases import exams_scale
+
+    return in_foreground(
+        settings,
+        "scale",
+        params,
+        lambda report: exams_scale.summary(
+            exams_scale.scale(
+                settings,
+                exams_scale.options_of(params),
+                note=report.note,
+                fraction=report.fraction,
+            )
+        ),
+        lambda summary, _report: summary,
+        by=by,
+    )
+
+
 def list_jobs(settings: Settings, *, limit: int = 50) -> list[dict[str, Any]]:
     with open_store(settings) as store:
         return store.jobs(limit=limit)
@@ -548,6 +580,7 @@ __all__: Sequence[str] = [
     "list_jobs",
     "run_now",
     "run_queued",
+    "scale_here",
     "submit",
     "value_added_here",
 ]

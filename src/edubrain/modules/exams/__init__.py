@@ -88,6 +88,8 @@ MODULE = Module(
         of_person("item_score", "student_number"),
         # each pupil's mastery from the exams' cognitive diagnosis (`edubrain diagnose exams`)
         of_person(MASTERY_TABLE, "student_number"),
+        # each pupil's IRT θ and scale score (`edubrain exams scale`), 敏感 like the scores
+        of_person("exam_scale_score", "student_number"),
         VALUE_ADDED_SCOPE,
     ),
     portrait=(SECTION,),

@@ -47,7 +47,7 @@ def pages() -> APIRouter:
         exam: Text = None,
         school: Annotated[str | None, Query(max_length=20)] = None,
         class_no: Annotated[int | None, Query(ge=1, le=40)] = None,
-        tab: Literal["report", "items"] = "report",
+        tab: Literal["report", "items", "scale"] = "report",
     ) -> Response:
         """考试分析: the exams in scope; an exam's report or its paper's item analysis."""
         context: dict[str, Any] = {"tab": tab, "school": school or "", "class_no": class_no}
@@ -56,6 +56,11 @@ def pages() -> APIRouter:
             trail.record("list", SCORES, query={"exams": len(found)})
             return page(request, actor, "exams.html", context | {"exams": found, "exam": None})
         query = {"school": school or None, "class_no": class_no}
+        if tab == "scale":
+            from edubrain.modules.exams.scale_pages import scale_context
+
+            context |= scale_context(services, trail, actor, exam)
+            return page(request, actor, "exams.html", context)
         if tab == "items":
             result = reads.exam_items(
                 services.reader, actor.scope, exam, school_code=school or None

@@ -13,6 +13,9 @@ from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from edubrain.errors import NotFoundError
 from edubrain.modules.exams.analysis import (
@@ -22,6 +25,7 @@ from edubrain.modules.exams.analysis import (
     rank_band,
     score_report,
 )
+from edubrain.modules.exams.matrix import read_matrix
 from edubrain.service.masking import in_clear
 from edubrain.service.policy import Actor, Scope, clearance, scope_predicate
 from edubrain.service.reads import WarehouseReader
@@ -107,12 +111,28 @@ def scoped_paper(
             s = s.filter(s.student_number.isin(st.student_number))
         scores_expr = s.select("student_number", "item_no", "score")
     exams = reader.rows(exam_expr)
-    scores = reader.rows(scores_expr)
-    if not exams or (not scores and not whole_exam and student_number is None):
-        raise ExamNotFoundError(f"no exam {exam_id} with scores in your scope")
     items = reader.rows(items_expr)
-    paper = _paper(exam_id, float(exams[0]["max_score"]), items, scores)
+    item_nos = tuple(int(i["item_no"]) for i in items)
+    with reader.lock:
+        students, matrix = read_matrix(scores_expr, item_nos)
+    if not exams or (not students and not whole_exam and student_number is None):
+        raise ExamNotFoundError(f"no exam {exam_id} with scores in your scope")
+    paper = _paper(exam_id, float(exams[0]["max_score"]), items, students, matrix)
     return exams[0], replace(paper, point_names=_point_names(reader))
+
+
+def exam_totals(reader: WarehouseReader, exam_id: str) -> NDArray[np.float64]:
+    """Every taker's total on the exam, summed in the warehouse (only to place a pupil in a
+    rank band: the totals are never shown)."""
+    if not reader.has_table("item_score"):
+        return np.zeros(0)
+    with reader.lock:
+        s = reader.table("item_score")
+        s = s.filter(s.exam_id == exam_id)
+        expr = s.group_by("student_number").aggregate(total=s.score.sum())
+        totals: pa.Table = expr.select("total").to_pyarrow()
+    column = pc.fill_null(totals.column("total").combine_chunks(), 0.0)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _point_names(reader: WarehouseReader) -> dict[str, str]:
@@ -126,17 +146,14 @@ def _point_names(reader: WarehouseReader) -> dict[str, str]:
 
 
 def _paper(
-    exam_id: str, maximum: float, items: list[dict[str, Any]], scores: list[dict[str, Any]]
+    exam_id: str,
+    maximum: float,
+    items: list[dict[str, Any]],
+    students: tuple[str, ...],
+    matrix: NDArray[np.float64],
 ) -> Paper:
+    """The paper of a pupils × items matrix pivoted in Arrow/NumPy (`matrix.read_matrix`)."""
     item_nos = tuple(int(i["item_no"]) for i in items)
-    column = {no: j for j, no in enumerate(item_nos)}
-    students = tuple(sorted({str(r["student_number"]) for r in scores}))
-    row = {s: i for i, s in enumerate(students)}
-    matrix = np.zeros((len(students), len(item_nos)))
-    for r in scores:
-        j = column.get(int(r["item_no"]))
-        if j is not None and r["score"] is not None:
-            matrix[row[str(r["student_number"])], j] = float(r["score"])
     return Paper(
         exam_id=exam_id,
         maximum=maximum,
@@ -199,14 +216,14 @@ def pupil_exams(
         _, mine = scoped_paper(reader, scope, exam["exam_id"], student_number=number)
         if not mine.students:
             continue
-        _, everyone = scoped_paper(reader, None, exam["exam_id"], whole_exam=True)
+        everyone = exam_totals(reader, exam["exam_id"])
         total = float(mine.totals()[0])
         out.append(
             {
                 **_exam(exam),
                 "total": total if clear else None,
                 "rate": total / mine.maximum if clear else None,
-                "rank_band": rank_band(total, everyone.totals()) if clear else None,
+                "rank_band": rank_band(total, everyone) if clear else None,
             }
         )
     return out

@@ -149,4 +149,7 @@ def routes() -> APIRouter:
     router.get("/exams/{exam_id}/report.xlsx", response_class=Response)(get_report_xlsx)
     router.get("/exams/{exam_id}/items")(get_items)
     router.get("/students/{student_ref}/exams", tags=["people"])(get_pupil_exams)
+    from edubrain.modules.exams.scale_routes import scale_routes  # it imports this module
+
+    router.include_router(scale_routes())
     return router
