@@ -84,7 +84,12 @@ class Corpus:
         only where the role lacks 敏感 clearance."""
         pattern = r"(?<![\d.JL])\d{14,}" if SENSITIVE in clear else r"(?<![\d.])\d{14,}"
         # Hashes (hex, 32 characters or more: the audit chain's) hold long digit runs by chance.
-        return re.findall(pattern, re.sub(r"[0-9a-f]{32,}", " ", self.text))
+        text = re.sub(r"[0-9a-f]{32,}", " ", self.text)
+        # Each run with the text around it, so that a finding says where it was read.
+        return [
+            f"{m.group(0)} in …{text[max(0, m.start() - 80) : m.end() + 40]}…"
+            for m in re.finditer(pattern, text)
+        ]
 
 
 @dataclass

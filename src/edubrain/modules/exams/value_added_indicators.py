@@ -54,9 +54,11 @@ def value_added_schools(inp: Inputs) -> ir.Table:
     """The school rows of the school year: subject, grade, pupils, effect per 100 points × pupils,
     band flags, with the school's unit columns (学段 of the grade)."""
 
+    has_table = getattr(inp.tables, "has_table", None)
+    fitted = bool(callable(has_table) and has_table(VALUE_ADDED_TABLE))
+
     def build() -> ir.Table:
-        has_table = getattr(inp.tables, "has_table", None)
-        if callable(has_table) and has_table(VALUE_ADDED_TABLE):
+        if fitted:
             t = inp.table(VALUE_ADDED_TABLE)
         else:
             t = ibis.memtable({k: [] for k in _EMPTY}, schema=ibis.schema(_EMPTY))
@@ -74,7 +76,9 @@ def value_added_schools(inp: Inputs) -> ir.Table:
         )
         return inp.attach_school(t, stage_from_school=False)
 
-    return inp.once("exams:value_added", build, cache=True)
+    # Not cached while the job has not run: Spark cannot cache a plan that reads an
+    # unregistered in-memory table (the empty stand-in).
+    return inp.once("exams:value_added", build, cache=fitted)
 
 
 def _of_subject(subject: str) -> object:
