@@ -467,8 +467,9 @@ def test_parent_sees_the_own_child_in_clear_and_nobody_else(site: Site, as_role:
     assert page.locator("#student-name").inner_text() == child["name"]
     sealer = sealer_for(site.settings)  # the ID number is stored sealed (decision 0011)
     assert sealer is not None
-    id_number = sealer.open_id(child["id_number"])
-    assert id_number in page.locator("#portrait").inner_text()  # 核心: their own child
+    # 核心: their own child — the ID number, or (a record without one) the 学籍号 in clear
+    own = child["id_number"] or child_number
+    assert sealer.open_text(own) in page.locator("#portrait").inner_text()
     other = next(s for s in site.county.students if s["student_number"] != child_number)
     assert visit(page, site, f"/students/{other['student_number']}", "other").status == 404
     assert visit(page, site, "/overview", "overview").status == 403

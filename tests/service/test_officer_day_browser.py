@@ -357,8 +357,18 @@ def test_the_officers_day(day: Day, page: Any) -> None:
     _shot(page, "4-steward")
     # The service queued the steward job itself; once it is done the decision is in effect.
     _newest_job_done(page, day, "人工审核判定生效")
-    page.goto(f"{day.base}/data-office?tab=steward")
-    assert state(ids[0]) == "applied" and state(ids[1]) == "pending"
+
+    def state_in_queue(review: str | None) -> str:
+        """The pair's state wherever it is listed: the queue shows 50 pairs a page."""
+        page.goto(f"{day.base}/data-office?tab=steward")
+        while not page.locator(f"#steward article[data-review='{review}']").count():
+            following = page.locator("a[href*='tab=steward&cursor=']")
+            assert following.count(), f"pair {review} is on no page of the queue"
+            following.first.click()
+            page.wait_for_load_state()
+        return state(review)
+
+    assert state_in_queue(ids[0]) == "applied" and state_in_queue(ids[1]) == "pending"
 
     # -- 5. Nobody reading was turned away --------------------------------------------------
     assert day.readers.statuses[200] > 0
