@@ -224,9 +224,9 @@ def test_pooled_school_year_correlates_with_the_truth(pooled: list[dict[str, flo
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 100 % (54 school × year estimates, seed 16; half-width 4.0 per 100 points "
-    "against an RMSE of 1.0): the school-level interval is far wider than the error; not "
-    "wired into the job; see docs/psychometrics.md",
+    reason="measured 100 % (54 school × year estimates, seed 16; half-width 2.4 per 100 points "
+    "against an RMSE of 1.0, about 1.2 times too wide); not wired into the job; see "
+    "docs/psychometrics.md",
 )
 def test_pooled_school_year_intervals_cover_93_to_97_percent(
     pooled: list[dict[str, float]],
