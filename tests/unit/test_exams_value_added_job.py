@@ -8,6 +8,7 @@ count, the class level, teacher attribution, the Progress-8 groups — is checke
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from edubrain.modules.exams.value_added_job import (
     error_variance,
     exam_pairs,
     true_prior,
+    within_true_prior,
 )
 from edubrain.psychometrics.value_added import fit_value_added, progress_scores
 from edubrain.serve import create_app
@@ -93,6 +95,16 @@ def test_the_prior_as_its_expected_true_score_by_hand() -> None:
         20.0,
         30.0,
     ]
+
+
+def test_another_subjects_prior_as_its_within_class_expected_true_score_by_hand() -> None:
+    # class A: 10, 20 (mean 15), B: 30, 40 (mean 35); within variance 25, SEM² 12.5 → ρ = 0.5:
+    # deviations ρ(x − mean) = −2.5, +2.5 in each class; the class means do not enter; a
+    # pupil who did not sit the paper (NaN) gets 0, the class's mean
+    values = np.array([10.0, 20.0, 30.0, 40.0, math.nan])
+    found = within_true_prior(values, ["A", "A", "B", "B", "B"], 12.5)
+    assert found.tolist() == pytest.approx([-2.5, 2.5, -2.5, 2.5, 0.0])
+    assert within_true_prior(np.array([math.nan, math.nan]), ["A", "B"], 1.0).tolist() == [0, 0]
 
 
 def test_sem_squared_from_cronbachs_alpha_by_hand() -> None:

@@ -9,9 +9,11 @@ For each exam with a prior (docs/psychometrics.md, "Value-added on the warehouse
 * a pupil's **school** (and class) is the one the 学籍 gives for the exam's school year; the
   class level is fitted only when the 学籍 holds the classes of that year and some schools have
   two classes or more;
-* the model: current total ~ prior total + school mean of the prior (contextual, against the
-  attenuation measurement error in the prior causes) + 女生 + (1|school) [+ (1|school:class)],
-  by REML (`psychometrics.value_added.fit_value_added`);
+* the model: current total ~ the prior's expected true score given the class (the school when
+  classes are not known) + the other core subjects' (语文, 数学, 英语) priors of the same year,
+  each as its expected true score's deviation from the class mean (0 when the pupil did not
+  sit it) + 女生 + (1|school) [+ (1|school:class)], by REML
+  (`psychometrics.value_added.fit_value_added`);
 * beside it the Progress-8-style simple score: the current total minus the mean of the pupils
   of the same prior-attainment group (twentieths of the prior total), averaged per school or
   class;
@@ -25,7 +27,7 @@ Effects are in points of the current exam's total. Nothing here writes: the use 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +48,10 @@ VALUE_ADDED_TABLE = "exam_value_added"
 QM = "QM"  # 期末: the kind value-added uses when a year has several
 PRIOR_GROUPS = 20  # Progress-8-style prior-attainment groups: twentieths of the prior total
 SMALL_GROUP = 10
-METHOD = "reml: total ~ E[true prior | prior, {given}] + female + (1|school){classes}"
+PRIOR_SUBJECTS = ("chinese", "math", "english")
+"""Last year's subjects every pupil's prior attainment is read from (England's KS2 fine grades
+in Progress 8 and CVA likewise use every core subject, not the outcome's alone)."""
+METHOD = "reml: total ~ E[true prior | prior, {given}]{others} + female + (1|school){classes}"
 
 VALUE_ADDED_SCHEMA = pa.schema(
     [
@@ -100,6 +105,9 @@ class PupilRows:
     female: np.ndarray
     unplaced: int = 0
     """Pupils who sat both exams but whose school that year the 学籍 does not name."""
+    other_priors: tuple[tuple[str, np.ndarray, float], ...] = ()
+    """The other core subjects' priors: (exam id, totals with NaN where the pupil did not sit
+    it, the paper's SEM²)."""
 
 
 @dataclass
@@ -394,17 +402,47 @@ def true_prior(prior: np.ndarray, schools: Sequence[str], error_variance: float)
     return Design(expected, None, [], rho)
 
 
+def within_true_prior(
+    values: np.ndarray, groups: Sequence[str], error_variance: float
+) -> np.ndarray:
+    """Another subject's prior as its expected true score's deviation from the group's mean,
+    ρ·(x − group mean), over the pupils who sat it; 0 (the group's mean) for the others (NaN).
+    The group means of the other subjects are left out: they carry the school's effect of last
+    year, which persists, and conditioning on them takes it out of this year's estimate
+    (measured: correlation 0.910, coverage 86.6 % with them; docs/psychometrics.md)."""
+    out = np.zeros(values.shape[0], dtype=np.float64)
+    sat = ~np.isnan(values)
+    if not sat.any():
+        return out
+    labels = np.asarray(groups)[sat]
+    expected = true_prior(values[sat], list(labels), error_variance).prior
+    _, codes = np.unique(labels, return_inverse=True)
+    means = np.bincount(codes, weights=expected) / np.bincount(codes)
+    out[sat] = expected - means[codes]
+    return out
+
+
 def design(rows: PupilRows, error_variance: float) -> Design:
     """The prior as its expected true score given the pupil's class (given the school when
     the classes are not known): a class taught together last year carries its own effect in
-    its mean prior, as a school does; and 女生 when both sexes are there."""
+    its mean prior, as a school does; the other core subjects' priors (`within_true_prior`);
+    and 女生 when both sexes are there."""
     groups: Sequence[str] = rows.school
     if rows.class_no is not None:
         groups = [f"{s}/{c}" for s, c in zip(rows.school, rows.class_no, strict=True)]
     found = true_prior(rows.prior, groups, error_variance)
+    prior = found.prior
+    others = [
+        within_true_prior(values, groups, sem2)
+        for _, values, sem2 in rows.other_priors
+        if np.isfinite(values).any()
+    ]
+    others = [o for o in others if np.ptp(o) > 0]
+    if others:
+        prior = np.column_stack([prior, *others])
     if 0 < rows.female.sum() < rows.female.size:
-        return Design(found.prior, rows.female[:, None], ["female"], found.within_reliability)
-    return found
+        return Design(prior, rows.female[:, None], ["female"], found.within_reliability)
+    return Design(prior, None, [], found.within_reliability)
 
 
 def _use_classes(rows: PupilRows) -> bool:
@@ -475,6 +513,7 @@ def value_added_rows(
     school_progress = dict(zip(progress.school_labels, progress.school_score.tolist(), strict=True))
     method = METHOD.format(
         given="school" if rows.class_no is None else "class",
+        others=" + other core subjects' priors" if rows.other_priors else "",
         classes=" + (1|school:class)" if with_classes else "",
     )
     common = {
@@ -558,8 +597,30 @@ def run_value_added(
     item_variances = _item_variances(tables, sorted({p.prior_exam_id for p in pairs}))
     placements = _placements(tables)
     teachers = _teachers(tables)
+    priors = {(p.school_year, p.grade_code, p.subject): p.prior_exam_id for p in pairs}
     for pair in pairs:
         rows = pupil_rows(pair, totals, placements)
+        others = [
+            priors[(pair.school_year, pair.grade_code, subject)]
+            for subject in PRIOR_SUBJECTS
+            if subject != pair.subject and (pair.school_year, pair.grade_code, subject) in priors
+        ]
+        rows = replace(
+            rows,
+            other_priors=tuple(
+                (
+                    exam_id,
+                    np.array(
+                        [totals.get(exam_id, {}).get(n, np.nan) for n in rows.student_number],
+                        dtype=np.float64,
+                    ),
+                    error_variance(
+                        item_variances.get(exam_id, []), list(totals.get(exam_id, {}).values())
+                    ),
+                )
+                for exam_id in others
+            ),
+        )
         label = f"{pair.exam_id}（先前成绩 {pair.prior_exam_id}）"
         if rows.unplaced:
             outcome.notes.append(
