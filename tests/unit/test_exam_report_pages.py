@@ -352,3 +352,46 @@ def test_groups_too_small_are_withheld_from_roles_not_cleared_for_scores(
         # the school's own principal is cleared for 敏感 scores: the figures are shown
         own = client.get(f"/schools/{J2}/report", headers=principal).text
         assert _cells(own, "summary")[0][:3] == ["本校", "10", "6.00"]
+
+
+def test_the_api_gives_each_page_as_data_with_the_same_scope(settings: Settings) -> None:
+    """`/api/v1/research`, `/api/v1/schools/{code}/report` and `/api/v1/students/{ref}/progress`:
+    the tables the pages show, as values (the hand calculation above), scoped like the pages."""
+    researcher = _bearer(settings, "jyy-api", Role.TEACHING_RESEARCHER, COUNTY_SCOPE)
+    j1 = _bearer(settings, "principal5-api", Role.SCHOOL_ADMIN, Scope(ScopeLevel.SCHOOL, J1))
+    child = J2_PUPILS[0]
+    parent = _bearer(settings, "parent7-api", Role.PARENT, Scope(ScopeLevel.SELF, child))
+    other = _bearer(settings, "parent5-api", Role.PARENT, Scope(ScopeLevel.SELF, J1_PUPILS[0]))
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        found = client.get("/api/v1/research", headers=researcher).json()
+        assert found["exam_id"] == "E1"
+        tables = {t["key"]: t for t in found["tables"]}
+        items = tables["items"]
+        assert [c["label"] for c in items["columns"]][3] == "难度"
+        assert [round(r[3], 2) for r in items["rows"]] == [0.35, 0.53, 0.69]
+        schools = tables["schools"]["rows"]
+        assert [r[0] for r in schools] == ["学校5", "学校7", "全县（全部参考学生）"]
+        assert [r[2] for r in schools] == pytest.approx([5.5, 6.0, 5.75])
+        assert [(e["label"], e["current"]) for e in found["exams"]] == [
+            ("七年级数学E1（2025-11-20）", True),
+            ("七年级数学E0（2025-06-30）", False),
+        ]
+
+        assert client.get(f"/api/v1/schools/{J2}/report", headers=j1).status_code == 404
+        mine = client.get(f"/api/v1/schools/{J1}/report", headers=j1).json()
+        summary = {t["key"]: t for t in mine["tables"]}["summary"]["rows"]
+        assert [r[:3] for r in summary] == [["本校", 10, pytest.approx(5.5)],
+                                            ["全县", 20, pytest.approx(5.75)]]  # fmt: skip
+        assert client.get("/api/v1/research", headers=j1).status_code == 403
+
+        ref = client.get("/api/v1/students?limit=1", headers=parent).json()["items"][0]["ref"]
+        progress = client.get(f"/api/v1/students/{ref}/progress", headers=parent).json()
+        exams = {t["key"]: t for t in progress["tables"]}["exams"]["rows"]
+        assert [(r[0], r[3], r[4]) for r in exams] == [("七年级数学E1", pytest.approx(0.8),
+                                                       "前10%–25%")]  # fmt: skip
+        assert child not in str(progress) and "学校5" not in str(progress)
+        assert client.get(f"/api/v1/students/{ref}/progress", headers=other).status_code == 404
+        assert client.get(f"/api/v1/schools/{J2}/report", headers=parent).status_code == 403
+    with open_store(settings) as store:
+        trail = [r.entry for r in store.audit_records(resource="item_score")]
+    assert any(e.actor == "parent7-api" and '"api": true' in e.query for e in trail)

@@ -31,12 +31,14 @@ from edubrain.service.policy import of_person
 def routes() -> Any:
     """The API router, imported only when the service assembles itself."""
     from edubrain.modules.exams.learning_routes import routes as learning
+    from edubrain.modules.exams.report_pages import api_routes as reports
     from edubrain.modules.exams.routes import routes as router
     from edubrain.modules.exams.value_added_routes import routes as value_added
 
     found = value_added()  # /exams/value-added before /exams/{exam_id}/…
     found.include_router(router())
     found.include_router(learning())
+    found.include_router(reports())
     return found
 
 

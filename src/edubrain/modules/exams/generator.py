@@ -273,7 +273,12 @@ README = """\
   items by Samejima's graded response model in steps of 1 point (数学) or ½ point.
   - `exam_item_parameters.csv` (exam_id, item_no, bank_item_id, a, b): generating parameters,
     D = 1, on the grade and subject's common θ scale (the base year 2023-2024's pupils of each
-    grade are N(0, 1)); a graded item's `b` is its thresholds b₁ … b_{K−1} joined by `;`.
+    grade are drawn N(0, 1); its takers at the default county: mean −0.06 to −0.12, sd
+    0.94–0.99). A chain of papers whose first paper is of a later year (a grade with no exam in
+    2023-2024, such as 高二 in 2024-2025: takers' mean −0.19 to +0.09) starts off that origin
+    by the cohort's growth and the years' shifts: put an estimated chain on this scale with its
+    first paper's takers' true mean and sd. A graded item's `b` is its thresholds
+    b₁ … b_{K−1} joined by `;`.
   - `exam_abilities.csv` (exam_id, student_number, theta): each taker's true θ, on the same
     scale; θ_y = 0.85·θ_{y−1} + cohort shift (±0.10–0.30 per year, grade and subject) + school
     VA + class VA + noise, so a grade's mean moves between years (what linking recovers).

@@ -80,16 +80,64 @@ def _export_base(path: str, exam_id: str | None) -> str:
     return f"{path}/export" + (f"?exam={exam_id}" if exam_id else "")
 
 
+def research_view(actor: Actor, services: Any, exam: str | None) -> insight.View:
+    return insight.research(
+        services.reader, actor.scope, exam, smallest_group=reads.smallest_group_for(actor)
+    )
+
+
+def school_view(actor: Actor, services: Any, school_code: str, exam: str | None) -> insight.View:
+    return insight.school_report(
+        services.reader,
+        actor.scope,
+        school_code,
+        exam,
+        smallest_group=reads.smallest_group_for(actor),
+    )
+
+
+def progress_view(actor: Actor, services: Any, trail: AuditTrail, student_ref: str) -> insight.View:
+    number, record = open_record(
+        services, trail, actor, person_registry().entity, student_ref, resource=SCORES
+    )
+    found = insight.progress(
+        services.reader, actor.scope, number, clear=reads.scores_in_clear(actor)
+    )
+    found.title = f"学业进步：{record.get('name') or ''}".rstrip("：")
+    return found
+
+
+def as_json(found: insight.View) -> dict[str, Any]:
+    """A report page as data: what its exports write (title, lines, tables with their columns
+    and rows) and the page's notices, facts and exam choices."""
+    report = found.report()
+    return {
+        "title": report.title,
+        "exam_id": found.exam_id,
+        "lines": list(report.lines),
+        "notices": list(found.notices),
+        "facts": [{"label": label, "value": value} for label, value in found.facts],
+        "exams": [
+            {"label": label, "href": href, "current": current}
+            for label, href, current in found.choices
+        ],
+        "tables": [
+            {
+                "key": table.key,
+                "title": table.title,
+                "note": table.note,
+                "columns": [
+                    {"label": c.label, "kind": str(c.kind), "group": c.group} for c in table.columns
+                ],
+                "rows": [list(row) for row in table.rows],
+            }
+            for table in report.tables
+        ],
+    }
+
+
 def pages() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-
-    def research_view(actor: Actor, services: Any, exam: str | None) -> insight.View:
-        return insight.research(
-            services.reader,
-            actor.scope,
-            exam,
-            smallest_group=reads.smallest_group_for(actor),
-        )
 
     @router.get("/research", response_class=HTMLResponse)
     def research_page(
@@ -128,17 +176,6 @@ def pages() -> APIRouter:
         target = f"/schools/{actor.scope.key}/report"
         return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 
-    def school_view(
-        actor: Actor, services: Any, school_code: str, exam: str | None
-    ) -> insight.View:
-        return insight.school_report(
-            services.reader,
-            actor.scope,
-            school_code,
-            exam,
-            smallest_group=reads.smallest_group_for(actor),
-        )
-
     @router.get("/schools/{school_code}/report", response_class=HTMLResponse)
     def school_report_page(
         school_code: SchoolCode,
@@ -168,18 +205,6 @@ def pages() -> APIRouter:
         _audit(trail, "school_report", found, school=school_code, export=file_format, table=table)
         return _export(found, table, file_format, f"school-{school_code}")
 
-    def progress_view(
-        actor: Actor, services: Any, trail: AuditTrail, student_ref: str
-    ) -> insight.View:
-        number, record = open_record(
-            services, trail, actor, person_registry().entity, student_ref, resource=SCORES
-        )
-        found = insight.progress(
-            services.reader, actor.scope, number, clear=reads.scores_in_clear(actor)
-        )
-        found.title = f"学业进步：{record.get('name') or ''}".rstrip("：")
-        return found
-
     @router.get("/students/{student_ref}/progress", response_class=HTMLResponse)
     def progress_page(
         student_ref: StudentRef,
@@ -206,5 +231,53 @@ def pages() -> APIRouter:
         found = progress_view(actor, services, trail, student_ref)
         _audit(trail, "progress", found, export=file_format, table=table)
         return _export(found, table, file_format, "progress")
+
+    return router
+
+
+def api_routes() -> APIRouter:
+    """The report pages as data (`/api/v1/…`), read, scoped, masked and audited as the pages."""
+    router = APIRouter(tags=["exams"])
+
+    @router.get("/research")
+    def get_research(
+        services: ServicesDep,
+        trail: Trail,
+        actor: Annotated[Actor, require(RESEARCH_READ)],
+        exam: ExamQ = None,
+    ) -> dict[str, Any]:
+        """教研分析 as data: an exam's items by CTT with flags, the weakest knowledge points and
+        the schools across the caller's scope (`exam=` one exam, else the newest); the tables
+        the page and its exports show, with the exams to choose from."""
+        found = research_view(actor, services, exam)
+        _audit(trail, "research", found, api=True)
+        return as_json(found)
+
+    @router.get("/schools/{school_code}/report", tags=["regions and schools"])
+    def get_school_report(
+        school_code: SchoolCode,
+        services: ServicesDep,
+        trail: Trail,
+        actor: Annotated[Actor, require(SCHOOL_REPORT_READ)],
+        exam: ExamQ = None,
+    ) -> dict[str, Any]:
+        """学校质量报告 as data: the school against the county — strengths, weak knowledge
+        points, value-added band, what to work on (404 outside the caller's scope)."""
+        found = school_view(actor, services, school_code, exam)
+        _audit(trail, "school_report", found, school=school_code, api=True)
+        return as_json(found)
+
+    @router.get("/students/{student_ref}/progress", tags=["people"])
+    def get_progress(
+        student_ref: StudentRef,
+        services: ServicesDep,
+        trail: Trail,
+        actor: Annotated[Actor, require(STUDENTS_READ)],
+    ) -> dict[str, Any]:
+        """学业进步 as data: the pupil's own exams — 得分率, rank band (masked without 敏感
+        clearance), knowledge points and trend — if the pupil is in scope (404 otherwise)."""
+        found = progress_view(actor, services, trail, student_ref)
+        _audit(trail, "progress", found, api=True)
+        return as_json(found)
 
     return router
