@@ -22,7 +22,10 @@ CONTENT_TOO_LARGE = 413
 def too_large(limit_mb: int) -> HTTPException:
     return HTTPException(
         CONTENT_TOO_LARGE,
-        detail=f"上传内容超过 {limit_mb} MB 的上限，未接收 (the limit is EDUBRAIN_UPLOAD_MAX_MB)",
+        detail=(
+            f"上传内容超过 {limit_mb} MB 的上限，未接收："
+            "请拆分后分批上传，或请系统管理员调高上传上限"
+        ),
     )
 
 
