@@ -20,6 +20,7 @@ The minimisation starts at the mean/mean constants (BFGS, then Nelder–Mead to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -169,6 +170,15 @@ def link(
             total += loss(_probabilities(back, grid.nodes, scaling), p_new_on_new, grid.weights_new)
         return total
 
+    return minimise_constants(objective, start, method)
+
+
+def minimise_constants(
+    objective: Callable[[FloatArray], float], start: tuple[float, float], method: str
+) -> LinkingConstants:
+    """The constants (A, B) minimising a characteristic-curve criterion from the moment
+    constants `start`: BFGS, then a Nelder–Mead polish kept only where it lowers the criterion;
+    a result that is not finite or has A ≤ 0 did not converge."""
     first = optimize.minimize(objective, np.array(start), method="BFGS", options={"gtol": 1e-12})
     polished = optimize.minimize(
         objective,

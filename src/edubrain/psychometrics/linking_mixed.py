@@ -26,15 +26,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
+from scipy import special
 
-from edubrain.errors import IrtInputError, IrtNotConvergedError
+from edubrain.errors import IrtInputError
 from edubrain.psychometrics.linking import (
     METHODS,
     MIN_ANCHORS,
     LinkingConstants,
     LinkingMethod,
     LinkingQuadrature,
+    minimise_constants,
 )
 
 FloatArray = NDArray[np.float64]
@@ -136,16 +137,4 @@ def link_mixed(
         back = old.moved(1.0 / A, -B / A)
         return there + loss(_cumulative(back, nodes), target_new, grid.weights_new)
 
-    first = optimize.minimize(objective, np.array(start), method="BFGS", options={"gtol": 1e-12})
-    polished = optimize.minimize(
-        objective,
-        first.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 4000},
-    )
-    best = polished if polished.fun <= first.fun else first
-    if not np.all(np.isfinite(best.x)) or not np.isfinite(best.fun) or best.x[0] <= 0:
-        raise IrtNotConvergedError(
-            f"the {method} criterion did not converge from A={start[0]:.4f}, B={start[1]:.4f}"
-        )
-    return LinkingConstants(method, float(best.x[0]), float(best.x[1]), float(best.fun))
+    return minimise_constants(objective, start, method)
