@@ -22,9 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import xlsxwriter
-
-from edubrain.service.spreadsheet import neutralise
+from edubrain.service.spreadsheet import neutralise, safe_workbook
 
 Value = str | int | float | None
 FONT = "STSong-Light"
@@ -137,15 +135,7 @@ def _width(text: str) -> int:
 def xlsx(report: Report) -> bytes:
     """The report as a workbook, one sheet per table, each with the title rows above it."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+    book = safe_workbook(out)
     title_fmt = book.add_format({"bold": True, "font_size": 14, "align": "left"})
     line_fmt = book.add_format({"font_color": "#555555", "align": "left"})
     caption_fmt = book.add_format({"bold": True, "font_size": 12})

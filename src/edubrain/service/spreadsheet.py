@@ -68,11 +68,10 @@ def csv_bytes(ent: Entity, fields: Sequence[str], rows: Sequence[Mapping[str, An
     return buffer.getvalue().encode("utf-8")
 
 
-def _workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
-    """An .xlsx workbook of safe cells: text is always written as a string (never parsed as a
-    formula, a number or a URL), numbers as numbers; None leaves the cell empty."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(
+def safe_workbook(out: io.BytesIO) -> xlsxwriter.Workbook:
+    """A workbook that writes text as text: never parsed as a formula, a number or a URL (with
+    `neutralise` for what a spreadsheet would still read as one)."""
+    return xlsxwriter.Workbook(
         out,
         {
             "in_memory": True,
@@ -81,6 +80,13 @@ def _workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]])
             "strings_to_urls": False,
         },
     )
+
+
+def _workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
+    """An .xlsx workbook of safe cells: text is always written as a string (never parsed as a
+    formula, a number or a URL), numbers as numbers; None leaves the cell empty."""
+    out = io.BytesIO()
+    book = safe_workbook(out)
     sheet = book.add_worksheet(title[:31])
     for col, name in enumerate(header):
         sheet.write_string(0, col, neutralise(name))

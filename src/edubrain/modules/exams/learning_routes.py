@@ -18,7 +18,7 @@ from edubrain.modules.exams import learning
 from edubrain.modules.exams.mastery import MASTERY_TABLE
 from edubrain.modules.exams.permissions import LEARNING_READ
 from edubrain.modules.exams.reads import scores_in_clear
-from edubrain.service import spreadsheet
+from edubrain.modules.exams.routes import xlsx_download
 from edubrain.service.deps import AuditTrail, ServicesDep, Trail, require
 from edubrain.service.policy import Actor
 
@@ -28,7 +28,6 @@ ClassKey = Annotated[
          description="学校标识码-年级-班号, from the class list."),
 ]  # fmt: skip
 ExamId = Annotated[str | None, Query(max_length=80, description="A 考试编号 (default: latest).")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = "0 掌握度（学生）, 1 分层分组, 2 各层掌握度, 3 推荐练习, 4 错题本, 5 练习题推荐 (if any)."
 
 
@@ -91,11 +90,7 @@ def get_class_xlsx(
     if table >= len(sheets):
         raise learning.ClassNotFoundError(f"no table {table} on this page")
     title, header, rows = sheets[table]
-    return Response(
-        spreadsheet.xlsx_sheet(title, header, rows),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="learning-{table}.xlsx"'},
-    )
+    return xlsx_download(title, header, rows, f"learning-{table}.xlsx")
 
 
 def routes() -> APIRouter:

@@ -6,6 +6,7 @@ pupil's own scores by clearance, an audit entry per read), like the cockpit's �
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -18,6 +19,7 @@ from edubrain.service import spreadsheet
 from edubrain.service.deps import AuditTrail, ServicesDep, Trail, require
 from edubrain.service.policy import Actor
 from edubrain.service.records import open_record
+from edubrain.service.report_export import XLSX_MEDIA
 from edubrain.standard.entities import person_registry
 
 ExamId = Annotated[str, Path(max_length=80, description="The 考试编号.")]
@@ -25,7 +27,6 @@ School = Annotated[str | None, Query(max_length=20, description="A 学校标识�
 ClassNo = Annotated[int | None, Query(ge=1, le=40, description="A class number (班号).")]
 # The audit names what is read: the pupils' item scores (小题得分), whichever view shows them.
 SCORES = "item_score"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def list_exams(
@@ -87,11 +88,7 @@ def get_report_xlsx(
         )
         _audit(trail, "report", exam_id, school, class_no, found["report"]["pupils"])
         title, header, rows = report_sheets(found["report"])[table]
-    return Response(
-        spreadsheet.xlsx_sheet(title, header, rows),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="exam-report-{table}.xlsx"'},
-    )
+    return xlsx_download(title, header, rows, f"exam-report-{table}.xlsx")
 
 
 def get_items(
@@ -127,6 +124,17 @@ def get_pupil_exams(
         ),
         "scores_masked": not reads.scores_in_clear(actor),
     }
+
+
+def xlsx_download(
+    title: str, header: Sequence[str], rows: Sequence[Mapping[str, Any]], file_name: str
+) -> Response:
+    """One sheet as an .xlsx attachment (`spreadsheet.xlsx_sheet`: text cells neutralised)."""
+    return Response(
+        spreadsheet.xlsx_sheet(title, header, rows),
+        media_type=XLSX_MEDIA,
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
+    )
 
 
 def _audit(

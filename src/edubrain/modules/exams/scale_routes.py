@@ -14,9 +14,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from edubrain.modules.exams import reads, scale_reads
 from edubrain.modules.exams.permissions import EXAMS_READ
-from edubrain.modules.exams.routes import XLSX, ExamId
+from edubrain.modules.exams.routes import ExamId, xlsx_download
 from edubrain.modules.roster import STUDENTS_READ
-from edubrain.service import spreadsheet
 from edubrain.service.deps import AuditTrail, ServicesDep, Trail, require
 from edubrain.service.policy import Actor
 from edubrain.service.records import open_record
@@ -66,11 +65,7 @@ def get_scale_xlsx(
     """One table of the scaling (as the cockpit shows it) as an .xlsx workbook."""
     found = read_scale(services, trail, actor, exam_id)
     title, header, rows = scale_reads.scale_sheets(found)[table]
-    return Response(
-        spreadsheet.xlsx_sheet(title, header, rows),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="exam-scale-{table}.xlsx"'},
-    )
+    return xlsx_download(title, header, rows, f"exam-scale-{table}.xlsx")
 
 
 def get_pupil_scale_scores(

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Response
 from edubrain.modules.exams import value_added_reads as va
 from edubrain.modules.exams.permissions import EXAMS_VALUE_ADDED
 from edubrain.modules.exams.reads import scores_in_clear
+from edubrain.modules.exams.routes import xlsx_download
 from edubrain.modules.exams.value_added_job import VALUE_ADDED_TABLE
-from edubrain.service import spreadsheet
 from edubrain.service.deps import AuditTrail, ServicesDep, Trail, require
 from edubrain.service.policy import Actor
 
@@ -22,7 +22,6 @@ Year = Annotated[
 ]
 Subject = Annotated[str | None, Query(max_length=20, description="学科 code, e.g. math.")]
 Grade = Annotated[str | None, Query(pattern=r"^\d{2}$", description="年级编号, e.g. 21.")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def read(
@@ -85,11 +84,7 @@ def get_value_added_xlsx(
     """One table of the value-added page as an .xlsx workbook (text cells neutralised)."""
     found = read(services, trail, actor, school_year, subject, grade)
     title, header, rows = va.sheets(found)[table]
-    return Response(
-        spreadsheet.xlsx_sheet(title, header, rows),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="value-added-{table}.xlsx"'},
-    )
+    return xlsx_download(title, header, rows, f"value-added-{table}.xlsx")
 
 
 def routes() -> APIRouter:
