@@ -479,17 +479,7 @@ def school_exams(reader: WarehouseReader, scope: Scope, school_code: str) -> lis
         taken = s.select("exam_id").distinct()
         e = reader.table("exam")
         expr = e.inner_join(taken, "exam_id").order_by([e.exam_date.desc(), e.exam_id])
-    return [
-        {
-            "exam_id": r["exam_id"],
-            "name": r["name"],
-            "subject": r["subject"],
-            "grade_code": r["grade_code"],
-            "exam_date": str(r["exam_date"]),
-            "max_score": float(r["max_score"]),
-        }
-        for r in reader.rows(expr)
-    ]
+    return [reads.exam_fields(r) for r in reader.rows(expr)]
 
 
 def school_report(

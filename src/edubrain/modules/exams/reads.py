@@ -9,6 +9,7 @@ place among all the exam's takers (a 统考's population), which is never shown 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -45,6 +46,18 @@ def scores_in_clear(actor: Actor) -> bool:
     return in_clear(SCORE_CLASS, clearance(actor.role))
 
 
+def exam_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An exam's own fields as the reads give them (date as text, 满分 as a number)."""
+    return {
+        "exam_id": row["exam_id"],
+        "name": row["name"],
+        "subject": row["subject"],
+        "grade_code": row["grade_code"],
+        "exam_date": str(row["exam_date"]),
+        "max_score": float(row["max_score"]),
+    }
+
+
 def exams_in_scope(reader: WarehouseReader, scope: Scope | None) -> list[dict[str, Any]]:
     """The exams with item scores of pupils in the scope (None: the operator's whole
     warehouse, for the CLI), newest first, with the mean 得分率 of those pupils (for a teacher,
@@ -63,12 +76,7 @@ def exams_in_scope(reader: WarehouseReader, scope: Scope | None) -> list[dict[st
         expr = e.inner_join(taken, "exam_id").order_by([e.exam_date.desc(), e.exam_id])
     return [
         {
-            "exam_id": r["exam_id"],
-            "name": r["name"],
-            "subject": r["subject"],
-            "grade_code": r["grade_code"],
-            "exam_date": str(r["exam_date"]),
-            "max_score": float(r["max_score"]),
+            **exam_fields(r),
             "pupils": int(r["pupils"]),
             # the trend of the caller's pupils (a teacher's class) across exams: mean 得分率
             "mean_rate": float(r["mean_total"]) / float(r["max_score"]),
