@@ -27,8 +27,10 @@ from edubrain.indicators.engine import compute_values, default_school_year
 from edubrain.indicators.inputs import Inputs
 from edubrain.ingest import ingest_paths
 from edubrain.modules.exams.value_added_job import VALUE_ADDED_SCHEMA, VALUE_ADDED_TABLE
+from edubrain.modules.fitness.score_job import FITNESS_SCORE_TABLE
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
+from edubrain.usecases.fitness_scores import fitness_scores
 from edubrain.warehouse import open_warehouse
 
 pytestmark = [
@@ -43,7 +45,7 @@ pytestmark = [
 TABLES = (
     "region", "school", "student", "teacher", "facility_survey", "class",
     "homework_assignment", "homework_submission", "teaching_assignment", *person_bearing(),
-    VALUE_ADDED_TABLE,
+    VALUE_ADDED_TABLE, FITNESS_SCORE_TABLE,
 )  # fmt: skip
 
 
@@ -119,6 +121,7 @@ def test_catalogue_is_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", progress=False)
     ingest_paths([region / "standard", region / "exports"], settings)
     _value_added_rows(settings)  # the value-added indicators read the job's table
+    fitness_scores(settings)  # and the fitness indicators the scoring job's
     exported = tmp_path / "parquet"
     with open_warehouse(settings) as wh:
         year = default_school_year(wh)

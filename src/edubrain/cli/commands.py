@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
         docs_cmd,
         exams_cmd,
         exams_scale_cmd,
+        fitness_cmd,
         generate_cmd,
         govern_cmd,
         indicators_cmd,
@@ -50,3 +51,5 @@ def register(app: typer.Typer) -> None:
         # as a job).
         exams_cmd.register(app)
         exams_scale_cmd.register(app)
+    if any(d.name == "fitness" for d in installed.modules()):
+        fitness_cmd.register(app)

@@ -51,6 +51,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "steward": "人工审核判定生效",
     "exam_mastery": "考试认知诊断",
     "value_added": "增值评价拟合",
+    "fitness_scores": "体测评分",
     "scale": "考试项目反应理论定标与等值",
 }
 JOB_STATUSES: dict[str, str] = {
@@ -60,7 +61,7 @@ JOB_STATUSES: dict[str, str] = {
     "failed": "失败",
     "interrupted": "已中断",
 }
-NIGHTLY: tuple[str, ...] = ("govern", "value_added", "compute", "scorecard")
+NIGHTLY: tuple[str, ...] = ("govern", "value_added", "fitness_scores", "compute", "scorecard")
 """What the nightly schedule queues, in order."""
 
 

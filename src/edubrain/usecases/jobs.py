@@ -39,7 +39,7 @@ from edubrain.service.jobs import (
 )
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
-from edubrain.usecases import compute, govern, quality, steward, value_added
+from edubrain.usecases import compute, fitness_scores, govern, quality, steward, value_added
 from edubrain.usecases.ingest import IngestResult, ingest
 from edubrain.usecases.progress import ByteProgress
 from edubrain.usecases.ready import require_workspace
@@ -209,6 +209,22 @@ def _value_added_outcome(found: value_added.Outcome) -> dict[str, Any]:
     return {"exams": found.pairs, "fitted": found.fitted, "rows": len(found.rows)}
 
 
+def _fitness_scores(
+    settings: Settings, _params: Mapping[str, Any], report: JobReport
+) -> dict[str, Any]:
+    report.note("体测评分：按《国家学生体质健康标准（2014年修订）》评分")
+    return _fitness_outcome(fitness_scores.fitness_scores(settings, note=report.note))
+
+
+def _fitness_outcome(found: fitness_scores.Outcome) -> dict[str, Any]:
+    status = found.table.column("status").to_pylist()
+    return {
+        "records": found.table.num_rows,
+        "complete": status.count("完整"),
+        "missing_items": status.count("缺项"),
+    }
+
+
 def _scale(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
     from edubrain.usecases import exams_scale  # the models load only for this job
 
@@ -240,6 +256,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("steward", _steward),
         JobKind("exam_mastery", _exam_mastery),
         JobKind("value_added", _value_added),
+        JobKind("fitness_scores", _fitness_scores),
         JobKind("scale", _scale),
     )
 }
@@ -539,6 +556,18 @@ def value_added_here(
     )
 
 
+def fitness_scores_here(settings: Settings, *, by: str) -> fitness_scores.Outcome:
+    """`edubrain fitness score`, recorded as a fitness_scores job."""
+    return in_foreground(
+        settings,
+        "fitness_scores",
+        {},
+        lambda report: fitness_scores.fitness_scores(settings, note=report.note),
+        lambda found, _report: _fitness_outcome(found),
+        by=by,
+    )
+
+
 def scale_here(settings: Settings, params: Mapping[str, Any], *, by: str) -> dict[str, Any]:
     """`edubrain exams scale`, recorded as a scale job (stage lines and progress on its row)."""
     from edubrain.usecases import exams_scale
@@ -574,6 +603,7 @@ __all__: Sequence[str] = [
     "command_line_user",
     "compute_here",
     "exam_mastery_here",
+    "fitness_scores_here",
     "govern_here",
     "in_foreground",
     "ingest_here",

@@ -9,6 +9,8 @@ from edubrain.govern.quality import Agreement, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.fitness.entities import ENTITIES
 from edubrain.modules.fitness.generator import PART as GENERATOR
+from edubrain.modules.fitness.indicators import FAMILY
+from edubrain.modules.fitness.score_job import FITNESS_SCORE_TABLE
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
 from edubrain.service.portrait import PortraitSection, records_of
@@ -43,7 +45,11 @@ MODULE = Module(
             dated_by="test_date",
         ),
     ),
-    scope=(of_person("fitness_test", "student_number"),),
+    scope=(
+        of_person("fitness_test", "student_number"),
+        # each pupil's scores by the standard (`edubrain fitness score`), personal like the results
+        of_person(FITNESS_SCORE_TABLE, "student_number"),
+    ),
     portrait=(
         PortraitSection(
             "fitness",
@@ -52,5 +58,6 @@ MODULE = Module(
             lambda: record_model("fitness_test", "FitnessPublic"),
         ),
     ),
+    indicators=(FAMILY,),
     generator=GENERATOR,
 )

@@ -1,0 +1,84 @@
+"""Issue 17's fitness rates, recomputed from the generator's truth and compared with the platform's.
+
+Generate a county (no injected faults: the comparison is of the scoring and the indicators, not
+of the quarantine), ingest it, run the scoring job and the fitness indicators, then count from
+`truth/fitness_test.csv` — the raw results as generated, before any export, linkage or
+warehouse — by the standard's tables, and hold the county's 优良率 and 及格率 and each school's
+test count against them.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from edubrain.ingest import ingest_paths
+from edubrain.modules.fitness.scoring import ITEMS, score_tests
+from edubrain.settings import Settings
+from edubrain.sources.generator import generate_region
+from edubrain.sources.generator.faults import FaultRates
+from edubrain.usecases.compute import compute_indicators
+from edubrain.usecases.fitness_scores import fitness_scores
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
+    root = tmp_path_factory.mktemp("fitness-truth")
+    region = root / "region"
+    generate_region(region, students=4000, seed=17, fault_rates=FaultRates().scaled(0.0))
+    settings = Settings(home=root / "home", progress=False)
+    ingest_paths([region / "standard", region / "exports"], settings)
+    return region, settings
+
+
+def _truth(region: Path) -> tuple[list[dict[str, str]], Counter[str]]:
+    with (region / "truth" / "fitness_test.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+
+    def value(x: str) -> float | None:
+        return float(x) if x else None
+
+    measures = {k: [value(r[k]) for r in rows] for k in ("height_cm", "weight_kg", *ITEMS)}
+    scored = score_tests([r["grade_code"] for r in rows], [r["sex"] for r in rows], measures)
+    return rows, Counter(str(level) for level in scored.level)
+
+
+def test_county_rates_equal_the_truth(county: tuple[Path, Settings]) -> None:
+    region, settings = county
+    found = fitness_scores(settings)
+    rows, levels = _truth(region)
+    assert found.table.num_rows == len(rows)  # every test scored, none dropped
+    summary = compute_indicators(settings, families=["fitness"])
+    county_values = {v["indicator_id"]: v for v in summary.values if v["grain"] == "county"}
+    complete = sum(n for level, n in levels.items() if level)
+    good = levels["优秀"] + levels["良好"]
+    passed = complete - levels["不及格"]
+    assert county_values["fitness.good_rate"]["numerator"] == good
+    assert county_values["fitness.good_rate"]["denominator"] == complete
+    assert county_values["fitness.good_rate"]["value"] == pytest.approx(100 * good / complete)
+    assert county_values["fitness.pass_rate"]["numerator"] == passed
+    assert county_values["fitness.pass_rate"]["value"] == pytest.approx(100 * passed / complete)
+    # the generator aims at roughly 25-35 % 优良 and 5-10 % 不及格 (modules/fitness/generator.py)
+    assert 20 < 100 * good / complete < 40
+
+
+def test_each_school_counts_its_own_pupils(county: tuple[Path, Settings]) -> None:
+    region, settings = county
+    fitness_scores(settings)
+    summary = compute_indicators(settings, families=["fitness"])
+    per_school = {
+        v["unit_code"]: v["denominator"]
+        for v in summary.values
+        if v["indicator_id"] == "fitness.missing_share" and v["grain"] == "school"
+    }
+    with (region / "truth" / "fitness_test.csv").open(encoding="utf-8") as fh:
+        tested = Counter(r["student_number"] for r in csv.DictReader(fh))
+    with (region / "truth" / "student.csv").open(encoding="utf-8") as fh:
+        school_of = {r["student_number"]: r["school_code"] for r in csv.DictReader(fh)}
+    expected = Counter(school_of[n] for n in tested if n in school_of)
+    assert per_school == {k: float(v) for k, v in expected.items()}
