@@ -28,9 +28,11 @@ from edubrain.indicators.inputs import Inputs
 from edubrain.ingest import ingest_paths
 from edubrain.modules.exams.value_added_job import VALUE_ADDED_SCHEMA, VALUE_ADDED_TABLE
 from edubrain.modules.fitness.score_job import FITNESS_SCORE_TABLE
+from edubrain.modules.health.screening_job import HEALTH_STATUS_TABLE
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.usecases.fitness_scores import fitness_scores
+from edubrain.usecases.health_screening import health_screening
 from edubrain.warehouse import open_warehouse
 
 pytestmark = [
@@ -45,7 +47,7 @@ pytestmark = [
 TABLES = (
     "region", "school", "student", "teacher", "facility_survey", "class",
     "homework_assignment", "homework_submission", "teaching_assignment", *person_bearing(),
-    VALUE_ADDED_TABLE, FITNESS_SCORE_TABLE,
+    VALUE_ADDED_TABLE, FITNESS_SCORE_TABLE, HEALTH_STATUS_TABLE,
 )  # fmt: skip
 
 
@@ -122,6 +124,7 @@ def test_catalogue_is_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
     ingest_paths([region / "standard", region / "exports"], settings)
     _value_added_rows(settings)  # the value-added indicators read the job's table
     fitness_scores(settings)  # and the fitness indicators the scoring job's
+    health_screening(settings)  # and the health indicators the screening job's
     exported = tmp_path / "parquet"
     with open_warehouse(settings) as wh:
         year = default_school_year(wh)

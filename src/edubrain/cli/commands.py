@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         fitness_cmd,
         generate_cmd,
         govern_cmd,
+        health_cmd,
         indicators_cmd,
         ingest_cmd,
         jobs_cmd,
@@ -53,3 +54,5 @@ def register(app: typer.Typer) -> None:
         exams_scale_cmd.register(app)
     if any(d.name == "fitness" for d in installed.modules()):
         fitness_cmd.register(app)
+    if any(d.name == "health" for d in installed.modules()):
+        health_cmd.register(app)

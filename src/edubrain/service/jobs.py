@@ -52,6 +52,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "exam_mastery": "考试认知诊断",
     "value_added": "增值评价拟合",
     "fitness_scores": "体测评分",
+    "health_screening": "健康筛查",
     "scale": "考试项目反应理论定标与等值",
 }
 JOB_STATUSES: dict[str, str] = {
@@ -61,7 +62,14 @@ JOB_STATUSES: dict[str, str] = {
     "failed": "失败",
     "interrupted": "已中断",
 }
-NIGHTLY: tuple[str, ...] = ("govern", "value_added", "fitness_scores", "compute", "scorecard")
+NIGHTLY: tuple[str, ...] = (
+    "govern",
+    "value_added",
+    "fitness_scores",
+    "health_screening",
+    "compute",
+    "scorecard",
+)
 """What the nightly schedule queues, in order."""
 
 

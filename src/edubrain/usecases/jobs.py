@@ -39,7 +39,15 @@ from edubrain.service.jobs import (
 )
 from edubrain.service.store import Store, open_store
 from edubrain.settings import Settings
-from edubrain.usecases import compute, fitness_scores, govern, quality, steward, value_added
+from edubrain.usecases import (
+    compute,
+    fitness_scores,
+    govern,
+    health_screening,
+    quality,
+    steward,
+    value_added,
+)
 from edubrain.usecases.ingest import IngestResult, ingest
 from edubrain.usecases.progress import ByteProgress
 from edubrain.usecases.ready import require_workspace
@@ -225,6 +233,18 @@ def _fitness_outcome(found: fitness_scores.Outcome) -> dict[str, Any]:
     }
 
 
+def _health_screening(
+    settings: Settings, _params: Mapping[str, Any], report: JobReport
+) -> dict[str, Any]:
+    report.note("健康筛查：按 WS/T 586、WS/T 456 判定体重状况，按筛查性近视判定视力")
+    return _health_outcome(health_screening.health_screening(settings, note=report.note))
+
+
+def _health_outcome(found: health_screening.Outcome) -> dict[str, Any]:
+    vision = found.table.column("vision_status").to_pylist()
+    return {"checks": found.table.num_rows, "screening_myopia": vision.count("筛查性近视")}
+
+
 def _scale(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
     from edubrain.usecases import exams_scale  # the models load only for this job
 
@@ -257,6 +277,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("exam_mastery", _exam_mastery),
         JobKind("value_added", _value_added),
         JobKind("fitness_scores", _fitness_scores),
+        JobKind("health_screening", _health_screening),
         JobKind("scale", _scale),
     )
 }
@@ -568,6 +589,18 @@ def fitness_scores_here(settings: Settings, *, by: str) -> fitness_scores.Outcom
     )
 
 
+def health_screening_here(settings: Settings, *, by: str) -> health_screening.Outcome:
+    """`edubrain health screen`, recorded as a health_screening job."""
+    return in_foreground(
+        settings,
+        "health_screening",
+        {},
+        lambda report: health_screening.health_screening(settings, note=report.note),
+        lambda found, _report: _health_outcome(found),
+        by=by,
+    )
+
+
 def scale_here(settings: Settings, params: Mapping[str, Any], *, by: str) -> dict[str, Any]:
     """`edubrain exams scale`, recorded as a scale job (stage lines and progress on its row)."""
     from edubrain.usecases import exams_scale
@@ -605,6 +638,7 @@ __all__: Sequence[str] = [
     "exam_mastery_here",
     "fitness_scores_here",
     "govern_here",
+    "health_screening_here",
     "in_foreground",
     "ingest_here",
     "list_jobs",

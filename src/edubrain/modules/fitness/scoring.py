@@ -37,6 +37,8 @@ from importlib import resources
 import numpy as np
 from numpy.typing import NDArray
 
+from edubrain.standard.bmi import bmi_of
+
 FloatArray = NDArray[np.float64]
 
 ITEMS: tuple[str, ...] = (
@@ -183,21 +185,6 @@ def load_standard() -> Standard:
         bmi=bmi,
         bonus=bonus,
     )
-
-
-def round_half_up(values: FloatArray, decimals: int = 1) -> FloatArray:
-    """Half up at `decimals` (18.75 → 18.8), robust to binary noise (18.749999… counts as 18.75)."""
-    scale = 10.0**decimals
-    return np.asarray(np.floor(values * scale + 0.5 + 1e-7) / scale, dtype=np.float64)
-
-
-def bmi_of(height_cm: FloatArray, weight_kg: FloatArray) -> FloatArray:
-    """BMI to 0.1 (half up); NaN where either measure is missing or the height is not positive."""
-    h = np.asarray(height_cm, dtype=np.float64) / 100.0
-    w = np.asarray(weight_kg, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        raw = np.where(h > 0, w / (h * h), np.nan)
-    return round_half_up(raw)
 
 
 def bmi_category(bmi: FloatArray, bands: BmiBands) -> NDArray[np.int64]:

@@ -9,6 +9,8 @@ from edubrain.govern.quality import Agreement, NeededField
 from edubrain.govern.references import Reference
 from edubrain.modules.health.entities import ENTITIES
 from edubrain.modules.health.generator import PART as GENERATOR
+from edubrain.modules.health.indicators import FAMILY
+from edubrain.modules.health.screening_job import HEALTH_STATUS_TABLE
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
 from edubrain.service.portrait import PortraitSection, records_of
@@ -37,7 +39,11 @@ MODULE = Module(
             dated_by="check_date",
         ),
     ),
-    scope=(of_person("health_check", "student_number"),),
+    scope=(
+        of_person("health_check", "student_number"),
+        # each check's classification (`edubrain health screen`), personal like the check
+        of_person(HEALTH_STATUS_TABLE, "student_number"),
+    ),
     portrait=(
         PortraitSection(
             "health",
@@ -46,5 +52,6 @@ MODULE = Module(
             lambda: record_model("health_check", "HealthPublic"),
         ),
     ),
+    indicators=(FAMILY,),
     generator=GENERATOR,
 )

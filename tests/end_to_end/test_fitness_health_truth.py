@@ -1,4 +1,5 @@
-"""Issue 17's fitness rates, recomputed from the generator's truth and compared with the platform's.
+"""Issue 17's fitness and health rates, recomputed from the generator's truth and compared with
+the platform's.
 
 Generate a county (no injected faults: the comparison is of the scoring and the indicators, not
 of the quarantine), ingest it, run the scoring job and the fitness indicators, then count from
@@ -13,15 +14,18 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edubrain.ingest import ingest_paths
 from edubrain.modules.fitness.scoring import ITEMS, score_tests
+from edubrain.modules.health.screening import screen
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.sources.generator.faults import FaultRates
 from edubrain.usecases.compute import compute_indicators
 from edubrain.usecases.fitness_scores import fitness_scores
+from edubrain.usecases.health_screening import health_screening
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +86,43 @@ def test_each_school_counts_its_own_pupils(county: tuple[Path, Settings]) -> Non
         school_of = {r["student_number"]: r["school_code"] for r in csv.DictReader(fh)}
     expected = Counter(school_of[n] for n in tested if n in school_of)
     assert per_school == {k: float(v) for k, v in expected.items()}
+
+
+def test_health_rates_equal_the_truth(county: tuple[Path, Settings]) -> None:
+    """肥胖率 and 近视率 counted from the truth's checks (birth dates from the truth's 学籍) by
+    the same tables equal the platform's, and no check without refraction is myopia."""
+    region, settings = county
+    found = health_screening(settings)
+    with (region / "truth" / "health_check.csv").open(encoding="utf-8") as fh:
+        checks = list(csv.DictReader(fh))
+    with (region / "truth" / "student.csv").open(encoding="utf-8") as fh:
+        born = {r["student_number"]: r["birth_date"] for r in csv.DictReader(fh)}
+    assert found.table.num_rows == len(checks)
+
+    def value(x: str) -> float:
+        return float(x) if x else float("nan")
+
+    names = ("height_cm", "weight_kg", "vision_left", "vision_right", "se_left", "se_right")
+    truth = screen(
+        [r["sex"] for r in checks],
+        np.array([born.get(r["student_number"]) for r in checks], dtype="datetime64[D]"),
+        np.array([r["check_date"] for r in checks], dtype="datetime64[D]"),
+        {m: np.array([value(r[m]) for r in checks]) for m in names},
+    )
+    unrefracted = np.array([not r["se_left"] and not r["se_right"] for r in checks])
+    assert not np.any((truth.vision_status == "筛查性近视") & unrefracted)
+    summary = compute_indicators(settings, families=["health"])
+    county_values = {v["indicator_id"]: v for v in summary.values if v["grain"] == "county"}
+    weighed = int(np.sum(truth.weight_status != ""))
+    obese = int(np.sum(truth.weight_status == "肥胖"))
+    seen = int(np.sum(truth.vision_status != ""))
+    myopic = int(np.sum(truth.vision_status == "筛查性近视"))
+    assert (
+        county_values["health.obesity_rate"]["numerator"],
+        county_values["health.obesity_rate"]["denominator"],
+    ) == (obese, weighed)
+    assert (
+        county_values["health.myopia_rate"]["numerator"],
+        county_values["health.myopia_rate"]["denominator"],
+    ) == (myopic, seen)
+    assert county_values["health.myopia_rate"]["value"] == pytest.approx(100 * myopic / seen)
