@@ -117,6 +117,19 @@ def test_sem_squared_from_cronbachs_alpha_by_hand() -> None:
     assert error_variance([1.0], [0.0, 1.0]) == 0.0
 
 
+def test_sem_squared_from_mcdonalds_omega_by_hand() -> None:
+    # one factor with loadings 0.2, 0.3, 0.4, 2.5, 3.0 and unique variances 0.2, 0.2, 0.25,
+    # 4.0, 5.0: item variances λ² + ψ, item-total covariances λ·Σλ + ψ (Σλ = 6.4), total
+    # variance 6.4² + 9.65 = 50.61 (two pupils 2·√50.61 apart); ω = 40.96 / 50.61, so
+    # SEM² = 50.61·(1 − ω) = Σψ = 9.65 (α would give 50.61·(1 − 0.6278) = 18.84)
+    lam, psi = [0.2, 0.3, 0.4, 2.5, 3.0], [0.2, 0.2, 0.25, 4.0, 5.0]
+    variances = [x * x + u for x, u in zip(lam, psi, strict=True)]
+    covariances = [x * 6.4 + u for x, u in zip(lam, psi, strict=True)]
+    totals = [0.0, 2.0 * math.sqrt(50.61)]
+    assert error_variance(variances, totals, covariances) == pytest.approx(9.65)
+    assert error_variance(variances, totals) == pytest.approx(50.61 - 1.25 * (50.61 - 25.19))
+
+
 def test_prior_groups_are_twentieths() -> None:
     prior = np.arange(40, dtype=np.float64)  # two pupils per twentieth
     assert _prior_groups(prior).tolist() == [k // 2 for k in range(40)]

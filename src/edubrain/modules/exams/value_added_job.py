@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from edubrain.errors import ValueAddedInputError
+from edubrain.psychometrics.reliability import omega_total
 from edubrain.psychometrics.value_added import (
     GroupEffects,
     ValueAddedFit,
@@ -228,26 +229,68 @@ class Placement:
 Placements = Mapping[str, Mapping[str, Placement]]
 
 
-def error_variance(item_variances: Sequence[float], totals: Sequence[float]) -> float:
-    """The paper's SEM² = var(total)·(1 − α), Cronbach's α = k/(k−1)·(1 − Σ var(item) ÷
-    var(total)) over its takers (population variances); 0 for a paper of one item, whose α
-    is not defined (its total is then taken as measured without error)."""
+def error_variance(
+    item_variances: Sequence[float],
+    totals: Sequence[float],
+    item_total_covariances: Sequence[float] = (),
+) -> float:
+    """The paper's SEM² = var(total)·(1 − reliability) over its takers (population variances).
+    The reliability is McDonald's ω (`psychometrics.reliability.omega_total`) when the items'
+    covariances with the total are given and the one-factor solution exists, else Cronbach's
+    α = k/(k−1)·(1 − Σ var(item) ÷ var(total)); 0 for a paper of one item (its total is then
+    taken as measured without error). α is a lower bound that understates the reliability of
+    papers whose items differ in weight (on the synthetic papers by 0.04–0.15, where ω is
+    within 0.01 of the truth: docs/psychometrics.md, "The prior's reliability: ω, not α")."""
     k = len(item_variances)
     total_variance = float(np.var(np.asarray(totals, dtype=np.float64))) if totals else 0.0
     if k < 2 or total_variance <= 0:
         return 0.0
+    omega = (
+        omega_total(item_variances, item_total_covariances, total_variance)
+        if len(item_total_covariances) == k
+        else None
+    )
+    if omega is not None:
+        return total_variance * max(0.0, 1.0 - omega)
     alpha = k / (k - 1) * (1.0 - float(sum(item_variances)) / total_variance)
     return total_variance * min(1.0, max(0.0, 1.0 - alpha))
 
 
-def _item_variances(tables: OptionalTables, exam_ids: list[str]) -> dict[str, list[float]]:
+@dataclass(frozen=True)
+class ItemMoments:
+    """Per item of a paper: its variance and its covariance with the pupils' totals."""
+
+    variances: list[float] = field(default_factory=list)
+    total_covariances: list[float] = field(default_factory=list)
+
+
+def _item_moments(tables: OptionalTables, exam_ids: list[str]) -> dict[str, ItemMoments]:
+    """Each paper's item variances and item–total covariances (population), in one pass."""
     s = tables.table("item_score")
-    s = s.filter(s.exam_id.isin(exam_ids))
-    per = s.group_by(["exam_id", "item_no"]).aggregate(v=s.score.var(how="pop"))
-    out: dict[str, list[float]] = {}
-    for r in _read(per):
-        out.setdefault(str(r["exam_id"]), []).append(float(r["v"] or 0.0))
+    s = s.filter(s.exam_id.isin(exam_ids) & s.score.notnull())
+    t = s.group_by(["exam_id", "student_number"]).aggregate(total=s.score.sum())
+    j = s.inner_join(t, ["exam_id", "student_number"])
+    per = j.group_by(["exam_id", "item_no"]).aggregate(
+        v=j.score.var(how="pop"),
+        sxt=(j.score * j.total).mean(),
+        sx=j.score.mean(),
+        st=j.total.mean(),
+    )
+    out: dict[str, ItemMoments] = {}
+    for r in _read(per.order_by(["exam_id", "item_no"])):
+        found = out.setdefault(str(r["exam_id"]), ItemMoments())
+        found.variances.append(float(r["v"] or 0.0))
+        found.total_covariances.append(float(r["sxt"] - r["sx"] * r["st"]))
     return out
+
+
+def _sem2(
+    moments: Mapping[str, ItemMoments], totals: Mapping[str, Mapping[str, float]], exam_id: str
+) -> float:
+    found = moments.get(exam_id, ItemMoments())
+    return error_variance(
+        found.variances, list(totals.get(exam_id, {}).values()), found.total_covariances
+    )
 
 
 def _placements(tables: OptionalTables) -> dict[str, dict[str, Placement]]:
@@ -594,7 +637,7 @@ def run_value_added(
         return outcome
     ids = sorted({p.exam_id for p in pairs} | {p.prior_exam_id for p in pairs})
     totals = _totals(tables, ids)
-    item_variances = _item_variances(tables, sorted({p.prior_exam_id for p in pairs}))
+    moments = _item_moments(tables, sorted({p.prior_exam_id for p in pairs}))
     placements = _placements(tables)
     teachers = _teachers(tables)
     priors = {(p.school_year, p.grade_code, p.subject): p.prior_exam_id for p in pairs}
@@ -614,9 +657,7 @@ def run_value_added(
                         [totals.get(exam_id, {}).get(n, np.nan) for n in rows.student_number],
                         dtype=np.float64,
                     ),
-                    error_variance(
-                        item_variances.get(exam_id, []), list(totals.get(exam_id, {}).values())
-                    ),
+                    _sem2(moments, totals, exam_id),
                 )
                 for exam_id in others
             ),
@@ -633,10 +674,7 @@ def run_value_added(
             say(outcome.notes[-1])
             continue
         try:
-            sem2 = error_variance(
-                item_variances.get(pair.prior_exam_id, []),
-                list(totals.get(pair.prior_exam_id, {}).values()),
-            )
+            sem2 = _sem2(moments, totals, pair.prior_exam_id)
             found = value_added_rows(rows, fitted_at, teachers, sem2)
         except ValueAddedInputError as exc:
             outcome.notes.append(f"{label}：{len(rows.student_number)}名学生，未计算：{exc}")
