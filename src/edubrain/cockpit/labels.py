@@ -90,6 +90,8 @@ RESOURCE_ZH: dict[str, str] = {
     "exam_mastery": "考试认知诊断掌握度",
     "exam_value_added": "增值评价结果",  # the exams module's value-added table (not an entity)
     "exam_scale_score": "考试量尺分",
+    "fitness_score": "体测评分结果",  # the fitness module's scores (not an entity)
+    "health_status": "健康筛查结果",  # the health module's screening (not an entity)
 }
 
 

@@ -140,6 +140,8 @@ def run_demo(
     """Rebuild `home` from scratch (everything in it is deleted) and run the whole tour in it."""
     from edubrain.modules.exams.mastery_job import fit_exam_mastery
     from edubrain.usecases.diagnose import fit_and_audit
+    from edubrain.usecases.fitness_scores import fitness_scores
+    from edubrain.usecases.health_screening import health_screening
 
     events = events or NoEvents()
     if home.exists() and warehouse_in_use(Settings(home=home)):
@@ -180,6 +182,11 @@ def run_demo(
     # is what `edubrain diagnose exams` prints).
     fit_exam_mastery(settings)
     events.diagnosed(diagnosis)
+
+    # The fitness scores and health screening the 体质健康 and 健康 indicators read (a few
+    # seconds each at the demo's size; without the modules' tables they only say so).
+    fitness_scores(settings)
+    health_screening(settings)
 
     events.computing()
     indicators = compute_for_demo(settings)
