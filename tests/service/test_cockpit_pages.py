@@ -21,6 +21,8 @@ from edubrain.service.auth import password_hasher
 from edubrain.service.policy import Role, Scope, ScopeLevel
 from edubrain.service.store import open_store
 from edubrain.settings import Settings
+from edubrain.usecases.fitness_scores import fitness_scores
+from edubrain.usecases.health_screening import health_screening
 from edubrain.warehouse import open_warehouse
 
 PASSWORD = "Cockpit-test-2026!"
@@ -188,8 +190,12 @@ def test_the_portrait_api_is_scoped_masked_and_audited(
                  Scope(ScopeLevel.COUNTY, county.schools[0]["region_code"]), hashed)  # fmt: skip
         add_user(store, "auditor", Role.AUDITOR,
                  Scope(ScopeLevel.COUNTY, county.schools[0]["region_code"]), hashed)  # fmt: skip
+    fitness_scores(settings)  # the scoring and screening jobs' tables the portrait reads too
+    health_screening(settings)
     with open_warehouse(settings) as wh:
         fitness = wh.to_arrow("fitness_test").to_pylist()
+        scored = {r["student_number"]: r for r in wh.to_arrow("fitness_score").to_pylist()}
+        screened = {r["student_number"]: r for r in wh.to_arrow("health_status").to_pylist()}
     heights = {r["student_number"]: r["height_cm"] for r in fitness}
     pupil = next(p for p in pupils if p in heights)
 
@@ -208,12 +214,21 @@ def test_the_portrait_api_is_scoped_masked_and_audited(
     mine = head.get(f"/api/v1/students/{seal(pupil)}/portrait").json()
     assert [f["height_cm"] for f in mine["fitness"]] == [str(heights[pupil])]
     assert mine["scores_masked"] is False
+    (score,) = mine["fitness_scores"]
+    assert (score["total"], score["level"]) == (scored[pupil]["total"], scored[pupil]["level"])
+    assert score["level"] in {"优秀", "良好", "及格", "不及格"}
+    if pupil in screened:
+        (status,) = mine["health_status"]
+        assert status["vision_status"] == screened[pupil]["vision_status"] is not None
     assert head.get(f"/api/v1/students/{seal(outsider)}/portrait").status_code == 404
     leader = session("leader")
     masked = leader.get(f"/api/v1/students/{seal(pupil)}/portrait").json()
     assert [f["height_cm"] for f in masked["fitness"]] == ["***"]
     assert "height_cm" in masked["fitness"][0]["masked"]
     assert all(e["score"] is None for e in masked["exams"]) and masked["scores_masked"]
+    # the scores and findings are 敏感 like the results they come from
+    assert [(f["total"], f["level"]) for f in masked["fitness_scores"]] == [(None, None)]
+    assert all(h["vision_status"] is None for h in masked["health_status"])
     auditor = session("auditor")
     trail = auditor.get("/api/v1/audit", params={"resource": "student_portrait"}).json()
     outcomes = {(a["actor"], a["outcome"], tuple(a["record_ids"])) for a in trail["items"]}

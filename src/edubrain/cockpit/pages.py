@@ -756,6 +756,8 @@ def student_portrait(
             "exams": found["exams"],
             "fitness": found["fitness"],
             "health": found["health"],
+            "fitness_scores": found.get("fitness_scores", []),
+            "health_status": found.get("health_status", []),
             "scores_masked": found["scores_masked"],
             "score_chart": views.score_chart(found["exams"]),
             "fitness_fields": views.FITNESS_FIELDS,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, create_model
 
 from edubrain import installed
 from edubrain.service.deps import AuditTrail, Services
-from edubrain.service.policy import Actor, clearance
+from edubrain.service.policy import Actor, clearance, scope_predicate
 from edubrain.service.records import open_record
 from edubrain.service.schemas import record_model
 from edubrain.standard.entities import DataClass, person_registry
@@ -43,6 +43,32 @@ class PortraitSection:
     label: str
     read: SectionReader
     item: Callable[[], type[BaseModel]]
+
+
+def results_of(
+    table: str, key: str, columns: tuple[str, ...], *, sensitive: tuple[str, ...], order: str
+) -> SectionReader:
+    """A section that is every row of a module's derived table (a job's results about pupils,
+    not an entity: fitness scores, health screening) whose `key` is the pupil's, inside the
+    table's declared scope rule; the `sensitive` columns read None for a caller not cleared for
+    敏感 data (as the portrait's `scores_masked` says), the others as stored. None before the
+    job has run."""
+
+    def read(services: Services, actor: Actor, person_key: str) -> list[dict[str, Any]]:
+        reader = services.reader
+        if not reader.has_table(table):
+            return []
+        with reader.lock:
+            t = reader.table(table)
+            t = t.filter(scope_predicate(actor.scope, table, t, reader))
+            t = t.filter(t[key] == person_key).select(*columns).order_by(order)
+        rows = reader.rows(t)
+        if DataClass.SENSITIVE not in clearance(actor.role):
+            for row in rows:
+                row.update(dict.fromkeys(sensitive))
+        return rows
+
+    return read
 
 
 def records_of(entity_name: str, key: str) -> SectionReader:

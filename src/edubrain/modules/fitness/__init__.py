@@ -10,6 +10,7 @@ from edubrain.govern.references import Reference
 from edubrain.modules.fitness.entities import ENTITIES
 from edubrain.modules.fitness.generator import PART as GENERATOR
 from edubrain.modules.fitness.indicators import FAMILY
+from edubrain.modules.fitness.portrait import SECTION as SCORED
 from edubrain.modules.fitness.score_job import FITNESS_SCORE_TABLE
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
@@ -57,6 +58,7 @@ MODULE = Module(
             records_of("fitness_test", "student_number"),
             lambda: record_model("fitness_test", "FitnessPublic"),
         ),
+        SCORED,
     ),
     indicators=(FAMILY,),
     generator=GENERATOR,

@@ -10,6 +10,7 @@ from edubrain.govern.references import Reference
 from edubrain.modules.health.entities import ENTITIES
 from edubrain.modules.health.generator import PART as GENERATOR
 from edubrain.modules.health.indicators import FAMILY
+from edubrain.modules.health.portrait import SECTION as SCORED
 from edubrain.modules.health.screening_job import HEALTH_STATUS_TABLE
 from edubrain.modules.spec import Module
 from edubrain.service.policy import of_person
@@ -51,6 +52,7 @@ MODULE = Module(
             records_of("health_check", "student_number"),
             lambda: record_model("health_check", "HealthPublic"),
         ),
+        SCORED,
     ),
     indicators=(FAMILY,),
     generator=GENERATOR,
