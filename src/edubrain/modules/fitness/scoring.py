@@ -35,9 +35,9 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from edubrain.standard.bmi import bmi_of
+from edubrain.standard.measures import bmi_of, measure_column
 
 FloatArray = NDArray[np.float64]
 
@@ -257,7 +257,7 @@ class Scored:
 def score_tests(
     grade_code: Sequence[str],
     sex_code: Sequence[str],
-    measures: Mapping[str, Sequence[float | None] | FloatArray],
+    measures: Mapping[str, ArrayLike],
     standard: Standard | None = None,
 ) -> Scored:
     """Score records (one per pupil and test): `measures` holds height_cm, weight_kg and the
@@ -267,16 +267,8 @@ def score_tests(
     sex = np.asarray(sex_code).astype(str)
     n = grade.shape[0]
 
-    def column_of(name: str) -> FloatArray:
-        raw = measures.get(name)
-        if raw is None:
-            return np.full(n, np.nan)
-        if isinstance(raw, np.ndarray):
-            return raw.astype(np.float64)
-        return np.array([np.nan if x is None else x for x in raw], dtype=np.float64)
-
-    values = {name: column_of(name) for name in ITEMS}
-    bmi = bmi_of(column_of("height_cm"), column_of("weight_kg"))
+    values = {name: measure_column(measures, name, n) for name in ITEMS}
+    bmi = bmi_of(measure_column(measures, "height_cm", n), measure_column(measures, "weight_kg", n))
     scores = {name: np.full(n, np.nan) for name in ("bmi", *ITEMS)}
     category = np.full(n, "", dtype=object)
     bonus = np.zeros(n)

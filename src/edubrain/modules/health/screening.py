@@ -4,7 +4,7 @@ screening definition of myopia.
 * **Age** is counted in completed months from the birth date to the check date; the tables are
   by sex and half-year group (6.0 = 72–77 months … 17.5 = 210–215 months; WS/T 586 has an 18.0
   row, the adult cut-offs, for 216 months and over). Outside 6–18 years nothing is classified.
-* **BMI** to 0.1, half up (`standard.bmi`).
+* **BMI** to 0.1, half up (`standard.measures`).
 * **超重 / 肥胖** (WS/T 586): BMI ≥ the group's 超重 or 肥胖 value.
 * **营养不良** (WS/T 456, 6.0–17.5 years): 中重度消瘦 when BMI ≤ its value, 轻度消瘦 when BMI is
   above that and ≤ the mild value, 生长迟缓 when the height ≤ its value. The reference could not
@@ -28,7 +28,7 @@ from importlib import resources
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from edubrain.standard.bmi import bmi_of
+from edubrain.standard.measures import bmi_of, measure_column
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -136,12 +136,8 @@ def screen(
     sex = np.asarray(sex_code).astype(str)
     n = sex.shape[0]
 
-    def col(name: str) -> FloatArray:
-        raw = measures.get(name)
-        return np.full(n, np.nan) if raw is None else np.asarray(raw, dtype=np.float64)
-
-    height = col("height_cm")
-    bmi = bmi_of(height, col("weight_kg"))
+    height = measure_column(measures, "height_cm", n)
+    bmi = bmi_of(height, measure_column(measures, "weight_kg", n))
     months = age_in_months(birth_date, check_date)
     group = np.where(months >= FIRST_MONTH, np.minimum((months - FIRST_MONTH) // 6, 24), -1).astype(
         np.int64
@@ -165,7 +161,10 @@ def screen(
 
     eyes = []
     for side in ("left", "right"):
-        acuity, se = col(f"vision_{side}"), col(f"se_{side}")
+        acuity, se = (
+            measure_column(measures, f"vision_{side}", n),
+            measure_column(measures, f"se_{side}", n),
+        )
         poor = acuity < ACUITY_LIMIT
         eyes.append(
             (

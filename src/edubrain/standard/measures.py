@@ -1,16 +1,26 @@
-"""Body-mass index as the school health standards use it: 体重(kg) ÷ 身高(m)², to 0.1, half up.
+"""Measures as the school health standards use them: a measure column, and body-mass index.
 
-The 国家学生体质健康标准 and the WS/T 586 / WS/T 456 screening tables are printed to 0.1 kg/m²;
-the value looked up in them is the BMI rounded half up to 0.1 (docs/fitness.md: the choice the
-references leave open, and why).
+BMI = 体重(kg) ÷ 身高(m)², to 0.1, half up: the 国家学生体质健康标准 and the WS/T 586 / WS/T 456
+screening tables are printed to 0.1 kg/m², and the value looked up in them is the BMI rounded
+half up to 0.1 (docs/fitness.md: the choice the references leave open, and why).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
+
+
+def measure_column(measures: Mapping[str, ArrayLike], name: str, rows: int) -> FloatArray:
+    """`measures[name]` as floats (None → NaN); all NaN when the measure is not given."""
+    raw = measures.get(name)
+    if raw is None:
+        return np.full(rows, np.nan)
+    return np.asarray(raw, dtype=np.float64)
 
 
 def round_half_up(values: ArrayLike, decimals: int = 1) -> FloatArray:
