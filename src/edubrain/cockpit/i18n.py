@@ -430,6 +430,8 @@ EN: dict[str, str] = {
     "数据导出": "export",
     "人工审核裁决": "steward decision",
     "增值评价结果": "value-added results",
+    "体测评分结果": "fitness scores",
+    "健康筛查结果": "health screening results",
     "查看增值评价": "read value added",
     "标准格式": "standard format",
     "按来源": "By source",
