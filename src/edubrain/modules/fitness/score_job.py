@@ -70,8 +70,12 @@ def _schools(tables: OptionalTables) -> dict[tuple[str, str], str]:
     return found
 
 
-def _nullable(values: np.ndarray) -> list[Any]:
-    return [None if (isinstance(v, float) and np.isnan(v)) or v == "" else v for v in values]
+def _nullable(values: np.ndarray) -> pa.Array:
+    """A column with nulls where the array holds NaN (numbers) or "" (text)."""
+    if values.dtype.kind == "f":
+        return pa.array(values, pa.float64(), mask=np.isnan(values))
+    text = values.astype(str)
+    return pa.array(text, pa.string(), mask=text == "")
 
 
 def score_fitness(
@@ -124,9 +128,9 @@ def score_fitness(
     }
     outcome.table = pa.table(
         {
-            f.name: pa.array(data[f.name], f.type)
-            if not isinstance(data[f.name], pa.ChunkedArray)
-            else data[f.name].cast(f.type)
+            f.name: data[f.name].cast(f.type)
+            if isinstance(data[f.name], (pa.Array, pa.ChunkedArray))
+            else pa.array(data[f.name], f.type)
             for f in FITNESS_SCORE_SCHEMA
         },
         schema=FITNESS_SCORE_SCHEMA,
