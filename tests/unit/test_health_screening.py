@@ -140,3 +140,56 @@ def test_myopia_needs_low_acuity_and_refraction_in_one_eye(
 def test_packaged_tables_are_the_reference() -> None:
     for name in ("bmi_wst586_2018.csv", "malnutrition_wst456_2014.csv"):
         assert PACKAGED.joinpath(name).read_bytes() == (SHARED / name).read_bytes(), name
+
+
+class _Tables:
+    """The warehouse as the screening job reads it, from in-memory tables."""
+
+    def __init__(self, tables: dict[str, dict[str, list[object]]]) -> None:
+        self._tables = tables
+
+    def has_table(self, name: str) -> bool:
+        return name in self._tables
+
+    def table(self, name: str) -> object:
+        import ibis
+
+        return ibis.memtable(self._tables[name])
+
+
+def test_the_job_takes_the_registrys_sex_where_the_check_has_none() -> None:
+    from datetime import datetime
+
+    from edubrain.modules.health.screening_job import screen_health
+
+    # WS/T 586 at 9.0 years (108–113 months): 男 超重 ≥ 18.5, 肥胖 ≥ 20.8; 女 肥胖 ≥ 20.4 — a
+    # BMI of 20.4 is 肥胖 for a girl and 超重 for a boy.
+    months = 110
+    tables = _Tables(
+        {
+            "health_check": {
+                "student_number": ["A", "B"],
+                "sex": [None, "1"],
+                "check_date": [CHECKED, CHECKED],
+                "height_cm": [100.0, 100.0],
+                "weight_kg": [20.4, 20.4],
+                "vision_left": [5.0, 5.0],
+                "vision_right": [5.0, 5.0],
+                "se_left": [None, None],
+                "se_right": [None, None],
+            },
+            "student": {
+                "student_number": ["A", "B"],
+                "school_year": ["2025-2026", "2025-2026"],
+                "school_code": ["S1", "S1"],
+                "grade_code": ["14", "14"],
+                "birth_date": [born(months), born(months)],
+                "sex": ["2", "2"],  # B's check says 1: the check's own value stands
+            },
+        }
+    )
+    found = screen_health(tables, screened_at=datetime(2026, 1, 1))  # type: ignore[arg-type]
+    rows = {r["student_number"]: r for r in found.table.to_pylist()}
+    assert (rows["A"]["sex"], rows["A"]["weight_status"]) == ("2", "肥胖")
+    assert (rows["B"]["sex"], rows["B"]["weight_status"]) == ("1", "超重")
+    assert rows["A"]["school_code"] == "S1" and rows["A"]["age_months"] == 110

@@ -2,10 +2,10 @@
 
 One row per check: the pupil's school year (from the check date: a school year starts on 1
 September) and school that year (from the 学籍 and its history), age in months from the 学籍's
-birth date, BMI, weight status by WS/T 586 / WS/T 456, 生长迟缓, vision status, and the mark of an
-unconfirmed table edge. Checks of pupils without a birth date in the 学籍 are kept with an empty
-weight status (vision is classified all the same). Nothing here writes: the use case
-(`usecases.health_screening`) stores the table.
+birth date (and its sex where the check has none), BMI, weight status by WS/T 586 / WS/T 456,
+生长迟缓, vision status, and the mark of an unconfirmed table edge. Checks of pupils without a
+birth date in the 学籍 are kept with an empty weight status (vision is classified all the same).
+Nothing here writes: the use case (`usecases.health_screening`) stores the table.
 """
 
 from __future__ import annotations
@@ -59,25 +59,33 @@ def school_year_of(day: date | None) -> str | None:
     return f"{start}-{start + 1}"
 
 
-def _registry(
-    tables: OptionalTables,
-) -> tuple[dict[str, Any], dict[tuple[str, str], tuple[str, str]]]:
-    """学籍号 → birth date; (学籍号, school year) → (school, grade); current rows win."""
-    births: dict[str, Any] = {}
-    places: dict[tuple[str, str], tuple[str, str]] = {}
+@dataclass
+class _Registry:
+    """What the 学籍 says of each pupil (current rows win over their history)."""
+
+    births: dict[str, Any] = field(default_factory=dict)
+    sexes: dict[str, str] = field(default_factory=dict)
+    places: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    """(学籍号, school year) → (school, grade)."""
+
+
+def _registry(tables: OptionalTables) -> _Registry:
+    found = _Registry()
     for name in ("student", "student__history"):
         if not tables.has_table(name):
             continue
         t = tables.table(name).select(
-            "student_number", "school_year", "school_code", "grade_code", "birth_date"
+            "student_number", "school_year", "school_code", "grade_code", "birth_date", "sex"
         )
         for r in t.to_pyarrow().to_pylist():
             number = str(r["student_number"])
-            births.setdefault(number, r["birth_date"])
+            found.births.setdefault(number, r["birth_date"])
+            if r["sex"]:
+                found.sexes.setdefault(number, str(r["sex"]))
             key = (number, str(r["school_year"]))
-            if key not in places and r["school_code"] is not None:
-                places[key] = (str(r["school_code"]), str(r["grade_code"] or ""))
-    return births, places
+            if key not in found.places and r["school_code"] is not None:
+                found.places[key] = (str(r["school_code"]), str(r["grade_code"] or ""))
+    return found
 
 
 def screen_health(
@@ -97,14 +105,19 @@ def screen_health(
     )
     n = raw.num_rows
     say(f"健康筛查：{n}条体检记录")
-    births, places = _registry(tables)
+    registry = _registry(tables)
     numbers = [str(x) for x in raw.column("student_number").to_pylist()]
     checked = raw.column("check_date").to_pylist()
     years = [school_year_of(d) for d in checked]
-    place = [places.get((s, y or "")) for s, y in zip(numbers, years, strict=True)]
+    place = [registry.places.get((s, y or "")) for s, y in zip(numbers, years, strict=True)]
+    # The check's own sex; the 学籍's where the 体检 export leaves it empty (it is optional there).
+    sexes = [
+        str(x) if x else registry.sexes.get(s, "")
+        for x, s in zip(raw.column("sex").to_pylist(), numbers, strict=True)
+    ]
     found = screen(
-        [str(x or "") for x in raw.column("sex").to_pylist()],
-        np.array([births.get(s) for s in numbers], dtype="datetime64[D]"),
+        sexes,
+        np.array([registry.births.get(s) for s in numbers], dtype="datetime64[D]"),
         np.array(checked, dtype="datetime64[D]"),
         {m: raw.column(m).cast(pa.float64()).to_numpy(zero_copy_only=False) for m in _MEASURES},
     )
@@ -119,7 +132,7 @@ def screen_health(
             "school_year": pa.array(years, pa.string()),
             "school_code": pa.array([p[0] if p else None for p in place], pa.string()),
             "grade_code": pa.array([p[1] or None if p else None for p in place], pa.string()),
-            "sex": raw.column("sex").cast(pa.string()),
+            "sex": pa.array([x or None for x in sexes], pa.string()),
             "age_months": pa.array(
                 [None if m < 0 else int(m) for m in found.age_months], pa.int64()
             ),
@@ -133,7 +146,7 @@ def screen_health(
         },
         schema=HEALTH_STATUS_SCHEMA,
     )
-    unborn = sum(births.get(s) is None for s in numbers)
+    unborn = sum(registry.births.get(s) is None for s in numbers)
     unplaced = sum(p is None for p in place)
     outcome.notes.append(
         f"已筛查{n}条：{int(np.sum(found.weight_status != ''))}条按年龄与性别判定体重状况，"
