@@ -48,6 +48,20 @@ class Inputs:
     def table(self, name: str) -> ir.Table:
         return self.once(f"table:{name}", lambda: self.tables.table(name))
 
+    def has_table(self, name: str) -> bool:
+        """Whether the warehouse holds `name` (a derived table a job writes may be absent)."""
+        found = getattr(self.tables, "has_table", None)
+        return bool(callable(found) and found(name))
+
+    def derived(self, name: str, columns: dict[str, str]) -> ir.Table:
+        """A job's derived table, or an empty stand-in with `columns` (name → type) while the
+        job has not run, so that its indicators compute to no values instead of failing. The
+        stand-in must not be cached: Spark cannot cache a plan over an unregistered in-memory
+        table (`once(..., cache=self.has_table(name))`)."""
+        if self.has_table(name):
+            return self.table(name)
+        return ibis.memtable({k: [] for k in columns}, schema=ibis.schema(columns))
+
     def once(self, key: str, build: Callable[[], ir.Table], *, cache: bool = False) -> ir.Table:
         """Build a table once per run; `cache` materialises it on the backend (a temp table on
         DuckDB, a cached DataFrame on Spark) so that the indicators reading it compile small

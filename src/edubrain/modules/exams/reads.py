@@ -196,8 +196,8 @@ def exam_report(
         report["notices"] = (
             f"只有{pupils}名学生，少于{smallest_group}人：为保护学生个人信息，不显示统计结果。",
         )
-        return {"exam": _exam(exam), "report": report}
-    return {"exam": _exam(exam), "report": asdict(score_report(paper))}
+        return {"exam": exam_fields(exam), "report": report}
+    return {"exam": exam_fields(exam), "report": asdict(score_report(paper))}
 
 
 def smallest_group_for(actor: Actor) -> int:
@@ -211,7 +211,7 @@ def exam_items(
 ) -> dict[str, Any]:
     """The CTT item analysis of an exam's paper over the pupils in scope (or a school's)."""
     exam, paper = scoped_paper(reader, scope, exam_id, school_code=school_code)
-    return {"exam": _exam(exam), "analysis": asdict(item_report(paper))}
+    return {"exam": exam_fields(exam), "analysis": asdict(item_report(paper))}
 
 
 def pupil_exams(
@@ -228,7 +228,7 @@ def pupil_exams(
         total = float(mine.totals()[0])
         out.append(
             {
-                **_exam(exam),
+                **exam_fields(exam),
                 "total": total if clear else None,
                 "rate": total / mine.maximum if clear else None,
                 "rank_band": rank_band(total, everyone) if clear else None,
@@ -247,14 +247,3 @@ def exams_taken(reader: WarehouseReader, scope: Scope, number: str) -> list[dict
         e = reader.table("exam")
         expr = e.inner_join(s, "exam_id")
     return reader.rows(expr)
-
-
-def _exam(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "exam_id": row["exam_id"],
-        "name": row["name"],
-        "subject": row["subject"],
-        "grade_code": row["grade_code"],
-        "exam_date": str(row["exam_date"]),
-        "max_score": float(row["max_score"]),
-    }

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from edubrain.modules.exams.reads import ExamNotFoundError, _exam
+from edubrain.modules.exams.reads import ExamNotFoundError, exam_fields
 from edubrain.modules.exams.scaling import (
     METHOD_LABELS,
     MODEL_LABELS,
@@ -122,7 +122,7 @@ def exam_scale(
             linked = reader.rows(e.filter(e.exam_id == paper["linked_to_exam"]).select("name"))
         linked_to_name = linked[0]["name"] if linked else paper["linked_to_exam"]
     return {
-        "exam": _exam(exam),
+        "exam": exam_fields(exam),
         "paper": None if paper is None else _paper(paper, linked_to_name),
         "items": [_item(r) for r in items],
         "scores": _score_summary(reader, scope, exam_id, smallest_group),
@@ -197,7 +197,7 @@ def pupil_scale_scores(
         expr = e.inner_join(t, "exam_id").order_by([e.exam_date, e.exam_id])
     return [
         {
-            **_exam(r),
+            **exam_fields(r),
             "theta": r["theta"] if clear else None,
             "se": r["se"] if clear else None,
             "scale_score": r["scale_score"] if clear else None,

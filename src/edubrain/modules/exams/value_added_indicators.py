@@ -54,14 +54,8 @@ def value_added_schools(inp: Inputs) -> ir.Table:
     """The school rows of the school year: subject, grade, pupils, effect per 100 points × pupils,
     band flags, with the school's unit columns (学段 of the grade)."""
 
-    has_table = getattr(inp.tables, "has_table", None)
-    fitted = bool(callable(has_table) and has_table(VALUE_ADDED_TABLE))
-
     def build() -> ir.Table:
-        if fitted:
-            t = inp.table(VALUE_ADDED_TABLE)
-        else:
-            t = ibis.memtable({k: [] for k in _EMPTY}, schema=ibis.schema(_EMPTY))
+        t = inp.derived(VALUE_ADDED_TABLE, _EMPTY)
         t = t.filter((t.school_year == inp.school_year) & (t.level == "school"))
         t = t.select(
             "school_code",
@@ -76,9 +70,7 @@ def value_added_schools(inp: Inputs) -> ir.Table:
         )
         return inp.attach_school(t, stage_from_school=False)
 
-    # Not cached while the job has not run: Spark cannot cache a plan that reads an
-    # unregistered in-memory table (the empty stand-in).
-    return inp.once("exams:value_added", build, cache=fitted)
+    return inp.once("exams:value_added", build, cache=inp.has_table(VALUE_ADDED_TABLE))
 
 
 def _of_subject(subject: str) -> object:

@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from edubrain.errors import ValueAddedInputError
+from edubrain.modules.roster.registry import registry_rows
 from edubrain.psychometrics.reliability import omega_total
 from edubrain.psychometrics.value_added import (
     GroupEffects,
@@ -256,7 +257,7 @@ def error_variance(
     return total_variance * min(1.0, max(0.0, 1.0 - alpha))
 
 
-@dataclass(frozen=True)
+@dataclass
 class ItemMoments:
     """Per item of a paper: its variance and its covariance with the pupils' totals."""
 
@@ -297,22 +298,18 @@ def _placements(tables: OptionalTables) -> dict[str, dict[str, Placement]]:
     """school_year → 学籍号 → placement, from the 学籍 and its history (the current row wins
     over an older version of the same year)."""
     found: dict[str, dict[str, Placement]] = {}
-    for name in ("student", "student__history"):
-        if not tables.has_table(name):
+    columns = ("student_number", "school_year", "school_code", "grade_code", "class_no", "sex")
+    for r in registry_rows(tables, columns):
+        place = found.setdefault(str(r["school_year"]), {})
+        number = str(r["student_number"])
+        if number in place:
             continue
-        t = tables.table(name)
-        columns = ("student_number", "school_year", "school_code", "grade_code", "class_no", "sex")
-        for r in _read(t.select(*columns)):
-            place = found.setdefault(str(r["school_year"]), {})
-            number = str(r["student_number"])
-            if name == "student__history" and number in place:
-                continue
-            place[number] = Placement(
-                school_code=str(r["school_code"]),
-                grade_code=str(r["grade_code"] or ""),
-                class_no="" if r["class_no"] is None else str(r["class_no"]),
-                sex=str(r["sex"] or ""),
-            )
+        place[number] = Placement(
+            school_code=str(r["school_code"]),
+            grade_code=str(r["grade_code"] or ""),
+            class_no="" if r["class_no"] is None else str(r["class_no"]),
+            sex=str(r["sex"] or ""),
+        )
     return found
 
 

@@ -39,14 +39,9 @@ _EMPTY = {
 def fitness_tests(inp: Inputs) -> ir.Table:
     """The scored tests of the school year with a school: complete (0/1), 优良, 及格 or above
     and missing-item flags, with the school's unit columns (学段 of the grade)."""
-    has_table = getattr(inp.tables, "has_table", None)
-    scored = bool(callable(has_table) and has_table(FITNESS_SCORE_TABLE))
 
     def build() -> ir.Table:
-        if scored:
-            t = inp.table(FITNESS_SCORE_TABLE)
-        else:
-            t = ibis.memtable({k: [] for k in _EMPTY}, schema=ibis.schema(_EMPTY))
+        t = inp.derived(FITNESS_SCORE_TABLE, _EMPTY)
         t = t.filter(
             (t.school_year == inp.school_year) & t.school_code.notnull() & (t.status != "")
         )
@@ -63,8 +58,7 @@ def fitness_tests(inp: Inputs) -> ir.Table:
         )
         return inp.attach_school(t, stage_from_school=False)
 
-    # Not cached while the job has not run (Spark cannot cache a plan over the empty stand-in).
-    return inp.once("fitness:tests", build, cache=scored)
+    return inp.once("fitness:tests", build, cache=inp.has_table(FITNESS_SCORE_TABLE))
 
 
 def _rate(key: str, column: str, zh: str, en: str, text: str) -> Indicator:

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from edubrain.modules.fitness.scoring import ITEMS, score_tests
+from edubrain.modules.roster.registry import registry_rows
 from edubrain.warehouse.api import OptionalTables
 
 FITNESS_SCORE_TABLE = "fitness_score"
@@ -59,14 +60,11 @@ class Outcome:
 def _schools(tables: OptionalTables) -> dict[tuple[str, str], str]:
     """(学籍号, school year) → school code, the current 学籍 row winning over its history."""
     found: dict[tuple[str, str], str] = {}
-    for name in ("student", "student__history"):
-        if not tables.has_table(name):
-            continue
-        t = tables.table(name).select("student_number", "school_year", "school_code")
-        for r in t.to_pyarrow().to_pylist():
-            key = (str(r["student_number"]), str(r["school_year"]))
-            if key not in found and r["school_code"] is not None:
-                found[key] = str(r["school_code"])
+    for r in registry_rows(tables, ("student_number", "school_year", "school_code")):
+        if r["school_code"] is not None:
+            found.setdefault(
+                (str(r["student_number"]), str(r["school_year"])), str(r["school_code"])
+            )
     return found
 
 

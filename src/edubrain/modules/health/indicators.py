@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import ibis
-
 from edubrain.indicators.definitions import Direction, Family, Grain, Indicator, Ratio
 from edubrain.indicators.inputs import Inputs
 from edubrain.modules.health.screening import (
@@ -48,14 +46,9 @@ _EMPTY = {
 def health_checks(inp: Inputs) -> ir.Table:
     """The screened checks of the school year with a school, as 0/1 columns, with the school's
     unit columns (学段 of the grade)."""
-    has_table = getattr(inp.tables, "has_table", None)
-    screened = bool(callable(has_table) and has_table(HEALTH_STATUS_TABLE))
 
     def build() -> ir.Table:
-        if screened:
-            t = inp.table(HEALTH_STATUS_TABLE)
-        else:
-            t = ibis.memtable({k: [] for k in _EMPTY}, schema=ibis.schema(_EMPTY))
+        t = inp.derived(HEALTH_STATUS_TABLE, _EMPTY)
         t = t.filter((t.school_year == inp.school_year) & t.school_code.notnull())
         weighed = t.weight_status.notnull()
         seen = t.vision_status.notnull()
@@ -80,8 +73,7 @@ def health_checks(inp: Inputs) -> ir.Table:
         )
         return inp.attach_school(t, stage_from_school=False)
 
-    # Not cached while the job has not run (Spark cannot cache a plan over the empty stand-in).
-    return inp.once("health:checks", build, cache=screened)
+    return inp.once("health:checks", build, cache=inp.has_table(HEALTH_STATUS_TABLE))
 
 
 def _rate(

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from edubrain.modules.health.screening import screen
+from edubrain.modules.roster.registry import registry_rows
 from edubrain.warehouse.api import OptionalTables
 
 HEALTH_STATUS_TABLE = "health_status"
@@ -71,20 +72,15 @@ class _Registry:
 
 def _registry(tables: OptionalTables) -> _Registry:
     found = _Registry()
-    for name in ("student", "student__history"):
-        if not tables.has_table(name):
-            continue
-        t = tables.table(name).select(
-            "student_number", "school_year", "school_code", "grade_code", "birth_date", "sex"
-        )
-        for r in t.to_pyarrow().to_pylist():
-            number = str(r["student_number"])
-            found.births.setdefault(number, r["birth_date"])
-            if r["sex"]:
-                found.sexes.setdefault(number, str(r["sex"]))
-            key = (number, str(r["school_year"]))
-            if key not in found.places and r["school_code"] is not None:
-                found.places[key] = (str(r["school_code"]), str(r["grade_code"] or ""))
+    columns = ("student_number", "school_year", "school_code", "grade_code", "birth_date", "sex")
+    for r in registry_rows(tables, columns):
+        number = str(r["student_number"])
+        found.births.setdefault(number, r["birth_date"])
+        if r["sex"]:
+            found.sexes.setdefault(number, str(r["sex"]))
+        key = (number, str(r["school_year"]))
+        if key not in found.places and r["school_code"] is not None:
+            found.places[key] = (str(r["school_code"]), str(r["grade_code"] or ""))
     return found
 
 
