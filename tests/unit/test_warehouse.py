@@ -75,6 +75,22 @@ def test_a_changed_row_is_updated_and_its_old_version_kept(wh) -> None:
     assert (old["_valid_from"], old["_valid_to"]) == (datetime(2026, 1, 1), datetime(2026, 3, 1))
 
 
+def test_one_merge_of_new_changed_and_unchanged_rows_stores_each_once(wh) -> None:
+    _merge(wh, _terms(T1, T2), "L1", datetime(2026, 1, 1))
+    changed = (*T2[:3], date(2026, 7, 10))
+    new = ("2026-2027", "1", date(2026, 9, 1), date(2027, 1, 20))
+    counts = _merge(wh, _terms(T1, changed, new), "L2", datetime(2026, 3, 1))
+    assert (counts.inserted, counts.updated, counts.unchanged) == (1, 1, 1)
+    current = {(r["school_year"], r["term"]): r for r in wh.to_arrow("term").to_pylist()}
+    assert len(current) == 3 and wh.count("term") == 3
+    assert current[("2025-2026", "1")]["_load_id"] == "L1"
+    assert current[("2025-2026", "2")]["end_date"] == date(2026, 7, 10)
+    assert current[("2025-2026", "2")]["_load_id"] == "L2"
+    assert current[("2026-2027", "1")]["_load_id"] == "L2"
+    (old,) = wh.to_arrow(history_table("term")).to_pylist()
+    assert (old["term"], old["end_date"]) == ("2", date(2026, 7, 5))
+
+
 def test_a_failed_transaction_leaves_nothing(wh) -> None:
     with pytest.raises(KeyboardInterrupt), wh.transaction() as tx:
         tx.merge(TERM, _terms(T1), load_id="L1", source="t", valid_from=datetime(2026, 1, 1))

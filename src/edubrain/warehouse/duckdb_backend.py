@@ -518,24 +518,25 @@ class _DuckDBTransaction:
             finally:
                 con.unregister("__stage")
             return MergeCounts(rows.num_rows, 0, 0)
+        keys = ", ".join(f"s.{q(k)}" for k in ent.natural_key)
         try:
+            # Only the rows whose key is stored already: a file of new records (the usual case)
+            # is then inserted straight from Arrow, without a copy of every row in between.
             # DuckDB's hash() is a fast 64-bit content hash; it is only compared per key.
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE __merge AS "
-                f"SELECT s.*, {row_hash} AS __new_hash, "
-                f"t.{q(ROW_HASH)} AS __old_hash "
-                f"FROM __stage s LEFT JOIN {target} t ON {_key_join(ent, 't', 's')}"
+                f"SELECT {keys}, {row_hash} AS __new_hash, t.{q(ROW_HASH)} AS __old_hash "
+                f"FROM __stage s JOIN {target} t ON {_key_join(ent, 't', 's')}"
             )
         finally:
             con.unregister("__stage")
         row = con.execute(
-            "SELECT count(*) FILTER (WHERE __old_hash IS NULL), "
-            "count(*) FILTER (WHERE __old_hash <> __new_hash), "
-            "count(*) FILTER (WHERE __old_hash = __new_hash) FROM __merge"
+            "SELECT count(*), count(*) FILTER (WHERE __old_hash <> __new_hash) FROM __merge"
         ).fetchone()
-        inserted, updated, unchanged = (int(x) for x in row) if row else (0, 0, 0)
-        changed = "m.__old_hash <> m.__new_hash"
+        matched, updated = (int(x) for x in row) if row else (0, 0)
+        inserted, unchanged = rows.num_rows - matched, matched - updated
         if updated:
+            changed = "m.__old_hash <> m.__new_hash"
             lineage = ", ".join(f"t.{q(c)}" for c in LINEAGE_COLUMNS)
             t_cols = ", ".join(f"t.{q(f)}" for f in fields)
             con.execute(
@@ -548,12 +549,22 @@ class _DuckDBTransaction:
                 f"WHERE {_key_join(ent, 't', 'm')} AND {changed}"
             )
         if inserted or updated:
-            con.execute(
-                f"INSERT INTO {target} ({cols}, {lineage_cols}) "
-                f"SELECT {cols}, ?, ?, __new_hash, ?::TIMESTAMP FROM __merge m "
-                f"WHERE m.__old_hash IS NULL OR {changed}",
-                [load_id, source, valid_from],
+            # New and changed rows: all but the unchanged ones.
+            skip = (
+                f" WHERE NOT EXISTS (SELECT 1 FROM __merge m WHERE {_key_join(ent, 'm', 's')} "
+                "AND m.__old_hash = m.__new_hash)"
+                if unchanged
+                else ""
             )
+            _register_once(con, "__stage", rows.select(fields))
+            try:
+                con.execute(
+                    f"INSERT INTO {target} ({cols}, {lineage_cols}) "
+                    f"SELECT {cols}, ?, ?, {row_hash}, ?::TIMESTAMP FROM __stage s{skip}",
+                    [load_id, source, valid_from],
+                )
+            finally:
+                con.unregister("__stage")
         con.execute("DROP TABLE __merge")
         return MergeCounts(inserted, updated, unchanged)
 
