@@ -91,6 +91,27 @@ def test_one_merge_of_new_changed_and_unchanged_rows_stores_each_once(wh) -> Non
     assert (old["term"], old["end_date"]) == ("2", date(2026, 7, 5))
 
 
+def test_history_keeps_its_values_after_a_field_was_added_to_the_standard(tmp_path) -> None:
+    """A warehouse made before a field existed gets the column last (after _valid_to and
+    _superseded_by in the history table): the old version must still land in its columns."""
+    settings = Settings(home=tmp_path)
+    with open_warehouse(settings) as warehouse:
+        _merge(warehouse, _terms(T1, T2), "L1", datetime(2026, 1, 1))
+        con = warehouse._con  # the test plays an older release's warehouse file
+        for table in ("term", history_table("term")):
+            con.execute(f'ALTER TABLE "{table}" DROP COLUMN start_date')  # as if added later
+        con.execute("UPDATE term SET _row_hash = 0")  # the old rows' hashes differ anyway
+    with open_warehouse(settings) as warehouse:  # the migration adds start_date back, last
+        changed = (*T2[:3], date(2026, 7, 10))
+        counts = _merge(warehouse, _terms(T1, changed), "L2", datetime(2026, 3, 1))
+        assert counts.updated == 2
+        old = {r["term"]: r for r in warehouse.to_arrow(history_table("term")).to_pylist()}
+    assert old["2"]["end_date"] == date(2026, 7, 5)
+    assert old["2"]["start_date"] is None  # the column did not exist then
+    assert (old["2"]["_load_id"], old["2"]["_superseded_by"]) == ("L1", "L2")
+    assert old["2"]["_valid_to"] == datetime(2026, 3, 1)
+
+
 def test_a_failed_transaction_leaves_nothing(wh) -> None:
     with pytest.raises(KeyboardInterrupt), wh.transaction() as tx:
         tx.merge(TERM, _terms(T1), load_id="L1", source="t", valid_from=datetime(2026, 1, 1))

@@ -35,6 +35,8 @@ from edubrain.warehouse.schema import (
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
     ROW_HASH,
+    SUPERSEDED_BY,
+    VALID_TO,
     entity_schema,
     history_table,
 )
@@ -539,8 +541,12 @@ class _DuckDBTransaction:
             changed = "m.__old_hash <> m.__new_hash"
             lineage = ", ".join(f"t.{q(c)}" for c in LINEAGE_COLUMNS)
             t_cols = ", ".join(f"t.{q(f)}" for f in fields)
+            # Columns by name: on a warehouse made before a field was added to the standard,
+            # the history table has the new column last (after _valid_to, _superseded_by).
+            history_cols = f"{cols}, {lineage_cols}, {q(VALID_TO)}, {q(SUPERSEDED_BY)}"
             con.execute(
-                f"INSERT INTO {history} SELECT {t_cols}, {lineage}, ?::TIMESTAMP, ? "
+                f"INSERT INTO {history} ({history_cols}) "
+                f"SELECT {t_cols}, {lineage}, ?::TIMESTAMP, ? "
                 f"FROM {target} t JOIN __merge m ON {_key_join(ent, 't', 'm')} WHERE {changed}",
                 [valid_from, load_id],
             )
