@@ -237,3 +237,12 @@ def test_a_checkpoint_limit_that_is_not_a_size_is_refused(tmp_path) -> None:
 def test_the_checkpoint_limit_can_be_turned_off(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("EDUBRAIN_WAREHOUSE_CHECKPOINT_MEMORY_LIMIT", "off")
     assert Settings(home=tmp_path).warehouse_checkpoint_memory_limit is None
+
+
+def test_the_write_ahead_log_size_reaches_the_engine(tmp_path) -> None:
+    settings = Settings(home=tmp_path, warehouse_wal_size="64MB")
+    with open_warehouse(settings) as warehouse:
+        row = warehouse._con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
+    assert row is not None
+    value = str(row[0])
+    assert value == "61.0 MiB"  # 64 × 10⁶ bytes, as DuckDB prints it

@@ -100,6 +100,7 @@ def open_warehouse(
         return DuckDBWarehouse(
             writing.target,
             checkpoint_memory_limit=settings.warehouse_checkpoint_memory_limit,
+            wal_size=settings.warehouse_wal_size,
             on_close=writing.leave,
             published_as=path,
             **options,

@@ -122,6 +122,7 @@ class DuckDBWarehouse:
         threads: int = 0,
         memory_limit: str | None = None,
         checkpoint_memory_limit: str | None = None,
+        wal_size: str | None = None,
         read_only: bool = False,
         on_close: Callable[[], None] | None = None,
         published_as: Path | None = None,
@@ -153,6 +154,9 @@ class DuckDBWarehouse:
         self._on_close = on_close
         # DuckDB draws a bar on stdout for queries over 2 s; stdout is for `--json`.
         self._con.execute("SET enable_progress_bar = false")
+        if wal_size and not read_only:
+            # Fewer checkpoints while a long ingest commits file after file (settings).
+            self._con.execute(f"SET checkpoint_threshold = '{wal_size}'")
         self.path = path
         self._read_only = read_only
         self._checkpoint_memory_limit = checkpoint_memory_limit
