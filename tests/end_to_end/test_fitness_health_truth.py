@@ -48,7 +48,12 @@ def _truth(region: Path) -> tuple[list[dict[str, str]], Counter[str]]:
         return float(x) if x else None
 
     measures = {k: [value(r[k]) for r in rows] for k in ("height_cm", "weight_kg", *ITEMS)}
-    scored = score_tests([r["grade_code"] for r in rows], [r["sex"] for r in rows], measures)
+    scored = score_tests(
+        [r["grade_code"] for r in rows],
+        [r["sex"] for r in rows],
+        measures,
+        exemption=[r["exemption"] for r in rows],
+    )
     return rows, Counter(str(level) for level in scored.level)
 
 
@@ -69,6 +74,16 @@ def test_county_rates_equal_the_truth(county: tuple[Path, Settings]) -> None:
     assert county_values["fitness.pass_rate"]["value"] == pytest.approx(100 * passed / complete)
     # the generator aims at roughly 25-35 % 优良 and 5-10 % 不及格 (modules/fitness/generator.py)
     assert 20 < 100 * good / complete < 40
+    # 免予执行 / 暂缓执行: in no rate, counted in their own share; 补测 rows are the year's result
+    exempt = sum(1 for r in rows if r["exemption"])
+    assert exempt > 0
+    assert county_values["fitness.exempt_share"]["numerator"] == exempt
+    assert county_values["fitness.exempt_share"]["denominator"] == len(rows)
+    assert (
+        sum(1 for r in found.table.column("retest").to_pylist() if r)
+        == sum(1 for r in rows if r["retest"] == "true")
+        > 0
+    )
 
 
 def test_each_school_counts_its_own_pupils(county: tuple[Path, Settings]) -> None:
@@ -81,7 +96,7 @@ def test_each_school_counts_its_own_pupils(county: tuple[Path, Settings]) -> Non
         if v["indicator_id"] == "fitness.missing_share" and v["grain"] == "school"
     }
     with (region / "truth" / "fitness_test.csv").open(encoding="utf-8") as fh:
-        tested = Counter(r["student_number"] for r in csv.DictReader(fh))
+        tested = Counter(r["student_number"] for r in csv.DictReader(fh) if not r["exemption"])
     with (region / "truth" / "student.csv").open(encoding="utf-8") as fh:
         school_of = {r["student_number"]: r["school_code"] for r in csv.DictReader(fh)}
     expected = Counter(school_of[n] for n in tested if n in school_of)

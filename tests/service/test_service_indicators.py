@@ -191,7 +191,7 @@ def test_catalogue_and_a_schools_trend(api: Api) -> None:
     catalogue = api.client.get("/api/v1/indicators", headers=headers).json()
     # 23 balance, 9 info, 6 class size, 5 staffing, 5 value-added, 4 homework, 2 data,
     # 3 fitness, 6 health
-    assert len(catalogue) == len(indicators()) == 63
+    assert len(catalogue) == len(indicators()) == 64
     by_id = {i["indicator_id"]: i for i in catalogue}
     assert set(by_id) == {i.id for i in indicators()}
     own = [r for r in api.county.indicator_values if r["unit_code"] == school]

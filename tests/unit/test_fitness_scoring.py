@@ -245,6 +245,18 @@ def test_missing_items_are_never_scored_as_zero() -> None:
     assert scored.item_scores["run_50m"][0] == 100.0  # the items present keep their scores
 
 
+def test_exempt_and_deferred_pupils_are_not_scored_and_not_missing() -> None:
+    full = _full_marks("22", "1")
+    measures = {k: v * 3 for k, v in full.items()}  # three pupils with full marks measured
+    scored = score_tests(["22"] * 3, ["1"] * 3, measures, exemption=["exempt", "deferred", None])
+    assert list(scored.status) == ["免予执行", "暂缓执行", "完整"]
+    for i in (0, 1):
+        assert math.isnan(scored.standard_score[i]) and math.isnan(scored.total[i])
+        assert scored.level[i] == "" and scored.missing[i] == ""
+        assert all(math.isnan(v[i]) for v in scored.item_scores.values())
+    assert scored.level[2] == "优秀"  # the same results, not exempt, score as usual
+
+
 def test_graduation_score_by_hand() -> None:
     # 初三 93.75; 初一 80.0 and 初二 86.85 → 0.5 × 93.75 + 0.5 × 83.425 = 88.5875 → 88.59
     assert graduation_score(93.75, [80.0, 86.85]) == 88.59
@@ -288,3 +300,25 @@ def test_vectorised_scoring_equals_one_at_a_time() -> None:
         alone = score_tests([grades[i]], [sexes[i]], {k: [v[i]] for k, v in measures.items()})
         assert alone.item_scores["run_50m"][0] == together.item_scores["run_50m"][i]
         assert alone.bmi_category[0] == together.bmi_category[i]
+
+
+def test_graduation_scores_take_the_other_years_of_the_same_stage() -> None:
+    from edubrain.modules.fitness.score_job import graduation_scores
+
+    rows = [  # (学籍号, school year, grade, 学年总分)
+        ("A", "2022-2023", "16", 70.0),  # 六年级: primary's last grade, no other primary year
+        ("A", "2023-2024", "21", 80.0),
+        ("A", "2024-2025", "22", 86.85),
+        ("A", "2025-2026", "23", 93.75),  # 初三: 0.5 × 93.75 + 0.5 × (80 + 86.85) / 2
+        ("B", "2024-2025", "22", 75.0),
+        ("B", "2025-2026", "23", float("nan")),  # 免予执行 in the graduating year: none
+        ("C", "2025-2026", "22", 88.0),  # not a graduating grade
+    ]
+    got = graduation_scores(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        np.array([r[2] for r in rows]),
+        np.array([r[3] for r in rows]),
+    )
+    assert got[0] == 70.0 and got[3] == 88.59
+    assert all(math.isnan(got[i]) for i in (1, 2, 4, 5, 6))

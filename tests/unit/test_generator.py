@@ -360,6 +360,11 @@ def test_fitness_scores_follow_the_national_standard(region: Path) -> None:
     weights = pd.read_csv(ref / "items_by_grade.csv", dtype={"grade_code": str, "sex_code": str})
     bands = pd.read_csv(ref / "bmi_bands.csv", dtype={"grade_code": str, "sex_code": str})
     ft = _truth(region, "fitness_test")
+    exempt = ft["exemption"] != ""
+    assert set(ft["exemption"]) <= {"", "exempt", "deferred"} and 0 < exempt.mean() < 0.02
+    assert (ft.loc[exempt, "run_50m"] == "").all()  # an exempt pupil is not tested
+    assert set(ft["retest"]) == {"true", "false"}
+    ft = ft[~exempt].reset_index(drop=True)
     total = np.zeros(len(ft))
     for (g, sx), idx in ft.groupby(["grade_code", "sex"]).groups.items():
         rows = ft.loc[idx]

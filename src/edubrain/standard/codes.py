@@ -111,6 +111,8 @@ def code_tables() -> dict[str, CodeTable]:
         _local("attendance_status", "考勤状态", {
             "present": "出勤", "late": "迟到", "sick_leave": "病假",
             "personal_leave": "事假", "absent": "旷课"}),
+        _local("fitness_exemption", "体测免测情况", {
+            "exempt": "免予执行", "deferred": "暂缓执行"}),
     ]  # fmt: skip
     by_name = {t.name: t for t in tables}
     for name, aliases in _ALIASES.items():
@@ -137,6 +139,8 @@ _ALIASES: dict[str, dict[str, str]] = {
     "student_status": {"在校": "enrolled"},
     "subject": {"道德与法治": "politics", "思想政治": "politics", "政治": "politics",
                 "体育": "pe", "信息技术": "it", "综合实践": "other"},
+    "fitness_exemption": {"免测": "exempt", "免予测试": "exempt", "免考": "exempt",
+                          "缓测": "deferred", "暂缓测试": "deferred", "暂缓": "deferred"},
     "guardian_relation": {"祖父": "grandparent", "祖母": "grandparent",
                           "外祖父": "grandparent", "外祖母": "grandparent"},
 }  # fmt: skip

@@ -46,6 +46,25 @@ ENTITIES: tuple[Entity, ...] = (
             measure_field("pull_up", "引体向上", "次", 0, 60, T.INTEGER),
             measure_field("run_1000m", "1000米跑", "s", 150, 720),
             measure_field("run_800m", "800米跑", "s", 150, 720),
+            Field(
+                "exemption",
+                "免测情况",
+                T.CODE,
+                False,
+                D.SENSITIVE,
+                code_table="fitness_exemption",
+                description="免予执行 or 暂缓执行 the standard for illness or disability (a "
+                "medical certificate, approved by the school); such a pupil is not scored.",
+            ),
+            Field(
+                "retest",
+                "补测",
+                T.BOOLEAN,
+                False,
+                description="The row is the school year's 补测 (a pupil who failed may re-test "
+                "once; the re-test is the year's result). Loaded after the first test, it "
+                "supersedes it and the first test is kept in the history.",
+            ),
         ),
     ),
 )

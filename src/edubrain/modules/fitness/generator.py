@@ -92,7 +92,22 @@ _Z60, _Z80 = -1.6, 0.8  # latent positions of the 60- and 80-point thresholds
 _LOADING = 0.78  # correlation of an item with the latent fitness factor
 
 
-def fitness_tests(students: Table, height: Array, bmi: Array, rng: np.random.Generator) -> Table:
+EXEMPT_SHARE = 0.004  # 免予执行 (illness or disability): no item measured
+DEFERRED_SHARE = 0.002  # 暂缓执行
+RETEST_BELOW = -1.9  # latent fitness under which a pupil likely failed and may re-test (补测)
+RETEST_SHARE = 0.5  # of those, the share whose row is the 补测 (latent up by RETEST_GAIN)
+RETEST_GAIN = 0.9
+
+
+def fitness_tests(
+    students: Table,
+    height: Array,
+    bmi: Array,
+    rng: np.random.Generator,
+    statuses: np.random.Generator | None = None,
+) -> Table:
+    """The school year's results; `statuses` (a stream of its own, so the results of every
+    other pupil stay as they were) draws who is 免予执行 / 暂缓执行 and whose row is a 补测."""
     present = (students["status"] == "enrolled") & (rng.random(len(height)) > 0.02)
     idx = np.flatnonzero(present)
     n = idx.size
@@ -104,6 +119,17 @@ def fitness_tests(students: Table, height: Array, bmi: Array, rng: np.random.Gen
     h = np.round(height[idx] + days * 0.016 + rng.normal(0, 0.4, n), 1)
     w = np.round(bmi[idx] * (h / 100) ** 2 * (1 + rng.normal(0, 0.012, n)), 1)
     latent = rng.standard_normal(n) + rng.normal(0, 0.25, int(school.max()) + 1)[school]
+    exemption: Array = np.full(n, "", dtype=STR)
+    retest = np.zeros(n, dtype=bool)
+    if statuses is not None:
+        u = statuses.random(n)
+        exemption = np.where(
+            u < EXEMPT_SHARE,
+            "exempt",
+            np.where(u < EXEMPT_SHARE + DEFERRED_SHARE, "deferred", ""),
+        ).astype(STR)
+        retest = (latent < RETEST_BELOW) & (exemption == "") & (statuses.random(n) < RETEST_SHARE)
+        latent = np.where(retest, latent + RETEST_GAIN, latent)
     table: Table = {
         "student_number": students["student_number"][idx],
         "school_year": np.full(n, SCHOOL_YEAR, dtype=STR),
@@ -134,6 +160,10 @@ def fitness_tests(students: Table, height: Array, bmi: Array, rng: np.random.Gen
             table[item] = np.where(tenths, np.round(v, 1), np.round(v))
         else:
             table[item] = np.round(v, decimals)
+    for item in _DECIMALS:  # an exempt pupil is measured for growth, not tested
+        table[item] = np.where(exemption != "", np.nan, table[item])
+    table["exemption"] = exemption
+    table["retest"] = np.where(retest, "true", "false").astype(STR)
     table["_school"] = school
     table["_student"] = idx
     table["_class_name"] = students["_class_name"][idx]
@@ -143,13 +173,16 @@ def fitness_tests(students: Table, height: Array, bmi: Array, rng: np.random.Gen
 def county(draw: CountyDraw) -> None:
     height, bmi = draw.shared["body"]
     students = draw.shared["world"].students
-    draw.tables["fitness_test"] = fitness_tests(students, height, bmi, draw.stream(5))
+    draw.tables["fitness_test"] = fitness_tests(
+        students, height, bmi, draw.stream(5), draw.stream(11)
+    )
 
 
-# Stream 5 continues after the roster's bodies and the health checks (the seed contract).
+# Stream 5 continues after the roster's bodies and the health checks (the seed contract);
+# stream 11 is this part's own (exemptions and 补测), added later so stream 5 stays as it was.
 PART = GeneratorPart(
     county,
-    streams=(5,),
+    streams=(5, 11),
     after=("health",),
     faults=(
         EntityFaults(

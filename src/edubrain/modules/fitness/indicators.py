@@ -4,7 +4,8 @@
 Built on `fitness_score` (the scoring job's rows of the school year: `usecases.fitness_scores`);
 when the job has not run, the family has no values. A pupil counts at the school the 学籍 places
 them in that school year; the rates are over complete tests (a test with a missing item has no
-学年总分 and no 等级, and is counted in the missing-item share instead — never as 不及格).
+学年总分 and no 等级, and is counted in the missing-item share instead — never as 不及格); a pupil
+免予执行 or 暂缓执行 is in no rate but the share of such pupils.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import ibis
 from edubrain.indicators.definitions import Direction, Family, Grain, Indicator, Ratio
 from edubrain.indicators.inputs import Inputs
 from edubrain.modules.fitness.score_job import FITNESS_SCORE_TABLE
+from edubrain.modules.fitness.scoring import COMPLETE, EXEMPTIONS, MISSING
 from edubrain.modules.roster.frames import stage_of_grade
 
 if TYPE_CHECKING:
@@ -45,16 +47,17 @@ def fitness_tests(inp: Inputs) -> ir.Table:
         t = t.filter(
             (t.school_year == inp.school_year) & t.school_code.notnull() & (t.status != "")
         )
-        complete = (t.status == "完整").cast("int64")
         t = t.select(
             "school_code",
             "grade_code",
             stage=stage_of_grade(t.grade_code),
-            tested=ibis.literal(1),
-            complete=complete,
+            listed=ibis.literal(1),
+            tested=(t.status.isin([COMPLETE, MISSING])).cast("int64"),
+            complete=(t.status == COMPLETE).cast("int64"),
             good=(t.level.isin(["优秀", "良好"])).cast("int64"),
             passed=(t.level.isin(["优秀", "良好", "及格"])).cast("int64"),
-            missing=(t.status == "缺项").cast("int64"),
+            missing=(t.status == MISSING).cast("int64"),
+            exempt=(t.status.isin(list(EXEMPTIONS.values()))).cast("int64"),
         )
         return inp.attach_school(t, stage_from_school=False)
 
@@ -99,7 +102,23 @@ FAMILY = Family(
             grains=GRAINS,
             inputs=INPUTS,
             direction=Direction.LOWER,
-            filters="tests of the school year, pupils placed in a school by the 学籍",
+            filters="tests of the school year (免予执行 and 暂缓执行 are not tests), pupils "
+            "placed in a school by the 学籍",
+            decimals=1,
+        ),
+        Indicator(
+            id="fitness.exempt_share",
+            family="fitness",
+            name_zh="体测免测占比",
+            name_en="share of pupils exempt from or deferring the test",
+            unit="%",
+            formula=Ratio(fitness_tests, "exempt", "listed", scale=100.0),
+            formula_text="100 × pupils recorded 免予执行 or 暂缓执行 ÷ pupils on the fitness "
+            "records (a high share hides pupils from the rates)",
+            grains=GRAINS,
+            inputs=INPUTS,
+            direction=Direction.LOWER,
+            filters="fitness records of the school year, pupils placed in a school by the 学籍",
             decimals=1,
         ),
     ),

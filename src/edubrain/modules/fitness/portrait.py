@@ -9,14 +9,27 @@ from pydantic import BaseModel, Field
 from edubrain.modules.fitness.score_job import FITNESS_SCORE_TABLE
 from edubrain.service.portrait import PortraitSection, results_of
 
-SCORES = ("total", "standard_score", "bonus", "level", "bmi", "bmi_category", "uncertain")
+SCORES = (
+    "total", "standard_score", "bonus", "level", "graduation_score", "bmi", "bmi_category",
+    "uncertain",
+)  # fmt: skip
+# 免予执行 / 暂缓执行 says the pupil is ill or disabled: the status is as sensitive as the scores.
+SENSITIVE = (*SCORES, "status", "missing_items", "retest")
 
 
 class FitnessScore(BaseModel):
     school_year: str | None
     test_date: date | None
-    status: str | None = Field(description="完整, or 缺项 (an item of the grade missing).")
+    status: str | None = Field(
+        description="完整; 缺项 (an item of the grade missing); 免予执行 or 暂缓执行 (not "
+        "scored); null when masked."
+    )
     missing_items: str | None
+    retest: bool | None = Field(description="The row is the school year's 补测.")
+    graduation_score: float | None = Field(
+        description="毕业成绩 at a 学段's last grade: 50 % this year's total, 50 % the mean of "
+        "the other years of the 学段 on record."
+    )
     total: float | None = Field(description="学年总分; null when masked or 缺项.")
     standard_score: float | None
     bonus: float | None
@@ -32,8 +45,8 @@ SECTION = PortraitSection(
     results_of(
         FITNESS_SCORE_TABLE,
         "student_number",
-        ("school_year", "test_date", "status", "missing_items", *SCORES),
-        sensitive=SCORES,
+        ("school_year", "test_date", "status", "missing_items", "retest", *SCORES),
+        sensitive=SENSITIVE,
         order="school_year",
     ),
     lambda: FitnessScore,

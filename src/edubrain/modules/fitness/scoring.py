@@ -18,7 +18,10 @@ The tables (`standard_2014/`, see its README) are read once; scoring is vectoris
 * **missing items** are never scored as 0: a pupil with an item of their grade missing gets the
   scores of the items present, no 标准分, 总分 or 等级, and the status 缺项 with the items named;
 * a score read from a column the reference marks (one source only, or an inferred blank cell)
-  carries the mark in `uncertain`.
+  carries the mark in `uncertain`;
+* a pupil **免予执行** or **暂缓执行** (illness or disability, approved by the school) is not
+  scored at all: no item scores, no 总分 or 等级, the status says which (and is counted in no
+  rate); a 补测 row is scored like any other — it is the school year's result.
 
 `graduation_score` is the 毕业成绩 rule: 毕业当年学年总分 × 50 % + 其他学年总分的平均 × 50 %.
 
@@ -73,6 +76,8 @@ LEVELS: tuple[tuple[float, str], ...] = ((90.0, "优秀"), (80.0, "良好"), (60
 FAILED = "不及格"
 BONUS_TOTAL_CAP = 20.0
 COMPLETE, MISSING = "完整", "缺项"
+EXEMPTIONS: dict[str, str] = {"exempt": "免予执行", "deferred": "暂缓执行"}
+"""The `fitness_exemption` codes and the status each gives (their labels in the code table)."""
 _EPS = 1e-9
 
 
@@ -259,13 +264,21 @@ def score_tests(
     sex_code: Sequence[str],
     measures: Mapping[str, ArrayLike],
     standard: Standard | None = None,
+    exemption: Sequence[str | None] | None = None,
 ) -> Scored:
     """Score records (one per pupil and test): `measures` holds height_cm, weight_kg and the
-    items of ITEMS (None or NaN where not measured)."""
+    items of ITEMS (None or NaN where not measured); `exemption` the `fitness_exemption` code
+    of each record (None or "" where the pupil is not exempt)."""
     std = standard or load_standard()
     grade = np.asarray(grade_code).astype(str)
     sex = np.asarray(sex_code).astype(str)
     n = grade.shape[0]
+    exempt_as = np.full(n, "", dtype=object)
+    if exemption is not None:
+        codes = np.array([e or "" for e in exemption], dtype=object)
+        for code, label in EXEMPTIONS.items():
+            exempt_as[codes == code] = label
+    exempt = exempt_as != ""
 
     values = {name: measure_column(measures, name, n) for name in ITEMS}
     bmi = bmi_of(measure_column(measures, "height_cm", n), measure_column(measures, "weight_kg", n))
@@ -315,9 +328,15 @@ def score_tests(
         missing[rows] = names
         if marks:
             uncertain[rows] = "; ".join(marks)
+    # An exempt pupil is not scored: whatever was measured earns no score and is not missing.
+    for values_of_item in scores.values():
+        values_of_item[exempt] = np.nan
+    standard_score[exempt] = np.nan
+    missing[exempt] = ""
     bonus = np.where(np.isnan(standard_score), 0.0, np.minimum(bonus, BONUS_TOTAL_CAP))
     total = np.round(standard_score + bonus, 2)
     status = np.where(~scored, "", np.where(np.isnan(standard_score), MISSING, COMPLETE))
+    status = np.where(exempt & scored, exempt_as, status)
     return Scored(
         bmi=bmi,
         bmi_category=category.astype(str),
