@@ -69,6 +69,11 @@ class Workspace:
         return self.plans_dir if self.plans_dir is not None else self.home / "plans"
 
     @property
+    def scales(self) -> Path:
+        """The bureau's own psychological screening scales (`*.yaml`, `modules/psych/scale`)."""
+        return self.home / "scales"
+
+    @property
     def map_outline(self) -> Path:
         """The region's outline for 教育一张图 (GeoJSON)."""
         if self.map_outline_file is not None:

@@ -253,6 +253,16 @@ def clean() -> dict[str, list[dict]]:
             for n in (1, 2, 3, 4)
         ],
         "attendance": [{"student_number": A[1], "date": "2025-10-20", "status": "sick_leave"}],
+        "psych_response": [
+            {
+                "student_number": A[1],
+                "student_name": NAMES[1],
+                "scale_id": "wellbeing-example",
+                "test_date": "2025-11-05",
+                "item_no": "1",
+                "response": "2",
+            }
+        ],
         "knowledge_point": [
             {
                 "kp_code": f"K{k}",
@@ -367,6 +377,7 @@ def defective() -> dict[str, list[dict]]:
         {"student_number": X, "relation": "father", "name": "某父", "phone": "13800000009"}
     )
     d["attendance"].append({"student_number": X, "date": "2025-10-21", "status": "absent"})
+    d["psych_response"].append({**d["psych_response"][0], "student_number": X})
 
     kp = d["knowledge_prerequisite"]
     kp += [

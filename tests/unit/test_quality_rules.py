@@ -84,6 +84,9 @@ EXPECTED: dict[str, set[tuple[tuple[str, ...], str]]] = {
     "referential_integrity.fitness_test.student": {(("X", Y), UNKNOWN_SCHOOL)},
     "referential_integrity.guardian.student": {(("X", "father"), UNKNOWN_SCHOOL)},
     "referential_integrity.health_check.student": {(("X", "2025-10-15"), UNKNOWN_SCHOOL)},
+    "referential_integrity.psych_response.student": {
+        (("X", "wellbeing-example", "2025-11-05", "1"), UNKNOWN_SCHOOL)
+    },
     "referential_integrity.homework_assignment.class": {(("H3",), S1)},
     # The submission's school is the school that set the homework, known or not.
     "referential_integrity.homework_submission.homework_assignment": {

@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         ingest_cmd,
         jobs_cmd,
         keys_cmd,
+        psych_cmd,
         quality_cmd,
         quarantine_cmd,
         service_cmd,
@@ -56,3 +57,5 @@ def register(app: typer.Typer) -> None:
         fitness_cmd.register(app)
     if any(d.name == "health" for d in installed.modules()):
         health_cmd.register(app)
+    if any(d.name == "psych" for d in installed.modules()):
+        psych_cmd.register(app)

@@ -14,6 +14,7 @@ from edubrain.modules import (
     fitness,
     health,
     homework,
+    psych,
     roster,
 )
 from edubrain.modules.spec import Module, check_registry
@@ -27,5 +28,6 @@ MODULES: tuple[Module, ...] = (
     health.MODULE,
     attendance.MODULE,
     diagnosis.MODULE,
+    psych.MODULE,
 )
 check_registry(MODULES)

@@ -53,6 +53,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "value_added": "增值评价拟合",
     "fitness_scores": "体测评分",
     "health_screening": "健康筛查",
+    "psych_screening": "心理筛查评分",
     "scale": "考试项目反应理论定标与等值",
 }
 JOB_STATUSES: dict[str, str] = {

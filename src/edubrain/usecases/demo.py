@@ -142,6 +142,7 @@ def run_demo(
     from edubrain.usecases.diagnose import fit_and_audit
     from edubrain.usecases.fitness_scores import fitness_scores
     from edubrain.usecases.health_screening import health_screening
+    from edubrain.usecases.psych_screening import psych_screening
 
     events = events or NoEvents()
     if home.exists() and warehouse_in_use(Settings(home=home)):
@@ -187,6 +188,8 @@ def run_demo(
     # seconds each at the demo's size; without the modules' tables they only say so).
     fitness_scores(settings)
     health_screening(settings)
+    # The screening results the demo's 心理教师 reads (GET /api/v1/psych/results).
+    psych_screening(settings)
 
     events.computing()
     indicators = compute_for_demo(settings)

@@ -44,6 +44,7 @@ from edubrain.usecases import (
     fitness_scores,
     govern,
     health_screening,
+    psych_screening,
     quality,
     steward,
     value_added,
@@ -245,6 +246,19 @@ def _health_outcome(found: health_screening.Outcome) -> dict[str, Any]:
     return {"checks": found.table.num_rows, "screening_myopia": vision.count("筛查性近视")}
 
 
+def _psych_screening(
+    settings: Settings, _params: Mapping[str, Any], report: JobReport
+) -> dict[str, Any]:
+    report.note("心理筛查：按量表计分并判定等级")
+    return _psych_outcome(psych_screening.psych_screening(settings, note=report.note))
+
+
+def _psych_outcome(found: psych_screening.Outcome) -> dict[str, Any]:
+    # counts only: a job's row is read by the data office, not by the psychology teacher
+    warnings = found.table.column("warning").to_pylist()
+    return {"sittings": found.table.num_rows, "warnings": sum(1 for w in warnings if w)}
+
+
 def _scale(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
     from edubrain.usecases import exams_scale  # the models load only for this job
 
@@ -278,6 +292,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("value_added", _value_added),
         JobKind("fitness_scores", _fitness_scores),
         JobKind("health_screening", _health_screening),
+        JobKind("psych_screening", _psych_screening),
         JobKind("scale", _scale),
     )
 }
@@ -601,6 +616,18 @@ def health_screening_here(settings: Settings, *, by: str) -> health_screening.Ou
     )
 
 
+def psych_screening_here(settings: Settings, *, by: str) -> psych_screening.Outcome:
+    """`edubrain psych screen`, recorded as a psych_screening job."""
+    return in_foreground(
+        settings,
+        "psych_screening",
+        {},
+        lambda report: psych_screening.psych_screening(settings, note=report.note),
+        lambda found, _report: _psych_outcome(found),
+        by=by,
+    )
+
+
 def scale_here(settings: Settings, params: Mapping[str, Any], *, by: str) -> dict[str, Any]:
     """`edubrain exams scale`, recorded as a scale job (stage lines and progress on its row)."""
     from edubrain.usecases import exams_scale
@@ -642,6 +669,7 @@ __all__: Sequence[str] = [
     "in_foreground",
     "ingest_here",
     "list_jobs",
+    "psych_screening_here",
     "run_now",
     "run_queued",
     "scale_here",

@@ -29,7 +29,7 @@ from edubrain.modules.fitness.scoring import (
     load_standard,
     score_tests,
 )
-from edubrain.modules.roster.registry import registry_rows
+from edubrain.modules.roster.registry import school_by_pupil_year
 from edubrain.warehouse.api import OptionalTables
 
 FITNESS_SCORE_TABLE = "fitness_score"
@@ -67,17 +67,6 @@ class Outcome:
 
     table: pa.Table = field(default_factory=lambda: FITNESS_SCORE_SCHEMA.empty_table())
     notes: list[str] = field(default_factory=list)
-
-
-def _schools(tables: OptionalTables) -> dict[tuple[str, str], str]:
-    """(学籍号, school year) → school code, the current 学籍 row winning over its history."""
-    found: dict[tuple[str, str], str] = {}
-    for r in registry_rows(tables, ("student_number", "school_year", "school_code")):
-        if r["school_code"] is not None:
-            found.setdefault(
-                (str(r["student_number"]), str(r["school_year"])), str(r["school_code"])
-            )
-    return found
 
 
 def graduation_scores(
@@ -143,7 +132,7 @@ def score_fitness(
     scored = score_tests(
         grade.tolist(), sex.tolist(), measures, exemption=raw.column("exemption").to_pylist()
     )
-    places = _schools(tables)
+    places = school_by_pupil_year(tables)
     numbers = raw.column("student_number").to_pylist()
     years = raw.column("school_year").to_pylist()
     graduation = graduation_scores(numbers, years, grade, scored.total)

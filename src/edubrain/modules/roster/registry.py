@@ -20,3 +20,15 @@ def registry_rows(tables: OptionalTables, columns: Sequence[str]) -> Iterator[di
     for name in REGISTRY_TABLES:
         if tables.has_table(name):
             yield from tables.table(name).select(*columns).to_pyarrow().to_pylist()
+
+
+def school_by_pupil_year(tables: OptionalTables) -> dict[tuple[str, str], str]:
+    """(学籍号, school year) → the school the 学籍 places the pupil in that year (the current
+    row winning over its history); a pupil-year the 学籍 does not name is not a key."""
+    found: dict[tuple[str, str], str] = {}
+    for r in registry_rows(tables, ("student_number", "school_year", "school_code")):
+        if r["school_code"] is not None:
+            found.setdefault(
+                (str(r["student_number"]), str(r["school_year"])), str(r["school_code"])
+            )
+    return found
