@@ -1,5 +1,5 @@
-"""Issue 17's fitness and health rates, recomputed from the generator's truth and compared with
-the platform's.
+"""Issue 17's fitness, health and psychological screening figures, recomputed from the
+generator's truth and compared with the platform's.
 
 Generate a county (no injected faults: the comparison is of the scoring and the indicators, not
 of the quarantine), ingest it, run the scoring job and the fitness indicators, then count from
@@ -20,12 +20,15 @@ import pytest
 from edubrain.ingest import ingest_paths
 from edubrain.modules.fitness.scoring import ITEMS, score_tests
 from edubrain.modules.health.screening import screen
+from edubrain.modules.psych.scale import packaged_scales
+from edubrain.modules.psych.scoring import score_responses
 from edubrain.settings import Settings
 from edubrain.sources.generator import generate_region
 from edubrain.sources.generator.faults import FaultRates
 from edubrain.usecases.compute import compute_indicators
 from edubrain.usecases.fitness_scores import fitness_scores
 from edubrain.usecases.health_screening import health_screening
+from edubrain.usecases.psych_screening import psych_screening
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +144,25 @@ def test_health_rates_equal_the_truth(county: tuple[Path, Settings]) -> None:
         county_values["health.myopia_rate"]["denominator"],
     ) == (myopic, seen)
     assert county_values["health.myopia_rate"]["value"] == pytest.approx(100 * myopic / seen)
+
+
+def test_psych_levels_equal_the_truth(county: tuple[Path, Settings]) -> None:
+    """The screening levels scored from the truth's answers (before export, ingest and the
+    wide sheet's unpivot) by the same scale equal those the platform stores, sitting by sitting
+    in number."""
+    region, settings = county
+    found = psych_screening(settings)
+    scale = packaged_scales()["wellbeing-example"]
+    with (region / "truth" / "psych_answers.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    answers = np.array(
+        [[float(r[f"q{item.no}"]) if r[f"q{item.no}"] else np.nan for item in scale.items]
+         for r in rows]
+    )  # fmt: skip
+    truth = score_responses(scale, answers)
+    assert found.table.num_rows == len(rows) > 100
+    stored = Counter(str(v or "") for v in found.table.column("level").to_pylist())
+    assert stored == Counter(str(v) for v in truth.level)
+    assert sum(1 for w in found.table.column("warning").to_pylist() if w) == int(
+        truth.warning.sum()
+    )
