@@ -177,7 +177,7 @@ def test_download_rejected_rows_as_xlsx(api: Client, region: tuple[Path, Path]) 
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
     sheet = book.get_sheet_by_index(0).to_python()
     header, body = [str(h) for h in sheet[0]], sheet[1:]
-    source_header = next(csv.reader(io.StringIO(_text(region[0] / STUDENT_FILE)[0])))
+    source_header = next(csv.reader(io.StringIO(_text(region[0] / STUDENT_FILE))))
     assert header == [*source_header, "行号", "原因", "隔离编号"]
     expected_rows = sorted({int(f["row"]) for f in _faults(region[0]) if f["file"] == STUDENT_FILE})
     assert sorted(int(r[header.index("行号")]) for r in body) == expected_rows
@@ -218,37 +218,53 @@ def test_a_role_without_sensitive_clearance_gets_the_columns_but_no_values() -> 
 # -- 4. open / resolved ---------------------------------------------------------------------
 
 
-def _text(path: Path) -> tuple[str, str]:
-    """A generated export's text and encoding (UTF-8 or GB18030)."""
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError(f"{path} is neither UTF-8 nor GB18030")
+def _lines(path: Path) -> list[tuple[str, str]]:
+    """A generated export's lines, each with the encoding it is written in: a GBK export may
+    hold rows written as UTF-8 (the generator's `wrong_encoding` fault), so a line is read as
+    UTF-8 when it is valid UTF-8 and as GB18030 otherwise."""
+    out = []
+    for raw in path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\r\n"):
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                out.append((raw.decode(encoding), encoding))
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise AssertionError(f"{path}: a line is neither UTF-8 nor GB18030")
+    return out
+
+
+def _text(path: Path) -> str:
+    return "\r\n".join(line for line, _ in _lines(path))
 
 
 def _fixed_copy(region: Path, to: Path) -> list[int]:
     """The student file with its out-of-range and bad-number cells put back as they were
-    (truth's detail: 'good' → 'bad'); returns the rows fixed."""
+    (truth's detail: 'good' → 'bad'); returns the rows fixed. Every other line keeps its bytes
+    (a UTF-8 row in a GBK file stays one)."""
     source = region / STUDENT_FILE
-    text, encoding = _text(source)
-    lines = list(csv.reader(io.StringIO(text)))
+    original = source.read_bytes()
+    lines = _lines(source)
     fixed = []
     for f in _faults(region):
         if f["file"] != STUDENT_FILE or f["expected_reason"] not in ("out_of_range", "bad_number"):
             continue
         good, bad = re.findall(r"'([^']*)'", f["detail"])[-2:]
-        line = lines[int(f["row"]) - 1]
-        if line.count(bad) != 1:
+        at = int(f["row"])  # the header is line 1
+        text, encoding = lines[at - 1]
+        (cells,) = list(csv.reader(io.StringIO(text)))
+        if cells.count(bad) != 1:
             continue
-        line[line.index(bad)] = good
-        fixed.append(int(f["row"]))
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(lines)
+        cells[cells.index(bad)] = good
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(cells)
+        lines[at - 1] = (out.getvalue(), encoding)
+        fixed.append(at)
     to.mkdir(parents=True)
-    (to / source.name).write_bytes(out.getvalue().encode(encoding))
+    bom = b"\xef\xbb\xbf" if original.startswith(b"\xef\xbb\xbf") else b""
+    body = b"\r\n".join(text.encode(encoding) for text, encoding in lines)
+    (to / source.name).write_bytes(bom + body)
     return fixed
 
 
@@ -389,7 +405,7 @@ def test_fixed_rows_come_back_with_their_masked_values(
     assert "行号" not in report.extra_columns and "隔离编号" not in report.extra_columns
     # The accepted rows hold the pupils' real 学籍号 (sealed at rest as every G 学籍号).
     truth = {int(f["row"]) for f in faults}
-    lines = _text(region[0] / STUDENT_FILE)[0].splitlines()
+    lines = _text(region[0] / STUDENT_FILE).splitlines()
     source_header = next(csv.reader(io.StringIO(lines[0])))
     numbers = {
         int(r["行号"]): next(csv.reader(io.StringIO(lines[int(r["行号"]) - 1])))[
