@@ -3,7 +3,9 @@
 Both read `psych_result` inside the caller's scope (the pupil's rule: a school scope reads its
 pupils, a region scope its region's). The counts are for roles that must not see a pupil's
 result: a cell of 1–4 sittings is withheld, and so is a second cell of the same row when one
-alone is withheld (else the row's total would give it back by subtraction).
+alone is withheld (else the row's total would give it back by subtraction); the total row
+withholds every level some school's row withholds (else the column's total would give it back).
+Pupils are named only to the psychology teacher, who is cleared for 敏感 data.
 """
 
 from __future__ import annotations
