@@ -47,11 +47,12 @@ ALLOWED = {
     "ml",  # unit (肺活量, on a pupil's portrait)
     "s",  # unit (50米跑, on a pupil's portrait)
 }
-# Data shown as it is, not words of the page: a 学籍号 (G/J/L and 18 characters, or masked), a
+# Data shown as it is, not words of the page: a 学籍号 (G/J/L and 18 characters, or masked) or an
+# ID number a parent or pupil sees in clear (its check character may be X), a
 # value a message quotes from the file ('2019-04-31'), a policy's item numbering (1a.).
 # The 学籍号's own prefixes (G、J 或 L) and an ISO time in an example are data too.
 DATA_VALUES = re.compile(
-    r"\b[GJL][0-9*]{17}[0-9X*](?![0-9A-Za-z*])|'[^']*'|\b\d+[a-c]\.|G、J 或 L"
+    r"(?<![0-9A-Za-z*])[GJL]?[0-9*]{17}[0-9X*](?![0-9A-Za-z*])|'[^']*'|\b\d+[a-c]\.|G、J 或 L"
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?"
 )
 # A Latin word, or a code with digits/underscores/colons/pipes glued to one.
