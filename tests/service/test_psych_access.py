@@ -210,3 +210,111 @@ def test_counts_are_not_for_everyone(probe: Probe, role: Role, level: str, key: 
     assert isinstance(scope_key, str)
     response = probe.client.get("/api/v1/psych/summary", headers=probe.as_(role, level, scope_key))
     assert response.status_code == 403
+
+
+HEAD_PURPOSE = {"X-Purpose": quote("配合心理辅导")}
+
+
+def test_a_referral_opens_one_pupils_level_to_the_head_teacher_of_that_class(probe: Probe) -> None:
+    """转介: the head teacher of a referred pupil's class reads the pupil's level and the note,
+    never the scores, only while the referral is open; no other class, school or role does."""
+    school, other = _busiest_schools(probe)
+    placed = {s["student_number"]: s for s in probe.client.app.state.services.reader.rows(  # type: ignore[attr-defined]
+        probe.client.app.state.services.reader.table("student"))}  # fmt: skip
+    warned = [r for r in probe.results if r["warning"]
+              and probe.school_of.get(r["student_number"]) == school]  # fmt: skip
+    pupil = warned[0]["student_number"]
+    p = placed[pupil]
+    its_class = f"{p['school_code']}/{p['school_year']}/{p['grade_code']}/{p['class_no']}"
+    # another class of the same school, with a pupil who has a warning too
+    neighbour = next(
+        f"{q['school_code']}/{q['school_year']}/{q['grade_code']}/{q['class_no']}"
+        for r in warned
+        if (q := placed[r["student_number"]])
+        and (q["grade_code"], q["class_no"]) != (p["grade_code"], p["class_no"])
+    )
+    refs = SealedRefs.for_workspace(probe.settings.workspace)
+    ref = refs.seal(pupil)
+    head = probe.as_(R.HEAD_TEACHER, "class", its_class)
+    psych = probe.as_(R.PSYCH_TEACHER, "school", school)
+
+    before = probe.client.get("/api/v1/psych/referred", headers=head | HEAD_PURPOSE)
+    assert before.status_code == 200 and before.json()["results"] == []
+    no_purpose = probe.client.get("/api/v1/psych/referred", headers=head)
+    assert no_purpose.status_code in (400, 422) and "X-Purpose" in no_purpose.text
+
+    # only the psychology teacher refers, and only a pupil of her own school
+    body = {"ref": ref, "note": "请关注情绪变化，每周与我沟通一次"}
+    for role, level, key in [
+        (R.HEAD_TEACHER, "class", its_class),
+        (R.TEACHER, "school", school),
+        (R.SCHOOL_ADMIN, "school", school),
+    ]:
+        refused = probe.client.post(
+            "/api/v1/psych/referrals", json=body, headers=probe.as_(role, level, key)
+        )
+        assert refused.status_code == 403, role
+    stranger = probe.as_(R.PSYCH_TEACHER, "school", other)
+    assert (
+        probe.client.post("/api/v1/psych/referrals", json=body, headers=stranger).status_code == 404
+    )
+    forged = {"ref": ref[:-2] + ("AA" if ref[-2:] != "AA" else "BB"), "note": "x"}
+    assert (
+        probe.client.post("/api/v1/psych/referrals", json=forged, headers=psych).status_code == 404
+    )
+
+    made = probe.client.post("/api/v1/psych/referrals", json=body, headers=psych)
+    assert made.status_code == 201, made.text
+    referral = made.json()
+    assert referral["ref"] == ref and referral["open"]
+    assert (referral["school_code"], referral["grade_code"], referral["class_no"]) == (
+        p["school_code"], p["grade_code"], str(p["class_no"]))  # fmt: skip
+    again = probe.client.post("/api/v1/psych/referrals", json=body, headers=psych).json()
+    assert again["referral_id"] == referral["referral_id"]  # one open referral per pupil and class
+
+    seen = probe.client.get("/api/v1/psych/referred", headers=head | HEAD_PURPOSE)
+    assert seen.status_code == 200
+    (row,) = seen.json()["results"]
+    stored = next(r for r in probe.results if r["student_number"] == pupil)
+    assert row["ref"] == ref and row["level"] == stored["level"] and row["warning"]
+    assert row["referral_note"] == body["note"]
+    assert "total" not in row and "subscales" not in row  # the scores stay with the teacher
+
+    # nobody else gains anything from it
+    other_head = probe.as_(R.HEAD_TEACHER, "class", neighbour)
+    assert (
+        probe.client.get("/api/v1/psych/referred", headers=other_head | HEAD_PURPOSE).json()[
+            "results"
+        ]
+        == []
+    )
+    for role, level, key in [(R.TEACHER, "school", school), (R.PARENT, "self", pupil),
+                             (R.SCHOOL_ADMIN, "school", school)]:  # fmt: skip
+        response = probe.client.get(
+            "/api/v1/psych/referred", headers=probe.as_(role, level, key) | HEAD_PURPOSE
+        )
+        assert response.status_code == 403, role
+    theirs = probe.client.get("/api/v1/psych/referrals", headers=stranger).json()["referrals"]
+    assert referral["referral_id"] not in {r["referral_id"] for r in theirs}
+    rid = referral["referral_id"]
+    assert (
+        probe.client.post(f"/api/v1/psych/referrals/{rid}/withdraw", headers=stranger).status_code
+        == 404
+    )
+
+    listed = probe.client.get("/api/v1/psych/referrals", headers=psych).json()["referrals"]
+    assert rid in {r["referral_id"] for r in listed}
+    closed = probe.client.post(
+        f"/api/v1/psych/referrals/{rid}/withdraw", json={"note": "辅导结束"}, headers=psych
+    )
+    assert closed.status_code == 200 and not closed.json()["open"]
+    after = probe.client.get("/api/v1/psych/referred", headers=head | HEAD_PURPOSE).json()
+    assert after["results"] == []
+
+    store = probe.client.app.state.services.store  # type: ignore[attr-defined]
+    trail = [r.entry for r in store.audit_records(descending=True, limit=12)]
+    assert any(e.action == "refer" and e.outcome == "ok" and pupil in e.record_ids for e in trail)
+    assert any(e.action == "withdraw" and rid in e.record_ids for e in trail)
+    read = next(e for e in trail if e.role == "head_teacher" and e.resource == "psych_result"
+                and pupil in e.record_ids)  # fmt: skip
+    assert read.purpose == "配合心理辅导"

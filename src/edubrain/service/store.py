@@ -1,5 +1,6 @@
 """The operational store: users, sessions, the audit chain, export requests, the warning
-workflow and the steward's decisions — everything people change while the service runs.
+workflow, the steward's decisions, jobs and referrals — everything people change while the
+service runs.
 
 This is the only module that speaks SQL to the operational database (SQLAlchemy 2 Core; the
 schema is changed only by the Alembic migrations next to it). SQLite in `EDUBRAIN_HOME` by
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -205,6 +207,26 @@ jobs = sa.Table(
     sa.Column("unit_region", sa.String(6), nullable=True),
 )
 JOB_LOG_CHARS = 20_000  # a job keeps the end of its log
+
+# Referrals (转介): one staff member hands a pupil's case to the staff of one class (a
+# psychology teacher refers a screened pupil to the head teacher). What is referred is a
+# module's business (`topic`); the store keeps who, to which class, why, and when it ended.
+referrals = sa.Table(
+    "referrals",
+    metadata,
+    sa.Column("referral_id", sa.String(32), primary_key=True),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),  # the pupil's key, as stored
+    sa.Column("class_key", sa.String(64), nullable=False, index=True),
+    sa.Column("note", sa.String(500), nullable=False),
+    sa.Column("referred_by", sa.String(64), nullable=False),
+    sa.Column("referred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_by", sa.String(64), nullable=True),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("close_note", sa.String(500), nullable=True),
+    sa.Column("unit_school", sa.String(10), nullable=True),
+    sa.Column("unit_region", sa.String(6), nullable=True),
+)
 
 _UNIT_FIELDS = ("unit_school", "unit_region")
 
@@ -979,6 +1001,94 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
+    # -- referrals -------------------------------------------------------------------------
+    def create_referral(
+        self,
+        *,
+        topic: str,
+        subject: str,
+        class_key: str,
+        note: str,
+        by: str,
+        at: datetime,
+        unit_school: str | None = None,
+        unit_region: str | None = None,
+    ) -> dict[str, Any]:
+        """A new open referral of `subject` to the class `class_key`; an open one of the same
+        topic, subject and class is kept (its note is not replaced) and returned instead."""
+        r = referrals.c
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                sa.select(referrals)
+                .where(r.topic == topic, r.subject == subject, r.class_key == class_key)
+                .where(r.closed_at.is_(None))
+            ).first()
+            if found is not None:
+                return _referral(found)
+            referral_id = uuid.uuid4().hex
+            conn.execute(
+                referrals.insert().values(
+                    referral_id=referral_id,
+                    topic=topic,
+                    subject=subject,
+                    class_key=class_key,
+                    note=note,
+                    referred_by=by,
+                    referred_at=at,
+                    unit_school=unit_school,
+                    unit_region=unit_region,
+                )
+            )
+            row = conn.execute(sa.select(referrals).where(r.referral_id == referral_id)).one()
+        return _referral(row)
+
+    def referrals(
+        self,
+        topic: str,
+        *,
+        units: OperationalScope | None = None,
+        class_key: str | None = None,
+        open_only: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Referrals of a topic, newest first: those of the units a scope covers (`units`),
+        those to one class (`class_key`), or both; with `open_only`, not closed ones."""
+        r = referrals.c
+        query = sa.select(referrals).where(r.topic == topic)
+        if units is not None:
+            query = query.where(_in_units(referrals, units))
+        if class_key is not None:
+            query = query.where(r.class_key == class_key)
+        if open_only:
+            query = query.where(r.closed_at.is_(None))
+        query = query.order_by(r.referred_at.desc(), r.referral_id)
+        with self.engine.connect() as conn:
+            return [_referral(row) for row in conn.execute(query)]
+
+    def close_referral(
+        self,
+        referral_id: str,
+        *,
+        topic: str,
+        units: OperationalScope,
+        by: str,
+        note: str,
+        at: datetime,
+    ) -> dict[str, Any]:
+        """Close an open referral of a unit the scope covers; any other (closed, of another
+        topic or unit, or none) is RecordNotFoundError."""
+        r = referrals.c
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                referrals.update()
+                .where(r.referral_id == referral_id, r.topic == topic, r.closed_at.is_(None))
+                .where(_in_units(referrals, units))
+                .values(closed_by=by, closed_at=at, close_note=note)
+            ).rowcount
+            if not changed:
+                raise RecordNotFoundError(f"no open referral {referral_id}")
+            row = conn.execute(sa.select(referrals).where(r.referral_id == referral_id)).one()
+        return _referral(row)
+
     # -- jobs ------------------------------------------------------------------------------
     def create_job(
         self,
@@ -1274,6 +1384,13 @@ def _job(row: sa.Row[Any]) -> dict[str, Any]:
     for name in ("requested_at", "started_at", "finished_at"):
         job[name] = _utc(job[name])
     return job
+
+
+def _referral(row: sa.Row[Any]) -> dict[str, Any]:
+    found = dict(row._mapping)
+    for name in ("referred_at", "closed_at"):
+        found[name] = _utc(found[name])
+    return found
 
 
 def _export(row: sa.Row[Any]) -> ExportRecord:

@@ -3,7 +3,9 @@
 A pupil's answers and graded results go only to the psychology teacher of the pupil's school
 (`PSYCH_READ`; the results' scope rule is the pupil's, and a 心理教师 holds a school scope).
 Everyone else who runs or plans schools sees counts (`PSYCH_SUMMARY`), with cells under 5
-withheld. Not yet: the head teacher's view of a pupil the psychology teacher refers.
+withheld. The psychology teacher may refer a pupil to the head teacher of the pupil's class
+(`PSYCH_REFER`); a head teacher then reads the referred pupils' graded results, not their
+scores, while the referral stays open and the pupil is in the class (`PSYCH_REFERRED`).
 """
 
 from __future__ import annotations
@@ -25,4 +27,6 @@ PSYCH_SUMMARY = DomainPermission(
         }
     ),
 )
-PERMISSIONS = (PSYCH_READ, PSYCH_SUMMARY)
+PSYCH_REFER = DomainPermission("psych:refer", frozenset({Role.PSYCH_TEACHER}))
+PSYCH_REFERRED = DomainPermission("psych:referred", frozenset({Role.HEAD_TEACHER}))
+PERMISSIONS = (PSYCH_READ, PSYCH_SUMMARY, PSYCH_REFER, PSYCH_REFERRED)

@@ -11,7 +11,10 @@ Pupils are named only to the psychology teacher, who is cleared for 敏感 data.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from typing import Any
+
+import ibis
 
 from edubrain.modules.psych.scale import Scale
 from edubrain.modules.psych.score_job import PSYCH_RESULT_TABLE
@@ -28,6 +31,13 @@ UNSCORED = "未评分"
 UNPLACED = "学籍中未找到当年学校"
 PURPOSES = ("复核筛查结果", "个体心理辅导", "危机干预", "转介评估")
 """Why a psychology teacher opens pupils' results; each read is audited with it."""
+HEAD_TEACHER_PURPOSES = ("配合心理辅导", "危机干预", "家校沟通")
+"""Why a head teacher opens the results the psychology teacher referred to the class."""
+REFERRAL_TOPIC = PSYCH_RESULT_TABLE
+"""The operational store's topic of a psychology teacher's referrals (转介) to a class."""
+HEAD_TEACHER_FIELDS = ("ref", "name", "grade_code", "class_no", "school_code", "scale_name",
+                       "test_date", "level", "warning", "status")  # fmt: skip
+"""What a head teacher reads of a referred pupil's sitting: the grade, not the scores."""
 
 
 def _in_scope(reader: WarehouseReader, scope: Scope) -> Any:
@@ -42,13 +52,17 @@ def results(
     *,
     warning_only: bool,
     school_year: str | None,
+    only: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The sittings in scope (warnings first), each pupil by sealed ref and name."""
-    if not reader.has_table(PSYCH_RESULT_TABLE):
+    """The sittings in scope (warnings first), each pupil by sealed ref and name; with `only`,
+    those of these pupils (keys as stored) alone."""
+    if not reader.has_table(PSYCH_RESULT_TABLE) or (only is not None and not only):
         return []
     person = person_registry()
     with reader.lock:
         t = _in_scope(reader, scope)
+        if only is not None:
+            t = t.filter(t.student_number.isin(sorted(only)))
         if warning_only:
             t = t.filter(t.warning)
         if school_year:
@@ -163,3 +177,44 @@ def summary(
         "smallest_cell": SMALLEST_CELL,
         "scales": out,
     }
+
+
+def placement(reader: WarehouseReader, scope: Scope, student_number: str) -> dict[str, Any] | None:
+    """A pupil's current class in the 学籍 (school, year, grade, class number), if the pupil is
+    in scope and has a screening result there; None otherwise (the caller answers 404)."""
+    if not reader.has_table(PSYCH_RESULT_TABLE):
+        return None
+    person = person_registry()
+    with reader.lock:
+        t = _in_scope(reader, scope)
+        if not reader.rows(t.filter(t.student_number == student_number).select("student_number")):
+            return None
+        registry = reader.table(person.entity)
+        registry = registry.filter(scope_predicate(scope, person.entity, registry, reader))
+        found = reader.rows(
+            registry.filter(registry[person.key] == student_number)
+            .select("school_code", "school_year", "grade_code", "class_no", "name")
+            .order_by(ibis.desc("school_year"))
+            .limit(1)
+        )
+    return found[0] if found else None
+
+
+def class_key(placed: dict[str, Any]) -> str:
+    """The class scope key (`school/year/grade/class`) of a pupil's placement."""
+    parts = ("school_code", "school_year", "grade_code", "class_no")
+    return "/".join(str(placed[k]) for k in parts)
+
+
+def names(reader: WarehouseReader, scope: Scope, keys: Collection[str]) -> dict[str, str]:
+    """Pupils' names by key (as stored), for those in scope."""
+    if not keys:
+        return {}
+    person = person_registry()
+    with reader.lock:
+        registry = reader.table(person.entity)
+        registry = registry.filter(scope_predicate(scope, person.entity, registry, reader))
+        rows = reader.rows(
+            registry.filter(registry[person.key].isin(sorted(keys))).select(person.key, "name")
+        )
+    return {str(r[person.key]): str(r["name"]) for r in rows}
