@@ -201,6 +201,11 @@ HELP_ZH: dict[str, str] = {
         "只算此指标族（可重复）：balance（均衡）、class_size（班额）、staffing（师资）、"
         "homework（作业）、info（信息化）、data（数据）、value_added（增值评价）、fitness（体质健康）、health（健康）"
     ),
+    "Only this family (repeatable): balance, class_size, staffing, homework, info, data, value_added, fitness, health, teachers": (
+        "只算此指标族（可重复）：balance（均衡）、class_size（班额）、staffing（师资）、"
+        "homework（作业）、info（信息化）、data（数据）、value_added（增值评价）、fitness（体质健康）、health（健康）、"
+        "teachers（教师发展）"
+    ),
     "Show stored values (the latest run of each indicator), with thresholds.": (
         "显示已保存的指标值（每个指标最近一次计算）及其阈值。"
     ),

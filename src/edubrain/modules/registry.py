@@ -16,6 +16,7 @@ from edubrain.modules import (
     homework,
     psych,
     roster,
+    teachers,
 )
 from edubrain.modules.spec import Module, check_registry
 
@@ -29,5 +30,6 @@ MODULES: tuple[Module, ...] = (
     attendance.MODULE,
     diagnosis.MODULE,
     psych.MODULE,
+    teachers.MODULE,
 )
 check_registry(MODULES)

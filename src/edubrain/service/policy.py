@@ -20,7 +20,12 @@ from edubrain import installed
 from edubrain.errors import ConfigError, InvalidInputError
 from edubrain.indicators.definitions import Grain
 from edubrain.indicators.saved_values import VALUES_TABLE
-from edubrain.standard.entities import DataClass, person_registry, unit_registry
+from edubrain.standard.entities import (
+    DataClass,
+    person_registry,
+    staff_registry,
+    unit_registry,
+)
 from edubrain.warehouse.api import OptionalTables
 from edubrain.warehouse.schema import LOAD_UNITS_TABLE, LOADS_TABLE, QUARANTINE_TABLE
 
@@ -694,6 +699,19 @@ def of_person(table: str, key: str) -> TableScope:
         registry = tables.table(person.entity)
         inside = registry.filter(scope_predicate(scope, person.entity, registry, tables))
         return t[key].isin(inside[person.key])
+
+    return TableScope(table, rule)
+
+
+def of_staff(table: str, key: str) -> TableScope:
+    """Rows of `table` whose `key` names a member of staff of the registry inside the caller's
+    scope (a teacher's training records, assessments, assignments): the registry's rule."""
+
+    def rule(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.BooleanValue:
+        staff = staff_registry()
+        registry = tables.table(staff.entity)
+        inside = registry.filter(scope_predicate(scope, staff.entity, registry, tables))
+        return t[key].isin(inside[staff.key])
 
     return TableScope(table, rule)
 

@@ -113,6 +113,17 @@ def code_tables() -> dict[str, CodeTable]:
             "personal_leave": "事假", "absent": "旷课"}),
         _local("fitness_exemption", "体测免测情况", {
             "exempt": "免予执行", "deferred": "暂缓执行"}),
+        _local("training_kind", "培训类别", {
+            "ict2": "信息技术应用能力提升工程2.0", "ict_provincial": "省级信息技术应用能力培训",
+            "digital": "数字素养培训", "subject": "学科教学培训", "ethics": "师德师风培训",
+            "other": "其他培训"}),
+        _local("training_level", "培训级别", {
+            "national": "国家级", "province": "省级", "city": "市级", "county": "县级",
+            "school": "校级"}),
+        _local("training_result", "培训结果", {
+            "passed": "合格", "failed": "不合格", "incomplete": "未完成"}),
+        _local("literacy_level", "数字素养测评等级", {
+            "excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}),
     ]  # fmt: skip
     by_name = {t.name: t for t in tables}
     for name, aliases in _ALIASES.items():
@@ -141,6 +152,11 @@ _ALIASES: dict[str, dict[str, str]] = {
                 "体育": "pe", "信息技术": "it", "综合实践": "other"},
     "fitness_exemption": {"免测": "exempt", "免予测试": "exempt", "免考": "exempt",
                           "缓测": "deferred", "暂缓测试": "deferred", "暂缓": "deferred"},
+    "training_kind": {"提升工程2.0": "ict2", "能力提升工程2.0": "ict2",
+                      "信息技术应用能力提升工程": "ict2", "数字素养": "digital"},
+    "training_result": {"结业": "passed", "通过": "passed", "未通过": "failed",
+                        "未结业": "incomplete"},
+    "literacy_level": {"达标": "pass", "未达标": "fail", "及格": "pass", "不及格": "fail"},
     "guardian_relation": {"祖父": "grandparent", "祖母": "grandparent",
                           "外祖父": "grandparent", "外祖母": "grandparent"},
 }  # fmt: skip

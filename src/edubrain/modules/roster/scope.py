@@ -12,6 +12,7 @@ from edubrain.service.policy import (
     TableScope,
     by_school,
     in_class,
+    of_staff,
 )
 from edubrain.warehouse.api import OptionalTables
 
@@ -47,4 +48,6 @@ def teachers_in_scope(scope: Scope, t: ir.Table, tables: OptionalTables) -> ir.B
 SCOPES = (
     TableScope("student", students_in_scope),
     TableScope("teacher", teachers_in_scope),
+    # a teacher's timetable is read with the teacher (the 一师一档's teaching load)
+    of_staff("teaching_assignment", "staff_number"),
 )
