@@ -677,3 +677,54 @@ def test_exam_analysis_is_two_clicks_from_the_menu(site: Site, as_role: Any, rol
     page.locator("nav.tabs a", has_text="试题分析").click()
     page.wait_for_url("**tab=items")
     assert page.locator("#no-options").inner_text().startswith("小题得分只记录了分数")
+
+
+def test_psych_teacher_refers_a_pupil_and_the_head_teacher_sees_only_that(
+    site: Site, as_role: Any
+) -> None:
+    """转介 end to end: the psychology teacher chooses a purpose, refers a pupil of the demo
+    head teacher's class with a note; the head teacher (after choosing a purpose) sees that
+    pupil's level and the note and no score; once withdrawn, nothing."""
+    from edubrain.usecases.psych_screening import psych_screening
+
+    psych_screening(site.settings)  # the server follows the warehouse's new version
+    with open_warehouse(site.settings, read_only=True) as wh:
+        results = wh.to_arrow("psych_result").to_pylist()
+    pupils = _class_pupils(site, site.scopes["demo_head_teacher"])
+    sat = {r["student_number"]: r for r in results}
+    pupil = next(p for p in pupils if p["student_number"] in sat)
+    stored = sat[pupil["student_number"]]
+    others = {p["name"] for p in pupils if p is not pupil}
+    assert site.scopes["demo_psych_teacher"] == pupil["school_code"]
+
+    teacher = as_role("psych_teacher")
+    visit(teacher, site, "/psych", "psych")
+    assert "测评人次" in teacher.locator("main").inner_text()  # the counts, for her too
+    teacher.select_option("#purpose", "转介评估")
+    teacher.check("input[name=all_levels]")
+    teacher.click("#psych-purpose button[type=submit]")
+    row = teacher.locator("#psych-results tbody tr", has_text=pupil["name"]).first
+    row.locator("input[name=note]").fill("近期情绪低落，请多关注并每周与我沟通")
+    row.locator("button[type=submit]").click()
+    teacher.wait_for_selector("#psych-done")
+    visit(teacher, site, teacher.url.removeprefix(site.base), "psych-referred")
+    assert pupil["name"] in teacher.locator("#psych-referrals").inner_text()
+
+    head = as_role("head_teacher")
+    assert head.locator("header nav a", has_text="转介学生").count() == 1  # one click away
+    visit(head, site, "/psych/referred", "referred-choose")
+    head.select_option("#purpose", "配合心理辅导")
+    head.click("#referred-purpose button[type=submit]")
+    head.wait_for_selector("#referred")
+    visit(head, site, head.url.removeprefix(site.base), "referred")
+    table = head.locator("#referred").inner_text()
+    assert pupil["name"] in table and "近期情绪低落" in table
+    assert (stored["level"] or stored["status"]) in table
+    assert "总分" not in table and not any(name in table for name in others)
+
+    teacher.locator("#psych-referrals tbody tr", has_text=pupil["name"]).locator(
+        "button[type=submit]"
+    ).click()
+    teacher.wait_for_selector("#psych-done")
+    head.reload()
+    assert pupil["name"] not in head.locator("#referred").inner_text()

@@ -328,6 +328,8 @@ EN: dict[str, str] = {
     "没有权限": "Not allowed",
     "未找到": "Not found",
     "体质健康": "Fitness",
+    "心理筛查": "Psychological screening",
+    "转介学生": "Referred pupils",
     "体检": "Health check",
     "您可以": "What you can do",
     "局领导": "Bureau leader",

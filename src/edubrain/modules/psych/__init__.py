@@ -9,9 +9,9 @@ from typing import Any
 from edubrain.govern.references import Reference
 from edubrain.modules.psych.entities import ENTITIES
 from edubrain.modules.psych.generator import PART as GENERATOR
-from edubrain.modules.psych.permissions import PERMISSIONS
+from edubrain.modules.psych.permissions import PERMISSIONS, PSYCH_REFERRED, PSYCH_SUMMARY
 from edubrain.modules.psych.score_job import PSYCH_RESULT_TABLE
-from edubrain.modules.spec import Module
+from edubrain.modules.spec import MenuEntry, Module
 from edubrain.service.policy import of_person
 
 
@@ -20,6 +20,13 @@ def routes() -> Any:
     from edubrain.modules.psych.routes import routes as router
 
     return router()
+
+
+def pages() -> Any:
+    """The cockpit's pages (心理筛查, 转介学生), imported only when the cockpit assembles."""
+    from edubrain.modules.psych.pages import pages as psych_pages
+
+    return psych_pages()
 
 
 MODULE = Module(
@@ -38,4 +45,9 @@ MODULE = Module(
     permissions=PERMISSIONS,
     generator=GENERATOR,
     routes=routes,
+    pages=pages,
+    menu=(
+        MenuEntry("/psych", "心理筛查", PSYCH_SUMMARY),
+        MenuEntry("/psych/referred", "转介学生", PSYCH_REFERRED),
+    ),
 )
