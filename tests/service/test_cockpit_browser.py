@@ -728,3 +728,40 @@ def test_psych_teacher_refers_a_pupil_and_the_head_teacher_sees_only_that(
     teacher.wait_for_selector("#psych-done")
     head.reload()
     assert pupil["name"] not in head.locator("#referred").inner_text()
+
+
+def test_the_principal_opens_a_teachers_archive_in_two_clicks(site: Site, as_role: Any) -> None:
+    """一师一档: 教师发展 in the menu, then a name; the page shows that teacher's training
+    records, 提升工程2.0 status and teaching load as the warehouse holds them."""
+    school = site.scopes["demo_school_admin"]
+    with open_warehouse(site.settings, read_only=True) as wh:
+        training = wh.to_arrow("teacher_training").to_pylist()
+    page = as_role("school_admin")
+    page.locator("header nav a", has_text="教师发展").click()
+    page.wait_for_selector("#teachers")
+    visit(page, site, page.url.removeprefix(site.base), "teachers")
+    first = page.locator("#teachers tbody tr th a").first
+    name = first.inner_text()
+    teacher = next(t for t in site.county.teachers
+                   if t["name"] == name and t["school_code"] == school)  # fmt: skip
+    first.click()
+    page.wait_for_selector("#teacher-name")
+    visit(page, site, page.url.removeprefix(site.base), "teacher-archive")
+    assert page.locator("#teacher-name").inner_text() == name
+    mine = [r for r in training if r["staff_number"] == teacher["staff_number"]]
+    rows = page.locator("#training tbody tr").all_inner_texts()
+    assert len(rows) == len(mine) > 0
+    ict2 = [r for r in mine if r["programme_kind"] == "ict2"]
+    expected = (
+        "未参训" if not ict2 else "合格" if any(r["result"] == "passed" for r in ict2)
+        else "参训未合格"
+    )  # fmt: skip
+    assert page.locator("#ict2-status").inner_text() == expected
+    periods = sum(a["weekly_periods"] for a in site.county.assignments
+                  if a["staff_number"] == teacher["staff_number"])  # fmt: skip
+    if periods:
+        assert page.locator("#weekly-periods").inner_text() == str(periods)
+    other = next(t for t in site.county.teachers if t["school_code"] != school)
+    elsewhere = page.goto(f"{site.base}/teachers/{other['staff_number']}")
+    assert elsewhere is not None and elsewhere.status == 404
+    assert other["name"] not in page.content()

@@ -40,6 +40,7 @@ ALLOWED = {
     "zip",  # the upload's archive format
     "IP",  # IP地址: no Chinese word is used for it
     "IPv6",  # a standard's name, as the policy documents write it
+    "JY/T",  # 教育行业标准 code, as Chinese documents cite one (《教师数字素养》JY/T 0646—2022)
     "Mbps",  # unit (出口带宽)
     "m",  # unit (m²)
     "kg",  # unit

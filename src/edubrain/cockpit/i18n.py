@@ -330,6 +330,8 @@ EN: dict[str, str] = {
     "体质健康": "Fitness",
     "心理筛查": "Psychological screening",
     "转介学生": "Referred pupils",
+    "教师发展": "Teacher development",
+    "一师一档": "Teacher archive",
     "体检": "Health check",
     "您可以": "What you can do",
     "局领导": "Bureau leader",

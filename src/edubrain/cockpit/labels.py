@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 # by the records they open ("查看学生").
 PERMISSION_ZH: dict[str, str] = {
     "exams:value-added": "查看增值评价",
+    "psych:read": "查看心理筛查结果",
+    "psych:summary": "查看心理筛查统计",
+    "psych:refer": "转介学生",
+    "psych:referred": "查看转介学生",
+    "teachers:archive": "查看一师一档",
     "me:read": "查看本人信息",
     "regions:read": "查看行政区划",
     "schools:read": "查看学校",
@@ -59,6 +64,8 @@ ACTION_ZH: dict[str, str] = {
     "resolve": "解决",
     "decide": "裁决",
     "undo": "撤销",
+    "refer": "转介",
+    "withdraw": "撤销转介",
     "verify": "校验",
 }
 
@@ -92,6 +99,9 @@ RESOURCE_ZH: dict[str, str] = {
     "exam_scale_score": "考试量尺分",
     "fitness_score": "体测评分结果",  # the fitness module's scores (not an entity)
     "health_status": "健康筛查结果",  # the health module's screening (not an entity)
+    "psych_result": "心理筛查结果",  # the psych module's scoring (not an entity)
+    "referrals": "转介记录",
+    "teacher_archive": "一师一档",
 }
 
 

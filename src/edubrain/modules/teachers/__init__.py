@@ -7,11 +7,11 @@ from importlib import resources
 from typing import Any
 
 from edubrain.govern.references import Reference
-from edubrain.modules.spec import Module
+from edubrain.modules.spec import MenuEntry, Module
 from edubrain.modules.teachers.entities import ENTITIES
 from edubrain.modules.teachers.generator import PART as GENERATOR
 from edubrain.modules.teachers.indicators import FAMILY
-from edubrain.modules.teachers.permissions import PERMISSIONS
+from edubrain.modules.teachers.permissions import PERMISSIONS, TEACHER_ARCHIVE
 from edubrain.service.policy import of_staff
 
 
@@ -20,6 +20,13 @@ def routes() -> Any:
     from edubrain.modules.teachers.routes import routes as router
 
     return router()
+
+
+def pages() -> Any:
+    """The cockpit's pages (教师发展, 一师一档), imported only when the cockpit assembles."""
+    from edubrain.modules.teachers.pages import pages as teacher_pages
+
+    return teacher_pages()
 
 
 MODULE = Module(
@@ -41,4 +48,6 @@ MODULE = Module(
     permissions=PERMISSIONS,
     generator=GENERATOR,
     routes=routes,
+    pages=pages,
+    menu=(MenuEntry("/teachers", "教师发展", TEACHER_ARCHIVE),),
 )

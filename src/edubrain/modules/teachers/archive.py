@@ -13,7 +13,7 @@ from typing import Any
 
 from edubrain.modules.teachers.indicators import ICT2, LITERACY_PASSING, PASSED
 from edubrain.service.deps import AuditTrail, Services
-from edubrain.service.policy import Actor
+from edubrain.service.policy import Actor, scope_predicate
 from edubrain.service.records import open_record
 from edubrain.standard.codes import code_table
 
@@ -87,3 +87,30 @@ def archive(services: Services, trail: AuditTrail, actor: Actor, staff_ref: str)
             ),
         },
     }
+
+
+def statuses(services: Services, actor: Actor, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """For a page of teachers: each one's 提升工程2.0 status and latest digital-literacy level,
+    read inside the tables' scope rules (the list's own teachers only)."""
+    out: dict[str, dict[str, Any]] = {k: {"ict2": "未参训", "literacy": None} for k in keys}
+    if not keys:
+        return out
+    reader = services.reader
+    levels = code_table("literacy_level").codes
+    with reader.lock:
+        if reader.has_table("teacher_training"):
+            t = reader.table("teacher_training")
+            t = t.filter(scope_predicate(actor.scope, "teacher_training", t, reader))
+            t = t.filter(t.staff_number.isin(keys) & (t.programme_kind == ICT2))
+            for r in reader.rows(t.select("staff_number", "result")):
+                now = out[str(r["staff_number"])]
+                if r["result"] == PASSED or now["ict2"] == "未参训":
+                    now["ict2"] = "合格" if r["result"] == PASSED else "参训未合格"
+        if reader.has_table("teacher_literacy"):
+            lit = reader.table("teacher_literacy")
+            lit = lit.filter(scope_predicate(actor.scope, "teacher_literacy", lit, reader))
+            lit = lit.filter(lit.staff_number.isin(keys))
+            lit = lit.select("staff_number", "school_year", "level")
+            for r in sorted(reader.rows(lit), key=lambda r: str(r["school_year"])):
+                out[str(r["staff_number"])]["literacy"] = levels.get(str(r["level"]), r["level"])
+    return out
