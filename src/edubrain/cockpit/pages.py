@@ -8,7 +8,7 @@ login sends the browser to /login; a refused permission is a 403 page, audited b
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
@@ -24,6 +24,7 @@ from edubrain.cockpit.outline import region_outline
 from edubrain.cockpit.render import (
     PUPILS,
     Deferred,
+    form_fields,
     lang_of,
     page,
     static_response,
@@ -164,11 +165,6 @@ def _safe_next(target: str | None) -> str:
     return "/home"
 
 
-async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
-
-
 # ---- static files and the language switch ------------------------------------------------------
 
 
@@ -210,7 +206,7 @@ def login_form(
 @router.post("/login", response_class=HTMLResponse, dependencies=[Public])
 async def login_submit(request: Request, services: ServicesDep, trail: AnonymousTrail) -> Response:
     """The API's login (same checks, lockout and audit); the session cookie goes to the page."""
-    form = await _form(request)
+    form = await form_fields(request)
     target = _safe_next(form.get("next"))
     response = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
     error = None
@@ -413,7 +409,7 @@ async def warning_step(
     actor: Annotated[Actor, require(Permission.WARNINGS_MANAGE)],
 ) -> Response:
     """Acknowledge (认领) or resolve (解决) with a note, through the API's own functions."""
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         note = WarningNote(note=form.get("note", "").strip())
     except ValidationError:
@@ -542,7 +538,7 @@ async def steward_decision(
     """The steward's form: every pair given a verdict (`v:<review_id>`) in one bulk request
     (`POST /api/v1/steward/decisions/bulk`: each checked on its own, a refused one shown with its
     reason), or one pair's undo (`undo=<review_id>`, `POST /api/v1/steward/decisions/undo`)."""
-    form = await _form(request)
+    form = await form_fields(request)
     note = form.get("note", "").strip()[:500]
 
     def refs(rid: str) -> tuple[str, str]:
@@ -582,7 +578,7 @@ async def start_job(
     actor: Annotated[Actor, require(Permission.JOBS_RUN)],
 ) -> Response:
     """Start govern, compute, the scorecard or the fit, through `POST /api/v1/jobs`."""
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         body = JobRequest(kind=form.get("kind", ""))
     except ValidationError:
@@ -674,7 +670,7 @@ async def mapping_draft_save(
 ) -> Response:
     """Check the officer's choices (检查), or save them and ingest the file again (保存并重新
     导入), through `POST /api/v1/jobs/{job_id}/mapping-draft`."""
-    form = await _form(request)
+    form = await form_fields(request)
     job_id = form.get("job", "")[:64]
     file = form.get("file", "")[:300]
     _, _, _, drafted = job_routes.revise_draft(services, actor, job_id, None, file or None)

@@ -20,6 +20,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -179,6 +180,12 @@ def _frame(request: Request, actor: Actor | None, lang: str) -> dict[str, Any]:
         "scope_label": lambda: _scope_label(request, actor),
         "P": Permission,
     }
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """A posted form's fields (the first value of each), for the cockpit's forms."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
 def page(

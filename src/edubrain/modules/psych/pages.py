@@ -11,12 +11,12 @@ API's own functions, so scope, the withholding rule and the audit are the same.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from edubrain.cockpit.render import page
+from edubrain.cockpit.render import form_fields, page
 from edubrain.errors import InvalidInputError
 from edubrain.modules.psych import reads
 from edubrain.modules.psych.permissions import (
@@ -39,11 +39,6 @@ from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, allowed
 
 Purpose = Annotated[str | None, Query(max_length=50)]
-
-
-async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", errors="replace")[:10_000]
-    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
 def _back(purpose: str, done: str) -> RedirectResponse:
@@ -92,7 +87,7 @@ def pages() -> APIRouter:
         actor: Annotated[Actor, require(PSYCH_REFER)],
     ) -> Response:
         """转介 from the results table (the API's `refer`)."""
-        form = await _form(request)
+        form = await form_fields(request)
         note = form.get("note", "").strip()
         if not note:
             raise InvalidInputError("请填写转介说明：班主任需要知道什么、做什么")
@@ -109,7 +104,7 @@ def pages() -> APIRouter:
         actor: Annotated[Actor, require(PSYCH_REFER)],
     ) -> Response:
         """撤销转介 (the API's `close`)."""
-        form = await _form(request)
+        form = await form_fields(request)
         note = form.get("note", "").strip()[:500]
         if len(referral_id) != 32:
             raise InvalidInputError("没有这条未结束的转介")
