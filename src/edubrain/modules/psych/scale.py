@@ -30,34 +30,24 @@ answered items after reversal; it is scored only when every subscale is.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from edubrain.errors import ConfigError
+from edubrain.declaration_files import (
+    DeclarationFileError,
+    Level,
+    LineReader,
+    level_of,
+    read_text,
+)
 
 MAX_SCALE_BYTES = 256 * 1024
 """A scale file is a page of text; anything larger is refused before it is parsed."""
 MAX_ITEMS = 500
 
 
-class ScaleFileError(ConfigError):
+class ScaleFileError(DeclarationFileError):
     """A scale file that cannot be used: the file, the line (1-based, 0 when unknown) and why."""
-
-    def __init__(self, file: str, line: int, reason: str) -> None:
-        self.file, self.line, self.reason = file, line, reason
-        where = f"{file} 第{line}行" if line else file
-        super().__init__(f"{where}：{reason}")
-
-
-@dataclass(frozen=True)
-class Level:
-    name: str
-    at_least: float | None  # None: the last level, everything below the others
-    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,133 +81,17 @@ class Scale:
 
     def level_of(self, score: float, *, subscale: bool = False) -> Level | None:
         """The level a score falls in (None for NaN or a scale without subscale levels)."""
-        if math.isnan(score):
-            return None
-        for level in self.subscale_levels if subscale else self.levels:
-            if level.at_least is None or score >= level.at_least - 1e-9:
-                return level
-        return None
+        return level_of(self.subscale_levels if subscale else self.levels, score)
 
     @property
     def warning_levels(self) -> tuple[str, ...]:
         return tuple(level.name for level in self.levels if level.warning)
 
 
-class _Reader:
-    """Walks the YAML nodes so that every complaint can name its line."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: yaml.Node | None, reason: str) -> ScaleFileError:
-        line = node.start_mark.line + 1 if node is not None else 0
-        return ScaleFileError(self.source, line, reason)
-
-    def mapping(self, node: yaml.Node, what: str) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what}应是「键: 值」的映射")
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
-            if not isinstance(name, str):
-                raise self.fail(key, f"{what}的键应是文字")
-            if name in out:
-                raise self.fail(key, f"{what}中的「{name}」重复")
-            out[name] = value
-        return out
-
-    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode) or not node.value:
-            raise self.fail(node, f"{what}应是非空列表")
-        return list(node.value)
-
-    def only(self, fields: dict[str, yaml.Node], allowed: set[str], what: str) -> None:
-        for name, node in fields.items():
-            if name not in allowed:
-                known = "、".join(sorted(allowed))
-                raise self.fail(node, f"{what}没有「{name}」这一项（可用：{known}）")
-
-    def need(self, fields: dict[str, yaml.Node], name: str, parent: yaml.Node, what: str) -> Any:
-        if name not in fields:
-            raise self.fail(parent, f"{what}缺少「{name}」")
-        return fields[name]
-
-    def text(self, node: yaml.Node, what: str, *, max_length: int = 200) -> str:
-        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
-            raise self.fail(node, f"{what}应是非空文字")
-        value = str(node.value).strip()
-        if len(value) > max_length:
-            raise self.fail(node, f"{what}超过{max_length}字")
-        return value
-
-    def number(self, node: yaml.Node, what: str) -> float:
-        if isinstance(node, yaml.ScalarNode):
-            try:
-                value = float(node.value)
-            except ValueError:
-                pass
-            else:
-                if math.isfinite(value):
-                    return value
-        raise self.fail(node, f"{what}应是数字")
-
-    def integer(self, node: yaml.Node, what: str, *, minimum: int) -> int:
-        value = self.number(node, what)
-        if value != int(value) or value < minimum:
-            raise self.fail(node, f"{what}应是不小于{minimum}的整数")
-        return int(value)
-
-    def flag(self, node: yaml.Node, what: str) -> bool:
-        if isinstance(node, yaml.ScalarNode) and node.value in ("true", "false"):
-            return bool(node.value == "true")
-        raise self.fail(node, f"{what}应是 true 或 false")
-
-    def levels(self, node: yaml.Node, what: str, lo: float, hi: float) -> tuple[Level, ...]:
-        found: list[Level] = []
-        nodes = self.sequence(node, what)
-        for i, entry in enumerate(nodes):
-            fields = self.mapping(entry, f"{what}第{i + 1}项")
-            self.only(fields, {"name", "at_least", "warning"}, f"{what}第{i + 1}项")
-            name = self.text(self.need(fields, "name", entry, f"{what}第{i + 1}项"), "等级名称")
-            last = i == len(nodes) - 1
-            bound: float | None = None
-            if "at_least" in fields:
-                if last:
-                    raise self.fail(
-                        fields["at_least"], f"最后一级「{name}」不设下限（其余分数都归它）"
-                    )
-                bound = self.number(fields["at_least"], f"「{name}」的下限")
-                if not lo <= bound <= hi:
-                    raise self.fail(
-                        fields["at_least"], f"「{name}」的下限{bound:g}不在得分范围{lo:g}–{hi:g}内"
-                    )
-                if found and found[-1].at_least is not None and bound >= found[-1].at_least:
-                    raise self.fail(
-                        fields["at_least"], f"等级应从高到低排列：「{name}」的下限不低于上一级"
-                    )
-            elif not last:
-                raise self.fail(entry, f"等级「{name}」缺少下限 at_least（只有最后一级可以不设）")
-            warning = self.flag(fields["warning"], "warning") if "warning" in fields else False
-            if any(level.name == name for level in found):
-                raise self.fail(entry, f"等级「{name}」重复")
-            found.append(Level(name, bound, warning))
-        return tuple(found)
-
-
 def parse_scale(text: str, source: str) -> Scale:
     """A scale from its YAML text; `source` names the file in every error."""
-    if len(text.encode("utf-8")) > MAX_SCALE_BYTES:
-        raise ScaleFileError(source, 0, f"文件超过{MAX_SCALE_BYTES // 1024} KB，不像量表文件")
-    r = _Reader(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problem = getattr(exc, "problem", exc)
-        raise ScaleFileError(source, line, f"不是有效的 YAML（{problem}）") from None
-    if root is None:
-        raise ScaleFileError(source, 0, "文件是空的")
+    r = LineReader(source, ScaleFileError)
+    root = r.root(text, MAX_SCALE_BYTES, "量表文件")
     top = r.mapping(root, "量表文件")
     r.only(
         top,
@@ -297,17 +171,7 @@ def parse_scale(text: str, source: str) -> Scale:
 
 
 def read_scale(path: Path) -> Scale:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ScaleFileError(str(path), 0, f"读不到文件（{exc.strerror}）") from None
-    if size > MAX_SCALE_BYTES:
-        raise ScaleFileError(str(path), 0, f"文件超过{MAX_SCALE_BYTES // 1024} KB，不像量表文件")
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError:
-        raise ScaleFileError(str(path), 0, "不是 UTF-8 编码的文本") from None
-    return parse_scale(text, str(path))
+    return parse_scale(read_text(path, MAX_SCALE_BYTES, "量表文件", ScaleFileError), str(path))
 
 
 def packaged_scales() -> dict[str, Scale]:
