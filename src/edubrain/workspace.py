@@ -74,6 +74,11 @@ class Workspace:
         return self.home / "scales"
 
     @property
+    def schemes(self) -> Path:
+        """The bureau's own 综合素质评价 scheme (one `*.yaml`, `modules/growth/scheme`)."""
+        return self.home / "schemes"
+
+    @property
     def map_outline(self) -> Path:
         """The region's outline for 教育一张图 (GeoJSON)."""
         if self.map_outline_file is not None:

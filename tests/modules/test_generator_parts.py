@@ -63,11 +63,11 @@ def test_parts_run_in_registry_order_except_after() -> None:
 
 def test_streams_are_numbered_and_the_faults_stream_is_the_generators() -> None:
     parts = generator_parts()
-    assert stream_count(parts) == 14  # the numbers in use: 0–8, 10–13, and the faults' 9
+    assert stream_count(parts) == 15  # the numbers in use: 0–8, 10–14, and the faults' 9
     with pytest.raises(ValueError, match="faults' own"):
         stream_count([NamedPart("x", GeneratorPart(streams=(FAULT_STREAM,)))])
     with installed.installing(MODULE):
-        assert stream_count(generator_parts()) == 15
+        assert stream_count(generator_parts()) == 16
 
 
 def test_a_part_draws_only_from_the_streams_it_declares(tmp_path: Path) -> None:

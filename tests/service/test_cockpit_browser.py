@@ -765,3 +765,35 @@ def test_the_principal_opens_a_teachers_archive_in_two_clicks(site: Site, as_rol
     elsewhere = page.goto(f"{site.base}/teachers/{other['staff_number']}")
     assert elsewhere is not None and elsewhere.status == 404
     assert other["name"] not in page.content()
+
+
+def test_a_parent_reads_the_childs_growth_evaluation_on_the_portrait(
+    site: Site, as_role: Any
+) -> None:
+    """综合素质评价 on the pupil's portrait: each term's domains as the warehouse scored them,
+    reached from the parent's home in two clicks; the bureau leader sees them masked."""
+    from edubrain.usecases.growth_scores import growth_scores
+
+    growth_scores(site.settings)  # the server follows the warehouse's new version
+    child_number = site.scopes["demo_parent"]
+    sealer = sealer_for(site.settings)
+    assert sealer is not None
+    stored_as = sealer.seal_student_number(child_number)  # a G 学籍号 is sealed at rest
+    with open_warehouse(site.settings, read_only=True) as wh:
+        rows = [r for r in wh.to_arrow("growth_score").to_pylist()
+                if r["student_number"] == stored_as]  # fmt: skip
+    assert rows, "the demo child has growth records"
+    page = as_role("parent")
+    page.click("a[data-child]")
+    page.wait_for_url("**/students/**")
+    visit(page, site, page.url.removeprefix(site.base), "portrait-growth")
+    table = page.locator("#growth-scores").inner_text()
+    for r in rows:
+        shown = "无记录" if r["score"] is None else f"{r['score']:.1f}（{r['level']}）"
+        assert shown in table, r
+    leader = as_role("bureau_leader")
+    visit(leader, site, f"/students/{ref(site, child_number)}", "portrait-growth-masked")
+    masked = leader.locator("#growth-scores").inner_text()
+    assert "***" in masked and not any(
+        f"{r['score']:.1f}（" in masked for r in rows if r["score"] is not None
+    )

@@ -34,6 +34,9 @@ HELP_ZH: dict[str, str] = {
     # `edubrain psych screen` (cli/psych_cmd.py)
     "心理筛查: psychological screening by a scale as data.": "心理筛查：按量表文件计分与判定等级。",
     "心理筛查: score every sitting by its scale and tell the counts.": "心理筛查：按量表为每人次测评计分并判定等级，只输出人数统计。",
+    # `edubrain growth score` (cli/growth_cmd.py)
+    "综合素质评价: five-domain evaluation by a scheme as data.": "综合素质评价：按评价方案文件计算德智体美劳各维度得分。",
+    "综合素质评价: score every pupil-term by the scheme and tell the counts.": "综合素质评价：按评价方案为每名学生每学期计分、定等级并标出成长预警，只输出人数统计。",
     # `edubrain exams scale` (cli/exams_scale_cmd.py)
     "IRT calibration (2PL, graded response or Rasch), EAP abilities, item fit, and linking of each year's paper to the base year of its grade and subject through anchor items.": "IRT 定标（双参数模型、等级反应模型或拉施模型）、EAP 能力估计和试题拟合，并经共同题（锚题）把每年的试卷等值到同年级同学科基准年的量尺。",
     "Calibrate 0/full-mark papers by the Rasch model.": "只有0分和满分的试卷按拉施模型定标。",
@@ -305,8 +308,8 @@ HELP_ZH: dict[str, str] = {
     "LEFT RIGHT [LEFT RIGHT …] [same|different]: mention keys or person IDs (P…).": "LEFT RIGHT [LEFT RIGHT …] [same|different]：记录键或人员编号（P…）。",
     "LEFT RIGHT [LEFT RIGHT …] of decided pairs.": "已判定记录对的 LEFT RIGHT [LEFT RIGHT …]。",
     "One line per school: its open and acknowledged warnings by level and its worst item.": "每校一行：未处理和已确认的预警按级别计数，以及最严重的一项。",
-    "One of: ingest, govern, compute, scorecard, fit, steward, exam_mastery, value_added, fitness_scores, health_screening, psych_screening, scale.": (
-        "以下之一：ingest、govern、compute、scorecard、fit、steward、exam_mastery、value_added、fitness_scores、health_screening、psych_screening、scale。"
+    "One of: ingest, govern, compute, scorecard, fit, steward, exam_mastery, value_added, fitness_scores, health_screening, psych_screening, growth_scores, scale.": (
+        "以下之一：ingest、govern、compute、scorecard、fit、steward、exam_mastery、value_added、fitness_scores、health_screening、psych_screening、growth_scores、scale。"
     ),
     "Put it into effect at once.": "立即生效。",
     "Put the decisions into effect without a full run: re-resolve only the persons they touch (no re-training) and publish a new warehouse version.": "不必完整运行即让判定生效：只对涉及的人员重新归并（不重新训练），并发布数据仓新版本。",
@@ -402,6 +405,7 @@ ERROR_PATTERNS_ZH: list[tuple[str, str]] = [
 SAY_ZH: dict[str, str] = {
     "{checks} health checks screened.": "已筛查 {checks} 条体检记录。",
     "{sittings} sittings scored.": "已为 {sittings} 人次测评计分。",
+    "{pupils} pupils scored.": "已为 {pupils} 名学生计分。",
     "{records} fitness tests scored; {complete} complete, {missing} with missing items.": "已为 {records} 条体测成绩评分：{complete} 条完整，{missing} 条缺项。",
     "{fitted} of {exams} exams fitted; {rows} value-added rows stored.": "{exams} 场考试中已拟合 {fitted} 场；存入 {rows} 行增值结果。",
     # errors: the kinds (the API's problem titles) and the one-line form

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         fitness_cmd,
         generate_cmd,
         govern_cmd,
+        growth_cmd,
         health_cmd,
         indicators_cmd,
         ingest_cmd,
@@ -59,3 +60,5 @@ def register(app: typer.Typer) -> None:
         health_cmd.register(app)
     if any(d.name == "psych" for d in installed.modules()):
         psych_cmd.register(app)
+    if any(d.name == "growth" for d in installed.modules()):
+        growth_cmd.register(app)

@@ -754,6 +754,7 @@ def student_portrait(
             "health": found["health"],
             "fitness_scores": found.get("fitness_scores", []),
             "health_status": found.get("health_status", []),
+            "growth_scores": found.get("growth_scores", []),
             "scores_masked": found["scores_masked"],
             "score_chart": views.score_chart(found["exams"]),
             "fitness_fields": views.FITNESS_FIELDS,

@@ -12,6 +12,7 @@ from edubrain.modules import (
     exams,
     facilities,
     fitness,
+    growth,
     health,
     homework,
     psych,
@@ -31,5 +32,6 @@ MODULES: tuple[Module, ...] = (
     diagnosis.MODULE,
     psych.MODULE,
     teachers.MODULE,
+    growth.MODULE,
 )
 check_registry(MODULES)

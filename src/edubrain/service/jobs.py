@@ -54,6 +54,7 @@ JOB_KIND_LABELS: dict[str, str] = {
     "fitness_scores": "体测评分",
     "health_screening": "健康筛查",
     "psych_screening": "心理筛查评分",
+    "growth_scores": "综合素质评价评分",
     "scale": "考试项目反应理论定标与等值",
 }
 JOB_STATUSES: dict[str, str] = {

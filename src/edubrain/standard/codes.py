@@ -124,6 +124,11 @@ def code_tables() -> dict[str, CodeTable]:
             "passed": "合格", "failed": "不合格", "incomplete": "未完成"}),
         _local("literacy_level", "数字素养测评等级", {
             "excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}),
+        _local("growth_domain", "综合素质评价维度", {
+            "moral": "德", "intellectual": "智", "physical": "体", "aesthetic": "美",
+            "labour": "劳"}),
+        _local("growth_submitter", "写实记录提交方", {
+            "pupil": "学生本人", "teacher": "教师", "system": "系统导入"}),
     ]  # fmt: skip
     by_name = {t.name: t for t in tables}
     for name, aliases in _ALIASES.items():
@@ -156,6 +161,10 @@ _ALIASES: dict[str, dict[str, str]] = {
                       "信息技术应用能力提升工程": "ict2", "数字素养": "digital"},
     "training_result": {"结业": "passed", "通过": "passed", "未通过": "failed",
                         "未结业": "incomplete"},
+    "growth_domain": {"品德发展": "moral", "思想品德": "moral", "学业发展": "intellectual",
+                      "学业水平": "intellectual", "身心健康": "physical", "艺术素养": "aesthetic",
+                      "审美素养": "aesthetic", "劳动实践": "labour", "社会实践": "labour"},
+    "growth_submitter": {"学生": "pupil", "本人": "pupil", "班主任": "teacher", "系统": "system"},
     "literacy_level": {"达标": "pass", "未达标": "fail", "及格": "pass", "不及格": "fail"},
     "guardian_relation": {"祖父": "grandparent", "祖母": "grandparent",
                           "外祖父": "grandparent", "外祖母": "grandparent"},

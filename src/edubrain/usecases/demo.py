@@ -141,6 +141,7 @@ def run_demo(
     from edubrain.modules.exams.mastery_job import fit_exam_mastery
     from edubrain.usecases.diagnose import fit_and_audit
     from edubrain.usecases.fitness_scores import fitness_scores
+    from edubrain.usecases.growth_scores import growth_scores
     from edubrain.usecases.health_screening import health_screening
     from edubrain.usecases.psych_screening import psych_screening
 
@@ -190,6 +191,8 @@ def run_demo(
     health_screening(settings)
     # The screening results the demo's 心理教师 reads (GET /api/v1/psych/results).
     psych_screening(settings)
+    # 综合素质评价 by the packaged example scheme (the pupil's portrait shows it).
+    growth_scores(settings)
 
     events.computing()
     indicators = compute_for_demo(settings)

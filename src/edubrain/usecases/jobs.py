@@ -43,6 +43,7 @@ from edubrain.usecases import (
     compute,
     fitness_scores,
     govern,
+    growth_scores,
     health_screening,
     psych_screening,
     quality,
@@ -259,6 +260,19 @@ def _psych_outcome(found: psych_screening.Outcome) -> dict[str, Any]:
     return {"sittings": found.table.num_rows, "warnings": sum(1 for w in warnings if w)}
 
 
+def _growth_scores(
+    settings: Settings, _params: Mapping[str, Any], report: JobReport
+) -> dict[str, Any]:
+    report.note("综合素质评价：按评价方案计算各维度得分、等级和成长预警")
+    return _growth_outcome(growth_scores.growth_scores(settings, note=report.note))
+
+
+def _growth_outcome(found: growth_scores.Outcome) -> dict[str, Any]:
+    declines = found.table.column("decline").to_pylist()
+    pupils = len(set(found.table.column("student_number").to_pylist()))
+    return {"pupils": pupils, "rows": found.table.num_rows, "declines": sum(declines)}
+
+
 def _scale(settings: Settings, params: Mapping[str, Any], report: JobReport) -> dict[str, Any]:
     from edubrain.usecases import exams_scale  # the models load only for this job
 
@@ -293,6 +307,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("fitness_scores", _fitness_scores),
         JobKind("health_screening", _health_screening),
         JobKind("psych_screening", _psych_screening),
+        JobKind("growth_scores", _growth_scores),
         JobKind("scale", _scale),
     )
 }
@@ -624,6 +639,18 @@ def psych_screening_here(settings: Settings, *, by: str) -> psych_screening.Outc
         {},
         lambda report: psych_screening.psych_screening(settings, note=report.note),
         lambda found, _report: _psych_outcome(found),
+        by=by,
+    )
+
+
+def growth_scores_here(settings: Settings, *, by: str) -> growth_scores.Outcome:
+    """`edubrain growth score`, recorded as a growth_scores job."""
+    return in_foreground(
+        settings,
+        "growth_scores",
+        {},
+        lambda report: growth_scores.growth_scores(settings, note=report.note),
+        lambda found, _report: _growth_outcome(found),
         by=by,
     )
 

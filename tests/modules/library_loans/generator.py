@@ -12,7 +12,7 @@ from edubrain.sources.generator.columns import STR, cat, zpad
 from edubrain.sources.generator.parts import CountyDraw, GeneratorPart
 
 TITLES = ("西游记", "草房子", "昆虫记", "小王子", "骆驼祥子")
-STREAM = 14  # a stream no registered module uses
+STREAM = 15  # a stream no registered module uses
 
 
 def county(draw: CountyDraw) -> None:
