@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -796,4 +796,74 @@ def test_a_parent_reads_the_childs_growth_evaluation_on_the_portrait(
     masked = leader.locator("#growth-scores").inner_text()
     assert "***" in masked and not any(
         f"{r['score']:.1f}（" in masked for r in rows if r["score"] is not None
+    )
+
+
+def test_a_record_is_submitted_reviewed_publicised_objected_and_confirmed(
+    site: Site, as_role: Any
+) -> None:
+    """公示 end to end in the browser (issue 17): the pupil submits two 写实记录, the head teacher
+    approves both and starts the 公示, a parent objects to one and the head teacher upholds the
+    objection; after the 公示 the head teacher confirms the other."""
+    pupil = site.scopes["demo_student"]
+    assert pupil in site.scopes["demo_parent"].split(";")  # the demo's family
+    student = as_role("student")
+    student.locator("header nav a", has_text="综合素质评价").click()
+    student.wait_for_selector("#growth-submit")
+    visit(student, site, "/growth", "growth")
+    for kind, value, text in (("志愿服务", "3", "周末在社区图书馆整理图书"),
+                              ("荣誉表彰", "", "获评校级三好学生")):  # fmt: skip
+        student.select_option("#g-domain", "moral")
+        student.fill("#g-kind", kind)
+        student.fill("#g-value", value)
+        student.fill("#g-desc", text)
+        student.click("#growth-submit button[type=submit]")
+        student.wait_for_selector("#growth-done")
+    rows = student.locator("#growth-records tbody tr")
+    assert "待审核" in rows.filter(has_text="周末在社区图书馆").inner_text()
+
+    head = as_role("head_teacher")
+    visit(head, site, "/growth", "growth-review")
+    for text in ("周末在社区图书馆", "获评校级三好学生"):
+        head.locator("#growth-records tbody tr", has_text=text).locator(
+            "button", has_text="通过").click()  # fmt: skip
+        head.wait_for_selector("#growth-done")
+    head.click("#growth-publicise button")
+    head.wait_for_selector("#growth-done")
+    assert (
+        "公示中"
+        in head.locator("#growth-records tbody tr", has_text="获评校级三好学生").inner_text()
+    )
+
+    parent = as_role("parent")
+    visit(parent, site, "/growth", "growth-publicity")
+    row = parent.locator("#growth-records tbody tr", has_text="获评校级三好学生")
+    row.locator("input[name=note]").fill("该荣誉为本学年第二学期获得，学期填写有误")
+    row.locator("button", has_text="提出异议").click()
+    parent.wait_for_selector("#growth-done")
+    assert "有异议" in parent.locator("#growth-records tbody tr",
+                                     has_text="获评校级三好学生").inner_text()  # fmt: skip
+
+    head.goto(f"{site.base}/growth")
+    row = head.locator("#growth-records tbody tr", has_text="获评校级三好学生")
+    row.locator("input[name=note]").fill("经核实学期有误，请重新提交")
+    row.locator("button", has_text="采纳异议").click()
+    head.wait_for_selector("#growth-done")
+    assert (
+        "已退回"
+        in head.locator("#growth-records tbody tr", has_text="获评校级三好学生").inner_text()
+    )
+
+    with open_store(site.settings) as store:  # five days later
+        for s in store.submissions("growth_record", statuses=["publicised"]):
+            store.change_submission(s["submission_id"], topic="growth_record", was=["publicised"],
+                values={"public_until": s["public_until"] - timedelta(days=6)})  # fmt: skip
+    head.goto(f"{site.base}/growth")
+    head.locator("#growth-records tbody tr", has_text="周末在社区图书馆").locator(
+        "button", has_text="确认").click()  # fmt: skip
+    head.wait_for_selector("#growth-done")
+    visit(head, site, "/growth", "growth-confirmed")
+    assert (
+        "已确认"
+        in head.locator("#growth-records tbody tr", has_text="周末在社区图书馆").inner_text()
     )

@@ -332,6 +332,7 @@ EN: dict[str, str] = {
     "转介学生": "Referred pupils",
     "教师发展": "Teacher development",
     "一师一档": "Teacher archive",
+    "综合素质评价": "Five-domain evaluation",
     "体检": "Health check",
     "您可以": "What you can do",
     "局领导": "Bureau leader",

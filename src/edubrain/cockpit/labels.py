@@ -28,6 +28,7 @@ PERMISSION_ZH: dict[str, str] = {
     "psych:refer": "转介学生",
     "psych:referred": "查看转介学生",
     "teachers:archive": "查看一师一档",
+    "growth:records": "提交和审核写实记录",
     "me:read": "查看本人信息",
     "regions:read": "查看行政区划",
     "schools:read": "查看学校",
@@ -66,6 +67,12 @@ ACTION_ZH: dict[str, str] = {
     "undo": "撤销",
     "refer": "转介",
     "withdraw": "撤销转介",
+    "submit": "提交",
+    "object": "提出异议",
+    "uphold": "采纳异议",
+    "dismiss": "驳回异议",
+    "confirm": "确认",
+    "publicise": "开始公示",
     "verify": "校验",
 }
 
@@ -102,6 +109,7 @@ RESOURCE_ZH: dict[str, str] = {
     "psych_result": "心理筛查结果",  # the psych module's scoring (not an entity)
     "referrals": "转介记录",
     "teacher_archive": "一师一档",
+    "growth_score": "综合素质评价结果",
 }
 
 

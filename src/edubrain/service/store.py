@@ -1,6 +1,6 @@
 """The operational store: users, sessions, the audit chain, export requests, the warning
-workflow, the steward's decisions, jobs and referrals — everything people change while the
-service runs.
+workflow, the steward's decisions, jobs, referrals and submissions under review — everything
+people change while the service runs.
 
 This is the only module that speaks SQL to the operational database (SQLAlchemy 2 Core; the
 schema is changed only by the Alembic migrations next to it). SQLite in `EDUBRAIN_HOME` by
@@ -227,6 +227,41 @@ referrals = sa.Table(
     sa.Column("unit_school", sa.String(10), nullable=True),
     sa.Column("unit_region", sa.String(6), nullable=True),
 )
+
+# Submissions under review (提交 → 审核 → 公示 → 确认): a record a pupil, parent or teacher
+# submits about a pupil, reviewed by the staff of the pupil's class, shown to the class for a
+# number of days with objections, then confirmed. What is submitted is a module's business
+# (`topic`, `payload` as JSON); the store keeps each step, who took it, when and why.
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("submission_id", sa.String(32), primary_key=True),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),  # the pupil's key, as stored
+    sa.Column("class_key", sa.String(64), nullable=False, index=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("submitted_by", sa.String(64), nullable=False),
+    sa.Column("submitter_role", sa.String(32), nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reviewed_by", sa.String(64), nullable=True),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("review_note", sa.String(500), nullable=True),
+    sa.Column("public_from", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("public_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("objection_by", sa.String(64), nullable=True),
+    sa.Column("objection_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("objection_note", sa.String(500), nullable=True),
+    sa.Column("resolved_by", sa.String(64), nullable=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resolve_note", sa.String(500), nullable=True),
+    sa.Column("confirmed_by", sa.String(64), nullable=True),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("unit_school", sa.String(10), nullable=True),
+    sa.Column("unit_region", sa.String(6), nullable=True),
+)
+_SUBMISSION_TIMES = ("submitted_at", "reviewed_at", "public_from", "public_until",
+                     "objection_at", "resolved_at", "confirmed_at")  # fmt: skip
 
 _UNIT_FIELDS = ("unit_school", "unit_region")
 
@@ -1089,6 +1124,69 @@ class Store:
             row = conn.execute(sa.select(referrals).where(r.referral_id == referral_id)).one()
         return _referral(row)
 
+    # -- submissions under review ------------------------------------------------------------
+    def create_submission(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A new submission (status `submitted`); `values` names its columns but the id, the
+        payload as a mapping (stored as JSON)."""
+        submission_id = uuid.uuid4().hex
+        values = {**values, "payload": json.dumps(values["payload"], ensure_ascii=False)}
+        with self.engine.begin() as conn:
+            conn.execute(
+                submissions.insert().values(
+                    submission_id=submission_id, status="submitted",
+                    **_row_of(submissions, values),
+                )
+            )  # fmt: skip
+        return self.submission(submission_id)
+
+    def submission(self, submission_id: str) -> dict[str, Any]:
+        query = sa.select(submissions).where(submissions.c.submission_id == submission_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            raise RecordNotFoundError(f"no submission {submission_id}")
+        return _submission(row)
+
+    def submissions(
+        self,
+        topic: str,
+        *,
+        class_keys: Sequence[str] | None = None,
+        subjects: Sequence[str] | None = None,
+        units: OperationalScope | None = None,
+        statuses: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Submissions of a topic, oldest first, of these classes, pupils, units and statuses
+        (each condition, when given, in the query)."""
+        c = submissions.c
+        query = sa.select(submissions).where(c.topic == topic)
+        if class_keys is not None:
+            query = query.where(c.class_key.in_(list(class_keys)))
+        if subjects is not None:
+            query = query.where(c.subject.in_(list(subjects)))
+        if units is not None:
+            query = query.where(_in_units(submissions, units))
+        if statuses is not None:
+            query = query.where(c.status.in_(list(statuses)))
+        query = query.order_by(c.submitted_at, c.submission_id)
+        with self.engine.connect() as conn:
+            return [_submission(row) for row in conn.execute(query)]
+
+    def change_submission(
+        self, submission_id: str, *, topic: str, was: Sequence[str], values: Mapping[str, Any]
+    ) -> bool:
+        """Move a submission on, only if it is (still) in one of the `was` statuses: two people
+        acting at once cannot both move it."""
+        c = submissions.c
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                submissions.update()
+                .where(c.submission_id == submission_id, c.topic == topic)
+                .where(c.status.in_(list(was)))
+                .values(**_row_of(submissions, values))
+            ).rowcount
+        return bool(changed)
+
     # -- jobs ------------------------------------------------------------------------------
     def create_job(
         self,
@@ -1384,6 +1482,14 @@ def _job(row: sa.Row[Any]) -> dict[str, Any]:
     for name in ("requested_at", "started_at", "finished_at"):
         job[name] = _utc(job[name])
     return job
+
+
+def _submission(row: sa.Row[Any]) -> dict[str, Any]:
+    found = dict(row._mapping)
+    for name in _SUBMISSION_TIMES:
+        found[name] = _utc(found[name])
+    found["payload"] = json.loads(found["payload"])
+    return found
 
 
 def _referral(row: sa.Row[Any]) -> dict[str, Any]:

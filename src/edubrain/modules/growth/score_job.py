@@ -10,7 +10,7 @@ reported. Nothing here writes: the use case (`usecases.growth_scores`) stores th
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -56,27 +56,34 @@ def score_growth(
     *,
     scored_at: datetime,
     note: Callable[[str], None] | None = None,
+    confirmed: Sequence[Mapping[str, Any]] = (),
 ) -> Outcome:
-    """Score every pupil-term in the warehouse by `scheme`."""
+    """Score every pupil-term in the warehouse by `scheme`, with `confirmed` records (each with
+    student_number, school_year, term, kind, value, level) from outside it."""
     say = note or (lambda _line: None)
     outcome = Outcome()
-    if not tables.has_table(SOURCE_TABLE):
+    if not tables.has_table(SOURCE_TABLE) and not confirmed:
         outcome.notes.append("数据仓中没有综合素质评价记录（growth_record），未评分")
         say(outcome.notes[-1])
         return outcome
-    t = tables.table(SOURCE_TABLE)
-    raw = t.select("student_number", "school_year", "term", "kind", "value", "level").to_pyarrow()
+    columns_in = ("student_number", "school_year", "term", "kind", "value", "level")
+    rows_in: list[Mapping[str, Any]] = []
+    if tables.has_table(SOURCE_TABLE):
+        rows_in = tables.table(SOURCE_TABLE).select(*columns_in).to_pyarrow().to_pylist()
+    if confirmed:
+        outcome.notes.append(f"公示后确认的写实记录：{len(confirmed)}条")
+    rows_in = [*rows_in, *confirmed]
     known = scheme.domain_of_kind()
-    groups: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = defaultdict(
+    groups: dict[str, dict[tuple[str, str], list[Mapping[str, Any]]]] = defaultdict(
         lambda: defaultdict(list)
     )
     ignored: Counter[str] = Counter()
-    for r in raw.to_pylist():
+    for r in rows_in:
         if r["kind"] not in known:
             ignored[str(r["kind"])] += 1
             continue
         groups[str(r["student_number"])][(str(r["school_year"]), str(r["term"]))].append(r)
-    say(f"综合素质评价评分：{len(groups)}名学生，{raw.num_rows}条记录，方案「{scheme.name}」")
+    say(f"综合素质评价评分：{len(groups)}名学生，{len(rows_in)}条记录，方案「{scheme.name}」")
     places = school_by_pupil_year(tables)
     names = {d.domain: d.name for d in scheme.domains} | {TOTAL: "综合"}
     columns: dict[str, list[Any]] = {name: [] for name in GROWTH_SCORE_SCHEMA.names}
