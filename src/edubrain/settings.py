@@ -295,6 +295,15 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(
         default=65536, ge=8, description="argon2id memory (KiB) for new password hashes."
     )
+    growth_publicity_days: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description=(
+            "How many days a class's approved 写实记录 are shown to the class (公示) before the "
+            "head teacher may confirm them; objections are taken during these days."
+        ),
+    )
     lookup_miss_limit: int = Field(
         default=20,
         ge=1,

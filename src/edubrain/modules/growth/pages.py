@@ -26,6 +26,18 @@ def _back(done: str) -> RedirectResponse:
     return RedirectResponse(f"/growth?done={done}", status.HTTP_303_SEE_OTHER)
 
 
+def _pupils(services: ServicesDep, scope: Scope) -> list[dict[str, str]]:
+    """The pupils a scope covers (a class's, a parent's children), by name, with their refs."""
+    person = person_registry()
+    reader = services.reader
+    with reader.lock:
+        t = reader.table(person.entity)
+        t = t.filter(scope_predicate(scope, person.entity, t, reader))
+        found = reader.rows(t.select(person.key, "name").order_by("name"))
+    return [{"ref": services.refs.seal(str(r[person.key])), "name": str(r["name"])}
+            for r in found]  # fmt: skip
+
+
 def pages() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -38,17 +50,12 @@ def pages() -> APIRouter:
     ) -> Response:
         """综合素质评价: the records you work with and the form to submit one."""
         rows = listing(services, trail, actor)
-        pupils: list[dict[str, str]] = []
-        if actor.scope.level is ScopeLevel.CLASS:  # a teacher chooses the pupil
-            person = person_registry()
-            reader = services.reader
-            with reader.lock:
-                t = reader.table(person.entity)
-                scope = Scope(ScopeLevel.CLASS, actor.scope.key)
-                t = t.filter(scope_predicate(scope, person.entity, t, reader))
-                found = reader.rows(t.select(person.key, "name").order_by("name"))
-            pupils = [{"ref": services.refs.seal(str(r[person.key])), "name": str(r["name"])}
-                      for r in found]  # fmt: skip
+        # a teacher chooses a pupil of the class, a parent of several children one of them
+        several = len(actor.scope.student_numbers) > 1
+        choose = actor.scope.level is ScopeLevel.CLASS or (
+            actor.scope.level is ScopeLevel.SELF and several
+        )
+        pupils = _pupils(services, actor.scope) if choose else []
         scheme = active_scheme(services.settings.workspace.schemes)
         context = {
             "rows": rows,
@@ -57,7 +64,7 @@ def pages() -> APIRouter:
             "kinds": {d.domain: [r.kind for r in d.rules] for d in scheme.domains},
             "head": actor.role is Role.HEAD_TEACHER,
             "member": actor.role in workflow.CLASS_MEMBERS,
-            "days": workflow.PUBLICITY_DAYS,
+            "days": services.settings.growth_publicity_days,
             "done": request.query_params.get("done"),
             "now": services.clock(),
         }

@@ -137,11 +137,12 @@ def step(
 def publicity(
     services: ServicesDep, trail: Trail, actor: Annotated[Actor, require(GROWTH_RECORDS)]
 ) -> dict[str, Any]:
-    """Start the 公示 of your class's approved records (公示期 5 days)."""
+    """Start the 公示 of your class's approved records (for `growth_publicity_days`, 5 by
+    default)."""
     started = workflow.publicise(services, actor)
     trail.record("publicise", workflow.TOPIC, query={"class": actor.scope.key,
                                                      "records": started})  # fmt: skip
-    return {"started": started, "days": workflow.PUBLICITY_DAYS}
+    return {"started": started, "days": services.settings.growth_publicity_days}
 
 
 def routes() -> APIRouter:

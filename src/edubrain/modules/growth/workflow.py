@@ -29,8 +29,6 @@ from edubrain.standard.codes import code_table
 from edubrain.standard.entities import person_registry
 
 TOPIC = "growth_record"
-PUBLICITY_DAYS = 5
-"""How long a class's approved records are shown before they can be confirmed (公示期)."""
 STATUS_ZH = {
     "submitted": "待审核",
     "approved": "待公示",
@@ -172,10 +170,12 @@ def review(services: Services, actor: Actor, submission_id: str, *, approve: boo
         "reviewed_at": services.clock(), "review_note": note.strip()[:500]})  # fmt: skip
 
 
-def publicise(services: Services, actor: Actor, days: int = PUBLICITY_DAYS) -> int:
-    """Start the 公示 of every approved record of the head teacher's class; how many."""
+def publicise(services: Services, actor: Actor) -> int:
+    """Start the 公示 of every approved record of the head teacher's class, for the days the
+    settings name (`growth_publicity_days`); how many."""
     _head_teacher(actor)
     now = services.clock()
+    days = services.settings.growth_publicity_days
     started = 0
     for found in services.store.submissions(TOPIC, class_keys=[actor.scope.key],
                                             statuses=["approved"]):  # fmt: skip
