@@ -168,6 +168,13 @@ def workspace(
             ("c2_admin", Role.DATA_ADMIN, Scope(ScopeLevel.COUNTY, SECOND)),
             ("c2_auditor", Role.AUDITOR, Scope(ScopeLevel.COUNTY, SECOND)),
             ("c2_leader", Role.BUREAU_LEADER, Scope(ScopeLevel.COUNTY, SECOND)),
+            ("c2_psych", Role.PSYCH_TEACHER, Scope(ScopeLevel.SCHOOL, SECOND_SCHOOL)),
+            (
+                "c2_head",
+                Role.HEAD_TEACHER,
+                Scope(ScopeLevel.CLASS, f"{SECOND_SCHOOL}/2025-2026/11/1"),
+            ),
+            ("c2_parent", Role.PARENT, Scope(ScopeLevel.SELF, SECOND_PUPILS[0])),
         ):
             ws.users[name] = bearer_for(store, name, role, scope)
         # The first county at work: reads (audited) and an export request waiting for approval.
@@ -332,6 +339,17 @@ ACTS_ON_OBJECTS = {
     "/data-office/steward",
     "/api/v1/jobs/{job_id}/mapping-draft",
     "/data-office/mapping",
+    # 转介 and 写实记录: a pupil of the caller's scope, an object of the caller's unit or class
+    "/api/v1/psych/referrals",
+    "/psych/referrals",
+    "/api/v1/psych/referrals/{referral_id}/withdraw",
+    "/psych/referrals/{referral_id}/withdraw",
+    "/api/v1/growth/submissions",
+    "/growth/submit",
+    "/api/v1/growth/submissions/{submission_id}/{step}",
+    "/growth/{submission_id}/{step_name}",
+    "/api/v1/growth/publicity",
+    "/growth/publicity",
 }
 OWN_ONLY = {
     "/api/v1/auth/login",
@@ -423,6 +441,46 @@ def test_the_second_county_changes_nothing_of_the_first(workspace: Workspace) ->
     assert {w["warning_id"]: w["status"] for w in store.warning_rows()} == before
     assert store.export(ws.export_id).status == "pending"
     assert len(store.steward_decisions()) == decisions_before
+    # 转介 and 写实记录 of the first county: the second county's psychology teacher, head
+    # teacher and parent can neither make nor move them.
+    services = client.app.state.services  # type: ignore[attr-defined]
+    pupil = ws.county.students[0]
+    first_class = "/".join(str(pupil[k]) for k in ("school_code", "school_year", "grade_code",
+                                                   "class_no"))  # fmt: skip
+    now = services.clock()
+    referral = store.create_referral(
+        topic="psych_result", subject=pupil["student_number"], class_key=first_class, note="x",
+        by="c1_psych", at=now, unit_school=pupil["school_code"], unit_region=ws.first)  # fmt: skip
+    submission = store.create_submission({
+        "topic": "growth_record", "subject": pupil["student_number"], "class_key": first_class,
+        "payload": {"kind": "志愿服务"}, "submitted_by": "c1_pupil", "submitter_role": "student",
+        "submitted_at": now, "unit_school": pupil["school_code"],
+        "unit_region": ws.first})  # fmt: skip
+    ref = services.refs.seal(pupil["student_number"])
+    psych, head, parent = (ws.users[k] for k in ("c2_psych", "c2_head", "c2_parent"))
+    rid, sid = referral["referral_id"], submission["submission_id"]
+    record = {"ref": ref, "school_year": "2025-2026", "term": "1", "domain": "moral",
+              "kind": "志愿服务", "value": 2, "description": "x"}  # fmt: skip
+    tries = [
+        ("/api/v1/psych/referrals", {"ref": ref, "note": "x"}, psych, False),
+        ("/psych/referrals", {"ref": ref, "note": "x"}, psych, True),
+        (f"/api/v1/psych/referrals/{rid}/withdraw", {"note": "x"}, psych, False),
+        (f"/psych/referrals/{rid}/withdraw", {"note": "x"}, psych, True),
+        ("/api/v1/growth/submissions", record, parent, False),
+        ("/growth/submit", {k: str(v) for k, v in record.items()}, parent, True),
+        ("/api/v1/growth/submissions", record, head, False),
+        (f"/api/v1/growth/submissions/{sid}/approve", {"note": "x"}, head, False),
+        (f"/growth/{sid}/approve", {"note": "x"}, head, True),
+        (f"/api/v1/growth/submissions/{sid}/object", {"note": "x"}, parent, False),
+    ]
+    for url, body, headers, form in tries:
+        r = (client.post(url, data=body, headers=headers, follow_redirects=False) if form
+             else client.post(url, json=body, headers=headers))  # fmt: skip
+        assert r.status_code == 404, (url, r.status_code, r.text[:200])
+    assert client.post("/api/v1/growth/publicity", headers=head).json()["started"] == 0
+    assert store.referrals("psych_result", open_only=True)[0]["referral_id"] == rid
+    assert store.submission(sid)["status"] == "submitted"
+    assert [s["submission_id"] for s in store.submissions("growth_record")] == [sid]
     # What they tried left nothing of the first county in their own county's trail either.
     _read_everything(ws, "c2_auditor")
 
