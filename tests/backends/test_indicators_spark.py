@@ -47,6 +47,7 @@ pytestmark = [
 TABLES = (
     "region", "school", "student", "teacher", "facility_survey", "class",
     "homework_assignment", "homework_submission", "teaching_assignment", *person_bearing(),
+    "teacher_training", "teacher_literacy",
     VALUE_ADDED_TABLE, FITNESS_SCORE_TABLE, HEALTH_STATUS_TABLE,
 )  # fmt: skip
 

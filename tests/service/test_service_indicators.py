@@ -190,8 +190,8 @@ def test_catalogue_and_a_schools_trend(api: Api) -> None:
     headers = api.login_as(R.SCHOOL_ADMIN, "school", school)
     catalogue = api.client.get("/api/v1/indicators", headers=headers).json()
     # 23 balance, 9 info, 6 class size, 5 staffing, 5 value-added, 4 homework, 2 data,
-    # 3 fitness, 6 health
-    assert len(catalogue) == len(indicators()) == 64
+    # 4 fitness, 6 health, 4 teachers
+    assert len(catalogue) == len(indicators()) == 68
     by_id = {i["indicator_id"]: i for i in catalogue}
     assert set(by_id) == {i.id for i in indicators()}
     own = [r for r in api.county.indicator_values if r["unit_code"] == school]
