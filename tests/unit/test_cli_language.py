@@ -44,7 +44,7 @@ ALLOWED = {
     "open", "resolved", "all", "acknowledged", "red", "orange", "yellow", "same", "different",
     "school", "county", "city", "province", "class", "self", "source", "load", "entity",
     "xueji", "ingest", "govern", "compute", "scorecard", "fit", "balance", "staffing",
-    "homework", "info", "data", "cv", "LOW", "HIGH", "ID", "CODE", "true", "false",
+    "homework", "info", "data", "teachers", "cv", "LOW", "HIGH", "ID", "CODE", "true", "false",
     "scale", "haebara",  # `edubrain jobs start scale`, `exams scale --method haebara`: typed
     "draft",  # `edubrain ingest draft-mapping FILE`: the word is typed
     "YAML", "yaml",
