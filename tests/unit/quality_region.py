@@ -253,6 +253,37 @@ def clean() -> dict[str, list[dict]]:
             for n in (1, 2, 3, 4)
         ],
         "attendance": [{"student_number": A[1], "date": "2025-10-20", "status": "sick_leave"}],
+        "growth_record": [
+            {
+                "record_id": "R1",
+                "student_number": A[1],
+                "school_year": "2025-2026",
+                "term": "1",
+                "domain": "moral",
+                "kind": "志愿服务",
+                "value": "2",
+                "evidence_date": "2025-10-18",
+                "submitted_by": "pupil",
+            }
+        ],
+        "teacher_training": [
+            {
+                "staff_number": "T1",
+                "programme_id": "PX1",
+                "programme_kind": "ict2",
+                "school_year": "2022-2023",
+                "hours": "50",
+                "result": "passed",
+            }
+        ],
+        "teacher_literacy": [
+            {
+                "staff_number": "T1",
+                "school_year": "2025-2026",
+                "total_score": "81.5",
+                "level": "good",
+            }
+        ],
         "psych_response": [
             {
                 "student_number": A[1],
@@ -378,6 +409,9 @@ def defective() -> dict[str, list[dict]]:
     )
     d["attendance"].append({"student_number": X, "date": "2025-10-21", "status": "absent"})
     d["psych_response"].append({**d["psych_response"][0], "student_number": X})
+    d["growth_record"].append({**d["growth_record"][0], "record_id": "R2", "student_number": X})
+    d["teacher_training"].append({**d["teacher_training"][0], "staff_number": "T9"})
+    d["teacher_literacy"].append({**d["teacher_literacy"][0], "staff_number": "T9"})
 
     kp = d["knowledge_prerequisite"]
     kp += [

@@ -82,6 +82,7 @@ EXPECTED: dict[str, set[tuple[tuple[str, ...], str]]] = {
     "referential_integrity.exam_item.exam": {(("E3", "1"), UNKNOWN_SCHOOL)},
     "referential_integrity.facility_survey.school": {((NO_SCHOOL, "2025"), NO_SCHOOL)},
     "referential_integrity.fitness_test.student": {(("X", Y), UNKNOWN_SCHOOL)},
+    "referential_integrity.growth_record.student": {(("R2",), UNKNOWN_SCHOOL)},
     "referential_integrity.guardian.student": {(("X", "father"), UNKNOWN_SCHOOL)},
     "referential_integrity.health_check.student": {(("X", "2025-10-15"), UNKNOWN_SCHOOL)},
     "referential_integrity.psych_response.student": {
@@ -112,6 +113,8 @@ EXPECTED: dict[str, set[tuple[tuple[str, ...], str]]] = {
     "referential_integrity.school.region": {((S2,), S2)},
     "referential_integrity.student.class": {(("C1",), S1)},
     "referential_integrity.teacher.school": {(("T5",), NO_SCHOOL)},
+    "referential_integrity.teacher_literacy.teacher": {(("T9", Y), UNKNOWN_SCHOOL)},
+    "referential_integrity.teacher_training.teacher": {(("T9", "PX1"), UNKNOWN_SCHOOL)},
     "referential_integrity.teaching_assignment.class": {(("T1", S1, Y, "12", "7", "math"), S1)},
     "referential_integrity.teaching_assignment.teacher": {
         (("T8", S1, Y, "12", "1", "english"), S1)

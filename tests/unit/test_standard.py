@@ -78,8 +78,9 @@ def test_unknown_entity_names_the_known_ones() -> None:
         entity("pupil")
 
 
-def test_builtin_mappings_cover_the_eight_sources() -> None:
+def test_builtin_mappings_cover_the_nine_sources() -> None:
     assert set(builtin_mappings()) == {
+        "zyfz",
         "xinli",
         "xueji",
         "renshi",
