@@ -22,11 +22,11 @@ from datetime import timedelta
 from typing import Any
 
 from edubrain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from edubrain.modules.roster import pupils
 from edubrain.service.deps import Services
-from edubrain.service.policy import Actor, Role, Scope, ScopeLevel, scope_predicate
+from edubrain.service.policy import Actor, Role, Scope, ScopeLevel
 from edubrain.service.store import RecordNotFoundError
 from edubrain.standard.codes import code_table
-from edubrain.standard.entities import person_registry
 
 TOPIC = "growth_record"
 STATUS_ZH = {
@@ -43,19 +43,8 @@ CLASS_MEMBERS = {Role.STUDENT, Role.PARENT}
 
 def placement(services: Services, actor: Actor, pupil: str) -> tuple[str, str] | None:
     """The pupil's (key as stored, class key) if the pupil is in the caller's scope."""
-    person = person_registry()
-    reader = services.reader
-    with reader.lock:
-        t = reader.table(person.entity)
-        t = t.filter(scope_predicate(actor.scope, person.entity, t, reader))
-        t = t.filter(t[person.key] == pupil)
-        rows = reader.rows(t.select(person.key, "school_code", "school_year", "grade_code",
-                                    "class_no").limit(1))  # fmt: skip
-    if not rows:
-        return None
-    r = rows[0]
-    key = f"{r['school_code']}/{r['school_year']}/{r['grade_code']}/{r['class_no']}"
-    return str(r[person.key]), key
+    placed = pupils.placement(services.reader, actor.scope, pupil)
+    return None if placed is None else (pupil, pupils.class_key(placed))
 
 
 def classes_of(services: Services, actor: Actor) -> list[str]:
@@ -239,14 +228,7 @@ def visible(services: Services, actor: Actor) -> list[dict[str, Any]]:
 def names_in_classes(services: Services, classes: list[str], keys: set[str]) -> dict[str, str]:
     """Pupils' names for the caller's records: only pupils of the caller's own classes (a
     公示 names who a record is about, to the class and nobody else)."""
-    person = person_registry()
-    reader = services.reader
     found: dict[str, str] = {}
     for key in classes:
-        scope = Scope(ScopeLevel.CLASS, key)
-        with reader.lock:
-            t = reader.table(person.entity)
-            t = t.filter(scope_predicate(scope, person.entity, t, reader))
-            t = t.filter(t[person.key].isin(sorted(keys))).select(person.key, "name")
-            found |= {str(r[person.key]): str(r["name"]) for r in reader.rows(t)}
+        found |= pupils.names(services.reader, Scope(ScopeLevel.CLASS, key), keys)
     return found

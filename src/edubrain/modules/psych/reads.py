@@ -14,11 +14,10 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from typing import Any
 
-import ibis
-
 from edubrain.modules.psych.scale import Scale
 from edubrain.modules.psych.score_job import PSYCH_RESULT_TABLE
 from edubrain.modules.psych.scoring import TOO_MANY_MISSING
+from edubrain.modules.roster import pupils
 from edubrain.service.policy import Scope, scope_predicate
 from edubrain.service.reads import WarehouseReader
 from edubrain.service.sealed_refs import SealedRefs
@@ -180,41 +179,12 @@ def summary(
 
 
 def placement(reader: WarehouseReader, scope: Scope, student_number: str) -> dict[str, Any] | None:
-    """A pupil's current class in the 学籍 (school, year, grade, class number), if the pupil is
-    in scope and has a screening result there; None otherwise (the caller answers 404)."""
+    """A pupil's current class in the 学籍, if the pupil is in scope and has a screening result
+    there; None otherwise (the caller answers 404)."""
     if not reader.has_table(PSYCH_RESULT_TABLE):
         return None
-    person = person_registry()
     with reader.lock:
         t = _in_scope(reader, scope)
         if not reader.rows(t.filter(t.student_number == student_number).select("student_number")):
             return None
-        registry = reader.table(person.entity)
-        registry = registry.filter(scope_predicate(scope, person.entity, registry, reader))
-        found = reader.rows(
-            registry.filter(registry[person.key] == student_number)
-            .select("school_code", "school_year", "grade_code", "class_no", "name")
-            .order_by(ibis.desc("school_year"))
-            .limit(1)
-        )
-    return found[0] if found else None
-
-
-def class_key(placed: dict[str, Any]) -> str:
-    """The class scope key (`school/year/grade/class`) of a pupil's placement."""
-    parts = ("school_code", "school_year", "grade_code", "class_no")
-    return "/".join(str(placed[k]) for k in parts)
-
-
-def names(reader: WarehouseReader, scope: Scope, keys: Collection[str]) -> dict[str, str]:
-    """Pupils' names by key (as stored), for those in scope."""
-    if not keys:
-        return {}
-    person = person_registry()
-    with reader.lock:
-        registry = reader.table(person.entity)
-        registry = registry.filter(scope_predicate(scope, person.entity, registry, reader))
-        rows = reader.rows(
-            registry.filter(registry[person.key].isin(sorted(keys))).select(person.key, "name")
-        )
-    return {str(r[person.key]): str(r["name"]) for r in rows}
+    return pupils.placement(reader, scope, student_number)

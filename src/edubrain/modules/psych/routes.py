@@ -21,6 +21,7 @@ from edubrain.modules.psych.permissions import (
 )
 from edubrain.modules.psych.scale import available_scales
 from edubrain.modules.psych.score_job import PSYCH_RESULT_TABLE
+from edubrain.modules.roster import pupils
 from edubrain.service.deps import ServicesDep, Trail, require
 from edubrain.service.policy import Actor, ScopeLevel
 from edubrain.service.store import RecordNotFoundError
@@ -125,7 +126,7 @@ def refer(
     row = services.store.create_referral(
         topic=reads.REFERRAL_TOPIC,
         subject=subject,
-        class_key=reads.class_key(placed),
+        class_key=pupils.class_key(placed),
         note=body.note.strip(),
         by=actor.username,
         at=services.clock(),
@@ -151,7 +152,7 @@ def list_referrals(
     rows = services.store.referrals(
         reads.REFERRAL_TOPIC, units=services.units(actor), open_only=open_only
     )
-    names = reads.names(services.reader, actor.scope, {r["subject"] for r in rows})
+    names = pupils.names(services.reader, actor.scope, {r["subject"] for r in rows})
     trail.record(
         "read", "referrals", record_ids=[r["subject"] for r in rows], query={"topic": "psych"}
     )
@@ -180,7 +181,7 @@ def close(
         trail.record("withdraw", "referrals", record_ids=[referral_id], outcome="not_found")
         raise NotFoundError("没有这条未结束的转介") from None
     trail.record("withdraw", "referrals", record_ids=[referral_id], query={"note": note})
-    names = reads.names(services.reader, actor.scope, {row["subject"]})
+    names = pupils.names(services.reader, actor.scope, {row["subject"]})
     return _referral_out(services, row, names.get(row["subject"]))
 
 

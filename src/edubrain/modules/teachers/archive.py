@@ -102,10 +102,11 @@ def statuses(services: Services, actor: Actor, keys: list[str]) -> dict[str, dic
             t = reader.table("teacher_training")
             t = t.filter(scope_predicate(actor.scope, "teacher_training", t, reader))
             t = t.filter(t.staff_number.isin(keys) & (t.programme_kind == ICT2))
-            for r in reader.rows(t.select("staff_number", "result")):
-                now = out[str(r["staff_number"])]
-                if r["result"] == PASSED or now["ict2"] == "未参训":
-                    now["ict2"] = "合格" if r["result"] == PASSED else "参训未合格"
+            records: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for r in reader.rows(t.select("staff_number", "programme_kind", "result")):
+                records[str(r["staff_number"])].append(r)
+            for key, found in records.items():
+                out[key]["ict2"] = ict2_status(found)
         if reader.has_table("teacher_literacy"):
             lit = reader.table("teacher_literacy")
             lit = lit.filter(scope_predicate(actor.scope, "teacher_literacy", lit, reader))

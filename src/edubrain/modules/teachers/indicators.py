@@ -43,18 +43,12 @@ def teacher_development(inp: Inputs) -> ir.Table:
     def build() -> ir.Table:
         roster = inp.table("teacher")
         roster = roster.filter(roster.post == "teacher").select("staff_number", "school_code")
-        if inp.has_table("teacher_training"):
-            tr = inp.table("teacher_training")
-        else:
-            tr = ibis.memtable({k: [] for k in _TRAINING}, schema=ibis.schema(_TRAINING))
+        tr = inp.derived("teacher_training", _TRAINING)  # absent before a first load
         tr = tr.filter((tr.programme_kind == ICT2) & (tr.school_year <= inp.school_year))
         ict2 = tr.group_by(_ict2_staff=tr.staff_number).aggregate(
             _ict2_passed=(tr.result == PASSED).cast("int64").max()
         )
-        if inp.has_table("teacher_literacy"):
-            lit = inp.table("teacher_literacy")
-        else:
-            lit = ibis.memtable({k: [] for k in _LITERACY}, schema=ibis.schema(_LITERACY))
+        lit = inp.derived("teacher_literacy", _LITERACY)
         lit = lit.filter(lit.school_year == inp.school_year).select(
             _lit_staff=lit.staff_number,
             _lit_pass=lit.level.isin(list(LITERACY_PASSING)).cast("int64"),
